@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "base/file_util.h"
+#include "base/hash.h"
+#include "base/json.h"
+#include "base/line_reader.h"
+#include "base/line_writer.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf {
+namespace {
+
+using testing::TempDir;
+
+std::vector<std::string> ReadAll(const std::string& path, Status* status) {
+  auto reader = LineReader::Open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  std::vector<std::string> lines;
+  std::string line;
+  while ((*reader)->Next(&line)) lines.push_back(line);
+  *status = (*reader)->status();
+  return lines;
+}
+
+TEST(LineIoTest, PlainAndZstdRoundTrip) {
+  TempDir dir;
+  for (std::string name : {"a.jsonl", "a.jsonl.zst"}) {
+    auto w = LineWriter::Open(dir.File(name));
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 50000; ++i) {
+      ASSERT_TRUE((*w)->WriteLine("{\"i\":" + std::to_string(i) + "}").ok());
+    }
+    ASSERT_TRUE((*w)->Close().ok());
+    Status s;
+    auto lines = ReadAll(dir.File(name), &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(lines.size(), 50000u);
+    EXPECT_EQ(lines[12345], "{\"i\":12345}");
+  }
+  // Compressed output is smaller and deterministic.
+  EXPECT_LT(*FileSize(dir.File("a.jsonl.zst")), *FileSize(dir.File("a.jsonl")) / 3);
+}
+
+TEST(LineIoTest, SameLinesGiveByteIdenticalZstd) {
+  TempDir dir;
+  for (std::string name : {"x.zst", "y.zst"}) {
+    auto w = LineWriter::Open(dir.File(name));
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE((*w)->WriteLine(std::to_string(i * 7)).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  EXPECT_EQ(*FileChecksum(dir.File("x.zst")), *FileChecksum(dir.File("y.zst")));
+}
+
+TEST(LineIoTest, WriterWithoutCloseLeavesNothing) {
+  TempDir dir;
+  {
+    auto w = LineWriter::Open(dir.File("out.jsonl.zst"));
+    ASSERT_TRUE((*w)->WriteLine("partial").ok());
+  }
+  EXPECT_EQ(testing::ListFilesRecursive(dir.path()), "");
+}
+
+TEST(LineIoTest, LastLineWithoutNewlineAndCrlf) {
+  TempDir dir;
+  std::string p = dir.Write("t.txt", "a\r\nb\nc");
+  Status s;
+  auto lines = ReadAll(p, &s);
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(lines, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(LineIoTest, OverlongLineIsAnErrorNamingTheLine) {
+  TempDir dir;
+  std::string p = dir.Write("t.txt", "ok\n" + std::string(2000, 'x') + "\n");
+  auto reader = LineReader::Open(p, /*max_line_bytes=*/1000);
+  std::string line;
+  EXPECT_TRUE((*reader)->Next(&line));
+  EXPECT_FALSE((*reader)->Next(&line));
+  EXPECT_EQ((*reader)->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE((*reader)->status().message().find("t.txt:2: line longer than 1000"), std::string::npos);
+}
+
+TEST(LineIoTest, TruncatedZstdIsDataLoss) {
+  TempDir dir;
+  auto w = LineWriter::Open(dir.File("t.zst"));
+  for (int i = 0; i < 20000; ++i) ASSERT_TRUE((*w)->WriteLine("line " + std::to_string(i)).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  std::string bytes = *ReadFileToString(dir.File("t.zst"));
+  std::string cut = dir.Write("cut.zst", bytes.substr(0, bytes.size() / 2));
+  Status s;
+  ReadAll(cut, &s);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+}
+
+TEST(LineIoTest, MissingFileIsNotFound) {
+  auto r = LineReader::Open("/nonexistent/file.jsonl");
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+TEST(Utf8Test, AcceptsValidRejectsInvalid) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("C\xc3\xb4te d'Ivoire \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+}
+
+TEST(AtomicWriteTest, ReplacesWholeFileAndReportsUnwritableDir) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.File("f"), "one").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir.File("f"), "two").ok());
+  EXPECT_EQ(*ReadFileToString(dir.File("f")), "two");
+  Status s = WriteFileAtomic("/nonexistent-dir/f", "x");
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("/nonexistent-dir/f"), std::string::npos);
+  EXPECT_EQ(testing::ListFilesRecursive(dir.path()), "f\n");
+}
+
+TEST(JsonTest, ParseErrorsNameTheLocation) {
+  auto bad = ParseJson("{\"a\": }", "in.jsonl:7");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("in.jsonl:7: invalid JSON at offset 6"), std::string::npos);
+  auto good = ParseJson("{\"a\": \"x\", \"n\": 3}", "in.jsonl:8");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(*JsonGetString(*good, "a", "r"), "x");
+  EXPECT_EQ(*JsonGetInt(*good, "n", "r"), 3);
+  EXPECT_EQ(JsonGetString(*good, "n", "r").status().message(), "r: field 'n' must be a string");
+  EXPECT_EQ(JsonGetString(*good, "zz", "r").status().message(), "r: field 'zz' missing");
+  EXPECT_EQ(JsonQuote("a\"b\n"), "\"a\\\"b\\n\"");
+}
+
+TEST(HashTest, StableKnownValues) {
+  EXPECT_EQ(Hash64(""), 0x2d06800538d394c2ULL);  // xxh3-64 of empty input, seed 0
+  EXPECT_NE(Hash64("a"), Hash64("b"));
+  EXPECT_EQ(Hash128Hex("abc").size(), 32u);
+}
+
+}  // namespace
+}  // namespace kgf
