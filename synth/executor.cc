@@ -1,0 +1,160 @@
+// Tool-call execution on the graph (SPEC §1: r(h) = t; set tools; negation is contextual).
+#include "synth/executor.h"
+
+#include <algorithm>
+
+#include "base/json.h"
+
+namespace kgf::synth {
+namespace {
+
+ToolError Err(ToolError::Kind kind, std::string message) { return {kind, std::move(message)}; }
+
+// Resolves a JSON array of names into an id-sorted set.
+std::variant<EntitySet, ToolError> ResolveList(const kg::Graph& graph, const JsonValue& v,
+                                               std::string_view tool, std::string_view field) {
+  if (!v.IsArray()) {
+    return Err(ToolError::Kind::kWrongArgumentType,
+               std::string(tool) + ": argument '" + std::string(field) +
+                   "' must be an array of entity names");
+  }
+  EntitySet out;
+  out.reserve(v.Size());
+  for (const JsonValue& item : v.GetArray()) {
+    if (!item.IsString()) {
+      return Err(ToolError::Kind::kWrongArgumentType,
+                 std::string(tool) + ": every element of '" + std::string(field) +
+                     "' must be an entity name (string)");
+    }
+    std::string_view name(item.GetString(), item.GetStringLength());
+    std::optional<kg::EntityId> id = graph.FindEntityByName(name);
+    if (!id) {
+      return Err(ToolError::Kind::kUnknownEntity,
+                 std::string(tool) + ": unknown entity '" + std::string(name) +
+                     "'; use the exact name returned by an earlier call");
+    }
+    out.push_back(*id);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string_view ToolErrorKindName(ToolError::Kind kind) {
+  switch (kind) {
+    case ToolError::Kind::kUnknownTool: return "unknown_tool";
+    case ToolError::Kind::kUnknownEntity: return "unknown_entity";
+    case ToolError::Kind::kWrongArgumentType: return "wrong_argument_type";
+    case ToolError::Kind::kMissingArgument: return "missing_argument";
+    case ToolError::Kind::kMalformedArguments: return "malformed_arguments";
+  }
+  return "";
+}
+
+std::string NamesJson(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ',';
+    out += JsonQuote(names[i]);
+  }
+  out += ']';
+  return out;
+}
+
+std::string ObservationJson(const CallOutcome& outcome) {
+  if (outcome.ok()) return NamesJson(outcome.result);
+  return "{\"error\":" + JsonQuote(outcome.error->message) + "}";
+}
+
+std::vector<std::string> Executor::Names(const EntitySet& set) const {
+  std::vector<std::string> names;
+  names.reserve(set.size());
+  for (kg::EntityId e : set) names.push_back(graph_.entity(e).name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_name,
+                                                        std::string_view arguments_json) const {
+  const Tool* tool = catalog_.Find(tool_name);
+  if (tool == nullptr) {
+    return Err(ToolError::Kind::kUnknownTool,
+               "unknown tool '" + std::string(tool_name) + "'; call one of the listed tools");
+  }
+  rapidjson::Document doc;
+  doc.Parse(arguments_json.data(), arguments_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Err(ToolError::Kind::kMalformedArguments,
+               tool->name + ": arguments must be a JSON object");
+  }
+  auto member = [&](const char* key) -> const JsonValue* {
+    auto it = doc.FindMember(key);
+    return it == doc.MemberEnd() ? nullptr : &it->value;
+  };
+  auto missing = [&](const std::string& key) {
+    return Err(ToolError::Kind::kMissingArgument,
+               tool->name + ": missing required argument '" + key + "'");
+  };
+  if (tool->kind != ToolKind::kSet) {
+    const JsonValue* arg = member(tool->parameter.c_str());
+    if (arg == nullptr) return missing(tool->parameter);
+    if (!arg->IsString()) {
+      return Err(ToolError::Kind::kWrongArgumentType,
+                 tool->name + ": argument '" + tool->parameter + "' must be a string");
+    }
+    std::string_view name(arg->GetString(), arg->GetStringLength());
+    std::optional<kg::EntityId> id = graph_.FindEntityByName(name);
+    if (!id) {
+      return Err(ToolError::Kind::kUnknownEntity,
+                 tool->name + ": unknown " + tool->parameter + " '" + std::string(name) +
+                     "'; check the spelling or use the exact name from the question");
+    }
+    auto span = tool->kind == ToolKind::kRelation ? graph_.Tails(*id, tool->relation)
+                                                  : graph_.Heads(tool->relation, *id);
+    return EntitySet(span.begin(), span.end());
+  }
+  if (tool->set_op == SetOp::kNegation) {
+    const JsonValue* entities = member("entities");
+    const JsonValue* within = member("within");
+    if (entities == nullptr) return missing("entities");
+    if (within == nullptr) return missing("within");
+    auto a = ResolveList(graph_, *within, tool->name, "within");
+    if (auto* e = std::get_if<ToolError>(&a)) return *e;
+    auto b = ResolveList(graph_, *entities, tool->name, "entities");
+    if (auto* e = std::get_if<ToolError>(&b)) return *e;
+    return SetDifference(std::get<EntitySet>(a), std::get<EntitySet>(b));
+  }
+  const JsonValue* sets = member("sets");
+  if (sets == nullptr) return missing("sets");
+  if (!sets->IsArray() || sets->Size() == 0) {
+    return Err(ToolError::Kind::kWrongArgumentType,
+               tool->name + ": argument 'sets' must be a non-empty array of arrays of names");
+  }
+  EntitySet acc;
+  for (rapidjson::SizeType i = 0; i < sets->Size(); ++i) {
+    auto s = ResolveList(graph_, (*sets)[i], tool->name, "sets");
+    if (auto* e = std::get_if<ToolError>(&s)) return *e;
+    EntitySet& set = std::get<EntitySet>(s);
+    if (i == 0) {
+      acc = std::move(set);
+    } else {
+      acc = tool->set_op == SetOp::kIntersection ? SetIntersection(acc, set) : SetUnion(acc, set);
+    }
+  }
+  return acc;
+}
+
+CallOutcome Executor::Execute(std::string_view tool_name, std::string_view arguments_json) const {
+  auto r = ExecuteIds(tool_name, arguments_json);
+  CallOutcome out;
+  if (auto* e = std::get_if<ToolError>(&r)) {
+    out.error = std::move(*e);
+  } else {
+    out.result = Names(std::get<EntitySet>(r));
+  }
+  return out;
+}
+
+}  // namespace kgf::synth

@@ -1,0 +1,64 @@
+// Executor: runs one tool call (tool name + JSON arguments string) on the in-memory graph.
+// Results are entity display names sorted bytewise (a stable order); failures are typed
+// ToolErrors whose message is what the model sees as the observation. Thread-safe (const).
+#ifndef KGF_SYNTH_EXECUTOR_H_
+#define KGF_SYNTH_EXECUTOR_H_
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "kg/graph.h"
+#include "synth/query.h"
+#include "synth/tool_catalog.h"
+
+namespace kgf::synth {
+
+struct ToolError {
+  enum class Kind : uint8_t {
+    kUnknownTool,        // no tool of that name
+    kUnknownEntity,      // an argument names no entity of the graph
+    kWrongArgumentType,  // e.g. a number where a string is required
+    kMissingArgument,    // a required parameter is absent
+    kMalformedArguments, // arguments are not a JSON object
+  };
+  Kind kind;
+  std::string message;
+};
+std::string_view ToolErrorKindName(ToolError::Kind kind);  // "unknown_tool", ...
+
+// Either the sorted result names or an error.
+struct CallOutcome {
+  std::vector<std::string> result;
+  std::optional<ToolError> error;
+  bool ok() const { return !error.has_value(); }
+};
+
+// Observation text of a tool message: a JSON array of names, or {"error":"..."}.
+std::string ObservationJson(const CallOutcome& outcome);
+std::string NamesJson(const std::vector<std::string>& names);
+
+class Executor {
+ public:
+  // REQUIRES: graph and catalog outlive the executor; catalog was built from graph.
+  Executor(const kg::Graph& graph, const ToolCatalog& catalog)
+      : graph_(graph), catalog_(catalog) {}
+
+  CallOutcome Execute(std::string_view tool_name, std::string_view arguments_json) const;
+
+  // Ids of the result (sorted by id), for callers that work on ids. Same errors.
+  std::variant<EntitySet, ToolError> ExecuteIds(std::string_view tool_name,
+                                                std::string_view arguments_json) const;
+
+  // Display names sorted bytewise.
+  std::vector<std::string> Names(const EntitySet& set) const;
+
+ private:
+  const kg::Graph& graph_;
+  const ToolCatalog& catalog_;
+};
+
+}  // namespace kgf::synth
+
+#endif  // KGF_SYNTH_EXECUTOR_H_

@@ -1,0 +1,100 @@
+// Record: the canonical tool-use sample, one JSON object per line in .jsonl.zst shards.
+// JSON shape (keys in this order):
+//   {"id","kg":{"name","checksum"},"pattern","split",
+//    "query":{"anchors":[{"key","name"}],"relations":[keys],"structure","program"},
+//    "answers":[sorted display names],
+//    "tools":[{"type":"function","function":{"name","description","parameters"}}],
+//    "messages":[{"role":"system","content"},{"role":"user","content"},
+//                {"role":"assistant","content":null|text,"tool_calls":[{"id","type":"function",
+//                  "function":{"name","arguments":"<json string>"}}]},
+//                {"role":"tool","tool_call_id","name","content"},...,
+//                {"role":"assistant","content"}],
+//    "template":{"system","question","answer","reflection"},"seed","index"}
+// query.anchors and query.relations are in the slot order of the pattern's program
+// (synth/pattern.h), so pattern + anchors + relations re-create the query.
+#ifndef KGF_SYNTH_RECORD_H_
+#define KGF_SYNTH_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kgf::synth {
+
+struct ToolCall {
+  std::string id;         // "call_<turn>_<k>", unique inside the record
+  std::string name;
+  std::string arguments;  // JSON object serialised as a string (OpenAI shape)
+  friend bool operator==(const ToolCall&, const ToolCall&) = default;
+};
+
+struct Message {
+  std::string role;  // system | user | assistant | tool
+  // Text; an assistant turn with tool_calls and empty content is written as null.
+  std::string content;
+  std::vector<ToolCall> tool_calls;  // assistant only
+  std::string tool_call_id;          // tool only
+  std::string name;                  // tool only: the tool that produced the content
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+struct FunctionSpec {
+  std::string name;
+  std::string description;
+  std::string parameters;  // JSON Schema object, compact JSON text
+  friend bool operator==(const FunctionSpec&, const FunctionSpec&) = default;
+};
+
+struct AnchorRef {
+  std::string key;
+  std::string name;
+  friend bool operator==(const AnchorRef&, const AnchorRef&) = default;
+};
+
+struct TemplateIds {
+  std::string system;      // e.g. "react.3.1.4.2"
+  std::string question;    // e.g. "2i.3"
+  std::string answer;      // e.g. "a.2"
+  std::string reflection;  // "" or the error injected: "misspelled_entity", "wrong_tool", ...
+  friend bool operator==(const TemplateIds&, const TemplateIds&) = default;
+};
+
+struct Record {
+  std::string id;
+  std::string kg_name;
+  std::string kg_checksum;
+  std::string pattern;    // "2in"
+  std::string split;      // train | valid | test
+  std::vector<AnchorRef> anchors;
+  std::vector<std::string> relations;  // relation keys
+  std::string structure;  // BetaE structure of the pattern
+  std::string program;    // slot program of the pattern, e.g. "n(p0(a0),p1(a1))"
+  std::vector<std::string> answers;
+  std::vector<FunctionSpec> tools;
+  std::vector<Message> messages;
+  TemplateIds templates;
+  uint64_t seed = 0;
+  uint64_t index = 0;  // item index inside the run: (seed, index) reproduces the record
+  friend bool operator==(const Record&, const Record&) = default;
+};
+
+// Appends the record's compact JSON (no trailing newline) to *out.
+void AppendRecordJson(const Record& record, std::string* out);
+std::string RecordToJson(const Record& record);
+// Parses one record. Errors name `where` (e.g. "shard-00003.jsonl.zst:17") and the field.
+Result<Record> RecordFromJson(std::string_view json, std::string_view where);
+
+// The assistant/tool call sequence of a record, for verification: every assistant tool call
+// paired with the content of the tool message that answers it.
+struct ExecutedCall {
+  ToolCall call;
+  std::string observation;
+};
+std::vector<ExecutedCall> CallsOf(const Record& record);
+
+}  // namespace kgf::synth
+
+#endif  // KGF_SYNTH_RECORD_H_

@@ -1,0 +1,82 @@
+// ToolCatalog: the tools of a knowledge graph (SPEC §1 "Tool (API) generation"). Every relation
+// gives a forward tool get_<relation>_of_<head_type>(<head_type>) -> tails and an inverse tool
+// (tail -> heads), plus the set tools get_intersection_of, get_union_of and get_negation_of.
+// Parameters are JSON Schema in the OpenAI function-calling shape. The catalog is written as
+// tools.json (schema, kind, relation key and direction) so calls can be re-executed on the raw
+// triples without kgforge. Immutable after Build(): thread-safe.
+#ifndef KGF_SYNTH_TOOL_CATALOG_H_
+#define KGF_SYNTH_TOOL_CATALOG_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "kg/graph.h"
+
+namespace kgf::synth {
+
+enum class ToolKind : uint8_t { kRelation, kInverse, kSet };
+enum class SetOp : uint8_t { kNone, kIntersection, kUnion, kNegation };
+
+std::string_view ToolKindName(ToolKind kind);  // "relation", "inverse", "set"
+
+struct Tool {
+  std::string name;         // snake_case ASCII, unique in the catalog
+  std::string description;
+  ToolKind kind = ToolKind::kRelation;
+  SetOp set_op = SetOp::kNone;
+  std::string relation_key;  // relation tools: the relation's key
+  kg::RelationId relation{0};  // relation tools: id in the graph the catalog was built from
+  std::string parameter;     // relation tools: the single required string parameter
+  std::string parameters_json;  // JSON Schema object, compact
+  std::string function_json;    // {"name","description","parameters"}, compact
+  std::string openai_json;      // {"type":"function","function":{...}}, compact
+};
+
+class ToolCatalog {
+ public:
+  // Builds the catalog for `graph`. Tool names are derived from relation names and entity
+  // types; a name that would collide gets the suffix _2, _3, ... in relation order.
+  // Errors: InvalidArgument for a graph without relations.
+  static Result<ToolCatalog> Build(const kg::Graph& graph);
+
+  const std::vector<Tool>& tools() const { return tools_; }
+  const Tool* Find(std::string_view name) const;
+  // REQUIRES: r < graph.num_relations().
+  const Tool& Forward(kg::RelationId r) const { return tools_[forward_[r.value()]]; }
+  const Tool& Inverse(kg::RelationId r) const { return tools_[inverse_[r.value()]]; }
+  const Tool& SetTool(SetOp op) const;
+  size_t size() const { return tools_.size(); }
+
+  // tools.json: {"tools":[{"type":"function","function":{...},"kind":...,"relation":...,
+  // "direction":"forward"|"inverse"}...]}, deterministic bytes.
+  std::string ToToolsJson() const;
+  Status WriteToolsJson(const std::string& path) const;  // atomic
+
+ private:
+  std::vector<Tool> tools_;
+  std::vector<size_t> forward_, inverse_;
+  size_t set_tools_[3] = {0, 0, 0};
+  std::unordered_map<std::string, size_t> by_name_;
+};
+
+// One entry of a tools.json file, independent of any loaded graph.
+struct ToolsJsonEntry {
+  std::string name, description, kind;  // kind: relation | inverse | set
+  std::string parameters_json;
+  std::string relation_key;  // relation/inverse tools
+  std::string direction;     // "forward" | "inverse" for relation tools, else empty
+  std::string set_op;        // "intersection" | "union" | "negation" for set tools
+};
+// Parses a tools.json text. Errors name `where`, the tool index and the field.
+Result<std::vector<ToolsJsonEntry>> ParseToolsJson(std::string_view text, std::string_view where);
+
+// snake_case ASCII form of a label: lower-case letters and digits, other runs become '_'.
+std::string SnakeCase(std::string_view label);
+
+}  // namespace kgf::synth
+
+#endif  // KGF_SYNTH_TOOL_CATALOG_H_
