@@ -1,0 +1,62 @@
+// DialogueRenderer: turns an accepted query sample into a canonical Record (SPEC §1
+// "Rendering"): system prompt from the combinatorial bank, a question naming every anchor and
+// no answer, assistant tool-call turns with the executed results (a hop over k entities is one
+// turn of k parallel calls followed by a union), optional self-reflection (one wrong call, the
+// executor's real error, then the corrected call), distractor tools, and a final answer.
+// Thread-safe: Render() is const; all randomness comes from the caller's Rng.
+#ifndef KGF_SYNTH_DIALOGUE_RENDERER_H_
+#define KGF_SYNTH_DIALOGUE_RENDERER_H_
+
+#include <optional>
+#include <string>
+
+#include "base/rng.h"
+#include "kg/graph.h"
+#include "synth/executor.h"
+#include "synth/query_sampler.h"
+#include "synth/record.h"
+#include "synth/tool_catalog.h"
+
+namespace kgf::synth {
+
+struct RenderOptions {
+  int distractors = 4;            // tools listed beyond the needed ones (fewer if the catalog is small)
+  double reflection_share = 0.1;  // share of samples with one corrected wrong call
+};
+
+struct KgRef {
+  std::string name;      // graph name, e.g. "countries"
+  std::string checksum;  // store checksum, "xxh3:..."
+};
+
+class DialogueRenderer {
+ public:
+  // REQUIRES: graph and catalog outlive the renderer; catalog built from graph.
+  DialogueRenderer(const kg::Graph& graph, const ToolCatalog& catalog, RenderOptions options,
+                   KgRef kg);
+
+  // Renders an accepted sample (REQUIRES: sample.query is set). Returns nullopt when an answer
+  // name would appear in the question (count it as RejectReason::kAnswerLeak).
+  std::optional<Record> Render(const SampleOutcome& sample, std::string_view split,
+                               uint64_t seed, uint64_t index, Rng& rng) const;
+
+  // Natural-language question parts, exposed for tests: the description of node n.
+  std::string Describe(const Query& query, int node) const;
+
+ private:
+  std::string Phrase(kg::RelationId r, const std::string& inner) const;
+  std::string SetDescription(const Query& query, int node) const;
+
+  const kg::Graph& graph_;
+  const ToolCatalog& catalog_;
+  Executor executor_;
+  RenderOptions options_;
+  KgRef kg_;
+};
+
+// "A", "A and B", "A, B and C".
+std::string JoinNames(const std::vector<std::string>& names);
+
+}  // namespace kgf::synth
+
+#endif  // KGF_SYNTH_DIALOGUE_RENDERER_H_

@@ -1,0 +1,30 @@
+// Held-out splits by anchor entity. Each entity gets train/valid/test from a hash of its key
+// (independent of the run seed, so splits are stable across runs); a query takes the most
+// held-out split of its anchors (test > valid > train). Hence no test or valid anchor is ever
+// an anchor of a train query, and no test anchor is an anchor of a valid query.
+#ifndef KGF_SYNTH_SPLIT_H_
+#define KGF_SYNTH_SPLIT_H_
+
+#include <span>
+#include <string_view>
+
+#include "kg/graph.h"
+
+namespace kgf::synth {
+
+enum class Split : uint8_t { kTrain = 0, kValid = 1, kTest = 2 };
+inline constexpr int kNumSplits = 3;
+std::string_view SplitName(Split s);
+
+struct SplitOptions {
+  double valid_fraction = 0.05;  // of entities
+  double test_fraction = 0.05;
+};
+
+Split EntitySplit(std::string_view entity_key, const SplitOptions& options);
+Split QuerySplit(const kg::Graph& graph, std::span<const kg::EntityId> anchors,
+                 const SplitOptions& options);
+
+}  // namespace kgf::synth
+
+#endif  // KGF_SYNTH_SPLIT_H_
