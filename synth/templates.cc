@@ -40,7 +40,8 @@ constexpr std::array<std::string_view, 4> kClosings = {
     "State the answer clearly at the end.",
 };
 
-// Shapes: projection root (1p 2p 3p ip up inp), 2-way intersection (2i pi), 3-way (3i),
+// Every phrasing keeps its operator word (" and " / " or " / " not "), which the semantic
+// verification layer checks. Shapes: projection root (1p 2p 3p ip up inp), 2-way intersection (2i pi), 3-way (3i),
 // union (2u), negation (2in 3in pin pni).
 constexpr std::array<std::string_view, 6> kProjectionQs = {
     "What is {X}?",
@@ -54,7 +55,7 @@ constexpr std::array<std::string_view, 6> kIntersect2Qs = {
     "Which entities are both {A} and {B}?",
     "What is both {A} and {B}?",
     "Find everything that is {A} and also {B}.",
-    "List the entities that are {A} as well as {B}.",
+    "List the entities that are {A} and {B} at the same time.",
     "Name anything that is at once {A} and {B}.",
     "I need the entities that are both {A} and {B}.",
 };
@@ -62,21 +63,21 @@ constexpr std::array<std::string_view, 5> kIntersect3Qs = {
     "Which entities are {A}, {B} and also {C}?",
     "What is at the same time {A}, {B} and {C}?",
     "Find everything that is {A} and {B} and {C}.",
-    "List the entities that are all of these: {A}; {B}; {C}.",
+    "List the entities that are all of these: {A}; {B}; and {C}.",
     "Name anything that is {A}, and also {B}, and also {C}.",
 };
 constexpr std::array<std::string_view, 6> kUnionQs = {
     "Which entities are either {A} or {B}?",
     "What is either {A} or {B}?",
     "Find everything that is {A} or {B} (or both).",
-    "List the entities that are {A}, together with those that are {B}.",
+    "List the entities that are {A} or that are {B}.",
     "Name anything that is either {A} or {B}.",
     "Give me the entities that are {A} or else {B}.",
 };
 constexpr std::array<std::string_view, 6> kNegationQs = {
     "Which entities are {A} but not {B}?",
     "What is {A} but not {B}?",
-    "Find everything that is {A}, excluding anything that is {B}.",
+    "Find everything that is {A} but is not {B}.",
     "List the entities that are {A} and are not {B}.",
     "Name what is {A} but is not {B}.",
     "Among the entities that are {A}, which are not {B}?",

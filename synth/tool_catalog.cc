@@ -177,8 +177,11 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
     inv.relation = r;
     inv.relation_key = info.key;
     std::string inv_label = SnakeCase(info.inverse_name);
-    inv.name = !inv_label.empty() ? "get_" + inv_label + "_of_" + tail
-                                  : "get_" + head + "_with_" + rel;
+    // "capital_of" + "city" -> get_capital_of_city (no doubled "of").
+    const bool ends_of = inv_label.size() >= 3 && inv_label.compare(inv_label.size() - 3, 3, "_of") == 0;
+    inv.name = inv_label.empty() ? "get_" + head + "_with_" + rel
+               : ends_of         ? "get_" + inv_label + "_" + tail
+                                 : "get_" + inv_label + "_of_" + tail;
     inv.parameter = tail;
     inv.description = "Returns the " + Words(head) + " entities whose " + Words(rel) +
                       " is the given " + Words(tail) + " (inverse of " + rel + ").";

@@ -1,0 +1,155 @@
+#include "synth/dialogue_renderer.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "synth/templates.h"
+#include "tests/synth/record_checks.h"
+#include "tests/synth/test_graphs.h"
+
+namespace kgf::synth {
+namespace {
+
+// Renders up to `per_pattern` records per pattern.
+std::vector<Record> RenderMany(const kg::Graph& g, const ToolCatalog& cat, RenderOptions ro,
+                               int per_pattern, uint64_t seed) {
+  auto sampler = QuerySampler::Create(g, {});
+  KGF_CHECK(sampler.ok());
+  DialogueRenderer renderer(g, cat, ro, {"test", "xxh3:0"});
+  std::vector<Record> out;
+  for (Pattern p : AllPatterns()) {
+    int made = 0;
+    for (uint64_t i = 0; i < 2000 && made < per_pattern; ++i) {
+      uint64_t index = static_cast<uint64_t>(p) * 100000 + i;
+      Rng rng = Rng::ForItem(seed, index);
+      SampleOutcome s = sampler->Sample(p, rng);
+      if (!s.query) continue;
+      std::optional<Record> r = renderer.Render(s, "train", seed, index, rng);
+      if (!r) continue;
+      out.push_back(std::move(*r));
+      ++made;
+    }
+  }
+  return out;
+}
+
+TEST(DialogueRendererTest, EveryCallReExecutesAndAnswersMatchForAllPatterns) {
+  for (uint64_t seed : {1, 2, 3}) {
+    kg::Graph g = testing::RandomGraph(seed * 13);
+    ToolCatalog cat = *ToolCatalog::Build(g);
+    RenderOptions ro;
+    ro.reflection_share = 0.3;
+    std::vector<Record> records = RenderMany(g, cat, ro, 40, seed);
+    std::set<std::string> patterns;
+    for (const Record& r : records) {
+      patterns.insert(r.pattern);
+      testing::ExpectRecordVerifies(g, cat, r);
+    }
+    EXPECT_EQ(patterns.size(), 14u);
+  }
+}
+
+TEST(DialogueRendererTest, CountryDialoguesReadNaturally) {
+  kg::Graph g = testing::CountryGraph();
+  ToolCatalog cat = *ToolCatalog::Build(g);
+  RenderOptions ro;
+  ro.reflection_share = 0;
+  std::vector<Record> records = RenderMany(g, cat, ro, 20, 4);
+  ASSERT_FALSE(records.empty());
+  for (const Record& r : records) testing::ExpectRecordVerifies(g, cat, r);
+  // Operators survive in the question.
+  for (const Record& r : records) {
+    const std::string& q = r.messages[1].content;
+    if (r.pattern == "2u" || r.pattern == "up") EXPECT_NE(q.find(" or "), std::string::npos) << q;
+    if (r.pattern == "2in" || r.pattern == "pin" || r.pattern == "pni" || r.pattern == "3in" ||
+        r.pattern == "inp") {
+      EXPECT_NE(q.find(" not "), std::string::npos) << q;
+    }
+    if (r.pattern == "2i" || r.pattern == "3i" || r.pattern == "pi" || r.pattern == "ip" ||
+        r.pattern == "3in") {
+      EXPECT_NE(q.find(" and "), std::string::npos) << q;
+    }
+  }
+}
+
+TEST(DialogueRendererTest, ParallelCallsForSetHops) {
+  kg::Graph g = testing::CountryGraph();
+  ToolCatalog cat = *ToolCatalog::Build(g);
+  auto sampler = QuerySampler::Create(g, {});
+  DialogueRenderer renderer(g, cat, {.distractors = 2, .reflection_share = 0}, {"c", "x"});
+  bool saw_parallel = false;
+  for (uint64_t i = 0; i < 500 && !saw_parallel; ++i) {
+    Rng rng = Rng::ForItem(9, i);
+    SampleOutcome s = sampler->Sample(Pattern::k2p, rng);
+    if (!s.query) continue;
+    auto r = renderer.Render(s, "train", 9, i, rng);
+    if (!r) continue;
+    const Message& second_turn = r->messages[2 + 1 + r->messages[2].tool_calls.size()];
+    if (second_turn.tool_calls.size() > 1) {
+      saw_parallel = true;
+      // k parallel calls are followed by a union call combining them.
+      const Message& union_turn = r->messages[4 + 1 + second_turn.tool_calls.size()];
+      ASSERT_EQ(union_turn.tool_calls.size(), 1u);
+      EXPECT_EQ(union_turn.tool_calls[0].name, "get_union_of");
+    }
+  }
+  EXPECT_TRUE(saw_parallel);
+}
+
+TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
+  kg::Graph g = testing::RandomGraph(5);
+  ToolCatalog cat = *ToolCatalog::Build(g);
+  RenderOptions ro;  // default share 10%, 4 distractors
+  std::vector<Record> records = RenderMany(g, cat, ro, 60, 6);
+  int reflections = 0;
+  std::set<std::string> kinds;
+  for (const Record& r : records) {
+    if (!r.templates.reflection.empty()) {
+      ++reflections;
+      kinds.insert(r.templates.reflection.substr(0, r.templates.reflection.find('.')));
+      // The corrected turn says why it retries.
+      EXPECT_FALSE(r.messages[4].content.empty());
+    }
+    std::set<std::string> used;
+    for (const ExecutedCall& c : CallsOf(r)) used.insert(c.call.name);
+    size_t needed = 0;
+    for (const FunctionSpec& f : r.tools) needed += used.count(f.name);
+    EXPECT_EQ(r.tools.size(), needed + 4) << r.id;
+  }
+  double share = static_cast<double>(reflections) / records.size();
+  EXPECT_GT(share, 0.05);
+  EXPECT_LT(share, 0.16);
+  EXPECT_EQ(kinds.size(), 3u);
+}
+
+TEST(DialogueRendererTest, TemplateBanksAreLargeEnough) {
+  EXPECT_GE(NumSystemPrompts(), 1000u);
+  for (Pattern p : AllPatterns()) EXPECT_GE(QuestionBank(p).size(), 5u);
+  std::set<std::string> ids, texts;
+  Rng rng(1);
+  std::vector<std::string> fn = {R"({"name":"f"})"};
+  std::vector<const std::string*> ptrs = {&fn[0]};
+  for (int i = 0; i < 20000; ++i) {
+    SystemPromptChoice c = PickSystemPrompt(rng);
+    ids.insert(c.Id());
+    texts.insert(RenderSystemPrompt(c, ptrs));
+  }
+  EXPECT_GE(ids.size(), 1000u);
+  EXPECT_EQ(ids.size(), texts.size());  // distinct ids give distinct prompts
+}
+
+TEST(DialogueRendererTest, HermesAndReactPromptsListTheTools) {
+  std::string f = R"({"name":"get_x"})";
+  std::vector<const std::string*> ptrs = {&f};
+  SystemPromptChoice c;
+  c.style = PromptStyle::kHermes;
+  EXPECT_NE(RenderSystemPrompt(c, ptrs).find("<tools>\n{\"name\":\"get_x\"}\n</tools>"), std::string::npos);
+  c.style = PromptStyle::kReact;
+  EXPECT_NE(RenderSystemPrompt(c, ptrs).find("- {\"name\":\"get_x\"}"), std::string::npos);
+  c.style = PromptStyle::kOpenAi;
+  EXPECT_EQ(RenderSystemPrompt(c, ptrs).find("get_x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgf::synth

@@ -1,0 +1,67 @@
+#include "synth/executor.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/synth/test_graphs.h"
+
+namespace kgf::synth {
+namespace {
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  ExecutorTest() : graph_(testing::CountryGraph()), catalog_(*ToolCatalog::Build(graph_)),
+                   exec_(graph_, catalog_) {}
+  kg::Graph graph_;
+  ToolCatalog catalog_;
+  Executor exec_;
+};
+
+using Names = std::vector<std::string>;
+
+TEST_F(ExecutorTest, ForwardAndInverseRelationTools) {
+  CallOutcome r = exec_.Execute("get_capital_of_country", R"({"country":"France"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.result, Names{"Paris"});
+  r = exec_.Execute("get_country_with_official_language", R"({"language":"German"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.result, (Names{"Austria", "Germany", "Switzerland"}));  // sorted by name
+  r = exec_.Execute("get_borders_of_country", R"({"country":"Spain"})");
+  EXPECT_EQ(r.result, (Names{"France", "Portugal"}));
+  EXPECT_EQ(ObservationJson(r), R"(["France","Portugal"])");
+}
+
+TEST_F(ExecutorTest, SetTools) {
+  auto r = exec_.Execute("get_intersection_of", R"({"sets":[["France","Italy","Spain"],["Spain","Italy"]]})");
+  EXPECT_EQ(r.result, (Names{"Italy", "Spain"}));
+  r = exec_.Execute("get_union_of", R"({"sets":[["France"],["Spain","Italy"]]})");
+  EXPECT_EQ(r.result, (Names{"France", "Italy", "Spain"}));
+  // Contextual difference: within \ entities, never a global complement.
+  r = exec_.Execute("get_negation_of", R"({"entities":["Spain"],"within":["France","Spain"]})");
+  EXPECT_EQ(r.result, Names{"France"});
+  r = exec_.Execute("get_negation_of", R"({"entities":[],"within":[]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.result.empty());
+}
+
+TEST_F(ExecutorTest, TypedErrors) {
+  auto kind = [&](std::string_view tool, std::string_view args) {
+    CallOutcome r = exec_.Execute(tool, args);
+    EXPECT_FALSE(r.ok()) << tool << " " << args;
+    return r.ok() ? ToolError::Kind::kMalformedArguments : r.error->kind;
+  };
+  EXPECT_EQ(kind("get_capitol_of_country", R"({"country":"France"})"), ToolError::Kind::kUnknownTool);
+  EXPECT_EQ(kind("get_capital_of_country", R"({"country":"Frnace"})"), ToolError::Kind::kUnknownEntity);
+  EXPECT_EQ(kind("get_capital_of_country", R"({"country":7})"), ToolError::Kind::kWrongArgumentType);
+  EXPECT_EQ(kind("get_capital_of_country", R"({"name":"France"})"), ToolError::Kind::kMissingArgument);
+  EXPECT_EQ(kind("get_capital_of_country", R"(["France"])"), ToolError::Kind::kMalformedArguments);
+  EXPECT_EQ(kind("get_capital_of_country", "{"), ToolError::Kind::kMalformedArguments);
+  EXPECT_EQ(kind("get_union_of", R"({"sets":[["Atlantis"]]})"), ToolError::Kind::kUnknownEntity);
+  EXPECT_EQ(kind("get_union_of", R"({"sets":"France"})"), ToolError::Kind::kWrongArgumentType);
+  EXPECT_EQ(kind("get_negation_of", R"({"within":["France"]})"), ToolError::Kind::kMissingArgument);
+  CallOutcome r = exec_.Execute("get_capital_of_country", R"({"country":"Frnace"})");
+  EXPECT_NE(r.error->message.find("'Frnace'"), std::string::npos);
+  EXPECT_EQ(ObservationJson(r).rfind("{\"error\":", 0), 0u);
+}
+
+}  // namespace
+}  // namespace kgf::synth

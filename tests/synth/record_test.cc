@@ -1,0 +1,70 @@
+#include "synth/record.h"
+
+#include <gtest/gtest.h>
+
+namespace kgf::synth {
+namespace {
+
+Record Sample() {
+  Record r;
+  r.id = "s1-7";
+  r.kg_name = "countries";
+  r.kg_checksum = "xxh3:0123456789abcdef";
+  r.pattern = "1p";
+  r.split = "train";
+  r.anchors = {{"FR", "France"}};
+  r.relations = {"capital"};
+  r.structure = "(e,(r))";
+  r.program = "p0(a0)";
+  r.answers = {"Paris"};
+  r.tools = {{"get_capital_of_country", "Capital \"city\".",
+              R"({"type":"object","properties":{"country":{"type":"string"}},"required":["country"]})"}};
+  r.messages = {
+      {"system", "sys", {}, "", ""},
+      {"user", "What is the capital of France?", {}, "", ""},
+      {"assistant", "", {{"call_1_0", "get_capital_of_country", R"({"country":"France"})"}}, "", ""},
+      {"tool", R"(["Paris"])", {}, "call_1_0", "get_capital_of_country"},
+      {"assistant", "The answer is Paris.", {}, "", ""},
+  };
+  r.templates = {"openai.1.2.3.0", "1p.0", "a.0", ""};
+  r.seed = 1;
+  r.index = 7;
+  return r;
+}
+
+TEST(RecordTest, JsonRoundTrip) {
+  Record r = Sample();
+  std::string json = RecordToJson(r);
+  auto back = RecordFromJson(json, "x");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  EXPECT_EQ(RecordToJson(*back), json);
+}
+
+TEST(RecordTest, OpenAiShape) {
+  std::string json = RecordToJson(Sample());
+  EXPECT_NE(json.find(R"("role":"assistant","content":null,"tool_calls":[{"id":"call_1_0","type":"function","function":{"name":"get_capital_of_country","arguments":"{\"country\":\"France\"}"}}])"),
+            std::string::npos) << json;
+  EXPECT_NE(json.find(R"({"role":"tool","tool_call_id":"call_1_0","name":"get_capital_of_country","content":"[\"Paris\"]"})"),
+            std::string::npos);
+  EXPECT_NE(json.find(R"("tools":[{"type":"function","function":{"name":"get_capital_of_country")"),
+            std::string::npos);
+  EXPECT_EQ(json.rfind(R"({"id":"s1-7","kg":{"name":"countries","checksum":"xxh3:0123456789abcdef"},"pattern":"1p","split":"train","query":{"anchors":[{"key":"FR","name":"France"}])", 0), 0u);
+}
+
+TEST(RecordTest, BadRecordsNameTheField) {
+  std::string json = RecordToJson(Sample());
+  std::string bad = json;
+  bad.replace(bad.find("\"role\":\"user\""), 13, "\"role\":\"robot\"");
+  auto r = RecordFromJson(bad, "shard-00000.jsonl.zst:3");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("shard-00000.jsonl.zst:3: messages[1]"), std::string::npos)
+      << r.status().ToString();
+  r = RecordFromJson("{\"id\":1}", "f:1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'id'"), std::string::npos);
+  EXPECT_FALSE(RecordFromJson("{", "f:2").ok());
+}
+
+}  // namespace
+}  // namespace kgf::synth
