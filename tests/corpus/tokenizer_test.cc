@@ -1,0 +1,93 @@
+#include "corpus/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include "base/file_util.h"
+#include "tests/corpus/corpus_test_util.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::corpus {
+namespace {
+
+using testing::GenerateText;
+using testing::SmallTokenizer;
+
+TEST(TokenizerTest, DecodeEncodeRoundTripsRealLookingText) {
+  const Tokenizer& t = SmallTokenizer();
+  for (uint64_t seed = 100; seed < 120; ++seed) {
+    std::string text = GenerateText(seed, 20);
+    auto ids = t.Encode(text);
+    ASSERT_TRUE(ids.ok());
+    auto back = t.Decode(*ids);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, text) << "seed " << seed;
+  }
+}
+
+TEST(TokenizerTest, UnseenCharactersFallBackToBytesAndRoundTrip) {
+  const Tokenizer& t = SmallTokenizer();
+  const std::string text = "  Ωμέγα \t\tq∑ 🚀 漢字  \n\nend  ";
+  auto ids = t.Encode(text);
+  ASSERT_TRUE(ids.ok());
+  for (int32_t id : *ids) EXPECT_NE(id, 0) << "unk produced; byte fallback missing";
+  EXPECT_EQ(*t.Decode(*ids), text);
+}
+
+TEST(TokenizerTest, SpecialTokensHaveFixedIdsAndAreNeverProducedByText) {
+  const Tokenizer& t = SmallTokenizer();
+  auto ids = t.Encode("<|user|> hi <tool_call> </tool_call> <|end_of_text|>");
+  ASSERT_TRUE(ids.ok());
+  for (int32_t id : *ids) EXPECT_FALSE(t.IsSpecial(id));
+  std::vector<int32_t> specials;
+  for (int i = 0; i < kNumSpecials; ++i) specials.push_back(SpecialId(static_cast<Special>(i)));
+  EXPECT_EQ(*t.Decode(specials),
+            "<|begin_of_text|><|end_of_text|><|system|><|user|><|assistant|><tool_call>"
+            "</tool_call><tool_result></tool_result><|pad|>");
+}
+
+TEST(TokenizerTest, SameInputsGiveByteIdenticalModel) {
+  std::vector<std::string> texts = {GenerateText(3, 400)};
+  TokenizerTrainOptions options;
+  options.vocab_size = 350;
+  auto a = TrainTokenizer(texts, options);
+  auto b = TrainTokenizer(texts, options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+}
+
+TEST(TokenizerTest, VocabSizeIsConfigurable) {
+  std::vector<std::string> texts = {GenerateText(3, 400)};
+  TokenizerTrainOptions options;
+  for (int vocab : {360, 420}) {
+    options.vocab_size = vocab;
+    auto model = TrainTokenizer(texts, options);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto t = Tokenizer::FromSerialized(*model, "m");
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(t->vocab_size(), vocab);
+  }
+}
+
+TEST(TokenizerTest, BadInputsGiveClearErrors) {
+  std::vector<std::string> empty = {"", "\n\n"};
+  auto r = TrainTokenizer(empty, TokenizerTrainOptions{});
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  std::vector<std::string> texts = {"hello"};
+  TokenizerTrainOptions tiny;
+  tiny.vocab_size = 100;
+  EXPECT_EQ(TrainTokenizer(texts, tiny).status().code(), StatusCode::kInvalidArgument);
+
+  kgf::testing::TempDir dir;
+  auto missing = Tokenizer::Load(dir.File("none.model"));
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("none.model"), std::string::npos);
+  auto garbage = Tokenizer::Load(dir.Write("bad.model", "not a model"));
+  EXPECT_EQ(garbage.status().code(), StatusCode::kFailedPrecondition);
+
+  auto outside = SmallTokenizer().Decode(std::vector<int32_t>{5, 99999});
+  EXPECT_EQ(outside.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(outside.status().message().find("position 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgf::corpus
