@@ -1,4 +1,7 @@
 // MPI implementation of Communicator (OpenMPI). Only this file includes mpi.h.
+// The C API only: keep OpenMPI's deprecated C++ bindings (and their link dependency) out.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <cstdlib>

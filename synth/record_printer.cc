@@ -1,0 +1,93 @@
+// Pretty-printer for reviewers.
+#include "synth/record_printer.h"
+
+#include "base/file_util.h"
+#include "base/line_reader.h"
+
+namespace kgf::synth {
+namespace {
+
+std::string Paint(const std::string& s, const char* code, bool color) {
+  return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+}
+
+std::string Abbrev(const std::string& s, size_t max) {
+  return s.size() <= max ? s : s.substr(0, max) + "... (" + std::to_string(s.size()) + " chars)";
+}
+
+}  // namespace
+
+std::string FormatRecord(const Record& r, bool full_system, bool color) {
+  std::string out;
+  out += Paint("== " + r.id + "  pattern " + r.pattern + " " + r.structure + "  split " + r.split +
+                   "  kg " + r.kg_name,
+               "1", color);
+  out += "\n   templates: system " + r.templates.system + ", question " + r.templates.question +
+         ", answer " + r.templates.answer;
+  if (!r.templates.reflection.empty()) out += ", reflection " + r.templates.reflection;
+  out += "\n   tools (" + std::to_string(r.tools.size()) + "):";
+  for (const FunctionSpec& f : r.tools) out += " " + f.name;
+  out += "\n";
+  for (const Message& m : r.messages) {
+    if (m.role == "system") {
+      std::string text = m.content;
+      if (!full_system) {
+        size_t nl = text.find('\n');
+        if (nl != std::string::npos) text = text.substr(0, nl) + " [...]";
+      }
+      out += Paint("system", "2", color) + "     " + text + "\n";
+    } else if (m.role == "user") {
+      out += Paint("user", "1;34", color) + "       " + m.content + "\n";
+    } else if (m.role == "assistant") {
+      if (!m.content.empty()) out += Paint("assistant", "1;32", color) + "  " + m.content + "\n";
+      for (const ToolCall& c : m.tool_calls) {
+        out += Paint("  call", "33", color) + "     [" + c.id + "] " + c.name + "(" + c.arguments + ")\n";
+      }
+    } else {
+      out += Paint("  result", "36", color) + "   [" + m.tool_call_id + "] " + Abbrev(m.content, 200) + "\n";
+    }
+  }
+  out += "   answers: ";
+  for (size_t i = 0; i < r.answers.size(); ++i) out += (i ? ", " : "") + r.answers[i];
+  out += "\n";
+  return out;
+}
+
+Result<std::string> ShowRecords(const ShowOptions& o) {
+  if (o.in.empty()) return InvalidArgumentError("show: pass --in DIR or --in FILE.jsonl.zst");
+  std::vector<std::string> files;
+  if (IsDirectory(o.in)) {
+    KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(o.in));
+    for (const std::string& n : names) {
+      if (StartsWith(n, "shard-") && EndsWith(n, ".jsonl.zst")) files.push_back(JoinPath(o.in, n));
+    }
+    if (files.empty()) {
+      return NotFoundError("show: no shard-*.jsonl.zst in " + o.in +
+                           "; point --in at a `kgforge synth` output directory");
+    }
+  } else if (FileExists(o.in)) {
+    files.push_back(o.in);
+  } else {
+    return NotFoundError("show: " + o.in + " does not exist");
+  }
+  std::string out;
+  int shown = 0;
+  for (const std::string& f : files) {
+    KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> in, LineReader::Open(f, 64 << 20));
+    std::string line;
+    while (shown < o.limit && in->Next(&line)) {
+      KGF_ASSIGN_OR_RETURN(Record r, RecordFromJson(line, in->Where()));
+      if (!o.pattern.empty() && r.pattern != o.pattern) continue;
+      if (!o.split.empty() && r.split != o.split) continue;
+      if (shown > 0) out += "\n";
+      out += FormatRecord(r, o.full_system, o.color);
+      ++shown;
+    }
+    KGF_RETURN_IF_ERROR(in->status());
+    if (shown >= o.limit) break;
+  }
+  if (shown == 0) out += "(no matching records)\n";
+  return out;
+}
+
+}  // namespace kgf::synth
