@@ -1,0 +1,233 @@
+// Chat template rendering and loss masks (see chat_template.h for the layout).
+#include "corpus/chat_template.h"
+
+#include <set>
+#include <utility>
+
+namespace kgf::corpus {
+namespace {
+
+constexpr const char* kGreen = "\x1b[32m";
+constexpr const char* kReset = "\x1b[0m";
+
+class Builder {
+ public:
+  void Special(corpus::Special s, bool trained) {
+    segments_.push_back({"", static_cast<int>(s), trained});
+  }
+  void Text(std::string text, bool trained) {
+    if (text.empty()) return;
+    // Merge with the previous text segment of the same mask: fewer, longer encode calls.
+    if (!segments_.empty() && segments_.back().special < 0 && segments_.back().trained == trained) {
+      segments_.back().text += text;
+      return;
+    }
+    segments_.push_back({std::move(text), -1, trained});
+  }
+  std::vector<ChatSegment> Take() { return std::move(segments_); }
+
+ private:
+  std::vector<ChatSegment> segments_;
+};
+
+// A JSON string field that may be absent or null (-> ""). `path` names it in errors.
+Result<std::string> OptionalString(const JsonValue& obj, const char* field, const std::string& path) {
+  auto it = obj.FindMember(field);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return std::string();
+  if (!it->value.IsString()) {
+    return InvalidArgumentError(path + "." + field + " must be a string or null");
+  }
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+bool IsErrorResult(std::string_view content) {
+  auto doc = ParseJson(content, "tool result");
+  return doc.ok() && doc->IsObject() && doc->HasMember("error");
+}
+
+}  // namespace
+
+std::string RenderedChat::Text() const {
+  std::string out;
+  for (const auto& s : segments) out += s.special >= 0 ? std::string(kSpecialPieces[s.special]) : s.text;
+  return out;
+}
+
+std::string RenderedChat::PlainText() const {
+  std::string out;
+  for (const auto& s : segments) {
+    if (s.special >= 0) {
+      if (!out.empty() && out.back() != '\n') out += '\n';
+    } else {
+      out += s.text;
+    }
+  }
+  return out;
+}
+
+std::string RenderedChat::Highlighted(bool color) const {
+  std::string out;
+  bool open = false;
+  for (const auto& s : segments) {
+    if (s.trained != open) {
+      out += s.trained ? (color ? kGreen : "⟦") : (color ? kReset : "⟧");
+      open = s.trained;
+    }
+    out += s.special >= 0 ? std::string(kSpecialPieces[s.special]) : s.text;
+  }
+  if (open) out += color ? kReset : "⟧";
+  return out;
+}
+
+Result<RenderedChat> RenderChatJson(std::string_view json, const ChatTemplateOptions& options,
+                                    std::string_view where) {
+  KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(json, where));
+  return RenderChat(doc, options, where);
+}
+
+Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptions& options,
+                                std::string_view where_view) {
+  const std::string where(where_view);
+  if (!record.IsObject()) return InvalidArgumentError(where + ": a record must be a JSON object");
+  KGF_ASSIGN_OR_RETURN(const JsonValue* messages, JsonGetArray(record, "messages", where));
+  if (messages->Empty()) {
+    return InvalidArgumentError(where + ": field 'messages' is empty; a record needs at least "
+                                        "a user and an assistant message");
+  }
+  // Tools block: one function object per line, as the model will see it at inference time.
+  std::string tools_block;
+  auto tools_it = record.FindMember("tools");
+  if (tools_it != record.MemberEnd() && !tools_it->value.IsNull()) {
+    if (!tools_it->value.IsArray()) return InvalidArgumentError(where + ": field 'tools' must be an array");
+    for (rapidjson::SizeType i = 0; i < tools_it->value.Size(); ++i) {
+      const JsonValue& tool = tools_it->value[i];
+      const std::string path = where + ": tools[" + std::to_string(i) + "]";
+      if (!tool.IsObject()) return InvalidArgumentError(path + " must be an object");
+      auto fn = tool.FindMember("function");
+      if (fn == tool.MemberEnd() || !fn->value.IsObject()) {
+        return InvalidArgumentError(path + ".function missing; tools use the OpenAI shape "
+                                           "{\"type\":\"function\",\"function\":{...}}");
+      }
+      tools_block += JsonToString(fn->value);
+      tools_block += '\n';
+    }
+  }
+  // Ids of calls whose tool result is an error object (self-reflection samples).
+  std::set<std::string> failed_calls;
+  for (rapidjson::SizeType i = 0; i < messages->Size(); ++i) {
+    const JsonValue& m = (*messages)[i];
+    if (!m.IsObject()) continue;
+    auto role = m.FindMember("role");
+    auto id = m.FindMember("tool_call_id");
+    auto content = m.FindMember("content");
+    if (role != m.MemberEnd() && role->value.IsString() && std::string_view(role->value.GetString()) == "tool" &&
+        id != m.MemberEnd() && id->value.IsString() && content != m.MemberEnd() &&
+        content->value.IsString() && IsErrorResult(content->value.GetString())) {
+      failed_calls.insert(id->value.GetString());
+    }
+  }
+
+  Builder b;
+  b.Special(Special::kBeginOfText, false);
+  bool system_seen = false;
+  auto tools_text = [&]() { return "\n\n# Tools\n" + tools_block; };
+  bool last_is_assistant = false;
+  for (rapidjson::SizeType i = 0; i < messages->Size(); ++i) {
+    const JsonValue& m = (*messages)[i];
+    const std::string path = where + ": messages[" + std::to_string(i) + "]";
+    if (!m.IsObject()) return InvalidArgumentError(path + " must be an object");
+    KGF_ASSIGN_OR_RETURN(std::string role, JsonGetString(m, "role", path));
+    KGF_ASSIGN_OR_RETURN(std::string content, OptionalString(m, "content", path));
+    if (role == "system") {
+      if (i != 0) {
+        return InvalidArgumentError(path + ": a system message must come first");
+      }
+      b.Special(Special::kSystem, false);
+      b.Text(content, false);
+      if (!tools_block.empty() && options.always_render_tools) b.Text(tools_text(), false);
+      system_seen = true;
+    } else if (role == "user") {
+      if (!system_seen && !tools_block.empty()) {
+        b.Special(Special::kSystem, false);
+        b.Text(tools_text().substr(2), false);
+        system_seen = true;
+      }
+      b.Special(Special::kUser, false);
+      b.Text(content, false);
+    } else if (role == "assistant") {
+      b.Special(Special::kAssistant, false);
+      b.Text(content, true);
+      auto calls = m.FindMember("tool_calls");
+      if (calls != m.MemberEnd() && !calls->value.IsNull()) {
+        if (!calls->value.IsArray()) return InvalidArgumentError(path + ".tool_calls must be an array");
+        for (rapidjson::SizeType k = 0; k < calls->value.Size(); ++k) {
+          const JsonValue& call = calls->value[k];
+          const std::string cpath = path + ".tool_calls[" + std::to_string(k) + "]";
+          if (!call.IsObject()) return InvalidArgumentError(cpath + " must be an object");
+          KGF_ASSIGN_OR_RETURN(const JsonValue* fn, JsonGetObject(call, "function", cpath));
+          KGF_ASSIGN_OR_RETURN(std::string name, JsonGetString(*fn, "name", cpath + ".function"));
+          KGF_ASSIGN_OR_RETURN(std::string args, JsonGetString(*fn, "arguments", cpath + ".function"));
+          auto parsed = ParseJson(args, cpath + ".function.arguments");
+          if (!parsed.ok() || !parsed->IsObject()) {
+            return InvalidArgumentError(cpath +
+                                        ".function.arguments must be a JSON string holding an "
+                                        "object, e.g. \"{\\\"country\\\":\\\"France\\\"}\"");
+          }
+          auto id = call.FindMember("id");
+          const bool failed = id != call.MemberEnd() && id->value.IsString() &&
+                              failed_calls.count(id->value.GetString()) > 0;
+          const bool trained = !failed || options.train_on_failed_calls;
+          b.Special(Special::kToolCallOpen, trained);
+          b.Text("{\"name\":" + JsonQuote(name) + ",\"arguments\":" + JsonToString(*parsed) + "}",
+                 trained);
+          b.Special(Special::kToolCallClose, trained);
+        }
+      }
+    } else if (role == "tool") {
+      if (i == 0) return InvalidArgumentError(path + ": a tool message cannot come first");
+      b.Special(Special::kToolResultOpen, false);
+      b.Text(content, false);
+      b.Special(Special::kToolResultClose, false);
+    } else {
+      return InvalidArgumentError(path + ".role '" + role +
+                                  "' is not one of system, user, assistant, tool");
+    }
+    last_is_assistant = role == "assistant";
+  }
+  b.Special(Special::kEndOfText, last_is_assistant);
+  RenderedChat chat;
+  chat.segments = b.Take();
+  return chat;
+}
+
+int64_t TokenizedSample::trained_tokens() const {
+  int64_t n = 0;
+  for (uint8_t m : mask) n += m;
+  return n;
+}
+
+Result<TokenizedSample> TokenizeChat(const RenderedChat& chat, const Tokenizer& tokenizer) {
+  TokenizedSample out;
+  for (const ChatSegment& s : chat.segments) {
+    const size_t before = out.tokens.size();
+    if (s.special >= 0) {
+      out.tokens.push_back(SpecialId(static_cast<Special>(s.special)));
+    } else {
+      KGF_RETURN_IF_ERROR(tokenizer.EncodeAppend(s.text, &out.tokens));
+    }
+    out.mask.resize(out.tokens.size(), 0);
+    for (size_t k = before; k < out.tokens.size(); ++k) out.mask[k] = s.trained ? 1 : 0;
+  }
+  return out;
+}
+
+bool TruncateSample(TokenizedSample* sample, int64_t max_tokens) {
+  KGF_CHECK(max_tokens > 0) << "max_tokens must be positive";
+  if (static_cast<int64_t>(sample->tokens.size()) > max_tokens) {
+    sample->tokens.resize(max_tokens);
+    sample->mask.resize(max_tokens);
+  }
+  return sample->trained_tokens() > 0;
+}
+
+}  // namespace kgf::corpus

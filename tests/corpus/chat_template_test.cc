@@ -1,0 +1,169 @@
+#include "corpus/chat_template.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/corpus/corpus_test_util.h"
+
+namespace kgf::corpus {
+namespace {
+
+using testing::SmallTokenizer;
+
+const char* kRecord = R"({
+  "tools":[{"type":"function","function":{"name":"get_capital_of_country","description":"d",
+            "parameters":{"type":"object","properties":{"country":{"type":"string"}}}}}],
+  "messages":[
+    {"role":"system","content":"You answer with tools."},
+    {"role":"user","content":"What is the capital of France?"},
+    {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",
+      "function":{"name":"get_capital_of_country","arguments":"{\"country\":\"Frnace\"}"}}]},
+    {"role":"tool","tool_call_id":"c1","content":"{\"error\":\"unknown country\"}"},
+    {"role":"assistant","content":"Retrying.","tool_calls":[{"id":"c2","type":"function",
+      "function":{"name":"get_capital_of_country","arguments":"{\"country\": \"France\"}"}}]},
+    {"role":"tool","tool_call_id":"c2","content":"[\"Paris\"]"},
+    {"role":"assistant","content":"The capital is Paris."}]})";
+
+// Decodes the tokens whose mask equals `value`, joined, to check what is trained.
+std::string MaskedText(const TokenizedSample& s, int value) {
+  std::vector<int32_t> ids;
+  for (size_t k = 0; k < s.tokens.size(); ++k) {
+    if (s.mask[k] == value) ids.push_back(s.tokens[k]);
+  }
+  return *SmallTokenizer().Decode(ids);
+}
+
+TEST(ChatTemplateTest, RendersEveryRoleWithSpecialTokens) {
+  auto chat = RenderChatJson(kRecord, {}, "rec");
+  ASSERT_TRUE(chat.ok()) << chat.status().ToString();
+  EXPECT_EQ(chat->Text(),
+            "<|begin_of_text|><|system|>You answer with tools.<|user|>What is the capital of "
+            "France?<|assistant|><tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":"
+            "{\"country\":\"Frnace\"}}</tool_call><tool_result>{\"error\":\"unknown country\"}"
+            "</tool_result><|assistant|>Retrying.<tool_call>{\"name\":\"get_capital_of_country\","
+            "\"arguments\":{\"country\":\"France\"}}</tool_call><tool_result>[\"Paris\"]"
+            "</tool_result><|assistant|>The capital is Paris.<|end_of_text|>");
+}
+
+TEST(ChatTemplateTest, MaskTrainsAssistantTextAndGoodCallsOnly) {
+  auto chat = RenderChatJson(kRecord, {}, "rec");
+  ASSERT_TRUE(chat.ok());
+  auto sample = TokenizeChat(*chat, SmallTokenizer());
+  ASSERT_TRUE(sample.ok());
+  ASSERT_EQ(sample->tokens.size(), sample->mask.size());
+  EXPECT_EQ(*SmallTokenizer().Decode(sample->tokens), chat->Text());
+  EXPECT_EQ(MaskedText(*sample, 1),
+            "Retrying.<tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":"
+            "\"France\"}}</tool_call>The capital is Paris.<|end_of_text|>");
+  EXPECT_EQ(MaskedText(*sample, 0),
+            "<|begin_of_text|><|system|>You answer with tools.<|user|>What is the capital of "
+            "France?<|assistant|><tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":"
+            "{\"country\":\"Frnace\"}}</tool_call><tool_result>{\"error\":\"unknown country\"}"
+            "</tool_result><|assistant|><tool_result>[\"Paris\"]</tool_result><|assistant|>");
+}
+
+TEST(ChatTemplateTest, FailedCallsCanBeTrainedOnRequest) {
+  ChatTemplateOptions options;
+  options.train_on_failed_calls = true;
+  auto chat = RenderChatJson(kRecord, options, "rec");
+  auto sample = TokenizeChat(*chat, SmallTokenizer());
+  EXPECT_NE(MaskedText(*sample, 1).find("Frnace"), std::string::npos);
+}
+
+TEST(ChatTemplateTest, ToolsGoToASystemTurnWhenThereIsNoSystemMessage) {
+  auto chat = RenderChatJson(
+      R"({"tools":[{"type":"function","function":{"name":"f","parameters":{}}}],
+          "messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]})",
+      {}, "r");
+  ASSERT_TRUE(chat.ok());
+  EXPECT_EQ(chat->Text(),
+            "<|begin_of_text|><|system|># Tools\n{\"name\":\"f\",\"parameters\":{}}\n<|user|>q"
+            "<|assistant|>a<|end_of_text|>");
+  ChatTemplateOptions always;
+  always.always_render_tools = true;
+  auto with_system = RenderChatJson(
+      R"({"tools":[{"type":"function","function":{"name":"f"}}],
+          "messages":[{"role":"system","content":"S"},{"role":"user","content":"q"}]})",
+      always, "r");
+  ASSERT_TRUE(with_system.ok());
+  EXPECT_EQ(with_system->Text(),
+            "<|begin_of_text|><|system|>S\n\n# Tools\n{\"name\":\"f\"}\n<|user|>q<|end_of_text|>");
+}
+
+TEST(ChatTemplateTest, EndOfTextIsTrainedOnlyAfterAFinalAssistantTurn) {
+  auto ends_with_user = RenderChatJson(R"({"messages":[{"role":"user","content":"q"}]})", {}, "r");
+  ASSERT_TRUE(ends_with_user.ok());
+  EXPECT_FALSE(ends_with_user->segments.back().trained);
+  auto ends_with_assistant = RenderChatJson(
+      R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]})", {}, "r");
+  EXPECT_TRUE(ends_with_assistant->segments.back().trained);
+}
+
+TEST(ChatTemplateTest, HighlightMarksTrainedSpans) {
+  auto chat = RenderChatJson(
+      R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]})", {}, "r");
+  EXPECT_EQ(chat->Highlighted(false),
+            "<|begin_of_text|><|user|>q<|assistant|>⟦a<|end_of_text|>⟧");
+  EXPECT_EQ(chat->Highlighted(true),
+            "<|begin_of_text|><|user|>q<|assistant|>\x1b[32ma<|end_of_text|>\x1b[0m");
+}
+
+TEST(ChatTemplateTest, TruncationEdges) {
+  auto chat = RenderChatJson(
+      R"({"messages":[{"role":"user","content":"What is the capital?"},
+                      {"role":"assistant","content":"Paris"}]})", {}, "r");
+  auto full = TokenizeChat(*chat, SmallTokenizer());
+  ASSERT_TRUE(full.ok());
+  // Index of the first trained token.
+  int64_t first = 0;
+  while (full->mask[first] == 0) ++first;
+  const int64_t n = static_cast<int64_t>(full->tokens.size());
+
+  TokenizedSample s = *full;
+  EXPECT_TRUE(TruncateSample(&s, n));  // exactly the length: unchanged
+  EXPECT_EQ(s.tokens, full->tokens);
+  s = *full;
+  EXPECT_TRUE(TruncateSample(&s, n + 100));
+  EXPECT_EQ(s.tokens.size(), static_cast<size_t>(n));
+  s = *full;
+  EXPECT_TRUE(TruncateSample(&s, first + 1));  // keeps exactly one trained token
+  EXPECT_EQ(s.trained_tokens(), 1);
+  EXPECT_EQ(s.mask.size(), s.tokens.size());
+  s = *full;
+  EXPECT_FALSE(TruncateSample(&s, first));  // only the prompt left: drop
+  EXPECT_EQ(s.trained_tokens(), 0);
+  s = *full;
+  EXPECT_FALSE(TruncateSample(&s, 1));
+}
+
+TEST(ChatTemplateTest, BadRecordsNameTheField) {
+  struct Case {
+    const char* json;
+    const char* expect;
+  } cases[] = {
+      {R"({"messages":[]})", "'messages' is empty"},
+      {R"({"id":1})", "messages"},
+      {R"({"messages":[{"role":"robot","content":"x"}]})", "messages[0].role 'robot'"},
+      {R"({"messages":[{"role":"user","content":3}]})", "messages[0].content must be a string"},
+      {R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","tool_calls":[{"id":"a",
+          "function":{"name":"f","arguments":"{bad"}}]}]})",
+       "messages[1].tool_calls[0].function.arguments must be a JSON string"},
+      {R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","tool_calls":[{"id":"a",
+          "function":{"name":"f","arguments":{"x":1}}}]}]})", "arguments"},
+      {R"({"messages":[{"role":"tool","content":"x"}]})", "tool message cannot come first"},
+      {R"({"messages":[{"role":"user","content":"q"},{"role":"system","content":"s"}]})",
+       "system message must come first"},
+      {R"({"tools":[{"name":"f"}],"messages":[{"role":"user","content":"q"}]})", "tools[0].function"},
+      {R"([1,2])", "JSON object"},
+  };
+  for (const auto& c : cases) {
+    auto r = RenderChatJson(c.json, {}, "file.jsonl:7");
+    ASSERT_FALSE(r.ok()) << c.json;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("file.jsonl:7"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
+  }
+  EXPECT_FALSE(RenderChatJson("{not json", {}, "f").ok());
+}
+
+}  // namespace
+}  // namespace kgf::corpus
