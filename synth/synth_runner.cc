@@ -398,6 +398,39 @@ std::string SynthSummary::ToText() const {
   return out;
 }
 
+std::string SynthSummary::ToJson() const {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("out"); w.String(out_dir.c_str());
+  w.Key("records"); w.Uint64(counts.records);
+  w.Key("attempts"); w.Uint64(counts.attempts);
+  w.Key("shards"); w.Uint64(shards);
+  w.Key("shards_reused"); w.Uint64(shards_reused);
+  w.Key("tools"); w.Uint64(tools);
+  w.Key("seconds"); w.Double(seconds);
+  w.Key("splits"); w.StartObject();
+  for (int s = 0; s < kNumSplits; ++s) {
+    w.Key(SplitName(static_cast<Split>(s)).data());
+    w.Uint64(counts.RecordsOf(static_cast<Split>(s)));
+  }
+  w.EndObject();
+  w.Key("patterns"); w.StartObject();
+  for (Pattern p : AllPatterns()) {
+    w.Key(PatternName(p).data());
+    w.Uint64(counts.RecordsOf(p));
+  }
+  w.EndObject();
+  w.Key("rejections"); w.StartObject();
+  for (int r = 1; r < kNumRejectReasons; ++r) {
+    w.Key(RejectReasonName(static_cast<RejectReason>(r)).data());
+    w.Uint64(counts.Rejections(static_cast<RejectReason>(r)));
+  }
+  w.EndObject();
+  w.EndObject();
+  return sb.GetString();
+}
+
 Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const SynthOptions& options,
                               Communicator& comm) {
   const auto start = std::chrono::steady_clock::now();

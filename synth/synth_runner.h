@@ -61,6 +61,8 @@ struct SynthSummary {
   double seconds = 0;
   // One screen of text: totals, per-pattern table, rejection reasons.
   std::string ToText() const;
+  // Machine-readable summary (one JSON object): the counts of ToText.
+  std::string ToJson() const;
 };
 
 // Runs (or resumes) a synthesis into options.out_dir. Collective over `comm`.
