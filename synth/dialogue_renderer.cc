@@ -17,6 +17,7 @@ struct PlannedCall {
   const Tool* tool;
   std::string arguments;
   std::string observation;
+  std::string input;  // relation calls: the entity name passed
 };
 
 std::string ListJson(const std::vector<std::string>& names) { return NamesJson(names); }
@@ -140,7 +141,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
         auto tails = graph_.Tails(x, q.relations[node.slot]);
         std::string obs = ListJson(executor_.Names(EntitySet(tails.begin(), tails.end())));
         calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",
-                         obs});
+                         obs, name});
         partials.push_back(std::move(obs));
       }
       ready[n] = turn;
@@ -152,7 +153,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
         }
         args += "]}";
         calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), std::move(args),
-                         ListJson(executor_.Names(sets[n]))});
+                         ListJson(executor_.Names(sets[n])), ""});
         ready[n] = turn + 1;
       }
       continue;
@@ -176,7 +177,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
       }
       args += "]}";
     }
-    calls.push_back({turn, tool, std::move(args), ListJson(executor_.Names(sets[n]))});
+    calls.push_back({turn, tool, std::move(args), ListJson(executor_.Names(sets[n])), ""});
     ready[n] = turn;
   }
   std::stable_sort(calls.begin(), calls.end(),
@@ -229,8 +230,9 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   std::string reflection_text;
   if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
     const PlannedCall& first = calls.front();
+    KGF_CHECK(first.tool->kind == ToolKind::kRelation && !first.input.empty()) << "turn 1 must project an anchor";
     const Tool& tool = *first.tool;
-    std::string anchor_name = graph_.entity(q.anchors[0]).name;
+    const std::string& anchor_name = first.input;  // turn 1 always projects an anchor
     std::string kind, wrong_tool = tool.name, wrong_args;
     switch (rng.Uniform(3)) {
       case 0: {

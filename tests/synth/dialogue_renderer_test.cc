@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/file_util.h"
 #include "synth/templates.h"
 #include "tests/synth/record_checks.h"
 #include "tests/synth/test_graphs.h"
@@ -108,8 +109,12 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
     if (!r.templates.reflection.empty()) {
       ++reflections;
       kinds.insert(r.templates.reflection.substr(0, r.templates.reflection.find('.')));
-      // The corrected turn says why it retries.
+      // The corrected turn says why it retries, and fixes the call it replaces.
       EXPECT_FALSE(r.messages[4].content.empty());
+      const ToolCall& wrong = r.messages[2].tool_calls.at(0);
+      const ToolCall& right = r.messages[4].tool_calls.at(0);
+      if (!StartsWith(r.templates.reflection, "wrong_tool")) EXPECT_EQ(wrong.name, right.name);
+      if (StartsWith(r.templates.reflection, "wrong_tool")) EXPECT_EQ(wrong.arguments, right.arguments);
     }
     std::set<std::string> used;
     for (const ExecutedCall& c : CallsOf(r)) used.insert(c.call.name);
