@@ -160,6 +160,41 @@ Result<std::vector<double>> ParsePatternMix(std::string_view spec) {
   return weights;
 }
 
+bool IsQuotaSpec(std::string_view spec) { return spec.find('=') != std::string_view::npos; }
+
+Result<std::vector<uint64_t>> ParsePatternQuotas(std::string_view spec) {
+  std::vector<uint64_t> quotas(kNumPatterns, 0);
+  uint64_t total = 0;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t end = spec.find(',', start);
+    if (end == std::string_view::npos) end = spec.size();
+    std::string_view item = spec.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    start = end + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string n(eq == std::string_view::npos ? "" : item.substr(eq + 1));
+    char* endp = nullptr;
+    unsigned long long count = n.empty() ? 0 : std::strtoull(n.c_str(), &endp, 10);
+    if (eq == std::string_view::npos || n.empty() || *endp != '\0' || n[0] == '-') {
+      return InvalidArgumentError("pattern quotas '" + std::string(spec) + "': item '" +
+                                  std::string(item) +
+                                  "' must be NAME=COUNT with a whole number, e.g. 2i=500");
+    }
+    Result<Pattern> p = ParsePattern(item.substr(0, eq));
+    if (!p.ok()) return p.status().WithContext("pattern quotas '" + std::string(spec) + "'");
+    quotas[static_cast<int>(*p)] = count;
+    total += count;
+  }
+  if (total == 0) {
+    return InvalidArgumentError("pattern quotas '" + std::string(spec) +
+                                "' ask for no records; give at least one positive COUNT");
+  }
+  return quotas;
+}
+
 const PatternTree& TreeOf(Pattern p) {
   static const std::array<PatternTree, kNumPatterns> trees = BuildTrees();
   return trees[static_cast<int>(p)];

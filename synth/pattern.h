@@ -36,6 +36,12 @@ Result<Pattern> ParsePattern(std::string_view name);
 // "positive", "negative". Returns one weight per pattern (index = enum value); at least one > 0.
 Result<std::vector<double>> ParsePatternMix(std::string_view spec);
 
+// Pattern quotas: comma-separated "NAME=COUNT" items, e.g. "1p=500,2in=100". Returns one count
+// per pattern (index = enum value); the total must be > 0.
+Result<std::vector<uint64_t>> ParsePatternQuotas(std::string_view spec);
+// True when `spec` is written as quotas (contains '=').
+bool IsQuotaSpec(std::string_view spec);
+
 // Operator tree of a pattern. Nodes are stored parent-after-children (post-order), root last.
 enum class QueryOp : uint8_t {
   kAnchor,     // the anchor entity in slot `slot`

@@ -138,6 +138,7 @@ struct RunContext {
   const QuerySampler* sampler;
   const DialogueRenderer* renderer;
   std::vector<double> weights;
+  std::vector<uint64_t> quotas;  // empty unless the mix is given as quotas
   std::string fingerprint;
   Progress* progress;
 };
@@ -151,7 +152,21 @@ uint64_t QueryIdHash(const Query& q) {
 
 Result<ShardStats> GenerateShard(const RunContext& ctx, uint64_t shard) {
   const SynthOptions& o = *ctx.options;
-  const uint64_t target = std::min(o.shard_size, o.count - shard * o.shard_size);
+  uint64_t target = std::min(o.shard_size, o.count - shard * o.shard_size);
+  // Quotas: this shard's share of each pattern, Q(s+1) - Q(s) with Q(x) = floor(q * x / N),
+  // x the records before shard x; the shares sum to q over all shards.
+  std::vector<double> remaining;
+  if (!ctx.quotas.empty()) {
+    remaining.resize(kNumPatterns);
+    target = 0;
+    const uint64_t lo = shard * o.shard_size, hi = lo + std::min(o.shard_size, o.count - lo);
+    for (int p = 0; p < kNumPatterns; ++p) {
+      const unsigned __int128 q = ctx.quotas[p];
+      uint64_t share = static_cast<uint64_t>(q * hi / o.count - q * lo / o.count);
+      remaining[p] = static_cast<double>(share);
+      target += share;
+    }
+  }
   const uint64_t limit = o.shard_size * o.max_attempts_per_record;
   const uint64_t base = shard * limit;
   const std::string path = JoinPath(o.out_dir, ShardFileName(shard));
@@ -164,7 +179,8 @@ Result<ShardStats> GenerateShard(const RunContext& ctx, uint64_t shard) {
   for (uint64_t j = 0; j < limit && st.counts.records < target; ++j) {
     const uint64_t index = base + j;
     Rng rng = Rng::ForItem(o.seed, index);
-    const Pattern pattern = static_cast<Pattern>(rng.Weighted(ctx.weights));
+    const Pattern pattern =
+        static_cast<Pattern>(rng.Weighted(remaining.empty() ? ctx.weights : remaining));
     auto& rejections = st.counts.rejections[static_cast<int>(pattern)];
     ++st.counts.attempts;
     SampleOutcome sample = ctx.sampler->Sample(pattern, rng);
@@ -188,6 +204,7 @@ Result<ShardStats> GenerateShard(const RunContext& ctx, uint64_t shard) {
     KGF_RETURN_IF_ERROR(writer->WriteLine(line));
     ++st.counts.records;
     ++st.counts.records_by_pattern_split[static_cast<int>(pattern)][static_cast<int>(split)];
+    if (!remaining.empty()) remaining[static_cast<int>(pattern)] -= 1;
     if (++pending_progress == 256) {
       ctx.progress->Add(pending_progress);
       pending_progress = 0;
@@ -398,6 +415,13 @@ std::string SynthSummary::ToText() const {
   return out;
 }
 
+namespace {
+Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
+                                  const SynthOptions& options, Communicator& comm,
+                                  std::vector<double> weights, std::vector<uint64_t> quotas,
+                                  std::chrono::steady_clock::time_point start);
+}  // namespace
+
 std::string SynthSummary::ToJson() const {
   rapidjson::StringBuffer sb;
   Writer w(sb);
@@ -434,8 +458,29 @@ std::string SynthSummary::ToJson() const {
 Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const SynthOptions& options,
                               Communicator& comm) {
   const auto start = std::chrono::steady_clock::now();
+  std::vector<double> weights;
+  std::vector<uint64_t> quotas;
+  SynthOptions effective = options;
+  if (IsQuotaSpec(options.patterns)) {
+    KGF_ASSIGN_OR_RETURN(quotas, ParsePatternQuotas(options.patterns));
+    effective.count = 0;
+    for (uint64_t q : quotas) {
+      effective.count += q;
+      weights.push_back(static_cast<double>(q));
+    }
+  } else {
+    KGF_ASSIGN_OR_RETURN(weights, ParsePatternMix(options.patterns));
+  }
+  return RunSynthImpl(graph, kg, effective, comm, std::move(weights), std::move(quotas), start);
+}
+
+namespace {
+
+Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
+                                  const SynthOptions& options, Communicator& comm,
+                                  std::vector<double> weights, std::vector<uint64_t> quotas,
+                                  std::chrono::steady_clock::time_point start) {
   KGF_RETURN_IF_ERROR(ValidateOptions(options));
-  KGF_ASSIGN_OR_RETURN(std::vector<double> weights, ParsePatternMix(options.patterns));
   KGF_ASSIGN_OR_RETURN(QuerySampler sampler, QuerySampler::Create(graph, options.sampler));
   KGF_ASSIGN_OR_RETURN(ToolCatalog catalog, ToolCatalog::Build(graph));
   DialogueRenderer renderer(graph, catalog, options.render, kg);
@@ -481,7 +526,7 @@ Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const Syn
     mine.push_back(s);
   }
   Progress progress("synth", comm.size() == 1 ? options.count : 0, "records");
-  RunContext ctx{&graph, &options, &sampler, &renderer, weights, fingerprint, &progress};
+  RunContext ctx{&graph, &options, &sampler, &renderer, weights, quotas, fingerprint, &progress};
   std::vector<Status> errors(mine.size());
   std::atomic<uint64_t> reused{0};
   tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
@@ -536,5 +581,7 @@ Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const Syn
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
+
+}  // namespace
 
 }  // namespace kgf::synth

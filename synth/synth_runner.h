@@ -30,7 +30,10 @@ struct SynthOptions {
   std::string out_dir;       // required
   uint64_t count = 1000;     // records wanted (fewer only when patterns cannot be filled)
   uint64_t seed = 1;
-  std::string patterns = "all";  // pattern mix, see ParsePatternMix: "all", "1p,2i:2", ...
+  // Pattern mix. Weights (ParsePatternMix): "all", "positive", "1p,2i:2", ...; each attempt
+  // draws its pattern. Quotas (ParsePatternQuotas): "1p=500,2in=100": exact record counts per
+  // pattern (spread evenly over the shards); count is then their sum and the option is ignored.
+  std::string patterns = "all";
   uint64_t shard_size = 10000;   // records per shard
   uint64_t max_attempts_per_record = 50;  // a shard gives up after shard_size * this attempts
   int threads = 0;               // 0 = all cores; never changes the output

@@ -65,5 +65,18 @@ TEST(PatternTest, MixParsesGroupsAndWeights) {
   EXPECT_FALSE(ParsePatternMix("1p,zz").ok());
 }
 
+TEST(PatternTest, QuotasParse) {
+  auto q = ParsePatternQuotas("1p=10, pni=3");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ((*q)[static_cast<int>(Pattern::k1p)], 10u);
+  EXPECT_EQ((*q)[static_cast<int>(Pattern::kPni)], 3u);
+  EXPECT_TRUE(IsQuotaSpec("1p=1"));
+  EXPECT_FALSE(IsQuotaSpec("1p:1"));
+  EXPECT_FALSE(ParsePatternQuotas("1p=-1").ok());
+  EXPECT_FALSE(ParsePatternQuotas("1p=0").ok());
+  EXPECT_FALSE(ParsePatternQuotas("1p").ok());
+  EXPECT_FALSE(ParsePatternQuotas("9x=4").ok());
+}
+
 }  // namespace
 }  // namespace kgf::synth

@@ -236,5 +236,24 @@ TEST_F(SynthRunnerTest, PatternMixIsRespected) {
   EXPECT_GT(s->counts.RecordsOf(Pattern::kPni), 20u);
 }
 
+TEST_F(SynthRunnerTest, QuotasGiveExactCountsPerPattern) {
+  TempDir a, b;
+  SynthOptions o = SmallOptions(a.path());
+  o.patterns = "1p=130,2i=70,pin=41";
+  o.shard_size = 50;
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->counts.records, 241u);
+  EXPECT_EQ(s->counts.RecordsOf(Pattern::k1p), 130u);
+  EXPECT_EQ(s->counts.RecordsOf(Pattern::k2i), 70u);
+  EXPECT_EQ(s->counts.RecordsOf(Pattern::kPin), 41u);
+  o.out_dir = b.path();
+  o.threads = 2;
+  ASSERT_TRUE(Run(o).ok());
+  EXPECT_EQ(Snapshot(a.path()), Snapshot(b.path()));
+  o.patterns = "1p=x";
+  EXPECT_EQ(Run(o).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace kgf::synth
