@@ -1,0 +1,58 @@
+// C4 cleaning (Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a Unified
+// Text-to-Text Transformer", §2.2; rules as in TFDS c4_utils.clean_page and the bad-words filter).
+// Line rules (the line is removed, the page kept): a line must end in terminal punctuation
+// (. ? ! or a closing quote) and not in an ellipsis; must have >= min_words_per_line words;
+// must not contain "javascript" or a cookie/privacy-policy phrase; no word longer than
+// max_word_length. Page rules (dropped): "lorem ipsum" ("lorem_ipsum"), a '{' ("curly_bracket"),
+// fewer than min_sentences sentences after cleaning ("too_few_sentences"), a bad word
+// ("bad_word", whole-word, case-insensitive, list from a data file). Kept pages are rewritten
+// to their surviving lines joined by '\n'. Sentences are counted as words ending in . ? !
+// (optionally followed by closing quotes/brackets): an approximation of TFDS's nltk splitter.
+#ifndef KGF_FILTERS_C4_FILTER_H_
+#define KGF_FILTERS_C4_FILTER_H_
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "filters/option_reader.h"
+#include "filters/text_filter.h"
+
+namespace kgf::filters {
+
+struct C4Options {
+  int64_t min_words_per_line = 5;
+  int64_t min_sentences = 3;
+  int64_t max_word_length = 1000;
+  bool clean_lines = true;     // false: judge page rules only, never rewrite
+  bool filter_bad_words = true;
+  // Bad-word list: one word or phrase per line, '#' comments. Empty: the shipped
+  // filters/data/badwords_en.txt. Relative paths are resolved against the config's folder.
+  std::string bad_words_file;
+  std::vector<std::string> policy_phrases = {"terms of use", "privacy policy", "cookie policy",
+                                             "uses cookies", "use of cookies", "use cookies"};
+
+  Status Read(OptionReader& reader);
+};
+
+// The shipped data folder (filters/data in the source tree).
+std::string FiltersDataDir();
+
+class C4Filter : public TextFilter {
+ public:
+  // Loads the bad-word list. Errors: NotFound / InvalidArgument naming the list file.
+  static Result<std::unique_ptr<C4Filter>> Create(std::string name, std::string field,
+                                                  C4Options options);
+  Verdict Check(std::string_view text, std::string* rewritten, bool* changed) const override;
+
+ private:
+  C4Filter(std::string name, std::string field, C4Options options)
+      : TextFilter(std::move(name), "c4", std::move(field)), options_(std::move(options)) {}
+  C4Options options_;
+  std::unordered_set<std::string> bad_words_;  // single lower-case words
+  std::vector<std::string> bad_phrases_;      // lower-case multi-word phrases
+};
+
+}  // namespace kgf::filters
+
+#endif  // KGF_FILTERS_C4_FILTER_H_

@@ -1,0 +1,158 @@
+// PII redaction; see the header.
+#include "filters/pii_filter.h"
+
+#include <arpa/inet.h>
+#include <re2/re2.h>
+
+#include <functional>
+
+#include "filters/text_util.h"
+
+namespace kgf::filters {
+
+Status PiiOptions::Read(OptionReader& r) {
+  KGF_RETURN_IF_ERROR(r.Bool("email", &email));
+  KGF_RETURN_IF_ERROR(r.Bool("ipv4", &ipv4));
+  KGF_RETURN_IF_ERROR(r.Bool("ipv6", &ipv6));
+  KGF_RETURN_IF_ERROR(r.Bool("phone", &phone));
+  KGF_RETURN_IF_ERROR(r.Bool("card", &card));
+  KGF_RETURN_IF_ERROR(r.String("email_placeholder", &email_placeholder));
+  KGF_RETURN_IF_ERROR(r.String("ip_placeholder", &ip_placeholder));
+  KGF_RETURN_IF_ERROR(r.String("phone_placeholder", &phone_placeholder));
+  KGF_RETURN_IF_ERROR(r.String("card_placeholder", &card_placeholder));
+  return Status::Ok();
+}
+
+bool LuhnValid(std::string_view s) {
+  int sum = 0, n = 0;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (!IsAsciiDigit(s[i])) continue;
+    int d = s[i] - '0';
+    if (n++ % 2 == 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return n > 0 && sum % 10 == 0;
+}
+
+PiiFilter::PiiFilter(std::string name, std::string field, PiiOptions options)
+    : TextFilter(std::move(name), "pii", std::move(field)), options_(std::move(options)) {
+  RE2::Options o;
+  o.set_log_errors(false);
+  email_ = std::make_unique<RE2>(
+      R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})", o);
+  ipv4_ = std::make_unique<RE2>(
+      R"(\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b)",
+      o);
+  ipv6_ = std::make_unique<RE2>(R"((?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4})", o);
+  phone_ = std::make_unique<RE2>(
+      R"((?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?|\b\d{2,4}[ .\-])\d{3,4}[ .\-]\d{3,5}\b)", o);
+  card_ = std::make_unique<RE2>(R"(\b(?:\d[ \-]?){12,18}\d\b)", o);
+  for (const auto* re : {email_.get(), ipv4_.get(), ipv6_.get(), phone_.get(), card_.get()}) {
+    KGF_CHECK(re->ok()) << "PII pattern does not compile: " << re->error();
+  }
+}
+
+PiiFilter::~PiiFilter() = default;
+
+namespace {
+
+// Replaces every match of `re` in *text accepted by `valid` with `placeholder`; returns the
+// number replaced.
+int64_t Redact(const RE2& re, const std::function<bool(std::string_view)>& valid,
+               const std::string& placeholder, std::string* text) {
+  std::string out;
+  int64_t count = 0;
+  size_t pos = 0, copied = 0;
+  re2::StringPiece input(*text);
+  re2::StringPiece m;
+  while (pos <= text->size() &&
+         re.Match(input, pos, text->size(), RE2::UNANCHORED, &m, 1)) {
+    size_t start = static_cast<size_t>(m.data() - text->data());
+    size_t end = start + m.size();
+    if (m.empty()) {
+      pos = start + 1;
+      continue;
+    }
+    if (valid(std::string_view(m.data(), m.size()))) {
+      out.append(*text, copied, start - copied);
+      out += placeholder;
+      copied = end;
+      ++count;
+    }
+    pos = end;
+  }
+  if (count > 0) {
+    out.append(*text, copied, std::string::npos);
+    *text = std::move(out);
+  }
+  return count;
+}
+
+int CountDigits(std::string_view s) {
+  int n = 0;
+  for (char c : s) n += IsAsciiDigit(c);
+  return n;
+}
+
+bool ValidCard(std::string_view s) {
+  int n = CountDigits(s);
+  return n >= 13 && n <= 19 && LuhnValid(s);
+}
+
+bool ValidIpv6(std::string_view s) {
+  bool hex = false;
+  for (char c : s) hex |= c != ':';
+  if (!hex) return false;
+  std::string z(s);
+  unsigned char buf[16];
+  return inet_pton(AF_INET6, z.c_str(), buf) == 1;
+}
+
+bool ValidPhone(std::string_view s) {
+  int n = CountDigits(s);
+  if (n < 9 || n > 15) return false;
+  bool marked = false;
+  for (char c : s) marked |= c == '+' || c == '(' || c == '-' || c == '.';
+  return marked;
+}
+
+}  // namespace
+
+Verdict PiiFilter::Check(std::string_view text, std::string* rewritten, bool* changed) const {
+  const PiiOptions& o = options_;
+  std::string t(text);
+  Verdict v;
+  auto count = [&](const char* what, int64_t n) {
+    if (n > 0) v.counts.emplace_back(what, n);
+  };
+  bool has_at = t.find('@') != std::string::npos;
+  bool has_colon = t.find(':') != std::string::npos;
+  bool has_digit = false;
+  for (char c : t) {
+    if (IsAsciiDigit(c)) {
+      has_digit = true;
+      break;
+    }
+  }
+  auto any = [](std::string_view) { return true; };
+  if (o.email && has_at) count("email", Redact(*email_, any, o.email_placeholder, &t));
+  if (has_digit) {
+    if (o.card) count("card", Redact(*card_, ValidCard, o.card_placeholder, &t));
+    if (o.ipv6 && has_colon) count("ipv6", Redact(*ipv6_, ValidIpv6, o.ip_placeholder, &t));
+    if (o.ipv4) count("ipv4", Redact(*ipv4_, any, o.ip_placeholder, &t));
+    if (o.phone) count("phone", Redact(*phone_, ValidPhone, o.phone_placeholder, &t));
+  }
+  if (!v.counts.empty()) {
+    for (const auto& [k, n] : v.counts) {
+      v.detail += (v.detail.empty() ? "" : " ") + k + "=" + std::to_string(n);
+    }
+    *rewritten = std::move(t);
+    *changed = true;
+  }
+  return v;
+}
+
+}  // namespace kgf::filters

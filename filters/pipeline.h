@@ -1,0 +1,107 @@
+// Pipeline: an ordered list of filters built from a JSON config, run over .jsonl / .jsonl.zst
+// files with TBB. Every stage sees the survivors of the previous stages in input order, so the
+// output is byte-identical for any thread count. Kept records go to <out>/<input basename>,
+// dropped ones (with filter, reason, detail and where) to <rejected>/<input basename>, and the
+// report to <out>/filter_report.json. All files are written atomically: on error nothing is
+// left behind.
+//
+// Config:
+//   {"text_field": "text",          // default field of the text rules
+//    "bad_lines": "error" | "drop", // a line that is not UTF-8 / not a JSON object: fail with
+//                                   // file:line (default), or drop it as "input.invalid_utf8" /
+//                                   // "input.invalid_json" (counted, written to rejected)
+//    "filters": [{"type": "gopher_quality", ...}, ...]}   // see filter_factory.h
+//
+// Memory: all records of all inputs are held at once (dedup compares across files).
+// Thread safety: a Pipeline is immutable after Create(); Run() may be called concurrently on
+// different outputs.
+#ifndef KGF_FILTERS_PIPELINE_H_
+#define KGF_FILTERS_PIPELINE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "filters/filter.h"
+#include "filters/record_checks.h"
+
+namespace kgf::filters {
+
+// Flags of `kgforge filter`.
+struct FilterRunOptions {
+  std::string config;                // JSON config path
+  std::vector<std::string> inputs;   // .jsonl / .jsonl.zst files
+  std::string out_dir;               // kept records + filter_report.json
+  std::string rejected_dir;          // optional: dropped records with reasons
+  int threads = 0;                   // 0: all cores
+  bool json = false;                 // CLI prints the report as JSON
+};
+
+struct FilterStats {
+  std::string name, type;
+  int64_t input = 0, kept = 0, dropped = 0, modified = 0;
+  std::map<std::string, int64_t> reasons;  // reason -> records dropped
+  std::map<std::string, int64_t> counts;   // summed Verdict::counts
+};
+
+struct PipelineReport {
+  int64_t records = 0, kept = 0, dropped = 0;
+  int64_t input_bytes = 0, kept_bytes = 0;  // uncompressed JSON bytes
+  std::map<std::string, int64_t> input_errors;  // "invalid_json" -> lines (bad_lines: drop)
+  std::vector<FilterStats> filters;
+  std::vector<std::string> outputs;  // files written
+  double seconds = 0;                // wall time of Run (not part of ToJson, for determinism)
+
+  std::string ToJson() const;  // deterministic, compact
+  std::string ToText() const;  // a readable table
+};
+
+// The outcome of one record.
+struct RecordOutcome {
+  bool keep = true;
+  int filter = -1;  // index of the dropping filter, -1 when kept or dropped at input
+  Verdict verdict;  // the dropping verdict
+};
+
+class Pipeline {
+ public:
+  // Parses a config. `where` names it in errors (usually its path); relative data paths are
+  // resolved against config_dir. Errors: InvalidArgument naming the key and filter index.
+  static Result<Pipeline> FromJson(std::string_view config_json, std::string_view where,
+                                   std::string config_dir, KgContext kg = {});
+  static Result<Pipeline> FromFile(const std::string& path, KgContext kg = {});
+
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+  ~Pipeline();
+
+  const std::vector<std::unique_ptr<Filter>>& filters() const { return filters_; }
+  const std::string& text_field() const { return text_field_; }
+  bool drop_bad_lines() const { return drop_bad_lines_; }
+
+  // Runs every filter over `samples` (rewriting kept ones in place); one outcome per sample.
+  // Adds per-filter statistics to *report when non-null. Uses the current TBB arena.
+  std::vector<RecordOutcome> Process(std::vector<Sample>& samples, PipelineReport* report) const;
+
+  // Reads the inputs, filters, writes outputs and the report. threads: 0 = all.
+  // Errors: unreadable input, bad line (bad_lines "error"), two inputs with the same basename,
+  // write failures; nothing partial is left.
+  Result<PipelineReport> Run(const std::vector<std::string>& inputs, const std::string& out_dir,
+                             const std::string& rejected_dir, int threads) const;
+
+ private:
+  Pipeline() = default;
+  std::vector<std::unique_ptr<Filter>> filters_;
+  std::string text_field_ = "text";
+  bool drop_bad_lines_ = false;
+};
+
+// The whole `kgforge filter` command: builds the pipeline from options.config and runs it.
+Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options);
+
+}  // namespace kgf::filters
+
+#endif  // KGF_FILTERS_PIPELINE_H_

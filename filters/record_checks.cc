@@ -1,0 +1,184 @@
+// Tool-use record checks (format, semantic); see record_checks.h.
+#include "filters/record_checks.h"
+
+#include <set>
+#include <unordered_map>
+
+#include "filters/json_schema.h"
+#include "filters/text_util.h"
+
+namespace kgf::filters {
+
+bool ContainsWords(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return false;
+  std::string h = AsciiLower(haystack), n = AsciiLower(needle);
+  auto is_word = [](unsigned char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c) || c >= 0x80; };
+  for (size_t pos = h.find(n); pos != std::string::npos; pos = h.find(n, pos + 1)) {
+    bool left = pos == 0 || !is_word(h[pos - 1]) || !is_word(n.front());
+    size_t end = pos + n.size();
+    bool right = end == h.size() || !is_word(h[end]) || !is_word(n.back());
+    if (left && right) return true;
+  }
+  return false;
+}
+
+namespace {
+
+bool IsErrorObservation(std::string_view observation) {
+  return observation.starts_with("{\"error\"");
+}
+
+const std::string* Question(const synth::Record& r) {
+  for (const auto& m : r.messages) {
+    if (m.role == "user") return &m.content;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Verdict RecordFormatFilter::Apply(Sample& sample) const {
+  Result<const synth::Record*> parsed = sample.GetRecord();
+  if (!parsed.ok()) return Verdict::Drop("parse", parsed.status().message());
+  const synth::Record& r = **parsed;
+  const auto& msgs = r.messages;
+  if (msgs.size() < 3 || msgs[0].role != "system" || msgs[1].role != "user") {
+    return Verdict::Drop("role_order", "messages must start with system, user");
+  }
+  const bool reflection = !r.templates.reflection.empty();
+  std::unordered_map<std::string, const synth::FunctionSpec*> tools;
+  for (const auto& t : r.tools) tools.emplace(t.name, &t);
+  std::set<std::string> call_ids;
+  size_t i = 2;
+  while (i < msgs.size()) {
+    const synth::Message& m = msgs[i];
+    if (m.role != "assistant") {
+      return Verdict::Drop("role_order", "message " + std::to_string(i) + " is '" + m.role +
+                                             "' where an assistant turn is expected");
+    }
+    if (m.tool_calls.empty()) {
+      if (i + 1 != msgs.size()) {
+        return Verdict::Drop("role_order", "assistant message " + std::to_string(i) +
+                                               " without calls is not the last message");
+      }
+      if (m.content.empty()) return Verdict::Drop("no_final_answer", "final answer is empty");
+      return Verdict::Keep();
+    }
+    for (size_t k = 0; k < m.tool_calls.size(); ++k) {
+      const synth::ToolCall& call = m.tool_calls[k];
+      if (!call_ids.insert(call.id).second) {
+        return Verdict::Drop("duplicate_call_id", "call id '" + call.id + "' repeats");
+      }
+      size_t j = i + 1 + k;
+      if (j >= msgs.size() || msgs[j].role != "tool" || msgs[j].tool_call_id != call.id) {
+        return Verdict::Drop("unanswered_call", "call '" + call.id +
+                                                    "' is not answered by the next tool message");
+      }
+      bool exempt = reflection && IsErrorObservation(msgs[j].content);
+      auto tool = tools.find(call.name);
+      if (tool == tools.end()) {
+        if (exempt) continue;
+        return Verdict::Drop("unknown_tool", "call '" + call.id + "' names unlisted tool '" +
+                                                 call.name + "'");
+      }
+      Result<JsonDoc> args = ParseJson(call.arguments, "arguments of call " + call.id);
+      if (!args.ok() || !args->IsObject()) {
+        if (exempt) continue;
+        return Verdict::Drop("bad_arguments", "arguments of call '" + call.id +
+                                                  "' are not a JSON object");
+      }
+      Result<JsonDoc> schema = ParseJson(tool->second->parameters, "parameters of " + call.name);
+      if (!schema.ok()) {
+        return Verdict::Drop("schema", "tool '" + call.name + "' has an invalid schema");
+      }
+      std::string violation = ValidateJsonSchema(*schema, *args);
+      if (!violation.empty() && !exempt) {
+        return Verdict::Drop("schema", "call '" + call.id + "' to " + call.name + ": " +
+                                           violation);
+      }
+    }
+    i += 1 + m.tool_calls.size();
+  }
+  return Verdict::Drop("no_final_answer", "the dialogue ends without a final assistant answer");
+}
+
+Status RecordSemanticOptions::Read(OptionReader& r) {
+  KGF_RETURN_IF_ERROR(r.Int("min_question_chars", &min_question_chars, 0, 1LL << 30));
+  KGF_RETURN_IF_ERROR(r.Int("max_question_chars", &max_question_chars, 0, 1LL << 30));
+  KGF_RETURN_IF_ERROR(r.Int("max_calls", &max_calls, 0, 1LL << 30));
+  KGF_RETURN_IF_ERROR(r.StringList("intersection_words", &intersection_words));
+  KGF_RETURN_IF_ERROR(r.StringList("union_words", &union_words));
+  KGF_RETURN_IF_ERROR(r.StringList("negation_words", &negation_words));
+  if (min_question_chars > max_question_chars) {
+    return InvalidArgumentError(r.where() +
+                                ": 'min_question_chars' must not exceed 'max_question_chars'");
+  }
+  return Status::Ok();
+}
+
+Verdict RecordSemanticFilter::Apply(Sample& sample) const {
+  const RecordSemanticOptions& o = options_;
+  Result<const synth::Record*> parsed = sample.GetRecord();
+  if (!parsed.ok()) return Verdict::Drop("parse", parsed.status().message());
+  const synth::Record& r = **parsed;
+  const std::string* q = Question(r);
+  if (q == nullptr) return Verdict::Drop("question_length", "record has no user question");
+  int64_t qlen = static_cast<int64_t>(q->size());
+  if (qlen < o.min_question_chars || qlen > o.max_question_chars) {
+    return Verdict::Drop("question_length", "question has " + std::to_string(qlen) +
+                                                " chars, outside [" +
+                                                std::to_string(o.min_question_chars) + ", " +
+                                                std::to_string(o.max_question_chars) + "]");
+  }
+  for (const auto& a : r.anchors) {
+    if (!ContainsWords(*q, a.name)) {
+      return Verdict::Drop("anchor_missing", "anchor '" + a.name + "' is not named in the question");
+    }
+  }
+  for (const auto& ans : r.answers) {
+    bool in_anchor = false;
+    for (const auto& a : r.anchors) in_anchor = in_anchor || ContainsWords(a.name, ans);
+    if (!in_anchor && ContainsWords(*q, ans)) {
+      return Verdict::Drop("answer_leaked", "answer '" + ans + "' appears in the question");
+    }
+  }
+  auto need = [&](char op, const std::vector<std::string>& words, const char* what) -> bool {
+    std::string marker = std::string(1, op) + "(";
+    if (r.program.find(marker) == std::string::npos || words.empty()) return true;
+    for (const auto& w : words) {
+      if (ContainsWords(*q, w)) return true;
+    }
+    (void)what;
+    return false;
+  };
+  if (!need('i', o.intersection_words, "intersection")) {
+    return Verdict::Drop("operator_missing", "pattern " + r.pattern +
+                                                 " intersects but the question has no '" +
+                                                 o.intersection_words[0] + "'");
+  }
+  if (!need('u', o.union_words, "union")) {
+    return Verdict::Drop("operator_missing", "pattern " + r.pattern +
+                                                 " unites but the question has no '" +
+                                                 o.union_words[0] + "'");
+  }
+  if (!need('n', o.negation_words, "negation")) {
+    return Verdict::Drop("operator_missing", "pattern " + r.pattern +
+                                                 " negates but the question has no '" +
+                                                 o.negation_words[0] + "'");
+  }
+  std::vector<synth::ExecutedCall> calls = synth::CallsOf(r);
+  if (static_cast<int64_t>(calls.size()) > o.max_calls) {
+    return Verdict::Drop("too_many_calls", std::to_string(calls.size()) + " calls > " +
+                                               std::to_string(o.max_calls));
+  }
+  for (const auto& c : calls) {
+    if (c.observation == "[]") {
+      return Verdict::Drop("empty_intermediate", "call '" + c.call.id + "' to " + c.call.name +
+                                                     " returned an empty list");
+    }
+  }
+  if (r.answers.empty()) return Verdict::Drop("empty_answer", "the answer set is empty");
+  return Verdict::Keep();
+}
+
+}  // namespace kgf::filters

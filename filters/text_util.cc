@@ -1,0 +1,120 @@
+// Text helpers (see text_util.h).
+#include "filters/text_util.h"
+
+#include "base/hash.h"
+
+namespace kgf::filters {
+
+void SplitWords(std::string_view text, std::vector<std::string_view>* words) {
+  words->clear();
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    while (i < n && IsAsciiSpace(text[i])) ++i;
+    size_t start = i;
+    while (i < n && !IsAsciiSpace(text[i])) ++i;
+    if (i > start) words->push_back(text.substr(start, i - start));
+  }
+}
+
+void SplitLines(std::string_view text, std::vector<std::string_view>* lines) {
+  lines->clear();
+  size_t start = 0;
+  while (true) {
+    size_t nl = text.find('\n', start);
+    std::string_view line = text.substr(start, nl == std::string_view::npos ? nl : nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines->push_back(line);
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+}
+
+std::string_view StripAscii(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && IsAsciiSpace(s[b])) ++b;
+  while (e > b && IsAsciiSpace(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return out;
+}
+
+static bool IsAsciiPunct(unsigned char c) {
+  return c < 0x80 && !IsAsciiAlpha(c) && !IsAsciiDigit(c) && !IsAsciiSpace(c);
+}
+
+void NormalizedWords(std::string_view text, std::vector<std::string>* words) {
+  words->clear();
+  std::vector<std::string_view> raw;
+  SplitWords(text, &raw);
+  for (std::string_view w : raw) {
+    size_t b = 0, e = w.size();
+    while (b < e && IsAsciiPunct(w[b])) ++b;
+    while (e > b && IsAsciiPunct(w[e - 1])) --e;
+    if (e > b) words->push_back(AsciiLower(w.substr(b, e - b)));
+  }
+}
+
+void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes) {
+  hashes->clear();
+  std::string buf;
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    while (i < n && IsAsciiSpace(text[i])) ++i;
+    size_t b = i;
+    while (i < n && !IsAsciiSpace(text[i])) ++i;
+    size_t e = i;
+    while (b < e && IsAsciiPunct(text[b])) ++b;
+    while (e > b && IsAsciiPunct(text[e - 1])) --e;
+    if (e == b) continue;
+    buf.assign(text.data() + b, e - b);
+    for (char& c : buf) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    }
+    hashes->push_back(Hash64(buf));
+  }
+}
+
+uint32_t DecodeUtf8(std::string_view s, size_t* pos) {
+  auto c = static_cast<unsigned char>(s[*pos]);
+  if (c < 0x80) {
+    ++*pos;
+    return c;
+  }
+  int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+  uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0F : 0x1F);
+  for (int k = 1; k < len && *pos + k < s.size(); ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[*pos + k]) & 0x3F);
+  }
+  *pos += len;
+  return cp;
+}
+
+uint64_t WordHash(std::string_view word) { return Hash64(word); }
+
+void FlatHashSet::Reset(size_t expected) {
+  size_t cap = 16;
+  while (cap < expected * 2) cap <<= 1;
+  slots_.assign(cap, 0);  // reuses the capacity of earlier documents
+  mask_ = cap - 1;
+}
+
+bool FlatHashSet::Insert(uint64_t key) {
+  if (key == 0) key = 1;
+  size_t i = (key ^ (key >> 29)) & mask_;
+  while (true) {
+    if (slots_[i] == key) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = key;
+      return true;
+    }
+    i = (i + 1) & mask_;
+  }
+}
+
+}  // namespace kgf::filters
