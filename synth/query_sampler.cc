@@ -162,6 +162,14 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
           out.reason = RejectReason::kTooWide;
           return out;
         }
+        // Every call of the hop must return something: an empty observation in a fan-out is
+        // an empty intermediate result too (the verification layer drops such records).
+        for (kg::EntityId x : from) {
+          if (graph_->Tails(x, q.relations[node.slot]).empty()) {
+            out.reason = RejectReason::kEmptyIntermediate;
+            return out;
+          }
+        }
         sets[n] = Project(*graph_, from, q.relations[node.slot]);
         break;
       }

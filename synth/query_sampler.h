@@ -23,7 +23,7 @@ enum class RejectReason : uint8_t {
   kNone = 0,
   kNoCandidates,       // no entity has an incoming edge over an allowed relation
   kBroken,             // backward fill hit a dead end within the per-hop tries
-  kEmptyIntermediate,  // an intermediate set is empty
+  kEmptyIntermediate,  // an intermediate set, or one call of a fan-out hop, is empty
   kEmptyAnswer,        // the answer set is empty
   kTooManyAnswers,     // more answers than the cap
   kTooWide,            // a hop fans out over more entities than max_width, or a set > max_set

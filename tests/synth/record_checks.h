@@ -92,6 +92,7 @@ inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog,
     EXPECT_EQ(ObservationJson(out), c.observation) << c.call.name << c.call.arguments;
     if (out.ok()) {
       EXPECT_TRUE(listed.count(c.call.name)) << "unlisted tool " << c.call.name;
+      EXPECT_NE(c.observation, "[]") << "empty call result " << c.call.name << c.call.arguments;
       last_observation = c.observation;
     } else {
       ++errors;
