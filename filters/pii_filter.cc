@@ -59,9 +59,9 @@ PiiFilter::~PiiFilter() = default;
 
 namespace {
 
-// Replaces every match of `re` in *text accepted by `valid` with `placeholder`; returns the
-// number replaced.
-int64_t Redact(const RE2& re, const std::function<bool(std::string_view)>& valid,
+// Replaces every match of `re` in *text accepted by `valid(match, text before the match)` with
+// `placeholder`; returns the number replaced.
+int64_t Redact(const RE2& re, const std::function<bool(std::string_view, std::string_view)>& valid,
                const std::string& placeholder, std::string* text) {
   std::string out;
   int64_t count = 0;
@@ -76,7 +76,7 @@ int64_t Redact(const RE2& re, const std::function<bool(std::string_view)>& valid
       pos = start + 1;
       continue;
     }
-    if (valid(std::string_view(m.data(), m.size()))) {
+    if (valid(std::string_view(m.data(), m.size()), std::string_view(*text).substr(0, start))) {
       out.append(*text, copied, start - copied);
       out += placeholder;
       copied = end;
@@ -97,12 +97,14 @@ int CountDigits(std::string_view s) {
   return n;
 }
 
-bool ValidCard(std::string_view s) {
+bool ValidCard(std::string_view s, std::string_view) {
   int n = CountDigits(s);
   return n >= 13 && n <= 19 && LuhnValid(s);
 }
 
-bool ValidIpv6(std::string_view s) {
+bool ValidIpv6(std::string_view s, std::string_view before) {
+  // The candidate must start at a token boundary: "Note::" is not the address "e::".
+  if (!before.empty() && (IsAsciiAlpha(before.back()) || IsAsciiDigit(before.back()))) return false;
   bool hex = false;
   for (char c : s) hex |= c != ':';
   if (!hex) return false;
@@ -111,7 +113,7 @@ bool ValidIpv6(std::string_view s) {
   return inet_pton(AF_INET6, z.c_str(), buf) == 1;
 }
 
-bool ValidPhone(std::string_view s) {
+bool ValidPhone(std::string_view s, std::string_view) {
   int n = CountDigits(s);
   if (n < 9 || n > 15) return false;
   bool marked = false;
@@ -137,7 +139,7 @@ Verdict PiiFilter::Check(std::string_view text, std::string* rewritten, bool* ch
       break;
     }
   }
-  auto any = [](std::string_view) { return true; };
+  auto any = [](std::string_view, std::string_view) { return true; };
   if (o.email && has_at) count("email", Redact(*email_, any, o.email_placeholder, &t));
   if (has_digit) {
     if (o.card) count("card", Redact(*card_, ValidCard, o.card_placeholder, &t));
