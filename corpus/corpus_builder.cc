@@ -1,0 +1,469 @@
+// Corpus build: read -> tokenize (TBB, fixed slots) -> epochs/weights -> seeded shuffle ->
+// Megatron shards -> manifest + catalog -> rename into place.
+#include "corpus/corpus_builder.h"
+
+#include <sqlite3.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "base/file_util.h"
+#include "base/hash.h"
+#include "base/rng.h"
+#include "corpus/chat_template.h"
+#include "corpus/indexed_dataset.h"
+#include "corpus/mix_config.h"
+#include "corpus/source_reader.h"
+
+namespace kgf::corpus {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Everything one source contributes, after tokenization.
+struct SourceData {
+  SourceConfig config;
+  SourceBuildStats stats;
+  std::vector<std::vector<int32_t>> docs;   // each <= max_document_tokens
+  std::vector<std::vector<uint8_t>> masks;  // sft only, parallel to docs
+};
+
+// One input document's outcome; filled by exactly one TBB task.
+struct Slot {
+  Status status;
+  std::vector<std::vector<int32_t>> pieces;
+  std::vector<uint8_t> mask;  // sft
+  bool split = false, truncated = false, dropped = false;
+};
+
+void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig& config,
+                     const Tokenizer& tokenizer, Slot* slot) {
+  const int64_t max = config.max_document_tokens;
+  if (kind == SourceKind::kToolUse) {
+    auto chat = RenderChatJson(doc.text, ChatTemplateOptions{}, doc.where);
+    if (!chat.ok()) { slot->status = chat.status(); return; }
+    auto sample = TokenizeChat(*chat, tokenizer);
+    if (!sample.ok()) { slot->status = sample.status().WithContext(doc.where); return; }
+    const int64_t n = static_cast<int64_t>(sample->tokens.size());
+    if (n > max) {
+      if (!config.truncate_sft) {
+        slot->status = InvalidArgumentError(
+            doc.where + ": sample has " + std::to_string(n) + " tokens, more than max_document_tokens " +
+            std::to_string(max) + "; raise it or set \"truncate_sft\": true in the mix config");
+        return;
+      }
+      slot->truncated = true;
+    }
+    if (!TruncateSample(&*sample, max)) {
+      slot->dropped = true;
+      return;
+    }
+    slot->pieces.push_back(std::move(sample->tokens));
+    slot->mask = std::move(sample->mask);
+    return;
+  }
+  std::vector<int32_t> ids;
+  Status s = tokenizer.EncodeAppend(doc.text, &ids);
+  if (!s.ok()) { slot->status = s.WithContext(doc.where); return; }
+  ids.push_back(SpecialId(Special::kEndOfText));  // Megatron's append_eod
+  const int64_t n = static_cast<int64_t>(ids.size());
+  if (n <= max) {
+    slot->pieces.push_back(std::move(ids));
+    return;
+  }
+  if (!config.split_long_documents) {
+    slot->status = InvalidArgumentError(
+        doc.where + ": document has " + std::to_string(n) + " tokens, more than max_document_tokens " +
+        std::to_string(max) + "; raise it or set \"split_long_documents\": true in the mix config");
+    return;
+  }
+  slot->split = true;
+  for (int64_t start = 0; start < n; start += max) {
+    slot->pieces.emplace_back(ids.begin() + start, ids.begin() + std::min(n, start + max));
+  }
+}
+
+Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb::task_arena& arena,
+                       SourceData* data) {
+  SourceReadStats read;
+  KGF_ASSIGN_OR_RETURN(std::vector<SourceDocument> raw, ReadSource(data->config, &read));
+  data->stats.files = read.files;
+  data->stats.records = static_cast<int64_t>(raw.size());
+  data->stats.empty_skipped = read.empty_skipped;
+  std::vector<Slot> slots(raw.size());
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, raw.size(), 16),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                        for (size_t i = r.begin(); i < r.end(); ++i) {
+                          ProcessDocument(raw[i], data->config.kind, config, tokenizer, &slots[i]);
+                        }
+                      });
+  });
+  // Serial merge in input order: the first error (by input position) wins, deterministically.
+  for (Slot& slot : slots) {
+    KGF_RETURN_IF_ERROR(slot.status);
+    data->stats.split += slot.split;
+    data->stats.truncated += slot.truncated;
+    data->stats.dropped_no_trained_tokens += slot.dropped;
+    for (auto& piece : slot.pieces) {
+      data->stats.unique_tokens += static_cast<int64_t>(piece.size());
+      data->docs.push_back(std::move(piece));
+      if (data->config.kind == SourceKind::kToolUse) data->masks.push_back(std::move(slot.mask));
+    }
+  }
+  data->stats.unique_documents = static_cast<int64_t>(data->docs.size());
+  return Status::Ok();
+}
+
+// Resolves epochs from weights (see mix_config.h) for the sources of one dataset.
+Status ResolveEpochs(std::vector<SourceData*>& sources) {
+  double weight_sum = 0;
+  int64_t tokens_sum = 0;
+  for (SourceData* s : sources) {
+    if (!s->config.weight) {
+      s->stats.epochs = s->config.epochs;
+      continue;
+    }
+    weight_sum += *s->config.weight;
+    tokens_sum += s->stats.unique_tokens;
+  }
+  for (SourceData* s : sources) {
+    if (!s->config.weight) continue;
+    if (s->stats.unique_tokens == 0) {
+      return InvalidArgumentError("source '" + s->config.name +
+                                  "' has a weight but no documents; remove it or give it data");
+    }
+    s->stats.epochs = (*s->config.weight / weight_sum) * static_cast<double>(tokens_sum) /
+                      static_cast<double>(s->stats.unique_tokens);
+  }
+  return Status::Ok();
+}
+
+struct Entry {
+  uint32_t source;
+  uint32_t doc;
+};
+
+// floor(epochs) full passes plus a seeded sample of round(frac * n) documents.
+void SelectDocuments(const SourceData& s, uint32_t source_index, uint64_t seed,
+                     std::vector<Entry>* entries) {
+  const uint32_t n = static_cast<uint32_t>(s.docs.size());
+  const int64_t copies = static_cast<int64_t>(std::floor(s.stats.epochs));
+  for (int64_t c = 0; c < copies; ++c) {
+    for (uint32_t j = 0; j < n; ++j) entries->push_back({source_index, j});
+  }
+  const int64_t extra = std::llround((s.stats.epochs - static_cast<double>(copies)) * n);
+  if (extra > 0) {
+    std::vector<uint32_t> order(n);
+    for (uint32_t j = 0; j < n; ++j) order[j] = j;
+    Rng rng(Mix64(seed ^ Hash64(s.config.name)));
+    rng.Shuffle(std::span<uint32_t>(order));
+    order.resize(static_cast<size_t>(std::min<int64_t>(extra, n)));
+    std::sort(order.begin(), order.end());
+    for (uint32_t j : order) entries->push_back({source_index, j});
+  }
+}
+
+struct CatalogRow {
+  std::string path, dataset, kind;
+  int64_t documents = 0, tokens = 0;
+  uint64_t bytes = 0;
+  std::string bin_checksum, idx_checksum;
+};
+struct CatalogSourceRow {
+  std::string shard, source;
+  int64_t documents = 0, tokens = 0;
+};
+
+Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shards,
+                    const std::vector<CatalogSourceRow>& sources) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    Status s = IoError(path + ": cannot create catalog: " + std::string(sqlite3_errmsg(db)));
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
+  auto exec = [&](const std::string& sql) -> Status {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      Status s = IoError(path + ": " + std::string(err ? err : "sqlite error"));
+      sqlite3_free(err);
+      return s;
+    }
+    return Status::Ok();
+  };
+  KGF_RETURN_IF_ERROR(exec(
+      "PRAGMA journal_mode=OFF;"
+      "CREATE TABLE shards(path TEXT PRIMARY KEY, dataset TEXT NOT NULL, kind TEXT NOT NULL,"
+      " documents INTEGER NOT NULL, tokens INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+      " bin_checksum TEXT NOT NULL, idx_checksum TEXT NOT NULL);"
+      "CREATE TABLE shard_sources(shard TEXT NOT NULL, source TEXT NOT NULL,"
+      " documents INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY(shard, source));"
+      "BEGIN;"));
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO shards VALUES(?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
+  for (const auto& r : shards) {
+    sqlite3_bind_text(stmt, 1, r.path.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, r.dataset.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, r.kind.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 4, r.documents);
+    sqlite3_bind_int64(stmt, 5, r.tokens);
+    sqlite3_bind_int64(stmt, 6, static_cast<int64_t>(r.bytes));
+    sqlite3_bind_text(stmt, 7, r.bin_checksum.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 8, r.idx_checksum.c_str(), -1, SQLITE_TRANSIENT);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(stmt);
+      return IoError(path + ": insert into shards failed: " + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_prepare_v2(db, "INSERT INTO shard_sources VALUES(?,?,?,?)", -1, &stmt, nullptr);
+  for (const auto& r : sources) {
+    sqlite3_bind_text(stmt, 1, r.shard.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, r.source.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 3, r.documents);
+    sqlite3_bind_int64(stmt, 4, r.tokens);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(stmt);
+      return IoError(path + ": insert into shard_sources failed: " + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_finalize(stmt);
+  return exec("COMMIT;");
+}
+
+// Removes the temporary folder unless released.
+class TempFolder {
+ public:
+  explicit TempFolder(std::string path) : path_(std::move(path)) {}
+  ~TempFolder() {
+    if (!path_.empty()) {
+      std::error_code ec;
+      fs::remove_all(path_, ec);
+    }
+  }
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+std::string ShardName(std::string_view dataset, int index) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "_%05d", index);
+  return std::string(dataset) + buf;
+}
+
+}  // namespace
+
+Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
+  KGF_ASSIGN_OR_RETURN(MixConfig config, LoadMixConfig(options.config));
+  const std::string tokenizer_path = options.tokenizer.empty() ? config.tokenizer : options.tokenizer;
+  if (tokenizer_path.empty()) {
+    return InvalidArgumentError(options.config + ": no tokenizer: set \"tokenizer\" in the mix "
+                                                 "config or pass --tokenizer");
+  }
+  KGF_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Load(tokenizer_path));
+  if (options.out.empty()) return InvalidArgumentError("corpus build: --out is required");
+  if (fs::exists(options.out) && (!fs::is_directory(options.out) || !fs::is_empty(options.out))) {
+    return AlreadyExistsError(options.out + ": already exists and is not an empty folder; choose a "
+                                            "new --out or remove it");
+  }
+  tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
+
+  std::vector<SourceData> data(config.sources.size());
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    data[i].config = config.sources[i];
+    data[i].stats.name = config.sources[i].name;
+    data[i].stats.kind = std::string(SourceKindName(config.sources[i].kind));
+    data[i].stats.dataset = std::string(DatasetOf(config.sources[i].kind));
+    KGF_RETURN_IF_ERROR(LoadAndTokenize(config, tokenizer, arena, &data[i]));
+  }
+
+  const std::string tmp = options.out + ".tmp-" + std::to_string(::getpid());
+  {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+  }
+  KGF_RETURN_IF_ERROR(CreateDirectories(tmp));
+  TempFolder tmp_guard(tmp);
+
+  Manifest manifest;
+  manifest.seed = config.seed;
+  manifest.tokenizer_checksum = tokenizer.checksum();
+  manifest.vocab_size = tokenizer.vocab_size();
+  const DType dtype = TokenDTypeForVocab(tokenizer.vocab_size());
+  manifest.dtype = std::string(DTypeName(dtype));
+  manifest.max_document_tokens = config.max_document_tokens;
+  KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kTokenizerFile), tokenizer.serialized()));
+
+  std::vector<CatalogRow> catalog;
+  std::vector<CatalogSourceRow> catalog_sources;
+  for (std::string_view dataset : {"pretrain", "sft"}) {
+    std::vector<SourceData*> members;
+    std::vector<uint32_t> member_index;
+    for (uint32_t i = 0; i < data.size(); ++i) {
+      if (data[i].stats.dataset == dataset) {
+        members.push_back(&data[i]);
+        member_index.push_back(i);
+      }
+    }
+    if (members.empty()) continue;
+    KGF_RETURN_IF_ERROR(ResolveEpochs(members));
+    std::vector<Entry> entries;
+    for (size_t m = 0; m < members.size(); ++m) {
+      SelectDocuments(*members[m], member_index[m], config.seed, &entries);
+    }
+    Rng rng(Mix64(config.seed) ^ Hash64(dataset));
+    rng.Shuffle(std::span<Entry>(entries));
+
+    const bool masks = dataset == "sft";
+    ManifestDataset md;
+    md.name = std::string(dataset);
+    md.masks = masks;
+    std::unique_ptr<IndexedDatasetWriter> tokens_writer, mask_writer;
+    std::map<uint32_t, std::pair<int64_t, int64_t>> shard_sources;  // source -> docs, tokens
+    ManifestShard shard;
+    auto finish_shard = [&]() -> Status {
+      if (!tokens_writer) return Status::Ok();
+      KGF_RETURN_IF_ERROR(tokens_writer->Finish());
+      if (mask_writer) KGF_RETURN_IF_ERROR(mask_writer->Finish());
+      tokens_writer.reset();
+      mask_writer.reset();
+      for (const auto& [src, counts] : shard_sources) {
+        catalog_sources.push_back({shard.prefix, data[src].config.name, counts.first, counts.second});
+      }
+      shard_sources.clear();
+      md.shards.push_back(shard);
+      return Status::Ok();
+    };
+    IndexedDatasetWriterOptions wopt;
+    wopt.dtype = dtype;
+    wopt.max_sequence_length = config.max_document_tokens;
+    std::vector<int32_t> mask_values;
+    for (const Entry& e : entries) {
+      const std::vector<int32_t>& doc = data[e.source].docs[e.doc];
+      const int64_t len = static_cast<int64_t>(doc.size());
+      if (tokens_writer && shard.tokens + len > config.max_shard_tokens) KGF_RETURN_IF_ERROR(finish_shard());
+      if (!tokens_writer) {
+        shard = ManifestShard{ShardName(dataset, static_cast<int>(md.shards.size())), 0, 0};
+        KGF_ASSIGN_OR_RETURN(tokens_writer, IndexedDatasetWriter::Open(JoinPath(tmp, shard.prefix), wopt));
+        if (masks) {
+          IndexedDatasetWriterOptions mopt = wopt;
+          mopt.dtype = DType::kUint8;
+          KGF_ASSIGN_OR_RETURN(mask_writer,
+                               IndexedDatasetWriter::Open(JoinPath(tmp, shard.prefix + "_mask"), mopt));
+        }
+      }
+      KGF_RETURN_IF_ERROR(tokens_writer->AddDocument(doc));
+      int64_t trained = len;
+      if (masks) {
+        const std::vector<uint8_t>& m = data[e.source].masks[e.doc];
+        mask_values.assign(m.begin(), m.end());
+        KGF_RETURN_IF_ERROR(mask_writer->AddDocument(mask_values));
+        trained = 0;
+        for (uint8_t v : m) trained += v;
+      }
+      shard.documents += 1;
+      shard.tokens += len;
+      auto& counts = shard_sources[e.source];
+      counts.first += 1;
+      counts.second += len;
+      SourceBuildStats& st = data[e.source].stats;
+      st.documents += 1;
+      st.tokens += len;
+      st.trained_tokens += trained;
+      md.documents += 1;
+      md.tokens += len;
+    }
+    KGF_RETURN_IF_ERROR(finish_shard());
+    manifest.datasets.push_back(std::move(md));
+  }
+  for (const SourceData& d : data) manifest.sources.push_back(d.stats);
+
+  // Per-file sizes and checksums (everything except the manifest and catalog themselves).
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(tmp));
+  std::map<std::string, ManifestFile> by_name;
+  for (const std::string& name : names) {
+    ManifestFile f;
+    f.path = name;
+    KGF_ASSIGN_OR_RETURN(f.bytes, FileSize(JoinPath(tmp, name)));
+    KGF_ASSIGN_OR_RETURN(f.checksum, FileChecksum(JoinPath(tmp, name)));
+    by_name[name] = f;
+    manifest.files.push_back(f);
+  }
+  for (const ManifestDataset& d : manifest.datasets) {
+    for (const ManifestShard& s : d.shards) {
+      for (const char* suffix : {"", "_mask"}) {
+        if (*suffix && !d.masks) continue;
+        const std::string prefix = s.prefix + suffix;
+        const ManifestFile& bin = by_name[BinPath(prefix)];
+        const ManifestFile& idx = by_name[IdxPath(prefix)];
+        catalog.push_back({prefix, d.name, *suffix ? "mask" : "tokens", s.documents, s.tokens,
+                           bin.bytes + idx.bytes, bin.checksum, idx.checksum});
+      }
+    }
+  }
+  KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kManifestFile), manifest.ToJson()));
+  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources));
+
+  std::error_code ec;
+  if (fs::exists(options.out)) fs::remove(options.out, ec);  // an empty folder
+  fs::rename(tmp, options.out, ec);
+  if (ec) return IoError("cannot move " + tmp + " to " + options.out + ": " + ec.message());
+  tmp_guard.Release();
+  BuildSummary summary;
+  summary.out = options.out;
+  summary.manifest = std::move(manifest);
+  return summary;
+}
+
+Result<std::string> TrainTokenizerJob(const TokenizerTrainJob& job) {
+  std::vector<SourceConfig> sources;
+  if (!job.config.empty()) {
+    KGF_ASSIGN_OR_RETURN(MixConfig config, LoadMixConfig(job.config));
+    sources = config.sources;
+  }
+  if (!job.inputs.empty()) {
+    SourceConfig inputs;
+    inputs.name = "inputs";
+    inputs.kind = SourceKind::kText;
+    inputs.paths = job.inputs;
+    sources.push_back(inputs);
+  }
+  if (sources.empty()) {
+    return InvalidArgumentError("tokenizer train: give --config MIX or --input FILE (text to train on)");
+  }
+  std::vector<std::string> texts;
+  for (const SourceConfig& source : sources) {
+    SourceReadStats stats;
+    KGF_ASSIGN_OR_RETURN(std::vector<SourceDocument> docs, ReadSource(source, &stats));
+    for (SourceDocument& d : docs) {
+      if (source.kind == SourceKind::kToolUse) {
+        KGF_ASSIGN_OR_RETURN(RenderedChat chat, RenderChatJson(d.text, {}, d.where));
+        texts.push_back(chat.PlainText());
+      } else {
+        texts.push_back(std::move(d.text));
+      }
+    }
+  }
+  KGF_ASSIGN_OR_RETURN(std::string model, TrainTokenizer(texts, job.train));
+  KGF_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::FromSerialized(model, job.out));
+  if (!Dirname(job.out).empty()) KGF_RETURN_IF_ERROR(CreateDirectories(Dirname(job.out)));
+  KGF_RETURN_IF_ERROR(WriteFileAtomic(job.out, model));
+  return tokenizer.checksum();
+}
+
+}  // namespace kgf::corpus

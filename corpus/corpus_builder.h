@@ -1,0 +1,59 @@
+// Builds the token corpus from a mix config: reads every source, tokenizes in parallel (TBB),
+// resolves epochs/weights, shuffles by seed, and writes Megatron shards (SPEC §3) plus
+// manifest.json, a SQLite catalog and a copy of the tokenizer into a fresh output folder.
+//
+// Output folder (written as <out>.tmp-<pid>, renamed onto <out> only when complete):
+//   tokenizer.model                       the tokenizer the tokens came from
+//   pretrain_00000.{bin,idx} ...          text + kg_facts documents (one per sequence)
+//   sft_00000.{bin,idx}, sft_00000_mask.{bin,idx} ...  tool-use samples + uint8 loss masks
+//   manifest.json                         tokenizer checksum, per-source counts, per-file xxh3
+//   catalog.sqlite                        for data engineers:
+//     shards(path, dataset, kind 'tokens'|'mask', documents, tokens, bytes, bin_checksum,
+//            idx_checksum), shard_sources(shard, source, documents, tokens)
+// Determinism: same inputs, config and tokenizer -> byte-identical shards and manifest for any
+// thread count (documents are tokenized into fixed slots; order depends only on the seed).
+#ifndef KGF_CORPUS_CORPUS_BUILDER_H_
+#define KGF_CORPUS_CORPUS_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "corpus/manifest.h"
+#include "corpus/tokenizer.h"
+
+namespace kgf::corpus {
+
+struct CorpusBuildOptions {
+  std::string config;     // mix config JSON (corpus/mix_config.h)
+  std::string out;        // output folder; must not exist or be empty
+  std::string tokenizer;  // overrides the config's "tokenizer" when set
+  int threads = 0;        // 0: all cores
+};
+
+struct BuildSummary {
+  std::string out;
+  Manifest manifest;  // as written to out/manifest.json; manifest.Summary() for people
+};
+
+// Errors: config and input errors as in mix_config.h / source_reader.h / chat_template.h
+// (file:line named), NotFound / FailedPrecondition for the tokenizer, AlreadyExists when `out`
+// holds files, InvalidArgument for a document over max_document_tokens when splitting or
+// truncation is off. On any error nothing is left at `out` (nor the temporary folder).
+Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options);
+
+struct TokenizerTrainJob {
+  std::string config;               // mix config: train on its sources (optional)
+  std::vector<std::string> inputs;  // extra .jsonl/.jsonl.zst text files (optional)
+  std::string out = "tokenizer.model";
+  TokenizerTrainOptions train;
+};
+
+// Reads the job's texts (tool-use records rendered as plain chat text, kg facts verbalised),
+// trains (corpus/tokenizer.h) and writes the model atomically. Returns its checksum.
+Result<std::string> TrainTokenizerJob(const TokenizerTrainJob& job);
+
+}  // namespace kgf::corpus
+
+#endif  // KGF_CORPUS_CORPUS_BUILDER_H_

@@ -1,0 +1,76 @@
+// Verbalisation of kg triples into plain sentences.
+#include "corpus/kg_facts.h"
+
+#include <algorithm>
+
+namespace kgf::corpus {
+namespace {
+
+std::string Capitalise(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+// "A", "A and B", "A, B and C".
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+std::string Sentence(const kg::EntityInfo& head, const kg::RelationInfo& rel,
+                     const std::vector<std::string>& tails) {
+  const std::string objects = JoinNames(tails);
+  const std::string& phrase = rel.question_phrase;
+  const size_t slot = phrase.find("{}");
+  if (!phrase.empty() && slot != std::string::npos) {
+    std::string subject = phrase.substr(0, slot) + head.name + phrase.substr(slot + 2);
+    return Capitalise(subject) + (tails.size() == 1 ? " is " : " are ") + objects + ".";
+  }
+  std::string verb = rel.name.empty() ? rel.key : rel.name;
+  std::replace(verb.begin(), verb.end(), '_', ' ');
+  return Capitalise(head.name) + " " + verb + " " + objects + ".";
+}
+
+}  // namespace
+
+std::vector<std::string> VerbaliseTriples(std::span<const kg::EntityInfo> entities,
+                                          std::span<const kg::RelationInfo> relations,
+                                          std::span<const kg::Triple> triples_in) {
+  std::vector<kg::Triple> triples(triples_in.begin(), triples_in.end());
+  std::sort(triples.begin(), triples.end());
+  triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
+  std::vector<std::string> docs;
+  size_t i = 0;
+  while (i < triples.size()) {
+    const kg::EntityId head = triples[i].head;
+    KGF_CHECK(head.value() < entities.size()) << "entity id out of range";
+    const kg::EntityInfo& h = entities[head.value()];
+    std::string doc;
+    if (!h.type.empty()) {
+      std::string type = h.type;
+      std::replace(type.begin(), type.end(), '_', ' ');
+      const char first = type[0];
+      const bool vowel = first == 'a' || first == 'e' || first == 'i' || first == 'o' || first == 'u';
+      doc = Capitalise(h.name) + " is " + (vowel ? "an " : "a ") + type + ".";
+    }
+    while (i < triples.size() && triples[i].head == head) {
+      const kg::RelationId r = triples[i].relation;
+      KGF_CHECK(r.value() < relations.size()) << "relation id out of range";
+      std::vector<std::string> tails;
+      for (; i < triples.size() && triples[i].head == head && triples[i].relation == r; ++i) {
+        KGF_CHECK(triples[i].tail.value() < entities.size()) << "entity id out of range";
+        tails.push_back(entities[triples[i].tail.value()].name);
+      }
+      if (!doc.empty()) doc += ' ';
+      doc += Sentence(h, relations[r.value()], tails);
+    }
+    docs.push_back(std::move(doc));
+  }
+  return docs;
+}
+
+}  // namespace kgf::corpus

@@ -1,0 +1,65 @@
+// Mix config: which sources go into the corpus, how much of each, and how the build behaves.
+// JSON (relative paths resolve against the config file's folder):
+//   {"seed": 1, "tokenizer": "tokenizer.model", "max_document_tokens": 4096,
+//    "max_shard_tokens": 50000000, "split_long_documents": true, "truncate_sft": true,
+//    "sources": [
+//      {"name": "brown", "kind": "text", "paths": ["brown.jsonl"], "weight": 2},
+//      {"name": "facts", "kind": "kg_facts", "store": "country.kg.sqlite", "weight": 1},
+//      {"name": "tool_use", "kind": "tool_use", "paths": ["synth_out"], "epochs": 2}]}
+// kinds: "text" (.jsonl/.jsonl.zst lines with a string `text`), "tool_use" (canonical records,
+// OpenAI chat shape), "kg_facts" (a kg store's triples verbalised). text and kg_facts go to the
+// "pretrain" dataset, tool_use to "sft" (with loss masks). A folder in `paths` means every
+// *.jsonl / *.jsonl.zst directly inside it, sorted by name.
+// Amount: `epochs` (default 1; 2.5 = every document twice plus a seeded half) or `weight`:
+// within a dataset either every source has a weight or none does; with weights, source i gets
+// epochs_i = (w_i / sum w) * (dataset tokens) / tokens_i, so the dataset keeps its natural size
+// and each source its share (Megatron BlendedDataset semantics, resolved at build time).
+#ifndef KGF_CORPUS_MIX_CONFIG_H_
+#define KGF_CORPUS_MIX_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kgf::corpus {
+
+enum class SourceKind { kText, kToolUse, kKgFacts };
+std::string_view SourceKindName(SourceKind kind);
+// "pretrain" for text and kg_facts, "sft" for tool_use.
+std::string_view DatasetOf(SourceKind kind);
+
+struct SourceConfig {
+  std::string name;  // [A-Za-z0-9_-]+, unique
+  SourceKind kind = SourceKind::kText;
+  std::vector<std::string> paths;  // text / tool_use: files or folders (resolved)
+  std::string store;               // kg_facts: the kg SQLite store (resolved)
+  double epochs = 1.0;
+  std::optional<double> weight;
+};
+
+struct MixConfig {
+  uint64_t seed = 1;
+  std::string tokenizer;  // resolved path; may be empty when given on the command line
+  int64_t max_document_tokens = 4096;
+  int64_t max_shard_tokens = 50'000'000;
+  bool split_long_documents = true;  // pretrain: split, else error
+  bool truncate_sft = true;          // sft: truncate (dropping all-zero masks), else error
+  std::vector<SourceConfig> sources;
+};
+
+// Errors name `where` and the field ("mix.json: sources[2].kind 'txt' is not one of ...").
+Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_dir,
+                                 std::string_view where);
+Result<MixConfig> LoadMixConfig(const std::string& path);
+
+// The input files of a text / tool_use source: files as given, folders expanded.
+// Errors: NotFound naming the missing path, InvalidArgument for a folder with no .jsonl files.
+Result<std::vector<std::string>> ExpandSourcePaths(const SourceConfig& source);
+
+}  // namespace kgf::corpus
+
+#endif  // KGF_CORPUS_MIX_CONFIG_H_

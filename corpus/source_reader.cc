@@ -1,0 +1,51 @@
+// Source reading: JSONL (plain or zstd) through LineReader, one document per line.
+#include "corpus/source_reader.h"
+
+#include "base/json.h"
+#include "base/line_reader.h"
+#include "corpus/kg_facts.h"
+
+namespace kgf::corpus {
+
+Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats) {
+  std::vector<SourceDocument> docs;
+  if (source.kind == SourceKind::kKgFacts) {
+    KGF_ASSIGN_OR_RETURN(std::vector<std::string> facts, VerbaliseStore(source.store));
+    stats->files = 1;
+    for (size_t i = 0; i < facts.size(); ++i) {
+      docs.push_back({std::move(facts[i]), source.store + ":document " + std::to_string(i)});
+    }
+    stats->lines = static_cast<int64_t>(docs.size());
+    return docs;
+  }
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandSourcePaths(source));
+  for (const std::string& file : files) {
+    ++stats->files;
+    KGF_ASSIGN_OR_RETURN(auto reader, LineReader::Open(file, size_t{64} << 20));
+    std::string line;
+    while (reader->Next(&line)) {
+      ++stats->lines;
+      if (line.empty()) continue;
+      const std::string where = reader->Where();
+      if (!IsValidUtf8(line)) {
+        return InvalidArgumentError(where + ": not valid UTF-8; re-encode the file as UTF-8");
+      }
+      if (source.kind == SourceKind::kToolUse) {
+        docs.push_back({std::move(line), where});
+        continue;
+      }
+      KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(line, where));
+      if (!doc.IsObject()) return InvalidArgumentError(where + ": each line must be a JSON object with a 'text' field");
+      KGF_ASSIGN_OR_RETURN(std::string text, JsonGetString(doc, "text", where));
+      if (text.empty()) {
+        ++stats->empty_skipped;
+        continue;
+      }
+      docs.push_back({std::move(text), where});
+    }
+    KGF_RETURN_IF_ERROR(reader->status());
+  }
+  return docs;
+}
+
+}  // namespace kgf::corpus

@@ -1,0 +1,32 @@
+// Reads the documents of one mix source into memory: plain-text lines, tool-use records, or
+// knowledge-graph facts verbalised into sentences.
+#ifndef KGF_CORPUS_SOURCE_READER_H_
+#define KGF_CORPUS_SOURCE_READER_H_
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "corpus/mix_config.h"
+
+namespace kgf::corpus {
+
+struct SourceDocument {
+  // text / kg_facts: the document text. tool_use: the record's JSON line.
+  std::string text;
+  std::string where;  // "file:line" (or "store:entity") for error messages
+};
+
+struct SourceReadStats {
+  int64_t files = 0;
+  int64_t lines = 0;
+  int64_t empty_skipped = 0;  // text lines whose `text` is empty
+};
+
+// Errors: NotFound (missing input), InvalidArgument naming file:line (not JSON, no string
+// `text`, invalid UTF-8), whatever the kg store reports for kg_facts.
+Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats);
+
+}  // namespace kgf::corpus
+
+#endif  // KGF_CORPUS_SOURCE_READER_H_

@@ -1,0 +1,404 @@
+#include "corpus/corpus_builder.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/line_writer.h"
+#include "corpus/corpus_reader.h"
+#include "tests/corpus/corpus_test_util.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::corpus {
+namespace {
+
+using kgf::testing::ListFilesRecursive;
+using kgf::testing::TempDir;
+using testing::GenerateText;
+using testing::SmallTokenizer;
+
+std::string ToolRecord(int i) {
+  const std::string country = "Country" + std::to_string(i);
+  return std::string(R"({"tools":[{"type":"function","function":{"name":"get_capital_of_country"}}],)") +
+         R"("messages":[{"role":"system","content":"Use the tools."},)" +
+         R"({"role":"user","content":"What is the capital of )" + country + R"(?"},)" +
+         R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":)" +
+         R"({"name":"get_capital_of_country","arguments":"{\"country\":\")" + country + R"(\"}"}}]},)" +
+         R"({"role":"tool","tool_call_id":"c1","content":"[\"City)" + std::to_string(i) + R"(\"]"},)" +
+         R"({"role":"assistant","content":"The capital is City)" + std::to_string(i) + R"(."}]})";
+}
+
+// Inputs: 40 text documents (.jsonl), 30 tool-use records (.jsonl.zst in a folder), tokenizer.
+class CorpusBuilderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string text;
+    for (int i = 0; i < 40; ++i) {
+      JsonDoc d;
+      d.SetObject();
+      const std::string body = GenerateText(1000 + i, 3 + i % 7);
+      d.AddMember("text", JsonValue(body.c_str(), d.GetAllocator()), d.GetAllocator());
+      text += JsonToString(d) + "\n";
+    }
+    text += "{\"text\":\"\"}\n";  // empty: skipped and counted
+    dir_.Write("brown.jsonl", text);
+    ASSERT_TRUE(CreateDirectories(dir_.File("synth")).ok());
+    auto w = LineWriter::Open(dir_.File("synth/shard-00000.jsonl.zst"));
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE((*w)->WriteLine(ToolRecord(i)).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+    dir_.Write("tok.model", SmallTokenizer().serialized());
+  }
+
+  std::string Config(const std::string& extra, const std::string& sources = "") {
+    const std::string s = sources.empty()
+        ? R"([{"name":"brown","kind":"text","paths":["brown.jsonl"]},
+             {"name":"tools","kind":"tool_use","paths":["synth"]}])"
+        : sources;
+    return dir_.Write("mix" + std::to_string(configs_++) + ".json", R"({"seed":7,"tokenizer":"tok.model",)" + extra +
+                                      R"("sources":)" + s + "}");
+  }
+
+  Result<BuildSummary> Build(const std::string& config, const std::string& out, int threads = 0) {
+    CorpusBuildOptions options;
+    options.config = config;
+    options.out = dir_.File(out);
+    options.threads = threads;
+    return BuildCorpus(options);
+  }
+
+  TempDir dir_;
+  int configs_ = 0;
+};
+
+TEST_F(CorpusBuilderTest, BuildsShardsManifestCatalogAndReadsBack) {
+  auto summary = Build(Config(""), "out");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(ListFilesRecursive(dir_.File("out")),
+            "catalog.sqlite\nmanifest.json\npretrain_00000.bin\npretrain_00000.idx\n"
+            "sft_00000.bin\nsft_00000.idx\nsft_00000_mask.bin\nsft_00000_mask.idx\n"
+            "tokenizer.model\n");
+  const Manifest& m = summary->manifest;
+  EXPECT_EQ(m.tokenizer_checksum, SmallTokenizer().checksum());
+  EXPECT_EQ(m.dtype, "uint16");
+  ASSERT_EQ(m.sources.size(), 2u);
+  EXPECT_EQ(m.sources[0].records, 40);
+  EXPECT_EQ(m.sources[0].empty_skipped, 1);
+  EXPECT_EQ(m.sources[0].documents, 40);
+  EXPECT_EQ(m.sources[1].documents, 30);
+  EXPECT_EQ(m.files.size(), 7u);
+
+  auto corpus = Corpus::Open(dir_.File("out"), {.verify_checksums = true});
+  ASSERT_TRUE(corpus.ok()) << corpus.status().ToString();
+  const CorpusDataset* pre = corpus->dataset("pretrain");
+  const CorpusDataset* sft = corpus->dataset("sft");
+  ASSERT_TRUE(pre && sft);
+  EXPECT_EQ(pre->num_tokens(), m.sources[0].tokens);
+  // Every pre-training document decodes to one of the input texts plus <|end_of_text|>.
+  Document doc;
+  int matched = 0;
+  for (int64_t i = 0; i < pre->num_documents(); ++i) {
+    pre->Get(i, &doc);
+    std::string text = *SmallTokenizer().Decode(doc.tokens);
+    for (int k = 0; k < 40; ++k) matched += text == GenerateText(1000 + k, 3 + k % 7) + "<|end_of_text|>";
+  }
+  EXPECT_EQ(matched, 40);
+  // SFT: masks select exactly the assistant output.
+  for (int64_t i = 0; i < sft->num_documents(); ++i) {
+    sft->Get(i, &doc);
+    ASSERT_EQ(doc.mask.size(), doc.tokens.size());
+    std::vector<int32_t> trained;
+    for (size_t k = 0; k < doc.tokens.size(); ++k) if (doc.mask[k]) trained.push_back(doc.tokens[k]);
+    std::string t = *SmallTokenizer().Decode(trained);
+    EXPECT_EQ(t.rfind("<tool_call>{\"name\":\"get_capital_of_country\"", 0), 0u) << t;
+    EXPECT_NE(t.find("The capital is City"), std::string::npos);
+  }
+  auto verify = VerifyCorpus(dir_.File("out"));
+  ASSERT_TRUE(verify.ok()) << verify.status().ToString();
+  EXPECT_NE(verify->find("dataset sft: 30 documents"), std::string::npos) << *verify;
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(dir_.File("out/catalog.sqlite").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT sum(documents) FROM shard_sources WHERE source='tools'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 30);
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM shards WHERE kind='mask'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(CorpusBuilderTest, ByteIdenticalForAnyThreadCount) {
+  const std::string config = Config(R"("max_shard_tokens":900,"max_document_tokens":200,)");
+  ASSERT_TRUE(Build(config, "t1", 1).ok());
+  ASSERT_TRUE(Build(config, "t2", 2).ok());
+  ASSERT_TRUE(Build(config, "t8", 8).ok());
+  const std::string files = ListFilesRecursive(dir_.File("t1"));
+  EXPECT_EQ(files, ListFilesRecursive(dir_.File("t2")));
+  const std::vector<std::string> names = *ListDirectory(dir_.File("t1"));
+  for (const char* other : {"t2", "t8"}) {
+    for (const auto& f : names) {
+      if (f == "catalog.sqlite") continue;
+      EXPECT_EQ(*ReadFileToString(dir_.File("t1/" + f)),
+                *ReadFileToString(dir_.File(std::string(other) + "/" + f))) << f;
+    }
+  }
+  // A different seed changes the order (same multiset of documents).
+  std::string text = *ReadFileToString(config);
+  text.replace(text.find("\"seed\":7"), 8, "\"seed\":8");
+  ASSERT_TRUE(Build(dir_.Write("mix8.json", text), "s8", 1).ok());
+  EXPECT_NE(*ReadFileToString(dir_.File("t1/pretrain_00000.bin")),
+            *ReadFileToString(dir_.File("s8/pretrain_00000.bin")));
+}
+
+TEST_F(CorpusBuilderTest, ShardSizeLimitSplitsShards) {
+  auto summary = Build(Config(R"("max_shard_tokens":900,"max_document_tokens":200,)"), "out");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  for (const auto& d : summary->manifest.datasets) {
+    EXPECT_GT(d.shards.size(), 1u) << d.name;
+    int64_t docs = 0;
+    for (const auto& s : d.shards) {
+      EXPECT_LE(s.tokens, 900);
+      docs += s.documents;
+    }
+    EXPECT_EQ(docs, d.documents);
+  }
+  // Long text documents were split into pieces of at most 200 tokens.
+  EXPECT_GT(summary->manifest.sources[0].split, 0);
+  auto corpus = Corpus::Open(dir_.File("out"));
+  ASSERT_TRUE(corpus.ok());
+  const CorpusDataset* pre = corpus->dataset("pretrain");
+  for (int64_t i = 0; i < pre->num_documents(); ++i) EXPECT_LE(pre->length(i), 200);
+}
+
+TEST_F(CorpusBuilderTest, EpochsAndWeightsControlTheMix) {
+  auto epochs = Build(Config("", R"([{"name":"brown","kind":"text","paths":["brown.jsonl"],"epochs":2.5},
+                                    {"name":"tools","kind":"tool_use","paths":["synth"],"epochs":0.5}])"),
+                      "e");
+  ASSERT_TRUE(epochs.ok()) << epochs.status().ToString();
+  EXPECT_EQ(epochs->manifest.sources[0].documents, 100);  // 2 x 40 + 20
+  EXPECT_EQ(epochs->manifest.sources[1].documents, 15);
+
+  // Two text sources with weights 3:1 -> token shares 3:1 (up to whole documents).
+  const std::string brown = *ReadFileToString(dir_.File("brown.jsonl"));
+  dir_.Write("brown2.jsonl", brown);
+  auto weighted = Build(Config("", R"([{"name":"a","kind":"text","paths":["brown.jsonl"],"weight":3},
+                                      {"name":"b","kind":"text","paths":["brown2.jsonl"],"weight":1}])"),
+                        "w");
+  ASSERT_TRUE(weighted.ok()) << weighted.status().ToString();
+  const auto& s = weighted->manifest.sources;
+  EXPECT_DOUBLE_EQ(s[0].epochs, 1.5);
+  EXPECT_DOUBLE_EQ(s[1].epochs, 0.5);
+  const double share = static_cast<double>(s[0].tokens) / (s[0].tokens + s[1].tokens);
+  EXPECT_NEAR(share, 0.75, 0.05);
+}
+
+TEST_F(CorpusBuilderTest, SftTruncationDropsSamplesWithoutTrainedTokens) {
+  // The prompt of every record is longer than 20 tokens: truncation leaves no trained token.
+  auto summary = Build(Config(R"("max_document_tokens":20,)"), "out");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->manifest.sources[1].dropped_no_trained_tokens, 30);
+  EXPECT_EQ(summary->manifest.sources[1].documents, 0);
+  // Long enough to keep part of the answer: truncated, kept, at least one trained token each.
+  auto kept = Build(Config(R"("max_document_tokens":75,)"), "kept");
+  ASSERT_TRUE(kept.ok());
+  const auto& tools = kept->manifest.sources[1];
+  EXPECT_EQ(tools.truncated + tools.dropped_no_trained_tokens > 0, true);
+  auto corpus = Corpus::Open(dir_.File("kept"));
+  const CorpusDataset* sft = corpus->dataset("sft");
+  Document doc;
+  for (int64_t i = 0; sft && i < sft->num_documents(); ++i) {
+    sft->Get(i, &doc);
+    EXPECT_LE(doc.tokens.size(), 75u);
+    EXPECT_GT(std::count(doc.mask.begin(), doc.mask.end(), 1), 0);
+  }
+}
+
+TEST_F(CorpusBuilderTest, BadInputsFailCleanlyAndLeaveNothing) {
+  const std::string before = ListFilesRecursive(dir_.path());
+  struct Case {
+    std::string config;
+    StatusCode code;
+    std::string expect;
+  } cases[] = {
+      {Config(R"("split_long_documents":false,"max_document_tokens":30,)"),
+       StatusCode::kInvalidArgument, "brown.jsonl:1: document has"},
+      {Config(R"("truncate_sft":false,"max_document_tokens":4000,"max_shard_tokens":4000,)",
+              R"([{"name":"t","kind":"tool_use","paths":["synth"]}])"),
+       StatusCode::kOk, ""},
+      {Config(R"("truncate_sft":false,"split_long_documents":true,"max_document_tokens":30,)",
+              R"([{"name":"t","kind":"tool_use","paths":["synth"]}])"),
+       StatusCode::kInvalidArgument, "shard-00000.jsonl.zst:1: sample has"},
+      {Config("", R"([{"name":"x","kind":"text","paths":["nope.jsonl"]}])"), StatusCode::kNotFound,
+       "nope.jsonl does not exist"},
+      {Config("", R"([{"name":"x","kind":"txt","paths":["a"]}])"), StatusCode::kInvalidArgument,
+       "sources[0].kind 'txt'"},
+      {Config("", R"([{"name":"x","kind":"text","paths":["bad.jsonl"]}])"),
+       StatusCode::kInvalidArgument, "bad.jsonl:2"},
+  };
+  dir_.Write("bad.jsonl", "{\"text\":\"fine\"}\n{\"title\":\"no text\"}\n");
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string out = "bad" + std::to_string(n++);
+    auto r = Build(c.config, out);
+    if (c.code == StatusCode::kOk) {
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      continue;
+    }
+    ASSERT_FALSE(r.ok()) << c.expect;
+    EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
+    EXPECT_FALSE(FileExists(dir_.File(out))) << out;
+  }
+  // No temporary folders anywhere.
+  EXPECT_EQ(ListFilesRecursive(dir_.path()).find(".tmp-"), std::string::npos);
+
+  // Missing tokenizer.
+  auto missing = Build(dir_.Write("m.json", R"({"tokenizer":"none.model","sources":[{"name":"b","kind":"text","paths":["brown.jsonl"]}]})"), "m");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("none.model"), std::string::npos);
+  // Output folder already holds files.
+  ASSERT_TRUE(Build(Config(""), "taken").ok());
+  EXPECT_EQ(Build(Config(""), "taken").status().code(), StatusCode::kAlreadyExists);
+}
+
+class BuiltCorpusTest : public CorpusBuilderTest {
+ protected:
+  void SetUp() override {
+    CorpusBuilderTest::SetUp();
+    ASSERT_TRUE(Build(Config(""), "out").ok());
+    out_ = dir_.File("out");
+  }
+  std::string out_;
+};
+
+TEST_F(BuiltCorpusTest, MismatchedTokenizerIsRejected) {
+  auto other = TrainTokenizer(std::vector<std::string>{GenerateText(99, 300)}, {.vocab_size = 330});
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(WriteFileAtomic(out_ + "/tokenizer.model", *other).ok());
+  auto r = Corpus::Open(out_);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("tokenizer was replaced"), std::string::npos);
+}
+
+TEST_F(BuiltCorpusTest, CallerTokenizerMustMatch) {
+  EXPECT_TRUE(Corpus::Open(out_, {.expected_tokenizer_checksum = SmallTokenizer().checksum()}).ok());
+  auto r = Corpus::Open(out_, {.expected_tokenizer_checksum = "xxh3:0000000000000000"});
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(BuiltCorpusTest, MissingTokenizerIsRejected) {
+  ASSERT_TRUE(RemoveFile(out_ + "/tokenizer.model").ok());
+  EXPECT_EQ(Corpus::Open(out_).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(BuiltCorpusTest, TruncatedShardIsRejected) {
+  const std::string bin = *ReadFileToString(out_ + "/pretrain_00000.bin");
+  ASSERT_TRUE(WriteFileAtomic(out_ + "/pretrain_00000.bin", bin.substr(0, bin.size() - 2)).ok());
+  auto r = Corpus::Open(out_);
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("pretrain_00000.bin"), std::string::npos);
+}
+
+TEST_F(BuiltCorpusTest, CorruptedByteIsFoundByChecksum) {
+  std::string bin = *ReadFileToString(out_ + "/sft_00000.bin");
+  bin[5] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(out_ + "/sft_00000.bin", bin).ok());
+  EXPECT_TRUE(Corpus::Open(out_).ok());  // sizes still match
+  auto v = VerifyCorpus(out_);
+  EXPECT_EQ(v.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(v.status().message().find("checksum"), std::string::npos);
+}
+
+TEST_F(BuiltCorpusTest, MaskAndTokenShardsOfDifferentLengthsAreRejected) {
+  // Rewrite the mask dataset with the same total size but the first two lengths swapped.
+  auto tokens = IndexedDataset::Open(out_ + "/sft_00000");
+  ASSERT_TRUE(tokens.ok());
+  std::vector<std::vector<int32_t>> masks;
+  int64_t i0 = -1, i1 = -1;
+  for (int64_t i = 0; i < tokens->num_sequences(); ++i) {
+    masks.push_back(std::vector<int32_t>(tokens->length(i), 1));
+    if (i0 < 0) i0 = i;
+    else if (i1 < 0 && tokens->length(i) != tokens->length(i0)) i1 = i;
+  }
+  ASSERT_GE(i1, 0);
+  std::swap(masks[i0], masks[i1]);
+  auto w = IndexedDatasetWriter::Open(out_ + "/sft_00000_mask", {.dtype = DType::kUint8});
+  for (const auto& m : masks) ASSERT_TRUE((*w)->AddDocument(m).ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  auto r = Corpus::Open(out_);
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("mask and token shards differ"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(BuiltCorpusTest, WrongMagicInAShardIsRejected) {
+  std::string idx = *ReadFileToString(out_ + "/pretrain_00000.idx");
+  idx[1] = 'X';
+  ASSERT_TRUE(WriteFileAtomic(out_ + "/pretrain_00000.idx", idx).ok());
+  EXPECT_EQ(Corpus::Open(out_).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(BuiltCorpusTest, SplitPackingCoversTheConcatenation) {
+  auto corpus = Corpus::Open(out_);
+  const CorpusDataset* pre = corpus->dataset("pretrain");
+  auto packer = SequencePacker::Create(*pre, {.sequence_length = 64, .seed = 3});
+  ASSERT_TRUE(packer.ok()) << packer.status().ToString();
+  EXPECT_EQ(packer->num_sequences(), pre->num_tokens() / 64);
+  // Concatenating all sequences equals the concatenation of documents in some order: check
+  // the multiset of tokens and that document starts land on real starts.
+  std::vector<int32_t> all;
+  PackedSequence seq;
+  int64_t starts = 0;
+  for (int64_t k = 0; k < packer->num_sequences(); ++k) {
+    packer->Get(k, &seq);
+    ASSERT_EQ(seq.tokens.size(), 64u);
+    ASSERT_EQ(seq.mask.size(), 64u);
+    all.insert(all.end(), seq.tokens.begin(), seq.tokens.end());
+    starts += static_cast<int64_t>(seq.document_starts.size());
+    for (int32_t s : seq.document_starts) {
+      if (s > 0) EXPECT_EQ(seq.tokens[s - 1], SpecialId(Special::kEndOfText));
+    }
+  }
+  EXPECT_GE(starts, pre->num_documents() - 1);
+  // Random access equals sequential access.
+  PackedSequence again;
+  packer->Get(3, &again);
+  packer->Get(3, &seq);
+  EXPECT_EQ(again.tokens, seq.tokens);
+}
+
+TEST_F(BuiltCorpusTest, WholeDocumentPackingPadsAndKeepsMasks) {
+  auto corpus = Corpus::Open(out_);
+  const CorpusDataset* sft = corpus->dataset("sft");
+  auto packer = SequencePacker::Create(*sft, {.sequence_length = 256, .seed = 1,
+                                              .split_documents = false});
+  ASSERT_TRUE(packer.ok());
+  int64_t docs = 0, trained = 0, expected_trained = 0;
+  Document doc;
+  for (int64_t i = 0; i < sft->num_documents(); ++i) {
+    sft->Get(i, &doc);
+    expected_trained += std::count(doc.mask.begin(), doc.mask.end(), 1);
+  }
+  PackedSequence seq;
+  for (int64_t k = 0; k < packer->num_sequences(); ++k) {
+    packer->Get(k, &seq);
+    ASSERT_EQ(seq.tokens.size(), 256u);
+    docs += static_cast<int64_t>(seq.document_starts.size());
+    trained += std::count(seq.mask.begin(), seq.mask.end(), 1);
+    EXPECT_EQ(seq.document_starts[0], 0);
+    for (size_t p = 0; p < seq.tokens.size(); ++p) {
+      if (seq.tokens[p] == SpecialId(Special::kPad)) EXPECT_EQ(seq.mask[p], 0);
+    }
+  }
+  EXPECT_EQ(docs, sft->num_documents());
+  EXPECT_EQ(trained, expected_trained);
+  EXPECT_LT(packer->num_sequences(), sft->num_documents());  // several per sequence
+}
+
+}  // namespace
+}  // namespace kgf::corpus
