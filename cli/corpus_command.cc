@@ -1,0 +1,102 @@
+// `kgforge corpus`: tokenizer training, chat rendering, corpus build, shard inspection and
+// verification. Flags map 1:1 onto corpus/ Options structs; all logic lives in corpus/.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "corpus/corpus_builder.h"
+#include "corpus/corpus_reader.h"
+#include "corpus/inspect.h"
+
+namespace kgf::cli {
+namespace {
+
+void Print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+
+void SetupTokenizer(CLI::App& corpus) {
+  auto* tok = corpus.add_subcommand("tokenizer", "sentencepiece tokenizer");
+  tok->require_subcommand(1);
+  auto job = std::make_shared<corpus::TokenizerTrainJob>();
+  auto* train = tok->add_subcommand(
+      "train", "train a BPE tokenizer (byte fallback, chat special tokens) on the mix sources");
+  train->add_option("--config", job->config, "mix config whose sources to train on");
+  train->add_option("--input", job->inputs, ".jsonl/.jsonl.zst text files (field `text`)");
+  train->add_option("--out", job->out, "model file to write")->capture_default_str();
+  train->add_option("--vocab-size", job->train.vocab_size, "vocabulary size")->capture_default_str();
+  train->add_option("--max-sentences", job->train.max_sentences,
+                    "lines sampled for training")->capture_default_str();
+  train->add_option("--max-sentence-bytes", job->train.max_sentence_bytes,
+                    "longer lines are cut")->capture_default_str();
+  train->add_option("--character-coverage", job->train.character_coverage,
+                    "share of characters kept as pieces (rest: bytes)")->capture_default_str();
+  train->add_option("--seed", job->train.seed, "sampling seed")->capture_default_str();
+  train->callback([job] {
+    auto checksum = corpus::TrainTokenizerJob(*job);
+    if (!checksum.ok()) {
+      ReportError(checksum.status(), checksum.status().code() == StatusCode::kInvalidArgument);
+      return;
+    }
+    Print("wrote " + job->out + " (" + *checksum + ")\n");
+    SetExitCode(0);
+  });
+}
+
+void SetupCorpusCommand(CLI::App& root) {
+  auto* corpus = root.add_subcommand("corpus", "tokenizer, chat template, Megatron token shards");
+  corpus->require_subcommand(1);
+  SetupTokenizer(*corpus);
+
+  auto render = std::make_shared<corpus::RenderOptions>();
+  auto* r = corpus->add_subcommand("render", "render a tool-use record with trained spans marked");
+  r->add_option("RECORD", render->record, "record file (.json/.jsonl/.jsonl.zst) or JSON")->required();
+  r->add_option("--line", render->line, "line of a .jsonl file")->capture_default_str();
+  r->add_option("--tokenizer", render->tokenizer, "also count tokens with this model");
+  r->add_flag("--color", render->color, "ANSI colour instead of ⟦ ⟧ markers");
+  r->callback([render] {
+    auto text = corpus::RenderRecord(*render);
+    if (!text.ok()) return (void)ReportError(text.status());
+    Print(*text);
+    SetExitCode(0);
+  });
+
+  auto build = std::make_shared<corpus::CorpusBuildOptions>();
+  auto* b = corpus->add_subcommand("build", "build pre-training and SFT shards from a mix config");
+  b->add_option("--config", build->config, "mix config JSON")->required();
+  b->add_option("--out", build->out, "new output folder")->required();
+  b->add_option("--tokenizer", build->tokenizer, "overrides the config's tokenizer");
+  b->add_option("--threads", build->threads, "0 = all cores")->capture_default_str();
+  b->callback([build] {
+    auto summary = corpus::BuildCorpus(*build);
+    if (!summary.ok()) return (void)ReportError(summary.status());
+    Print("built " + summary->out + "\n" + summary->manifest.Summary());
+    SetExitCode(0);
+  });
+
+  auto inspect = std::make_shared<corpus::InspectOptions>();
+  auto* i = corpus->add_subcommand("inspect", "describe a shard, or decode one document");
+  i->add_option("SHARD", inspect->shard, "shard prefix or .bin/.idx path")->required();
+  i->add_option("--doc", inspect->doc, "document to decode");
+  i->add_option("--tokenizer", inspect->tokenizer, "default: tokenizer.model beside the shard");
+  i->add_flag("--color", inspect->color, "ANSI colour instead of ⟦ ⟧ markers");
+  i->callback([inspect] {
+    auto text = corpus::InspectShard(*inspect);
+    if (!text.ok()) return (void)ReportError(text.status());
+    Print(*text);
+    SetExitCode(0);
+  });
+
+  auto verify_dir = std::make_shared<std::string>();
+  auto* v = corpus->add_subcommand("verify", "check sizes, xxh3 checksums and index consistency");
+  v->add_option("DIR", *verify_dir, "corpus folder")->required();
+  v->callback([verify_dir] {
+    auto report = corpus::VerifyCorpus(*verify_dir);
+    if (!report.ok()) return (void)ReportError(report.status());
+    Print(*report);
+    SetExitCode(0);
+  });
+}
+
+}  // namespace
+}  // namespace kgf::cli
+
+KGF_REGISTER_COMMAND(corpus, kgf::cli::SetupCorpusCommand);
