@@ -4,6 +4,7 @@
 #ifndef KGF_SYNTH_EXECUTOR_H_
 #define KGF_SYNTH_EXECUTOR_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
