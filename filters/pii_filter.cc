@@ -105,9 +105,11 @@ bool ValidCard(std::string_view s, std::string_view) {
 bool ValidIpv6(std::string_view s, std::string_view before) {
   // The candidate must start at a token boundary: "Note::" is not the address "e::".
   if (!before.empty() && (IsAsciiAlpha(before.back()) || IsAsciiDigit(before.back()))) return false;
-  bool hex = false;
-  for (char c : s) hex |= c != ':';
-  if (!hex) return false;
+  // At least three non-empty groups: "1::" is a valid address but in text it is a list label
+  // ("Section 1::"), not PII.
+  int groups = 0;
+  for (size_t i = 0; i < s.size(); ++i) groups += s[i] != ':' && (i == 0 || s[i - 1] == ':');
+  if (groups < 3) return false;
   std::string z(s);
   unsigned char buf[16];
   return inet_pton(AF_INET6, z.c_str(), buf) == 1;

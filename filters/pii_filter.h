@@ -2,7 +2,8 @@
 // numbers and card-like digit runs that pass the Luhn check are replaced by placeholders and
 // counted (counts "email", "ipv4", "ipv6", "phone", "card"). Never drops a record. Order:
 // e-mail, card, IPv6, IPv4, phone, so a card number is not counted as a phone number.
-// Candidates are validated in code: IPv6 by inet_pton; cards by length 13..19 and Luhn (ISO/IEC
+// Candidates are validated in code: IPv6 by inet_pton, at a token start, with >= 3
+// non-empty groups ("Section 1::" is left alone); cards by length 13..19 and Luhn (ISO/IEC
 // 7812-1 annex B); phone numbers need 9..15 digits and a '+', a '(' or '-'/'.' separators
 // (plain space-separated numbers such as years are left alone).
 #ifndef KGF_FILTERS_PII_FILTER_H_
