@@ -40,7 +40,7 @@ struct Slot {
   Status status;
   std::vector<std::vector<int32_t>> pieces;
   std::vector<uint8_t> mask;  // sft
-  bool split = false, truncated = false, dropped = false;
+  bool split = false, truncated = false, dropped = false, empty = false;
 };
 
 void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig& config,
@@ -69,8 +69,18 @@ void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig
     slot->mask = std::move(sample->mask);
     return;
   }
+  // Text lines arrive as raw JSON (parsed here, in parallel); kg facts as plain text.
+  std::string parsed;
+  const std::string* text = &doc.text;
+  if (kind == SourceKind::kText) {
+    auto t = TextOfLine(doc);
+    if (!t.ok()) { slot->status = t.status(); return; }
+    parsed = std::move(t).value();
+    if (parsed.empty()) { slot->empty = true; return; }
+    text = &parsed;
+  }
   std::vector<int32_t> ids;
-  Status s = tokenizer.EncodeAppend(doc.text, &ids);
+  Status s = tokenizer.EncodeAppend(*text, &ids);
   if (!s.ok()) { slot->status = s.WithContext(doc.where); return; }
   ids.push_back(SpecialId(Special::kEndOfText));  // Megatron's append_eod
   const int64_t n = static_cast<int64_t>(ids.size());
@@ -93,10 +103,9 @@ void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig
 Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb::task_arena& arena,
                        SourceData* data) {
   SourceReadStats read;
-  KGF_ASSIGN_OR_RETURN(std::vector<SourceDocument> raw, ReadSource(data->config, &read));
+  KGF_ASSIGN_OR_RETURN(std::vector<SourceDocument> raw,
+                       ReadSource(data->config, &read, /*defer_text_parsing=*/true));
   data->stats.files = read.files;
-  data->stats.records = static_cast<int64_t>(raw.size());
-  data->stats.empty_skipped = read.empty_skipped;
   std::vector<Slot> slots(raw.size());
   arena.execute([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, raw.size(), 16),
@@ -109,6 +118,8 @@ Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb:
   // Serial merge in input order: the first error (by input position) wins, deterministically.
   for (Slot& slot : slots) {
     KGF_RETURN_IF_ERROR(slot.status);
+    data->stats.empty_skipped += slot.empty;
+    data->stats.records += !slot.empty;
     data->stats.split += slot.split;
     data->stats.truncated += slot.truncated;
     data->stats.dropped_no_trained_tokens += slot.dropped;

@@ -7,7 +7,16 @@
 
 namespace kgf::corpus {
 
-Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats) {
+Result<std::string> TextOfLine(const SourceDocument& line) {
+  KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(line.text, line.where));
+  if (!doc.IsObject()) {
+    return InvalidArgumentError(line.where + ": each line must be a JSON object with a 'text' field");
+  }
+  return JsonGetString(doc, "text", line.where);
+}
+
+Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,
+                                               bool defer_text_parsing) {
   std::vector<SourceDocument> docs;
   if (source.kind == SourceKind::kKgFacts) {
     KGF_ASSIGN_OR_RETURN(std::vector<std::string> facts, VerbaliseStore(source.store));
@@ -30,13 +39,12 @@ Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, Sourc
       if (!IsValidUtf8(line)) {
         return InvalidArgumentError(where + ": not valid UTF-8; re-encode the file as UTF-8");
       }
-      if (source.kind == SourceKind::kToolUse) {
+      if (source.kind == SourceKind::kToolUse || defer_text_parsing) {
         docs.push_back({std::move(line), where});
         continue;
       }
-      KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(line, where));
-      if (!doc.IsObject()) return InvalidArgumentError(where + ": each line must be a JSON object with a 'text' field");
-      KGF_ASSIGN_OR_RETURN(std::string text, JsonGetString(doc, "text", where));
+      SourceDocument raw{std::move(line), where};
+      KGF_ASSIGN_OR_RETURN(std::string text, TextOfLine(raw));
       if (text.empty()) {
         ++stats->empty_skipped;
         continue;

@@ -25,7 +25,13 @@ struct SourceReadStats {
 
 // Errors: NotFound (missing input), InvalidArgument naming file:line (not JSON, no string
 // `text`, invalid UTF-8), whatever the kg store reports for kg_facts.
-Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats);
+// With defer_text_parsing, text lines are returned as raw JSON (text = the line) so callers can
+// parse them in parallel with TextOfLine(); empty texts are then not counted here.
+Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,
+                                               bool defer_text_parsing = false);
+
+// The `text` field of one raw text-source line. Errors as ReadSource, naming doc.where.
+Result<std::string> TextOfLine(const SourceDocument& doc);
 
 }  // namespace kgf::corpus
 
