@@ -16,6 +16,7 @@
 
 #include "base/file_util.h"
 #include "base/hash.h"
+#include "base/progress.h"
 #include "base/rng.h"
 #include "corpus/chat_template.h"
 #include "corpus/indexed_dataset.h"
@@ -107,14 +108,17 @@ Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb:
                        ReadSource(data->config, &read, /*defer_text_parsing=*/true));
   data->stats.files = read.files;
   std::vector<Slot> slots(raw.size());
+  Progress progress("tokenize " + data->config.name, raw.size(), "documents");
   arena.execute([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, raw.size(), 16),
                       [&](const tbb::blocked_range<size_t>& r) {
                         for (size_t i = r.begin(); i < r.end(); ++i) {
                           ProcessDocument(raw[i], data->config.kind, config, tokenizer, &slots[i]);
                         }
+                        progress.Add(r.size());
                       });
   });
+  progress.Finish();
   // Serial merge in input order: the first error (by input position) wins, deterministically.
   for (Slot& slot : slots) {
     KGF_RETURN_IF_ERROR(slot.status);

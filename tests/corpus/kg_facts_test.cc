@@ -1,0 +1,45 @@
+#include "corpus/kg_facts.h"
+
+#include <gtest/gtest.h>
+
+namespace kgf::corpus {
+namespace {
+
+using kg::EntityId;
+using kg::RelationId;
+
+TEST(KgFactsTest, VerbalisesWithQuestionPhrasesAndNames) {
+  std::vector<kg::EntityInfo> entities = {
+      {"FR", "France", "country", {}}, {"PAR", "Paris", "city", {}},
+      {"BE", "Belgium", "country", {}}, {"DE", "Germany", "country", {}},
+      {"ES", "Spain", "country", {}}, {"EU", "European Union", "organization", {}}};
+  std::vector<kg::RelationInfo> relations = {
+      {"capital", "capital", "", "country", "city", "", "the capital of {}"},
+      {"borders", "borders", "", "country", "country", "", ""},
+      {"member_of", "member_of", "", "country", "organization", "", ""}};
+  std::vector<kg::Triple> triples = {
+      {EntityId(0), RelationId(1), EntityId(4)}, {EntityId(0), RelationId(0), EntityId(1)},
+      {EntityId(0), RelationId(1), EntityId(2)}, {EntityId(0), RelationId(1), EntityId(3)},
+      {EntityId(0), RelationId(1), EntityId(2)},  // duplicate: kept once
+      {EntityId(2), RelationId(2), EntityId(5)}};
+  auto docs = VerbaliseTriples(entities, relations, triples);
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0],
+            "France is a country. The capital of France is Paris. France borders Belgium, "
+            "Germany and Spain.");
+  EXPECT_EQ(docs[1], "Belgium is a country. Belgium member of European Union.");
+}
+
+TEST(KgFactsTest, PluralVerbAndUntypedEntities) {
+  std::vector<kg::EntityInfo> entities = {{"a", "alpha", "", {}}, {"b", "B", "", {}}, {"c", "C", "", {}}};
+  std::vector<kg::RelationInfo> relations = {{"n", "neighbours", "", "", "", "", "the neighbours of {}"}};
+  std::vector<kg::Triple> triples = {{EntityId(0), RelationId(0), EntityId(1)},
+                                     {EntityId(0), RelationId(0), EntityId(2)}};
+  auto docs = VerbaliseTriples(entities, relations, triples);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0], "The neighbours of alpha are B and C.");
+  EXPECT_TRUE(VerbaliseTriples(entities, relations, {}).empty());
+}
+
+}  // namespace
+}  // namespace kgf::corpus
