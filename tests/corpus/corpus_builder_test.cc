@@ -266,6 +266,23 @@ TEST_F(CorpusBuilderTest, BadInputsFailCleanlyAndLeaveNothing) {
   EXPECT_EQ(Build(Config(""), "taken").status().code(), StatusCode::kAlreadyExists);
 }
 
+TEST_F(CorpusBuilderTest, TrainsTokenizerFromTheMixSources) {
+  TokenizerTrainJob job;
+  job.config = Config("");
+  job.out = dir_.File("trained/tok.model");
+  job.train.vocab_size = 400;
+  auto checksum = TrainTokenizerJob(job);
+  ASSERT_TRUE(checksum.ok()) << checksum.status().ToString();
+  auto tokenizer = Tokenizer::Load(job.out);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status().ToString();
+  EXPECT_EQ(tokenizer->checksum(), *checksum);
+  // Tool-use text was part of the training data: the tool name takes fewer pieces than with
+  // a tokenizer trained on the plain text alone.
+  EXPECT_LT(tokenizer->Encode("get_capital_of_country")->size(),
+            SmallTokenizer().Encode("get_capital_of_country")->size());
+  EXPECT_EQ(TrainTokenizerJob(TokenizerTrainJob{}).status().code(), StatusCode::kInvalidArgument);
+}
+
 class BuiltCorpusTest : public CorpusBuilderTest {
  protected:
   void SetUp() override {
