@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/info.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
@@ -198,7 +199,8 @@ struct CatalogSourceRow {
 };
 
 Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shards,
-                    const std::vector<CatalogSourceRow>& sources) {
+                    const std::vector<CatalogSourceRow>& sources,
+                    const std::vector<SourceBuildStats>& stats) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     Status s = IoError(path + ": cannot create catalog: " + std::string(sqlite3_errmsg(db)));
@@ -222,6 +224,10 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
       " bin_checksum TEXT NOT NULL, idx_checksum TEXT NOT NULL);"
       "CREATE TABLE shard_sources(shard TEXT NOT NULL, source TEXT NOT NULL,"
       " documents INTEGER NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY(shard, source));"
+      "CREATE TABLE sources(name TEXT PRIMARY KEY, kind TEXT NOT NULL, dataset TEXT NOT NULL,"
+      " records INTEGER NOT NULL, epochs REAL NOT NULL, documents INTEGER NOT NULL,"
+      " tokens INTEGER NOT NULL, trained_tokens INTEGER NOT NULL,"
+      " dropped_no_trained_tokens INTEGER NOT NULL);"
       "BEGIN;"));
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO shards VALUES(?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
@@ -253,6 +259,25 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
     if (rc != SQLITE_DONE) {
       sqlite3_finalize(stmt);
       return IoError(path + ": insert into shard_sources failed: " + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_prepare_v2(db, "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
+  for (const auto& r : stats) {
+    sqlite3_bind_text(stmt, 1, r.name.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, r.kind.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, r.dataset.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 4, r.records);
+    sqlite3_bind_double(stmt, 5, r.epochs);
+    sqlite3_bind_int64(stmt, 6, r.documents);
+    sqlite3_bind_int64(stmt, 7, r.tokens);
+    sqlite3_bind_int64(stmt, 8, r.trained_tokens);
+    sqlite3_bind_int64(stmt, 9, r.dropped_no_trained_tokens);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(stmt);
+      return IoError(path + ": insert into sources failed: " + sqlite3_errmsg(db));
     }
   }
   sqlite3_finalize(stmt);
@@ -296,7 +321,9 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     return AlreadyExistsError(options.out + ": already exists and is not an empty folder; choose a "
                                             "new --out or remove it");
   }
-  tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
+  // More threads than cores only makes TBB warn; the output does not depend on the count.
+  const int cores = tbb::info::default_concurrency();
+  tbb::task_arena arena(options.threads > 0 ? std::min(options.threads, cores) : cores);
 
   std::vector<SourceData> data(config.sources.size());
   for (size_t i = 0; i < config.sources.size(); ++i) {
@@ -432,7 +459,7 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     }
   }
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kManifestFile), manifest.ToJson()));
-  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources));
+  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources, manifest.sources));
 
   std::error_code ec;
   if (fs::exists(options.out)) fs::remove(options.out, ec);  // an empty folder

@@ -9,7 +9,9 @@
 //   manifest.json                         tokenizer checksum, per-source counts, per-file xxh3
 //   catalog.sqlite                        for data engineers:
 //     shards(path, dataset, kind 'tokens'|'mask', documents, tokens, bytes, bin_checksum,
-//            idx_checksum), shard_sources(shard, source, documents, tokens)
+//            idx_checksum), shard_sources(shard, source, documents, tokens),
+//     sources(name, kind, dataset, records, epochs, documents, tokens, trained_tokens,
+//             dropped_no_trained_tokens)
 // Determinism: same inputs, config and tokenizer -> byte-identical shards and manifest for any
 // thread count (documents are tokenized into fixed slots; order depends only on the seed).
 #ifndef KGF_CORPUS_CORPUS_BUILDER_H_

@@ -129,6 +129,10 @@ TEST_F(CorpusBuilderTest, BuildsShardsManifestCatalogAndReadsBack) {
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int64(st, 0), 1);
   sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT documents FROM sources WHERE name='brown'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 40);
+  sqlite3_finalize(st);
   sqlite3_close(db);
 }
 
