@@ -52,6 +52,10 @@ Result<Corpus> Corpus::Open(const std::string& dir, const CorpusOpenOptions& opt
   KGF_ASSIGN_OR_RETURN(corpus.manifest_, Manifest::Parse(text, manifest_path));
   const Manifest& m = corpus.manifest_;
 
+  if (m.dtype != "uint16" && m.dtype != "int32") {
+    return DataLossError(manifest_path + ": dtype '" + m.dtype +
+                         "' is not a token dtype (uint16 or int32)");
+  }
   const std::string tok_path = corpus.tokenizer_path();
   if (!FileExists(tok_path)) {
     return NotFoundError(tok_path + ": tokenizer missing; the shards cannot be decoded without "

@@ -67,6 +67,10 @@ Result<std::string> InspectShard(const InspectOptions& options) {
   }
   out += has_mask ? ", loss masks in " + prefix + "_mask\n" : "\n";
   if (options.doc < 0) return out;
+  if (DTypeSize(ds.dtype()) > 4 || ds.dtype() == DType::kFloat32) {
+    return InvalidArgumentError(prefix + ": dtype " + std::string(DTypeName(ds.dtype())) +
+                                " does not hold token ids; only integer dtypes up to int32 decode");
+  }
   if (options.doc >= ds.num_sequences()) {
     return InvalidArgumentError(prefix + ": --doc " + std::to_string(options.doc) +
                                 " out of range (the shard has " +
