@@ -1,0 +1,194 @@
+#include "trainer/safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "base/file_util.h"
+#include "base/rng.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::trainer {
+namespace {
+
+using kgf::testing::TempDir;
+
+std::string Le64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+std::string Floats(std::initializer_list<float> values) {
+  std::string s;
+  for (float f : values) s.append(reinterpret_cast<const char*>(&f), 4);
+  return s;
+}
+
+TEST(SafetensorsTest, TinyFileIsByteExact) {
+  // Golden: what huggingface/safetensors accepts; written out by hand.
+  const std::vector<int64_t> shape_a = {2};
+  const std::vector<float> a = {1.0f, -2.5f};
+  const std::vector<int64_t> shape_b = {1, 3};
+  const std::vector<float> b = {0.5f, 0.25f, 3.0f};
+  const TensorRef refs[] = {{"a", shape_a, a}, {"b.weight", shape_b, b}};
+  const std::string bytes = EncodeSafetensors(refs, {{"format", "pt"}});
+
+  std::string header =
+      R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("b.weight":{"dtype":"F32","shape":[1,3],"data_offsets":[8,20]}})";
+  ASSERT_EQ(header.size(), 148u);
+  header += std::string(4, ' ');  // 8 + 152 = 160, a multiple of 8
+  const std::string expected =
+      Le64(152) + header + Floats({1.0f, -2.5f}) + Floats({0.5f, 0.25f, 3.0f});
+  EXPECT_EQ(bytes, expected);
+  EXPECT_EQ(bytes.size(), 180u);
+}
+
+TEST(SafetensorsTest, RoundTripsTensorsAndMetadata) {
+  TempDir dir;
+  Rng rng(3);
+  std::vector<std::vector<int64_t>> shapes = {{4, 5}, {7}, {2, 3, 2}, {0}};
+  std::vector<std::vector<float>> data;
+  for (const auto& s : shapes) {
+    int64_t n = 1;
+    for (auto d : s) n *= d;
+    std::vector<float> v(n);
+    for (float& x : v) x = static_cast<float>(rng.Normal());
+    data.push_back(v);
+  }
+  std::vector<std::string> names = {"model.norm.weight", "x", "lm_head.weight", "empty"};
+  std::vector<TensorRef> refs;
+  for (size_t i = 0; i < shapes.size(); ++i) refs.push_back({names[i], shapes[i], data[i]});
+  const std::string path = dir.File("t.safetensors");
+  ASSERT_TRUE(WriteSafetensors(path, refs, {{"step", "12"}, {"k", "v"}}).ok());
+
+  auto file = SafetensorsFile::Read(path);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->metadata().at("step"), "12");
+  EXPECT_EQ(file->metadata().at("k"), "v");
+  ASSERT_EQ(file->entries().size(), 4u);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const auto* e = file->Find(names[i]);
+    ASSERT_NE(e, nullptr) << names[i];
+    EXPECT_EQ(e->shape, shapes[i]);
+    EXPECT_EQ(file->Values(*e), data[i]);
+  }
+  EXPECT_EQ(file->Find("nope"), nullptr);
+  // The byte buffer starts 8-byte aligned.
+  auto bytes = ReadFileToString(path);
+  ASSERT_TRUE(bytes.ok());
+  uint64_t n = 0;
+  std::memcpy(&n, bytes->data(), 8);
+  EXPECT_EQ((8 + n) % 8, 0u);
+}
+
+class SafetensorsCorruptionTest : public ::testing::Test {
+ protected:
+  std::string Good() {
+    static const std::vector<int64_t> shape = {2, 2};
+    static const std::vector<float> v = {1, 2, 3, 4};
+    const TensorRef refs[] = {{"w", shape, v}, {"u", shape, v}};
+    return EncodeSafetensors(refs);
+  }
+  Status Parse(std::string bytes) {
+    return SafetensorsFile::Parse(std::move(bytes), "f.safetensors").status();
+  }
+};
+
+TEST_F(SafetensorsCorruptionTest, EveryTruncationIsDataLoss) {
+  const std::string good = Good();
+  ASSERT_TRUE(Parse(good).ok());
+  for (size_t len = 0; len < good.size(); ++len) {
+    Status s = Parse(good.substr(0, len));
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss) << "length " << len << ": " << s.ToString();
+    EXPECT_NE(s.message().find("f.safetensors"), std::string::npos) << s.message();
+  }
+}
+
+TEST_F(SafetensorsCorruptionTest, TrailingBytesAreDataLoss) {
+  Status s = Parse(Good() + "xxxx");
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("trailing"), std::string::npos) << s.message();
+}
+
+TEST_F(SafetensorsCorruptionTest, HugeHeaderLengthIsDataLoss) {
+  std::string bad = Good();
+  bad.replace(0, 8, Le64(uint64_t{1} << 40));
+  EXPECT_EQ(Parse(bad).code(), StatusCode::kDataLoss);
+}
+
+TEST_F(SafetensorsCorruptionTest, BadHeaderJsonIsDataLoss) {
+  std::string bad = Good();
+  bad[8 + 5] = '#';
+  EXPECT_EQ(Parse(bad).code(), StatusCode::kDataLoss);
+  std::string notobj = Good();
+  notobj[8] = '[';
+  EXPECT_EQ(Parse(notobj).code(), StatusCode::kDataLoss);
+}
+
+std::string WithHeader(const std::string& header, size_t data_bytes) {
+  return Le64(header.size()) + header + std::string(data_bytes, '\0');
+}
+
+TEST_F(SafetensorsCorruptionTest, InconsistentOffsetsAreDataLoss) {
+  // Overlap.
+  EXPECT_EQ(Parse(WithHeader(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                             12))
+                .code(),
+            StatusCode::kDataLoss);
+  // Gap.
+  EXPECT_EQ(Parse(WithHeader(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)).code(),
+            StatusCode::kDataLoss);
+  // Size disagrees with shape.
+  Status s = Parse(WithHeader(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8));
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("'a'"), std::string::npos) << s.message();
+  // Missing field.
+  EXPECT_EQ(Parse(WithHeader(R"({"a":{"dtype":"F32","data_offsets":[0,8]}})", 8)).code(),
+            StatusCode::kDataLoss);
+}
+
+TEST_F(SafetensorsCorruptionTest, OtherDtypeIsInvalidArgument) {
+  Status s = Parse(WithHeader(R"({"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("BF16"), std::string::npos);
+}
+
+TEST(SafetensorsTest, MissingFileIsNotFound) {
+  TempDir dir;
+  EXPECT_EQ(SafetensorsFile::Read(dir.File("absent.safetensors")).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST(SafetensorsTest, LoadParametersChecksNamesAndShapes) {
+  TempDir dir;
+  Parameter a{"w", {2, 3}, std::vector<float>(6, 1.5f), std::vector<float>(6, 0.f)};
+  Parameter b{"n", {3}, {1, 2, 3}, {0, 0, 0}};
+  ParameterList params = {&a, &b};
+  const std::string path = dir.File("p.safetensors");
+  ASSERT_TRUE(WriteParameters(path, params, ParameterField::kValue).ok());
+  auto file = SafetensorsFile::Read(path);
+  ASSERT_TRUE(file.ok());
+
+  Parameter a2{"w", {2, 3}, std::vector<float>(6, 0.f), std::vector<float>(6, 0.f)};
+  Parameter b2{"n", {3}, {0, 0, 0}, {0, 0, 0}};
+  ASSERT_TRUE(LoadParameters(*file, {&a2, &b2}, ParameterField::kValue, path).ok());
+  EXPECT_EQ(a2.value, a.value);
+  EXPECT_EQ(b2.value, b.value);
+
+  Parameter wrong{"w", {3, 2}, std::vector<float>(6, 7.f), std::vector<float>(6, 0.f)};
+  Status s = LoadParameters(*file, {&wrong, &b2}, ParameterField::kValue, path);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("[2, 3]"), std::string::npos) << s.message();
+  EXPECT_EQ(wrong.value, std::vector<float>(6, 7.f)) << "nothing modified on error";
+  EXPECT_EQ(LoadParameters(*file, {&a2}, ParameterField::kValue, path).code(),
+            StatusCode::kFailedPrecondition);
+  Parameter extra{"z", {1}, {0}, {0}};
+  EXPECT_EQ(LoadParameters(*file, {&a2, &b2, &extra}, ParameterField::kValue, path).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace kgf::trainer
