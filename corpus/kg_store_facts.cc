@@ -1,14 +1,20 @@
 // VerbaliseStore: the kg_facts source's bridge to the kg store.
 #include "corpus/kg_facts.h"
 
-#include "base/file_util.h"
+#include "kg/graph_store.h"
 
 namespace kgf::corpus {
 
 Result<std::vector<std::string>> VerbaliseStore(const std::string& path) {
-  if (!FileExists(path)) return NotFoundError(path + ": kg store not found");
-  return UnimplementedError(path + ": reading kg stores needs kg/graph_store.h, which this build "
-                                   "does not have yet; export the facts as a text source");
+  KGF_ASSIGN_OR_RETURN(kg::GraphStore store, kg::GraphStore::Open(path, kg::GraphStore::Mode::kReadOnly));
+  KGF_ASSIGN_OR_RETURN(kg::Graph graph, store.LoadGraph());
+  std::vector<kg::EntityInfo> entities;
+  std::vector<kg::RelationInfo> relations;
+  entities.reserve(graph.num_entities());
+  for (uint32_t i = 0; i < graph.num_entities(); ++i) entities.push_back(graph.entity(kg::EntityId(i)));
+  for (uint32_t i = 0; i < graph.num_relations(); ++i) relations.push_back(graph.relation(kg::RelationId(i)));
+  const std::vector<kg::Triple> triples = graph.AllTriples();
+  return VerbaliseTriples(entities, relations, triples);
 }
 
 }  // namespace kgf::corpus

@@ -1,0 +1,35 @@
+// `kgforge export`: converts a synth output directory to ShareGPT, xLAM, Hermes or OpenAI JSONL.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "synth/exporters.h"
+
+namespace kgf::cli {
+namespace {
+
+void SetupExportCommand(CLI::App& root) {
+  auto opts = std::make_shared<synth::ExportOptions>();
+  CLI::App* cmd = root.add_subcommand(
+      "export", "Convert synthesized records to a training format (sharegpt, xlam, hermes, openai)");
+  cmd->add_option("--in", opts->in_dir, "A `kgforge synth` output directory")->required();
+  cmd->add_option("--out", opts->out, "Output file (.jsonl, or .jsonl.zst to compress)")->required();
+  cmd->add_option("--format", opts->format, "sharegpt | xlam | hermes | openai")->capture_default_str();
+  cmd->add_option("--split", opts->split, "Only records of this split (train, valid, test)");
+  cmd->callback([opts] {
+    Result<synth::ExportSummary> s = synth::ExportShards(*opts);
+    if (!s.ok()) {
+      ReportError(s.status(), s.status().code() == StatusCode::kInvalidArgument);
+      return;
+    }
+    std::fprintf(stderr, "export: %llu records from %llu shards -> %s (%s)\n",
+                 static_cast<unsigned long long>(s->records),
+                 static_cast<unsigned long long>(s->shards), opts->out.c_str(), opts->format.c_str());
+    SetExitCode(0);
+  });
+}
+
+}  // namespace
+}  // namespace kgf::cli
+
+KGF_REGISTER_COMMAND(export, kgf::cli::SetupExportCommand);

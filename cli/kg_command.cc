@@ -1,0 +1,145 @@
+// `kgforge kg`: the knowledge-graph store (kg/): import, stats, show, query, export.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "kg/graph_export.h"
+#include "kg/graph_report.h"
+#include "kg/graph_store.h"
+
+namespace kgf::cli {
+namespace {
+
+void Fail(const Status& status) {
+  ReportError(status, status.code() == StatusCode::kInvalidArgument);
+}
+
+// Opens the store read-only and loads the graph, or reports the error.
+Result<kg::Graph> Load(const std::string& store_path, std::string* name, std::string* checksum) {
+  KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
+                       kg::GraphStore::Open(store_path, kg::GraphStore::Mode::kReadOnly));
+  if (name) *name = store.name();
+  if (checksum) *checksum = store.checksum();
+  return store.LoadGraph();
+}
+
+void SetupKgCommand(CLI::App& root) {
+  CLI::App* kg = root.add_subcommand("kg", "Knowledge-graph store: import, stats, show, query, export");
+  kg->require_subcommand(1);
+  auto store = std::make_shared<std::string>("kg.db");
+  auto add_store = [store](CLI::App* cmd) {
+    cmd->add_option("--store", *store, "Graph store file (SQLite)")->capture_default_str();
+  };
+
+  // import
+  struct ImportFlags {
+    std::vector<std::string> files;
+    kg::ImportOptions options;
+    bool json = false;
+  };
+  auto imp = std::make_shared<ImportFlags>();
+  CLI::App* import_cmd = kg->add_subcommand(
+      "import", "Import triples (TSV, N-Triples, KGTK) and side files into the store, transactionally");
+  add_store(import_cmd);
+  import_cmd->add_option("files", imp->files, "Triple files (.tsv, .nt, KGTK .tsv; .zst ok)");
+  import_cmd->add_option("--format", imp->options.format, "auto | tsv | ntriples | kgtk")->capture_default_str();
+  import_cmd->add_option("--order", imp->options.order, "TSV columns: hrt (head relation tail) | htr (OpenKE)")
+      ->capture_default_str();
+  import_cmd->add_option("--header", imp->options.header, "TSV header line: auto | yes | no")->capture_default_str();
+  import_cmd->add_option("--entities", imp->options.entities, "entities.tsv: key, name, type, aliases");
+  import_cmd->add_option("--relations", imp->options.relations,
+                         "relations.tsv: key, name, description, head_type, tail_type, inverse_name, question_phrase");
+  import_cmd->add_option("--on-error", imp->options.on_error,
+                         "fail: a bad line aborts, store unchanged | skip: import the good lines, report the rest")
+      ->capture_default_str();
+  import_cmd->add_option("--name", imp->options.name, "Graph name recorded in the store");
+  import_cmd->add_flag("--json", imp->json, "Print the report as JSON on stdout");
+  import_cmd->callback([store, imp] {
+    Result<kg::ImportReport> r = kg::ImportIntoStore(*store, imp->files, imp->options);
+    if (!r.ok()) return Fail(r.status());
+    if (imp->json) std::printf("%s\n", r->ToJson().c_str());
+    else std::fputs(r->ToText().c_str(), stdout);
+    SetExitCode(0);
+  });
+
+  // stats
+  auto stats_json = std::make_shared<bool>(false);
+  CLI::App* stats_cmd = kg->add_subcommand("stats", "Entities, relations, triples, degrees, per-relation counts");
+  add_store(stats_cmd);
+  stats_cmd->add_flag("--json", *stats_json, "Print as JSON");
+  stats_cmd->callback([store, stats_json] {
+    std::string name, checksum;
+    Result<kg::Graph> g = Load(*store, &name, &checksum);
+    if (!g.ok()) return Fail(g.status());
+    kg::GraphStats s = kg::ComputeStats(*g, name, checksum);
+    if (*stats_json) std::printf("%s\n", s.ToJson().c_str());
+    else std::fputs(s.ToText().c_str(), stdout);
+    SetExitCode(0);
+  });
+
+  // show
+  struct ShowFlags {
+    std::string entity;
+    size_t limit = 20;
+  };
+  auto show = std::make_shared<ShowFlags>();
+  CLI::App* show_cmd = kg->add_subcommand("show", "An entity (by name or key) and its edges");
+  add_store(show_cmd);
+  show_cmd->add_option("entity", show->entity, "Entity display name or key")->required();
+  show_cmd->add_option("--limit", show->limit, "Neighbours shown per relation")->capture_default_str();
+  show_cmd->callback([store, show] {
+    Result<kg::Graph> g = Load(*store, nullptr, nullptr);
+    if (!g.ok()) return Fail(g.status());
+    Result<kg::EntityId> e = kg::ResolveEntity(*g, show->entity);
+    if (!e.ok()) return Fail(e.status());
+    std::fputs(kg::DescribeEntity(*g, *e, show->limit).c_str(), stdout);
+    SetExitCode(0);
+  });
+
+  // query
+  struct QueryFlags {
+    std::string entity, relation;
+    bool inverse = false;
+  };
+  auto query = std::make_shared<QueryFlags>();
+  CLI::App* query_cmd = kg->add_subcommand(
+      "query", "One hop: tails of (ENTITY, RELATION), or heads with --inverse; one name per line");
+  add_store(query_cmd);
+  query_cmd->add_option("entity", query->entity, "Entity display name or key")->required();
+  query_cmd->add_option("relation", query->relation, "Relation name or key")->required();
+  query_cmd->add_flag("--inverse", query->inverse, "Follow the relation backwards (heads of RELATION to ENTITY)");
+  query_cmd->callback([store, query] {
+    Result<kg::Graph> g = Load(*store, nullptr, nullptr);
+    if (!g.ok()) return Fail(g.status());
+    Result<kg::EntityId> e = kg::ResolveEntity(*g, query->entity);
+    if (!e.ok()) return Fail(e.status());
+    Result<kg::RelationId> r = kg::ResolveRelation(*g, query->relation);
+    if (!r.ok()) return Fail(r.status());
+    auto ids = query->inverse ? g->Heads(*r, *e) : g->Tails(*e, *r);
+    for (kg::EntityId id : ids) std::printf("%s\n", g->entity(id).name.c_str());
+    SetExitCode(0);
+  });
+
+  // export
+  auto exp = std::make_shared<kg::ExportOptions>();
+  CLI::App* export_cmd = kg->add_subcommand("export", "Export the graph: tsv folder, N-Triples file, neo4j-admin CSV folder");
+  add_store(export_cmd);
+  export_cmd->add_option("--format", exp->format, "tsv | ntriples | neo4j-csv")->capture_default_str();
+  export_cmd->add_option("--out", exp->out, "Output folder (tsv, neo4j-csv) or file (ntriples)")->required();
+  export_cmd->callback([store, exp] {
+    Result<kg::Graph> g = Load(*store, nullptr, nullptr);
+    if (!g.ok()) return Fail(g.status());
+    Result<uint64_t> n = kg::ExportGraph(*g, *exp);
+    if (!n.ok()) return Fail(n.status());
+    std::fprintf(stderr, "exported %llu triples as %s to %s\n", static_cast<unsigned long long>(*n),
+                 exp->format.c_str(), exp->out.c_str());
+    SetExitCode(0);
+  });
+}
+
+}  // namespace
+}  // namespace kgf::cli
+
+KGF_REGISTER_COMMAND(kg, kgf::cli::SetupKgCommand);

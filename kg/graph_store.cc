@@ -1,0 +1,829 @@
+// GraphStore on SQLite. An import parses every input into memory first (keys interned, names
+// decided once all labels are known), then writes in one transaction: relations, entities,
+// triples sorted in primary-key order, the source rows, and the new content checksum.
+#include "kg/graph_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "base/file_util.h"
+#include "base/hash.h"
+#include "base/json.h"
+#include "base/logging.h"
+#include "base/progress.h"
+#include "kg/kg_names.h"
+#include "kg/triple_reader.h"
+
+namespace kgf::kg {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE entities(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
+                      type TEXT NOT NULL DEFAULT '', aliases TEXT NOT NULL DEFAULT '');
+CREATE TABLE relations(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
+                       description TEXT NOT NULL DEFAULT '', head_type TEXT NOT NULL DEFAULT '',
+                       tail_type TEXT NOT NULL DEFAULT '', inverse_name TEXT NOT NULL DEFAULT '',
+                       question_phrase TEXT NOT NULL DEFAULT '');
+CREATE TABLE triples(head INTEGER NOT NULL, relation INTEGER NOT NULL, tail INTEGER NOT NULL,
+                     PRIMARY KEY(head, relation, tail)) WITHOUT ROWID;
+CREATE INDEX triples_by_tail ON triples(tail, relation, head);
+CREATE TABLE sources(id INTEGER PRIMARY KEY, path TEXT NOT NULL, checksum TEXT NOT NULL,
+                     format TEXT NOT NULL, bytes INTEGER NOT NULL, triples_read INTEGER NOT NULL,
+                     triples_added INTEGER NOT NULL, imported_at TEXT NOT NULL);
+)sql";
+
+constexpr size_t kMaxSkippedExamples = 5;
+
+// RAII prepared statement.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, const char* sql, Status* status) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      *status = DataLossError(std::string("SQLite: ") + sqlite3_errmsg(db));
+      stmt_ = nullptr;
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  // Steps to completion (INSERT/UPDATE). Returns the sqlite code.
+  int Run() {
+    const int rc = sqlite3_step(stmt_);
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    return rc;
+  }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
+                                                      sqlite3_column_bytes(stmt_, col));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+std::string NowUtc() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string JoinAliases(const std::vector<std::string>& aliases) {
+  std::string out;
+  for (const std::string& a : aliases) {
+    if (!out.empty()) out.push_back('|');
+    out += a;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitAliases(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t bar = s.find('|', start);
+    if (bar == std::string::npos) bar = s.size();
+    if (bar > start) out.push_back(s.substr(start, bar - start));
+    start = bar + 1;
+  }
+  return out;
+}
+
+std::string StoreStem(const std::string& path) {
+  std::string base = Basename(path);
+  const size_t dot = base.find('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+// An entity as the import sees it: existing (id < first_new) or new.
+struct PendingEntity {
+  std::string key, name, type;
+  std::vector<std::string> aliases;
+  int name_priority = 0;  // 3 side file, 2 English/untagged label, 1 other label, 0 derived
+  bool from_side_file = false;
+  bool is_new = true;
+  bool dirty = false;  // an existing entity whose metadata changed
+};
+
+}  // namespace
+
+struct GraphStore::Impl {
+  std::string path;
+  sqlite3* db = nullptr;
+  Mode mode = Mode::kReadOnly;
+  ~Impl() {
+    if (db != nullptr) sqlite3_close(db);
+  }
+
+  Status Error(std::string_view what) const {
+    return DataLossError(path + ": " + std::string(what) + ": " + sqlite3_errmsg(db));
+  }
+  Status Exec(const char* sql) const {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : "unknown error";
+      sqlite3_free(err);
+      const int code = sqlite3_errcode(db);
+      if (code == SQLITE_NOTADB) {
+        return DataLossError(path + ": not an SQLite database (is this a kgforge graph store?)");
+      }
+      if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_IOERR ||
+          code == SQLITE_FULL) {
+        return IoError(path + ": " + msg);
+      }
+      return DataLossError(path + ": " + msg);
+    }
+    return Status::Ok();
+  }
+  Result<std::string> Meta(const char* key) const {
+    Status st;
+    Stmt s(db, "SELECT value FROM meta WHERE key = ?", &st);
+    KGF_RETURN_IF_ERROR(st);
+    s.Bind(1, std::string_view(key));
+    std::string value;
+    if (sqlite3_step(s.get()) == SQLITE_ROW) value = s.Text(0);
+    return value;
+  }
+  Status SetMeta(const char* key, std::string_view value) const {
+    Status st;
+    Stmt s(db, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st);
+    KGF_RETURN_IF_ERROR(st);
+    s.Bind(1, std::string_view(key));
+    s.Bind(2, value);
+    if (s.Run() != SQLITE_DONE) return Error("writing metadata");
+    return Status::Ok();
+  }
+  Result<int64_t> Count(const char* table) const {
+    Status st;
+    Stmt s(db, (std::string("SELECT count(*) FROM ") + table).c_str(), &st);
+    KGF_RETURN_IF_ERROR(st);
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("counting");
+    return sqlite3_column_int64(s.get(), 0);
+  }
+  Result<std::string> ComputeChecksum() const;
+  Result<ImportReport> Import(const std::vector<std::string>& files, const ImportOptions& options);
+};
+
+GraphStore::GraphStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GraphStore::GraphStore(GraphStore&&) noexcept = default;
+GraphStore& GraphStore::operator=(GraphStore&&) noexcept = default;
+GraphStore::~GraphStore() = default;
+const std::string& GraphStore::path() const { return impl_->path; }
+
+Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
+  const bool exists = FileExists(path);
+  if (!exists && mode == Mode::kReadOnly) {
+    return NotFoundError(path + ": graph store not found (create it with `kgforge kg import --store " +
+                         path + " FILE...`)");
+  }
+  if (exists && IsDirectory(path)) return InvalidArgumentError(path + ": is a directory, not a graph store");
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->mode = mode;
+  const int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
+                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
+    return IoError(path + ": cannot open graph store: " +
+                   (impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
+  }
+  sqlite3_busy_timeout(impl->db, 10000);
+  // Reading the schema is the first access to the file: a non-SQLite file fails here.
+  Result<int64_t> tables = [&]() -> Result<int64_t> {
+    Status st;
+    Stmt s(impl->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", &st);
+    if (!st.ok()) {
+      if (sqlite3_errcode(impl->db) == SQLITE_NOTADB) {
+        return DataLossError(path + ": not an SQLite database (is this a kgforge graph store?)");
+      }
+      return DataLossError(path + ": " + st.message());
+    }
+    if (sqlite3_step(s.get()) != SQLITE_ROW) {
+      return DataLossError(path + ": not an SQLite database or corrupt: " + sqlite3_errmsg(impl->db));
+    }
+    return sqlite3_column_int64(s.get(), 0);
+  }();
+  KGF_RETURN_IF_ERROR(tables);
+  if (*tables == 0) {
+    Result<int64_t> any = [&]() -> Result<int64_t> {
+      Status st;
+      Stmt s(impl->db, "SELECT count(*) FROM sqlite_master", &st);
+      KGF_RETURN_IF_ERROR(st);
+      if (sqlite3_step(s.get()) != SQLITE_ROW) return impl->Error("reading schema");
+      return sqlite3_column_int64(s.get(), 0);
+    }();
+    KGF_RETURN_IF_ERROR(any);
+    if (*any > 0 || mode == Mode::kReadOnly) {
+      return FailedPreconditionError(path + ": an SQLite database but not a kgforge graph store "
+                                            "(no meta table); choose another --store path");
+    }
+    // A new store.
+    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
+    KGF_RETURN_IF_ERROR(impl->Exec("BEGIN IMMEDIATE"));
+    Status st = impl->Exec(kSchema);
+    if (st.ok()) st = impl->SetMeta("schema_version", std::to_string(kStoreSchemaVersion));
+    if (st.ok()) st = impl->SetMeta("name", StoreStem(path));
+    if (st.ok()) st = impl->SetMeta("checksum", "");
+    if (st.ok()) st = impl->SetMeta("created_at", NowUtc());
+    if (!st.ok()) {
+      impl->Exec("ROLLBACK").IgnoreError();
+      return st;
+    }
+    KGF_RETURN_IF_ERROR(impl->Exec("COMMIT"));
+  }
+  KGF_ASSIGN_OR_RETURN(std::string version, impl->Meta("schema_version"));
+  char* end = nullptr;
+  const long v = std::strtol(version.c_str(), &end, 10);
+  if (version.empty() || *end != '\0' || v <= 0) {
+    return DataLossError(path + ": bad schema_version '" + version + "' in meta table");
+  }
+  if (v > kStoreSchemaVersion) {
+    return FailedPreconditionError(path + ": graph store schema version " + version +
+                                   " is newer than this kgforge reads (" +
+                                   std::to_string(kStoreSchemaVersion) + "); upgrade kgforge");
+  }
+  if (mode == Mode::kReadWrite) {
+    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
+    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA synchronous=NORMAL"));
+    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA cache_size=-262144"));  // 256 MiB
+    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA temp_store=MEMORY"));
+  }
+  return GraphStore(std::move(impl));
+}
+
+std::string GraphStore::name() const {
+  Result<std::string> n = impl_->Meta("name");
+  return n.ok() ? *n : std::string();
+}
+std::string GraphStore::checksum() const {
+  Result<std::string> c = impl_->Meta("checksum");
+  return c.ok() ? *c : std::string();
+}
+
+Result<std::vector<std::string>> GraphStore::Sources() const {
+  Status st;
+  Stmt s(impl_->db, "SELECT path, checksum, format, triples_read, triples_added, imported_at "
+                    "FROM sources ORDER BY id", &st);
+  KGF_RETURN_IF_ERROR(st);
+  std::vector<std::string> out;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    out.push_back(s.Text(0) + "  " + s.Text(1) + "  " + s.Text(2) + "  read " + s.Text(3) +
+                  ", added " + s.Text(4) + "  " + s.Text(5));
+  }
+  return out;
+}
+
+// xxh3 over the canonical content: entities, relations and triples in id / key order, each
+// field NUL-terminated. Equal content gives an equal checksum whatever the import history.
+Result<std::string> GraphStore::Impl::ComputeChecksum() const {
+  Hasher h;
+  Status st;
+  Stmt e(db, "SELECT key, name, type, aliases FROM entities ORDER BY id", &st);
+  KGF_RETURN_IF_ERROR(st);
+  int64_t rows = 0;
+  auto feed = [&](Stmt& s, int cols) {
+    for (int c = 0; c < cols; ++c) {
+      const unsigned char* p = sqlite3_column_text(s.get(), c);
+      const int n = sqlite3_column_bytes(s.get(), c);
+      h.Update(std::string_view(reinterpret_cast<const char*>(p), p ? n : 0));
+      h.Update(std::string_view("\0", 1));
+    }
+    ++rows;
+  };
+  while (sqlite3_step(e.get()) == SQLITE_ROW) feed(e, 4);
+  Stmt r(db, "SELECT key, name, description, head_type, tail_type, inverse_name, question_phrase "
+             "FROM relations ORDER BY id", &st);
+  KGF_RETURN_IF_ERROR(st);
+  while (sqlite3_step(r.get()) == SQLITE_ROW) feed(r, 7);
+  Stmt t(db, "SELECT head, relation, tail FROM triples ORDER BY head, relation, tail", &st);
+  KGF_RETURN_IF_ERROR(st);
+  std::vector<char> buf;
+  buf.reserve(1 << 16);
+  while (sqlite3_step(t.get()) == SQLITE_ROW) {
+    uint32_t v[3] = {static_cast<uint32_t>(sqlite3_column_int64(t.get(), 0)),
+                     static_cast<uint32_t>(sqlite3_column_int64(t.get(), 1)),
+                     static_cast<uint32_t>(sqlite3_column_int64(t.get(), 2))};
+    const char* p = reinterpret_cast<const char*>(v);
+    buf.insert(buf.end(), p, p + sizeof(v));
+    if (buf.size() >= (1 << 16)) {
+      h.Update(std::string_view(buf.data(), buf.size()));
+      buf.clear();
+    }
+    ++rows;
+  }
+  h.Update(std::string_view(buf.data(), buf.size()));
+  if (rows == 0) return std::string();
+  return "xxh3:" + Hex64(h.Digest());
+}
+
+Result<ImportReport> GraphStore::Import(const std::vector<std::string>& files,
+                                        const ImportOptions& options) {
+  if (impl_->mode != Mode::kReadWrite) {
+    return FailedPreconditionError(impl_->path + ": opened read-only; cannot import");
+  }
+  return impl_->Import(files, options);
+}
+
+Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& files,
+                                              const ImportOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options.on_error != "fail" && options.on_error != "skip") {
+    return InvalidArgumentError("--on-error must be fail or skip, not '" + options.on_error + "'");
+  }
+  if (files.empty() && options.entities.empty() && options.relations.empty()) {
+    return InvalidArgumentError("nothing to import: give triple files and/or --entities/--relations");
+  }
+  ImportReport report;
+  report.files = files;
+
+  // --- Current store state.
+  std::vector<PendingEntity> entities;
+  std::unordered_map<std::string, uint32_t> entity_by_key;
+  std::unordered_map<std::string, uint32_t> entity_by_name;
+  std::vector<RelationInfo> relations;
+  std::unordered_map<std::string, uint32_t> relation_by_key;
+  std::unordered_set<std::string> relation_names;
+  std::vector<bool> relation_dirty;
+  {
+    Status st;
+    Stmt s(db, "SELECT id, key, name, type, aliases FROM entities ORDER BY id", &st);
+    KGF_RETURN_IF_ERROR(st);
+    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+      if (sqlite3_column_int64(s.get(), 0) != static_cast<int64_t>(entities.size())) {
+        return DataLossError(path + ": entity ids are not dense (store damaged)");
+      }
+      PendingEntity e;
+      e.key = s.Text(1);
+      e.name = s.Text(2);
+      e.type = s.Text(3);
+      e.aliases = SplitAliases(s.Text(4));
+      e.is_new = false;
+      e.name_priority = 4;  // existing names stay unless a side file renames
+      entity_by_key.emplace(e.key, static_cast<uint32_t>(entities.size()));
+      entity_by_name.emplace(e.name, static_cast<uint32_t>(entities.size()));
+      entities.push_back(std::move(e));
+    }
+    Stmt r(db, "SELECT id, key, name, description, head_type, tail_type, inverse_name, "
+               "question_phrase FROM relations ORDER BY id", &st);
+    KGF_RETURN_IF_ERROR(st);
+    while (sqlite3_step(r.get()) == SQLITE_ROW) {
+      if (sqlite3_column_int64(r.get(), 0) != static_cast<int64_t>(relations.size())) {
+        return DataLossError(path + ": relation ids are not dense (store damaged)");
+      }
+      RelationInfo info{r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+      relation_by_key.emplace(info.key, static_cast<uint32_t>(relations.size()));
+      relation_names.insert(info.name);
+      relations.push_back(std::move(info));
+      relation_dirty.push_back(false);
+    }
+  }
+  const size_t old_entities = entities.size(), old_relations = relations.size();
+  std::vector<bool> relation_typed(relations.size(), true);  // types fixed (old or side file)
+
+  auto intern_entity = [&](const std::string& key) -> uint32_t {
+    auto [it, inserted] = entity_by_key.emplace(key, static_cast<uint32_t>(entities.size()));
+    if (inserted) {
+      PendingEntity e;
+      e.key = key;
+      e.name = DeriveEntityName(key);
+      entities.push_back(std::move(e));
+    }
+    return it->second;
+  };
+  auto intern_relation = [&](const std::string& key) -> uint32_t {
+    auto [it, inserted] = relation_by_key.emplace(key, static_cast<uint32_t>(relations.size()));
+    if (inserted) {
+      RelationInfo info;
+      info.key = key;
+      relations.push_back(std::move(info));
+      relation_dirty.push_back(true);
+      relation_typed.push_back(false);
+    }
+    return it->second;
+  };
+
+  // --- Side files first: they fix relation metadata and entity names.
+  std::vector<std::string> relation_side_names(0);
+  if (!options.relations.empty()) {
+    KGF_ASSIGN_OR_RETURN(std::vector<RelationRow> rows, ReadRelationRows(options.relations));
+    for (RelationRow& row : rows) {
+      const uint32_t id = intern_relation(row.key);
+      RelationInfo& info = relations[id];
+      RelationInfo updated{row.key,
+                           row.name.empty() ? info.name : row.name,
+                           row.description.empty() ? info.description : row.description,
+                           row.head_type.empty() ? info.head_type : row.head_type,
+                           row.tail_type.empty() ? info.tail_type : row.tail_type,
+                           row.inverse_name.empty() ? info.inverse_name : row.inverse_name,
+                           row.question_phrase.empty() ? info.question_phrase : row.question_phrase};
+      if (id < old_relations && updated.name != info.name) {
+        if (relation_names.count(updated.name)) {
+          return InvalidArgumentError(options.relations + ": relation '" + row.key +
+                                      "' renamed to '" + updated.name +
+                                      "', which another relation of the store already has");
+        }
+        relation_names.erase(info.name);
+        relation_names.insert(updated.name);
+      }
+      if (!(updated.name == info.name && updated.description == info.description &&
+            updated.head_type == info.head_type && updated.tail_type == info.tail_type &&
+            updated.inverse_name == info.inverse_name &&
+            updated.question_phrase == info.question_phrase)) {
+        relation_dirty[id] = true;
+      }
+      if (!row.head_type.empty() || !row.tail_type.empty()) relation_typed[id] = true;
+      info = std::move(updated);
+    }
+  }
+  std::vector<std::pair<uint32_t, std::string>> renames;  // existing entity -> new name
+  if (!options.entities.empty()) {
+    KGF_ASSIGN_OR_RETURN(std::vector<EntityRow> rows, ReadEntityRows(options.entities));
+    for (EntityRow& row : rows) {
+      const uint32_t id = intern_entity(row.key);
+      PendingEntity& e = entities[id];
+      if (!row.type.empty() && row.type != e.type) {
+        e.type = row.type;
+        e.dirty = true;
+      }
+      if (!row.aliases.empty() && row.aliases != e.aliases) {
+        e.aliases = row.aliases;
+        e.dirty = true;
+      }
+      if (!row.name.empty()) {
+        if (e.is_new) {
+          e.name = row.name;
+          e.name_priority = 3;
+        } else if (row.name != e.name) {
+          renames.emplace_back(id, row.name);
+        }
+      }
+    }
+  }
+
+  // --- Triple files.
+  std::vector<std::array<uint32_t, 3>> triples;
+  struct SourceRow {
+    std::string path, checksum, format;
+    uint64_t bytes = 0, read = 0;
+    size_t first = 0, last = 0;  // range in `triples`
+  };
+  std::vector<SourceRow> sources;
+  for (const std::string& file : files) {
+    KGF_ASSIGN_OR_RETURN(TripleFormat format, ResolveTripleFormat(options.format, file));
+    TripleReaderOptions ropts;
+    ropts.format = format;
+    ropts.order = options.order;
+    ropts.header = options.header;
+    KGF_ASSIGN_OR_RETURN(auto reader, TripleReader::Open(file, ropts));
+    SourceRow src;
+    src.path = file;
+    src.format = std::string(TripleFormatName(format));
+    KGF_ASSIGN_OR_RETURN(src.checksum, FileChecksum(file));
+    KGF_ASSIGN_OR_RETURN(src.bytes, FileSize(file));
+    src.first = triples.size();
+    Progress progress("import " + Basename(file), 0, "lines");
+    RawTriple raw;
+    std::string line_error;
+    while (reader->Next(&raw, &line_error)) {
+      ++report.lines;
+      progress.Add();
+      if (!line_error.empty()) {
+        if (options.on_error == "fail") {
+          return InvalidArgumentError(line_error +
+                                      " (nothing was imported; fix the line or pass --on-error=skip)");
+        }
+        ++report.skipped;
+        if (report.skipped_examples.size() < kMaxSkippedExamples) {
+          report.skipped_examples.push_back(line_error);
+        }
+        continue;
+      }
+      switch (raw.kind) {
+        case RawTriple::Kind::kName: {
+          PendingEntity& e = entities[intern_entity(raw.head)];
+          const int priority =
+              raw.relation.empty() || raw.relation == "en" || StartsWith(raw.relation, "en-") ? 2 : 1;
+          if (e.is_new && priority > e.name_priority) {
+            e.name = raw.tail;
+            e.name_priority = priority;
+          }
+          break;
+        }
+        case RawTriple::Kind::kType: {
+          PendingEntity& e = entities[intern_entity(raw.head)];
+          if (e.type.empty()) {
+            e.type = raw.tail;
+            e.dirty = !e.is_new;
+          }
+          break;
+        }
+        case RawTriple::Kind::kTriple: {
+          const uint32_t h = intern_entity(raw.head);
+          const uint32_t r = intern_relation(raw.relation);
+          const uint32_t t = intern_entity(raw.tail);
+          if (!raw.tail_name.empty() && entities[t].is_new && entities[t].name_priority == 0) {
+            entities[t].name = raw.tail_name;
+          }
+          triples.push_back({h, r, t});
+          ++src.read;
+          break;
+        }
+      }
+    }
+    KGF_RETURN_IF_ERROR(reader->status().WithContext("nothing was imported"));
+    src.last = triples.size();
+    report.triples_read += src.read;
+    sources.push_back(std::move(src));
+  }
+
+  // --- Names: relations get unique snake_case names, entities unique display names.
+  for (size_t r = old_relations; r < relations.size(); ++r) {
+    RelationInfo& info = relations[r];
+    std::string base = info.name.empty() ? DeriveRelationName(info.key) : info.name;
+    std::string name = base;
+    for (int k = 2; relation_names.count(name); ++k) name = base + "_" + std::to_string(k);
+    relation_names.insert(name);
+    info.name = name;
+  }
+  for (auto& [id, wanted] : renames) {
+    if (entity_by_name.count(wanted)) {
+      return InvalidArgumentError(options.entities + ": entity '" + entities[id].key +
+                                  "' renamed to '" + wanted + "', which entity '" +
+                                  entities[entity_by_name[wanted]].key + "' already has");
+    }
+    entity_by_name.erase(entities[id].name);
+    entities[id].name = wanted;
+    entities[id].dirty = true;
+    entity_by_name.emplace(wanted, id);
+  }
+  for (size_t i = old_entities; i < entities.size(); ++i) {
+    PendingEntity& e = entities[i];
+    if (e.name.empty()) e.name = e.key;
+    std::string name = e.name;
+    if (entity_by_name.count(name) && !e.type.empty()) name = e.name + " (" + e.type + ")";
+    for (int k = 2; entity_by_name.count(name); ++k) name = e.name + " (" + std::to_string(k) + ")";
+    if (name != e.name) ++report.renamed;
+    e.name = name;
+    entity_by_name.emplace(e.name, static_cast<uint32_t>(i));
+  }
+  // Untyped new relations take the most frequent head and tail type of their triples.
+  {
+    std::vector<std::map<std::string, uint64_t>> head_types(relations.size()), tail_types(relations.size());
+    for (const auto& t : triples) {
+      if (relation_typed[t[1]]) continue;
+      if (!entities[t[0]].type.empty()) ++head_types[t[1]][entities[t[0]].type];
+      if (!entities[t[2]].type.empty()) ++tail_types[t[1]][entities[t[2]].type];
+    }
+    auto most = [](const std::map<std::string, uint64_t>& m) {
+      std::string best;
+      uint64_t n = 0;
+      for (const auto& [k, v] : m) {
+        if (v > n) best = k, n = v;
+      }
+      return best;
+    };
+    for (size_t r = 0; r < relations.size(); ++r) {
+      if (relation_typed[r]) continue;
+      if (relations[r].head_type.empty()) relations[r].head_type = most(head_types[r]);
+      if (relations[r].tail_type.empty()) relations[r].tail_type = most(tail_types[r]);
+    }
+  }
+
+  // --- Write, in one transaction.
+  std::sort(triples.begin(), triples.end());
+  triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
+  KGF_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto write = [&]() -> Status {
+    Status st;
+    KGF_ASSIGN_OR_RETURN(int64_t before, Count("triples"));
+    // Bulk load into an empty store: build the reverse index once at the end (much faster
+    // than maintaining it row by row).
+    const bool rebuild_index = before == 0 && triples.size() > 100000;
+    if (rebuild_index) KGF_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS triples_by_tail"));
+    {
+      Stmt ins(db, "INSERT INTO relations(id, key, name, description, head_type, tail_type, "
+                   "inverse_name, question_phrase) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE "
+                   "SET name=excluded.name, description=excluded.description, "
+                   "head_type=excluded.head_type, tail_type=excluded.tail_type, "
+                   "inverse_name=excluded.inverse_name, question_phrase=excluded.question_phrase",
+               &st);
+      KGF_RETURN_IF_ERROR(st);
+      for (size_t r = 0; r < relations.size(); ++r) {
+        if (!relation_dirty[r]) continue;
+        const RelationInfo& info = relations[r];
+        ins.Bind(1, static_cast<int64_t>(r));
+        ins.Bind(2, info.key);
+        ins.Bind(3, info.name);
+        ins.Bind(4, info.description);
+        ins.Bind(5, info.head_type);
+        ins.Bind(6, info.tail_type);
+        ins.Bind(7, info.inverse_name);
+        ins.Bind(8, info.question_phrase);
+        if (ins.Run() != SQLITE_DONE) return Error("writing relation '" + info.key + "'");
+        if (r >= old_relations) ++report.relations_added;
+      }
+    }
+    {
+      // Renames first move names out of the way (UNIQUE(name) holds at every row).
+      Stmt tmp(db, "UPDATE entities SET name = '\x01' || id WHERE id = ?", &st);
+      KGF_RETURN_IF_ERROR(st);
+      for (size_t i = 0; i < old_entities; ++i) {
+        if (entities[i].dirty) {
+          tmp.Bind(1, static_cast<int64_t>(i));
+          if (tmp.Run() != SQLITE_DONE) return Error("renaming entities");
+        }
+      }
+      Stmt ins(db, "INSERT INTO entities(id, key, name, type, aliases) VALUES(?,?,?,?,?) "
+                   "ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "
+                   "aliases=excluded.aliases", &st);
+      KGF_RETURN_IF_ERROR(st);
+      for (size_t i = 0; i < entities.size(); ++i) {
+        const PendingEntity& e = entities[i];
+        if (!e.is_new && !e.dirty) continue;
+        ins.Bind(1, static_cast<int64_t>(i));
+        ins.Bind(2, e.key);
+        ins.Bind(3, e.name);
+        ins.Bind(4, e.type);
+        ins.Bind(5, JoinAliases(e.aliases));
+        if (ins.Run() != SQLITE_DONE) return Error("writing entity '" + e.key + "'");
+        if (e.is_new) ++report.entities_added;
+      }
+    }
+    {
+      Stmt ins(db, "INSERT OR IGNORE INTO triples(head, relation, tail) VALUES(?,?,?)", &st);
+      KGF_RETURN_IF_ERROR(st);
+      Progress progress("write triples", triples.size(), "triples");
+      for (const auto& t : triples) {
+        ins.Bind(1, t[0]);
+        ins.Bind(2, t[1]);
+        ins.Bind(3, t[2]);
+        if (ins.Run() != SQLITE_DONE) return Error("writing triples");
+        report.triples_added += static_cast<uint64_t>(sqlite3_changes(db));
+        progress.Add();
+      }
+    }
+    if (rebuild_index) {
+      KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
+    }
+    {
+      Stmt ins(db, "INSERT INTO sources(path, checksum, format, bytes, triples_read, triples_added, "
+                   "imported_at) VALUES(?,?,?,?,?,?,?)", &st);
+      KGF_RETURN_IF_ERROR(st);
+      const std::string now = NowUtc();
+      for (const SourceRow& s : sources) {
+        ins.Bind(1, s.path);
+        ins.Bind(2, s.checksum);
+        ins.Bind(3, s.format);
+        ins.Bind(4, static_cast<int64_t>(s.bytes));
+        ins.Bind(5, static_cast<int64_t>(s.read));
+        // Added triples are attributed to the run as a whole (files may share triples).
+        ins.Bind(6, static_cast<int64_t>(sources.size() == 1 ? report.triples_added : 0));
+        ins.Bind(7, now);
+        if (ins.Run() != SQLITE_DONE) return Error("writing sources");
+      }
+    }
+    if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
+    KGF_ASSIGN_OR_RETURN(report.checksum, ComputeChecksum());
+    KGF_RETURN_IF_ERROR(SetMeta("checksum", report.checksum));
+    KGF_ASSIGN_OR_RETURN(int64_t ne, Count("entities"));
+    KGF_ASSIGN_OR_RETURN(int64_t nr, Count("relations"));
+    KGF_ASSIGN_OR_RETURN(int64_t nt, Count("triples"));
+    report.total_entities = static_cast<uint64_t>(ne);
+    report.total_relations = static_cast<uint64_t>(nr);
+    report.total_triples = static_cast<uint64_t>(nt);
+    return Status::Ok();
+  };
+  Status st = write();
+  if (!st.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    return st.WithContext("import rolled back, store unchanged");
+  }
+  KGF_RETURN_IF_ERROR(Exec("COMMIT"));
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+Result<Graph> GraphStore::LoadGraph() const {
+  sqlite3* db = impl_->db;
+  Status st;
+  std::vector<EntityInfo> entities;
+  std::vector<RelationInfo> relations;
+  std::vector<Triple> triples;
+  KGF_RETURN_IF_ERROR(impl_->Exec("BEGIN"));  // one consistent snapshot
+  auto read = [&]() -> Status {
+    KGF_ASSIGN_OR_RETURN(int64_t ne, impl_->Count("entities"));
+    KGF_ASSIGN_OR_RETURN(int64_t nt, impl_->Count("triples"));
+    entities.reserve(static_cast<size_t>(ne));
+    triples.reserve(static_cast<size_t>(nt));
+    Stmt e(db, "SELECT id, key, name, type, aliases FROM entities ORDER BY id", &st);
+    KGF_RETURN_IF_ERROR(st);
+    while (sqlite3_step(e.get()) == SQLITE_ROW) {
+      if (sqlite3_column_int64(e.get(), 0) != static_cast<int64_t>(entities.size())) {
+        return DataLossError(impl_->path + ": entity ids are not dense (store damaged)");
+      }
+      entities.push_back({e.Text(1), e.Text(2), e.Text(3), SplitAliases(e.Text(4))});
+    }
+    Stmt r(db, "SELECT id, key, name, description, head_type, tail_type, inverse_name, "
+               "question_phrase FROM relations ORDER BY id", &st);
+    KGF_RETURN_IF_ERROR(st);
+    while (sqlite3_step(r.get()) == SQLITE_ROW) {
+      if (sqlite3_column_int64(r.get(), 0) != static_cast<int64_t>(relations.size())) {
+        return DataLossError(impl_->path + ": relation ids are not dense (store damaged)");
+      }
+      relations.push_back({r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)});
+    }
+    Stmt t(db, "SELECT head, relation, tail FROM triples", &st);
+    KGF_RETURN_IF_ERROR(st);
+    while (sqlite3_step(t.get()) == SQLITE_ROW) {
+      triples.push_back({EntityId(static_cast<uint32_t>(sqlite3_column_int64(t.get(), 0))),
+                         RelationId(static_cast<uint32_t>(sqlite3_column_int64(t.get(), 1))),
+                         EntityId(static_cast<uint32_t>(sqlite3_column_int64(t.get(), 2)))});
+    }
+    return Status::Ok();
+  };
+  st = read();
+  impl_->Exec("COMMIT").IgnoreError();
+  KGF_RETURN_IF_ERROR(st);
+  Result<Graph> graph = Graph::Build(std::move(entities), std::move(relations), std::move(triples));
+  if (!graph.ok()) return DataLossError(impl_->path + ": " + graph.status().message());
+  return graph;
+}
+
+Result<ImportReport> ImportIntoStore(const std::string& store_path,
+                                     const std::vector<std::string>& files,
+                                     const ImportOptions& options) {
+  const bool existed = FileExists(store_path);
+  Result<ImportReport> report = [&]() -> Result<ImportReport> {
+    KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(store_path, GraphStore::Mode::kReadWrite));
+    return store.Import(files, options);
+  }();
+  if (!report.ok() && !existed) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      RemoveFile(store_path + suffix).IgnoreError();
+    }
+  }
+  return report;
+}
+
+std::string ImportReport::ToText() const {
+  char buf[512];
+  std::string out;
+  std::snprintf(buf, sizeof(buf),
+                "import: %llu lines, %llu triples read, +%llu triples, +%llu entities, "
+                "+%llu relations (%llu names disambiguated) in %.2fs\n"
+                "store:  %llu entities, %llu relations, %llu triples, checksum %s\n",
+                static_cast<unsigned long long>(lines), static_cast<unsigned long long>(triples_read),
+                static_cast<unsigned long long>(triples_added),
+                static_cast<unsigned long long>(entities_added),
+                static_cast<unsigned long long>(relations_added),
+                static_cast<unsigned long long>(renamed), seconds,
+                static_cast<unsigned long long>(total_entities),
+                static_cast<unsigned long long>(total_relations),
+                static_cast<unsigned long long>(total_triples),
+                checksum.empty() ? "-" : checksum.c_str());
+  out = buf;
+  if (skipped > 0) {
+    out += "skipped " + std::to_string(skipped) + " bad lines, first:\n";
+    for (const std::string& s : skipped_examples) out += "  " + s + "\n";
+  }
+  return out;
+}
+
+std::string ImportReport::ToJson() const {
+  std::string out = "{\"files\":[";
+  for (size_t i = 0; i < files.size(); ++i) out += (i ? "," : "") + JsonQuote(files[i]);
+  out += "],\"lines\":" + std::to_string(lines) + ",\"triples_read\":" + std::to_string(triples_read) +
+         ",\"triples_added\":" + std::to_string(triples_added) +
+         ",\"entities_added\":" + std::to_string(entities_added) +
+         ",\"relations_added\":" + std::to_string(relations_added) +
+         ",\"renamed\":" + std::to_string(renamed) + ",\"skipped\":" + std::to_string(skipped) +
+         ",\"skipped_examples\":[";
+  for (size_t i = 0; i < skipped_examples.size(); ++i) {
+    out += (i ? "," : "") + JsonQuote(skipped_examples[i]);
+  }
+  char secs[32];
+  std::snprintf(secs, sizeof(secs), "%.3f", seconds);
+  out += "],\"entities\":" + std::to_string(total_entities) +
+         ",\"relations\":" + std::to_string(total_relations) +
+         ",\"triples\":" + std::to_string(total_triples) + ",\"checksum\":" + JsonQuote(checksum) +
+         ",\"seconds\":" + secs + "}";
+  return out;
+}
+
+}  // namespace kgf::kg

@@ -1,0 +1,95 @@
+// GraphStore: the on-disk knowledge graph, one SQLite file (WAL mode) with a versioned schema:
+// entities, relations, triples (indexed head->tail and tail->head), import sources with their
+// checksums, and metadata (schema version, graph name, content checksum).
+//
+//   KGF_ASSIGN_OR_RETURN(ImportReport r, ImportIntoStore("kg.db", {"triples.tsv"}, {}));
+//   KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open("kg.db", GraphStore::Mode::kReadOnly));
+//   KGF_ASSIGN_OR_RETURN(Graph graph, store.LoadGraph());
+//
+// Imports are transactional and incremental: a failed import leaves the store exactly as it was
+// (a store the import created is removed again); importing the same data again adds nothing;
+// duplicate triples are kept once. Entity display names are unique in a store: a name already
+// taken becomes "name (type)", else "name (2)", "name (3)", ... in first-seen order.
+// Not thread-safe: one GraphStore per thread; SQLite serialises writers across processes.
+#ifndef KGF_KG_GRAPH_STORE_H_
+#define KGF_KG_GRAPH_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "kg/graph.h"
+
+namespace kgf::kg {
+
+inline constexpr int kStoreSchemaVersion = 1;
+
+struct ImportOptions {
+  std::string format = "auto";   // auto | tsv | ntriples | kgtk (triple_reader.h)
+  std::string order = "hrt";     // tsv columns: hrt | htr (OpenKE)
+  std::string header = "auto";   // tsv header line: auto | yes | no
+  std::string entities;          // optional entities.tsv (key, name, type, aliases)
+  std::string relations;         // optional relations.tsv (key, name, description, ...)
+  std::string on_error = "fail"; // fail: first bad line aborts, store unchanged; skip: count it
+  std::string name;              // graph name; default: kept, or the store file's stem
+};
+
+struct ImportReport {
+  std::vector<std::string> files;
+  uint64_t lines = 0;            // data lines read (triples + N-Triples label/type lines)
+  uint64_t triples_read = 0;
+  uint64_t triples_added = 0;    // new distinct triples
+  uint64_t entities_added = 0;
+  uint64_t relations_added = 0;
+  uint64_t renamed = 0;          // entities whose name was disambiguated
+  uint64_t skipped = 0;          // bad lines skipped (on_error = skip)
+  std::vector<std::string> skipped_examples;  // the first few "file:line: problem"
+  uint64_t total_entities = 0, total_relations = 0, total_triples = 0;
+  std::string checksum;          // store content checksum after the import
+  double seconds = 0;
+  std::string ToText() const;
+  std::string ToJson() const;
+};
+
+class GraphStore {
+ public:
+  enum class Mode { kReadOnly, kReadWrite };  // kReadWrite creates a missing store
+
+  // Errors: NotFound (read-only and missing), FailedPrecondition (not a kgforge store, a
+  // newer schema version), DataLoss (not an SQLite database or corrupt), IoError.
+  static Result<GraphStore> Open(const std::string& path, Mode mode);
+  GraphStore(GraphStore&&) noexcept;
+  GraphStore& operator=(GraphStore&&) noexcept;
+  ~GraphStore();
+
+  // Imports triple files (and side files) in one transaction. REQUIRES: opened kReadWrite.
+  // Errors: InvalidArgument naming file:line for bad input (nothing written), NotFound for a
+  // missing file, IoError / DataLoss from SQLite (rolled back).
+  Result<ImportReport> Import(const std::vector<std::string>& files, const ImportOptions& options);
+
+  // The whole graph in memory (dense ids in store order).
+  Result<Graph> LoadGraph() const;
+
+  const std::string& path() const;
+  std::string name() const;      // graph name (metadata)
+  std::string checksum() const;  // "xxh3:<16 hex>" of the content, "" for an empty store
+  // Import history: one line per source file ("path  checksum  +triples  time").
+  Result<std::vector<std::string>> Sources() const;
+
+ private:
+  struct Impl;
+  explicit GraphStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Opens (creating if needed) and imports; if the store did not exist and the import fails,
+// the store file is removed so a failed first import leaves nothing behind.
+Result<ImportReport> ImportIntoStore(const std::string& store_path,
+                                     const std::vector<std::string>& files,
+                                     const ImportOptions& options);
+
+}  // namespace kgf::kg
+
+#endif  // KGF_KG_GRAPH_STORE_H_
