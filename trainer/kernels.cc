@@ -1,0 +1,319 @@
+// Dense kernels (see kernels.h). BLAS for products, TBB over fixed-size chunks of rows.
+#include "trainer/kernels.h"
+
+#include <cblas.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "base/check.h"
+
+namespace kgf::trainer {
+
+namespace {
+constexpr int64_t kRowChunk = 64;      // rows per task for row-parallel kernels
+constexpr int64_t kElementChunk = 1 << 14;
+}  // namespace
+
+void InitBlasForTbb() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+void ParallelChunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  KGF_CHECK(chunk > 0);
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  if (chunks == 1) {
+    fn(0, n);
+    return;
+  }
+  tbb::parallel_for(int64_t{0}, chunks, [&](int64_t c) {
+    fn(c * chunk, std::min(n, (c + 1) * chunk));
+  });
+}
+
+template <>
+void Gemm<float>(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+                 int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // BLAS would leave C untouched only for beta == 1.
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) C[int64_t{i} * ldc + j] *= beta;
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <>
+void Gemm<double>(bool trans_a, bool trans_b, int M, int N, int K, double alpha, const double* A,
+                  int lda, const double* B, int ldb, double beta, double* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) C[int64_t{i} * ldc + j] *= beta;
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <typename S>
+void LinearForward(const S* X, const S* W, int M, int K, int N, S* Y, bool accumulate) {
+  InitBlasForTbb();
+  // Row blocks of X / Y are independent.
+  ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
+    Gemm<S>(false, true, static_cast<int>(r1 - r0), N, K, S(1), X + r0 * K, K, W, K,
+            accumulate ? S(1) : S(0), Y + r0 * N, N);
+  });
+}
+
+template <typename S>
+void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bool accumulate) {
+  InitBlasForTbb();
+  ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
+    Gemm<S>(false, false, static_cast<int>(r1 - r0), K, N, S(1), dY + r0 * N, N, W, K,
+            accumulate ? S(1) : S(0), dX + r0 * K, K);
+  });
+}
+
+template <typename S>
+void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW) {
+  InitBlasForTbb();
+  // Blocks of rows of dW (output features): each block reduces over all M rows in one BLAS
+  // call, so the reduction order never depends on scheduling.
+  ParallelChunks(N, kRowChunk, [&](int64_t n0, int64_t n1) {
+    Gemm<S>(true, false, static_cast<int>(n1 - n0), K, M, S(1), dY + n0, N, X, K, S(1),
+            dW + n0 * K, K);
+  });
+}
+
+template <typename S>
+void LinearForwardNaive(const S* X, const S* W, int M, int K, int N, S* Y) {
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int k = 0; k < K; ++k) acc += double(X[int64_t{m} * K + k]) * W[int64_t{n} * K + k];
+      Y[int64_t{m} * N + n] = static_cast<S>(acc);
+    }
+}
+
+template <typename S>
+void LinearBackwardInputNaive(const S* dY, const S* W, int M, int K, int N, S* dX) {
+  for (int m = 0; m < M; ++m)
+    for (int k = 0; k < K; ++k) {
+      double acc = 0;
+      for (int n = 0; n < N; ++n) acc += double(dY[int64_t{m} * N + n]) * W[int64_t{n} * K + k];
+      dX[int64_t{m} * K + k] = static_cast<S>(acc);
+    }
+}
+
+template <typename S>
+void LinearBackwardWeightNaive(const S* dY, const S* X, int M, int K, int N, S* dW) {
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) {
+      double acc = 0;
+      for (int m = 0; m < M; ++m) acc += double(dY[int64_t{m} * N + n]) * X[int64_t{m} * K + k];
+      dW[int64_t{n} * K + k] += static_cast<S>(acc);
+    }
+}
+
+template <typename S>
+void RmsNormForward(const S* x, const S* w, int M, int C, double eps, S* y, S* rstd) {
+  ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
+    for (int64_t m = r0; m < r1; ++m) {
+      const S* xr = x + m * C;
+      S* yr = y + m * C;
+      double ss = 0;
+      for (int c = 0; c < C; ++c) ss += double(xr[c]) * xr[c];
+      const S r = static_cast<S>(1.0 / std::sqrt(ss / C + eps));
+      rstd[m] = r;
+      for (int c = 0; c < C; ++c) yr[c] = xr[c] * r * w[c];
+    }
+  });
+}
+
+template <typename S>
+void RmsNormBackward(const S* dy, const S* x, const S* w, const S* rstd, int M, int C, S* dx,
+                     S* dw) {
+  const int64_t chunks = (M + kRowChunk - 1) / kRowChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks) * C, 0.0);  // (chunks, C)
+  ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
+    double* pw = partial.data() + (r0 / kRowChunk) * C;
+    for (int64_t m = r0; m < r1; ++m) {
+      const S* xr = x + m * C;
+      const S* dyr = dy + m * C;
+      S* dxr = dx + m * C;
+      const double r = rstd[m];
+      // y_c = x_c r w_c;  dx_c = r w_c dy_c - x_c r^3 / C * sum_j dy_j w_j x_j
+      double dot = 0;
+      for (int c = 0; c < C; ++c) dot += double(dyr[c]) * w[c] * xr[c];
+      const double k = r * r * r * dot / C;
+      for (int c = 0; c < C; ++c) {
+        dxr[c] += static_cast<S>(r * w[c] * dyr[c] - xr[c] * k);
+        pw[c] += double(dyr[c]) * xr[c] * r;
+      }
+    }
+  });
+  for (int64_t ch = 0; ch < chunks; ++ch)
+    for (int c = 0; c < C; ++c) dw[c] += static_cast<S>(partial[ch * C + c]);
+}
+
+RopeTable MakeRopeTable(int pos0, int T, int head_dim, double theta) {
+  RopeTable t;
+  t.T = T;
+  t.half = head_dim / 2;
+  t.cos.resize(static_cast<size_t>(T) * t.half);
+  t.sin.resize(t.cos.size());
+  for (int p = 0; p < T; ++p)
+    for (int i = 0; i < t.half; ++i) {
+      // inv_freq_i = theta^(-2i/d) (HF: 1 / base^(arange(0, d, 2) / d)).
+      const double inv_freq = std::pow(theta, -2.0 * i / head_dim);
+      const double ang = double(pos0 + p) * inv_freq;
+      t.cos[size_t(p) * t.half + i] = std::cos(ang);
+      t.sin[size_t(p) * t.half + i] = std::sin(ang);
+    }
+  return t;
+}
+
+namespace {
+template <typename S>
+void RopeApply(S* x, int B, int T, int heads, int d, int row_stride, const RopeTable& table,
+               double sign) {
+  KGF_CHECK_EQ(table.T, T);
+  KGF_CHECK_EQ(table.half * 2, d);
+  const int half = d / 2;
+  ParallelChunks(int64_t{B} * T, kRowChunk, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int p = static_cast<int>(r % T);
+      const double* cs = table.cos.data() + size_t(p) * half;
+      const double* sn = table.sin.data() + size_t(p) * half;
+      for (int h = 0; h < heads; ++h) {
+        S* v = x + r * row_stride + int64_t{h} * d;
+        for (int i = 0; i < half; ++i) {
+          const S c = static_cast<S>(cs[i]);
+          const S s = static_cast<S>(sign * sn[i]);
+          const S x1 = v[i], x2 = v[i + half];
+          v[i] = x1 * c - x2 * s;         // rotate_half(x) = (-x2, x1)
+          v[i + half] = x2 * c + x1 * s;
+        }
+      }
+    }
+  });
+}
+}  // namespace
+
+template <typename S>
+void RopeForward(S* x, int B, int T, int heads, int d, int row_stride, const RopeTable& table) {
+  RopeApply(x, B, T, heads, d, row_stride, table, 1.0);
+}
+
+template <typename S>
+void RopeBackward(S* dx, int B, int T, int heads, int d, int row_stride, const RopeTable& table) {
+  // The rotation is orthogonal: its transpose is the rotation by the opposite angle.
+  RopeApply(dx, B, T, heads, d, row_stride, table, -1.0);
+}
+
+template <typename S>
+void SwigluForward(const S* g, const S* u, int64_t n, S* act) {
+  ParallelChunks(n, kElementChunk, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const S sig = S(1) / (S(1) + std::exp(-g[i]));
+      act[i] = g[i] * sig * u[i];
+    }
+  });
+}
+
+template <typename S>
+void SwigluBackward(const S* dact, const S* g, const S* u, int64_t n, S* dg, S* du) {
+  ParallelChunks(n, kElementChunk, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const S sig = S(1) / (S(1) + std::exp(-g[i]));
+      const S silu = g[i] * sig;
+      const S da = dact[i];
+      du[i] = da * silu;
+      // silu'(g) = sig * (1 + g (1 - sig))
+      dg[i] = da * u[i] * sig * (S(1) + g[i] * (S(1) - sig));
+    }
+  });
+}
+
+template <typename S>
+double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* mask, int M,
+                          int V, double denom, double grad_scale, S* dlogits) {
+  std::vector<double> row_loss(M, 0.0);  // (M)
+  ParallelChunks(M, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t m = r0; m < r1; ++m) {
+      const S* lr = logits + m * V;
+      const double w = mask[m];
+      if (w == 0) {
+        if (dlogits != nullptr) std::fill(dlogits + m * V, dlogits + (m + 1) * V, S(0));
+        continue;
+      }
+      const S mx = *std::max_element(lr, lr + V);
+      double sum = 0;
+      for (int v = 0; v < V; ++v) sum += std::exp(lr[v] - mx);
+      const double lse = double(mx) + std::log(sum);
+      const int32_t y = targets[m];
+      row_loss[m] = w * (lse - double(lr[y]));
+      if (dlogits != nullptr) {
+        const double k = grad_scale * w / denom;
+        S* dr = dlogits + m * V;
+        for (int v = 0; v < V; ++v) dr[v] = static_cast<S>(k * std::exp(double(lr[v]) - lse));
+        dr[y] -= static_cast<S>(k);
+      }
+    }
+  });
+  double total = 0;
+  for (int m = 0; m < M; ++m) total += row_loss[m];
+  return total;
+}
+
+template <typename S>
+void NormHeadForward(const S* W, int V, int C, S* W_eff, S* inv_norm) {
+  std::vector<double> ss(C, 0.0);  // (C) squared column norms, summed in vocab order
+  for (int v = 0; v < V; ++v) {
+    const S* wr = W + int64_t{v} * C;
+    for (int c = 0; c < C; ++c) ss[c] += double(wr[c]) * wr[c];
+  }
+  for (int c = 0; c < C; ++c) inv_norm[c] = static_cast<S>(1.0 / (std::sqrt(ss[c]) + 1e-7));
+  ParallelChunks(V, 256, [&](int64_t v0, int64_t v1) {
+    for (int64_t v = v0; v < v1; ++v)
+      for (int c = 0; c < C; ++c) W_eff[v * C + c] = W[v * C + c] * inv_norm[c];
+  });
+}
+
+template <typename S>
+void NormHeadBackward(const S* dW_eff, const S* inv_norm, int V, int C, S* dW) {
+  ParallelChunks(V, 256, [&](int64_t v0, int64_t v1) {
+    for (int64_t v = v0; v < v1; ++v)
+      for (int c = 0; c < C; ++c) dW[v * C + c] += dW_eff[v * C + c] * inv_norm[c];
+  });
+}
+
+#define KGF_INSTANTIATE_KERNELS(S)                                                             \
+  template void LinearForward<S>(const S*, const S*, int, int, int, S*, bool);                \
+  template void LinearBackwardInput<S>(const S*, const S*, int, int, int, S*, bool);          \
+  template void LinearBackwardWeight<S>(const S*, const S*, int, int, int, S*);               \
+  template void LinearForwardNaive<S>(const S*, const S*, int, int, int, S*);                 \
+  template void LinearBackwardInputNaive<S>(const S*, const S*, int, int, int, S*);           \
+  template void LinearBackwardWeightNaive<S>(const S*, const S*, int, int, int, S*);          \
+  template void RmsNormForward<S>(const S*, const S*, int, int, double, S*, S*);              \
+  template void RmsNormBackward<S>(const S*, const S*, const S*, const S*, int, int, S*, S*);  \
+  template void RopeForward<S>(S*, int, int, int, int, int, const RopeTable&);                \
+  template void RopeBackward<S>(S*, int, int, int, int, int, const RopeTable&);               \
+  template void SwigluForward<S>(const S*, const S*, int64_t, S*);                            \
+  template void SwigluBackward<S>(const S*, const S*, const S*, int64_t, S*, S*);             \
+  template double CrossEntropyMasked<S>(const S*, const int32_t*, const float*, int, int,     \
+                                        double, double, S*);                                  \
+  template void NormHeadForward<S>(const S*, int, int, S*, S*);                               \
+  template void NormHeadBackward<S>(const S*, const S*, int, int, S*);
+
+KGF_INSTANTIATE_KERNELS(float)
+KGF_INSTANTIATE_KERNELS(double)
+#undef KGF_INSTANTIATE_KERNELS
+
+}  // namespace kgf::trainer
