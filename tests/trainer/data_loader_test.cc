@@ -1,0 +1,180 @@
+#include "trainer/data_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/line_writer.h"
+#include "corpus/corpus_builder.h"
+#include "corpus/corpus_reader.h"
+#include "tests/corpus/corpus_test_util.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::trainer {
+namespace {
+
+using kgf::testing::TempDir;
+
+std::string TokenFile(const TempDir& dir, const std::vector<int32_t>& tokens) {
+  return dir.Write("tokens.bin", std::string(reinterpret_cast<const char*>(tokens.data()),
+                                             tokens.size() * 4));
+}
+
+TEST(DataLoaderTest, TokenFileTargetsAreNextTokens) {
+  TempDir dir;
+  std::vector<int32_t> tokens(100);
+  for (int i = 0; i < 100; ++i) tokens[i] = i;
+  auto loader = DataLoader::Open({.data = TokenFile(dir, tokens), .seq_len = 8});
+  ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+  EXPECT_EQ(loader->num_sequences(), 12);  // (100 - 1) / 8 windows of 9 with stride 8
+  EXPECT_EQ(loader->MaxTokenId(), 99);
+  const int64_t ids[] = {0, 11, 3};
+  Batch b = loader->MakeBatch(ids);
+  ASSERT_EQ(b.B, 3);
+  ASSERT_EQ(b.T, 8);
+  for (int r = 0; r < 3; ++r) {
+    for (int t = 0; t < 8; ++t) {
+      EXPECT_EQ(b.tokens[r * 8 + t], ids[r] * 8 + t);
+      EXPECT_EQ(b.targets[r * 8 + t], ids[r] * 8 + t + 1);
+      EXPECT_EQ(b.loss_mask[r * 8 + t], 1.0f);
+    }
+  }
+}
+
+TEST(DataLoaderTest, EveryEpochIsAPermutationAndDeterministic) {
+  TempDir dir;
+  std::vector<int32_t> tokens(1000, 5);
+  const std::string path = TokenFile(dir, tokens);
+  auto a = DataLoader::Open({.data = path, .seq_len = 16, .seed = 3});
+  auto b = DataLoader::Open({.data = path, .seq_len = 16, .seed = 3});
+  auto c = DataLoader::Open({.data = path, .seq_len = 16, .seed = 4});
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  const int64_t n = a->num_sequences();
+  std::vector<int64_t> e0, e1, other;
+  for (int64_t k = 0; k < n; ++k) e0.push_back(a->SequenceAt(k));
+  for (int64_t k = n; k < 2 * n; ++k) e1.push_back(a->SequenceAt(k));
+  for (int64_t k = 0; k < n; ++k) other.push_back(c->SequenceAt(k));
+  EXPECT_EQ(std::set<int64_t>(e0.begin(), e0.end()).size(), static_cast<size_t>(n));
+  EXPECT_EQ(std::set<int64_t>(e1.begin(), e1.end()).size(), static_cast<size_t>(n));
+  EXPECT_NE(e0, e1);
+  EXPECT_NE(e0, other);
+  // Random access in any order gives the same ids as the first pass.
+  for (int64_t k = 2 * n - 1; k >= 0; --k) EXPECT_EQ(b->SequenceAt(k), k < n ? e0[k] : e1[k - n]);
+}
+
+TEST(DataLoaderTest, BadTokenFilesAreClearErrors) {
+  TempDir dir;
+  EXPECT_EQ(DataLoader::Open({.data = dir.File("absent.bin")}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(DataLoader::Open({.data = dir.Write("odd.bin", "12345")}).status().code(),
+            StatusCode::kDataLoss);
+  auto small = DataLoader::Open({.data = TokenFile(dir, {1, 2, 3}), .seq_len = 8});
+  EXPECT_EQ(small.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(small.status().message().find("too few tokens"), std::string::npos);
+  EXPECT_EQ(DataLoader::Open({.data = TokenFile(dir, std::vector<int32_t>(20, -1)), .seq_len = 4})
+                .status()
+                .code(),
+            StatusCode::kDataLoss);
+}
+
+std::string ToolRecord(int i) {
+  const std::string n = std::to_string(i);
+  return std::string(R"({"tools":[{"type":"function","function":{"name":"get_capital"}}],)") +
+         R"("messages":[{"role":"system","content":"Use the tools."},)" +
+         R"({"role":"user","content":"What is the capital of Country)" + n + R"(?"},)" +
+         R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":)" +
+         R"({"name":"get_capital","arguments":"{\"country\":\"Country)" + n + R"(\"}"}}]},)" +
+         R"({"role":"tool","tool_call_id":"c1","content":"[\"City)" + n + R"(\"]"},)" +
+         R"({"role":"assistant","content":"The capital is City)" + n + R"(."}]})";
+}
+
+// A built corpus: 30 text documents and 20 tool-use records, small tokenizer (vocab 400).
+class DataLoaderCorpusTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    std::string text;
+    for (int i = 0; i < 30; ++i) {
+      text += "{\"text\":" + JsonQuote(corpus::testing::GenerateText(500 + i, 4 + i % 5)) + "}\n";
+    }
+    dir_->Write("text.jsonl", text);
+    ASSERT_TRUE(CreateDirectories(dir_->File("synth")).ok());
+    auto w = LineWriter::Open(dir_->File("synth/shard-00000.jsonl"));
+    ASSERT_TRUE(w.ok());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE((*w)->WriteLine(ToolRecord(i)).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+    dir_->Write("tok.model", corpus::testing::SmallTokenizer().serialized());
+    const std::string mix = dir_->Write(
+        "mix.json", R"({"seed":3,"tokenizer":"tok.model","sources":[
+          {"name":"text","kind":"text","paths":["text.jsonl"]},
+          {"name":"tools","kind":"tool_use","paths":["synth"]}]})");
+    auto built = corpus::BuildCorpus({.config = mix, .out = dir_->File("corpus"), .threads = 1});
+    ASSERT_TRUE(built.ok()) << built.status().ToString();
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static std::string Corpus() { return dir_->File("corpus"); }
+  static TempDir* dir_;
+};
+TempDir* DataLoaderCorpusTest::dir_ = nullptr;
+
+TEST_F(DataLoaderCorpusTest, PretrainTrainsEveryTokenOfPackedSequences) {
+  auto loader = DataLoader::Open({.data = Corpus(), .dataset = "pretrain", .seq_len = 32, .seed = 5});
+  ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+  auto corpus = corpus::Corpus::Open(Corpus());
+  ASSERT_TRUE(corpus.ok());
+  auto packer = corpus::SequencePacker::Create(*corpus->dataset("pretrain"),
+                                               {.sequence_length = 33, .seed = 5});
+  ASSERT_TRUE(packer.ok());
+  EXPECT_EQ(loader->num_sequences(), packer->num_sequences());
+  EXPECT_EQ(loader->corpus_vocab_size(), 400);
+  EXPECT_LT(loader->MaxTokenId(), 400);
+  const int64_t ids[] = {2, 0};
+  Batch b = loader->MakeBatch(ids);
+  for (int r = 0; r < 2; ++r) {
+    corpus::PackedSequence seq;
+    packer->Get(ids[r], &seq);
+    for (int t = 0; t < 32; ++t) {
+      EXPECT_EQ(b.tokens[r * 32 + t], seq.tokens[t]);
+      EXPECT_EQ(b.targets[r * 32 + t], seq.tokens[t + 1]);
+      EXPECT_EQ(b.loss_mask[r * 32 + t], 1.0f);
+    }
+  }
+}
+
+TEST_F(DataLoaderCorpusTest, SftMaskIsTheTargetTokensMask) {
+  auto loader = DataLoader::Open({.data = Corpus(), .dataset = "sft", .seq_len = 128, .seed = 5});
+  ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+  auto corpus = corpus::Corpus::Open(Corpus());
+  ASSERT_TRUE(corpus.ok());
+  auto packer = corpus::SequencePacker::Create(
+      *corpus->dataset("sft"), {.sequence_length = 129, .seed = 5, .split_documents = false});
+  ASSERT_TRUE(packer.ok());
+  ASSERT_EQ(loader->num_sequences(), packer->num_sequences());
+  int ones = 0, zeros = 0;
+  for (int64_t s = 0; s < loader->num_sequences(); ++s) {
+    const int64_t id[] = {s};
+    Batch b = loader->MakeBatch(id);
+    corpus::PackedSequence seq;
+    packer->Get(s, &seq);
+    for (int t = 0; t < 128; ++t) {
+      EXPECT_EQ(b.targets[t], seq.tokens[t + 1]);
+      EXPECT_EQ(b.loss_mask[t], seq.mask[t + 1] ? 1.0f : 0.0f) << "sequence " << s << " t " << t;
+      (b.loss_mask[t] > 0 ? ones : zeros)++;
+    }
+    // The first position predicts token 1, never the unpredictable token 0 of the sequence.
+    EXPECT_EQ(b.tokens[0], seq.tokens[0]);
+  }
+  EXPECT_GT(ones, 0);
+  EXPECT_GT(zeros, 0) << "system/user/tool spans and padding are not trained";
+}
+
+TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {
+  auto loader = DataLoader::Open({.data = Corpus(), .dataset = "chat", .seq_len = 16});
+  EXPECT_EQ(loader.status().code(), StatusCode::kInvalidArgument);
+  auto big = DataLoader::Open({.data = Corpus(), .dataset = "pretrain", .seq_len = 1 << 20});
+  EXPECT_FALSE(big.ok());
+}
+
+}  // namespace
+}  // namespace kgf::trainer
