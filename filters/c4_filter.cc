@@ -1,6 +1,7 @@
 // C4 cleaning; see the header for the source and rule definitions.
 #include "filters/c4_filter.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "base/file_util.h"
@@ -40,17 +41,32 @@ Result<std::unique_ptr<C4Filter>> C4Filter::Create(std::string name, std::string
   }
   std::vector<std::string_view> lines;
   SplitLines(*data, &lines);
+  std::vector<uint64_t> hashes;
+  std::vector<std::string_view> words;
   for (std::string_view raw : lines) {
     std::string_view line = StripAscii(raw);
     if (line.empty() || line[0] == '#') continue;
-    std::string lower = AsciiLower(line);
-    if (lower.find(' ') == std::string::npos) {
-      f->bad_words_.insert(lower);
-    } else {
-      f->bad_phrases_.push_back(" " + lower + " ");
+    // Page words are matched after normalisation (surrounding punctuation removed), so an
+    // entry word that begins or ends with punctuation ("a$$") can never match; such entries
+    // are ignored rather than normalised, which would turn "a$$" into "a".
+    SplitWords(line, &words);
+    bool matchable = true;
+    for (std::string_view w : words) {
+      matchable = matchable && !IsAsciiPunct(w.front()) && !IsAsciiPunct(w.back());
+    }
+    if (!matchable) continue;
+    NormalizedWordHashes(line, &hashes);
+    if (hashes.size() == 1) {
+      f->bad_word_hashes_.push_back(hashes[0]);
+    } else if (hashes.size() > 1) {
+      f->phrase_by_first_.emplace_back(hashes[0], f->bad_phrases_.size());
+      f->bad_phrases_.push_back(hashes);
+      f->bad_phrase_text_.emplace_back(AsciiLower(line));
     }
   }
-  if (f->bad_words_.empty() && f->bad_phrases_.empty()) {
+  std::sort(f->phrase_by_first_.begin(), f->phrase_by_first_.end());
+  std::sort(f->bad_word_hashes_.begin(), f->bad_word_hashes_.end());
+  if (f->bad_word_hashes_.empty() && f->bad_phrases_.empty()) {
     return InvalidArgumentError("c4 bad-word list " + path + " has no entries");
   }
   return f;
@@ -80,6 +96,31 @@ bool IsSentenceEnd(std::string_view word) {
 Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* changed) const {
   const C4Options& o = options_;
   std::ostringstream d;
+  // Page rules look at every line, whether the line rules remove it or not (TFDS checks only
+  // lines that passed the end-mark and length rules; SPEC §2 makes these page rules). No
+  // phrase spans a line break, so searching the whole text is equivalent and cheaper. When
+  // both occur, the earlier line decides, and "lorem ipsum" wins within a line.
+  const std::string lower = AsciiLower(text);
+  const size_t lorem = lower.find("lorem ipsum");
+  const size_t curly = text.find('{');
+  if (lorem != std::string::npos || curly != std::string::npos) {
+    auto line_start = [&](size_t pos) {
+      size_t nl = text.rfind('\n', pos);
+      return nl == std::string_view::npos ? 0 : nl + 1;
+    };
+    if (lorem != std::string::npos &&
+        (curly == std::string::npos || line_start(lorem) <= line_start(curly))) {
+      return Verdict::Drop("lorem_ipsum", "page contains 'lorem ipsum'");
+    }
+    return Verdict::Drop("curly_bracket", "page contains '{' (code or markup)");
+  }
+  // Line phrases: only documents that contain one anywhere need the per-line search.
+  std::vector<const std::string*> present;
+  static const std::string kJavascript = "javascript";
+  if (lower.find(kJavascript) != std::string::npos) present.push_back(&kJavascript);
+  for (const std::string& p : o.policy_phrases) {
+    if (lower.find(p) != std::string::npos) present.push_back(&p);
+  }
   std::vector<std::string_view> lines, words;
   SplitLines(text, &lines);
   std::string kept;
@@ -88,28 +129,21 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
   for (std::string_view raw : lines) {
     std::string_view line = StripAscii(raw);
     if (line.empty()) continue;
-    std::string lower = AsciiLower(line);
-    // Page rules first: they look at every line, removed or not (TFDS order).
-    if (lower.find("lorem ipsum") != std::string::npos) {
-      return Verdict::Drop("lorem_ipsum", "page contains 'lorem ipsum'");
-    }
-    if (line.find('{') != std::string_view::npos) {
-      return Verdict::Drop("curly_bracket", "page contains '{' (code or markup)");
-    }
+    SplitWords(line, &words);
     if (!o.clean_lines) {
-      SplitWords(line, &words);
       for (auto w : words) sentences += IsSentenceEnd(w);
       continue;
     }
-    SplitWords(line, &words);
     bool drop_line = !EndsInTerminalPunct(line) ||
-                     static_cast<int64_t>(words.size()) < o.min_words_per_line ||
-                     lower.find("javascript") != std::string::npos;
+                     static_cast<int64_t>(words.size()) < o.min_words_per_line;
     for (size_t i = 0; !drop_line && i < words.size(); ++i) {
       drop_line = static_cast<int64_t>(words[i].size()) > o.max_word_length;
     }
-    for (size_t i = 0; !drop_line && i < o.policy_phrases.size(); ++i) {
-      drop_line = lower.find(o.policy_phrases[i]) != std::string::npos;
+    if (!drop_line && !present.empty()) {
+      std::string_view lower_line(lower.data() + (line.data() - text.data()), line.size());
+      for (size_t i = 0; !drop_line && i < present.size(); ++i) {
+        drop_line = lower_line.find(*present[i]) != std::string_view::npos;
+      }
     }
     if (drop_line) continue;
     for (auto w : words) sentences += IsSentenceEnd(w);
@@ -122,22 +156,32 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
   }
   if (o.filter_bad_words) {
     std::string_view page = o.clean_lines ? std::string_view(kept) : text;
-    std::vector<std::string> norm;
-    NormalizedWords(page, &norm);
-    for (const std::string& w : norm) {
-      if (bad_words_.count(w)) {
-        return Verdict::Drop("bad_word", "page contains the listed word '" + w + "'");
+    std::vector<uint64_t> hashes;
+    NormalizedWordHashes(page, &hashes);
+    // Single words first (the first in page order is reported), then phrases (the first in
+    // list order that occurs is reported).
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      if (std::binary_search(bad_word_hashes_.begin(), bad_word_hashes_.end(), hashes[i])) {
+        std::vector<std::string> norm;
+        NormalizedWords(page, &norm);
+        return Verdict::Drop("bad_word", "page contains the listed word '" + norm[i] + "'");
       }
     }
-    if (!bad_phrases_.empty()) {
-      std::string joined = " ";
-      for (const std::string& w : norm) joined += w + " ";
-      for (const std::string& p : bad_phrases_) {
-        if (joined.find(p) != std::string::npos) {
-          return Verdict::Drop("bad_word", "page contains the listed phrase '" +
-                                               p.substr(1, p.size() - 2) + "'");
+    size_t found = bad_phrases_.size();
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      auto it = std::lower_bound(phrase_by_first_.begin(), phrase_by_first_.end(),
+                                 std::pair<uint64_t, size_t>(hashes[i], 0));
+      for (; it != phrase_by_first_.end() && it->first == hashes[i]; ++it) {
+        const std::vector<uint64_t>& ph = bad_phrases_[it->second];
+        if (it->second < found && i + ph.size() <= hashes.size() &&
+            std::equal(ph.begin(), ph.end(), hashes.begin() + i)) {
+          found = it->second;
         }
       }
+    }
+    if (found < bad_phrases_.size()) {
+      return Verdict::Drop("bad_word",
+                           "page contains the listed phrase '" + bad_phrase_text_[found] + "'");
     }
   }
   if (o.clean_lines && kept != text) {

@@ -5,14 +5,16 @@
 // must not contain "javascript" or a cookie/privacy-policy phrase; no word longer than
 // max_word_length. Page rules (dropped): "lorem ipsum" ("lorem_ipsum"), a '{' ("curly_bracket"),
 // fewer than min_sentences sentences after cleaning ("too_few_sentences"), a bad word
-// ("bad_word", whole-word, case-insensitive, list from a data file). Kept pages are rewritten
+// ("bad_word", whole-word, case-insensitive, list from a data file; page words are normalised
+// as in text_util.h NormalizedWords and compared by 64-bit hash; list entries whose words begin
+// or end with punctuation cannot match and are ignored). Kept pages are rewritten
 // to their surviving lines joined by '\n'. Sentences are counted as words ending in . ? !
 // (optionally followed by closing quotes/brackets): an approximation of TFDS's nltk splitter.
 #ifndef KGF_FILTERS_C4_FILTER_H_
 #define KGF_FILTERS_C4_FILTER_H_
 
 #include <string>
-#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "filters/option_reader.h"
@@ -49,8 +51,11 @@ class C4Filter : public TextFilter {
   C4Filter(std::string name, std::string field, C4Options options)
       : TextFilter(std::move(name), "c4", std::move(field)), options_(std::move(options)) {}
   C4Options options_;
-  std::unordered_set<std::string> bad_words_;  // single lower-case words
-  std::vector<std::string> bad_phrases_;      // lower-case multi-word phrases
+  // List entries as normalised-word hashes (text_util.h NormalizedWordHashes).
+  std::vector<uint64_t> bad_word_hashes_;                      // one-word entries, sorted
+  std::vector<std::vector<uint64_t>> bad_phrases_;             // multi-word entries, list order
+  std::vector<std::string> bad_phrase_text_;                   // the same, lower-cased text
+  std::vector<std::pair<uint64_t, size_t>> phrase_by_first_;  // (first word, phrase), sorted
 };
 
 }  // namespace kgf::filters

@@ -30,10 +30,6 @@ Status GopherQualityOptions::Read(OptionReader& r) {
   return Status::Ok();
 }
 
-static bool IsPunct(unsigned char c) {
-  return c < 0x80 && !IsAsciiAlpha(c) && !IsAsciiDigit(c) && !IsAsciiSpace(c);
-}
-
 static size_t CountOf(std::string_view text, std::string_view needle) {
   size_t n = 0;
   for (size_t pos = text.find(needle); pos != std::string_view::npos;
@@ -58,7 +54,7 @@ Verdict GopherQualityFilter::Check(std::string_view text, std::string*, bool*) c
   SplitWords(text, &words);
   int64_t non_symbol = 0, non_symbol_chars = 0, alpha_words = 0;
   for (std::string_view w : words) {
-    if (!std::all_of(w.begin(), w.end(), [](char c) { return IsPunct(c); })) {
+    if (!std::all_of(w.begin(), w.end(), [](char c) { return IsAsciiPunct(c); })) {
       ++non_symbol;
       // Length in code points, so accented words are not counted long.
       for (unsigned char c : w) non_symbol_chars += (c & 0xC0) != 0x80;

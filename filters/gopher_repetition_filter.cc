@@ -2,7 +2,6 @@
 #include "filters/gopher_repetition_filter.h"
 
 #include <sstream>
-#include <unordered_map>
 
 #include "base/hash.h"
 #include "filters/text_util.h"
@@ -82,8 +81,9 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
   std::ostringstream d;
   const double text_len = static_cast<double>(text.size());
   if (text.empty()) return Verdict::Keep();
-  FlatHashSet seen;
-  std::vector<std::string_view> parts;
+  // Per-thread scratch: reusing the tables avoids page faults on every document.
+  thread_local FlatHashSet seen;
+  thread_local std::vector<std::string_view> parts;
 
   SplitOnNewlineRuns(text, 2, &parts);
   auto [dup_p, dup_p_chars] = FindDuplicates(parts, &seen);
@@ -110,37 +110,39 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
     return Verdict::Drop("dup_line_chars", d.str());
   }
 
-  std::vector<std::string_view> words;
+  thread_local std::vector<std::string_view> words;
   SplitWords(text, &words);
   const size_t w = words.size();
-  std::vector<uint64_t> wh(w);
-  std::vector<int64_t> prefix_len(w + 1, 0);  // prefix sums of word lengths
+  thread_local std::vector<uint64_t> wh, gram;
+  thread_local std::vector<int64_t> prefix_len;  // prefix sums of word lengths
+  wh.resize(w);
+  prefix_len.assign(w + 1, 0);
   for (size_t i = 0; i < w; ++i) {
     wh[i] = WordHash(words[i]);
     prefix_len[i + 1] = prefix_len[i] + static_cast<int64_t>(words[i].size());
   }
-  std::vector<uint64_t> gram(w);
+  // gram[i] holds the hash of the n-gram starting at word i; extended one word per n, so all
+  // n-gram sizes cost O(words) each.
+  gram = wh;
+  size_t gram_n = 1;
   auto gram_hashes = [&](size_t n) {
-    for (size_t i = 0; i + n <= w; ++i) {
-      uint64_t h = n;
-      for (size_t k = 0; k < n; ++k) h = Combine(h, wh[i + k]);
-      gram[i] = h;
+    for (; gram_n < n; ++gram_n) {
+      for (size_t i = 0; i + gram_n + 1 <= w; ++i) gram[i] = Combine(gram[i], wh[i + gram_n]);
     }
   };
   // Top 2/3/4-gram: most frequent n-gram (first seen wins ties), Counter.most_common(1).
+  thread_local FlatCounter counter;
   for (size_t n = 2; n <= 4; ++n) {
     if (w < n) break;
     gram_hashes(n);
-    std::unordered_map<uint64_t, std::pair<int64_t, size_t>> count;  // hash -> (count, first)
-    count.reserve(w);
+    counter.Reset(w);
     int64_t best = 0;
     size_t best_first = 0;
     for (size_t i = 0; i + n <= w; ++i) {
-      auto [it, inserted] = count.try_emplace(gram[i], 0, i);
-      int64_t c = ++it->second.first;
-      if (c > best || (c == best && it->second.second < best_first)) {
+      auto [c, first] = counter.Add(gram[i], i);
+      if (c > best || (c == best && first < best_first)) {
         best = c;
-        best_first = it->second.second;
+        best_first = first;
       }
     }
     if (best < 2) continue;

@@ -44,10 +44,6 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-static bool IsAsciiPunct(unsigned char c) {
-  return c < 0x80 && !IsAsciiAlpha(c) && !IsAsciiDigit(c) && !IsAsciiSpace(c);
-}
-
 void NormalizedWords(std::string_view text, std::vector<std::string>* words) {
   words->clear();
   std::vector<std::string_view> raw;
@@ -62,21 +58,29 @@ void NormalizedWords(std::string_view text, std::vector<std::string>* words) {
 
 void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes) {
   hashes->clear();
-  std::string buf;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  char buf[64];  // lower-cased word; longer words take the slow path
+  std::string long_buf;
   size_t i = 0, n = text.size();
   while (i < n) {
-    while (i < n && IsAsciiSpace(text[i])) ++i;
+    while (i < n && IsAsciiSpace(p[i])) ++i;
     size_t b = i;
-    while (i < n && !IsAsciiSpace(text[i])) ++i;
+    while (i < n && !IsAsciiSpace(p[i])) ++i;
     size_t e = i;
-    while (b < e && IsAsciiPunct(text[b])) ++b;
-    while (e > b && IsAsciiPunct(text[e - 1])) --e;
+    while (b < e && IsAsciiPunct(p[b])) ++b;
+    while (e > b && IsAsciiPunct(p[e - 1])) --e;
     if (e == b) continue;
-    buf.assign(text.data() + b, e - b);
-    for (char& c : buf) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    const size_t len = e - b;
+    char* out = buf;
+    if (len > sizeof(buf)) {
+      long_buf.resize(len);
+      out = long_buf.data();
     }
-    hashes->push_back(Hash64(buf));
+    for (size_t k = 0; k < len; ++k) {
+      unsigned char c = p[b + k];
+      out[k] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    hashes->push_back(Hash64(std::string_view(out, len)));
   }
 }
 
@@ -112,6 +116,30 @@ bool FlatHashSet::Insert(uint64_t key) {
     if (slots_[i] == 0) {
       slots_[i] = key;
       return true;
+    }
+    i = (i + 1) & mask_;
+  }
+}
+
+void FlatCounter::Reset(size_t expected) {
+  size_t cap = 16;
+  while (cap < expected * 2) cap <<= 1;
+  slots_.assign(cap, Slot{0, 0, 0});
+  mask_ = cap - 1;
+}
+
+std::pair<int64_t, size_t> FlatCounter::Add(uint64_t key, size_t position) {
+  if (key == 0) key = 1;
+  size_t i = (key ^ (key >> 29)) & mask_;
+  while (true) {
+    Slot& s = slots_[i];
+    if (s.key == key) {
+      ++s.count;
+      return {s.count, s.first};
+    }
+    if (s.key == 0) {
+      s = Slot{key, 1, static_cast<uint32_t>(position)};
+      return {1, position};
     }
     i = (i + 1) & mask_;
   }

@@ -1,7 +1,8 @@
 // Data-driven golden cases for every text rule (tests/testdata/filters/*.jsonl), written by hand
 // from the rule definitions. One case per line:
 //   {"name", "filter": {config object}, "text" | "build": [[piece, repeat], ...],
-//    "expect": "keep" | "drop", "reason": "...", "output": rewritten text (optional),
+//    "expect": "keep" | "drop", "reason": "...", "detail": substring of the verdict's detail
+//    (optional), "output": rewritten text (optional),
 //    "counts": {"email": 1, ...} (optional)}
 // Batch cases (dedup) give "texts" and per-text "expects" / "reasons" instead.
 #include <gtest/gtest.h>
@@ -64,6 +65,10 @@ void RunCase(const JsonValue& c, const std::string& where) {
     SCOPED_TRACE("text " + std::to_string(i) + ": " + verdicts[i].detail);
     EXPECT_EQ(verdicts[i].keep ? "keep" : "drop", expects[i]);
     EXPECT_EQ(verdicts[i].reason, reasons[i]);
+  }
+  if (c.HasMember("detail")) {
+    EXPECT_NE(verdicts[0].detail.find(c["detail"].GetString()), std::string::npos)
+        << "detail: " << verdicts[0].detail;
   }
   if (c.HasMember("output")) {
     Result<std::string_view> out = samples[0].GetString("text");
