@@ -397,7 +397,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   std::vector<bool> relation_typed(relations.size(), true);  // types fixed (old or side file)
 
   auto intern_entity = [&](const std::string& key) -> uint32_t {
-    auto [it, inserted] = entity_by_key.emplace(key, static_cast<uint32_t>(entities.size()));
+    auto [it, inserted] = entity_by_key.try_emplace(key, static_cast<uint32_t>(entities.size()));
     if (inserted) {
       PendingEntity e;
       e.key = key;
@@ -407,7 +407,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
     return it->second;
   };
   auto intern_relation = [&](const std::string& key) -> uint32_t {
-    auto [it, inserted] = relation_by_key.emplace(key, static_cast<uint32_t>(relations.size()));
+    auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));
     if (inserted) {
       RelationInfo info;
       info.key = key;
@@ -552,6 +552,11 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
     sources.push_back(std::move(src));
   }
 
+  auto phase = [&start](const char* what) {
+    KGF_LOG(DEBUG) << "import: " << what << " done at "
+                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << "s";
+  };
+  phase("parse");
   // --- Names: relations get unique snake_case names, entities unique display names.
   for (size_t r = old_relations; r < relations.size(); ++r) {
     RelationInfo& info = relations[r];
@@ -605,6 +610,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
     }
   }
 
+  phase("names");
   // --- Write, in one transaction.
   std::sort(triples.begin(), triples.end());
   triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
@@ -678,6 +684,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
         progress.Add();
       }
     }
+    phase("write triples");
     if (rebuild_index) {
       KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
     }
@@ -699,7 +706,9 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
       }
     }
     if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
+    phase("index");
     KGF_ASSIGN_OR_RETURN(report.checksum, ComputeChecksum());
+    phase("checksum");
     KGF_RETURN_IF_ERROR(SetMeta("checksum", report.checksum));
     KGF_ASSIGN_OR_RETURN(int64_t ne, Count("entities"));
     KGF_ASSIGN_OR_RETURN(int64_t nr, Count("relations"));

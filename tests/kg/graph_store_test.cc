@@ -1,0 +1,322 @@
+// GraphStore: imports (incremental, idempotent, transactional), names, bad stores, and the
+// store against a std::set oracle over random import sequences; export round trips.
+#include "kg/graph_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+#include <tuple>
+
+#include "base/file_util.h"
+#include "base/rng.h"
+#include "kg/graph_export.h"
+#include "kg/graph_report.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::kg {
+namespace {
+
+using kgf::testing::TempDir;
+using KeyTriple = std::tuple<std::string, std::string, std::string>;
+
+std::set<KeyTriple> KeyTriples(const Graph& g) {
+  std::set<KeyTriple> out;
+  for (const Triple& t : g.AllTriples()) {
+    out.emplace(g.entity(t.head).key, g.relation(t.relation).key, g.entity(t.tail).key);
+  }
+  return out;
+}
+
+Graph Load(const std::string& path) {
+  Result<GraphStore> s = GraphStore::Open(path, GraphStore::Mode::kReadOnly);
+  KGF_CHECK(s.ok()) << s.status().ToString();
+  Result<Graph> g = s->LoadGraph();
+  KGF_CHECK(g.ok()) << g.status().ToString();
+  return std::move(g).value();
+}
+
+std::string Checksum(const std::string& path) {
+  Result<GraphStore> s = GraphStore::Open(path, GraphStore::Mode::kReadOnly);
+  KGF_CHECK(s.ok()) << s.status().ToString();
+  return s->checksum();
+}
+
+TEST(GraphStoreTest, ImportWithSideFilesLoadsNamesTypesAndMetadata) {
+  TempDir dir;
+  std::string t = dir.Write("t.tsv", "FR\tcapital\tc:paris\nFR\tborders\tES\nES\tborders\tFR\n");
+  std::string e = dir.Write("e.tsv", "key\tname\ttype\taliases\nFR\tFrance\tcountry\tFrench Republic\nES\tSpain\tcountry\t\nc:paris\tParis\tcity\t\n");
+  std::string r = dir.Write("r.tsv", "capital\tcapital\tThe capital.\tcountry\tcity\tcapital_of\tthe capital of {}\n");
+  ImportOptions o;
+  o.entities = e;
+  o.relations = r;
+  o.name = "countries";
+  Result<ImportReport> rep = ImportIntoStore(dir.File("kg.db"), {t}, o);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->triples_added, 3u);
+  EXPECT_EQ(rep->entities_added, 3u);
+  EXPECT_EQ(rep->relations_added, 2u);
+  Graph g = Load(dir.File("kg.db"));
+  ASSERT_EQ(g.num_triples(), 3u);
+  EntityId fr = *g.FindEntityByName("France");
+  EXPECT_EQ(g.entity(fr).key, "FR");
+  EXPECT_EQ(g.entity(fr).type, "country");
+  EXPECT_EQ(g.entity(fr).aliases, std::vector<std::string>{"French Republic"});
+  RelationId cap = *g.FindRelationByName("capital");
+  EXPECT_EQ(g.relation(cap).inverse_name, "capital_of");
+  EXPECT_EQ(g.relation(cap).question_phrase, "the capital of {}");
+  // borders had no side-file row: types are inferred from its triples.
+  RelationId borders = *g.FindRelationByName("borders");
+  EXPECT_EQ(g.relation(borders).head_type, "country");
+  EXPECT_EQ(g.relation(borders).tail_type, "country");
+  ASSERT_EQ(g.Tails(fr, cap).size(), 1u);
+  EXPECT_EQ(g.entity(g.Tails(fr, cap)[0]).name, "Paris");
+  Result<GraphStore> s = GraphStore::Open(dir.File("kg.db"), GraphStore::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->name(), "countries");
+  EXPECT_EQ(s->checksum(), rep->checksum);
+  EXPECT_EQ(s->checksum().rfind("xxh3:", 0), 0u);
+}
+
+TEST(GraphStoreTest, ReimportAddsNothingAndIncrementalImportAdds) {
+  TempDir dir;
+  std::string a = dir.Write("a.tsv", "x\tr\ty\ny\tr\tz\nx\tr\ty\n");
+  std::string b = dir.Write("b.tsv", "z\tr\tx\nx\tr\ty\n");
+  const std::string db = dir.File("kg.db");
+  Result<ImportReport> first = ImportIntoStore(db, {a}, {});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->triples_read, 3u);
+  EXPECT_EQ(first->triples_added, 2u);  // duplicate triple kept once
+  Result<ImportReport> again = ImportIntoStore(db, {a}, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->triples_added, 0u);
+  EXPECT_EQ(again->entities_added, 0u);
+  EXPECT_EQ(again->checksum, first->checksum);
+  Result<ImportReport> more = ImportIntoStore(db, {b}, {});
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more->triples_added, 1u);
+  EXPECT_EQ(more->total_triples, 3u);
+  EXPECT_NE(more->checksum, first->checksum);
+  Result<GraphStore> s = GraphStore::Open(db, GraphStore::Mode::kReadOnly);
+  ASSERT_TRUE(s.ok());
+  Result<std::vector<std::string>> sources = s->Sources();
+  ASSERT_TRUE(sources.ok());
+  EXPECT_EQ(sources->size(), 3u);
+}
+
+TEST(GraphStoreTest, FailedImportLeavesStoreExactlyAsBefore) {
+  TempDir dir;
+  const std::string db = dir.File("kg.db");
+  ASSERT_TRUE(ImportIntoStore(db, {dir.Write("a.tsv", "x\tr\ty\n")}, {}).ok());
+  const std::string before = Checksum(db);
+  std::string bad = dir.Write("bad.tsv", "p\tr\tq\nbroken line\n");
+  Result<ImportReport> r = ImportIntoStore(db, {bad}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find(bad + ":2: expected 3 tab-separated columns"), std::string::npos);
+  EXPECT_EQ(Checksum(db), before);
+  Graph g = Load(db);
+  EXPECT_EQ(g.num_entities(), 2u);
+  EXPECT_EQ(g.num_triples(), 1u);
+  // A store the failed import would have created is not left behind.
+  Result<ImportReport> fresh = ImportIntoStore(dir.File("new.db"), {bad}, {});
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_FALSE(FileExists(dir.File("new.db")));
+  EXPECT_FALSE(FileExists(dir.File("new.db-wal")));
+  // A missing file is an error too, with the store unchanged.
+  Result<ImportReport> missing = ImportIntoStore(db, {dir.File("nope.tsv")}, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Checksum(db), before);
+}
+
+TEST(GraphStoreTest, SkipModeImportsGoodLinesAndReportsBadOnes) {
+  TempDir dir;
+  std::string f = dir.Write("f.tsv", "a\tr\tb\nbad\n\tr\tb\nc\tr\td\nx\xfe\tr\ty\ne\tr\tf\ng\th\nh\ti\nj\tk\n");
+  ImportOptions o;
+  o.on_error = "skip";
+  Result<ImportReport> r = ImportIntoStore(dir.File("kg.db"), {f}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->triples_added, 3u);
+  EXPECT_EQ(r->skipped, 6u);
+  ASSERT_EQ(r->skipped_examples.size(), 5u);
+  EXPECT_EQ(r->skipped_examples[0], f + ":2: expected 3 tab-separated columns (head, relation, tail), found 1");
+  EXPECT_EQ(r->skipped_examples[1], f + ":3: empty head field");
+  EXPECT_EQ(r->skipped_examples[2], f + ":5: invalid UTF-8");
+  EXPECT_NE(r->ToText().find("skipped 6 bad lines"), std::string::npos);
+  ImportOptions bad_mode;
+  bad_mode.on_error = "ignore";
+  EXPECT_EQ(ImportIntoStore(dir.File("kg.db"), {f}, bad_mode).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(GraphStoreTest, DuplicateDisplayNamesAreDisambiguatedDeterministically) {
+  TempDir dir;
+  std::string t = dir.Write("t.tsv", "bank1\tr\tbank2\nbank2\tr\tbank3\nbank3\tr\tbank4\n");
+  std::string e = dir.Write("e.tsv", "bank1\tbank\tslope\nbank2\tbank\tinstitution\nbank3\tbank\tinstitution\nbank4\tbank\n");
+  ImportOptions o;
+  o.entities = e;
+  Result<ImportReport> r = ImportIntoStore(dir.File("kg.db"), {t}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->renamed, 3u);
+  Graph g = Load(dir.File("kg.db"));
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("bank1")).name, "bank");
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("bank2")).name, "bank (institution)");
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("bank3")).name, "bank (2)");
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("bank4")).name, "bank (3)");
+  // A later import naming a new entity "bank" also gets a free name.
+  ASSERT_TRUE(ImportIntoStore(dir.File("kg.db"), {dir.Write("u.tsv", "http://x/bank\tr\tbank1\n")}, {}).ok());
+  Graph g2 = Load(dir.File("kg.db"));
+  EXPECT_EQ(g2.entity(*g2.FindEntityByKey("http://x/bank")).name, "bank (4)");
+}
+
+TEST(GraphStoreTest, NTriplesLabelsNameEntitiesAndLiteralsBecomeEntities) {
+  TempDir dir;
+  std::string nt = dir.Write("g.nt",
+      "<http://ex.org/Q90> <http://ex.org/capitalOf> <http://ex.org/Q142> .\n"
+      "<http://ex.org/Q90> <http://www.w3.org/2000/01/rdf-schema#label> \"Parigi\"@it .\n"
+      "<http://ex.org/Q90> <http://www.w3.org/2000/01/rdf-schema#label> \"Paris\"@en .\n"
+      "<http://ex.org/Q142> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://ex.org/Country> .\n"
+      "<http://ex.org/Q142> <http://ex.org/motto> \"Liberté\"@fr .\n");
+  ASSERT_TRUE(ImportIntoStore(dir.File("kg.db"), {nt}, {}).ok());
+  Graph g = Load(dir.File("kg.db"));
+  EXPECT_EQ(g.num_triples(), 2u);
+  EntityId paris = *g.FindEntityByKey("http://ex.org/Q90");
+  EXPECT_EQ(g.entity(paris).name, "Paris");
+  EntityId france = *g.FindEntityByKey("http://ex.org/Q142");
+  EXPECT_EQ(g.entity(france).name, "Q142");
+  EXPECT_EQ(g.entity(france).type, "country");
+  ASSERT_TRUE(g.FindEntityByName("Liberté").has_value());
+  EXPECT_EQ(g.relation(*g.FindRelationByKey("http://ex.org/capitalOf")).name, "capital_of");
+}
+
+TEST(GraphStoreTest, BadStoresGiveClearErrors) {
+  TempDir dir;
+  Result<GraphStore> missing = GraphStore::Open(dir.File("none.db"), GraphStore::Mode::kReadOnly);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("kgforge kg import"), std::string::npos);
+
+  std::string text = dir.Write("text.db", std::string(4096, 'x'));
+  Result<GraphStore> not_sqlite = GraphStore::Open(text, GraphStore::Mode::kReadOnly);
+  ASSERT_FALSE(not_sqlite.ok());
+  EXPECT_NE(not_sqlite.status().message().find("not an SQLite database"), std::string::npos);
+  // Import into it fails and leaves the file as it was.
+  EXPECT_FALSE(ImportIntoStore(text, {dir.Write("a.tsv", "a\tr\tb\n")}, {}).ok());
+  EXPECT_EQ(*ReadFileToString(text), std::string(4096, 'x'));
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.File("other.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Result<GraphStore> foreign = GraphStore::Open(dir.File("other.db"), GraphStore::Mode::kReadWrite);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(foreign.status().message().find("not a kgforge graph store"), std::string::npos);
+
+  const std::string newer = dir.File("newer.db");
+  ASSERT_TRUE(ImportIntoStore(newer, {dir.Write("b.tsv", "a\tr\tb\n")}, {}).ok());
+  ASSERT_EQ(sqlite3_open(newer.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Result<GraphStore> future = GraphStore::Open(newer, GraphStore::Mode::kReadOnly);
+  ASSERT_FALSE(future.ok());
+  EXPECT_EQ(future.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(future.status().message().find("schema version 99 is newer"), std::string::npos);
+}
+
+TEST(GraphStoreTest, StoreMatchesSetOracleOverRandomImportSequences) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    TempDir dir;
+    Rng rng(seed);
+    std::set<KeyTriple> oracle;
+    const std::string db = dir.File("kg.db");
+    const int imports = 1 + static_cast<int>(rng.Uniform(4));
+    for (int i = 0; i < imports; ++i) {
+      std::string text;
+      const int n = static_cast<int>(rng.Uniform(200));
+      for (int k = 0; k < n; ++k) {
+        KeyTriple t{"e" + std::to_string(rng.Uniform(50)), "r" + std::to_string(rng.Uniform(4)),
+                    "e" + std::to_string(rng.Uniform(50))};
+        text += std::get<0>(t) + "\t" + std::get<1>(t) + "\t" + std::get<2>(t) + "\n";
+        oracle.insert(t);
+      }
+      if (n == 0) text = "e0\tr0\te1\n", oracle.emplace("e0", "r0", "e1");
+      ASSERT_TRUE(ImportIntoStore(db, {dir.Write("f" + std::to_string(i) + ".tsv", text)}, {}).ok());
+      // A failing import in between changes nothing.
+      EXPECT_FALSE(ImportIntoStore(db, {dir.Write("bad.tsv", "e1\tr1\te2\nx\n")}, {}).ok());
+    }
+    Graph g = Load(db);
+    EXPECT_EQ(KeyTriples(g), oracle) << "seed " << seed;
+  }
+}
+
+TEST(GraphStoreTest, ExportRoundTripsReproduceTheGraph) {
+  TempDir dir;
+  std::string t = dir.Write("t.tsv", "FR\tcapital\tc:paris\nFR\tborders\tES\nES\tborders\tFR\nES\tmotto\t\"Plus ultra\"@la\n");
+  std::string e = dir.Write("e.tsv", "FR\tFrance\tcountry\tFrench Republic|FRA\nES\tSpain\tcountry\nc:paris\tParis\tcity\n");
+  std::string r = dir.Write("r.tsv", "capital\tcapital\tThe capital.\tcountry\tcity\tcapital_of\tthe capital of {}\n");
+  ImportOptions o;
+  o.entities = e;
+  o.relations = r;
+  ASSERT_TRUE(ImportIntoStore(dir.File("a.db"), {t}, o).ok());
+  Graph a = Load(dir.File("a.db"));
+
+  // tsv folder: the same content checksum after re-import.
+  ASSERT_TRUE(ExportGraph(a, {"tsv", dir.File("tsv")}).ok());
+  ImportOptions back;
+  back.entities = dir.File("tsv/entities.tsv");
+  back.relations = dir.File("tsv/relations.tsv");
+  ASSERT_TRUE(ImportIntoStore(dir.File("b.db"), {dir.File("tsv/triples.tsv")}, back).ok());
+  EXPECT_EQ(Checksum(dir.File("b.db")), Checksum(dir.File("a.db")));
+
+  // N-Triples: the same triples by key, names and types.
+  Result<uint64_t> n = ExportGraph(a, {"ntriples", dir.File("g.nt")});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 4u);
+  ASSERT_TRUE(ImportIntoStore(dir.File("c.db"), {dir.File("g.nt")}, {}).ok());
+  Graph c = Load(dir.File("c.db"));
+  EXPECT_EQ(KeyTriples(c), KeyTriples(a));
+  for (uint32_t v = 0; v < a.num_entities(); ++v) {
+    const EntityInfo& ea = a.entity(EntityId(v));
+    std::optional<EntityId> ec = c.FindEntityByKey(ea.key);
+    ASSERT_TRUE(ec.has_value()) << ea.key;
+    EXPECT_EQ(c.entity(*ec).name, ea.name);
+    if (ea.key.front() != '"') EXPECT_EQ(c.entity(*ec).type, ea.type);
+  }
+
+  // neo4j-admin CSV headers and row counts.
+  ASSERT_TRUE(ExportGraph(a, {"neo4j-csv", dir.File("neo")}).ok());
+  std::string nodes = *ReadFileToString(dir.File("neo/nodes.csv"));
+  std::string rels = *ReadFileToString(dir.File("neo/relationships.csv"));
+  EXPECT_EQ(nodes.substr(0, nodes.find('\n')), "key:ID,name,type,aliases:string[],:LABEL");
+  EXPECT_EQ(std::count(rels.begin(), rels.end(), '\n'), 5);
+  EXPECT_NE(rels.find("\"FR\",\"c:paris\",\"capital\",\"capital\""), std::string::npos);
+  EXPECT_FALSE(ExportGraph(a, {"graphml", dir.File("x")}).ok());
+}
+
+TEST(GraphReportTest, StatsAndLookups) {
+  TempDir dir;
+  std::string t = dir.Write("t.tsv", "a\tr\tb\na\tr\tc\na\ts\tb\nb\tr\tc\n");
+  ASSERT_TRUE(ImportIntoStore(dir.File("kg.db"), {t, dir.Write("iso.tsv", "")}, {}).ok());
+  Graph g = Load(dir.File("kg.db"));
+  GraphStats s = ComputeStats(g, "g", "x");
+  EXPECT_EQ(s.entities, 3u);
+  EXPECT_EQ(s.triples, 4u);
+  EXPECT_EQ(s.out_degree.max, 3u);
+  EXPECT_EQ(s.out_degree.min, 0u);
+  EXPECT_EQ(s.in_degree.max, 2u);
+  ASSERT_EQ(s.per_relation.size(), 2u);
+  EXPECT_EQ(s.per_relation[0].triples, 3u);
+  EXPECT_EQ(s.per_relation[0].heads, 2u);
+  EXPECT_EQ(s.per_relation[0].tails, 2u);
+  EXPECT_NE(s.ToJson().find("\"triples\":4"), std::string::npos);
+  Result<EntityId> miss = ResolveEntity(g, "A");
+  ASSERT_FALSE(miss.ok());
+  EXPECT_NE(miss.status().message().find("did you mean: 'a'"), std::string::npos);
+  EXPECT_FALSE(ResolveRelation(g, "zzz").ok());
+  std::string view = DescribeEntity(g, *ResolveEntity(g, "a"), 1);
+  EXPECT_NE(view.find("-> r (2): b, ... and 1 more"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgf::kg
