@@ -23,6 +23,8 @@ void SetupFilterCommand(CLI::App& root) {
       ->required();
   cmd->add_option("--rejected", o->rejected_dir,
                   "Directory for dropped records with filter, reason and detail");
+  cmd->add_option("--kg", o->kg,
+                  "Graph store the records were synthesized from (needed by record_execution)");
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores); never changes output")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the report as JSON on stdout");

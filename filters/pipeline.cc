@@ -16,6 +16,8 @@
 #include "base/progress.h"
 #include "filters/filter_factory.h"
 #include "filters/option_reader.h"
+#include "kg/graph_store.h"
+#include "synth/tool_catalog.h"
 
 namespace kgf::filters {
 
@@ -332,7 +334,20 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
 
 Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
   if (options.config.empty()) return InvalidArgumentError("filter: --config CONFIG is required");
-  KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config));
+  // record_execution re-runs calls on the graph the records came from.
+  std::optional<kg::Graph> graph;
+  std::optional<synth::ToolCatalog> catalog;
+  KgContext kg;
+  if (!options.kg.empty()) {
+    KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
+                         kg::GraphStore::Open(options.kg, kg::GraphStore::Mode::kReadOnly));
+    KGF_ASSIGN_OR_RETURN(kg::Graph g, store.LoadGraph());
+    graph.emplace(std::move(g));
+    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(*graph));
+    catalog.emplace(std::move(c));
+    kg = KgContext{&*graph, &*catalog, store.checksum()};
+  }
+  KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config, kg));
   return p.Run(options.inputs, options.out_dir, options.rejected_dir, options.threads);
 }
 

@@ -36,6 +36,7 @@ struct FilterRunOptions {
   std::vector<std::string> inputs;   // .jsonl / .jsonl.zst files
   std::string out_dir;               // kept records + filter_report.json
   std::string rejected_dir;          // optional: dropped records with reasons
+  std::string kg;                    // optional graph store: enables record_execution
   int threads = 0;                   // 0: all cores
   bool json = false;                 // CLI prints the report as JSON
 };
