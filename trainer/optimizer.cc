@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "base/file_util.h"
+
 namespace kgf::trainer {
 namespace {
 
@@ -131,6 +133,10 @@ void Optimizer::Step(double lr) {
 }
 
 Status Optimizer::Save(const std::string& path) const {
+  return WriteFileAtomic(path, Encode());
+}
+
+std::string Optimizer::Encode() const {
   std::vector<std::string> names;
   std::vector<TensorRef> refs;
   names.reserve(2 * params_.size());
@@ -142,8 +148,8 @@ Status Optimizer::Save(const std::string& path) const {
     refs.push_back({names[2 * i], params_[i]->shape, m_[i]});
     refs.push_back({names[2 * i + 1], params_[i]->shape, v_[i]});
   }
-  return WriteSafetensors(path, refs,
-                          {{"optimizer", std::string(OptimizerKindName(options_.kind))},
+  return EncodeSafetensors(refs,
+                           {{"optimizer", std::string(OptimizerKindName(options_.kind))},
                            {"step_count", std::to_string(step_count_)}});
 }
 

@@ -60,6 +60,8 @@ class Optimizer {
   // State as safetensors: "<param>.exp_avg" and "<param>.exp_avg_sq" for every parameter (AdamW;
   // nothing for SGD), metadata {"optimizer": kind, "step_count": t}.
   Status Save(const std::string& path) const;
+  // The bytes Save() writes.
+  std::string Encode() const;
   // Restores what Save() wrote. Errors (FailedPrecondition naming `file`'s origin `where`):
   // another optimizer kind, a missing tensor or a shape that does not match the parameters.
   Status Load(const SafetensorsFile& file, std::string_view where);

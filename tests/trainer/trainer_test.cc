@@ -1,0 +1,220 @@
+#include "trainer/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "base/file_util.h"
+#include "base/rng.h"
+#include "trainer/checkpoint.h"
+#include "trainer/model_config.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::trainer {
+namespace {
+
+using kgf::testing::TempDir;
+
+// A token stream with period 11 over the tiny vocabulary (64): learnable from context.
+std::string RepeatingTokens(const TempDir& dir, int n = 4000, int32_t max_id = 63) {
+  std::vector<int32_t> t(n);
+  for (int i = 0; i < n; ++i) t[i] = static_cast<int32_t>((i % 11) * 5 % (max_id + 1));
+  t[n / 2] = max_id;
+  return dir.Write("tokens.bin", std::string(reinterpret_cast<const char*>(t.data()), t.size() * 4));
+}
+
+// Half periodic, half random tokens: batch losses vary with their mix, so spikes happen.
+std::string MixedTokens(const TempDir& dir) {
+  std::vector<int32_t> t(4000);
+  Rng rng(17);
+  for (int i = 0; i < 4000; ++i) {
+    t[i] = i < 2000 ? static_cast<int32_t>((i % 11) * 5) : static_cast<int32_t>(rng.Uniform(64));
+  }
+  return dir.Write("mixed.bin", std::string(reinterpret_cast<const char*>(t.data()), t.size() * 4));
+}
+
+TrainOptions Base(const TempDir& dir, const std::string& out) {
+  TrainOptions o;
+  o.preset = "tiny";
+  o.data = RepeatingTokens(dir);
+  o.out = dir.File(out);
+  o.seq_len = 16;
+  o.batch_size = 4;
+  o.steps = 30;
+  o.lr = 1e-2;
+  o.warmup_steps = 3;
+  o.schedule = "constant";
+  o.progress = false;
+  o.log_every = 0;
+  o.threads = 2;
+  return o;
+}
+
+TEST(TrainerTest, LossDecreasesOnARepeatingStream) {
+  TempDir dir;
+  TrainOptions o = Base(dir, "run");
+  auto sum = Train(o);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  ASSERT_EQ(sum->losses.size(), 30u);
+  EXPECT_NEAR(sum->losses[0], std::log(64.0), 0.3) << "starts near uniform";
+  const double last = (sum->losses[27] + sum->losses[28] + sum->losses[29]) / 3;
+  EXPECT_LT(last, 0.6 * sum->losses[0]) << LossCurveSummary(*sum);
+  EXPECT_EQ(sum->end_step, 30);
+  // Metrics: one line per update; checkpoint at the end.
+  auto metrics = ReadFileToString(JoinPath(o.out, "metrics.jsonl"));
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(std::count(metrics->begin(), metrics->end(), '\n'), 30);
+  EXPECT_NE(metrics->find("\"expert_load\":[{\"layer\":0,\"counts\":["), std::string::npos);
+  EXPECT_EQ(sum->last_checkpoint, JoinPath(o.out, "step-00000030"));
+  EXPECT_TRUE(ReadCheckpoint(sum->last_checkpoint).ok());
+  EXPECT_NE(LossCurveSummary(*sum).find("min"), std::string::npos);
+}
+
+// Options that exercise everything with state: accumulation, batch-size warmup, routing warmup
+// (router EMA state), aggressive spike detection (skips, re-injection, LR cuts), WSD decay.
+TrainOptions StatefulOptions(const TempDir& dir, const std::string& out) {
+  TrainOptions o = Base(dir, out);
+  ModelConfig c = *ModelConfig::Preset("tiny");
+  c.routing_warmup_steps = 6;
+  o.config = dir.Write("tiny.json", c.ToJson());
+  o.data = MixedTokens(dir);
+  o.steps = 14;
+  o.schedule = "wsd";
+  o.micro_batch_size = 2;
+  o.batch_warmup_start = 2;
+  o.batch_warmup_steps = 4;
+  o.checkpoint_every = 4;
+  o.spike_warmup_steps = 2;
+  o.spike_sigma = 0.05;
+  o.reinject_after_steps = 3;
+  return o;
+}
+
+TEST(TrainerTest, ResumeReproducesTheUninterruptedRunExactly) {
+  TempDir dir;
+  auto full = Train(StatefulOptions(dir, "full"));
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  ASSERT_EQ(full->losses.size(), 14u);
+  EXPECT_GT(full->spike_events, 0) << "the spike path must be exercised";
+  auto full_metrics = ReadFileToString(JoinPath(dir.File("full"), "metrics.jsonl"));
+  ASSERT_TRUE(full_metrics.ok());
+  EXPECT_NE(full_metrics->find("\"kind\":\"spike_skipped\""), std::string::npos);
+  EXPECT_NE(full_metrics->find("\"kind\":\"reinjected\""), std::string::npos);
+
+  TrainOptions first = StatefulOptions(dir, "split");
+  first.stop_after_steps = 6;
+  auto a = Train(first);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->end_step, 6);
+  EXPECT_FALSE(a->resumed);
+  auto b = Train(StatefulOptions(dir, "split"));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_TRUE(b->resumed);
+  EXPECT_EQ(b->start_step, 6);
+
+  std::vector<double> joined = a->losses;
+  joined.insert(joined.end(), b->losses.begin(), b->losses.end());
+  ASSERT_EQ(joined.size(), full->losses.size());
+  for (size_t i = 0; i < joined.size(); ++i) {
+    EXPECT_EQ(joined[i], full->losses[i]) << "step " << i;  // bit-identical
+  }
+  auto m1 = ReadFileToString(JoinPath(JoinPath(dir.File("full"), "step-00000014"), kModelFile));
+  auto m2 = ReadFileToString(JoinPath(JoinPath(dir.File("split"), "step-00000014"), kModelFile));
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  EXPECT_TRUE(*m1 == *m2) << "final weights byte-identical";
+  // The resumed run's metrics file reads as one run.
+  auto metrics = ReadFileToString(JoinPath(dir.File("split"), "metrics.jsonl"));
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(std::count(metrics->begin(), metrics->end(), '\n'), 14);
+}
+
+TEST(TrainerTest, ResumeFallsBackPastACorruptCheckpoint) {
+  TempDir dir;
+  TrainOptions o = StatefulOptions(dir, "run");
+  o.stop_after_steps = 8;  // checkpoints at 4 and 8
+  ASSERT_TRUE(Train(o).ok());
+  const std::string model8 = JoinPath(JoinPath(o.out, "step-00000008"), kModelFile);
+  auto bytes = ReadFileToString(model8);
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(WriteFileAtomic(model8, bytes->substr(0, bytes->size() - 100)).ok());
+  o.stop_after_steps = 0;
+  auto resumed = Train(o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->start_step, 4);
+  auto full = Train(StatefulOptions(dir, "full"));
+  ASSERT_TRUE(full.ok());
+  for (size_t i = 0; i < resumed->losses.size(); ++i) {
+    EXPECT_EQ(resumed->losses[i], full->losses[4 + i]) << "step " << 4 + i;
+  }
+}
+
+TEST(TrainerTest, BadInputIsReportedBeforeTraining) {
+  TempDir dir;
+  // Unwritable run directory (its parent is a file).
+  TrainOptions o = Base(dir, "x");
+  o.out = JoinPath(dir.Write("afile", "x"), "run");
+  auto t = Trainer::Create(o);
+  EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("run directory"), std::string::npos) << t.status().message();
+
+  // A token id the model's vocabulary cannot hold.
+  TempDir dir2;
+  o = Base(dir2, "run");
+  o.data = RepeatingTokens(dir2, 400, /*max_id=*/100);
+  t = Trainer::Create(o);
+  EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("vocab_size 64"), std::string::npos) << t.status().message();
+  EXPECT_FALSE(FileExists(o.out)) << "nothing written";
+
+  // Unknown config key.
+  o = Base(dir, "run2");
+  o.config = dir.Write("bad.json", R"({"hidden_sise": 32})");
+  t = Trainer::Create(o);
+  EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(t.status().message().find("hidden_sise"), std::string::npos) << t.status().message();
+
+  // seq_len beyond the model's positions; bad option values.
+  o = Base(dir, "run3");
+  o.seq_len = 65;
+  EXPECT_EQ(Trainer::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o = Base(dir, "run3");
+  o.optimizer = "lion";
+  EXPECT_EQ(Trainer::Create(o).status().code(), StatusCode::kInvalidArgument);
+  o = Base(dir, "run3");
+  o.preset = "huge";
+  EXPECT_EQ(Trainer::Create(o).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(FileExists(dir.File("run3")));
+
+  // A checkpoint of another shape in the run directory.
+  o = Base(dir, "run4");
+  o.steps = 2;
+  ASSERT_TRUE(Train(o).ok());
+  ModelConfig c = *ModelConfig::Preset("tiny");
+  c.hidden_size = 64;
+  o.config = dir.Write("wide.json", c.ToJson());
+  t = Trainer::Create(o);
+  EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("another shape"), std::string::npos) << t.status().message();
+  EXPECT_NE(t.status().message().find("hidden_size"), std::string::npos) << t.status().message();
+}
+
+TEST(TrainerTest, InitCheckpointStartsFreshFromItsWeights) {
+  TempDir dir;
+  TrainOptions pre = Base(dir, "pre");
+  pre.steps = 10;
+  auto a = Train(pre);
+  ASSERT_TRUE(a.ok());
+  TrainOptions ft = Base(dir, "ft");
+  ft.preset = "";
+  ft.init_checkpoint = a->last_checkpoint;
+  ft.steps = 3;
+  auto b = Train(ft);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->start_step, 0);
+  EXPECT_LT(b->losses[0], a->losses[0]) << "starts from the trained weights";
+}
+
+}  // namespace
+}  // namespace kgf::trainer

@@ -1,0 +1,43 @@
+// GradCommunicator: what data-parallel training needs from a process group: rank, size and a
+// mean all-reduce of the flattened gradient (and of a few scalars, e.g. the loss). The trainer
+// talks only to this interface, so OpenMPI data parallel and EDiT local SGD (SPEC §5) slot in
+// without touching the model or the loop. LocalCommunicator is the single-process group.
+#ifndef KGF_TRAINER_GRAD_COMMUNICATOR_H_
+#define KGF_TRAINER_GRAD_COMMUNICATOR_H_
+
+#include <span>
+
+#include "base/status.h"
+#include "trainer/parameter.h"
+
+namespace kgf::trainer {
+
+class GradCommunicator {
+ public:
+  virtual ~GradCommunicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Collective: replaces `data` on every rank by its element-wise mean over the ranks. The
+  // reduction order must be fixed (results identical on every rank and across runs).
+  // Errors: the transport's failure (IoError / Internal naming it).
+  virtual Status AllReduceMean(std::span<float> data) = 0;
+  // Same for doubles (loss, token counts).
+  virtual Status AllReduceMean(std::span<double> data) = 0;
+};
+
+// One process: the mean of one value is the value.
+class LocalCommunicator final : public GradCommunicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  Status AllReduceMean(std::span<float>) override { return Status::Ok(); }
+  Status AllReduceMean(std::span<double>) override { return Status::Ok(); }
+};
+
+// Reduces every parameter's gradient through `comm` (one call per parameter, in list order).
+// A no-op for a group of one.
+Status AllReduceGradients(GradCommunicator& comm, const ParameterList& params);
+
+}  // namespace kgf::trainer
+
+#endif  // KGF_TRAINER_GRAD_COMMUNICATOR_H_
