@@ -566,23 +566,29 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
     relation_names.insert(name);
     info.name = name;
   }
-  for (auto& [id, wanted] : renames) {
-    if (entity_by_name.count(wanted)) {
-      return InvalidArgumentError(options.entities + ": entity '" + entities[id].key +
-                                  "' renamed to '" + wanted + "', which entity '" +
-                                  entities[entity_by_name[wanted]].key + "' already has");
+  // A taken name becomes "name (type)", else "name (2)", "name (3)", ...
+  auto free_name = [&](const std::string& base, const std::string& type) {
+    std::string name = base;
+    if (entity_by_name.count(name) && !type.empty()) name = base + " (" + type + ")";
+    for (int k = 2; entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
+    return name;
+  };
+  // Renames of existing entities: free all their old names first (names may swap), then
+  // assign in id order, disambiguating like new entities.
+  std::sort(renames.begin(), renames.end());
+  for (const auto& [id, wanted] : renames) entity_by_name.erase(entities[id].name);
+  for (const auto& [id, wanted] : renames) {
+    std::string name = free_name(wanted, entities[id].type);
+    if (name != entities[id].name) {
+      entities[id].name = name;
+      entities[id].dirty = true;
     }
-    entity_by_name.erase(entities[id].name);
-    entities[id].name = wanted;
-    entities[id].dirty = true;
-    entity_by_name.emplace(wanted, id);
+    entity_by_name.emplace(entities[id].name, id);
   }
   for (size_t i = old_entities; i < entities.size(); ++i) {
     PendingEntity& e = entities[i];
     if (e.name.empty()) e.name = e.key;
-    std::string name = e.name;
-    if (entity_by_name.count(name) && !e.type.empty()) name = e.name + " (" + e.type + ")";
-    for (int k = 2; entity_by_name.count(name); ++k) name = e.name + " (" + std::to_string(k) + ")";
+    std::string name = free_name(e.name, e.type);
     if (name != e.name) ++report.renamed;
     e.name = name;
     entity_by_name.emplace(e.name, static_cast<uint32_t>(i));

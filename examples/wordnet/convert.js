@@ -102,7 +102,7 @@ const heads = new Map();
 for (const s of synsets) heads.set(s.lemmas[0], (heads.get(s.lemmas[0]) || 0) + 1);
 function glossHead(gloss) {
   const def = gloss.split(/;|"/)[0].replace(/[()]/g, '').trim();
-  const words = def.split(/\s+/).slice(0, 5).join(' ');
+  const words = def.split(/\s+/).slice(0, 6).join(' ');
   return words.length > 48 ? words.slice(0, 48).trim() : words;
 }
 const entityLines = synsets.map((s) => {

@@ -169,6 +169,24 @@ TEST(GraphStoreTest, DuplicateDisplayNamesAreDisambiguatedDeterministically) {
   EXPECT_EQ(g2.entity(*g2.FindEntityByKey("http://x/bank")).name, "bank (4)");
 }
 
+TEST(GraphStoreTest, SideFileRenamesMaySwapNamesAndReimportIsStable) {
+  TempDir dir;
+  const std::string db = dir.File("kg.db");
+  std::string t = dir.Write("t.tsv", "a\tr\tb\nb\tr\tc\n");
+  ImportOptions o;
+  o.entities = dir.Write("e1.tsv", "a\tx\nb\ty\nc\tx\n");
+  ASSERT_TRUE(ImportIntoStore(db, {t}, o).ok());
+  const std::string first = Checksum(db);
+  ASSERT_TRUE(ImportIntoStore(db, {t}, o).ok());  // same side file again: nothing changes
+  EXPECT_EQ(Checksum(db), first);
+  o.entities = dir.Write("e2.tsv", "a\ty\nb\tx\n");
+  ASSERT_TRUE(ImportIntoStore(db, {t}, o).ok());
+  Graph g = Load(db);
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("a")).name, "y");
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("b")).name, "x");      // the two swapped names
+  EXPECT_EQ(g.entity(*g.FindEntityByKey("c")).name, "x (2)");  // untouched
+}
+
 TEST(GraphStoreTest, NTriplesLabelsNameEntitiesAndLiteralsBecomeEntities) {
   TempDir dir;
   std::string nt = dir.Write("g.nt",
