@@ -65,7 +65,10 @@ Result<std::unique_ptr<C4Filter>> C4Filter::Create(std::string name, std::string
     }
   }
   std::sort(f->phrase_by_first_.begin(), f->phrase_by_first_.end());
-  std::sort(f->bad_word_hashes_.begin(), f->bad_word_hashes_.end());
+  f->bad_word_set_.Reset(f->bad_word_hashes_.size());
+  for (uint64_t h : f->bad_word_hashes_) f->bad_word_set_.Insert(h);
+  f->phrase_first_set_.Reset(f->phrase_by_first_.size());
+  for (const auto& [h, p] : f->phrase_by_first_) f->phrase_first_set_.Insert(h);
   if (f->bad_word_hashes_.empty() && f->bad_phrases_.empty()) {
     return InvalidArgumentError("c4 bad-word list " + path + " has no entries");
   }
@@ -101,7 +104,7 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
   // phrase spans a line break, so searching the whole text is equivalent and cheaper. When
   // both occur, the earlier line decides, and "lorem ipsum" wins within a line.
   const std::string lower = AsciiLower(text);
-  const size_t lorem = lower.find("lorem ipsum");
+  const size_t lorem = FindBytes(lower, "lorem ipsum");
   const size_t curly = text.find('{');
   if (lorem != std::string::npos || curly != std::string::npos) {
     auto line_start = [&](size_t pos) {
@@ -117,9 +120,9 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
   // Line phrases: only documents that contain one anywhere need the per-line search.
   std::vector<const std::string*> present;
   static const std::string kJavascript = "javascript";
-  if (lower.find(kJavascript) != std::string::npos) present.push_back(&kJavascript);
+  if (FindBytes(lower, kJavascript) != std::string::npos) present.push_back(&kJavascript);
   for (const std::string& p : o.policy_phrases) {
-    if (lower.find(p) != std::string::npos) present.push_back(&p);
+    if (FindBytes(lower, p) != std::string::npos) present.push_back(&p);
   }
   std::vector<std::string_view> lines, words;
   SplitLines(text, &lines);
@@ -142,7 +145,7 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
     if (!drop_line && !present.empty()) {
       std::string_view lower_line(lower.data() + (line.data() - text.data()), line.size());
       for (size_t i = 0; !drop_line && i < present.size(); ++i) {
-        drop_line = lower_line.find(*present[i]) != std::string_view::npos;
+        drop_line = FindBytes(lower_line, *present[i]) != std::string_view::npos;
       }
     }
     if (drop_line) continue;
@@ -161,14 +164,15 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
     // Single words first (the first in page order is reported), then phrases (the first in
     // list order that occurs is reported).
     for (size_t i = 0; i < hashes.size(); ++i) {
-      if (std::binary_search(bad_word_hashes_.begin(), bad_word_hashes_.end(), hashes[i])) {
+      if (bad_word_set_.Contains(hashes[i])) {
         std::vector<std::string> norm;
         NormalizedWords(page, &norm);
         return Verdict::Drop("bad_word", "page contains the listed word '" + norm[i] + "'");
       }
     }
     size_t found = bad_phrases_.size();
-    for (size_t i = 0; i < hashes.size(); ++i) {
+    for (size_t i = 0; i < hashes.size() && !bad_phrases_.empty(); ++i) {
+      if (!phrase_first_set_.Contains(hashes[i])) continue;
       auto it = std::lower_bound(phrase_by_first_.begin(), phrase_by_first_.end(),
                                  std::pair<uint64_t, size_t>(hashes[i], 0));
       for (; it != phrase_by_first_.end() && it->first == hashes[i]; ++it) {

@@ -19,6 +19,7 @@
 
 #include "filters/option_reader.h"
 #include "filters/text_filter.h"
+#include "filters/text_util.h"
 
 namespace kgf::filters {
 
@@ -52,10 +53,12 @@ class C4Filter : public TextFilter {
       : TextFilter(std::move(name), "c4", std::move(field)), options_(std::move(options)) {}
   C4Options options_;
   // List entries as normalised-word hashes (text_util.h NormalizedWordHashes).
-  std::vector<uint64_t> bad_word_hashes_;                      // one-word entries, sorted
+  std::vector<uint64_t> bad_word_hashes_;                      // one-word entries
   std::vector<std::vector<uint64_t>> bad_phrases_;             // multi-word entries, list order
   std::vector<std::string> bad_phrase_text_;                   // the same, lower-cased text
   std::vector<std::pair<uint64_t, size_t>> phrase_by_first_;  // (first word, phrase), sorted
+  FlatHashSet bad_word_set_;                                   // bad_word_hashes_
+  FlatHashSet phrase_first_set_;                               // first words of bad_phrases_
 };
 
 }  // namespace kgf::filters

@@ -130,21 +130,35 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
       for (size_t i = 0; i + gram_n + 1 <= w; ++i) gram[i] = Combine(gram[i], wh[i + gram_n]);
     }
   };
+  // Pruning, exact: equal (n+1)-grams at two positions have equal n-grams there, so an
+  // (n+1)-gram can occur twice only where the n-gram occurs twice. repeated[i] says whether
+  // the current n-gram at i occurs at least twice in the text; positions where it does not
+  // cannot hold the top (n+1)-gram (only counts >= 2 matter) and can never be found again by
+  // the greedy duplicate scans, so they are skipped. In edited prose few 3-grams repeat.
+  thread_local std::vector<uint8_t> repeated;
+  thread_local std::vector<uint32_t> candidates;  // positions with repeated[i]
+  repeated.assign(w, 1);
   // Top 2/3/4-gram: most frequent n-gram (first seen wins ties), Counter.most_common(1).
   thread_local FlatCounter counter;
   for (size_t n = 2; n <= 4; ++n) {
     if (w < n) break;
     gram_hashes(n);
-    counter.Reset(w);
+    candidates.clear();
+    for (size_t i = 0; i + n <= w; ++i) {
+      if (repeated[i]) candidates.push_back(static_cast<uint32_t>(i));
+    }
+    counter.Reset(candidates.size());
     int64_t best = 0;
     size_t best_first = 0;
-    for (size_t i = 0; i + n <= w; ++i) {
+    for (uint32_t i : candidates) {
       auto [c, first] = counter.Add(gram[i], i);
       if (c > best || (c == best && first < best_first)) {
         best = c;
         best_first = first;
       }
     }
+    std::fill(repeated.begin(), repeated.end(), 0);
+    for (uint32_t i : candidates) repeated[i] = counter.Count(gram[i]) >= 2;
     if (best < 2) continue;
     int64_t chars = prefix_len[best_first + n] - prefix_len[best_first] +
                     static_cast<int64_t>(n - 1);
@@ -155,22 +169,28 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
       return Verdict::Drop("top_" + std::to_string(n) + "gram", d.str());
     }
   }
-  // Duplicated 5..10-grams.
+  // Duplicated 5..10-grams. Only positions whose 4-gram repeats can be duplicates (above); the
+  // others are inserted-and-passed by the greedy scan, and no later n-gram can equal theirs.
+  // (With fewer than 4 words there are no 5-grams.)
   for (size_t n = 5; n <= 10; ++n) {
     if (w < n) break;
     gram_hashes(n);
-    seen.Reset(w);
-    int64_t repeated = 0;
+    size_t limit_i = w - n + 1, count = 0;
+    for (size_t i = 0; i < limit_i; ++i) count += repeated[i];
+    seen.Reset(count);
+    int64_t repeated_chars = 0;
     size_t i = 0;
-    while (i + n <= w) {
-      if (!seen.Insert(gram[i])) {
-        repeated += prefix_len[i + n] - prefix_len[i];
+    while (i < limit_i) {
+      if (!repeated[i]) {
+        ++i;
+      } else if (!seen.Insert(gram[i])) {
+        repeated_chars += prefix_len[i + n] - prefix_len[i];
         i += n;
       } else {
         ++i;
       }
     }
-    share = repeated / text_len;
+    share = repeated_chars / text_len;
     double limit = o.max_dup_ngram_chars[n - 5];
     if (share > limit) {
       d << "duplicated " << n << "-gram chars " << share << " > " << limit;

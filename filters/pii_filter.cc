@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <re2/re2.h>
 
+#include <cctype>
 #include <functional>
 
 #include "filters/text_util.h"
@@ -20,6 +21,7 @@ Status PiiOptions::Read(OptionReader& r) {
   KGF_RETURN_IF_ERROR(r.String("ip_placeholder", &ip_placeholder));
   KGF_RETURN_IF_ERROR(r.String("phone_placeholder", &phone_placeholder));
   KGF_RETURN_IF_ERROR(r.String("card_placeholder", &card_placeholder));
+  KGF_RETURN_IF_ERROR(r.Bool("prefilter", &prefilter));
   return Status::Ok();
 }
 
@@ -123,17 +125,66 @@ bool ValidPhone(std::string_view s, std::string_view) {
   return marked;
 }
 
+// Necessary conditions for each pattern to match, from one pass over the text. A pattern
+// whose condition fails cannot match, so its RE2 scan (which reads every byte) is skipped;
+// verdicts are unchanged. Most prose has digits but none of these shapes.
+struct Candidates {
+  bool email = false;  // an '@'
+  bool card = false;   // >= 13 digits joined by at most one ' ' or '-' between digits
+  bool ipv4 = false;   // a digit, '.', a digit
+  bool ipv6 = false;   // two ':' with at most 4 hex digits between them
+  bool phone = false;  // >= 3 digits, one of " .-", >= 3 digits
+};
+
+Candidates FindCandidates(std::string_view t) {
+  Candidates c;
+  const size_t n = t.size();
+  c.email = t.find('@') != std::string_view::npos;
+  for (size_t p = t.find(':'); p != std::string_view::npos && !c.ipv6; p = t.find(':', p + 1)) {
+    size_t q = p + 1;
+    while (q < n && q <= p + 4 && std::isxdigit(static_cast<unsigned char>(t[q]))) ++q;
+    c.ipv6 = q < n && t[q] == ':';
+  }
+  int64_t chain = 0;     // digits in the current card-like chain
+  size_t prev_end = 0;   // end of the previous digit run (0: none)
+  size_t prev_len = 0;   // its length
+  for (size_t i = 0; i < n;) {
+    if (!IsAsciiDigit(t[i])) {
+      ++i;
+      continue;
+    }
+    size_t b = i;
+    while (i < n && IsAsciiDigit(t[i])) ++i;
+    const size_t len = i - b;
+    const bool joined = prev_end > 0 && b == prev_end + 1;  // exactly one byte between runs
+    const char sep = joined ? t[b - 1] : 0;
+    chain = (joined && (sep == ' ' || sep == '-') ? chain : 0) + static_cast<int64_t>(len);
+    c.card = c.card || chain >= 13;
+    c.ipv4 = c.ipv4 || (joined && sep == '.');
+    c.phone = c.phone || (joined && (sep == ' ' || sep == '.' || sep == '-') && prev_len >= 3 &&
+                          len >= 3);
+    prev_end = i;
+    prev_len = len;
+  }
+  return c;
+}
+
 }  // namespace
 
 Verdict PiiFilter::Check(std::string_view text, std::string* rewritten, bool* changed) const {
   const PiiOptions& o = options_;
+  const Candidates kAll{true, true, true, true, true};
+  Candidates can = o.prefilter ? FindCandidates(text) : kAll;
+  if (!can.email && !can.card && !can.ipv4 && !can.ipv6 && !can.phone) return Verdict::Keep();
   std::string t(text);
   Verdict v;
+  // A redaction changes the text, so the candidates are recomputed for the later patterns.
   auto count = [&](const char* what, int64_t n) {
-    if (n > 0) v.counts.emplace_back(what, n);
+    if (n > 0) {
+      v.counts.emplace_back(what, n);
+      if (o.prefilter) can = FindCandidates(t);
+    }
   };
-  bool has_at = t.find('@') != std::string::npos;
-  bool has_colon = t.find(':') != std::string::npos;
   bool has_digit = false;
   for (char c : t) {
     if (IsAsciiDigit(c)) {
@@ -142,12 +193,12 @@ Verdict PiiFilter::Check(std::string_view text, std::string* rewritten, bool* ch
     }
   }
   auto any = [](std::string_view, std::string_view) { return true; };
-  if (o.email && has_at) count("email", Redact(*email_, any, o.email_placeholder, &t));
+  if (o.email && can.email) count("email", Redact(*email_, any, o.email_placeholder, &t));
   if (has_digit) {
-    if (o.card) count("card", Redact(*card_, ValidCard, o.card_placeholder, &t));
-    if (o.ipv6 && has_colon) count("ipv6", Redact(*ipv6_, ValidIpv6, o.ip_placeholder, &t));
-    if (o.ipv4) count("ipv4", Redact(*ipv4_, any, o.ip_placeholder, &t));
-    if (o.phone) count("phone", Redact(*phone_, ValidPhone, o.phone_placeholder, &t));
+    if (o.card && can.card) count("card", Redact(*card_, ValidCard, o.card_placeholder, &t));
+    if (o.ipv6 && can.ipv6) count("ipv6", Redact(*ipv6_, ValidIpv6, o.ip_placeholder, &t));
+    if (o.ipv4 && can.ipv4) count("ipv4", Redact(*ipv4_, any, o.ip_placeholder, &t));
+    if (o.phone && can.phone) count("phone", Redact(*phone_, ValidPhone, o.phone_placeholder, &t));
   }
   if (!v.counts.empty()) {
     for (const auto& [k, n] : v.counts) {

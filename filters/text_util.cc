@@ -1,6 +1,8 @@
 // Text helpers (see text_util.h).
 #include "filters/text_util.h"
 
+#include <string.h>
+
 #include "base/hash.h"
 
 namespace kgf::filters {
@@ -42,6 +44,13 @@ std::string AsciiLower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
   }
   return out;
+}
+
+size_t FindBytes(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return 0;
+  const void* p = memmem(hay.data(), hay.size(), needle.data(), needle.size());
+  return p == nullptr ? std::string_view::npos
+                      : static_cast<size_t>(static_cast<const char*>(p) - hay.data());
 }
 
 void NormalizedWords(std::string_view text, std::vector<std::string>* words) {
@@ -108,41 +117,11 @@ void FlatHashSet::Reset(size_t expected) {
   mask_ = cap - 1;
 }
 
-bool FlatHashSet::Insert(uint64_t key) {
-  if (key == 0) key = 1;
-  size_t i = (key ^ (key >> 29)) & mask_;
-  while (true) {
-    if (slots_[i] == key) return false;
-    if (slots_[i] == 0) {
-      slots_[i] = key;
-      return true;
-    }
-    i = (i + 1) & mask_;
-  }
-}
-
 void FlatCounter::Reset(size_t expected) {
   size_t cap = 16;
   while (cap < expected * 2) cap <<= 1;
   slots_.assign(cap, Slot{0, 0, 0});
   mask_ = cap - 1;
-}
-
-std::pair<int64_t, size_t> FlatCounter::Add(uint64_t key, size_t position) {
-  if (key == 0) key = 1;
-  size_t i = (key ^ (key >> 29)) & mask_;
-  while (true) {
-    Slot& s = slots_[i];
-    if (s.key == key) {
-      ++s.count;
-      return {s.count, s.first};
-    }
-    if (s.key == 0) {
-      s = Slot{key, 1, static_cast<uint32_t>(position)};
-      return {1, position};
-    }
-    i = (i + 1) & mask_;
-  }
 }
 
 }  // namespace kgf::filters
