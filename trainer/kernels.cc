@@ -61,34 +61,67 @@ void Gemm<double>(bool trans_a, bool trans_b, int M, int N, int K, double alpha,
               trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+namespace {
+// Chunk length for splitting a GEMM dimension of size n: about 16 chunks, at least 32 long, a
+// multiple of 16. A function of n only, so the result never depends on the thread count; large
+// chunks keep BLAS's packing of the shared operand amortised.
+int64_t GemmChunk(int64_t n) {
+  const int64_t c = std::max<int64_t>(32, (n + 15) / 16);
+  return (c + 15) / 16 * 16;
+}
+}  // namespace
+
 template <typename S>
 void LinearForward(const S* X, const S* W, int M, int K, int N, S* Y, bool accumulate) {
   InitBlasForTbb();
-  // Row blocks of X / Y are independent.
-  ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
-    Gemm<S>(false, true, static_cast<int>(r1 - r0), N, K, S(1), X + r0 * K, K, W, K,
-            accumulate ? S(1) : S(0), Y + r0 * N, N);
-  });
+  const S beta = accumulate ? S(1) : S(0);
+  if (M >= N) {  // blocks of rows of X / Y
+    ParallelChunks(M, GemmChunk(M), [&](int64_t r0, int64_t r1) {
+      Gemm<S>(false, true, static_cast<int>(r1 - r0), N, K, S(1), X + r0 * K, K, W, K, beta,
+              Y + r0 * N, N);
+    });
+  } else {  // blocks of output features (rows of W, columns of Y)
+    ParallelChunks(N, GemmChunk(N), [&](int64_t n0, int64_t n1) {
+      Gemm<S>(false, true, M, static_cast<int>(n1 - n0), K, S(1), X, K, W + n0 * K, K, beta,
+              Y + n0, N);
+    });
+  }
 }
 
 template <typename S>
 void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bool accumulate) {
   InitBlasForTbb();
-  ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
-    Gemm<S>(false, false, static_cast<int>(r1 - r0), K, N, S(1), dY + r0 * N, N, W, K,
-            accumulate ? S(1) : S(0), dX + r0 * K, K);
-  });
+  const S beta = accumulate ? S(1) : S(0);
+  // Each block reduces over all N output features in one BLAS call.
+  if (M >= K) {  // blocks of rows of dY / dX
+    ParallelChunks(M, GemmChunk(M), [&](int64_t r0, int64_t r1) {
+      Gemm<S>(false, false, static_cast<int>(r1 - r0), K, N, S(1), dY + r0 * N, N, W, K, beta,
+              dX + r0 * K, K);
+    });
+  } else {  // blocks of input features (columns of W and dX)
+    ParallelChunks(K, GemmChunk(K), [&](int64_t k0, int64_t k1) {
+      Gemm<S>(false, false, M, static_cast<int>(k1 - k0), N, S(1), dY, N, W + k0, K, beta,
+              dX + k0, K);
+    });
+  }
 }
 
 template <typename S>
 void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW) {
   InitBlasForTbb();
-  // Blocks of rows of dW (output features): each block reduces over all M rows in one BLAS
-  // call, so the reduction order never depends on scheduling.
-  ParallelChunks(N, kRowChunk, [&](int64_t n0, int64_t n1) {
-    Gemm<S>(true, false, static_cast<int>(n1 - n0), K, M, S(1), dY + n0, N, X, K, S(1),
-            dW + n0 * K, K);
-  });
+  // Blocks of dW; each reduces over all M rows in one BLAS call, so the reduction order never
+  // depends on scheduling.
+  if (N >= K) {  // blocks of rows of dW (output features)
+    ParallelChunks(N, GemmChunk(N), [&](int64_t n0, int64_t n1) {
+      Gemm<S>(true, false, static_cast<int>(n1 - n0), K, M, S(1), dY + n0, N, X, K, S(1),
+              dW + n0 * K, K);
+    });
+  } else {  // blocks of columns of dW (input features)
+    ParallelChunks(K, GemmChunk(K), [&](int64_t k0, int64_t k1) {
+      Gemm<S>(true, false, N, static_cast<int>(k1 - k0), M, S(1), dY, N, X + k0, K, S(1),
+              dW + k0, K);
+    });
+  }
 }
 
 template <typename S>
@@ -254,17 +287,25 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
         continue;
       }
       const S mx = *std::max_element(lr, lr + V);
-      double sum = 0;
-      for (int v = 0; v < V; ++v) sum += std::exp(lr[v] - mx);
-      const double lse = double(mx) + std::log(sum);
       const int32_t y = targets[m];
-      row_loss[m] = w * (lse - double(lr[y]));
+      const double target_logit = lr[y];  // read before dlogits (may alias) is written
+      double sum = 0;
       if (dlogits != nullptr) {
-        const double k = grad_scale * w / denom;
         S* dr = dlogits + m * V;
-        for (int v = 0; v < V; ++v) dr[v] = static_cast<S>(k * std::exp(double(lr[v]) - lse));
+        for (int v = 0; v < V; ++v) {
+          const S e = std::exp(lr[v] - mx);
+          dr[v] = e;
+          sum += e;
+        }
+        // softmax - onehot, times grad_scale * mask / denom
+        const double k = grad_scale * w / denom;
+        const S scale = static_cast<S>(k / sum);
+        for (int v = 0; v < V; ++v) dr[v] *= scale;
         dr[y] -= static_cast<S>(k);
+      } else {
+        for (int v = 0; v < V; ++v) sum += std::exp(lr[v] - mx);
       }
+      row_loss[m] = w * (double(mx) + std::log(sum) - target_logit);
     }
   });
   double total = 0;
@@ -273,13 +314,25 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
 }
 
 template <typename S>
-void NormHeadForward(const S* W, int V, int C, S* W_eff, S* inv_norm) {
-  std::vector<double> ss(C, 0.0);  // (C) squared column norms, summed in vocab order
-  for (int v = 0; v < V; ++v) {
-    const S* wr = W + int64_t{v} * C;
-    for (int c = 0; c < C; ++c) ss[c] += double(wr[c]) * wr[c];
+void NormHeadInverseNorms(const S* W, int V, int C, S* inv_norm) {
+  constexpr int64_t kChunk = 1024;
+  const int64_t chunks = (V + kChunk - 1) / kChunk;
+  std::vector<double> partial(size_t(chunks) * C, 0.0);  // (chunks, C) squared column norms
+  ParallelChunks(V, kChunk, [&](int64_t v0, int64_t v1) {
+    double* ps = partial.data() + (v0 / kChunk) * C;
+    for (int64_t v = v0; v < v1; ++v)
+      for (int c = 0; c < C; ++c) ps[c] += double(W[v * C + c]) * W[v * C + c];
+  });
+  for (int c = 0; c < C; ++c) {
+    double ss = 0;
+    for (int64_t ch = 0; ch < chunks; ++ch) ss += partial[ch * C + c];  // chunk order
+    inv_norm[c] = static_cast<S>(1.0 / (std::sqrt(ss) + 1e-7));
   }
-  for (int c = 0; c < C; ++c) inv_norm[c] = static_cast<S>(1.0 / (std::sqrt(ss[c]) + 1e-7));
+}
+
+template <typename S>
+void NormHeadForward(const S* W, int V, int C, S* W_eff, S* inv_norm) {
+  NormHeadInverseNorms(W, V, C, inv_norm);
   ParallelChunks(V, 256, [&](int64_t v0, int64_t v1) {
     for (int64_t v = v0; v < v1; ++v)
       for (int c = 0; c < C; ++c) W_eff[v * C + c] = W[v * C + c] * inv_norm[c];
@@ -310,6 +363,7 @@ void NormHeadBackward(const S* dW_eff, const S* inv_norm, int V, int C, S* dW) {
   template double CrossEntropyMasked<S>(const S*, const int32_t*, const float*, int, int,     \
                                         double, double, S*);                                  \
   template void NormHeadForward<S>(const S*, int, int, S*, S*);                               \
+  template void NormHeadInverseNorms<S>(const S*, int, int, S*);                              \
   template void NormHeadBackward<S>(const S*, const S*, int, int, S*);
 
 KGF_INSTANTIATE_KERNELS(float)

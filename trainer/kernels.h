@@ -93,6 +93,10 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
 // W (V, C) divided by the norm of that column over the vocab axis. inv_norm (C) is saved.
 template <typename S>
 void NormHeadForward(const S* W, int V, int C, S* W_eff, S* inv_norm);
+// Only inv_norm (C) = 1 / (||W[:, c]||_2 + 1e-7). Since W_eff = W diag(inv_norm), the model never
+// materialises W_eff: logits = (h * inv_norm) W^T and dW += dlogits^T (h * inv_norm).
+template <typename S>
+void NormHeadInverseNorms(const S* W, int V, int C, S* inv_norm);
 // The denominator is detached: dW (V, C) += dW_eff * inv_norm (per column).
 template <typename S>
 void NormHeadBackward(const S* dW_eff, const S* inv_norm, int V, int C, S* dW);

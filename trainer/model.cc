@@ -23,6 +23,7 @@ struct Model::Impl {
   // Stochastic Routing Warmup state (Ling eq. 3): per MoE layer per expert EMA of the logits.
   std::vector<float> mu, sigma;      // (MoE layers, E)
   std::vector<uint8_t> initialized;  // (MoE layers)
+  ModelWorkspace<float> workspace;   // activations and scratch reused across calls
 
   std::vector<const float*> Values() const {
     std::vector<const float*> v;
@@ -103,7 +104,7 @@ LossParts Model::ForwardBackward(const Batch& batch, int64_t step, float grad_sc
   const std::vector<float*> grads = m.Grads();
   RouterBatchStats stats;
   LossParts parts = RunModel<float>(m.config, m.index, m.Values(), &grads, batch, warmup,
-                                    grad_scale, nullptr, &stats);
+                                    grad_scale, nullptr, &stats, &m.workspace);
   if (warmup.active) {
     // EMA of the per-expert logit mean and std (no gradient), Ling eq. 3.
     const int E = m.config.num_experts;
@@ -130,7 +131,7 @@ LossParts Model::ForwardBackward(const Batch& batch, int64_t step, float grad_sc
 LossParts Model::Forward(const Batch& batch, int64_t step) {
   Impl& m = *impl_;
   return RunModel<float>(m.config, m.index, m.Values(), nullptr, batch, m.Warmup(step), 1.0,
-                         nullptr, nullptr);
+                         nullptr, nullptr, &m.workspace);
 }
 
 size_t Model::RouterStateSize() const {
@@ -225,14 +226,9 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
     k_cache[l].resize(size_t(max_len) * KV * d);  // (max_len, KV d)
     v_cache[l].resize(size_t(max_len) * KV * d);  // (max_len, KV d)
   }
-  std::vector<float> W_eff, inv_norm;  // (V, C), (C)
-  const float* W_head = v[index.head];
-  if (c.norm_head) {
-    W_eff.resize(size_t(V) * C);
-    inv_norm.resize(C);
-    NormHeadForward(W_head, V, C, W_eff.data(), inv_norm.data());
-    W_head = W_eff.data();
-  }
+  std::vector<float> inv_norm(C, 1.0f);  // (C) NormHead scale of the head input
+  const float* W_head = v[index.head];    // (V, C)
+  if (c.norm_head) NormHeadInverseNorms(W_head, V, C, inv_norm.data());
   Rng rng(options.seed);
   std::vector<float> x(C), h(C), rstd(1), qkv(R), att(OD), y(C), hf(C), logits(V);
   int32_t token = prompt[0];
@@ -285,6 +281,7 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
       continue;
     }
     RmsNormForward(x.data(), v[index.final_norm], 1, C, c.rms_norm_eps, hf.data(), rstd.data());
+    for (int i = 0; i < C; ++i) hf[i] *= inv_norm[i];
     LinearForward(hf.data(), W_head, 1, C, V, logits.data());
     token = PickToken(logits, options, rng);
     out.push_back(token);

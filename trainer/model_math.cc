@@ -95,19 +95,6 @@ ModelIndex BuildModelIndex(const ModelConfig& c) {
 namespace {
 
 template <typename S>
-struct LayerSaved {
-  std::vector<S> x_in;        // (N, C) layer input
-  std::vector<S> h1, rstd1;   // (N, C), (N)
-  std::vector<S> qkv;         // (N, R) with RoPE applied to q and k
-  std::vector<S> att, lse;    // (N, H d), (B, H, T)
-  std::vector<S> x_mid;       // (N, C) after the attention residual
-  std::vector<S> h2, rstd2;   // (N, C), (N)
-  std::vector<S> g, u;        // (N, I) dense layers
-  MoeSaved<S> moe;
-  MoeOptions moe_options;
-};
-
-template <typename S>
 MoeWeights<S> MoeWeightsOf(const ModelConfig& c, const LayerIndex& L,
                            const std::vector<const S*>& v) {
   MoeWeights<S> w;
@@ -152,7 +139,8 @@ template <typename S>
 LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
                    const std::vector<const S*>& v, const std::vector<S*>* grads,
                    const Batch& batch, const WarmupInput& warmup, double grad_scale,
-                   std::vector<S>* last_logits, RouterBatchStats* stats) {
+                   std::vector<S>* last_logits, RouterBatchStats* stats,
+                   ModelWorkspace<S>* workspace) {
   const int B = batch.B, T = batch.T, N = B * T;
   const int C = c.hidden_size, V = c.vocab_size, H = c.num_attention_heads;
   const int KV = c.num_key_value_heads, d = c.head_dim(), R = (H + 2 * KV) * d, OD = H * d;
@@ -178,8 +166,11 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     stats->std.assign(c.NumMoeLayers(), {});
   }
 
+  ModelWorkspace<S> local;
+  ModelWorkspace<S>& ws = workspace != nullptr ? *workspace : local;
   // Embedding lookup.
-  std::vector<S> x(size_t(N) * C);  // (N, C) residual stream
+  std::vector<S>& x = ws.x;  // (N, C) residual stream
+  x.resize(size_t(N) * C);
   for (int t = 0; t < N; ++t) {
     const int32_t tok = batch.tokens[t];
     KGF_CHECK(tok >= 0 && tok < V) << "token " << tok << " outside vocab " << V;
@@ -187,8 +178,10 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
               x.data() + int64_t{t} * C);
   }
 
-  std::vector<LayerSaved<S>> saved(L);
-  std::vector<S> tmp(size_t(N) * C);  // (N, C)
+  std::vector<LayerSaved<S>>& saved = ws.saved;
+  saved.resize(L);
+  std::vector<S>& tmp = ws.tmp;  // (N, C)
+  tmp.resize(size_t(N) * C);
   for (int l = 0; l < L; ++l) {
     const LayerIndex& li = index.layers[l];
     LayerSaved<S>& s = saved[l];
@@ -265,21 +258,28 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     for (size_t i = 0; i < x.size(); ++i) x[i] += tmp[i];
   }
 
-  // Final norm and LM head (NormHead: W / column norm over vocab, denominator detached).
-  std::vector<S> hf(size_t(N) * C), rstdf(N);  // (N, C), (N)
+  // Final norm and LM head. NormHead (Ling §2; Baichuan 2): W_eff = W diag(inv_norm) with
+  // inv_norm[c] = 1 / (||W[:, c]||_2 + 1e-7) detached, so logits = (hf * inv_norm) W^T.
+  std::vector<S>& hf = ws.hf;        // (N, C)
+  std::vector<S>& rstdf = ws.rstdf;  // (N)
+  hf.resize(size_t(N) * C);
+  rstdf.resize(N);
   RmsNormForward(x.data(), v[index.final_norm], N, C, c.rms_norm_eps, hf.data(), rstdf.data());
   const S* W_head = v[index.head];  // (V, C)
-  std::vector<S> W_eff, inv_norm;   // (V, C), (C)
+  const S* h_head = hf.data();      // (N, C) input of the head matmul
   if (c.norm_head) {
-    W_eff.resize(size_t(V) * C);
-    inv_norm.resize(C);
-    NormHeadForward(W_head, V, C, W_eff.data(), inv_norm.data());
-    W_head = W_eff.data();
+    ws.inv_norm.resize(C);
+    NormHeadInverseNorms(W_head, V, C, ws.inv_norm.data());
+    ws.hf_scaled.resize(size_t(N) * C);
+    for (int t = 0; t < N; ++t)
+      for (int ch = 0; ch < C; ++ch)
+        ws.hf_scaled[size_t(t) * C + ch] = hf[size_t(t) * C + ch] * ws.inv_norm[ch];
+    h_head = ws.hf_scaled.data();
   }
   if (last_logits != nullptr) {
     last_logits->assign(size_t(B) * V, S(0));
     for (int b = 0; b < B; ++b) {
-      LinearForward(hf.data() + (int64_t{b} * T + T - 1) * C, W_head, 1, C, V,
+      LinearForward(h_head + (int64_t{b} * T + T - 1) * C, W_head, 1, C, V,
                     last_logits->data() + int64_t{b} * V);
     }
   }
@@ -292,25 +292,24 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     }
   }
   const bool lm_grad = train && has_loss && mask_sum > 0;
-  std::vector<S> dhf;      // (N, C)
-  std::vector<S> dW_eff;   // (V, C) when NormHead
+  std::vector<S>& dhf = ws.dhf;  // (N, C) gradient w.r.t. h_head
   if (train) dhf.assign(size_t(N) * C, S(0));
-  if (lm_grad && c.norm_head) dW_eff.assign(size_t(V) * C, S(0));
   if (has_loss && mask_sum > 0) {
     // Logits in fixed row chunks (bounded memory); chunks are reduced into dW in chunk order.
-    const int rows = std::max(1, std::min(N, int((int64_t{1} << 22) / V)));
-    std::vector<S> logits(size_t(rows) * V);  // (rows, V)
+    const int rows = std::max(1, std::min(N, int((int64_t{1} << 24) / V)));
+    std::vector<S>& logits = ws.logits;  // (rows, V)
+    logits.resize(size_t(rows) * V);
     double ce_sum = 0;
     for (int r0 = 0; r0 < N; r0 += rows) {
       const int n = std::min(rows, N - r0);
-      LinearForward(hf.data() + int64_t{r0} * C, W_head, n, C, V, logits.data());
+      LinearForward(h_head + int64_t{r0} * C, W_head, n, C, V, logits.data());
       ce_sum += CrossEntropyMasked(logits.data(), batch.targets.data() + r0,
                                    batch.loss_mask.data() + r0, n, V, mask_sum, grad_scale,
                                    lm_grad ? logits.data() : static_cast<S*>(nullptr));
       if (lm_grad) {
         LinearBackwardInput(logits.data(), W_head, n, C, V, dhf.data() + int64_t{r0} * C);
-        LinearBackwardWeight(logits.data(), hf.data() + int64_t{r0} * C, n, C, V,
-                             c.norm_head ? dW_eff.data() : (*grads)[index.head]);
+        LinearBackwardWeight(logits.data(), h_head + int64_t{r0} * C, n, C, V,
+                             (*grads)[index.head]);
       }
     }
     parts.lm_loss = ce_sum / mask_sum;
@@ -319,14 +318,21 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
   if (!train) return parts;
 
   // ---- Backward ----
-  if (lm_grad && c.norm_head) {
-    NormHeadBackward(dW_eff.data(), inv_norm.data(), V, C, (*grads)[index.head]);
+  if (c.norm_head) {  // d hf = d(hf * inv_norm) * inv_norm
+    for (int t = 0; t < N; ++t)
+      for (int ch = 0; ch < C; ++ch) dhf[size_t(t) * C + ch] *= ws.inv_norm[ch];
   }
   const std::vector<S*>& gr = *grads;
-  std::vector<S> dx(size_t(N) * C, S(0));  // (N, C) gradient of the residual stream
+  std::vector<S>& dx = ws.dx;  // (N, C) gradient of the residual stream
+  dx.assign(size_t(N) * C, S(0));
   RmsNormBackward(dhf.data(), x.data(), v[index.final_norm], rstdf.data(), N, C, dx.data(),
                   gr[index.final_norm]);
-  std::vector<S> dh(size_t(N) * C), datt(size_t(N) * OD), dqkv(size_t(N) * R);
+  std::vector<S>& dh = ws.dh;      // (N, C)
+  std::vector<S>& datt = ws.datt;  // (N, H d)
+  std::vector<S>& dqkv = ws.dqkv;  // (N, R)
+  dh.resize(size_t(N) * C);
+  datt.resize(size_t(N) * OD);
+  dqkv.resize(size_t(N) * R);
   for (int l = L - 1; l >= 0; --l) {
     const LayerIndex& li = index.layers[l];
     LayerSaved<S>& s = saved[l];
@@ -352,7 +358,6 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     LinearBackwardInput(dqkv.data(), v[li.qkv], N, C, R, dh.data());
     RmsNormBackward(dh.data(), s.x_in.data(), v[li.input_norm], s.rstd1.data(), N, C, dx.data(),
                     gr[li.input_norm]);
-    s = LayerSaved<S>();  // free what is no longer needed
   }
   S* dE = gr[index.embed];
   for (int t = 0; t < N; ++t) {  // token order: deterministic
@@ -366,10 +371,11 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
 template LossParts RunModel<float>(const ModelConfig&, const ModelIndex&,
                                    const std::vector<const float*>&, const std::vector<float*>*,
                                    const Batch&, const WarmupInput&, double, std::vector<float>*,
-                                   RouterBatchStats*);
+                                   RouterBatchStats*, ModelWorkspace<float>*);
 template LossParts RunModel<double>(const ModelConfig&, const ModelIndex&,
                                     const std::vector<const double*>&,
                                     const std::vector<double*>*, const Batch&, const WarmupInput&,
-                                    double, std::vector<double>*, RouterBatchStats*);
+                                    double, std::vector<double>*, RouterBatchStats*,
+                                    ModelWorkspace<double>*);
 
 }  // namespace kgf::trainer

@@ -10,6 +10,7 @@
 
 #include "trainer/model.h"
 #include "trainer/model_config.h"
+#include "trainer/moe.h"
 
 namespace kgf::trainer {
 
@@ -56,6 +57,31 @@ struct RouterBatchStats {
   std::vector<std::vector<double>> mean, std;  // (MoE layers, E)
 };
 
+// Activations one layer keeps for its backward.
+template <typename S>
+struct LayerSaved {
+  std::vector<S> x_in;        // (N, C) layer input
+  std::vector<S> h1, rstd1;   // (N, C), (N)
+  std::vector<S> qkv;         // (N, R) with RoPE applied to q and k
+  std::vector<S> att, lse;    // (N, H d), (B, H, T)
+  std::vector<S> x_mid;       // (N, C) after the attention residual
+  std::vector<S> h2, rstd2;   // (N, C), (N)
+  std::vector<S> g, u;        // (N, I) dense layers
+  MoeSaved<S> moe;
+  MoeOptions moe_options;
+};
+
+// Buffers reused across calls (no reallocation, no page faults per step). Contents between
+// calls are meaningless.
+template <typename S>
+struct ModelWorkspace {
+  std::vector<LayerSaved<S>> saved;                  // (layers)
+  std::vector<S> x, tmp, hf, hf_scaled, rstdf;       // (N, C) x4, (N)
+  std::vector<S> inv_norm;                           // (C) NormHead
+  std::vector<S> logits;                             // (rows, V) LM head chunk
+  std::vector<S> dhf, dx, dh, datt, dqkv;            // (N, C) x3, (N, H d), (N, R)
+};
+
 // Forward (and backward when grads != nullptr) of one batch. values[i] / (*grads)[i] point to
 // the arrays of ParameterSpecs(config)[i]. Gradients of grad_scale * loss are ADDED.
 // When batch.targets is empty no loss is computed (logits only). last_logits (B, V), when not
@@ -65,7 +91,8 @@ template <typename S>
 LossParts RunModel(const ModelConfig& config, const ModelIndex& index,
                    const std::vector<const S*>& values, const std::vector<S*>* grads,
                    const Batch& batch, const WarmupInput& warmup, double grad_scale,
-                   std::vector<S>* last_logits, RouterBatchStats* stats);
+                   std::vector<S>* last_logits, RouterBatchStats* stats,
+                   ModelWorkspace<S>* workspace = nullptr);
 
 }  // namespace kgf::trainer
 

@@ -151,23 +151,25 @@ void MoeForward(const MoeWeights<S>& w, const S* x, int N, const S* noise,
                 const MoeOptions& options, MoeSaved<S>* saved, S* y) {
   const int C = w.C, E = w.E, K = w.K;
   MoeSaved<S>& sv = *saved;
-  sv.logits.assign(size_t(N) * E, S(0));
-  sv.probs.assign(size_t(N) * E, S(0));
-  sv.topk.assign(size_t(N) * K, 0);
-  sv.gates.assign(size_t(N) * K, S(0));
+  // Every entry below is overwritten: resize keeps the capacity of earlier calls.
+  sv.logits.resize(size_t(N) * E);
+  sv.probs.resize(size_t(N) * E);
+  sv.topk.resize(size_t(N) * K);
+  sv.gates.resize(size_t(N) * K);
   LinearForward(x, w.router, N, C, E, sv.logits.data());  // (N, E)
   RouteForward(sv.logits.data(), noise, options.a, N, E, K, w.norm_topk, sv.probs.data(),
                sv.topk.data(), sv.gates.data());
   // Dropless grouping: every slot goes to its expert, in token order.
-  sv.slots.assign(E, {});
+  sv.slots.resize(E);
+  for (auto& slots : sv.slots) slots.clear();
   sv.load.assign(E, 0);
   for (int64_t i = 0; i < int64_t{N} * K; ++i) {
     sv.slots[sv.topk[i]].push_back(static_cast<int32_t>(i));
     ++sv.load[sv.topk[i]];
   }
-  sv.g.assign(E, {});
-  sv.u.assign(E, {});
-  sv.out.assign(size_t(N) * K * C, S(0));
+  sv.g.resize(E);
+  sv.u.resize(E);
+  sv.out.resize(size_t(N) * K * C);  // every slot is written by its expert
   tbb::parallel_for(0, E, [&](int e) {
     const auto& slots = sv.slots[e];
     const int n = static_cast<int>(slots.size());
