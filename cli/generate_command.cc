@@ -1,0 +1,38 @@
+// `kgforge generate`: continue a prompt with a trained checkpoint (KV-cache decoding).
+// Flags map 1:1 onto trainer::GenerateJob; the work is trainer/inference.h.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "trainer/inference.h"
+
+namespace kgf::cli {
+namespace {
+
+void SetupGenerateCommand(CLI::App& root) {
+  auto job = std::make_shared<trainer::GenerateJob>();
+  auto* c = root.add_subcommand("generate", "generate a continuation with a trained checkpoint");
+  c->add_option("--checkpoint", job->checkpoint, "checkpoint dir or run dir (newest valid checkpoint)")->required();
+  c->add_option("--prompt", job->prompt, "text (with --tokenizer) or token ids \"5 17 3\"")->required();
+  c->add_option("--tokenizer", job->tokenizer, "sentencepiece model, e.g. <corpus>/tokenizer.model");
+  c->add_option("--max-new-tokens", job->max_new_tokens, "tokens to generate")->capture_default_str();
+  c->add_option("--temperature", job->temperature, "0 = greedy")->capture_default_str();
+  c->add_option("--top-p", job->top_p, "nucleus sampling mass")->capture_default_str();
+  c->add_option("--seed", job->seed, "sampling seed")->capture_default_str();
+  c->add_flag("--stop-at-eot,!--no-stop-at-eot", job->stop_at_end_of_text,
+              "stop at <|end_of_text|> (default on)");
+  c->callback([job] {
+    auto r = trainer::GenerateFromCheckpoint(*job);
+    if (!r.ok()) {
+      ReportError(r.status(), r.status().code() == StatusCode::kInvalidArgument);
+      return;
+    }
+    std::fputs((r->text + "\n").c_str(), stdout);
+    SetExitCode(0);
+  });
+}
+
+}  // namespace
+}  // namespace kgf::cli
+
+KGF_REGISTER_COMMAND(generate, kgf::cli::SetupGenerateCommand);

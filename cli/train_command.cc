@@ -1,0 +1,111 @@
+// `kgforge train`: trains the bundled MoE model. Flags map 1:1 onto trainer::TrainOptions
+// (defaults from TrainOptions{}); all logic lives in trainer/trainer.h.
+#include <cstdio>
+#include <memory>
+
+#include "base/json.h"
+#include "base/progress.h"
+#include "cli/command.h"
+#include "trainer/state_json.h"
+#include "trainer/trainer.h"
+
+namespace kgf::cli {
+namespace {
+
+struct TrainFlags {
+  trainer::TrainOptions options;
+  bool json = false;
+};
+
+std::string SummaryJson(const trainer::TrainSummary& s) {
+  using trainer::JsonDouble;
+  std::string losses;
+  for (size_t i = 0; i < s.losses.size(); ++i) losses += (i ? "," : "") + JsonDouble(s.losses[i]);
+  return "{\"out\":" + JsonQuote(s.out) + ",\"resumed\":" + (s.resumed ? "true" : "false") +
+         ",\"start_step\":" + std::to_string(s.start_step) +
+         ",\"end_step\":" + std::to_string(s.end_step) + ",\"losses\":[" + losses +
+         "],\"spike_events\":" + std::to_string(s.spike_events) +
+         ",\"tokens\":" + std::to_string(s.tokens) + ",\"seconds\":" + JsonDouble(s.seconds) +
+         ",\"tokens_per_s\":" + JsonDouble(s.tokens_per_s) +
+         ",\"model_flops_per_s\":" + JsonDouble(s.model_flops_per_s) +
+         ",\"parameters\":" + std::to_string(s.num_parameters) +
+         ",\"active_parameters\":" + std::to_string(s.num_active_parameters) +
+         ",\"last_checkpoint\":" + JsonQuote(s.last_checkpoint) + "}\n";
+}
+
+void SetupTrainCommand(CLI::App& root) {
+  auto f = std::make_shared<TrainFlags>();
+  trainer::TrainOptions& o = f->options;
+  auto* c = root.add_subcommand("train", "train the bundled Ling-style MoE model on token shards");
+  c->add_option("--config", o.config, "model config.json (Ling HF keys); overrides --preset");
+  c->add_option("--preset", o.preset, "tiny | small | small-dense | ling-lite-shape")->capture_default_str();
+  c->add_option("--init-checkpoint", o.init_checkpoint,
+                "start from these weights (fine-tuning; fresh optimizer, step 0)");
+  c->add_option("--data", o.data, "corpus folder (kgforge corpus build) or raw int32 token file")->required();
+  c->add_option("--dataset", o.dataset, "pretrain (all tokens) | sft (mask 1 only)")->capture_default_str();
+  c->add_option("--seq-len", o.seq_len, "positions per sequence")->capture_default_str();
+  c->add_option("--out", o.out, "run directory (checkpoints, metrics.jsonl)")->required();
+  c->add_option("--steps", o.steps, "total updates (the schedule's length)")->capture_default_str();
+  c->add_option("--batch-size", o.batch_size, "sequences per update")->capture_default_str();
+  c->add_option("--micro-batch-size", o.micro_batch_size,
+                "sequences per forward/backward (gradient accumulation); 0 = whole batch")->capture_default_str();
+  c->add_option("--batch-warmup-start", o.batch_warmup_start, "batch-size warmup start (0 = off)")->capture_default_str();
+  c->add_option("--batch-warmup-steps", o.batch_warmup_steps, "updates to reach --batch-size")->capture_default_str();
+  c->add_option("--optimizer", o.optimizer, "adamw | sgd")->capture_default_str();
+  c->add_option("--lr", o.lr, "peak learning rate")->capture_default_str();
+  c->add_option("--beta1", o.beta1, "AdamW beta1")->capture_default_str();
+  c->add_option("--beta2", o.beta2, "AdamW beta2")->capture_default_str();
+  c->add_option("--eps", o.eps, "AdamW epsilon")->capture_default_str();
+  c->add_option("--weight-decay", o.weight_decay, "decoupled weight decay (not on norms)")->capture_default_str();
+  c->add_option("--clip-grad-norm", o.clip_grad_norm, "global gradient norm clip (<= 0: off)")->capture_default_str();
+  c->add_option("--schedule", o.schedule, "wsd | cosine | constant")->capture_default_str();
+  c->add_option("--warmup-steps", o.warmup_steps, "linear LR warmup")->capture_default_str();
+  c->add_option("--final-lr-fraction", o.final_lr_fraction, "final LR / peak")->capture_default_str();
+  c->add_option("--halve-at", o.halve_at_fraction, "WSD: LR halves at this share of steps")->capture_default_str();
+  c->add_option("--anneal-start", o.anneal_start_fraction,
+                "WSD: inverse-sqrt anneal from this share of steps")->capture_default_str();
+  c->add_flag("--spike-detection,!--no-spike-detection", o.spike_detection,
+              "skip / re-inject / LR-cut loss spikes (SPEC §5; default on)");
+  c->add_option("--spike-sigma", o.spike_sigma, "spike: loss > EMA + this x sigma")->capture_default_str();
+  c->add_option("--spike-warmup-steps", o.spike_warmup_steps, "updates before detection starts")->capture_default_str();
+  c->add_option("--spike-ema-alpha", o.spike_ema_alpha, "loss EMA alpha")->capture_default_str();
+  c->add_option("--reinject-after", o.reinject_after_steps,
+                "a spiking batch is re-injected this many updates later")->capture_default_str();
+  c->add_option("--checkpoint-every", o.checkpoint_every, "updates between checkpoints (0: only at the end)")->capture_default_str();
+  c->add_option("--keep-checkpoints", o.keep_checkpoints, "newest checkpoints kept")->capture_default_str();
+  c->add_flag("--resume,!--no-resume", o.resume,
+              "continue from the newest valid checkpoint in --out (default on)");
+  c->add_option("--stop-after", o.stop_after_steps, "stop (with a checkpoint) after this many updates (0: --steps)")->capture_default_str();
+  c->add_option("--seed", o.seed, "model init, data order, routing noise")->capture_default_str();
+  c->add_option("--threads", o.threads, "TBB threads (0 = all cores)")->capture_default_str();
+  c->add_option("--log-every", o.log_every, "log a line every N updates (0: never)")->capture_default_str();
+  c->add_flag("--progress,!--no-progress", o.progress, "progress line on a TTY (default on)");
+  c->add_flag("--json", f->json, "print the summary as JSON");
+  c->callback([f] {
+    auto summary = trainer::Train(f->options);
+    if (!summary.ok()) {
+      ReportError(summary.status(), summary.status().code() == StatusCode::kInvalidArgument);
+      return;
+    }
+    const trainer::TrainSummary& s = *summary;
+    if (f->json) {
+      std::fputs(SummaryJson(s).c_str(), stdout);
+    } else {
+      std::string head = (s.resumed ? "resumed at step " + std::to_string(s.start_step) + ", "
+                                    : std::string()) +
+                         "trained to step " + std::to_string(s.end_step) + " in " +
+                         HumanDuration(s.seconds) + ": " + HumanCount(s.tokens_per_s) +
+                         " tokens/s, " + HumanCount(s.model_flops_per_s / 1e9) + " model GFLOP/s, " +
+                         std::to_string(s.spike_events) + " spike events\n";
+      std::fputs(head.c_str(), stdout);
+      std::fputs(trainer::LossCurveSummary(s).c_str(), stdout);
+      std::fputs(("checkpoint: " + s.last_checkpoint + "\n").c_str(), stdout);
+    }
+    SetExitCode(0);
+  });
+}
+
+}  // namespace
+}  // namespace kgf::cli
+
+KGF_REGISTER_COMMAND(train, kgf::cli::SetupTrainCommand);
