@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "base/file_util.h"
@@ -10,6 +11,8 @@
 #include "corpus/corpus_builder.h"
 #include "corpus/corpus_reader.h"
 #include "tests/corpus/corpus_test_util.h"
+#include "trainer/model_config.h"
+#include "trainer/trainer.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kgf::trainer {
@@ -167,6 +170,39 @@ TEST_F(DataLoaderCorpusTest, SftMaskIsTheTargetTokensMask) {
   }
   EXPECT_GT(ones, 0);
   EXPECT_GT(zeros, 0) << "system/user/tool spans and padding are not trained";
+}
+
+TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
+  TrainOptions o;
+  o.preset = "tiny";  // vocab 64 < the corpus tokenizer's 400
+  o.data = Corpus();
+  o.dataset = "sft";
+  o.out = dir_->File("sft_run");
+  o.progress = false;
+  o.log_every = 0;
+  auto t = Trainer::Create(o);
+  EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("400"), std::string::npos) << t.status().message();
+
+  ModelConfig c = *ModelConfig::Preset("tiny");
+  c.vocab_size = 400;
+  c.max_position_embeddings = 128;
+  o.config = dir_->Write("tiny400.json", c.ToJson());
+  o.seq_len = 128;
+  o.batch_size = 2;
+  o.steps = 8;
+  o.lr = 1e-2;
+  o.warmup_steps = 2;
+  std::vector<StepMetrics> steps;
+  auto sum = Train(o, [&](const StepMetrics& m) { steps.push_back(m); });
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  ASSERT_EQ(steps.size(), 8u);
+  for (const StepMetrics& m : steps) {
+    EXPECT_GT(m.target_tokens, 0);
+    EXPECT_LT(m.target_tokens, m.tokens) << "SFT trains only mask-1 targets";
+    EXPECT_TRUE(std::isfinite(m.loss));
+  }
+  EXPECT_LT(sum->losses.back(), sum->losses.front());
 }
 
 TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {

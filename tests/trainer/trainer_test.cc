@@ -200,6 +200,19 @@ TEST(TrainerTest, BadInputIsReportedBeforeTraining) {
   EXPECT_NE(t.status().message().find("hidden_size"), std::string::npos) << t.status().message();
 }
 
+TEST(TrainerTest, LossesDoNotDependOnTheThreadCount) {
+  TempDir dir;
+  TrainOptions one = StatefulOptions(dir, "one");
+  one.steps = 6;
+  one.threads = 1;
+  TrainOptions two = one;
+  two.out = dir.File("two");
+  two.threads = 2;
+  auto a = Train(one), b = Train(two);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->losses, b->losses);
+}
+
 TEST(TrainerTest, InitCheckpointStartsFreshFromItsWeights) {
   TempDir dir;
   TrainOptions pre = Base(dir, "pre");
