@@ -32,14 +32,15 @@ void Probabilities(const AttentionShape& s, const S* qkv, int b, int h, const S*
     S lse;
     if (lse_in != nullptr) {
       lse = lse_in[i];
+      ExpShiftSum(row, lse, row, i + 1);
     } else {
       const S mx = *std::max_element(row, row + i + 1);
-      double sum = 0;
-      for (int j = 0; j <= i; ++j) sum += std::exp(row[j] - mx);
+      const double sum = ExpShiftSum(row, mx, row, i + 1);
       lse = static_cast<S>(double(mx) + std::log(sum));
       lse_out[i] = lse;
+      const S inv = static_cast<S>(1.0 / sum);
+      for (int j = 0; j <= i; ++j) row[j] *= inv;
     }
-    for (int j = 0; j <= i; ++j) row[j] = std::exp(row[j] - lse);
     std::fill(row + i + 1, row + T, S(0));
   }
 }

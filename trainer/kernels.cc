@@ -2,6 +2,7 @@
 #include "trainer/kernels.h"
 
 #include <cblas.h>
+#include <immintrin.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -154,6 +155,64 @@ void LinearBackwardWeightNaive(const S* dY, const S* X, int M, int K, int N, S* 
     }
 }
 
+namespace {
+
+// exp of 8 floats (Cephes expf / avx_mathfun): x = n ln2 + r, exp(r) by a degree-5 polynomial,
+// 2^n through the exponent bits. Inputs below -87.3 give 0 or a denormal, above 88.37 clamp.
+inline __m256 Exp8(__m256 x) {
+  x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365447505531f));
+  __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
+  fx = _mm256_floor_ps(fx);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+  const __m256 z = _mm256_mul_ps(x, x);
+  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+  y = _mm256_fmadd_ps(y, z, x);
+  y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
+  __m256i n = _mm256_cvttps_epi32(fx);
+  n = _mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
+}
+
+}  // namespace
+
+double ExpShiftSum(const float* in, float shift, float* out, int64_t n) {
+  const __m256 sh = _mm256_set1_ps(shift);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_loadu_ps(in + i), sh));
+    _mm256_storeu_ps(out + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  double sum = 0;
+  for (float l : lanes) sum += l;
+  if (i < n) {  // tail through the same vector code, padded with -inf (exp = 0)
+    alignas(32) float buf[8];
+    for (int j = 0; j < 8; ++j) buf[j] = i + j < n ? in[i + j] - shift : -1e30f;
+    _mm256_store_ps(buf, Exp8(_mm256_load_ps(buf)));
+    for (int j = 0; i + j < n; ++j) {
+      out[i + j] = buf[j];
+      sum += buf[j];
+    }
+  }
+  return sum;
+}
+
+double ExpShiftSum(const double* in, double shift, double* out, int64_t n) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += (out[i] = std::exp(in[i] - shift));
+  return sum;
+}
+
 template <typename S>
 void RmsNormForward(const S* x, const S* w, int M, int C, double eps, S* y, S* rstd) {
   ParallelChunks(M, kRowChunk, [&](int64_t r0, int64_t r1) {
@@ -279,6 +338,7 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
                           int V, double denom, double grad_scale, S* dlogits) {
   std::vector<double> row_loss(M, 0.0);  // (M)
   ParallelChunks(M, 16, [&](int64_t r0, int64_t r1) {
+    std::vector<S> scratch;  // (V) exp of one row when no gradient is wanted
     for (int64_t m = r0; m < r1; ++m) {
       const S* lr = logits + m * V;
       const double w = mask[m];
@@ -289,23 +349,20 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
       const S mx = *std::max_element(lr, lr + V);
       const int32_t y = targets[m];
       const double target_logit = lr[y];  // read before dlogits (may alias) is written
-      double sum = 0;
       if (dlogits != nullptr) {
         S* dr = dlogits + m * V;
-        for (int v = 0; v < V; ++v) {
-          const S e = std::exp(lr[v] - mx);
-          dr[v] = e;
-          sum += e;
-        }
+        const double sum = ExpShiftSum(lr, mx, dr, V);
         // softmax - onehot, times grad_scale * mask / denom
         const double k = grad_scale * w / denom;
         const S scale = static_cast<S>(k / sum);
         for (int v = 0; v < V; ++v) dr[v] *= scale;
         dr[y] -= static_cast<S>(k);
+        row_loss[m] = w * (double(mx) + std::log(sum) - target_logit);
       } else {
-        for (int v = 0; v < V; ++v) sum += std::exp(lr[v] - mx);
+        scratch.resize(V);
+        const double sum = ExpShiftSum(lr, mx, scratch.data(), V);
+        row_loss[m] = w * (double(mx) + std::log(sum) - target_logit);
       }
-      row_loss[m] = w * (double(mx) + std::log(sum) - target_logit);
     }
   });
   double total = 0;

@@ -50,6 +50,11 @@ void LinearBackwardInputNaive(const S* dY, const S* W, int M, int K, int N, S* d
 template <typename S>
 void LinearBackwardWeightNaive(const S* dY, const S* X, int M, int K, int N, S* dW);
 
+// out[i] = exp(in[i] - shift) for i < n; returns sum_i out[i] (summed in a fixed order).
+// float: AVX2 Cephes-style exp (max relative error ~2e-7); double: std::exp. out may alias in.
+double ExpShiftSum(const float* in, float shift, float* out, int64_t n);
+double ExpShiftSum(const double* in, double shift, double* out, int64_t n);
+
 // RMSNorm: y = x / sqrt(mean(x^2) + eps) * w.  x, y: (M, C); w: (C); rstd: (M) saved.
 template <typename S>
 void RmsNormForward(const S* x, const S* w, int M, int C, double eps, S* y, S* rstd);

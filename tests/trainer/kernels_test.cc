@@ -16,6 +16,30 @@ using testing::RandomVector;
 
 std::vector<float> ToFloat(const std::vector<double>& v) { return {v.begin(), v.end()}; }
 
+TEST(KernelsTest, VectorExpMatchesStdExp) {
+  // Values across the range the softmaxes see (shifted by the max: <= 0), including the
+  // underflowing tail.
+  std::vector<float> in;
+  for (int i = 0; i <= 1803; ++i) in.push_back(-100.0f + 0.1f * i);  // not a multiple of 8
+  std::vector<float> out(in.size());
+  const double sum = ExpShiftSum(in.data(), 2.0f, out.data(), int64_t(in.size()));
+  double ref_sum = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const double ref = std::exp(double(in[i] - 2.0f));  // the same float argument
+    ref_sum += ref;
+    if (ref > 1e-37) {
+      ASSERT_NEAR(out[i], ref, 5e-7 * ref) << in[i];
+    } else {
+      ASSERT_LE(out[i], 2e-37) << in[i];
+    }
+  }
+  EXPECT_NEAR(sum, ref_sum, 1e-6 * ref_sum);
+  // In place works too.
+  std::vector<float> x = {0.0f, 1.0f, -1.0f};
+  ExpShiftSum(x.data(), 0.0f, x.data(), 3);
+  EXPECT_NEAR(x[1], std::exp(1.0), 1e-6);
+}
+
 TEST(KernelsTest, FastLinearMatchesNaive) {
   // Shapes cross the 64-row chunk boundary and are not multiples of any SIMD width.
   const int M = 131, K = 37, N = 70;
