@@ -27,6 +27,22 @@ Status C4Options::Read(OptionReader& r) {
   return Status::Ok();
 }
 
+namespace {
+
+// 16-bit key of a normalised word from its lower-cased first three bytes and its length;
+// equal words have equal keys.
+uint32_t PrefixKey(std::string_view w) {
+  uint64_t k = std::min<size_t>(w.size(), 63);
+  for (size_t i = 0; i < 3 && i < w.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(w[i]);
+    k = (k << 8) | (c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  k *= 0x9e3779b97f4a7c15ULL;
+  return static_cast<uint32_t>(k >> 48);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<C4Filter>> C4Filter::Create(std::string name, std::string field,
                                                    C4Options options) {
   std::unique_ptr<C4Filter> f(new C4Filter(std::move(name), std::move(field), options));
@@ -56,6 +72,12 @@ Result<std::unique_ptr<C4Filter>> C4Filter::Create(std::string name, std::string
     }
     if (!matchable) continue;
     NormalizedWordHashes(line, &hashes);
+    std::vector<std::string_view> spans;
+    NormalizedWordSpans(line, &spans);
+    if (!spans.empty()) {
+      const uint32_t key = PrefixKey(spans[0]);
+      f->prefix_bits_[key >> 6] |= uint64_t{1} << (key & 63);
+    }
     if (hashes.size() == 1) {
       f->bad_word_hashes_.push_back(hashes[0]);
     } else if (hashes.size() > 1) {
@@ -159,28 +181,32 @@ Verdict C4Filter::Check(std::string_view text, std::string* rewritten, bool* cha
   }
   if (o.filter_bad_words) {
     std::string_view page = o.clean_lines ? std::string_view(kept) : text;
-    std::vector<uint64_t> hashes;
-    NormalizedWordHashes(page, &hashes);
+    thread_local std::vector<std::string_view> spans;  // normalised words, not lower-cased
+    NormalizedWordSpans(page, &spans);
+    auto may_be_listed = [&](std::string_view w) {
+      const uint32_t key = PrefixKey(w);
+      return (prefix_bits_[key >> 6] >> (key & 63)) & 1;
+    };
     // Single words first (the first in page order is reported), then phrases (the first in
     // list order that occurs is reported).
-    for (size_t i = 0; i < hashes.size(); ++i) {
-      if (bad_word_set_.Contains(hashes[i])) {
-        std::vector<std::string> norm;
-        NormalizedWords(page, &norm);
-        return Verdict::Drop("bad_word", "page contains the listed word '" + norm[i] + "'");
+    for (std::string_view w : spans) {
+      if (may_be_listed(w) && bad_word_set_.Contains(LowerHash(w))) {
+        return Verdict::Drop("bad_word", "page contains the listed word '" + AsciiLower(w) + "'");
       }
     }
     size_t found = bad_phrases_.size();
-    for (size_t i = 0; i < hashes.size() && !bad_phrases_.empty(); ++i) {
-      if (!phrase_first_set_.Contains(hashes[i])) continue;
+    for (size_t i = 0; i < spans.size() && !bad_phrases_.empty(); ++i) {
+      if (!may_be_listed(spans[i])) continue;
+      const uint64_t first = LowerHash(spans[i]);
+      if (!phrase_first_set_.Contains(first)) continue;
       auto it = std::lower_bound(phrase_by_first_.begin(), phrase_by_first_.end(),
-                                 std::pair<uint64_t, size_t>(hashes[i], 0));
-      for (; it != phrase_by_first_.end() && it->first == hashes[i]; ++it) {
+                                 std::pair<uint64_t, size_t>(first, 0));
+      for (; it != phrase_by_first_.end() && it->first == first; ++it) {
         const std::vector<uint64_t>& ph = bad_phrases_[it->second];
-        if (it->second < found && i + ph.size() <= hashes.size() &&
-            std::equal(ph.begin(), ph.end(), hashes.begin() + i)) {
-          found = it->second;
-        }
+        if (it->second >= found || i + ph.size() > spans.size()) continue;
+        size_t k = 1;
+        while (k < ph.size() && LowerHash(spans[i + k]) == ph[k]) ++k;
+        if (k == ph.size()) found = it->second;
       }
     }
     if (found < bad_phrases_.size()) {

@@ -59,6 +59,9 @@ class C4Filter : public TextFilter {
   std::vector<std::pair<uint64_t, size_t>> phrase_by_first_;  // (first word, phrase), sorted
   FlatHashSet bad_word_set_;                                   // bad_word_hashes_
   FlatHashSet phrase_first_set_;                               // first words of bad_phrases_
+  // Bit PrefixKey(w) is set for every one-word entry and phrase first word: a page word whose
+  // bit is clear is not listed and is not hashed (most words of a page).
+  std::vector<uint64_t> prefix_bits_ = std::vector<uint64_t>(1 << 10);  // 2^16 bits
 };
 
 }  // namespace kgf::filters

@@ -65,11 +65,19 @@ void NormalizedWords(std::string_view text, std::vector<std::string>* words) {
   }
 }
 
-void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes) {
-  hashes->clear();
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+uint64_t LowerHash(std::string_view word) {
   char buf[64];  // lower-cased word; longer words take the slow path
-  std::string long_buf;
+  if (word.size() > sizeof(buf)) return Hash64(AsciiLower(word));
+  for (size_t k = 0; k < word.size(); ++k) {
+    unsigned char c = static_cast<unsigned char>(word[k]);
+    buf[k] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  return Hash64(std::string_view(buf, word.size()));
+}
+
+void NormalizedWordSpans(std::string_view text, std::vector<std::string_view>* spans) {
+  spans->clear();
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   size_t i = 0, n = text.size();
   while (i < n) {
     while (i < n && IsAsciiSpace(p[i])) ++i;
@@ -78,18 +86,22 @@ void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes) 
     size_t e = i;
     while (b < e && IsAsciiPunct(p[b])) ++b;
     while (e > b && IsAsciiPunct(p[e - 1])) --e;
-    if (e == b) continue;
-    const size_t len = e - b;
-    char* out = buf;
-    if (len > sizeof(buf)) {
-      long_buf.resize(len);
-      out = long_buf.data();
-    }
-    for (size_t k = 0; k < len; ++k) {
-      unsigned char c = p[b + k];
-      out[k] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    }
-    hashes->push_back(Hash64(std::string_view(out, len)));
+    if (e > b) spans->push_back(text.substr(b, e - b));
+  }
+}
+
+void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes) {
+  hashes->clear();
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    while (i < n && IsAsciiSpace(p[i])) ++i;
+    size_t b = i;
+    while (i < n && !IsAsciiSpace(p[i])) ++i;
+    size_t e = i;
+    while (b < e && IsAsciiPunct(p[b])) ++b;
+    while (e > b && IsAsciiPunct(p[e - 1])) --e;
+    if (e > b) hashes->push_back(LowerHash(text.substr(b, e - b)));
   }
 }
 

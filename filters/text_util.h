@@ -48,6 +48,10 @@ void NormalizedWords(std::string_view text, std::vector<std::string>* words);
 // Hash64 (xxh3) of each of NormalizedWords(text), without building the strings. These are
 // the MinHash shingle inputs: changing the hash changes every signature.
 void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes);
+// The words of NormalizedWords(text) as views into `text`, before lower-casing.
+void NormalizedWordSpans(std::string_view text, std::vector<std::string_view>* spans);
+// Hash64 of AsciiLower(word): NormalizedWordHashes(text)[i] == LowerHash(spans[i]).
+uint64_t LowerHash(std::string_view word);
 
 // Decodes one code point at s[*pos] and advances *pos. REQUIRES: s is valid UTF-8.
 uint32_t DecodeUtf8(std::string_view s, size_t* pos);
