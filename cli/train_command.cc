@@ -39,6 +39,8 @@ void SetupTrainCommand(CLI::App& root) {
   auto* c = root.add_subcommand("train", "train the bundled Ling-style MoE model on token shards");
   c->add_option("--config", o.config, "model config.json (Ling HF keys); overrides --preset");
   c->add_option("--preset", o.preset, "tiny | small | small-dense | ling-lite-shape")->capture_default_str();
+  c->add_option("--vocab-size", o.vocab_size,
+                "override the config's vocab_size (0: keep), e.g. the corpus tokenizer's")->capture_default_str();
   c->add_option("--init-checkpoint", o.init_checkpoint,
                 "start from these weights (fine-tuning; fresh optimizer, step 0)");
   c->add_option("--data", o.data, "corpus folder (kgforge corpus build) or raw int32 token file")->required();

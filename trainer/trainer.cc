@@ -46,6 +46,7 @@ Status ValidateOptions(const TrainOptions& o) {
   if (o.checkpoint_every < 0) return bad("--checkpoint-every must be >= 0");
   if (o.stop_after_steps < 0) return bad("--stop-after must be >= 0");
   if (o.threads < 0) return bad("--threads must be >= 0");
+  if (o.vocab_size < 0 || o.vocab_size > (int64_t{1} << 31) - 1) return bad("--vocab-size must be >= 0");
   if (!(o.spike_sigma > 0) || !(o.spike_ema_alpha > 0 && o.spike_ema_alpha <= 1)) {
     return bad("--spike-sigma must be > 0 and --spike-ema-alpha in (0, 1]");
   }
@@ -82,6 +83,7 @@ std::string ConfigDifference(const ModelConfig& a, const ModelConfig& b) {
 
 std::string OptionsJson(const TrainOptions& o) {
   return "{\"preset\":" + JsonQuote(o.preset) + ",\"config\":" + JsonQuote(o.config) +
+         ",\"vocab_size\":" + std::to_string(o.vocab_size) +
          ",\"data\":" + JsonQuote(o.data) + ",\"dataset\":" + JsonQuote(o.dataset) +
          ",\"seq_len\":" + std::to_string(o.seq_len) + ",\"steps\":" + std::to_string(o.steps) +
          ",\"batch_size\":" + std::to_string(o.batch_size) +
@@ -144,6 +146,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
   } else {
     KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::Preset(options.preset));
   }
+  if (options.vocab_size > 0) s.config.vocab_size = static_cast<int>(options.vocab_size);
   KGF_RETURN_IF_ERROR(s.config.Validate());
   if (options.seq_len > s.config.max_position_embeddings) {
     return InvalidArgumentError("--seq-len " + std::to_string(options.seq_len) +
@@ -162,14 +165,16 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     return FailedPreconditionError(
         options.data + ": the corpus tokenizer has " + std::to_string(loader.corpus_vocab_size()) +
         " tokens but the model's vocab_size is " + std::to_string(s.config.vocab_size) +
-        "; use a config with vocab_size >= " + std::to_string(loader.corpus_vocab_size()));
+        "; pass --vocab-size " + std::to_string(loader.corpus_vocab_size()) +
+        " or use a config with a larger vocab_size");
   }
   const int32_t max_id = loader.MaxTokenId();
   if (max_id >= s.config.vocab_size) {
     return FailedPreconditionError(options.data + ": token id " + std::to_string(max_id) +
                                    " >= the model's vocab_size " +
                                    std::to_string(s.config.vocab_size) +
-                                   "; use a config with a larger vocab_size");
+                                   "; pass --vocab-size " + std::to_string(max_id + 1) +
+                                   " (or more) or use a config with a larger vocab_size");
   }
   s.loader = std::move(loader);
 

@@ -29,6 +29,9 @@ struct TrainOptions {
   // Model: a config.json (Ling HF keys) or, when empty, a preset name (model_config.h).
   std::string config;
   std::string preset = "tiny";
+  // Overrides the config's / preset's vocab_size when > 0 (e.g. the corpus tokenizer's size,
+  // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized.
+  int64_t vocab_size = 0;
   // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0). Its config is
   // used unless `config` is given (which must then match it).
   std::string init_checkpoint;

@@ -203,6 +203,15 @@ TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
     EXPECT_TRUE(std::isfinite(m.loss));
   }
   EXPECT_LT(sum->losses.back(), sum->losses.front());
+
+  // The same through --vocab-size on the preset.
+  o.config = "";
+  o.vocab_size = 400;
+  o.seq_len = 64;
+  o.steps = 2;
+  o.out = dir_->File("sft_run2");
+  auto fitted = Train(o);
+  ASSERT_TRUE(fitted.ok()) << fitted.status().ToString();
 }
 
 TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {
