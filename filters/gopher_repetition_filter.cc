@@ -38,12 +38,8 @@ void SplitOnNewlineRuns(std::string_view text, int min_newlines,
   while (b < e && IsAsciiSpace(text[b])) ++b;
   while (e > b && IsAsciiSpace(text[e - 1])) --e;
   text = text.substr(b, e - b);
-  size_t start = 0, i = 0;
-  while (i < text.size()) {
-    if (text[i] != '\n') {
-      ++i;
-      continue;
-    }
+  size_t start = 0;
+  for (size_t i = text.find('\n'); i != std::string_view::npos; i = text.find('\n', i)) {
     size_t run = i;
     while (run < text.size() && text[run] == '\n') ++run;
     if (static_cast<int>(run - i) >= min_newlines) {
@@ -113,7 +109,7 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
   thread_local std::vector<std::string_view> words;
   SplitWords(text, &words);
   const size_t w = words.size();
-  thread_local std::vector<uint64_t> wh, gram;
+  thread_local std::vector<uint64_t> wh, gram;  // (w) word hashes, n-gram hashes
   thread_local std::vector<int64_t> prefix_len;  // prefix sums of word lengths
   wh.resize(w);
   prefix_len.assign(w + 1, 0);
@@ -121,32 +117,30 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
     wh[i] = WordHash(words[i]);
     prefix_len[i + 1] = prefix_len[i] + static_cast<int64_t>(words[i].size());
   }
-  // gram[i] holds the hash of the n-gram starting at word i; extended one word per n, so all
-  // n-gram sizes cost O(words) each.
+  // Pruning, exact: equal (n+1)-grams at two positions have equal n-grams there, so an
+  // (n+1)-gram can occur twice only where the n-gram occurs twice. `candidates` holds the
+  // positions whose current n-gram occurs at least twice in the text (all positions for
+  // n = 2); the others cannot hold the top (n+1)-gram (only counts >= 2 matter), and the
+  // greedy duplicate scans can never find their n-grams again, so they are skipped. In
+  // edited prose few 3-grams repeat.
+  // gram[i] holds the hash of the n-gram starting at word i, extended one word per n at the
+  // candidate positions only.
+  thread_local std::vector<uint32_t> candidates, next;
+  candidates.resize(w);
+  for (size_t i = 0; i < w; ++i) candidates[i] = static_cast<uint32_t>(i);
   gram = wh;
   size_t gram_n = 1;
-  auto gram_hashes = [&](size_t n) {
+  auto extend_grams = [&](size_t n) {  // gram[i] for i in candidates, i + n <= w
+    while (!candidates.empty() && candidates.back() + n > w) candidates.pop_back();
     for (; gram_n < n; ++gram_n) {
-      for (size_t i = 0; i + gram_n + 1 <= w; ++i) gram[i] = Combine(gram[i], wh[i + gram_n]);
+      for (uint32_t i : candidates) gram[i] = Combine(gram[i], wh[i + gram_n]);
     }
   };
-  // Pruning, exact: equal (n+1)-grams at two positions have equal n-grams there, so an
-  // (n+1)-gram can occur twice only where the n-gram occurs twice. repeated[i] says whether
-  // the current n-gram at i occurs at least twice in the text; positions where it does not
-  // cannot hold the top (n+1)-gram (only counts >= 2 matter) and can never be found again by
-  // the greedy duplicate scans, so they are skipped. In edited prose few 3-grams repeat.
-  thread_local std::vector<uint8_t> repeated;
-  thread_local std::vector<uint32_t> candidates;  // positions with repeated[i]
-  repeated.assign(w, 1);
   // Top 2/3/4-gram: most frequent n-gram (first seen wins ties), Counter.most_common(1).
   thread_local FlatCounter counter;
   for (size_t n = 2; n <= 4; ++n) {
     if (w < n) break;
-    gram_hashes(n);
-    candidates.clear();
-    for (size_t i = 0; i + n <= w; ++i) {
-      if (repeated[i]) candidates.push_back(static_cast<uint32_t>(i));
-    }
+    extend_grams(n);
     counter.Reset(candidates.size());
     int64_t best = 0;
     size_t best_first = 0;
@@ -157,8 +151,11 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
         best_first = first;
       }
     }
-    std::fill(repeated.begin(), repeated.end(), 0);
-    for (uint32_t i : candidates) repeated[i] = counter.Count(gram[i]) >= 2;
+    next.clear();
+    for (uint32_t i : candidates) {
+      if (counter.Count(gram[i]) >= 2) next.push_back(i);
+    }
+    candidates.swap(next);
     if (best < 2) continue;
     int64_t chars = prefix_len[best_first + n] - prefix_len[best_first] +
                     static_cast<int64_t>(n - 1);
@@ -169,25 +166,20 @@ Verdict GopherRepetitionFilter::Check(std::string_view text, std::string*, bool*
       return Verdict::Drop("top_" + std::to_string(n) + "gram", d.str());
     }
   }
-  // Duplicated 5..10-grams. Only positions whose 4-gram repeats can be duplicates (above); the
-  // others are inserted-and-passed by the greedy scan, and no later n-gram can equal theirs.
-  // (With fewer than 4 words there are no 5-grams.)
+  // Duplicated 5..10-grams over the positions whose 4-gram repeats (with fewer than 5 words
+  // there are none). The greedy scan visits positions left to right and, at a duplicate,
+  // jumps n words; positions before `resume` were jumped over.
   for (size_t n = 5; n <= 10; ++n) {
     if (w < n) break;
-    gram_hashes(n);
-    size_t limit_i = w - n + 1, count = 0;
-    for (size_t i = 0; i < limit_i; ++i) count += repeated[i];
-    seen.Reset(count);
+    extend_grams(n);
+    seen.Reset(candidates.size());
     int64_t repeated_chars = 0;
-    size_t i = 0;
-    while (i < limit_i) {
-      if (!repeated[i]) {
-        ++i;
-      } else if (!seen.Insert(gram[i])) {
+    size_t resume = 0;
+    for (uint32_t i : candidates) {
+      if (i < resume) continue;
+      if (!seen.Insert(gram[i])) {
         repeated_chars += prefix_len[i + n] - prefix_len[i];
-        i += n;
-      } else {
-        ++i;
+        resume = i + n;
       }
     }
     share = repeated_chars / text_len;
