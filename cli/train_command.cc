@@ -41,8 +41,9 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--preset", o.preset, "tiny | small | small-dense | ling-lite-shape")->capture_default_str();
   c->add_option("--vocab-size", o.vocab_size,
                 "override the config's vocab_size (0: keep), e.g. the corpus tokenizer's")->capture_default_str();
-  c->add_option("--init-checkpoint", o.init_checkpoint,
-                "start from these weights (fine-tuning; fresh optimizer, step 0)");
+  c->add_option("--init-checkpoint,--init", o.init_checkpoint,
+                "start from this checkpoint's (or run dir's newest) weights: fine-tuning, "
+                "fresh optimizer, step 0");
   c->add_option("--data", o.data, "corpus folder (kgforge corpus build) or raw int32 token file")->required();
   c->add_option("--dataset", o.dataset, "pretrain (all tokens) | sft (mask 1 only)")->capture_default_str();
   c->add_option("--seq-len", o.seq_len, "positions per sequence")->capture_default_str();

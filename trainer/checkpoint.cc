@@ -283,4 +283,17 @@ std::optional<Checkpoint> ReadLatestCheckpoint(const std::string& run_dir,
   return std::nullopt;
 }
 
+Result<Checkpoint> ReadCheckpointOrLatest(const std::string& path) {
+  if (!IsDirectory(path)) return NotFoundError(path + ": no such checkpoint or run directory");
+  if (FileExists(JoinPath(path, kChecksumsFile)) || FileExists(JoinPath(path, kModelFile)) ||
+      ParseStepDir(Basename(path))) {
+    return ReadCheckpoint(path);
+  }
+  std::vector<std::string> skipped;
+  std::optional<Checkpoint> latest = ReadLatestCheckpoint(path, &skipped);
+  if (latest) return std::move(*latest);
+  return skipped.empty() ? NotFoundError(path + ": no checkpoint (step-NNNNNNNN) inside")
+                         : DataLossError(path + ": no valid checkpoint (" + skipped[0] + ")");
+}
+
 }  // namespace kgf::trainer

@@ -93,6 +93,11 @@ std::vector<std::pair<int64_t, std::string>> ListCheckpoints(const std::string& 
 std::optional<Checkpoint> ReadLatestCheckpoint(const std::string& run_dir,
                                                std::vector<std::string>* skipped = nullptr);
 
+// `path` is a checkpoint directory (ReadCheckpoint) or a run directory (its newest valid
+// checkpoint). Errors: NotFound (no such directory, or a run directory without checkpoints),
+// DataLoss (the checkpoint, or every checkpoint of the run, is corrupt; the reason named).
+Result<Checkpoint> ReadCheckpointOrLatest(const std::string& path);
+
 }  // namespace kgf::trainer
 
 #endif  // KGF_TRAINER_CHECKPOINT_H_

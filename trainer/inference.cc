@@ -39,19 +39,7 @@ Result<std::vector<int32_t>> ParseIds(const std::string& text, int vocab) {
 }  // namespace
 
 Result<LoadedModel> LoadModelFromCheckpoint(const std::string& path) {
-  if (!IsDirectory(path)) return NotFoundError(path + ": no such checkpoint or run directory");
-  Checkpoint ck;
-  if (FileExists(JoinPath(path, kChecksumsFile)) || FileExists(JoinPath(path, kModelFile))) {
-    KGF_ASSIGN_OR_RETURN(ck, ReadCheckpoint(path));
-  } else {
-    std::vector<std::string> skipped;
-    std::optional<Checkpoint> latest = ReadLatestCheckpoint(path, &skipped);
-    if (!latest) {
-      return skipped.empty() ? NotFoundError(path + ": no checkpoint (step-NNNNNNNN) inside")
-                             : DataLossError(path + ": no valid checkpoint (" + skipped[0] + ")");
-    }
-    ck = std::move(*latest);
-  }
+  KGF_ASSIGN_OR_RETURN(Checkpoint ck, ReadCheckpointOrLatest(path));
   KGF_ASSIGN_OR_RETURN(ModelConfig config,
                        ModelConfig::FromJson(ck.config_json, JoinPath(ck.dir, kConfigFile)));
   KGF_ASSIGN_OR_RETURN(Model model, Model::Create(config, 1));

@@ -134,7 +134,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
   // Model configuration.
   std::optional<Checkpoint> init;
   if (!options.init_checkpoint.empty()) {
-    KGF_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpoint(options.init_checkpoint));
+    KGF_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpointOrLatest(options.init_checkpoint));
     init = std::move(c);
   }
   if (!options.config.empty()) {

@@ -32,8 +32,9 @@ struct TrainOptions {
   // Overrides the config's / preset's vocab_size when > 0 (e.g. the corpus tokenizer's size,
   // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized.
   int64_t vocab_size = 0;
-  // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0). Its config is
-  // used unless `config` is given (which must then match it).
+  // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0); a run
+  // directory means its newest valid checkpoint. Its config is used (`preset` ignored) unless
+  // `config` is given, which must then match it.
   std::string init_checkpoint;
 
   // Data (data_loader.h): a corpus folder or a raw int32 token file.

@@ -227,6 +227,15 @@ TEST(TrainerTest, InitCheckpointStartsFreshFromItsWeights) {
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->start_step, 0);
   EXPECT_LT(b->losses[0], a->losses[0]) << "starts from the trained weights";
+  // A run directory means its newest checkpoint.
+  ft.init_checkpoint = pre.out;
+  ft.out = dir.File("ft2");
+  auto c = Train(ft);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->losses, b->losses);
+  ft.init_checkpoint = dir.File("nothing");
+  ft.out = dir.File("ft3");
+  EXPECT_EQ(Trainer::Create(ft).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
