@@ -240,6 +240,32 @@ TEST(PipelineTest, NonJsonLineIsAnErrorNamingFileAndLine) {
   EXPECT_FALSE(FileExists(dir.File("out")));
 }
 
+TEST(PipelineTest, EveryKindOfBadLineIsAnErrorNamingFileAndLine) {
+  struct Case {
+    const char* line;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"{\"text\":\"cut \xe2\x80\"}", "UTF-8"},              // truncated sequence
+      {"{\"text\":\"over \xc0\xaf\"}", "UTF-8"},             // overlong encoding
+      {"{\"text\":\"lone \\ud800 x\"}", "invalid JSON"},    // escaped lone surrogate
+      {"{\"text\":\"ok\"", "invalid JSON"},                    // unterminated object
+      {"", "invalid JSON"},                                      // blank line
+      {"\"just a string\"", "JSON object"},                     // not an object
+  };
+  for (const Case& c : cases) {
+    TempDir dir;
+    std::string in = dir.Write("in.jsonl", std::string("{\"text\":\"ok\"}\n") + c.line + "\n");
+    auto report = RunWith(dir, kAllTextRules, {in}, dir.File("out"), dir.File("rej"), 0);
+    ASSERT_FALSE(report.ok()) << c.line;
+    EXPECT_NE(report.status().message().find("in.jsonl:2"), std::string::npos)
+        << c.line << ": " << report.status().message();
+    EXPECT_NE(report.status().message().find(c.message), std::string::npos)
+        << c.line << ": " << report.status().message();
+    EXPECT_EQ(ListFilesRecursive(dir.path()), "config.json\nin.jsonl\n") << c.line;
+  }
+}
+
 TEST(PipelineTest, BadLinesCanBeCountedDrops) {
   TempDir dir;
   std::string in = dir.Write(
@@ -259,6 +285,42 @@ TEST(PipelineTest, BadLinesCanBeCountedDrops) {
   EXPECT_NE(rejected[2].find("\"reason\":\"input.invalid_utf8\""), std::string::npos);
   EXPECT_TRUE(ParseJson(rejected[2], "rejected").ok()) << "bad bytes are replaced by U+FFFD";
   EXPECT_NE(rejected[3].find("\"reason\":\"script.missing_field\""), std::string::npos);
+}
+
+TEST(PipelineTest, MissingOrNonStringFieldIsACountedDropNamingFileAndLine) {
+  TempDir dir;
+  std::string in = dir.Write("in.jsonl",
+                             "{\"id\":1}\n{\"text\":5}\n{\"text\":null}\n{\"text\":\"Fine.\"}\n");
+  // Default bad_lines ("error"): a well-formed record without the field is not a bad line but
+  // a documented drop, counted under the first filter that needs the field.
+  auto report = RunWith(dir, R"({"filters": [{"type": "pii"}, {"type": "script"}]})", {in},
+                        dir.File("out"), dir.File("rej"), 0);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records, 4);
+  EXPECT_EQ(report->kept, 1);
+  EXPECT_EQ(report->filters[0].reasons.at("missing_field"), 3);
+  EXPECT_TRUE(report->filters[1].reasons.empty());
+  std::vector<std::string> rejected = ReadLines(dir.File("rej/in.jsonl"));
+  ASSERT_EQ(rejected.size(), 3u);
+  EXPECT_NE(rejected[0].find("in.jsonl:1: field 'text' missing"), std::string::npos)
+      << rejected[0];
+  EXPECT_NE(rejected[1].find("in.jsonl:2: field 'text' must be a string"), std::string::npos)
+      << rejected[1];
+  EXPECT_NE(rejected[2].find("in.jsonl:3: field 'text' must be a string"), std::string::npos)
+      << rejected[2];
+  EXPECT_EQ(ReadLines(dir.File("out/in.jsonl")), std::vector<std::string>{"{\"text\":\"Fine.\"}"});
+}
+
+TEST(PipelineTest, MissingConfigOrInputIsAnErrorNamingThePath) {
+  TempDir dir;
+  Result<Pipeline> p = Pipeline::FromFile(dir.File("nope.json"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("nope.json"), std::string::npos) << p.status().message();
+  auto report = RunWith(dir, kAllTextRules, {dir.File("missing.jsonl")}, dir.File("out"), "", 0);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("missing.jsonl"), std::string::npos)
+      << report.status().message();
+  EXPECT_FALSE(FileExists(dir.File("out")));
 }
 
 TEST(PipelineTest, EmptyFileGivesEmptyOutputAndZeroCounts) {
@@ -303,6 +365,19 @@ TEST(PipelineTest, BadConfigsGiveClearErrors) {
       {R"({"filters": [{"type": "record_execution"}]})", "no graph was given"},
       {R"({"filters": [{"name": "x"}]})", "field 'type' missing"},
       {"{\"filters\": [", "invalid JSON"},
+      {"", "invalid JSON"},
+      {"[1]", "must be a JSON object"},
+      {R"({"filters": [{"type": "gopher_quality", "min_words": "fifty"}]})",
+       "filters[0] (gopher_quality): 'min_words' must be an integer"},
+      {R"({"filters": [{"type": "gopher_quality", "min_words": 2.5}]})",
+       "'min_words' must be an integer"},
+      {R"({"filters": [{"type": "gopher_quality", "min_words": -3}]})",
+       "'min_words' must be in [0, "},
+      {R"({"filters": [{"type": "gopher_repetition", "max_top_2gram_chars": -0.1}]})",
+       "'max_top_2gram_chars' must be in [0, 1], got -0.1"},
+      {R"({"filters": [{"type": "c4", "min_sentences": "3"}]})", "'min_sentences' must be"},
+      {R"({"filters": [{"type": "minhash_dedup", "rows": 0}]})", "'rows' must be in [1, "},
+      {R"({"filters": ["pii"]})", "filters[0]"},
   };
   for (const ConfigCase& c : cases) {
     TempDir dir;
