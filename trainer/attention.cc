@@ -55,12 +55,12 @@ void AttentionForward(const AttentionShape& s, const S* qkv, S* out, S* lse) {
   tbb::parallel_for(0, s.B * s.H, [&](int bh) {
     const int b = bh / s.H, h = bh % s.H;
     const int g = h / (s.H / s.KV);
-    std::vector<S> P(static_cast<size_t>(T) * T);  // (T, T)
+    auto P = Scratch<S>(static_cast<size_t>(T) * T);  // (T, T)
     Probabilities(s, qkv, b, h, static_cast<const S*>(nullptr),
-                  lse + (int64_t{b} * s.H + h) * T, P.data());
+                  lse + (int64_t{b} * s.H + h) * T, P.get());
     const S* v = qkv + int64_t{b} * T * R + int64_t{s.H + s.KV + g} * d;  // (T, d) stride R
     S* o = out + int64_t{b} * T * OD + int64_t{h} * d;                     // (T, d) stride OD
-    Gemm<S>(false, false, T, d, T, S(1), P.data(), T, v, R, S(0), o, OD);
+    Gemm<S>(false, false, T, d, T, S(1), P.get(), T, v, R, S(0), o, OD);
   });
 }
 
@@ -84,26 +84,26 @@ void AttentionBackward(const AttentionShape& s, const S* qkv, const S* out, cons
       std::fill(dk + int64_t{t} * R, dk + int64_t{t} * R + d, S(0));
       std::fill(dv + int64_t{t} * R, dv + int64_t{t} * R + d, S(0));
     }
-    std::vector<S> P(static_cast<size_t>(T) * T), dP(P.size());  // (T, T)
+    auto P = Scratch<S>(static_cast<size_t>(T) * T), dP = Scratch<S>(size_t(T) * T);  // (T, T)
     for (int h = g * group; h < (g + 1) * group; ++h) {
       Probabilities(s, qkv, b, h, lse + (int64_t{b} * s.H + h) * T, static_cast<S*>(nullptr),
-                    P.data());
+                    P.get());
       const S* q = qkv + base + int64_t{h} * d;                            // (T, d) stride R
       const S* o = out + int64_t{b} * T * OD + int64_t{h} * d;             // (T, d) stride OD
       const S* dO = dout + int64_t{b} * T * OD + int64_t{h} * d;           // (T, d) stride OD
       S* dq = dqkv + base + int64_t{h} * d;
-      Gemm<S>(false, true, T, T, d, S(1), dO, OD, v, R, S(0), dP.data(), T);  // dP = dO V^T
-      Gemm<S>(true, false, T, d, T, S(1), P.data(), T, dO, OD, S(1), dv, R);  // dV += P^T dO
+      Gemm<S>(false, true, T, T, d, S(1), dO, OD, v, R, S(0), dP.get(), T);  // dP = dO V^T
+      Gemm<S>(true, false, T, d, T, S(1), P.get(), T, dO, OD, S(1), dv, R);  // dV += P^T dO
       for (int i = 0; i < T; ++i) {
         // D_i = sum_j P_ij dP_ij = <dO_i, O_i>;  dS_ij = P_ij (dP_ij - D_i) * scale
         double D = 0;
         for (int c = 0; c < d; ++c) D += double(dO[int64_t{i} * OD + c]) * o[int64_t{i} * OD + c];
-        S* pr = P.data() + int64_t{i} * T;
-        const S* dpr = dP.data() + int64_t{i} * T;
+        S* pr = P.get() + int64_t{i} * T;
+        const S* dpr = dP.get() + int64_t{i} * T;
         for (int j = 0; j <= i; ++j) pr[j] = pr[j] * (dpr[j] - static_cast<S>(D)) * scale;
       }
-      Gemm<S>(false, false, T, d, T, S(1), P.data(), T, k, R, S(0), dq, R);   // dQ = dS K
-      Gemm<S>(true, false, T, d, T, S(1), P.data(), T, q, R, S(1), dk, R);    // dK += dS^T Q
+      Gemm<S>(false, false, T, d, T, S(1), P.get(), T, k, R, S(0), dq, R);   // dQ = dS K
+      Gemm<S>(true, false, T, d, T, S(1), P.get(), T, q, R, S(1), dk, R);    // dK += dS^T Q
     }
   });
 }

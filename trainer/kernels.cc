@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include "base/check.h"
@@ -207,6 +208,33 @@ double ExpShiftSum(const float* in, float shift, float* out, int64_t n) {
   return sum;
 }
 
+namespace {
+
+float RowMax(const float* x, int64_t n) {
+  __m256 m = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m);
+  float r = lanes[0];
+  for (int j = 1; j < 8; ++j) r = std::max(r, lanes[j]);
+  for (; i < n; ++i) r = std::max(r, x[i]);
+  return r;
+}
+double RowMax(const double* x, int64_t n) { return *std::max_element(x, x + n); }
+
+void Scale(float* x, int64_t n, float s) {
+  const __m256 k = _mm256_set1_ps(s);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), k));
+  for (; i < n; ++i) x[i] *= s;
+}
+void Scale(double* x, int64_t n, double s) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= s;
+}
+
+}  // namespace
+
 double ExpShiftSum(const double* in, double shift, double* out, int64_t n) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += (out[i] = std::exp(in[i] - shift));
@@ -346,7 +374,7 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
         if (dlogits != nullptr) std::fill(dlogits + m * V, dlogits + (m + 1) * V, S(0));
         continue;
       }
-      const S mx = *std::max_element(lr, lr + V);
+      const S mx = RowMax(lr, V);
       const int32_t y = targets[m];
       const double target_logit = lr[y];  // read before dlogits (may alias) is written
       if (dlogits != nullptr) {
@@ -354,8 +382,7 @@ double CrossEntropyMasked(const S* logits, const int32_t* targets, const float* 
         const double sum = ExpShiftSum(lr, mx, dr, V);
         // softmax - onehot, times grad_scale * mask / denom
         const double k = grad_scale * w / denom;
-        const S scale = static_cast<S>(k / sum);
-        for (int v = 0; v < V; ++v) dr[v] *= scale;
+        Scale(dr, V, static_cast<S>(k / sum));
         dr[y] -= static_cast<S>(k);
         row_loss[m] = w * (double(mx) + std::log(sum) - target_logit);
       } else {

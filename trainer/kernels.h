@@ -15,9 +15,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace kgf::trainer {
+
+// Scratch array of n values left uninitialised (no memset): for buffers fully overwritten.
+template <typename S>
+std::unique_ptr<S[]> Scratch(size_t n) {
+  return std::make_unique_for_overwrite<S[]>(n);
+}
 
 // Sets OpenBLAS to one thread (once per process); every kernel calls it.
 void InitBlasForTbb();

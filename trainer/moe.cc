@@ -16,9 +16,9 @@ void FfnForward(const FfnWeights<S>& w, const S* x, int n, S* g, S* u, S* y) {
   if (n == 0) return;
   LinearForward(x, w.gate, n, w.C, w.I, g);  // (n, I)
   LinearForward(x, w.up, n, w.C, w.I, u);    // (n, I)
-  std::vector<S> act(static_cast<size_t>(n) * w.I);  // (n, I)
-  SwigluForward(g, u, int64_t{n} * w.I, act.data());
-  LinearForward(act.data(), w.down, n, w.I, w.C, y);  // (n, C)
+  auto act = Scratch<S>(static_cast<size_t>(n) * w.I);  // (n, I)
+  SwigluForward(g, u, int64_t{n} * w.I, act.get());
+  LinearForward(act.get(), w.down, n, w.I, w.C, y);  // (n, C)
 }
 
 template <typename S>
@@ -26,15 +26,16 @@ void FfnBackward(const FfnWeights<S>& w, const S* x, const S* g, const S* u, con
                  const FfnGrads<S>& grads, S* dx) {
   if (n == 0) return;
   const size_t nI = static_cast<size_t>(n) * w.I;
-  std::vector<S> act(nI), dact(nI), dg(nI), du(nI);  // (n, I) each
-  SwigluForward(g, u, int64_t(nI), act.data());
-  LinearBackwardWeight(dy, act.data(), n, w.I, w.C, grads.down);
-  LinearBackwardInput(dy, w.down, n, w.I, w.C, dact.data());
-  SwigluBackward(dact.data(), g, u, int64_t(nI), dg.data(), du.data());
-  LinearBackwardWeight(dg.data(), x, n, w.C, w.I, grads.gate);
-  LinearBackwardWeight(du.data(), x, n, w.C, w.I, grads.up);
-  LinearBackwardInput(dg.data(), w.gate, n, w.C, w.I, dx);
-  LinearBackwardInput(du.data(), w.up, n, w.C, w.I, dx, /*accumulate=*/true);
+  auto act = Scratch<S>(nI), dact = Scratch<S>(nI);  // (n, I)
+  auto dg = Scratch<S>(nI), du = Scratch<S>(nI);      // (n, I)
+  SwigluForward(g, u, int64_t(nI), act.get());
+  LinearBackwardWeight(dy, act.get(), n, w.I, w.C, grads.down);
+  LinearBackwardInput(dy, w.down, n, w.I, w.C, dact.get());
+  SwigluBackward(dact.get(), g, u, int64_t(nI), dg.get(), du.get());
+  LinearBackwardWeight(dg.get(), x, n, w.C, w.I, grads.gate);
+  LinearBackwardWeight(du.get(), x, n, w.C, w.I, grads.up);
+  LinearBackwardInput(dg.get(), w.gate, n, w.C, w.I, dx);
+  LinearBackwardInput(du.get(), w.up, n, w.C, w.I, dx, /*accumulate=*/true);
 }
 
 template <typename S>
@@ -175,16 +176,16 @@ void MoeForward(const MoeWeights<S>& w, const S* x, int N, const S* noise,
     const int n = static_cast<int>(slots.size());
     if (n == 0) return;
     const int I = w.experts[e].I;
-    std::vector<S> xe(size_t(n) * C), ye(size_t(n) * C);  // (n_e, C) gathered / expert output
+    auto xe = Scratch<S>(size_t(n) * C), ye = Scratch<S>(size_t(n) * C);  // (n_e, C) in / out
     for (int r = 0; r < n; ++r) {
       const S* src = x + int64_t(slots[r] / K) * C;
-      std::copy(src, src + C, xe.data() + int64_t{r} * C);
+      std::copy(src, src + C, xe.get() + int64_t{r} * C);
     }
     sv.g[e].resize(size_t(n) * I);
     sv.u[e].resize(size_t(n) * I);
-    FfnForward(w.experts[e], xe.data(), n, sv.g[e].data(), sv.u[e].data(), ye.data());
+    FfnForward(w.experts[e], xe.get(), n, sv.g[e].data(), sv.u[e].data(), ye.get());
     for (int r = 0; r < n; ++r) {  // scatter to the slot
-      std::copy(ye.data() + int64_t{r} * C, ye.data() + int64_t{r + 1} * C,
+      std::copy(ye.get() + int64_t{r} * C, ye.get() + int64_t{r + 1} * C,
                 sv.out.data() + int64_t{slots[r]} * C);
     }
   });
@@ -213,7 +214,7 @@ void MoeBackward(const MoeWeights<S>& w, const S* x, const MoeSaved<S>& sv, cons
                  const MoeOptions& options, double grad_scale, const MoeGrads<S>& grads, S* dx) {
   const int C = w.C, E = w.E, K = w.K;
   // dgates (N, K) = <dy_t, out_tk>
-  std::vector<S> dgates(size_t(N) * K);
+  auto dgates = Scratch<S>(size_t(N) * K);
   ParallelChunks(N, 64, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t)
       for (int k = 0; k < K; ++k) {
@@ -224,23 +225,24 @@ void MoeBackward(const MoeWeights<S>& w, const S* x, const MoeSaved<S>& sv, cons
       }
   });
   // Routed experts: gather gated dy, backward, scatter dx per slot.
-  std::vector<S> dslot(size_t(N) * K * C, S(0));  // (N K, C)
+  auto dslot = Scratch<S>(size_t(N) * K * C);  // (N K, C): every slot written by its expert
   tbb::parallel_for(0, E, [&](int e) {
     const auto& slots = sv.slots[e];
     const int n = static_cast<int>(slots.size());
     if (n == 0) return;
-    std::vector<S> xe(size_t(n) * C), dye(size_t(n) * C), dxe(size_t(n) * C);  // (n_e, C)
+    const size_t nC = size_t(n) * C;
+    auto xe = Scratch<S>(nC), dye = Scratch<S>(nC), dxe = Scratch<S>(nC);  // (n_e, C)
     for (int r = 0; r < n; ++r) {
       const int64_t t = slots[r] / K;
       const S gk = sv.gates[slots[r]];
-      std::copy(x + t * C, x + (t + 1) * C, xe.data() + int64_t{r} * C);
+      std::copy(x + t * C, x + (t + 1) * C, xe.get() + int64_t{r} * C);
       for (int c = 0; c < C; ++c) dye[int64_t{r} * C + c] = gk * dy[t * C + c];
     }
-    FfnBackward(w.experts[e], xe.data(), sv.g[e].data(), sv.u[e].data(), dye.data(), n,
-                grads.experts[e], dxe.data());
+    FfnBackward(w.experts[e], xe.get(), sv.g[e].data(), sv.u[e].data(), dye.get(), n,
+                grads.experts[e], dxe.get());
     for (int r = 0; r < n; ++r) {
-      std::copy(dxe.data() + int64_t{r} * C, dxe.data() + int64_t{r + 1} * C,
-                dslot.data() + int64_t{slots[r]} * C);
+      std::copy(dxe.get() + int64_t{r} * C, dxe.get() + int64_t{r + 1} * C,
+                dslot.get() + int64_t{slots[r]} * C);
     }
   });
   ParallelChunks(N, 64, [&](int64_t t0, int64_t t1) {
@@ -249,16 +251,16 @@ void MoeBackward(const MoeWeights<S>& w, const S* x, const MoeSaved<S>& sv, cons
         for (int c = 0; c < C; ++c) dx[t * C + c] += dslot[(t * K + k) * C + c];
   });
   if (w.shared.I > 0) {
-    std::vector<S> dxs(size_t(N) * C);  // (N, C)
+    auto dxs = Scratch<S>(size_t(N) * C);  // (N, C)
     FfnBackward(w.shared, x, sv.shared_g.data(), sv.shared_u.data(), dy, N, grads.shared,
-                dxs.data());
-    for (size_t i = 0; i < dxs.size(); ++i) dx[i] += dxs[i];
+                dxs.get());
+    for (size_t i = 0; i < size_t(N) * C; ++i) dx[i] += dxs[i];
   }
   // Router: balance loss reaches the probabilities, z-loss the raw logits.
   std::vector<S> dprobs(size_t(N) * E, S(0)), ds(size_t(N) * E, S(0));  // (N, E)
   BalanceLoss(sv.probs.data(), sv.topk.data(), N, E, K, options.aux_coef, grad_scale,
               dprobs.data());
-  RouteBackward(sv.probs.data(), sv.topk.data(), sv.gates.data(), dgates.data(), dprobs.data(),
+  RouteBackward(sv.probs.data(), sv.topk.data(), sv.gates.data(), dgates.get(), dprobs.data(),
                 options.a, N, E, K, w.norm_topk, ds.data());
   ZLoss(sv.logits.data(), N, E, options.z_coef, grad_scale, ds.data());
   LinearBackwardWeight(ds.data(), x, N, C, E, grads.router);
