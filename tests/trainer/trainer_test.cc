@@ -200,6 +200,23 @@ TEST(TrainerTest, BadInputIsReportedBeforeTraining) {
   EXPECT_NE(t.status().message().find("hidden_size"), std::string::npos) << t.status().message();
 }
 
+TEST(TrainerTest, NonFiniteStepsAreSkippedThenReportedAsDivergence) {
+  TempDir dir;
+  TrainOptions o = Base(dir, "run");
+  o.optimizer = "sgd";
+  o.lr = 1e30;  // the first update overflows the weights
+  o.clip_grad_norm = 0;
+  o.warmup_steps = 0;
+  o.steps = 20;
+  std::vector<StepMetrics> applied;
+  auto sum = Train(o, [&](const StepMetrics& m) { applied.push_back(m); });
+  ASSERT_FALSE(sum.ok());
+  EXPECT_EQ(sum.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(sum.status().message().find("diverged at step 1"), std::string::npos)
+      << sum.status().message();
+  ASSERT_EQ(applied.size(), 1u) << "only the first (finite) update was applied";
+}
+
 TEST(TrainerTest, LossesDoNotDependOnTheThreadCount) {
   TempDir dir;
   TrainOptions one = StatefulOptions(dir, "one");
