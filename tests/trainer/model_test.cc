@@ -271,6 +271,30 @@ TEST(ModelTest, GradientsAccumulateAndForwardMatchesForwardBackward) {
   EXPECT_EQ(slots, 10 * c.num_experts_per_tok);
 }
 
+TEST(ModelTest, RoutingWarmupAppliesOnlyBeforeStepW) {
+  ModelConfig c = TinyConfig();
+  c.routing_warmup_steps = 8;
+  ModelConfig plain = c;
+  plain.routing_warmup_steps = 0;
+  Model warm = Model::Create(c, 4).value(), cold = Model::Create(plain, 4).value();
+  const Batch batch = RandomBatch(c, 2, 8, 16);
+  // At and after W the mix is a = 1: identical to a model without warmup.
+  EXPECT_EQ(warm.Forward(batch, 8).loss, cold.Forward(batch, 8).loss);
+  EXPECT_EQ(warm.Forward(batch, 100).expert_load, cold.Forward(batch, 100).expert_load);
+  // Before W the routing is perturbed (a = 0 at step 0: pure noise), reproducibly per step.
+  const LossParts w0 = warm.Forward(batch, 0);
+  EXPECT_NE(w0.loss, cold.Forward(batch, 0).loss);
+  EXPECT_EQ(w0.loss, warm.Forward(batch, 0).loss);
+  EXPECT_NE(w0.loss, warm.Forward(batch, 1).loss);
+  // The EMA state moves towards each batch's statistics only in ForwardBackward, and only
+  // while warming up.
+  warm.ForwardBackward(batch, 0, 1.0f);
+  const std::vector<float> s1 = warm.RouterState();
+  EXPECT_EQ(s1.back(), 1.0f);  // initialised flag of the (single) MoE layer
+  warm.ForwardBackward(batch, 8, 1.0f);
+  EXPECT_EQ(warm.RouterState(), s1);
+}
+
 TEST(ModelTest, RouterStateRoundTripsAndRejectsWrongSize) {
   ModelConfig c = TinyConfig();
   c.routing_warmup_steps = 10;
