@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <type_traits>
 
 #include "base/check.h"
 
@@ -43,7 +44,9 @@ void Gemm<float>(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // BLAS would leave C untouched only for beta == 1.
     for (int i = 0; i < M; ++i)
-      for (int j = 0; j < N; ++j) C[int64_t{i} * ldc + j] *= beta;
+      for (int j = 0; j < N; ++j) {
+        C[int64_t{i} * ldc + j] = beta == 0 ? 0 : C[int64_t{i} * ldc + j] * beta;
+      }
     return;
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
@@ -56,7 +59,9 @@ void Gemm<double>(bool trans_a, bool trans_b, int M, int N, int K, double alpha,
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (int i = 0; i < M; ++i)
-      for (int j = 0; j < N; ++j) C[int64_t{i} * ldc + j] *= beta;
+      for (int j = 0; j < N; ++j) {
+        C[int64_t{i} * ldc + j] = beta == 0 ? 0 : C[int64_t{i} * ldc + j] * beta;
+      }
     return;
   }
   cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
@@ -337,10 +342,26 @@ void RopeBackward(S* dx, int B, int T, int heads, int d, int row_stride, const R
   RopeApply(dx, B, T, heads, d, row_stride, table, -1.0);
 }
 
+namespace {
+// sigmoid(g) for 8 floats: 1 / (1 + exp(-g)).
+inline __m256 Sigmoid8(__m256 g) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, Exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+}
+}  // namespace
+
 template <typename S>
 void SwigluForward(const S* g, const S* u, int64_t n, S* act) {
   ParallelChunks(n, kElementChunk, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
+    int64_t i = i0;
+    if constexpr (std::is_same_v<S, float>) {
+      for (; i + 8 <= i1; i += 8) {
+        const __m256 gv = _mm256_loadu_ps(g + i);
+        const __m256 silu = _mm256_mul_ps(gv, Sigmoid8(gv));
+        _mm256_storeu_ps(act + i, _mm256_mul_ps(silu, _mm256_loadu_ps(u + i)));
+      }
+    }
+    for (; i < i1; ++i) {
       const S sig = S(1) / (S(1) + std::exp(-g[i]));
       act[i] = g[i] * sig * u[i];
     }
@@ -350,7 +371,21 @@ void SwigluForward(const S* g, const S* u, int64_t n, S* act) {
 template <typename S>
 void SwigluBackward(const S* dact, const S* g, const S* u, int64_t n, S* dg, S* du) {
   ParallelChunks(n, kElementChunk, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
+    int64_t i = i0;
+    if constexpr (std::is_same_v<S, float>) {
+      const __m256 one = _mm256_set1_ps(1.0f);
+      for (; i + 8 <= i1; i += 8) {
+        const __m256 gv = _mm256_loadu_ps(g + i);
+        const __m256 sig = Sigmoid8(gv);
+        const __m256 da = _mm256_loadu_ps(dact + i);
+        _mm256_storeu_ps(du + i, _mm256_mul_ps(da, _mm256_mul_ps(gv, sig)));
+        // silu'(g) = sig * (1 + g (1 - sig))
+        const __m256 dsilu =
+            _mm256_mul_ps(sig, _mm256_fmadd_ps(gv, _mm256_sub_ps(one, sig), one));
+        _mm256_storeu_ps(dg + i, _mm256_mul_ps(_mm256_mul_ps(da, _mm256_loadu_ps(u + i)), dsilu));
+      }
+    }
+    for (; i < i1; ++i) {
       const S sig = S(1) / (S(1) + std::exp(-g[i]));
       const S silu = g[i] * sig;
       const S da = dact[i];

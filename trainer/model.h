@@ -36,7 +36,8 @@ struct LossParts {
 class Model {
  public:
   // Parameters drawn from N(0, initializer_range) (Rng seeded by `seed`), norms set to 1.
-  // Errors: config.Validate() failures.
+  // Errors: config.Validate() failures. Sets OpenBLAS to one thread for the process: TBB is the
+  // only source of parallelism (see kernels.h).
   static Result<Model> Create(const ModelConfig& config, uint64_t seed);
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
@@ -82,9 +83,8 @@ class Model {
   // Generate and for the CLI).
   std::vector<float> LastLogits(std::span<const int32_t> tokens);
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -38,7 +38,7 @@ struct ModelConfig {
   double router_z_loss_coef = 1e-4;     // ST-MoE z-loss coefficient
   int64_t routing_warmup_steps = 0;     // Stochastic Routing Warmup length W (0 = off), Ling eq. 3
   double routing_warmup_ema = 0.99;     // EMA decay of the per-expert logit mean/std
-  bool embedding_weight_decay = false;  // weight_decay flag of the embedding (and tied head)
+  bool embedding_weight_decay = true;   // false: no weight decay on the embedding (and tied head)
 
   // hidden_size / num_attention_heads.
   int head_dim() const;

@@ -128,6 +128,24 @@ TEST(KernelsTest, SwigluBackwardMatchesCentralDifference) {
   CheckGradient(u, du, loss, "du");
 }
 
+TEST(KernelsTest, VectorSwigluMatchesDouble) {
+  const int n = 77;  // vector body and scalar tail
+  const auto gd = RandomVector(n, 15, 4.0), ud = RandomVector(n, 16), dd = RandomVector(n, 17);
+  const auto g = ToFloat(gd), u = ToFloat(ud), da = ToFloat(dd);
+  std::vector<float> act(n), dg(n), du(n);
+  std::vector<double> act_ref(n), dg_ref(n), du_ref(n);
+  SwigluForward(g.data(), u.data(), n, act.data());
+  SwigluBackward(da.data(), g.data(), u.data(), n, dg.data(), du.data());
+  const std::vector<double> g2(g.begin(), g.end()), u2(u.begin(), u.end()), d2(da.begin(), da.end());
+  SwigluForward(g2.data(), u2.data(), n, act_ref.data());
+  SwigluBackward(d2.data(), g2.data(), u2.data(), n, dg_ref.data(), du_ref.data());
+  for (int i = 0; i < n; ++i) {
+    EXPECT_NEAR(act[i], act_ref[i], 1e-6 * (1 + std::abs(act_ref[i]))) << i;
+    EXPECT_NEAR(dg[i], dg_ref[i], 1e-6 * (1 + std::abs(dg_ref[i]))) << i;
+    EXPECT_NEAR(du[i], du_ref[i], 1e-6 * (1 + std::abs(du_ref[i]))) << i;
+  }
+}
+
 TEST(KernelsTest, MaskedCrossEntropyValueAndGradient) {
   const int M = 5, V = 7;
   auto logits = RandomVector(M * V, 12);
