@@ -1,6 +1,7 @@
 // Script share check; see the header.
 #include "filters/script_filter.h"
 
+#include <array>
 #include <sstream>
 
 #include "filters/text_util.h"
@@ -78,20 +79,32 @@ Result<std::unique_ptr<ScriptFilter>> ScriptFilter::Create(std::string name, std
   return f;
 }
 
+namespace {
+
+// ASCII byte classes: 1 a letter, 2 a C0 control other than \t \n \r.
+constexpr std::array<uint8_t, 128> MakeAsciiClass() {
+  std::array<uint8_t, 128> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = (c == '\n' || c == '\t' || c == '\r') ? 0 : 2;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 32] = 1;
+  return t;
+}
+constexpr std::array<uint8_t, 128> kAsciiClass = MakeAsciiClass();
+
+}  // namespace
+
 Verdict ScriptFilter::Check(std::string_view text, std::string*, bool*) const {
   int64_t letters = 0, wanted = 0, control = 0, chars = 0;
+  const int64_t latin_wanted = (wanted_mask_ >> static_cast<int>(Script::kLatin)) & 1;
   size_t pos = 0;
   while (pos < text.size()) {
     auto b = static_cast<unsigned char>(text[pos]);
-    if (b < 0x80) {  // ASCII fast path
+    if (b < 0x80) {  // ASCII fast path, branch-free: letters and spaces alternate unpredictably
       ++pos;
       ++chars;
-      if (IsAsciiAlpha(b)) {
-        ++letters;
-        wanted += (wanted_mask_ >> static_cast<int>(Script::kLatin)) & 1;
-      } else if (b < 0x20 && b != '\n' && b != '\t' && b != '\r') {
-        ++control;
-      }
+      const int cls = kAsciiClass[b];
+      letters += cls & 1;
+      wanted += (cls & 1) & latin_wanted;
+      control += cls >> 1;
       continue;
     }
     uint32_t cp = DecodeUtf8(text, &pos);

@@ -3,19 +3,58 @@
 
 #include <string.h>
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #include "base/hash.h"
 
 namespace kgf::filters {
 
 void SplitWords(std::string_view text, std::vector<std::string_view>* words) {
   words->clear();
-  size_t i = 0, n = text.size();
-  while (i < n) {
-    while (i < n && IsAsciiSpace(text[i])) ++i;
-    size_t start = i;
-    while (i < n && !IsAsciiSpace(text[i])) ++i;
-    if (i > start) words->push_back(text.substr(start, i - start));
+  const char* p = text.data();
+  const size_t n = text.size();
+  size_t i = 0, start = 0;
+  bool in_word = false;  // byte i - 1 was part of a word
+#ifdef __AVX2__
+  // 32 bytes at a time: bit k of `word` is set when byte i + k is not ASCII whitespace (' ' or
+  // 9..13); words start and end at the bit transitions, taken in position order.
+  const __m256i kSpace = _mm256_set1_epi8(' ');
+  const __m256i kNine = _mm256_set1_epi8(9);
+  const __m256i kFour = _mm256_set1_epi8(4);
+  for (; i + 32 <= n; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const __m256i t = _mm256_sub_epi8(v, kNine);  // 0..4 exactly for \t \n \v \f \r
+    const __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(t, kFour), t);
+    const __m256i ws = _mm256_or_si256(_mm256_cmpeq_epi8(v, kSpace), ctl);
+    const uint32_t word = ~static_cast<uint32_t>(_mm256_movemask_epi8(ws));
+    const uint32_t prev = (word << 1) | (in_word ? 1u : 0u);  // bit k: byte i + k - 1
+    const uint32_t starts = word & ~prev;
+    uint32_t events = starts | (~word & prev);
+    while (events != 0) {
+      const int k = __builtin_ctz(events);
+      if ((starts >> k) & 1) {
+        start = i + k;
+      } else {
+        words->emplace_back(p + start, i + k - start);
+      }
+      events &= events - 1;
+    }
+    in_word = (word >> 31) != 0;
   }
+#endif
+  for (; i < n; ++i) {
+    const bool space = IsAsciiSpace(static_cast<unsigned char>(p[i]));
+    if (!space && !in_word) {
+      start = i;
+      in_word = true;
+    } else if (space && in_word) {
+      words->emplace_back(p + start, i - start);
+      in_word = false;
+    }
+  }
+  if (in_word) words->emplace_back(p + start, n - start);
 }
 
 void SplitLines(std::string_view text, std::vector<std::string_view>* lines) {
@@ -76,33 +115,22 @@ uint64_t LowerHash(std::string_view word) {
 }
 
 void NormalizedWordSpans(std::string_view text, std::vector<std::string_view>* spans) {
-  spans->clear();
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  size_t i = 0, n = text.size();
-  while (i < n) {
-    while (i < n && IsAsciiSpace(p[i])) ++i;
-    size_t b = i;
-    while (i < n && !IsAsciiSpace(p[i])) ++i;
-    size_t e = i;
-    while (b < e && IsAsciiPunct(p[b])) ++b;
-    while (e > b && IsAsciiPunct(p[e - 1])) --e;
-    if (e > b) spans->push_back(text.substr(b, e - b));
+  SplitWords(text, spans);
+  size_t out = 0;
+  for (std::string_view w : *spans) {
+    size_t b = 0, e = w.size();
+    while (b < e && IsAsciiPunct(static_cast<unsigned char>(w[b]))) ++b;
+    while (e > b && IsAsciiPunct(static_cast<unsigned char>(w[e - 1]))) --e;
+    if (e > b) (*spans)[out++] = w.substr(b, e - b);
   }
+  spans->resize(out);
 }
 
 void NormalizedWordHashes(std::string_view text, std::vector<uint64_t>* hashes) {
-  hashes->clear();
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  size_t i = 0, n = text.size();
-  while (i < n) {
-    while (i < n && IsAsciiSpace(p[i])) ++i;
-    size_t b = i;
-    while (i < n && !IsAsciiSpace(p[i])) ++i;
-    size_t e = i;
-    while (b < e && IsAsciiPunct(p[b])) ++b;
-    while (e > b && IsAsciiPunct(p[e - 1])) --e;
-    if (e > b) hashes->push_back(LowerHash(text.substr(b, e - b)));
-  }
+  thread_local std::vector<std::string_view> spans;
+  NormalizedWordSpans(text, &spans);
+  hashes->resize(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) (*hashes)[i] = LowerHash(spans[i]);
 }
 
 uint32_t DecodeUtf8(std::string_view s, size_t* pos) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,6 +46,39 @@ std::string RandomText(Rng& rng) {
     text += kSpace[rng.Uniform(std::size(kSpace))];
   }
   return text;
+}
+
+// The obvious scalar tokenizer: the spec of SplitWords (which scans 32 bytes at a time).
+std::vector<std::string_view> ReferenceSplitWords(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::strchr(" \t\n\r\f\v", text[i]) != nullptr && text[i] != 0) ++i;
+    size_t b = i;
+    while (i < text.size() && (text[i] == 0 || std::strchr(" \t\n\r\f\v", text[i]) == nullptr)) ++i;
+    if (i > b) out.push_back(text.substr(b, i - b));
+  }
+  return out;
+}
+
+TEST(TextUtilTest, SplitWordsMatchesScalarReference) {
+  std::vector<std::string_view> words;
+  for (uint64_t seed = 0; seed < 3000; ++seed) {
+    Rng rng(seed);
+    std::string text(rng.Uniform(200), ' ');
+    // Mostly spaces and letters, sometimes any byte: words and gaps of every length, across the
+    // 32-byte block boundaries, and every byte value next to whitespace.
+    const uint64_t space_odds = 1 + rng.Uniform(8);
+    for (char& c : text) {
+      if (rng.Uniform(10) == 0) {
+        c = static_cast<char>(rng.Uniform(256));
+      } else {
+        c = rng.Uniform(space_odds) == 0 ? " \t\n\r\f\v"[rng.Uniform(6)] : 'a';
+      }
+    }
+    SplitWords(text, &words);
+    ASSERT_EQ(words, ReferenceSplitWords(text)) << "seed " << seed;
+  }
 }
 
 TEST(TextUtilTest, NormalizedWordHashesAreHash64OfNormalizedWords) {
