@@ -68,7 +68,7 @@ void RouteForward(const S* s, const S* noise, double a, int N, int E, int K, boo
       double z = 0;
       for (int k = 0; k < K; ++k) z += p[ids[k]];
       for (int k = 0; k < K; ++k) {
-        gates[t * K + k] = norm_topk ? static_cast<S>(p[ids[k]] / z) : p[ids[k]];
+        gates[t * K + k] = norm_topk && K > 1 ? static_cast<S>(p[ids[k]] / z) : p[ids[k]];
       }
     }
   });
@@ -85,7 +85,7 @@ void RouteBackward(const S* probs, const int32_t* topk, const S* gates, const S*
       const int32_t* ids = topk + t * K;
       const S* g = gates + t * K;
       const S* dg = dgates + t * K;
-      if (norm_topk) {
+      if (norm_topk && K > 1) {
         // g_j = p_j / Z, Z = sum_l p_l:  dp_j = (dg_j - sum_l dg_l g_l) / Z.
         double z = 0, dot = 0;
         for (int k = 0; k < K; ++k) {
@@ -308,7 +308,7 @@ void MoeForwardNaive(const MoeWeights<S>& w, const S* x, int N, const S* noise,
       for (int c = 0; c < C; ++c) acc[c] += o[c];
     }
     for (int k = 0; k < K; ++k) {
-      const double gk = w.norm_topk ? p[order[k]] / z : p[order[k]];
+      const double gk = w.norm_topk && K > 1 ? p[order[k]] / z : p[order[k]];
       ffn(w.experts[order[k]], xt, o);
       for (int c = 0; c < C; ++c) acc[c] += gk * o[c];
     }

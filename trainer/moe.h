@@ -37,7 +37,8 @@ void FfnBackward(const FfnWeights<S>& w, const S* x, const S* g, const S* u, con
 // Routing logits s' = a s + (1 - a) noise (Ling eq. 3; noise = mu + sigma * eps, no gradient);
 // noise == nullptr means s' = s (a must be 1). probs (N, E) = softmax(s'); topk (N, K) = the K
 // largest probabilities, in descending order, ties to the lower expert id; gates (N, K) = their
-// probabilities, divided by their sum when norm_topk.
+// probabilities, divided by their sum when norm_topk and K > 1 (as modeling_bailing_moe does:
+// with K = 1 the gate stays p, so the language-model loss still reaches the router).
 template <typename S>
 void RouteForward(const S* s, const S* noise, double a, int N, int E, int K, bool norm_topk,
                   S* probs, int32_t* topk, S* gates);

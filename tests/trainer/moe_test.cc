@@ -15,8 +15,8 @@ using testing::Dot;
 using testing::RandomVector;
 
 // Router forward/backward as a function of the logits s: loss = <gates, Rg> + <probs, Rp>.
-void CheckRouter(bool norm_topk, double a) {
-  const int N = 6, E = 5, K = 2;
+void CheckRouter(bool norm_topk, double a, int K = 2) {
+  const int N = 6, E = 5;
   auto s = RandomVector(N * E, 1);
   const auto noise = RandomVector(N * E, 2);
   const auto Rg = RandomVector(N * K, 3), Rp = RandomVector(N * E, 4);
@@ -41,6 +41,20 @@ void CheckRouter(bool norm_topk, double a) {
 TEST(MoeTest, RouterBackwardMatchesCentralDifference) { CheckRouter(true, 1.0); }
 TEST(MoeTest, RouterBackwardWithoutRenormMatchesCentralDifference) { CheckRouter(false, 1.0); }
 TEST(MoeTest, WarmupRouterBackwardMatchesCentralDifference) { CheckRouter(true, 0.3); }
+TEST(MoeTest, TopOneRouterBackwardMatchesCentralDifference) { CheckRouter(true, 1.0, 1); }
+
+TEST(MoeTest, TopOneGateIsTheProbabilityAsInHf) {
+  const int N = 3, E = 4, K = 1;
+  const auto s = RandomVector(N * E, 21);
+  std::vector<double> probs(N * E), gates(N * K);
+  std::vector<int32_t> topk(N * K);
+  RouteForward(s.data(), static_cast<const double*>(nullptr), 1.0, N, E, K, true, probs.data(),
+               topk.data(), gates.data());
+  for (int t = 0; t < N; ++t) {
+    EXPECT_EQ(gates[t], probs[t * E + topk[t]]);
+    EXPECT_LT(gates[t], 1.0);
+  }
+}
 
 TEST(MoeTest, WarmupRoutesOnTheNoiseAtStepZero) {
   // a = 0: s' = noise, so the logits do not matter.
