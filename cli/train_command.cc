@@ -1,4 +1,4 @@
-// `kgforge train`: trains the bundled MoE model. Flags map 1:1 onto trainer::TrainOptions
+// `kgforge train`: trains the bundled MoE model (data parallel when started by mpirun). Flags map 1:1 onto trainer::TrainOptions
 // (defaults from TrainOptions{}); all logic lives in trainer/trainer.h.
 #include <cstdio>
 #include <memory>
@@ -85,12 +85,23 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_flag("--progress,!--no-progress", o.progress, "progress line on a TTY (default on)");
   c->add_flag("--json", f->json, "print the summary as JSON");
   c->callback([f] {
-    auto summary = trainer::Train(f->options);
+    // Data parallel under mpirun (every rank trains its share of each batch), else one process.
+    std::unique_ptr<trainer::GradCommunicator> comm = trainer::WorldGradCommunicator();
+    auto t = trainer::Trainer::Create(f->options, comm.get());
+    if (!t.ok()) {
+      ReportError(t.status(), t.status().code() == StatusCode::kInvalidArgument);
+      return;
+    }
+    auto summary = (*t)->Run();
     if (!summary.ok()) {
       ReportError(summary.status(), summary.status().code() == StatusCode::kInvalidArgument);
       return;
     }
     const trainer::TrainSummary& s = *summary;
+    if (comm->rank() != 0) {
+      SetExitCode(0);
+      return;
+    }
     if (f->json) {
       std::fputs(SummaryJson(s).c_str(), stdout);
     } else {
