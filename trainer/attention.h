@@ -3,8 +3,9 @@
 // kv head h / (H / KV)), d = head_dim. The fused buffer qkv (B, T, R), R = (H + 2 KV) d, holds
 // [H query heads, KV key heads, KV value heads] x d per position (Ling's query_key_value split),
 // with RoPE already applied to the query and key heads.
-// The fast kernels use BLAS per (sequence, head) and keep only the row logsumexp for backward
-// (the probabilities are recomputed, as FlashAttention does); the naive kernel is the spec.
+// The fast kernels use BLAS per (sequence, head) over causal row blocks (keys beyond a block are
+// skipped) and keep only the row logsumexp for backward (the probabilities are recomputed, as
+// FlashAttention does); the naive kernel is the spec.
 #ifndef KGF_TRAINER_ATTENTION_H_
 #define KGF_TRAINER_ATTENTION_H_
 
@@ -14,6 +15,8 @@ namespace kgf::trainer {
 
 struct AttentionShape {
   int B = 0, T = 0, H = 0, KV = 0, d = 0;
+  int block = 128;  // query rows per causal block (fast kernels only; a shape, not a tuning knob
+                    // of the thread count, so results stay thread-independent)
   int row() const { return (H + 2 * KV) * d; }  // R
 };
 

@@ -14,7 +14,8 @@ using testing::Dot;
 using testing::RandomVector;
 
 TEST(AttentionTest, FastForwardMatchesNaive) {
-  const AttentionShape s{2, 9, 4, 2, 6};
+  AttentionShape s{2, 9, 4, 2, 6};
+  s.block = 4;  // three causal row blocks, the last partial
   const auto qkv_d = RandomVector(size_t(s.B) * s.T * s.row(), 1);
   const std::vector<float> qkv(qkv_d.begin(), qkv_d.end());
   std::vector<float> out(size_t(s.B) * s.T * s.H * s.d), ref(out.size());
@@ -39,7 +40,8 @@ TEST(AttentionTest, IsCausal) {
 
 TEST(AttentionTest, BackwardMatchesCentralDifference) {
   // Grouped heads (H = 4 share KV = 2) so dK, dV accumulate over a group.
-  const AttentionShape s{2, 5, 4, 2, 4};
+  AttentionShape s{2, 5, 4, 2, 4};
+  s.block = 2;  // several causal row blocks accumulate into dK, dV
   auto qkv = RandomVector(size_t(s.B) * s.T * s.row(), 3);
   const auto R = RandomVector(size_t(s.B) * s.T * s.H * s.d, 4);
   auto loss = [&] {
@@ -51,6 +53,26 @@ TEST(AttentionTest, BackwardMatchesCentralDifference) {
   AttentionForward(s, qkv.data(), out.data(), lse.data());
   AttentionBackward(s, qkv.data(), out.data(), lse.data(), R.data(), dqkv.data());
   CheckGradient(qkv, dqkv, loss, "dqkv", 1e-5, /*max_checks=*/qkv.size());
+}
+
+TEST(AttentionTest, BlockSizeDoesNotChangeTheResult) {
+  AttentionShape s{1, 11, 2, 1, 4};
+  const auto qkv = RandomVector(size_t(s.T) * s.row(), 9);
+  const auto dout = RandomVector(size_t(s.T) * s.H * s.d, 10);
+  std::vector<double> ref_out, ref_d;
+  for (int block : {128, 1, 3, 11}) {
+    s.block = block;
+    std::vector<double> out(dout.size()), lse(s.H * s.T), dq(qkv.size());
+    AttentionForward(s, qkv.data(), out.data(), lse.data());
+    AttentionBackward(s, qkv.data(), out.data(), lse.data(), dout.data(), dq.data());
+    if (ref_out.empty()) {
+      ref_out = out;
+      ref_d = dq;
+      continue;
+    }
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], ref_out[i], 1e-12) << block;
+    for (size_t i = 0; i < dq.size(); ++i) EXPECT_NEAR(dq[i], ref_d[i], 1e-12) << block;
+  }
 }
 
 TEST(AttentionTest, DecodeMatchesLastRowOfFullAttention) {
