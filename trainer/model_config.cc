@@ -206,7 +206,8 @@ const std::set<std::string, std::less<>>& IgnoredKeys() {
   static const std::set<std::string, std::less<>> keys = {
       "architectures", "model_type", "torch_dtype", "transformers_version", "auto_map",
       "use_cache", "bos_token_id", "eos_token_id", "pad_token_id", "output_router_logits",
-      "embedding_dropout", "attention_dropout", "output_dropout", "hidden_dropout"};
+      "embedding_dropout", "attention_dropout", "output_dropout", "hidden_dropout",
+      "sliding_window", "max_window_layers"};
   return keys;
 }
 
@@ -240,6 +241,17 @@ Result<ModelConfig> ModelConfig::FromJson(std::string_view json, std::string_vie
         return InvalidArgumentError(where + ": 'rope_scaling' must be null (not implemented)");
       }
       known = true;
+    } else if (name == "use_sliding_window") {
+      if (!it->value.IsBool() || it->value.GetBool()) {
+        return InvalidArgumentError(where + ": 'use_sliding_window' must be false (not "
+                                    "implemented)");
+      }
+      known = true;
+    } else if (name == "head_dim") {
+      if (!it->value.IsNull() && !it->value.IsInt()) {
+        return InvalidArgumentError(where + ": 'head_dim' must be null or an integer");
+      }
+      known = true;  // checked against hidden_size / num_attention_heads below
     }
     if (!known) {
       return InvalidArgumentError(where + ": unknown model config key '" + std::string(name) +
@@ -282,6 +294,12 @@ Result<ModelConfig> ModelConfig::FromJson(std::string_view json, std::string_vie
   }
   Status st = c.Validate();
   if (!st.ok()) return st.WithContext(where);
+  if (auto it = doc.FindMember("head_dim"); it != doc.MemberEnd() && it->value.IsInt() &&
+                                             it->value.GetInt() != c.head_dim()) {
+    return InvalidArgumentError(where + ": 'head_dim' " + std::to_string(it->value.GetInt()) +
+                                " must equal hidden_size / num_attention_heads = " +
+                                std::to_string(c.head_dim()));
+  }
   return c;
 }
 

@@ -70,6 +70,23 @@ TEST(ModelConfigTest, MissingRequiredKeysAreNamed) {
   EXPECT_TRUE(ModelConfig::FromJson(json, "c.json").ok());
 }
 
+TEST(ModelConfigTest, AcceptsLingHfMetadataKeys) {
+  // Keys of Ling's released config.json that do not change this model's math.
+  std::string json = Replace(Tiny().ToJson(), "{", R"({"torch_dtype": "bfloat16", "head_dim": 8,
+      "use_sliding_window": false, "sliding_window": 4096, "max_window_layers": 28,
+      "rope_scaling": null, "pad_token_id": 0, "use_cache": true, "embedding_dropout": 0.0,)");
+  auto r = ModelConfig::FromJson(json, "c.json");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, Tiny());
+  // ... and rejects values of them this implementation does not have.
+  for (const char* bad : {R"("head_dim": 16,)", R"("use_sliding_window": true,)",
+                          R"("rope_scaling": {"type": "linear", "factor": 2.0},)",
+                          R"("use_bias": true,)"}) {
+    auto e = ModelConfig::FromJson(Replace(Tiny().ToJson(), "{", std::string("{") + bad), "c.json");
+    EXPECT_FALSE(e.ok()) << bad;
+  }
+}
+
 TEST(ModelConfigTest, WrongTypesAndMalformedJsonAreErrors) {
   EXPECT_FALSE(ModelConfig::FromJson("{", "c.json").ok());
   const std::string json = Replace(Tiny().ToJson(), "\"hidden_size\": 32", "\"hidden_size\": \"32\"");
