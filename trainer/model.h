@@ -54,7 +54,8 @@ class Model {
   // so micro-batches accumulate. `step` drives Stochastic Routing Warmup (a = min(step/W, 1)) and
   // its noise, drawn from Rng::ForItem streams keyed by (seed, step, layer, token) so results do
   // not depend on threads. Updates the router EMA statistics.
-  // REQUIRES: batch shapes consistent, tokens/targets in [0, vocab), T <= max_position_embeddings.
+  // REQUIRES: batch shapes consistent, tokens in [0, vocab), targets in [0, vocab) where the
+  // mask is non-zero, T <= max_position_embeddings (violations abort: validate data first).
   // Not thread-safe (one call at a time); uses TBB inside.
   LossParts ForwardBackward(const Batch& batch, int64_t step, float grad_scale);
   // Forward only: no gradients, no state change (eval). Routes with the same warmup rule.
@@ -70,7 +71,8 @@ class Model {
   // Generation with a KV cache. temperature 0 = greedy; otherwise softmax(logits / temperature)
   // restricted to the top_p nucleus, sampled from Rng(seed). Stops after max_new_tokens or at a
   // stop token (included in the output). Returns the new tokens only. Routes without warmup noise.
-  // REQUIRES: prompt non-empty, prompt + max_new_tokens <= max_position_embeddings (clamped).
+  // Generation stops at max_position_embeddings positions. REQUIRES: prompt tokens in
+  // [0, vocab_size). Empty prompt -> no tokens.
   struct GenerateOptions {
     int max_new_tokens = 64;
     double temperature = 0;

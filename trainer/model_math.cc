@@ -287,6 +287,9 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
   double mask_sum = 0;
   if (has_loss) {
     for (int t = 0; t < N; ++t) {
+      if (batch.loss_mask[t] == 0) continue;
+      KGF_CHECK(batch.targets[t] >= 0 && batch.targets[t] < V)
+          << "target " << batch.targets[t] << " outside vocab " << V << " at position " << t;
       mask_sum += batch.loss_mask[t];
       if (batch.loss_mask[t] > 0) ++parts.target_tokens;
     }
