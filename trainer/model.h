@@ -52,13 +52,15 @@ class Model {
 
   // Forward + backward of one batch. Gradients are ADDED (times grad_scale) into Parameter::grad,
   // so micro-batches accumulate. `step` drives Stochastic Routing Warmup (a = min(step/W, 1)) and
-  // its noise, drawn from Rng::ForItem streams keyed by (seed, step, layer, token) so results do
-  // not depend on threads. Updates the router EMA statistics.
+  // its noise, drawn from Rng::ForItem streams keyed by (seed, step, layer, the sequence's tokens,
+  // position) so results do not depend on threads or on the batch a sequence sits in. While
+  // step < W, updates the router EMA statistics (Ling eq. 3).
   // REQUIRES: batch shapes consistent, tokens in [0, vocab), targets in [0, vocab) where the
   // mask is non-zero, T <= max_position_embeddings (violations abort: validate data first).
   // Not thread-safe (one call at a time); uses TBB inside.
   LossParts ForwardBackward(const Batch& batch, int64_t step, float grad_scale);
-  // Forward only: no gradients, no state change (eval). Routes with the same warmup rule.
+  // Forward only: no gradients, no state change (eval). Routes exactly as ForwardBackward would
+  // at `step` (same warmup noise); pass step >= routing_warmup_steps for plain top-k routing.
   LossParts Forward(const Batch& batch, int64_t step);
 
   // Router warmup running statistics: for each MoE layer, E means then E standard deviations
