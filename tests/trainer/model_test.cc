@@ -116,6 +116,37 @@ TEST(ModelTest, TiedEmbeddingsBackwardMatchesCentralDifference) {
   CheckWholeModel(c, WarmupInput{});
 }
 
+TEST(ModelTest, DenseOnlyModelBackwardMatchesCentralDifference) {
+  ModelConfig c = TinyConfig();
+  c.num_experts = 0;
+  c.router_aux_loss_coef = 0;  // no MoE layer: no aux losses
+  c.router_z_loss_coef = 0;
+  Model m = Model::Create(c, 5).value();
+  DoubleParams d = ToDouble(m);
+  const Batch batch = RandomBatch(c, 2, 6, 11);
+  const ModelIndex index = BuildModelIndex(c);
+  std::vector<double*> grads = d.Grads();
+  RunModel<double>(c, index, d.Values(), &grads, batch, WarmupInput{}, 1.0, nullptr, nullptr);
+  const auto params = m.parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (int(i) == index.head) continue;  // NormHead: detached denominator
+    auto loss = [&] {
+      return RunModel<double>(c, index, d.Values(), nullptr, batch, WarmupInput{}, 1.0, nullptr,
+                              nullptr).loss;
+    };
+    CheckGradient(d.values[i], d.grads[i], loss, params[i]->name, 1e-4, 6, 1e-5, 2000 + i);
+  }
+}
+
+TEST(ModelTest, AllMoeTopOneWithoutSharedExpertBackwardMatchesCentralDifference) {
+  ModelConfig c = TinyConfig();
+  c.first_k_dense_replace = 0;
+  c.num_experts_per_tok = 1;
+  c.num_shared_experts = 0;
+  c.norm_head = false;
+  CheckWholeModel(c, WarmupInput{});
+}
+
 TEST(ModelTest, WarmupPathBackwardMatchesCentralDifference) {
   const ModelConfig c = TinyConfig();
   WarmupInput w;
