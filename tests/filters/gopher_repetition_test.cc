@@ -151,7 +151,9 @@ TEST(GopherRepetitionTest, MatchesSlowReferenceOnRandomTexts) {
     Rng rng(seed);
     GopherRepetitionOptions o;
     // Loose thresholds most of the time, so the later rules are reached and decide too.
-    auto threshold = [&](double usual) { return rng.Uniform(3) == 0 ? usual : 0.3 + 0.7 * rng.UniformDouble(); };
+    auto threshold = [&](double usual) {
+      return rng.Uniform(3) == 0 ? usual : 0.3 + 0.7 * rng.UniformDouble();
+    };
     o.max_dup_paragraph_share = threshold(0.30);
     o.max_dup_paragraph_chars = threshold(0.20);
     o.max_dup_line_share = threshold(0.30);

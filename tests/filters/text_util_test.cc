@@ -31,9 +31,10 @@ TEST(TextUtilTest, ByteClassesMatchTheirDefinitions) {
 // Random text over pieces chosen to hit every branch: case, surrounding and inner punctuation,
 // control bytes, UTF-8, words longer than the 64-byte fast path, all-punctuation words.
 std::string RandomText(Rng& rng) {
-  static const char* kPieces[] = {"The",  "river", "GARDEN", "o'clock", "\"quoted\"", "end.",
-                                  "...",  "--",    "\x01x\x02", "\x7f", "caf\xc3\xa9", "\xc3\x89T\xc3\x89",
-                                  "(a)",  "#tag",  "x-y",    "Z",       "123",        "!?"};
+  static const char* kPieces[] = {
+      "The", "river", "GARDEN",      "o'clock", "\"quoted\"",         "end.",
+      "...", "--",    "\x01x\x02",   "\x7f",    "caf\xc3\xa9",        "\xc3\x89T\xc3\x89",
+      "(a)", "#tag",  "x-y",         "Z",       "123",               "!?"};
   std::string text;
   const int n = static_cast<int>(rng.Uniform(60));
   for (int i = 0; i < n; ++i) {
