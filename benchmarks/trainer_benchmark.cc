@@ -4,15 +4,19 @@
 //   BM_TrainStep_SmallDense / BM_TrainStep_SmallMoe: one optimizer step of the `small-dense` and
 //     `small` presets (zero grads, ForwardBackward, clip, AdamW) on a (B=2, T=256) batch;
 //     items = tokens; counter model_GFLOP/s = ModelConfig::TrainingFlopsPerToken x tokens/s.
+//     *OneCore: TBB limited to one thread, rates per CPU second (comparable with
+//     BM_Sgemm_OneThread even on a loaded machine); the others: all cores, rates per wall second.
 // benchmarks/README.md ("## trainer") turns these into the two target ratios.
 // OPENBLAS_CORETYPE=SkylakeX is set by re-exec as cli/main.cc does (Debian's OpenBLAS
 // misdetects the AMD EPYC machines).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -49,7 +53,8 @@ void BM_Sgemm_OneThread(benchmark::State& state) {
   state.counters["GFLOP/s"] =
       benchmark::Counter(flops * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Sgemm_OneThread)->Unit(benchmark::kMillisecond)->UseRealTime();
+// CPU time (one thread does all the work): robust to other processes on a shared machine.
+BENCHMARK(BM_Sgemm_OneThread)->Unit(benchmark::kMillisecond);
 
 void BM_Sgemm_AllCores(benchmark::State& state) {
   openblas_set_num_threads(1);
@@ -75,7 +80,10 @@ void BM_Sgemm_AllCores(benchmark::State& state) {
 }
 BENCHMARK(BM_Sgemm_AllCores)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void TrainStep(benchmark::State& state, const char* preset) {
+// threads = 1: TBB confined to the calling thread, so CPU time measures all the work.
+void TrainStep(benchmark::State& state, const char* preset, int threads) {
+  std::optional<tbb::global_control> limit;
+  if (threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
   constexpr int B = 2, T = 256;
   auto config = ModelConfig::Preset(preset);
   KGF_CHECK(config.ok()) << config.status().ToString();
@@ -113,8 +121,12 @@ void TrainStep(benchmark::State& state, const char* preset) {
   state.counters["MFLOP/token"] = config->TrainingFlopsPerToken(T) / 1e6;
 }
 
-void BM_TrainStep_SmallDense(benchmark::State& state) { TrainStep(state, "small-dense"); }
-void BM_TrainStep_SmallMoe(benchmark::State& state) { TrainStep(state, "small"); }
+void BM_TrainStep_SmallDenseOneCore(benchmark::State& state) { TrainStep(state, "small-dense", 1); }
+void BM_TrainStep_SmallMoeOneCore(benchmark::State& state) { TrainStep(state, "small", 1); }
+void BM_TrainStep_SmallDense(benchmark::State& state) { TrainStep(state, "small-dense", 0); }
+void BM_TrainStep_SmallMoe(benchmark::State& state) { TrainStep(state, "small", 0); }
+BENCHMARK(BM_TrainStep_SmallDenseOneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_TrainStep_SmallMoeOneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallDense)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallMoe)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
