@@ -82,7 +82,9 @@ TEST(MoeTest, GatesSumToOneAndEveryTokenIsRoutedKTimes) {
     for (int k = 0; k < K; ++k) {
       sum += gates[t * K + k];
       distinct.insert(topk[t * K + k]);
-      if (k > 0) EXPECT_GE(gates[t * K + k - 1], gates[t * K + k]);
+      if (k > 0) {
+        EXPECT_GE(gates[t * K + k - 1], gates[t * K + k]);
+      }
     }
     EXPECT_NEAR(sum, 1.0, 1e-12);
     EXPECT_EQ(distinct.size(), size_t(K)) << "token " << t;
@@ -196,7 +198,9 @@ void CheckMoeLayer(double a) {
     MoeSaved<double> sv;
     std::vector<double> y(f.N * f.C);
     MoeForward(f.Weights(), f.x.data(), f.N, nz, opt, &sv, y.data());
-    if (!chosen.empty()) EXPECT_EQ(sv.topk, chosen) << "a step changed the routing";
+    if (!chosen.empty()) {
+      EXPECT_EQ(sv.topk, chosen) << "a step changed the routing";
+    }
     return Dot(y, R) + sv.balance_loss + sv.z_loss;
   };
   MoeSaved<double> sv;
