@@ -5,6 +5,9 @@
 #include <cmath>
 
 #include "base/file_util.h"
+#include "corpus/tokenizer.h"
+#include "tests/corpus/corpus_test_util.h"
+#include "trainer/model_config.h"
 #include "trainer/safetensors.h"
 #include "trainer/trainer.h"
 #include "tests/testing/temp_dir.h"
@@ -96,6 +99,40 @@ TEST_F(InferenceTest, GreedyGenerationContinuesThePattern) {
   job.prompt = "70";
   EXPECT_EQ(GenerateFromCheckpoint(job).status().code(), StatusCode::kInvalidArgument);
   job.checkpoint = dir_.File("absent");
+  EXPECT_EQ(GenerateFromCheckpoint(job).status().code(), StatusCode::kNotFound);
+}
+
+TEST(InferenceTokenizerTest, TextPromptsGoThroughTheTokenizer) {
+  TempDir dir;
+  const corpus::Tokenizer& tok = corpus::testing::SmallTokenizer();  // vocab 400
+  const std::string tok_path = dir.Write("tok.model", tok.serialized());
+  auto ids = tok.Encode(corpus::testing::GenerateText(3, 200));
+  ASSERT_TRUE(ids.ok());
+  ModelConfig c = *ModelConfig::Preset("tiny");
+  c.vocab_size = 400;
+  TrainOptions o;
+  o.config = dir.Write("c.json", c.ToJson());
+  o.data = Tokens(dir, "train.bin", *ids);
+  o.out = dir.File("run");
+  o.seq_len = 32;
+  o.steps = 3;
+  o.progress = false;
+  o.log_every = 0;
+  ASSERT_TRUE(Train(o).ok());
+
+  GenerateJob job;
+  job.checkpoint = o.out;
+  job.tokenizer = tok_path;
+  job.prompt = "The capital of the country";
+  job.max_new_tokens = 6;
+  job.stop_at_end_of_text = false;
+  auto r = GenerateFromCheckpoint(job);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->prompt_ids, *tok.Encode(job.prompt));
+  ASSERT_EQ(r->new_ids.size(), 6u);
+  EXPECT_EQ(r->text, *tok.Decode(r->new_ids));
+
+  job.tokenizer = dir.File("absent.model");
   EXPECT_EQ(GenerateFromCheckpoint(job).status().code(), StatusCode::kNotFound);
 }
 

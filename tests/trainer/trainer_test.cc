@@ -148,6 +148,15 @@ TEST(TrainerTest, ResumeFallsBackPastACorruptCheckpoint) {
   for (size_t i = 0; i < resumed->losses.size(); ++i) {
     EXPECT_EQ(resumed->losses[i], full->losses[4 + i]) << "step " << 4 + i;
   }
+
+  // Every checkpoint corrupt: a clear error instead of silently starting over.
+  for (const auto& [step, path] : ListCheckpoints(o.out)) {
+    ASSERT_TRUE(RemoveFile(JoinPath(path, kChecksumsFile)).ok());
+  }
+  auto none = Trainer::Create(o);
+  EXPECT_EQ(none.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(none.status().message().find("none is valid"), std::string::npos)
+      << none.status().message();
 }
 
 TEST(TrainerTest, BadInputIsReportedBeforeTraining) {
