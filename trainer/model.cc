@@ -217,8 +217,12 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
   if (prompt.empty() || options.max_new_tokens <= 0) return out;
   const int C = c.hidden_size, V = c.vocab_size, H = c.num_attention_heads;
   const int KV = c.num_key_value_heads, d = c.head_dim(), R = (H + 2 * KV) * d, OD = H * d;
-  const int max_len = std::min<int>(c.max_position_embeddings,
-                                    int(prompt.size()) + options.max_new_tokens);
+  // A prompt longer than the context keeps its last max_position_embeddings tokens.
+  if (int(prompt.size()) > c.max_position_embeddings) {
+    prompt = prompt.subspan(prompt.size() - c.max_position_embeddings);
+  }
+  const int P = static_cast<int>(prompt.size());
+  const int max_len = std::min<int>(c.max_position_embeddings, P + options.max_new_tokens);
   const std::vector<const float*> v = m.Values();
   const ModelIndex& index = m.index;
   std::vector<std::vector<float>> k_cache(c.num_hidden_layers), v_cache(c.num_hidden_layers);
@@ -230,10 +234,36 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
   const float* W_head = v[index.head];    // (V, C)
   if (c.norm_head) NormHeadInverseNorms(W_head, V, C, inv_norm.data());
   Rng rng(options.seed);
-  std::vector<float> x(C), h(C), rstd(1), qkv(R), att(OD), y(C), hf(C), logits(V);
-  int32_t token = prompt[0];
-  for (int pos = 0; pos < max_len && int(out.size()) < options.max_new_tokens; ++pos) {
-    // One position through the stack, appending its keys/values to the cache.
+  auto is_stop = [&](int32_t t) {
+    return std::find(options.stop_tokens.begin(), options.stop_tokens.end(), t) !=
+           options.stop_tokens.end();
+  };
+
+  // Prefill: one batched forward over the prompt; its rotated keys and values fill the cache.
+  std::vector<float> logits;  // (V)
+  {
+    Batch prefill;
+    prefill.B = 1;
+    prefill.T = P;
+    prefill.tokens.assign(prompt.begin(), prompt.end());
+    RunModel<float>(c, index, v, nullptr, prefill, WarmupInput{}, 1.0, &logits, nullptr,
+                    &m.workspace);
+    for (int l = 0; l < c.num_hidden_layers; ++l) {
+      const std::vector<float>& qkv_all = m.workspace.saved[l].qkv;  // (P, R)
+      for (int t = 0; t < P; ++t) {
+        const float* row = qkv_all.data() + int64_t{t} * R;
+        std::copy(row + OD, row + OD + KV * d, k_cache[l].begin() + int64_t{t} * KV * d);
+        std::copy(row + OD + KV * d, row + R, v_cache[l].begin() + int64_t{t} * KV * d);
+      }
+    }
+  }
+  int32_t token = PickToken(logits, options, rng);
+  out.push_back(token);
+  if (is_stop(token)) return out;
+
+  std::vector<float> x(C), h(C), rstd(1), qkv(R), att(OD), y(C), hf(C);
+  for (int pos = P; pos < max_len && int(out.size()) < options.max_new_tokens; ++pos) {
+    // Decode: the last sampled token through the stack, appending its keys/values to the cache.
     std::copy(v[index.embed] + int64_t{token} * C, v[index.embed] + int64_t{token + 1} * C,
               x.begin());
     const RopeTable rope = MakeRopeTable(pos, 1, d, c.rope_theta);
@@ -276,19 +306,12 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
       }
       for (int i = 0; i < C; ++i) x[i] += y[i];
     }
-    if (pos + 1 < int(prompt.size())) {
-      token = prompt[pos + 1];
-      continue;
-    }
     RmsNormForward(x.data(), v[index.final_norm], 1, C, c.rms_norm_eps, hf.data(), rstd.data());
     for (int i = 0; i < C; ++i) hf[i] *= inv_norm[i];
     LinearForward(hf.data(), W_head, 1, C, V, logits.data());
     token = PickToken(logits, options, rng);
     out.push_back(token);
-    if (std::find(options.stop_tokens.begin(), options.stop_tokens.end(), token) !=
-        options.stop_tokens.end()) {
-      break;
-    }
+    if (is_stop(token)) break;
   }
   return out;
 }

@@ -73,8 +73,9 @@ class Model {
   // Generation with a KV cache. temperature 0 = greedy; otherwise softmax(logits / temperature)
   // restricted to the top_p nucleus, sampled from Rng(seed). Stops after max_new_tokens or at a
   // stop token (included in the output). Returns the new tokens only. Routes without warmup noise.
-  // Generation stops at max_position_embeddings positions. REQUIRES: prompt tokens in
-  // [0, vocab_size). Empty prompt -> no tokens.
+  // The prompt is prefilled in one batched forward; generation stops at max_position_embeddings
+  // positions (a longer prompt keeps its last max_position_embeddings tokens). REQUIRES: prompt
+  // tokens in [0, vocab_size). Empty prompt -> no tokens.
   struct GenerateOptions {
     int max_new_tokens = 64;
     double temperature = 0;

@@ -369,6 +369,13 @@ TEST(ModelTest, GreedyWithKvCacheEqualsFullRecompute) {
   s.max_new_tokens = 8;
   EXPECT_EQ(m.Generate(prompt, s), m.Generate(prompt, s));
   EXPECT_EQ(m.Generate(prompt, s).size(), 8u);
+  // A prompt that fills the context still yields its next token, and nothing beyond.
+  std::vector<int32_t> long_prompt(c.max_position_embeddings + 6, 7);
+  const auto tail = m.Generate(long_prompt, o);
+  ASSERT_EQ(tail.size(), 1u);
+  const std::vector<float> last = m.LastLogits(
+      std::span<const int32_t>(long_prompt).subspan(6));
+  EXPECT_EQ(tail[0], std::max_element(last.begin(), last.end()) - last.begin());
 }
 
 }  // namespace
