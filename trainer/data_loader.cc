@@ -41,7 +41,16 @@ Result<DataLoader> DataLoader::Open(const DataLoaderOptions& options) {
     packing.split_documents = !d.sft_;
     packing.pad_id = options.pad_id;
     auto packer = corpus::SequencePacker::Create(*ds, packing);
-    if (!packer.ok()) return packer.status().WithContext(options.data + " (" + options.dataset + ")");
+    if (!packer.ok()) {
+      Status st = packer.status().WithContext(options.data + " (" + options.dataset + ")");
+      if (d.sft_) {
+        st = Status(st.code(), st.message() + "; SFT documents longer than seq_len + 1 = " +
+                                   std::to_string(window) +
+                                   " are truncated and dropped when no trained token is left: "
+                                   "try a larger --seq-len");
+      }
+      return st;
+    }
     d.packer_ = std::make_unique<corpus::SequencePacker>(std::move(packer).value());
     d.num_sequences_ = d.packer_->num_sequences();
   } else {

@@ -219,6 +219,10 @@ TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {
   EXPECT_EQ(loader.status().code(), StatusCode::kInvalidArgument);
   auto big = DataLoader::Open({.data = Corpus(), .dataset = "pretrain", .seq_len = 1 << 20});
   EXPECT_FALSE(big.ok());
+  // SFT samples whose first 5 tokens train nothing: every one is dropped; the error says why.
+  auto tiny = DataLoader::Open({.data = Corpus(), .dataset = "sft", .seq_len = 4});
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("--seq-len"), std::string::npos) << tiny.status().message();
 }
 
 }  // namespace
