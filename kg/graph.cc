@@ -1,9 +1,10 @@
 // Graph: Boost.Graph compressed-sparse-row storage for the forward and the reverse adjacency.
 // Edges of a vertex are sorted by (relation, other), so the (vertex, relation) group is one
-// contiguous range; a flat hash table maps (vertex, relation) to that range in O(1).
+// contiguous range, found through a per-vertex directory of its relations.
 #include "kg/graph.h"
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <limits>
@@ -11,7 +12,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "base/rng.h"
 
 namespace kgf::kg {
 namespace {
@@ -20,103 +20,109 @@ namespace {
 using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, uint32_t,
                                                boost::no_property, uint32_t, uint32_t>;
 
-// Open-addressing map (vertex, relation) -> [begin, end) into an edge array. Keys are never
-// removed; the table is at most half full. Thread-safe for reads.
+// Per-vertex directory of relation groups: the (vertex, relation) range is found among the
+// vertex's distinct relations only (a linear scan up to 8 groups, else binary search), so the
+// cost is bounded by the number of relations, never by the graph's size. Compact and
+// cache-friendly: two arrays over the groups, one over the vertices.
 class GroupIndex {
  public:
+  // edges: (E) sorted by relation within each vertex; row_begin: (V + 1) offsets into edges.
   void Build(std::span<const Edge> edges, std::span<const uint32_t> row_begin) {
-    // row_begin: (V + 1) offsets into edges.
-    size_t groups = 0;
     const size_t V = row_begin.size() - 1;
+    vertex_groups_.assign(V + 1, 0);
+    group_relation_.clear();
+    group_begin_.clear();
     for (size_t v = 0; v < V; ++v) {
+      vertex_groups_[v] = static_cast<uint32_t>(group_relation_.size());
       for (uint32_t i = row_begin[v]; i < row_begin[v + 1]; ++i) {
-        if (i == row_begin[v] || edges[i].relation != edges[i - 1].relation) ++groups;
+        if (i == row_begin[v] || edges[i].relation != edges[i - 1].relation) {
+          group_relation_.push_back(edges[i].relation.value());
+          group_begin_.push_back(i);
+        }
       }
     }
-    size_t cap = 16;
-    while (cap < groups * 2) cap <<= 1;
-    mask_ = cap - 1;
-    slots_.assign(cap, Slot{kEmpty, 0, 0});
-    for (size_t v = 0; v < V; ++v) {
-      uint32_t i = row_begin[v];
-      while (i < row_begin[v + 1]) {
-        uint32_t j = i;
-        while (j < row_begin[v + 1] && edges[j].relation == edges[i].relation) ++j;
-        Insert(Key(static_cast<uint32_t>(v), edges[i].relation.value()), i, j);
-        i = j;
-      }
-    }
+    vertex_groups_[V] = static_cast<uint32_t>(group_relation_.size());
+    group_begin_.push_back(row_begin[V]);  // sentinel: group g ends where g + 1 begins
   }
 
   // Returns [begin, end) or {0, 0} when the group is absent.
   std::pair<uint32_t, uint32_t> Find(uint32_t vertex, uint32_t relation) const {
-    const uint64_t key = Key(vertex, relation);
-    for (size_t s = Mix64(key) & mask_;; s = (s + 1) & mask_) {
-      const Slot& slot = slots_[s];
-      if (slot.key == key) return {slot.begin, slot.end};
-      if (slot.key == kEmpty) return {0, 0};
+    const uint32_t* first = group_relation_.data() + vertex_groups_[vertex];
+    const uint32_t* last = group_relation_.data() + vertex_groups_[vertex + 1];
+    const uint32_t* it;
+    if (last - first <= 8) {
+      it = first;
+      while (it != last && *it < relation) ++it;
+    } else {
+      it = std::lower_bound(first, last, relation);
     }
+    if (it == last || *it != relation) return {0, 0};
+    const size_t g = static_cast<size_t>(it - group_relation_.data());
+    return {group_begin_[g], group_begin_[g + 1]};
   }
 
  private:
-  static constexpr uint64_t kEmpty = ~uint64_t{0};
-  struct Slot {
-    uint64_t key;
-    uint32_t begin, end;
-  };
-  static uint64_t Key(uint32_t vertex, uint32_t relation) {
-    return (uint64_t{vertex} << 32) | relation;
-  }
-  void Insert(uint64_t key, uint32_t begin, uint32_t end) {
-    size_t s = Mix64(key) & mask_;
-    while (slots_[s].key != kEmpty) s = (s + 1) & mask_;
-    slots_[s] = Slot{key, begin, end};
-  }
-
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
+  std::vector<uint32_t> vertex_groups_;   // (V + 1) first group of each vertex
+  std::vector<uint32_t> group_relation_;  // (G) relation of each group, sorted per vertex
+  std::vector<uint32_t> group_begin_;     // (G + 1) first edge of each group, then E
 };
 
-// One direction of the adjacency: the Boost CSR plus flat arrays in the CSR's edge order.
+// One direction of the adjacency: the Boost CSR (kept for Boost.Graph algorithms and degree
+// queries) plus flat arrays in the same edge order that back the spans we hand out.
 struct Adjacency {
   Csr csr;
   std::vector<uint32_t> row_begin;  // (V + 1) first edge index of each vertex
-  std::vector<Edge> edges;          // (E) (relation, other) in CSR order
+  std::vector<Edge> edges;          // (E) (relation, other), sorted within each vertex
   std::vector<EntityId> others;     // (E) the same `other` ids, contiguous for spans
   GroupIndex groups;
 
-  // `sorted`: (source, relation, target) sorted and unique.
-  void Build(const std::vector<std::pair<uint32_t, Edge>>& sorted, size_t num_vertices) {
-    std::vector<std::pair<uint32_t, uint32_t>> pairs;
-    std::vector<uint32_t> props;
-    pairs.reserve(sorted.size());
-    props.reserve(sorted.size());
-    for (const auto& [src, e] : sorted) {
-      pairs.emplace_back(src, e.other.value());
-      props.push_back(e.relation.value());
-    }
-    csr = Csr(boost::edges_are_sorted, pairs.begin(), pairs.end(), props.begin(), num_vertices);
-    row_begin.assign(num_vertices + 1, 0);
-    edges.resize(sorted.size());
-    others.resize(sorted.size());
-    // The CSR keeps sorted input in order; read it back through the Boost interface so the
-    // flat arrays are exactly the CSR's edge order.
-    uint32_t next = 0;
-    for (uint32_t v = 0; v < num_vertices; ++v) {
-      row_begin[v] = next;
-      auto [begin, end] = boost::out_edges(v, csr);
-      for (auto it = begin; it != end; ++it) {
-        const uint32_t i = static_cast<uint32_t>(boost::get(boost::edge_index, csr, *it));
-        KGF_CHECK(i == next) << "CSR edge order differs from the sorted input";
-        ++next;
-        edges[i] = Edge{RelationId(csr[*it]), EntityId(static_cast<uint32_t>(boost::target(*it, csr)))};
-        others[i] = edges[i].other;
+  // Counting sort by source (O(E)), then a sort of each vertex's packed (relation, other) keys
+  // and removal of duplicates. `source`/`relation`/`other`: (E) parallel arrays.
+  void Build(std::span<const uint32_t> source, std::span<const uint32_t> relation,
+             std::span<const uint32_t> other, size_t num_vertices) {
+    const size_t E = source.size();
+    std::vector<uint32_t> start(num_vertices + 1, 0);
+    for (uint32_t s : source) ++start[s + 1];
+    for (size_t v = 0; v < num_vertices; ++v) start[v + 1] += start[v];
+    std::vector<uint64_t> packed(E);  // (E) relation << 32 | other, grouped by source
+    {
+      std::vector<uint32_t> cursor(start.begin(), start.end() - 1);
+      for (size_t i = 0; i < E; ++i) {
+        packed[cursor[source[i]]++] = (uint64_t{relation[i]} << 32) | other[i];
       }
     }
-    row_begin[num_vertices] = static_cast<uint32_t>(sorted.size());
+    row_begin.assign(num_vertices + 1, 0);
+    size_t out = 0;
+    for (size_t v = 0; v < num_vertices; ++v) {
+      row_begin[v] = static_cast<uint32_t>(out);
+      auto first = packed.begin() + start[v], last = packed.begin() + start[v + 1];
+      std::sort(first, last);
+      for (auto it = first; it != last; ++it) {
+        if (it != first && *it == *(it - 1)) continue;  // duplicate triple: kept once
+        packed[out++] = *it;
+      }
+    }
+    row_begin[num_vertices] = static_cast<uint32_t>(out);
+    packed.resize(out);
+    edges.resize(out);
+    others.resize(out);
+    std::vector<std::pair<uint32_t, uint32_t>> pairs(out);  // (E) (source, target) for Boost
+    std::vector<uint32_t> props(out);                       // (E) relation ids for Boost
+    for (size_t v = 0; v < num_vertices; ++v) {
+      for (uint32_t i = row_begin[v]; i < row_begin[v + 1]; ++i) {
+        const uint32_t rel = static_cast<uint32_t>(packed[i] >> 32), oth = static_cast<uint32_t>(packed[i]);
+        edges[i] = Edge{RelationId(rel), EntityId(oth)};
+        others[i] = EntityId(oth);
+        pairs[i] = {static_cast<uint32_t>(v), oth};
+        props[i] = rel;
+      }
+    }
+    // Sorted input keeps its order in the CSR, so Boost's edge i is our edge i.
+    csr = Csr(boost::edges_are_sorted, pairs.begin(), pairs.end(), props.begin(), num_vertices);
     groups.Build(edges, row_begin);
   }
 
+  size_t Degree(EntityId v) const { return boost::out_degree(v.value(), csr); }
   std::span<const Edge> Of(EntityId v) const {
     return {edges.data() + row_begin[v.value()], edges.data() + row_begin[v.value() + 1]};
   }
@@ -147,6 +153,8 @@ Result<Graph> Graph::Build(std::vector<EntityInfo> entities, std::vector<Relatio
   impl->entities = std::move(entities);
   impl->relations = std::move(relations);
   // Maps view the strings inside the vectors, which are never resized after this point.
+  impl->entity_by_name.reserve(impl->entities.size());
+  impl->entity_by_key.reserve(impl->entities.size());
   for (size_t i = 0; i < impl->entities.size(); ++i) {
     const EntityInfo& e = impl->entities[i];
     const EntityId id(static_cast<uint32_t>(i));
@@ -179,22 +187,19 @@ Result<Graph> Graph::Build(std::vector<EntityInfo> entities, std::vector<Relatio
                                   " relations)");
     }
   }
-  std::vector<std::pair<uint32_t, Edge>> adj(triples.size());
+  std::vector<uint32_t> heads(triples.size()), rels(triples.size()), tails(triples.size());
   for (size_t i = 0; i < triples.size(); ++i) {
-    adj[i] = {triples[i].head.value(), Edge{triples[i].relation, triples[i].tail}};
+    heads[i] = triples[i].head.value();
+    rels[i] = triples[i].relation.value();
+    tails[i] = triples[i].tail.value();
   }
-  std::sort(adj.begin(), adj.end());
-  adj.erase(std::unique(adj.begin(), adj.end()), adj.end());
+  std::vector<Triple>().swap(triples);
+  // The two directions are independent: build them side by side (same result on any thread
+  // count, each is serial inside).
+  tbb::parallel_invoke([&] { impl->out.Build(heads, rels, tails, V); },
+                       [&] { impl->in.Build(tails, rels, heads, V); });
   impl->relation_size.assign(R, 0);
-  for (const auto& [h, e] : adj) ++impl->relation_size[e.relation.value()];
-  impl->out.Build(adj, V);
-  for (auto& [src, e] : adj) {
-    const uint32_t tail = e.other.value();
-    e.other = EntityId(src);
-    src = tail;
-  }
-  std::sort(adj.begin(), adj.end());
-  impl->in.Build(adj, V);
+  for (const Edge& e : impl->out.edges) ++impl->relation_size[e.relation.value()];
   return Graph(std::move(impl));
 }
 
@@ -253,6 +258,14 @@ std::span<const Edge> Graph::OutEdges(EntityId e) const {
 std::span<const Edge> Graph::InEdges(EntityId e) const {
   KGF_CHECK(e.value() < num_entities()) << "entity id " << e.value() << " out of range";
   return impl_->in.Of(e);
+}
+size_t Graph::OutDegree(EntityId e) const {
+  KGF_CHECK(e.value() < num_entities()) << "entity id " << e.value() << " out of range";
+  return impl_->out.Degree(e);
+}
+size_t Graph::InDegree(EntityId e) const {
+  KGF_CHECK(e.value() < num_entities()) << "entity id " << e.value() << " out of range";
+  return impl_->in.Degree(e);
 }
 size_t Graph::RelationSize(RelationId r) const {
   KGF_CHECK(r.value() < num_relations()) << "relation id " << r.value() << " out of range";

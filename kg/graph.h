@@ -41,13 +41,17 @@ class Graph {
   std::optional<RelationId> FindRelationByKey(std::string_view key) const;
   std::optional<RelationId> FindRelationByName(std::string_view name) const;
 
-  // Tails t with (head, r, t), sorted by id. O(1) to find the range.
+  // Tails t with (head, r, t), sorted by id. The range is found among head's distinct
+  // relations (bounded by num_relations(), independent of the graph's size); no allocation.
   std::span<const EntityId> Tails(EntityId head, RelationId r) const;
-  // Heads h with (h, r, tail), sorted by id. O(1) to find the range.
+  // Heads h with (h, r, tail), sorted by id. Found like Tails.
   std::span<const EntityId> Heads(RelationId r, EntityId tail) const;
   // All out-edges / in-edges of e, sorted by (relation, other).
   std::span<const Edge> OutEdges(EntityId e) const;
   std::span<const Edge> InEdges(EntityId e) const;
+  // Number of distinct out- / in-edges of e (from the Boost CSR). O(1).
+  size_t OutDegree(EntityId e) const;
+  size_t InDegree(EntityId e) const;
   // Number of triples per relation.
   size_t RelationSize(RelationId r) const;
   // All distinct triples sorted by (head, relation, tail).

@@ -82,8 +82,8 @@ GraphStats ComputeStats(const Graph& graph, std::string name, std::string checks
     const EntityId e(v);
     auto out = graph.OutEdges(e);
     auto in = graph.InEdges(e);
-    out_deg[v] = out.size();
-    in_deg[v] = in.size();
+    out_deg[v] = graph.OutDegree(e);
+    in_deg[v] = graph.InDegree(e);
     if (out.empty() && in.empty()) ++s.isolated;
     // Edges are grouped by relation: count each group once.
     for (size_t i = 0; i < out.size(); ++i) {

@@ -69,6 +69,8 @@ TEST(GraphTest, MatchesMapOracleOnRandomGraphs) {
       auto in = g->InEdges(EntityId(v));
       EXPECT_EQ(out.size(), out_degree);
       EXPECT_EQ(in.size(), in_degree);
+      EXPECT_EQ(g->OutDegree(EntityId(v)), out_degree);  // Boost's CSR agrees with the spans
+      EXPECT_EQ(g->InDegree(EntityId(v)), in_degree);
       EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));
       EXPECT_TRUE(std::is_sorted(in.begin(), in.end()));
     }
