@@ -75,7 +75,7 @@ JSON
 $kgforge corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" --vocab-size 8000
 rm -rf "$out/corpus"
 $kgforge corpus build --config "$out/mix.json" --out "$out/corpus"
-$kgforge corpus verify "$out/corpus" | tail -n 12
+$kgforge corpus verify "$out/corpus" | grep "^OK"
 
 step "5. train: pre-train the small MoE preset, then fine-tune on the tool-use set"
 rm -rf "$out/pretrain" "$out/sft"
