@@ -99,6 +99,26 @@ template <typename S>
 void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bool accumulate) {
   InitBlasForTbb();
   const S beta = accumulate ? S(1) : S(0);
+  if (N >= 8 * int64_t{std::max(M, K)}) {
+    // A long reduction (the LM head: N = vocab): splitting rows or columns would make every
+    // block re-pack one whole operand, so split the reduction itself into fixed chunks and add
+    // the partial products in chunk order.
+    const int64_t chunk = GemmChunk(N), chunks = (N + chunk - 1) / chunk;
+    const size_t MK = size_t(M) * K;
+    auto partial = Scratch<S>(size_t(chunks) * MK);  // (chunks, M, K)
+    ParallelChunks(N, chunk, [&](int64_t n0, int64_t n1) {
+      Gemm<S>(false, false, M, K, static_cast<int>(n1 - n0), S(1), dY + n0, N, W + n0 * K, K,
+              S(0), partial.get() + (n0 / chunk) * MK, K);
+    });
+    ParallelChunks(int64_t(MK), kElementChunk, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        S acc = accumulate ? dX[i] : S(0);
+        for (int64_t c = 0; c < chunks; ++c) acc += partial[c * MK + i];
+        dX[i] = acc;
+      }
+    });
+    return;
+  }
   // Each block reduces over all N output features in one BLAS call.
   if (M >= K) {  // blocks of rows of dY / dX
     ParallelChunks(M, GemmChunk(M), [&](int64_t r0, int64_t r1) {

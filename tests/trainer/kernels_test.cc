@@ -59,6 +59,19 @@ TEST(KernelsTest, FastLinearMatchesNaive) {
   for (size_t i = 0; i < dw.size(); ++i) ASSERT_NEAR(dw[i], dw_ref[i], 1e-3) << i;
 }
 
+TEST(KernelsTest, LongReductionBackwardInputMatchesNaive) {
+  // N >= 8 max(M, K): the reduction is split into chunks (the LM head's shape).
+  const int M = 5, K = 3, N = 700;
+  const auto dY = ToFloat(RandomVector(size_t(M) * N, 4));
+  const auto W = ToFloat(RandomVector(size_t(N) * K, 5));
+  std::vector<float> dx(M * K, 1.0f), ref(M * K);
+  LinearBackwardInput(dY.data(), W.data(), M, K, N, dx.data(), /*accumulate=*/true);
+  LinearBackwardInputNaive(dY.data(), W.data(), M, K, N, ref.data());
+  for (int i = 0; i < M * K; ++i) ASSERT_NEAR(dx[i], ref[i] + 1.0f, 1e-3) << i;
+  LinearBackwardInput(dY.data(), W.data(), M, K, N, dx.data());
+  for (int i = 0; i < M * K; ++i) ASSERT_NEAR(dx[i], ref[i], 1e-3) << i;
+}
+
 TEST(KernelsTest, LinearBackwardMatchesCentralDifference) {
   const int M = 5, K = 4, N = 3;
   auto X = RandomVector(M * K, 1), W = RandomVector(N * K, 2);
