@@ -10,7 +10,8 @@ namespace kgf::trainer {
 std::string SpikeEvent::ToJson() const {
   return "{\"step\":" + std::to_string(step) + ",\"kind\":" + JsonQuote(kind) +
          ",\"loss\":" + JsonDouble(loss) + ",\"ema\":" + JsonDouble(ema) +
-         ",\"sigma\":" + JsonDouble(sigma) + ",\"lr_factor\":" + JsonDouble(lr_factor) + "}";
+         ",\"sigma\":" + JsonDouble(sigma) + ",\"lr_factor\":" + JsonDouble(lr_factor) +
+         (from_step >= 0 ? ",\"from_step\":" + std::to_string(from_step) : std::string()) + "}";
 }
 
 double SpikeDetector::sigma() const {

@@ -41,6 +41,7 @@ struct SpikeEvent {
   std::string kind;  // "spike_skipped", "spike_lr_reduced", "nonfinite_skipped", "reinjected"
   double loss = 0, ema = 0, sigma = 0;
   double lr_factor = 1.0;
+  int64_t from_step = -1;  // "reinjected": the step whose batch this is
   std::string ToJson() const;  // one compact object, for metrics and logs
 };
 

@@ -328,8 +328,7 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
       std::vector<int64_t> all = ids;
       if (first_attempt) {
         for (SavedBatch& b : s.spike.TakeDue(step)) {
-          SpikeEvent e{step, "reinjected", 0, s.spike.ema(), 0, 1.0};
-          e.loss = static_cast<double>(b.from_step);  // the step it spiked at
+          SpikeEvent e{step, "reinjected", 0, s.spike.ema(), 0, 1.0, b.from_step};
           KGF_LOG(WARNING) << "step " << step << ": re-injecting the batch held back at step "
                            << b.from_step << " (" << b.sequences.size() << " sequences)";
           m.events.push_back(e);
