@@ -112,7 +112,11 @@ class DataLoaderCorpusTest : public ::testing::Test {
         "mix.json", R"({"seed":3,"tokenizer":"tok.model","sources":[
           {"name":"text","kind":"text","paths":["text.jsonl"]},
           {"name":"tools","kind":"tool_use","paths":["synth"]}]})");
-    auto built = corpus::BuildCorpus({.config = mix, .out = dir_->File("corpus"), .threads = 1});
+    corpus::CorpusBuildOptions build;
+    build.config = mix;
+    build.out = dir_->File("corpus");
+    build.threads = 1;
+    auto built = corpus::BuildCorpus(build);
     ASSERT_TRUE(built.ok()) << built.status().ToString();
   }
   static void TearDownTestSuite() { delete dir_; }
