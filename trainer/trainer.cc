@@ -225,7 +225,16 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
                                        JoinPath(init->dir, kModelFile)));
   }
 
-  // Resume from the run directory.
+  // Resume from the run directory. Without --resume, old checkpoints there would later be
+  // mistaken for this run's, so they are an error.
+  if (!options.resume) {
+    auto existing = ListCheckpoints(options.out);
+    if (!existing.empty()) {
+      return FailedPreconditionError("--no-resume but " + options.out + " already holds checkpoints (" +
+                                     existing.back().second +
+                                     "); use a fresh --out or remove them");
+    }
+  }
   if (options.resume) {
     std::vector<std::string> skipped;
     std::optional<Checkpoint> ck = ReadLatestCheckpoint(options.out, &skipped);

@@ -69,7 +69,8 @@ struct TrainOptions {
 
   int64_t checkpoint_every = 100;    // also at the end; 0 = only at the end
   int keep_checkpoints = 3;
-  bool resume = true;                // continue from the newest valid checkpoint in `out`
+  bool resume = true;                // continue from the newest valid checkpoint in `out`;
+                                     // false: `out` must hold no checkpoints
   // Stop (after checkpointing) once this many updates are done in total; 0 = run to `steps`.
   // The schedule still spans `steps`, so a later resume continues the same run.
   int64_t stop_after_steps = 0;

@@ -207,6 +207,14 @@ TEST(TrainerTest, BadInputIsReportedBeforeTraining) {
   EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(t.status().message().find("another shape"), std::string::npos) << t.status().message();
   EXPECT_NE(t.status().message().find("hidden_size"), std::string::npos) << t.status().message();
+
+  // --no-resume into a run directory that already has checkpoints.
+  o = Base(dir, "run4");
+  o.resume = false;
+  t = Trainer::Create(o);
+  EXPECT_EQ(t.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("already holds checkpoints"), std::string::npos)
+      << t.status().message();
 }
 
 TEST(TrainerTest, NonFiniteStepsAreSkippedThenReportedAsDivergence) {
