@@ -41,6 +41,9 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--preset", o.preset, "tiny | small | small-dense | ling-lite-shape")->capture_default_str();
   c->add_option("--vocab-size", o.vocab_size,
                 "override the config's vocab_size (0: keep), e.g. the corpus tokenizer's")->capture_default_str();
+  c->add_option("--routing-warmup-steps", o.routing_warmup_steps,
+                "Stochastic Routing Warmup length W (-1: = --warmup-steps for a fresh MoE model; 0: off)")
+      ->capture_default_str();
   c->add_option("--init-checkpoint,--init", o.init_checkpoint,
                 "start from this checkpoint's (or run dir's newest) weights: fine-tuning, "
                 "fresh optimizer, step 0");

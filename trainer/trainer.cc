@@ -84,6 +84,7 @@ std::string ConfigDifference(const ModelConfig& a, const ModelConfig& b) {
 std::string OptionsJson(const TrainOptions& o) {
   return "{\"preset\":" + JsonQuote(o.preset) + ",\"config\":" + JsonQuote(o.config) +
          ",\"vocab_size\":" + std::to_string(o.vocab_size) +
+         ",\"routing_warmup_steps\":" + std::to_string(o.routing_warmup_steps) +
          ",\"data\":" + JsonQuote(o.data) + ",\"dataset\":" + JsonQuote(o.dataset) +
          ",\"seq_len\":" + std::to_string(o.seq_len) + ",\"steps\":" + std::to_string(o.steps) +
          ",\"batch_size\":" + std::to_string(o.batch_size) +
@@ -147,6 +148,11 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::Preset(options.preset));
   }
   if (options.vocab_size > 0) s.config.vocab_size = static_cast<int>(options.vocab_size);
+  if (options.routing_warmup_steps >= 0) {
+    s.config.routing_warmup_steps = options.routing_warmup_steps;
+  } else if (!init && s.config.routing_warmup_steps == 0 && s.config.NumMoeLayers() > 0) {
+    s.config.routing_warmup_steps = options.warmup_steps;  // SPEC §4: W = LR warmup length
+  }
   KGF_RETURN_IF_ERROR(s.config.Validate());
   if (options.seq_len > s.config.max_position_embeddings) {
     return InvalidArgumentError("--seq-len " + std::to_string(options.seq_len) +

@@ -32,6 +32,10 @@ struct TrainOptions {
   // Overrides the config's / preset's vocab_size when > 0 (e.g. the corpus tokenizer's size,
   // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized.
   int64_t vocab_size = 0;
+  // Stochastic Routing Warmup length W (Ling eq. 3). -1: the SPEC §4 default, W = the LR
+  // warmup length, for a fresh MoE model whose config leaves it 0 (fine-tuning from
+  // --init-checkpoint keeps the checkpoint's config); 0: off; > 0: this many steps.
+  int64_t routing_warmup_steps = -1;
   // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0); a run
   // directory means its newest valid checkpoint. Its config is used (`preset` ignored) unless
   // `config` is given, which must then match it.

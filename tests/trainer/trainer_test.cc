@@ -11,6 +11,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/model_config.h"
 #include "tests/testing/temp_dir.h"
+#include "trainer/model.h"
 
 namespace kgf::trainer {
 namespace {
@@ -270,6 +271,24 @@ TEST(TrainerTest, InitCheckpointStartsFreshFromItsWeights) {
   ft.init_checkpoint = dir.File("nothing");
   ft.out = dir.File("ft3");
   EXPECT_EQ(Trainer::Create(ft).status().code(), StatusCode::kNotFound);
+}
+
+TEST(TrainerTest, RoutingWarmupDefaultsToTheLrWarmupLength) {
+  TempDir dir;
+  TrainOptions o = Base(dir, "w");  // tiny: an MoE preset whose config leaves W = 0
+  auto t = Trainer::Create(o);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ((*t)->model().config().routing_warmup_steps, o.warmup_steps);  // SPEC §4 default
+  o.out = dir.File("off");
+  o.routing_warmup_steps = 0;
+  auto off = Trainer::Create(o);
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ((*off)->model().config().routing_warmup_steps, 0);
+  o.out = dir.File("seven");
+  o.routing_warmup_steps = 7;
+  auto seven = Trainer::Create(o);
+  ASSERT_TRUE(seven.ok());
+  EXPECT_EQ((*seven)->model().config().routing_warmup_steps, 7);
 }
 
 }  // namespace
