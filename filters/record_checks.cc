@@ -9,19 +9,6 @@
 
 namespace kgf::filters {
 
-bool ContainsWords(std::string_view haystack, std::string_view needle) {
-  if (needle.empty()) return false;
-  std::string h = AsciiLower(haystack), n = AsciiLower(needle);
-  auto is_word = [](unsigned char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c) || c >= 0x80; };
-  for (size_t pos = h.find(n); pos != std::string::npos; pos = h.find(n, pos + 1)) {
-    bool left = pos == 0 || !is_word(h[pos - 1]) || !is_word(n.front());
-    size_t end = pos + n.size();
-    bool right = end == h.size() || !is_word(h[end]) || !is_word(n.back());
-    if (left && right) return true;
-  }
-  return false;
-}
-
 namespace {
 
 bool IsErrorObservation(std::string_view observation) {
@@ -135,10 +122,10 @@ Verdict RecordSemanticFilter::Apply(Sample& sample) const {
       return Verdict::Drop("anchor_missing", "anchor '" + a.name + "' is not named in the question");
     }
   }
+  std::vector<std::string> anchor_names;
+  for (const auto& a : r.anchors) anchor_names.push_back(a.name);
   for (const auto& ans : r.answers) {
-    bool in_anchor = false;
-    for (const auto& a : r.anchors) in_anchor = in_anchor || ContainsWords(a.name, ans);
-    if (!in_anchor && ContainsWords(*q, ans)) {
+    if (synth::AnswerLeaks(*q, ans, anchor_names)) {
       return Verdict::Drop("answer_leaked", "answer '" + ans + "' appears in the question");
     }
   }

@@ -35,6 +35,7 @@
 #include "filters/filter.h"
 #include "filters/option_reader.h"
 #include "kg/graph.h"
+#include "synth/answer_leak.h"
 #include "synth/executor.h"
 #include "synth/tool_catalog.h"
 
@@ -84,9 +85,8 @@ class RecordExecutionFilter : public RecordFilter {
   synth::Executor executor_;
 };
 
-// True if `needle` occurs in `haystack` as whole words (ASCII case-insensitive; boundaries are
-// non-alphanumeric ASCII bytes or the ends).
-bool ContainsWords(std::string_view haystack, std::string_view needle);
+// Whole-word matching (synth/answer_leak.h), shared with the renderer's answer-leak rule.
+using synth::ContainsWords;
 
 }  // namespace kgf::filters
 

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "base/json.h"
+#include "synth/answer_leak.h"
 #include "synth/templates.h"
 
 namespace kgf::synth {
@@ -121,8 +122,10 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   size_t qi = rng.Uniform(qbank.size());
   std::string question = FillTemplate(qbank[qi], slots);
   std::vector<std::string> answers = executor_.Names(sets[tree.root]);
+  std::vector<std::string> anchor_names;
+  for (kg::EntityId a : q.anchors) anchor_names.push_back(graph_.entity(a).name);
   for (const std::string& a : answers) {
-    if (question.find(a) != std::string::npos) return std::nullopt;
+    if (AnswerLeaks(question, a, anchor_names)) return std::nullopt;
   }
 
   // Plan the calls: ready[n] = the turn after which node n's set is known.
