@@ -152,31 +152,6 @@ Result<Graph> Graph::Build(std::vector<EntityInfo> entities, std::vector<Relatio
   auto impl = std::make_unique<Impl>();
   impl->entities = std::move(entities);
   impl->relations = std::move(relations);
-  // Maps view the strings inside the vectors, which are never resized after this point.
-  impl->entity_by_name.reserve(impl->entities.size());
-  impl->entity_by_key.reserve(impl->entities.size());
-  for (size_t i = 0; i < impl->entities.size(); ++i) {
-    const EntityInfo& e = impl->entities[i];
-    const EntityId id(static_cast<uint32_t>(i));
-    if (!impl->entity_by_name.emplace(e.name, id).second) {
-      return InvalidArgumentError("duplicate entity name '" + e.name + "' (entity keys '" +
-                                  impl->entities[impl->entity_by_name[e.name].value()].key +
-                                  "' and '" + e.key + "'): display names must be unique");
-    }
-    if (!impl->entity_by_key.emplace(e.key, id).second) {
-      return InvalidArgumentError("duplicate entity key '" + e.key + "'");
-    }
-  }
-  for (size_t i = 0; i < impl->relations.size(); ++i) {
-    const RelationInfo& r = impl->relations[i];
-    const RelationId id(static_cast<uint32_t>(i));
-    if (!impl->relation_by_key.emplace(r.key, id).second) {
-      return InvalidArgumentError("duplicate relation key '" + r.key + "'");
-    }
-    if (!impl->relation_by_name.emplace(r.name, id).second) {
-      return InvalidArgumentError("duplicate relation name '" + r.name + "'");
-    }
-  }
   const size_t V = impl->entities.size(), R = impl->relations.size();
   for (const Triple& t : triples) {
     if (t.head.value() >= V || t.tail.value() >= V || t.relation.value() >= R) {
@@ -194,10 +169,41 @@ Result<Graph> Graph::Build(std::vector<EntityInfo> entities, std::vector<Relatio
     tails[i] = triples[i].tail.value();
   }
   std::vector<Triple>().swap(triples);
-  // The two directions are independent: build them side by side (same result on any thread
-  // count, each is serial inside).
-  tbb::parallel_invoke([&] { impl->out.Build(heads, rels, tails, V); },
+  // Name and key maps (views into the vectors, which are never resized after this point).
+  auto build_maps = [&impl]() -> Status {
+    impl->entity_by_name.reserve(impl->entities.size());
+    impl->entity_by_key.reserve(impl->entities.size());
+    for (size_t i = 0; i < impl->entities.size(); ++i) {
+      const EntityInfo& e = impl->entities[i];
+      const EntityId id(static_cast<uint32_t>(i));
+      if (!impl->entity_by_name.emplace(e.name, id).second) {
+        return InvalidArgumentError("duplicate entity name '" + e.name + "' (entity keys '" +
+                                    impl->entities[impl->entity_by_name[e.name].value()].key +
+                                    "' and '" + e.key + "'): display names must be unique");
+      }
+      if (!impl->entity_by_key.emplace(e.key, id).second) {
+        return InvalidArgumentError("duplicate entity key '" + e.key + "'");
+      }
+    }
+    for (size_t i = 0; i < impl->relations.size(); ++i) {
+      const RelationInfo& r = impl->relations[i];
+      const RelationId id(static_cast<uint32_t>(i));
+      if (!impl->relation_by_key.emplace(r.key, id).second) {
+        return InvalidArgumentError("duplicate relation key '" + r.key + "'");
+      }
+      if (!impl->relation_by_name.emplace(r.name, id).second) {
+        return InvalidArgumentError("duplicate relation name '" + r.name + "'");
+      }
+    }
+    return Status::Ok();
+  };
+  // The maps and the two directions are independent: build them side by side (same result on
+  // any thread count; each is serial inside).
+  Status maps_status;
+  tbb::parallel_invoke([&] { maps_status = build_maps(); },
+                       [&] { impl->out.Build(heads, rels, tails, V); },
                        [&] { impl->in.Build(tails, rels, heads, V); });
+  KGF_RETURN_IF_ERROR(maps_status);
   impl->relation_size.assign(R, 0);
   for (const Edge& e : impl->out.edges) ++impl->relation_size[e.relation.value()];
   return Graph(std::move(impl));

@@ -273,6 +273,7 @@ Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA synchronous=NORMAL"));
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA cache_size=-262144"));  // 256 MiB
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA temp_store=MEMORY"));
+    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA threads=2"));  // sorter helpers for CREATE INDEX
   }
   return GraphStore(std::move(impl));
 }
