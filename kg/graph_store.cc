@@ -450,7 +450,6 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   };
 
   // --- Side files first: they fix relation metadata and entity names.
-  std::vector<std::string> relation_side_names(0);
   if (!options.relations.empty()) {
     KGF_ASSIGN_OR_RETURN(std::vector<RelationRow> rows, ReadRelationRows(options.relations));
     for (RelationRow& row : rows) {

@@ -51,6 +51,17 @@ std::string LiteralLexical(std::string_view key) {
   return out;
 }
 
+// The IRI's last path segment (after the last '#' or '/', ignoring one trailing separator);
+// may be empty.
+std::string_view IriLastSegment(std::string_view key) {
+  std::string_view tail = key;
+  size_t cut = key.find_last_of("#/");
+  if (cut == key.size() - 1 && key.size() > 1) cut = key.find_last_of("#/", cut - 1);
+  if (cut != std::string_view::npos) tail = key.substr(cut + 1);
+  if (!tail.empty() && (tail.back() == '/' || tail.back() == '#')) tail.remove_suffix(1);
+  return tail;
+}
+
 }  // namespace
 
 bool LooksLikeIri(std::string_view key) {
@@ -78,12 +89,8 @@ std::string DeriveEntityName(std::string_view key) {
   if (key.substr(0, kKeyNamespace.size()) == kKeyNamespace) {
     return PercentDecode(key.substr(kKeyNamespace.size()));
   }
-  std::string_view tail = key;
   if (LooksLikeIri(key)) {
-    size_t cut = key.find_last_of("#/");
-    if (cut == key.size() - 1 && key.size() > 1) cut = key.find_last_of("#/", cut - 1);
-    if (cut != std::string_view::npos) tail = key.substr(cut + 1);
-    if (!tail.empty() && (tail.back() == '/' || tail.back() == '#')) tail.remove_suffix(1);
+    std::string_view tail = IriLastSegment(key);
     if (tail.empty()) tail = key;
     std::string name = PercentDecode(tail);
     for (char& c : name) {
@@ -99,10 +106,7 @@ std::string DeriveRelationName(std::string_view key) {
   if (key.substr(0, kKeyNamespace.size()) == kKeyNamespace) {
     tail = key.substr(kKeyNamespace.size());
   } else if (LooksLikeIri(key)) {
-    size_t cut = key.find_last_of("#/");
-    if (cut == key.size() - 1 && key.size() > 1) cut = key.find_last_of("#/", cut - 1);
-    if (cut != std::string_view::npos) tail = key.substr(cut + 1);
-    if (!tail.empty() && (tail.back() == '/' || tail.back() == '#')) tail.remove_suffix(1);
+    tail = IriLastSegment(key);
   }
   const std::string decoded = PercentDecode(tail);
   std::string out;
