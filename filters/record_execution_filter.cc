@@ -48,6 +48,8 @@ Verdict RecordExecutionFilter::Apply(Sample& sample) const {
     if (!id) return Verdict::Drop("unknown_relation", "relation '" + key + "' not in the graph");
     q.relations.push_back(*id);
   }
+  q.inverse = r.inverse;
+  q.inverse.resize(q.relations.size(), 0);
   std::vector<std::string> answers = executor_.Names(synth::ExecuteQuery(g, q));
   std::vector<std::string> recorded = r.answers;
   std::sort(recorded.begin(), recorded.end());

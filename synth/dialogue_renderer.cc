@@ -55,48 +55,8 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 DialogueRenderer::DialogueRenderer(const kg::Graph& graph, const ToolCatalog& catalog,
                                    RenderOptions options, KgRef kg)
-    : graph_(graph), catalog_(catalog), executor_(graph, catalog), options_(options),
-      kg_(std::move(kg)) {}
-
-std::string DialogueRenderer::Phrase(kg::RelationId r, const std::string& inner) const {
-  const kg::RelationInfo& info = graph_.relation(r);
-  if (size_t at = info.question_phrase.find("{}"); at != std::string::npos) {
-    return info.question_phrase.substr(0, at) + inner + info.question_phrase.substr(at + 2);
-  }
-  std::string words = info.name.empty() ? info.key : info.name;
-  std::replace(words.begin(), words.end(), '_', ' ');
-  return "the " + words + " of " + inner;
-}
-
-std::string DialogueRenderer::SetDescription(const Query& q, int n) const {
-  const QueryNode& node = TreeOf(q.pattern).nodes[n];
-  std::vector<std::string> parts;
-  for (int c : node.children) parts.push_back(Describe(q, c));
-  switch (node.op) {
-    case QueryOp::kIntersect:
-      if (parts.size() == 2) return "both " + parts[0] + " and " + parts[1];
-      return parts[0] + ", " + parts[1] + " and also " + parts[2];
-    case QueryOp::kUnion: return "either " + parts[0] + " or " + parts[1];
-    case QueryOp::kNegate: return parts[0] + " but not " + parts[1];
-    default: return Describe(q, n);
-  }
-}
-
-std::string DialogueRenderer::Describe(const Query& q, int n) const {
-  const QueryNode& node = TreeOf(q.pattern).nodes[n];
-  switch (node.op) {
-    case QueryOp::kAnchor: return graph_.entity(q.anchors[node.slot]).name;
-    case QueryOp::kProject: {
-      int c = node.children[0];
-      const QueryNode& child = TreeOf(q.pattern).nodes[c];
-      std::string inner = (child.op == QueryOp::kAnchor || child.op == QueryOp::kProject)
-                              ? Describe(q, c)
-                              : "whatever is " + SetDescription(q, c);
-      return Phrase(q.relations[node.slot], inner);
-    }
-    default: return SetDescription(q, n);
-  }
-}
+    : graph_(graph), catalog_(catalog), executor_(graph, catalog),
+      grammar_(QuestionGrammar::Build(graph)), options_(options), kg_(std::move(kg)) {}
 
 std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
                                                std::string_view split, uint64_t seed,
@@ -107,25 +67,12 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   const std::vector<EntitySet>& sets = sample.node_sets;
 
   // Question first: a leak rejects before any other work.
-  const QueryNode& root = tree.nodes[tree.root];
-  std::array<std::string, 26> slots;
-  if (root.op == QueryOp::kProject) {
-    slots['X' - 'A'] = Describe(q, tree.root);
-  } else {
-    for (size_t c = 0; c < root.children.size(); ++c) {
-      int child = root.children[c];
-      slots[c] = tree.nodes[child].op == QueryOp::kProject ? Describe(q, child)
-                                                           : SetDescription(q, child);
-    }
-  }
-  auto qbank = QuestionBank(q.pattern);
-  size_t qi = rng.Uniform(qbank.size());
-  std::string question = FillTemplate(qbank[qi], slots);
+  Question question = grammar_.Render(q, rng);
   std::vector<std::string> answers = executor_.Names(sets[tree.root]);
   std::vector<std::string> anchor_names;
   for (kg::EntityId a : q.anchors) anchor_names.push_back(graph_.entity(a).name);
   for (const std::string& a : answers) {
-    if (AnswerLeaks(question, a, anchor_names)) return std::nullopt;
+    if (AnswerLeaks(question.text, a, anchor_names)) return std::nullopt;
   }
 
   // Plan the calls: ready[n] = the turn after which node n's set is known.
@@ -137,13 +84,15 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
     if (node.op == QueryOp::kProject) {
       int c = node.children[0];
       int turn = ready[c] + 1;
-      const Tool& tool = catalog_.Forward(q.relations[node.slot]);
+      const kg::RelationId rel = q.relations[node.slot];
+      const bool inverse = q.IsInverse(node.slot);
+      const Tool& tool = catalog_.Hop(rel, inverse);
       std::vector<std::string> inputs = executor_.Names(sets[c]);
       std::vector<std::string> partials;
       for (const std::string& name : inputs) {
         kg::EntityId x = *graph_.FindEntityByName(name);
-        auto tails = graph_.Tails(x, q.relations[node.slot]);
-        std::string obs = ListJson(executor_.Names(EntitySet(tails.begin(), tails.end())));
+        auto next = Neighbors(graph_, x, rel, inverse);
+        std::string obs = ListJson(executor_.Names(EntitySet(next.begin(), next.end())));
         calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",
                          obs, name});
         partials.push_back(std::move(obs));
@@ -197,12 +146,14 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
     r.anchors.push_back({graph_.entity(a).key, graph_.entity(a).name});
   }
   for (kg::RelationId rel : q.relations) r.relations.push_back(graph_.relation(rel).key);
+  r.inverse = q.inverse;
+  r.inverse.resize(q.relations.size(), 0);
   r.structure = std::string(PatternStructure(q.pattern));
   r.program = std::string(PatternProgram(q.pattern));
   r.answers = answers;
   r.seed = seed;
   r.index = index;
-  r.templates.question = r.pattern + "." + std::to_string(qi);
+  r.templates.question = question.frame;
 
   // Tools: the needed ones plus distractors, shuffled.
   std::vector<const Tool*> listed;
@@ -227,14 +178,14 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   SystemPromptChoice sys = PickSystemPrompt(rng);
   r.templates.system = sys.Id();
   r.messages.push_back({"system", RenderSystemPrompt(sys, fn_jsons), {}, "", ""});
-  r.messages.push_back({"user", std::move(question), {}, "", ""});
+  r.messages.push_back({"user", std::move(question.text), {}, "", ""});
 
   // Optional self-reflection on the first call (a relation call on an anchor).
   int turn_no = 0;
   std::string reflection_text;
   if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
     const PlannedCall& first = calls.front();
-    KGF_CHECK(first.tool->kind == ToolKind::kRelation && !first.input.empty()) << "turn 1 must project an anchor";
+    KGF_CHECK(first.tool->kind != ToolKind::kSet && !first.input.empty()) << "turn 1 must project an anchor";
     const Tool& tool = *first.tool;
     const std::string& anchor_name = first.input;  // turn 1 always projects an anchor
     std::string kind, wrong_tool = tool.name, wrong_args;

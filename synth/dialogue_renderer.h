@@ -14,6 +14,7 @@
 #include "kg/graph.h"
 #include "synth/executor.h"
 #include "synth/query_sampler.h"
+#include "synth/question_grammar.h"
 #include "synth/record.h"
 #include "synth/tool_catalog.h"
 
@@ -40,16 +41,13 @@ class DialogueRenderer {
   std::optional<Record> Render(const SampleOutcome& sample, std::string_view split,
                                uint64_t seed, uint64_t index, Rng& rng) const;
 
-  // Natural-language question parts, exposed for tests: the description of node n.
-  std::string Describe(const Query& query, int node) const;
+  const QuestionGrammar& grammar() const { return grammar_; }
 
  private:
-  std::string Phrase(kg::RelationId r, const std::string& inner) const;
-  std::string SetDescription(const Query& query, int node) const;
-
   const kg::Graph& graph_;
   const ToolCatalog& catalog_;
   Executor executor_;
+  QuestionGrammar grammar_;
   RenderOptions options_;
   KgRef kg_;
 };

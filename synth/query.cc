@@ -25,11 +25,16 @@ EntitySet SetDifference(const EntitySet& a, const EntitySet& b) {
   return out;
 }
 
-EntitySet Project(const kg::Graph& graph, const EntitySet& from, kg::RelationId r) {
+std::span<const kg::EntityId> Neighbors(const kg::Graph& graph, kg::EntityId x, kg::RelationId r,
+                                        bool inverse) {
+  return inverse ? graph.Heads(r, x) : graph.Tails(x, r);
+}
+
+EntitySet Project(const kg::Graph& graph, const EntitySet& from, kg::RelationId r, bool inverse) {
   EntitySet out;
   for (kg::EntityId x : from) {
-    auto tails = graph.Tails(x, r);
-    out.insert(out.end(), tails.begin(), tails.end());
+    auto next = Neighbors(graph, x, r, inverse);
+    out.insert(out.end(), next.begin(), next.end());
   }
   if (from.size() > 1) {
     std::sort(out.begin(), out.end());
@@ -38,36 +43,48 @@ EntitySet Project(const kg::Graph& graph, const EntitySet& from, kg::RelationId 
   return out;
 }
 
-std::vector<EntitySet> ExecuteQueryNodes(const kg::Graph& graph, const Query& query) {
+int SubtreeBegin(const PatternTree& tree, int n) {
+  while (!tree.nodes[n].children.empty()) n = tree.nodes[n].children[0];
+  return n;
+}
+
+void ExecuteNodeRange(const kg::Graph& graph, const Query& query, int lo, int hi,
+                      std::vector<EntitySet>* sets) {
   const PatternTree& tree = TreeOf(query.pattern);
-  KGF_CHECK(static_cast<int>(query.anchors.size()) == NumAnchors(query.pattern) &&
-            static_cast<int>(query.relations.size()) == NumRelations(query.pattern))
-      << "query slots do not match pattern " << PatternName(query.pattern);
-  std::vector<EntitySet> sets(tree.nodes.size());
-  for (size_t n = 0; n < tree.nodes.size(); ++n) {
+  std::vector<EntitySet>& s = *sets;
+  for (int n = lo; n <= hi; ++n) {
     const QueryNode& node = tree.nodes[n];
     switch (node.op) {
-      case QueryOp::kAnchor: sets[n] = {query.anchors[node.slot]}; break;
+      case QueryOp::kAnchor: s[n] = {query.anchors[node.slot]}; break;
       case QueryOp::kProject:
-        sets[n] = Project(graph, sets[node.children[0]], query.relations[node.slot]);
+        s[n] = Project(graph, s[node.children[0]], query.relations[node.slot],
+                       query.IsInverse(node.slot));
         break;
       case QueryOp::kIntersect:
-        sets[n] = sets[node.children[0]];
+        s[n] = s[node.children[0]];
         for (size_t c = 1; c < node.children.size(); ++c) {
-          sets[n] = SetIntersection(sets[n], sets[node.children[c]]);
+          s[n] = SetIntersection(s[n], s[node.children[c]]);
         }
         break;
       case QueryOp::kUnion:
-        sets[n] = sets[node.children[0]];
-        for (size_t c = 1; c < node.children.size(); ++c) {
-          sets[n] = SetUnion(sets[n], sets[node.children[c]]);
-        }
+        s[n] = s[node.children[0]];
+        for (size_t c = 1; c < node.children.size(); ++c) s[n] = SetUnion(s[n], s[node.children[c]]);
         break;
       case QueryOp::kNegate:
-        sets[n] = SetDifference(sets[node.children[0]], sets[node.children[1]]);
+        s[n] = SetDifference(s[node.children[0]], s[node.children[1]]);
         break;
     }
   }
+}
+
+std::vector<EntitySet> ExecuteQueryNodes(const kg::Graph& graph, const Query& query) {
+  const PatternTree& tree = TreeOf(query.pattern);
+  KGF_CHECK(static_cast<int>(query.anchors.size()) == NumAnchors(query.pattern) &&
+            static_cast<int>(query.relations.size()) == NumRelations(query.pattern) &&
+            (query.inverse.empty() || query.inverse.size() == query.relations.size()))
+      << "query slots do not match pattern " << PatternName(query.pattern);
+  std::vector<EntitySet> sets(tree.nodes.size());
+  ExecuteNodeRange(graph, query, 0, static_cast<int>(tree.nodes.size()) - 1, &sets);
   return sets;
 }
 
@@ -87,6 +104,7 @@ std::string QueryKey(const kg::Graph& graph, const Query& query) {
       out += '[';
       out += c == 'a' ? graph.entity(query.anchors[slot]).key
                       : graph.relation(query.relations[slot]).key;
+      if (c == 'p' && query.IsInverse(slot)) out += "^-1";
       out += ']';
     } else {
       out += c;

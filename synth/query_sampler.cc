@@ -1,26 +1,28 @@
-// BetaE-style backward sampling with forward verification (BetaE create_queries.py:
-// achieve_answer / ground_queries; rejection rules from SPEC §1).
+// BetaE-style backward sampling over both edge directions, with forward verification (BetaE
+// create_queries.py: achieve_answer / ground_queries; rejection rules from SPEC §1).
 #include "synth/query_sampler.h"
+
+#include <algorithm>
+
+#include "synth/relation_directions.h"
 
 namespace kgf::synth {
 namespace {
 
-// Structural hash of a grounded subtree, to detect identical branches cheaply.
-uint64_t NodeHash(const PatternTree& tree, int n, const Query& q) {
-  const QueryNode& node = tree.nodes[n];
-  switch (node.op) {
-    case QueryOp::kAnchor: return Mix64(0xA11CE000ULL + q.anchors[node.slot].value());
-    case QueryOp::kProject:
-      return Mix64(NodeHash(tree, node.children[0], q) * 31 + q.relations[node.slot].value() + 7);
-    default: {
-      uint64_t h = static_cast<uint64_t>(node.op) * 0x9E3779B97F4A7C15ULL;
-      for (int c : node.children) h = Mix64(h ^ NodeHash(tree, c, q));
-      return h;
-    }
-  }
+// True when every element of the sorted set `a` is in the sorted set `b`.
+bool IsSubset(const EntitySet& a, const EntitySet& b) {
+  return std::includes(b.begin(), b.end(), a.begin(), a.end());
 }
 
 }  // namespace
+
+// A run of edges of one relation in a node's adjacency: the hop over `relation` (backwards when
+// `inverse`) from any of edges[begin, end).other into the node.
+struct QuerySampler::Move {
+  kg::RelationId relation;
+  bool inverse;
+  std::span<const kg::Edge> edges;
+};
 
 std::string_view RejectReasonName(RejectReason r) {
   switch (r) {
@@ -35,6 +37,9 @@ std::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kIdenticalBranches: return "identical_branches";
     case RejectReason::kDuplicate: return "duplicate";
     case RejectReason::kAnswerLeak: return "answer_leak";
+    case RejectReason::kRoundTrip: return "round_trip";
+    case RejectReason::kRedundantBranch: return "redundant_branch";
+    case RejectReason::kAnswerIsAnchor: return "answer_is_anchor";
   }
   return "";
 }
@@ -72,55 +77,171 @@ Result<QuerySampler> QuerySampler::Create(const kg::Graph& graph, SamplerOptions
     KGF_ASSIGN_OR_RETURN(kg::RelationId r, resolve(name, "denied"));
     s.allowed_[r.value()] = 0;
   }
-  // Inverse pairs from relation metadata: s is the inverse of r when r.inverse_name names s.
-  s.inverse_of_.assign(nr, -1);
+  const RelationDirections directions = RelationDirections::Analyze(graph);
+  s.inverse_hop_.assign(nr, 0);
   for (uint32_t i = 0; i < nr; ++i) {
-    const kg::RelationInfo& info = graph.relation(kg::RelationId(i));
-    if (info.inverse_name.empty()) continue;
-    if (auto inv = graph.FindRelationByName(info.inverse_name)) {
-      s.inverse_of_[i] = static_cast<int32_t>(inv->value());
-      if (s.inverse_of_[inv->value()] < 0) s.inverse_of_[inv->value()] = static_cast<int32_t>(i);
-    }
+    s.inverse_hop_[i] = s.options_.both_directions && directions.HasInverseHop(kg::RelationId(i));
   }
+  std::vector<Move> moves;
   for (uint32_t e = 0; e < graph.num_entities(); ++e) {
-    for (const kg::Edge& edge : graph.InEdges(kg::EntityId(e))) {
-      if (s.allowed_[edge.relation.value()]) {
-        s.candidates_.push_back(kg::EntityId(e));
-        break;
-      }
-    }
+    moves.clear();
+    s.MovesInto(kg::EntityId(e), &moves);
+    if (!moves.empty()) s.candidates_.push_back(kg::EntityId(e));
   }
   return s;
 }
 
-bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, int after_relation,
-                        Query* query, Rng& rng) const {
+void QuerySampler::MovesInto(kg::EntityId target, std::vector<Move>* moves) const {
+  auto add_runs = [&](std::span<const kg::Edge> edges, bool inverse) {
+    // Edges are sorted by (relation, other): one run per relation, found by binary search so a
+    // hub with thousands of edges costs O(relations x log degree).
+    for (auto it = edges.begin(); it != edges.end();) {
+      const kg::RelationId r = it->relation;
+      auto end = std::upper_bound(it, edges.end(), r, [](kg::RelationId x, const kg::Edge& e) {
+        return x < e.relation;
+      });
+      if (allowed_[r.value()] && (!inverse || inverse_hop_[r.value()])) {
+        moves->push_back({r, inverse, std::span<const kg::Edge>(&*it, static_cast<size_t>(end - it))});
+      }
+      it = end;
+    }
+  };
+  add_runs(graph_->InEdges(target), false);   // h -r-> target: forward hop from h
+  add_runs(graph_->OutEdges(target), true);   // target -r-> t: inverse hop from t
+}
+
+bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid,
+                        Query* query, Rng& rng, RejectReason* why) const {
   const QueryNode& node = tree.nodes[n];
   switch (node.op) {
     case QueryOp::kAnchor:
       query->anchors[node.slot] = target;
       return true;
     case QueryOp::kProject: {
-      auto in = graph_->InEdges(target);
-      if (in.empty()) return false;
-      for (int t = 0; t < options_.hop_tries; ++t) {
-        const kg::Edge& edge = in[rng.Uniform(in.size())];
-        uint32_t r = edge.relation.value();
-        if (!allowed_[r]) continue;
-        // Never a relation right after its own inverse (BetaE): h -r-> t -r^-1-> h.
-        if (after_relation >= 0 && inverse_of_[r] == after_relation) continue;
-        query->relations[node.slot] = edge.relation;
-        return Fill(tree, node.children[0], edge.other, static_cast<int>(r), query, rng);
+      thread_local std::vector<Move> moves;
+      moves.clear();
+      MovesInto(target, &moves);
+      if (moves.empty()) {
+        *why = RejectReason::kBroken;
+        return false;
       }
+      for (int t = 0; t < options_.hop_tries; ++t) {
+        // BetaE: the relation (direction included) uniformly, then one of its edges, so small
+        // relations are not crowded out by large ones.
+        const Move& move = moves[rng.Uniform(moves.size())];
+        const kg::EntityId from = move.edges[rng.Uniform(move.edges.size())].other;
+        if (static_cast<int64_t>(from.value()) == avoid || from == target) continue;
+        query->relations[node.slot] = move.relation;
+        query->inverse[node.slot] = move.inverse ? 1 : 0;
+        return Fill(tree, node.children[0], from, target.value(), query, rng, why);
+      }
+      *why = RejectReason::kRoundTrip;
       return false;
     }
+    case QueryOp::kNegate: return FillNegation(tree, n, target, query, rng, why);
     default:
       // Every branch is filled independently towards the same target (BetaE).
       for (int c : node.children) {
-        if (!Fill(tree, c, target, -1, query, rng)) return false;
+        if (!Fill(tree, c, target, -1, query, rng, why)) return false;
       }
       return true;
   }
+}
+
+bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId target,
+                                Query* query, Rng& rng, RejectReason* why) const {
+  const QueryNode& node = tree.nodes[n];
+  const int positive = node.children[0], negated = node.children[1];
+  if (!Fill(tree, positive, target, -1, query, rng, why)) return false;
+  // The negated branch must remove something: fill it towards another member of the positive
+  // branch's set (the target itself stays an answer unless the negated branch also reaches it).
+  std::vector<EntitySet> sets(tree.nodes.size());
+  ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, positive), positive, &sets);
+  const EntitySet& within = sets[positive];
+  if (static_cast<int>(within.size()) > options_.max_set) {
+    *why = RejectReason::kTooWide;
+    return false;
+  }
+  if (within.size() < 2) {
+    *why = RejectReason::kNegationNoEffect;
+    return false;
+  }
+  size_t pick = rng.Uniform(within.size() - 1);
+  if (within[pick] == target) pick = within.size() - 1;  // skip the target, uniformly
+  return Fill(tree, negated, within[pick], -1, query, rng, why);
+}
+
+// Forward execution with early exits (sets can explode around hub entities) and the SPEC §1
+// rejection rules. Fills *sets per node.
+RejectReason QuerySampler::Verify(const Query& q, std::vector<EntitySet>* out) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  std::vector<EntitySet>& sets = *out;
+  sets.assign(tree.nodes.size(), {});
+  for (int n = 0; n < static_cast<int>(tree.nodes.size()); ++n) {
+    const QueryNode& node = tree.nodes[n];
+    if (node.op == QueryOp::kProject) {
+      const EntitySet& from = sets[node.children[0]];
+      if (static_cast<int>(from.size()) > options_.max_width) return RejectReason::kTooWide;
+      const kg::RelationId r = q.relations[node.slot];
+      const bool inverse = q.IsInverse(node.slot);
+      // Every call of the hop must return something (an empty observation in a fan-out is an
+      // empty intermediate result too) and no call may return its own input (a self loop).
+      for (kg::EntityId x : from) {
+        auto next = Neighbors(*graph_, x, r, inverse);
+        if (next.empty()) return RejectReason::kEmptyIntermediate;
+        if (std::binary_search(next.begin(), next.end(), x)) return RejectReason::kRoundTrip;
+      }
+    }
+    ExecuteNodeRange(*graph_, q, n, n, &sets);
+    switch (node.op) {
+      case QueryOp::kProject: {
+        // x -> y -> x: a chain of two hops that only leads back into where it started.
+        const QueryNode& child = tree.nodes[node.children[0]];
+        if (child.op == QueryOp::kProject && IsSubset(sets[n], sets[child.children[0]])) {
+          return RejectReason::kRoundTrip;
+        }
+        break;
+      }
+      case QueryOp::kIntersect:
+      case QueryOp::kUnion:
+        for (size_t a = 0; a < node.children.size(); ++a) {
+          for (size_t b = a + 1; b < node.children.size(); ++b) {
+            if (sets[node.children[a]] == sets[node.children[b]]) {
+              return RejectReason::kIdenticalBranches;
+            }
+          }
+        }
+        // SPEC §1: the operation's result equals one of its branches (the other branches
+        // constrain nothing, or add nothing).
+        for (int c : node.children) {
+          if (sets[c] == sets[n]) return RejectReason::kRedundantBranch;
+        }
+        break;
+      case QueryOp::kNegate:
+        if (sets[node.children[0]] == sets[node.children[1]]) {
+          return RejectReason::kIdenticalBranches;
+        }
+        if (sets[n].size() == sets[node.children[0]].size()) {
+          return RejectReason::kNegationNoEffect;
+        }
+        break;
+      case QueryOp::kAnchor: break;
+    }
+    if (n == tree.root) break;
+    if (sets[n].empty()) return RejectReason::kEmptyIntermediate;
+    if (static_cast<int>(sets[n].size()) > options_.max_set) return RejectReason::kTooWide;
+  }
+  const EntitySet& answers = sets[tree.root];
+  if (answers.empty()) return RejectReason::kEmptyAnswer;
+  if (static_cast<int>(answers.size()) > options_.answer_cap) return RejectReason::kTooManyAnswers;
+  if (!options_.allow_anchor_answers) {
+    for (kg::EntityId a : q.anchors) {
+      if (std::binary_search(answers.begin(), answers.end(), a)) {
+        return RejectReason::kAnswerIsAnchor;
+      }
+    }
+  }
+  return RejectReason::kNone;
 }
 
 SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
@@ -134,87 +255,16 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   q.pattern = pattern;
   q.anchors.assign(NumAnchors(pattern), kg::EntityId(0));
   q.relations.assign(NumRelations(pattern), kg::RelationId(0));
+  q.inverse.assign(NumRelations(pattern), 0);
   kg::EntityId answer = candidates_[rng.Uniform(candidates_.size())];
-  if (!Fill(tree, tree.root, answer, -1, &q, rng)) {
-    out.reason = RejectReason::kBroken;
+  RejectReason why = RejectReason::kBroken;
+  if (!Fill(tree, tree.root, answer, -1, &q, rng, &why)) {
+    out.reason = why;
     return out;
   }
-  for (const QueryNode& node : tree.nodes) {
-    if (node.children.size() < 2) continue;
-    for (size_t a = 0; a < node.children.size(); ++a) {
-      for (size_t b = a + 1; b < node.children.size(); ++b) {
-        if (NodeHash(tree, node.children[a], q) == NodeHash(tree, node.children[b], q)) {
-          out.reason = RejectReason::kIdenticalBranches;
-          return out;
-        }
-      }
-    }
-  }
-  // Forward execution with early exits (sets can explode around hub entities).
-  std::vector<EntitySet> sets(tree.nodes.size());
-  for (size_t n = 0; n < tree.nodes.size(); ++n) {
-    const QueryNode& node = tree.nodes[n];
-    switch (node.op) {
-      case QueryOp::kAnchor: sets[n] = {q.anchors[node.slot]}; break;
-      case QueryOp::kProject: {
-        const EntitySet& from = sets[node.children[0]];
-        if (static_cast<int>(from.size()) > options_.max_width) {
-          out.reason = RejectReason::kTooWide;
-          return out;
-        }
-        // Every call of the hop must return something: an empty observation in a fan-out is
-        // an empty intermediate result too (the verification layer drops such records).
-        for (kg::EntityId x : from) {
-          if (graph_->Tails(x, q.relations[node.slot]).empty()) {
-            out.reason = RejectReason::kEmptyIntermediate;
-            return out;
-          }
-        }
-        sets[n] = Project(*graph_, from, q.relations[node.slot]);
-        break;
-      }
-      case QueryOp::kIntersect:
-        sets[n] = sets[node.children[0]];
-        for (size_t c = 1; c < node.children.size(); ++c) {
-          sets[n] = SetIntersection(sets[n], sets[node.children[c]]);
-        }
-        break;
-      case QueryOp::kUnion:
-        sets[n] = sets[node.children[0]];
-        for (size_t c = 1; c < node.children.size(); ++c) {
-          sets[n] = SetUnion(sets[n], sets[node.children[c]]);
-        }
-        break;
-      case QueryOp::kNegate: {
-        const EntitySet& within = sets[node.children[0]];
-        const EntitySet& removed = sets[node.children[1]];
-        sets[n] = SetDifference(within, removed);
-        if (sets[n].size() == within.size()) {
-          out.reason = RejectReason::kNegationNoEffect;
-          return out;
-        }
-        break;
-      }
-    }
-    if (static_cast<int>(n) == tree.root) break;
-    if (sets[n].empty()) {
-      out.reason = RejectReason::kEmptyIntermediate;
-      return out;
-    }
-    if (static_cast<int>(sets[n].size()) > options_.max_set) {
-      out.reason = RejectReason::kTooWide;
-      return out;
-    }
-  }
-  const EntitySet& answers = sets[tree.root];
-  if (answers.empty()) {
-    out.reason = RejectReason::kEmptyAnswer;
-    return out;
-  }
-  if (static_cast<int>(answers.size()) > options_.answer_cap) {
-    out.reason = RejectReason::kTooManyAnswers;
-    return out;
-  }
+  std::vector<EntitySet> sets;
+  out.reason = Verify(q, &sets);
+  if (out.reason != RejectReason::kNone) return out;
   out.query = std::move(q);
   out.node_sets = std::move(sets);
   return out;

@@ -1,9 +1,14 @@
 // QuerySampler: samples grounded FOL queries of the 14 patterns by BetaE backward fill
-// (BetaE create_queries.py, Ren & Leskovec 2020): pick an answer entity with incoming edges,
-// fill the pattern backwards along incoming edges (bounded tries per hop, never a relation
-// right after its own inverse), fill every branch independently towards the same answer,
-// then execute forward and apply the rejection rules of SPEC §1. Every attempt returns a query
-// or one counted RejectReason; no attempt loops unboundedly. Thread-safe: Sample() is const.
+// (BetaE create_queries.py, Ren & Leskovec 2020) over the graph taken in both directions: every
+// triple (h, r, t) is also the hop t -> h over r^-1 (the inverse tool), unless the graph states
+// r^-1 itself (RelationDirections). Pick an answer entity, fill the pattern backwards: per hop
+// choose a move (relation and direction) uniformly among those reaching the node, then an edge
+// of it, never the entity the chain came from (bounded tries per hop). Branches of an
+// intersection or union are filled independently towards the same answer; the negated branch of
+// a negation is filled towards another member of the positive branch, so it always removes
+// something. Then execute forward and apply the rejection rules of SPEC §1. Every attempt
+// returns a query or one counted RejectReason; no attempt loops unboundedly. Thread-safe:
+// Sample() is const.
 #ifndef KGF_SYNTH_QUERY_SAMPLER_H_
 #define KGF_SYNTH_QUERY_SAMPLER_H_
 
@@ -28,11 +33,14 @@ enum class RejectReason : uint8_t {
   kTooManyAnswers,     // more answers than the cap
   kTooWide,            // a hop fans out over more entities than max_width, or a set > max_set
   kNegationNoEffect,   // the negated branch removes nothing
-  kIdenticalBranches,  // two branches of an intersection/union/negation are the same query
-  kDuplicate,          // the same grounded query was already emitted (runner, per shard)
+  kIdenticalBranches,  // two branches of an intersection/union/negation give the same set
+  kDuplicate,          // the same grounded query was already emitted (runner)
   kAnswerLeak,         // an answer name appears in the rendered question (renderer)
+  kRoundTrip,          // a hop leads back to where its chain came from (x -> y -> x, a self loop)
+  kRedundantBranch,    // a set operation's result equals one of its branches
+  kAnswerIsAnchor,     // an answer is one of the anchor entities
 };
-inline constexpr int kNumRejectReasons = 11;
+inline constexpr int kNumRejectReasons = 14;
 std::string_view RejectReasonName(RejectReason r);  // "too_many_answers", ...
 
 struct SamplerOptions {
@@ -40,6 +48,10 @@ struct SamplerOptions {
   int max_width = 8;    // max entities one hop fans out over (= parallel calls in one turn)
   int max_set = 50;     // max size of any intermediate set
   int hop_tries = 40;   // BetaE: tries per hop before the fill counts as broken
+  // Walk relations backwards too (BetaE's -r edges; calls the inverse tools). false keeps the
+  // forward-only sampling of earlier versions, for comparison.
+  bool both_directions = true;
+  bool allow_anchor_answers = false;  // accept answers that are anchors of the query
   // Relation keys or names; empty allow list = all relations. Deny wins over allow.
   std::vector<std::string> allow_relations;
   std::vector<std::string> deny_relations;
@@ -62,19 +74,27 @@ class QuerySampler {
   SampleOutcome Sample(Pattern pattern, Rng& rng) const;
 
   const SamplerOptions& options() const { return options_; }
-  // Entities with at least one allowed incoming edge (answer candidates).
+  // Entities some allowed move reaches (answer candidates).
   size_t num_candidates() const { return candidates_.size(); }
 
  private:
   QuerySampler(const kg::Graph& graph, SamplerOptions options)
       : graph_(&graph), options_(std::move(options)) {}
-  bool Fill(const PatternTree& tree, int node, kg::EntityId target, int after_relation,
-            Query* query, Rng& rng) const;
+  struct Move;
+  // Moves whose hop ends at `target` (forward: its in-edges; inverse: its out-edges).
+  void MovesInto(kg::EntityId target, std::vector<Move>* moves) const;
+  // Fills node n's subtree so that its set contains `target`; `avoid` is the entity the chain
+  // continues to (a hop must not come from it) or -1. On failure sets *why.
+  bool Fill(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid, Query* query,
+            Rng& rng, RejectReason* why) const;
+  bool FillNegation(const PatternTree& tree, int n, kg::EntityId target, Query* query, Rng& rng,
+                    RejectReason* why) const;
+  RejectReason Verify(const Query& q, std::vector<EntitySet>* sets) const;
 
   const kg::Graph* graph_;
   SamplerOptions options_;
   std::vector<uint8_t> allowed_;      // per relation
-  std::vector<int32_t> inverse_of_;   // per relation: its inverse relation or -1
+  std::vector<uint8_t> inverse_hop_;  // per relation: r^-1 is a move of its own
   std::vector<kg::EntityId> candidates_;
 };
 

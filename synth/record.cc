@@ -55,6 +55,11 @@ void AppendRecordJson(const Record& r, std::string* out) {
   w.Key("relations"); w.StartArray();
   for (const std::string& rel : r.relations) Str(w, rel);
   w.EndArray();
+  w.Key("directions"); w.StartArray();
+  for (size_t i = 0; i < r.relations.size(); ++i) {
+    w.String(i < r.inverse.size() && r.inverse[i] ? "inverse" : "forward");
+  }
+  w.EndArray();
   w.Key("structure"); Str(w, r.structure);
   w.Key("program"); Str(w, r.program);
   w.EndObject();
@@ -146,6 +151,22 @@ Result<Record> RecordFromJson(std::string_view json, std::string_view where_view
     r.anchors.push_back(std::move(a));
   }
   KGF_ASSIGN_OR_RETURN(r.relations, StringArray(*q, "relations", qwhere));
+  r.inverse.assign(r.relations.size(), 0);
+  if (q->HasMember("directions")) {
+    KGF_ASSIGN_OR_RETURN(std::vector<std::string> dirs, StringArray(*q, "directions", qwhere));
+    if (dirs.size() != r.relations.size()) {
+      return InvalidArgumentError(qwhere + ".directions has " + std::to_string(dirs.size()) +
+                                  " entries for " + std::to_string(r.relations.size()) +
+                                  " relations; give one \"forward\" or \"inverse\" per relation");
+    }
+    for (size_t i = 0; i < dirs.size(); ++i) {
+      if (dirs[i] != "forward" && dirs[i] != "inverse") {
+        return InvalidArgumentError(qwhere + ".directions[" + std::to_string(i) + "] is '" +
+                                    dirs[i] + "'; expected \"forward\" or \"inverse\"");
+      }
+      r.inverse[i] = dirs[i] == "inverse";
+    }
+  }
   KGF_ASSIGN_OR_RETURN(r.structure, JsonGetString(*q, "structure", qwhere));
   KGF_ASSIGN_OR_RETURN(r.program, JsonGetString(*q, "program", qwhere));
   KGF_ASSIGN_OR_RETURN(r.answers, StringArray(doc, "answers", where));

@@ -1,7 +1,8 @@
 // Record: the canonical tool-use sample, one JSON object per line in .jsonl.zst shards.
 // JSON shape (keys in this order):
 //   {"id","kg":{"name","checksum"},"pattern","split",
-//    "query":{"anchors":[{"key","name"}],"relations":[keys],"structure","program"},
+//    "query":{"anchors":[{"key","name"}],"relations":[keys],"directions":["forward"|"inverse"],
+//             "structure","program"},
 //    "answers":[sorted display names],
 //    "tools":[{"type":"function","function":{"name","description","parameters"}}],
 //    "messages":[{"role":"system","content"},{"role":"user","content"},
@@ -10,8 +11,9 @@
 //                {"role":"tool","tool_call_id","name","content"},...,
 //                {"role":"assistant","content"}],
 //    "template":{"system","question","answer","reflection"},"seed","index"}
-// query.anchors and query.relations are in the slot order of the pattern's program
-// (synth/pattern.h), so pattern + anchors + relations re-create the query.
+// query.anchors, query.relations and query.directions are in the slot order of the pattern's
+// program (synth/pattern.h), so pattern + anchors + relations + directions re-create the query.
+// A record without "directions" (older shards) has every hop forward.
 #ifndef KGF_SYNTH_RECORD_H_
 #define KGF_SYNTH_RECORD_H_
 
@@ -70,6 +72,7 @@ struct Record {
   std::string split;      // train | valid | test
   std::vector<AnchorRef> anchors;
   std::vector<std::string> relations;  // relation keys
+  std::vector<uint8_t> inverse;        // per relation slot: 1 = the hop runs backwards
   std::string structure;  // BetaE structure of the pattern
   std::string program;    // slot program of the pattern, e.g. "n(p0(a0),p1(a1))"
   std::vector<std::string> answers;

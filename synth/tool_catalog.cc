@@ -6,6 +6,7 @@
 
 #include "base/file_util.h"
 #include "base/json.h"
+#include "synth/relation_directions.h"
 
 namespace kgf::synth {
 namespace {
@@ -150,6 +151,7 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
   cat.set_tools_[0] = add(MakeSetTool(SetOp::kIntersection));
   cat.set_tools_[1] = add(MakeSetTool(SetOp::kUnion));
   cat.set_tools_[2] = add(MakeSetTool(SetOp::kNegation));
+  const RelationDirections directions = RelationDirections::Analyze(graph);
   for (uint32_t i = 0; i < graph.num_relations(); ++i) {
     kg::RelationId r(i);
     const kg::RelationInfo& info = graph.relation(r);
@@ -171,16 +173,29 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
     fwd.parameters_json =
         StringParamSchema(head, "The exact name of the " + Words(head) + ".");
     cat.forward_.push_back(add(std::move(fwd)));
+    if (!directions.HasInverseHop(r)) {
+      cat.inverse_.push_back(kNoTool);
+      continue;
+    }
 
     Tool inv;
     inv.kind = ToolKind::kInverse;
     inv.relation = r;
     inv.relation_key = info.key;
     std::string inv_label = SnakeCase(info.inverse_name);
-    // "capital_of" + "city" -> get_capital_of_city (no doubled "of").
-    const bool ends_of = inv_label.size() >= 3 && inv_label.compare(inv_label.size() - 3, 3, "_of") == 0;
+    // The label reads into the tail type when it ends in a preposition or copula:
+    // "capital_of" -> get_capital_of_city, "countries_in" -> get_countries_in_region.
+    auto ends_with = [&](std::string_view suffix) {
+      return inv_label.size() > suffix.size() &&
+             inv_label.compare(inv_label.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    bool reads_into = false;
+    for (std::string_view w : {"_of", "_in", "_at", "_by", "_for", "_on", "_to", "_with", "_from",
+                               "_are", "_is"}) {
+      reads_into = reads_into || ends_with(w);
+    }
     inv.name = inv_label.empty() ? "get_" + head + "_with_" + rel
-               : ends_of         ? "get_" + inv_label + "_" + tail
+               : reads_into      ? "get_" + inv_label + "_" + tail
                                  : "get_" + inv_label + "_of_" + tail;
     inv.parameter = tail;
     inv.description = "Returns the " + Words(head) + " entities whose " + Words(rel) +
@@ -195,6 +210,11 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
 const Tool* ToolCatalog::Find(std::string_view name) const {
   auto it = by_name_.find(std::string(name));
   return it == by_name_.end() ? nullptr : &tools_[it->second];
+}
+
+const Tool& ToolCatalog::Inverse(kg::RelationId r) const {
+  KGF_CHECK(HasInverse(r)) << "relation " << r.value() << " has no inverse tool";
+  return tools_[inverse_[r.value()]];
 }
 
 const Tool& ToolCatalog::SetTool(SetOp op) const {

@@ -1,6 +1,8 @@
 // ToolCatalog: the tools of a knowledge graph (SPEC §1 "Tool (API) generation"). Every relation
-// gives a forward tool get_<relation>_of_<head_type>(<head_type>) -> tails and an inverse tool
-// (tail -> heads), plus the set tools get_intersection_of, get_union_of and get_negation_of.
+// gives a forward tool get_<relation>_of_<head_type>(<head_type>) -> tails and, when its
+// inverse is a hop of its own (RelationDirections: not symmetric, no partner relation in the
+// graph), an inverse tool (tail -> heads), plus the set tools get_intersection_of, get_union_of
+// and get_negation_of.
 // Parameters are JSON Schema in the OpenAI function-calling shape. The catalog is written as
 // tools.json (schema, kind, relation key and direction) so calls can be re-executed on the raw
 // triples without kgforge. Immutable after Build(): thread-safe.
@@ -47,7 +49,13 @@ class ToolCatalog {
   const Tool* Find(std::string_view name) const;
   // REQUIRES: r < graph.num_relations().
   const Tool& Forward(kg::RelationId r) const { return tools_[forward_[r.value()]]; }
-  const Tool& Inverse(kg::RelationId r) const { return tools_[inverse_[r.value()]]; }
+  bool HasInverse(kg::RelationId r) const { return inverse_[r.value()] != kNoTool; }
+  // REQUIRES: HasInverse(r).
+  const Tool& Inverse(kg::RelationId r) const;
+  // The tool of one hop: Forward(r), or Inverse(r) when `inverse`.
+  const Tool& Hop(kg::RelationId r, bool inverse) const {
+    return inverse ? Inverse(r) : Forward(r);
+  }
   const Tool& SetTool(SetOp op) const;
   size_t size() const { return tools_.size(); }
 
@@ -57,8 +65,9 @@ class ToolCatalog {
   Status WriteToolsJson(const std::string& path) const;  // atomic
 
  private:
+  static constexpr size_t kNoTool = static_cast<size_t>(-1);
   std::vector<Tool> tools_;
-  std::vector<size_t> forward_, inverse_;
+  std::vector<size_t> forward_, inverse_;  // inverse_[r] = kNoTool when r has no inverse tool
   size_t set_tools_[3] = {0, 0, 0};
   std::unordered_map<std::string, size_t> by_name_;
 };

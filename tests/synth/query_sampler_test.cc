@@ -102,7 +102,8 @@ TEST(QuerySamplerTest, DenyListRemovesRelations) {
   o.deny_relations = {"borders", "official_language"};
   auto sampler = QuerySampler::Create(g, o);
   ASSERT_TRUE(sampler.ok());
-  EXPECT_EQ(sampler->num_candidates(), 8u);  // the capitals
+  // The capitals (forward) and their countries (the inverse hop city -> country).
+  EXPECT_EQ(sampler->num_candidates(), 16u);
   int accepted = 0;
   for (uint64_t i = 0; i < 100; ++i) {
     Rng rng = Rng::ForItem(2, i);

@@ -20,11 +20,25 @@
 
 namespace kgf::synth::testing {
 
-// Evaluates the record's query (pattern program + anchor/relation keys) by scanning all triples.
-inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r) {
+// Degenerate shapes seen by the naive evaluator (the independent twin of the sampler's rules).
+struct NaiveFindings {
+  int identical_branches = 0;  // two inputs of a set operation are the same set
+  int redundant_branches = 0;  // a set operation's result equals one of its inputs
+  int round_trips = 0;         // a chain of two hops lands inside its own start set
+  int self_loops = 0;          // an entity is its own neighbour over a hop
+};
+
+// Evaluates the record's query (pattern program + anchor/relation keys + directions) by
+// scanning all triples.
+inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r,
+                                          NaiveFindings* findings = nullptr) {
+  NaiveFindings ignored;
+  NaiveFindings& f = findings ? *findings : ignored;
   std::vector<kg::Triple> triples = g.AllTriples();
-  std::function<std::set<uint32_t>(std::string_view, size_t*)> eval =
-      [&](std::string_view s, size_t* pos) -> std::set<uint32_t> {
+  using Set = std::set<uint32_t>;
+  // Per evaluated node: (its set, the set its hop started from when it is a projection).
+  std::function<Set(std::string_view, size_t*, Set*)> eval;
+  eval = [&](std::string_view s, size_t* pos, Set* hop_input) -> Set {
     char c = s[(*pos)++];
     if (c == 'a') {
       int slot = s[(*pos)++] - '0';
@@ -32,18 +46,38 @@ inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r) {
     }
     int slot = c == 'p' ? s[(*pos)++] - '0' : -1;
     ++*pos;  // '('
-    std::vector<std::set<uint32_t>> kids;
+    std::vector<Set> kids;
+    Set child_input;
+    bool child_is_hop = false;
     while (true) {
-      kids.push_back(eval(s, pos));
+      child_is_hop = s[*pos] == 'p';
+      kids.push_back(eval(s, pos, &child_input));
       if (s[(*pos)++] == ')') break;
     }
-    std::set<uint32_t> out;
+    Set out;
     if (c == 'p') {
       uint32_t rel = g.FindRelationByKey(r.relations[slot])->value();
+      const bool inverse = slot < static_cast<int>(r.inverse.size()) && r.inverse[slot];
       for (const kg::Triple& t : triples) {
-        if (t.relation.value() == rel && kids[0].count(t.head.value())) out.insert(t.tail.value());
+        if (t.relation.value() != rel) continue;
+        uint32_t from = inverse ? t.tail.value() : t.head.value();
+        uint32_t to = inverse ? t.head.value() : t.tail.value();
+        if (kids[0].count(from)) {
+          out.insert(to);
+          if (from == to) ++f.self_loops;
+        }
       }
-    } else if (c == 'u') {
+      if (child_is_hop && std::includes(child_input.begin(), child_input.end(), out.begin(),
+                                        out.end())) {
+        ++f.round_trips;
+      }
+      if (hop_input) *hop_input = kids[0];
+      return out;
+    }
+    for (size_t a = 0; a < kids.size(); ++a) {
+      for (size_t b = a + 1; b < kids.size(); ++b) f.identical_branches += kids[a] == kids[b];
+    }
+    if (c == 'u') {
       for (auto& k : kids) out.insert(k.begin(), k.end());
     } else if (c == 'i') {
       for (uint32_t x : kids[0]) {
@@ -56,11 +90,14 @@ inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r) {
         if (!kids[1].count(x)) out.insert(x);
       }
     }
+    if (c == 'i' || c == 'u') {
+      for (const Set& k : kids) f.redundant_branches += k == out;
+    }
     return out;
   };
   size_t pos = 0;
   std::set<std::string> names;
-  for (uint32_t id : eval(r.program, &pos)) names.insert(g.entity(kg::EntityId(id)).name);
+  for (uint32_t id : eval(r.program, &pos, nullptr)) names.insert(g.entity(kg::EntityId(id)).name);
   return names;
 }
 
@@ -69,8 +106,18 @@ inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog,
   Executor exec(g, catalog);
   // Answers: sorted, equal to the naive evaluation.
   EXPECT_TRUE(std::is_sorted(r.answers.begin(), r.answers.end()));
-  std::set<std::string> naive = NaiveAnswers(g, r);
+  NaiveFindings findings;
+  std::set<std::string> naive = NaiveAnswers(g, r, &findings);
   EXPECT_EQ(std::vector<std::string>(naive.begin(), naive.end()), r.answers);
+  // Not degenerate: no answer is an anchor, no identical or redundant branch, no round trip.
+  EXPECT_EQ(findings.identical_branches, 0);
+  EXPECT_EQ(findings.redundant_branches, 0);
+  EXPECT_EQ(findings.round_trips, 0);
+  EXPECT_EQ(findings.self_loops, 0);
+  for (const AnchorRef& a : r.anchors) {
+    EXPECT_FALSE(std::binary_search(r.answers.begin(), r.answers.end(), a.name))
+        << "answer is an anchor: " << a.name;
+  }
   ASSERT_GE(r.messages.size(), 5u);
   EXPECT_EQ(r.messages[0].role, "system");
   ASSERT_EQ(r.messages[1].role, "user");

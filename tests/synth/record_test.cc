@@ -14,6 +14,7 @@ Record Sample() {
   r.split = "train";
   r.anchors = {{"FR", "France"}};
   r.relations = {"capital"};
+  r.inverse = {0};
   r.structure = "(e,(r))";
   r.program = "p0(a0)";
   r.answers = {"Paris"};
@@ -39,6 +40,30 @@ TEST(RecordTest, JsonRoundTrip) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, r);
   EXPECT_EQ(RecordToJson(*back), json);
+}
+
+TEST(RecordTest, DirectionsRoundTripAndDefaultToForward) {
+  Record r = Sample();
+  r.inverse = {1};
+  std::string json = RecordToJson(r);
+  EXPECT_NE(json.find(R"("directions":["inverse"])"), std::string::npos) << json;
+  auto back = RecordFromJson(json, "x");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->inverse, std::vector<uint8_t>{1});
+  // Older records have no "directions": every hop is forward.
+  std::string old = json;
+  const std::string field = R"(,"directions":["inverse"])";
+  old.replace(old.find(field), field.size(), "");
+  auto legacy = RecordFromJson(old, "x");
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString() << old;
+  EXPECT_EQ(legacy->inverse, std::vector<uint8_t>{0});
+  std::string bad = json;
+  bad.replace(bad.find(R"(["inverse"])"), 11, R"(["up"])");
+  auto err = RecordFromJson(bad, "shard-00000.jsonl.zst:3");
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.status().message().find("shard-00000.jsonl.zst:3: query.directions[0] is 'up'"),
+            std::string::npos)
+      << err.status().message();
 }
 
 TEST(RecordTest, OpenAiShape) {

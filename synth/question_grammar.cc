@@ -1,0 +1,388 @@
+// Question grammar (see question_grammar.h): lexicon per relation, phrases per node, frames per
+// root shape.
+#include "synth/question_grammar.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+
+namespace kgf::synth {
+namespace {
+
+std::string SpacedWords(std::string_view snake) {
+  std::string out(snake);
+  for (char& c : out) {
+    if (c == '_') c = ' ';
+  }
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Applies `fn` to the last word of `text`, and of its trailing "(...)" part if any.
+std::string InflectLast(std::string_view text, const std::function<std::string(std::string_view)>& fn) {
+  auto last_word = [&](std::string_view t) {
+    size_t sp = t.rfind(' ');
+    size_t start = sp == std::string_view::npos ? 0 : sp + 1;
+    return std::string(t.substr(0, start)) + fn(t.substr(start));
+  };
+  size_t paren = text.find(" (");
+  if (paren != std::string_view::npos && EndsWith(text, ")")) {
+    std::string_view main = text.substr(0, paren);
+    std::string_view inside = text.substr(paren + 2, text.size() - paren - 3);
+    return last_word(main) + " (" + last_word(inside) + ")";
+  }
+  return last_word(text);
+}
+
+bool IsVowel(char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'; }
+
+std::string PluralWord(std::string_view w) {
+  static const std::pair<std::string_view, std::string_view> kIrregular[] = {
+      {"person", "people"}, {"child", "children"}, {"man", "men"}, {"woman", "women"},
+      {"mouse", "mice"}, {"foot", "feet"}, {"tooth", "teeth"}, {"genus", "genera"},
+      {"species", "species"}, {"series", "series"}, {"criterion", "criteria"},
+      {"phenomenon", "phenomena"}, {"analysis", "analyses"}, {"thesis", "theses"}};
+  for (auto [sg, pl] : kIrregular) {
+    if (w == sg) return std::string(pl);
+  }
+  if (w.empty()) return "";
+  if (EndsWith(w, "y") && w.size() > 1 && !IsVowel(w[w.size() - 2])) {
+    return std::string(w.substr(0, w.size() - 1)) + "ies";
+  }
+  if (EndsWith(w, "s") || EndsWith(w, "x") || EndsWith(w, "z") || EndsWith(w, "ch") ||
+      EndsWith(w, "sh")) {
+    return std::string(w) + "es";
+  }
+  return std::string(w) + "s";
+}
+
+std::string SingularWord(std::string_view w) {
+  static const std::pair<std::string_view, std::string_view> kIrregular[] = {
+      {"people", "person"}, {"children", "child"}, {"men", "man"}, {"women", "woman"},
+      {"mice", "mouse"}, {"feet", "foot"}, {"teeth", "tooth"}, {"genera", "genus"},
+      {"criteria", "criterion"}, {"phenomena", "phenomenon"}};
+  for (auto [pl, sg] : kIrregular) {
+    if (w == pl) return std::string(sg);
+  }
+  if (!QuestionGrammar::LooksPlural(w)) return std::string(w);
+  if (EndsWith(w, "ies") && w.size() > 3) return std::string(w.substr(0, w.size() - 3)) + "y";
+  for (std::string_view es : {"ses", "xes", "zes", "ches", "shes"}) {
+    if (EndsWith(w, es)) return std::string(w.substr(0, w.size() - 2));
+  }
+  return std::string(w.substr(0, w.size() - 1));
+}
+
+// Mean number of distinct other ends per entity that has the relation on this side.
+double MeanFanOut(const kg::Graph& g, kg::RelationId r, bool inverse) {
+  uint64_t entities = 0, edges = 0;
+  for (uint32_t e = 0; e < g.num_entities(); ++e) {
+    size_t n = Neighbors(g, kg::EntityId(e), r, inverse).size();
+    if (n > 0) {
+      ++entities;
+      edges += n;
+    }
+  }
+  return entities == 0 ? 1.0 : static_cast<double>(edges) / static_cast<double>(entities);
+}
+
+QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
+  const kg::RelationInfo& info = g.relation(r);
+  QuestionGrammar::Words w;
+  const double fanout = MeanFanOut(g, r, false);
+  w.inverse_plural = MeanFanOut(g, r, true) > 1.3;
+  const std::string& phrase = info.question_phrase;
+  if (phrase.rfind("the ", 0) == 0 && EndsWith(phrase, " of {}") && phrase.size() > 10) {
+    std::string noun = phrase.substr(4, phrase.size() - 4 - 6);
+    w.of_shape = true;
+    w.forward_plural = QuestionGrammar::LooksPlural(noun);
+    w.noun_sg = w.forward_plural ? QuestionGrammar::Singularize(noun) : noun;
+    w.noun_pl = w.forward_plural ? noun : QuestionGrammar::Pluralize(noun);
+  } else {
+    // The noun from the relation's name ("official_language"); a trailing "_of" is dropped.
+    std::string name = SpacedWords(info.name.empty() ? info.key : info.name);
+    if (EndsWith(name, " of")) name.resize(name.size() - 3);
+    const bool plural_name = QuestionGrammar::LooksPlural(name);
+    w.noun_sg = plural_name ? QuestionGrammar::Singularize(name) : name;
+    w.noun_pl = plural_name ? name : QuestionGrammar::Pluralize(name);
+    w.forward_plural = plural_name || fanout > 1.3;
+    if (phrase.find("{}") != std::string::npos) {
+      w.forward = phrase;
+    } else {
+      w.of_shape = true;
+    }
+  }
+  if (w.of_shape) w.forward = "the " + (w.forward_plural ? w.noun_pl : w.noun_sg) + " of {}";
+  if (!info.head_type.empty()) {
+    w.head_sg = SpacedWords(info.head_type);
+    w.head_pl = QuestionGrammar::Pluralize(w.head_sg);
+  }
+  if (!info.tail_type.empty()) {
+    w.tail_sg = SpacedWords(info.tail_type);
+    w.tail_pl = QuestionGrammar::Pluralize(w.tail_sg);
+  }
+  return w;
+}
+
+std::string Fill(const std::string& tmpl, const std::string& inner) {
+  size_t at = tmpl.find("{}");
+  if (at == std::string::npos) return tmpl + " " + inner;
+  return tmpl.substr(0, at) + inner + tmpl.substr(at + 2);
+}
+
+std::string Capitalize(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+// "A and B", "A, B and C" with a chosen conjunction.
+std::string JoinClauses(const std::vector<std::string>& parts, std::string_view conj) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += (i + 1 == parts.size()) ? " " + std::string(conj) + " " : ", ";
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+bool QuestionGrammar::LooksPlural(std::string_view noun) {
+  size_t paren = noun.find(" (");
+  std::string_view main = paren == std::string_view::npos ? noun : noun.substr(0, paren);
+  size_t sp = main.rfind(' ');
+  std::string_view w = sp == std::string_view::npos ? main : main.substr(sp + 1);
+  for (std::string_view p : {"people", "children", "men", "women", "mice", "feet", "teeth",
+                             "genera", "criteria", "phenomena", "species", "series"}) {
+    if (w == p) return true;
+  }
+  if (!EndsWith(w, "s") || w.size() < 3) return false;
+  for (std::string_view sg : {"ss", "us", "is", "ics", "news"}) {
+    if (EndsWith(w, sg)) return false;
+  }
+  return true;
+}
+
+std::string QuestionGrammar::Pluralize(std::string_view noun) {
+  return InflectLast(noun, [](std::string_view w) {
+    return QuestionGrammar::LooksPlural(w) ? std::string(w) : PluralWord(w);
+  });
+}
+
+std::string QuestionGrammar::Singularize(std::string_view noun) {
+  return InflectLast(noun, [](std::string_view w) { return SingularWord(w); });
+}
+
+QuestionGrammar QuestionGrammar::Build(const kg::Graph& graph) {
+  QuestionGrammar g(graph);
+  for (uint32_t i = 0; i < graph.num_relations(); ++i) {
+    g.words_.push_back(MakeWords(graph, kg::RelationId(i)));
+  }
+  return g;
+}
+
+QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inverse,
+                                                       const Phrase& inner,
+                                                       bool possessive) const {
+  if (!inverse) {
+    const bool plural = w.forward_plural || inner.plural;
+    if (possessive && w.of_shape && !inner.plural && !EndsWith(inner.text, ")")) {
+      return {inner.text + "'s " + (w.forward_plural ? w.noun_pl : w.noun_sg), plural};
+    }
+    std::string tmpl = w.forward;
+    if (inner.plural && w.of_shape && !w.forward_plural) tmpl = "the " + w.noun_pl + " of {}";
+    return {Fill(tmpl, inner.text), plural};
+  }
+  // Inverse: the heads whose relation reaches the inner phrase.
+  const bool plural = w.inverse_plural || inner.plural;
+  std::string head = plural ? w.head_pl : w.head_sg;
+  if (head.empty()) head = plural ? "ones" : "one";
+  std::string text = "the " + head + " whose ";
+  if (w.forward_plural) {
+    text += w.noun_pl + (inner.plural ? " include any of " : " include ") + inner.text;
+  } else {
+    text += w.noun_sg + (inner.plural ? " is one of " : " is ") + inner.text;
+  }
+  return {std::move(text), plural};
+}
+
+std::string QuestionGrammar::HopPhrase(kg::RelationId r, bool inverse, const std::string& inner,
+                                       bool inner_plural) const {
+  return HopNounPhrase(words(r), inverse, {inner, inner_plural}, false).text;
+}
+
+std::pair<std::string, std::string> QuestionGrammar::TypeOf(const Query& q, int n) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const QueryNode& node = tree.nodes[n];
+  if (node.op == QueryOp::kAnchor) {
+    const std::string& t = graph_->entity(q.anchors[node.slot]).type;
+    if (t.empty()) return {};
+    std::string sg = SpacedWords(t);
+    return {sg, Pluralize(sg)};
+  }
+  if (node.op != QueryOp::kProject) return TypeOf(q, node.children[0]);
+  const Words& w = words(q.relations[node.slot]);
+  return q.IsInverse(node.slot) ? std::make_pair(w.head_sg, w.head_pl)
+                                : std::make_pair(w.tail_sg, w.tail_pl);
+}
+
+QuestionGrammar::Phrase QuestionGrammar::NounPhrase(const Query& q, int n, Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const QueryNode& node = tree.nodes[n];
+  switch (node.op) {
+    case QueryOp::kAnchor: return {graph_->entity(q.anchors[node.slot]).name, false};
+    case QueryOp::kProject: {
+      const int c = node.children[0];
+      const QueryOp child_op = tree.nodes[c].op;
+      Phrase inner = child_op == QueryOp::kAnchor || child_op == QueryOp::kProject
+                         ? NounPhrase(q, c, rng)
+                         : Phrase{SetClause(q, c, rng), true};
+      const bool possessive = child_op == QueryOp::kAnchor && rng.Bernoulli(0.4);
+      return HopNounPhrase(words(q.relations[node.slot]), q.IsInverse(node.slot), inner,
+                           possessive);
+    }
+    default: return {SetClause(q, n, rng), true};
+  }
+}
+
+// A predicate on the (plural) answer entities for the hop at node n: "are neighbours of X",
+// "have X among their official languages"; negated: "are not ...", "do not have ...".
+std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const QueryNode& node = tree.nodes[n];
+  KGF_CHECK(node.op == QueryOp::kProject) << "a predicate describes one hop";
+  const Words& w = words(q.relations[node.slot]);
+  const int c = node.children[0];
+  const QueryOp child_op = tree.nodes[c].op;
+  Phrase inner = child_op == QueryOp::kAnchor || child_op == QueryOp::kProject
+                     ? NounPhrase(q, c, rng)
+                     : Phrase{SetClause(q, c, rng), true};
+  if (!q.IsInverse(node.slot)) {
+    std::string be = negated ? "are not " : "are ";
+    if (w.of_shape) return be + w.noun_pl + " of " + inner.text;
+    return be + "among " + Fill(w.forward, inner.text);
+  }
+  std::string have = negated ? "do not have " : "have ";
+  std::string object = inner.plural ? "one of " + inner.text : inner.text;
+  return have + object +
+         (w.forward_plural ? " among their " + w.noun_pl : " as their " + w.noun_sg);
+}
+
+// Node n (a set node) as a noun phrase: "the countries that are neighbours of X and have Y
+// among their official languages".
+std::string QuestionGrammar::SetClause(const Query& q, int n, Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const QueryNode& node = tree.nodes[n];
+  auto [sg, pl] = TypeOf(q, n);
+  std::string head = "the " + (pl.empty() ? std::string("ones") : pl) + " that ";
+  std::vector<std::string> parts;
+  if (node.op == QueryOp::kNegate) {
+    const QueryNode& pos = tree.nodes[node.children[0]];
+    if (pos.op == QueryOp::kProject) {
+      parts.push_back(Predicate(q, node.children[0], false, rng));
+    } else {
+      for (int c : pos.children) parts.push_back(Predicate(q, c, false, rng));
+    }
+    return head + JoinClauses(parts, "and") + " but " + Predicate(q, node.children[1], true, rng);
+  }
+  for (int c : node.children) parts.push_back(Predicate(q, c, false, rng));
+  return head + JoinClauses(parts, node.op == QueryOp::kUnion ? "or" : "and");
+}
+
+Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const Phrase np = NounPhrase(q, tree.root, rng);
+  auto [sg, pl] = TypeOf(q, tree.root);
+  const std::string be = np.plural ? "are" : "is";
+  const std::string type = np.plural ? pl : sg;
+  // Frames: {text, needs a type, needs plural}.
+  std::vector<std::pair<int, std::string>> frames;
+  auto add = [&](int id, std::string text) { frames.emplace_back(id, std::move(text)); };
+  add(0, "What " + be + " " + np.text + "?");
+  add(1, "Can you tell me " + np.text + "?");
+  add(2, "Could you look up " + np.text + "?");
+  add(3, "I'd like to know " + np.text + ".");
+  add(4, "Please find " + np.text + ".");
+  add(5, "Do you know what " + np.text + " " + be + "?");
+  add(6, "Find out what " + np.text + " " + be + ".");
+  add(7, "Give me " + np.text + ".");
+  add(8, "Look up " + np.text + " for me.");
+  add(9, "Tell me " + np.text + ".");
+  add(10, "Help me find " + np.text + ".");
+  add(11, "I need to know what " + np.text + " " + be + ".");
+  if (np.plural) {
+    add(12, "List " + np.text + ".");
+    add(13, "What are all of " + np.text + "?");
+  }
+  if (!type.empty()) {
+    add(14, "Which " + type + " " + be + " " + np.text + "?");
+    add(15, "Which " + pl + " " + Predicate(q, tree.root, false, rng) + "?");
+    add(16, "Name the " + pl + " that " + Predicate(q, tree.root, false, rng) + ".");
+    add(17, "What " + pl + " " + Predicate(q, tree.root, false, rng) + "?");
+  }
+  const auto& [id, text] = frames[rng.Uniform(frames.size())];
+  return {Capitalize(text), "hop." + std::to_string(id)};
+}
+
+Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const QueryNode& root = tree.nodes[tree.root];
+  auto [sg, pl] = TypeOf(q, tree.root);
+  const bool negation = root.op == QueryOp::kNegate;
+  // The positive clauses (joined by the operator) and, for a negation, the negated one.
+  std::vector<std::string> parts;
+  std::string conj = root.op == QueryOp::kUnion ? "or" : "and";
+  std::string clause;
+  int positive = negation ? root.children[0] : tree.root;
+  const QueryNode& pos = tree.nodes[positive];
+  if (pos.op == QueryOp::kProject) {
+    parts.push_back(Predicate(q, positive, false, rng));
+  } else {
+    for (int c : pos.children) parts.push_back(Predicate(q, c, false, rng));
+  }
+  clause = JoinClauses(parts, conj);
+  std::string neg;
+  if (negation) {
+    neg = Predicate(q, root.children[1], true, rng);
+    clause += " but " + neg;
+  }
+  const std::string family = negation ? "not" : conj;
+  std::vector<std::pair<int, std::string>> frames;
+  auto add = [&](int id, std::string text) { frames.emplace_back(id, std::move(text)); };
+  const std::string who = pl.empty() ? "ones" : pl;
+  add(0, "Which " + who + " " + clause + "?");
+  add(1, "Find the " + who + " that " + clause + ".");
+  add(2, "Name the " + who + " that " + clause + ".");
+  add(3, "Can you find the " + who + " that " + clause + "?");
+  add(4, "Tell me which " + who + " " + clause + ".");
+  add(5, "I'm looking for the " + who + " that " + clause + ".");
+  if (!pl.empty()) {
+    add(6, "What " + pl + " " + clause + "?");
+    add(7, "List all " + pl + " that " + clause + ".");
+  }
+  if (parts.size() == 2 && !negation) {
+    add(8, "Which " + who + " " + (conj == "or" ? "either " : "both ") + parts[0] + " " + conj +
+               " " + parts[1] + "?");
+  }
+  if (negation && pos.op == QueryOp::kProject) {
+    const std::string within = NounPhrase(q, positive, rng).text;
+    add(9, "Among " + within + ", which " + neg + "?");
+    add(10, "Which of " + within + " " + neg + "?");
+  }
+  if (!negation && root.op == QueryOp::kIntersect && root.children.size() == 2) {
+    add(11, "What do " + NounPhrase(q, root.children[0], rng).text + " and " +
+                NounPhrase(q, root.children[1], rng).text + " have in common?");
+  }
+  const auto& [id, text] = frames[rng.Uniform(frames.size())];
+  return {Capitalize(text), "set." + family + "." + std::to_string(id)};
+}
+
+Question QuestionGrammar::Render(const Query& q, Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  return tree.nodes[tree.root].op == QueryOp::kProject ? ProjectionQuestion(q, rng)
+                                                       : SetQuestion(q, rng);
+}
+
+}  // namespace kgf::synth

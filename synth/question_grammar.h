@@ -1,0 +1,81 @@
+// QuestionGrammar: natural-language questions for grounded queries, over relation phrases in
+// both directions (KG2Tool has an LLM translate each FOL query; we use a small grammar). Per
+// relation it derives, once, from relations.tsv metadata and the triples:
+//   - a noun ("capital", "official languages") from question_phrase "the N of {}" or the name;
+//   - the number of each direction (many tails per head -> plural, many heads per tail -> the
+//     inverse reads plural), so verbs agree ("What is the capital of France?", "What are the
+//     official languages of Cyprus?");
+//   - the answer-type nouns from head/tail types ("Which languages ...").
+// Hops become noun phrases ("the capital of X", "X's capital", "the countries whose currency is
+// X") or predicates on the answer ("are neighbours of X", "have X among their official
+// languages", negated "do not have ..."); set nodes become relative clauses joined by "and",
+// "or", "but ... not". Questions pick one of several frames per root shape. Every anchor name
+// appears verbatim. Immutable after Build(): thread-safe.
+#ifndef KGF_SYNTH_QUESTION_GRAMMAR_H_
+#define KGF_SYNTH_QUESTION_GRAMMAR_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/rng.h"
+#include "kg/graph.h"
+#include "synth/query.h"
+
+namespace kgf::synth {
+
+struct Question {
+  std::string text;
+  std::string frame;  // frame id, e.g. "set.and.3" (recorded as template.question)
+};
+
+class QuestionGrammar {
+ public:
+  // REQUIRES: graph outlives the grammar.
+  static QuestionGrammar Build(const kg::Graph& graph);
+
+  Question Render(const Query& query, Rng& rng) const;
+
+  // One hop as a noun phrase over a given inner phrase: "the capital of France", "the
+  // countries whose capital is Paris". For thoughts and tests.
+  std::string HopPhrase(kg::RelationId r, bool inverse, const std::string& inner,
+                        bool inner_plural) const;
+
+  // English number helpers on the last word (a trailing parenthesis is inflected too).
+  static std::string Pluralize(std::string_view noun);
+  static std::string Singularize(std::string_view noun);
+  static bool LooksPlural(std::string_view noun);
+
+  // Per-relation lexicon.
+  struct Words {
+    std::string noun_sg, noun_pl;  // "capital"/"capitals"
+    std::string forward;           // forward noun phrase with "{}": "the capital of {}"
+    bool of_shape = false;         // forward is "the <noun> of {}" (possessive, "are N of")
+    bool forward_plural = false;   // the forward phrase reads plural
+    bool inverse_plural = false;   // many heads per tail: "the countries whose ..."
+    std::string head_sg, head_pl, tail_sg, tail_pl;  // type nouns, empty when untyped
+  };
+
+ private:
+  struct Phrase {
+    std::string text;
+    bool plural = false;
+  };
+  explicit QuestionGrammar(const kg::Graph& graph) : graph_(&graph) {}
+  Phrase NounPhrase(const Query& q, int node, Rng& rng) const;
+  Phrase HopNounPhrase(const Words& w, bool inverse, const Phrase& inner, bool possessive) const;
+  std::string Predicate(const Query& q, int node, bool negated, Rng& rng) const;
+  std::string SetClause(const Query& q, int node, Rng& rng) const;
+  const Words& words(kg::RelationId r) const { return words_[r.value()]; }
+  // The type of node n's entities as {singular, plural}; empty when unknown.
+  std::pair<std::string, std::string> TypeOf(const Query& q, int node) const;
+  Question ProjectionQuestion(const Query& q, Rng& rng) const;
+  Question SetQuestion(const Query& q, Rng& rng) const;
+
+  const kg::Graph* graph_;
+  std::vector<Words> words_;
+};
+
+}  // namespace kgf::synth
+
+#endif  // KGF_SYNTH_QUESTION_GRAMMAR_H_
