@@ -447,6 +447,37 @@ Result<std::vector<std::pair<int64_t, std::vector<std::string>>>> ReadSideRows(
 
 }  // namespace
 
+// A question phrase with one slot for the entity: "{}", or a named slot such as "{x}" or
+// "{country}", which becomes "{}".
+Result<std::string> NormalizePhraseSlot(const std::string& phrase, const std::string& where) {
+  if (phrase.empty()) return phrase;
+  std::string out;
+  int slots = 0;
+  for (size_t i = 0; i < phrase.size(); ++i) {
+    if (phrase[i] == '{') {
+      size_t close = phrase.find('}', i);
+      bool named = close != std::string::npos && close - i <= 32;
+      for (size_t k = i + 1; named && k < close; ++k) {
+        const unsigned char c = static_cast<unsigned char>(phrase[k]);
+        named = std::isalnum(c) || c == '_';
+      }
+      if (named) {
+        out += "{}";
+        ++slots;
+        i = close;
+        continue;
+      }
+    }
+    out += phrase[i];
+  }
+  if (slots != 1) {
+    return InvalidArgumentError(where + ": question phrase '" + phrase + "' must contain exactly "
+                                "one slot for the entity, written {} or {x} (it has " +
+                                std::to_string(slots) + ")");
+  }
+  return out;
+}
+
 Result<std::vector<EntityRow>> ReadEntityRows(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(auto rows, ReadSideRows(path, 4));
   std::vector<EntityRow> out;
@@ -473,17 +504,19 @@ Result<std::vector<RelationRow>> ReadRelationRows(const std::string& path) {
   for (auto& [line, c] : rows) {
     RelationRow r{std::move(c[0]), std::move(c[1]), std::move(c[2]), std::move(c[3]),
                   std::move(c[4]), std::move(c[5]), std::move(c[6])};
-    for (const std::string* name : {&r.name, &r.inverse_name}) {
-      if (!name->empty() && !IsSnakeCase(*name)) {
-        return InvalidArgumentError(path + ":" + std::to_string(line) + ": relation name '" + *name +
-                                    "' must be snake_case ASCII (a-z, 0-9, '_'; tools are named "
-                                    "after it)");
+    const std::string where = path + ":" + std::to_string(line);
+    // Names as people write them ("Official Language", "capital of") become tool-name parts.
+    for (std::string* name : {&r.name, &r.inverse_name}) {
+      if (name->empty() || IsSnakeCase(*name)) continue;
+      std::string derived = DeriveRelationName(*name);
+      if (derived == "relation" || !IsSnakeCase(derived)) {
+        return InvalidArgumentError(where + ": relation name '" + *name +
+                                    "' has no ASCII letters to name a tool after; give a name "
+                                    "such as 'official_language'");
       }
+      *name = std::move(derived);
     }
-    if (!r.question_phrase.empty() && r.question_phrase.find("{}") == std::string::npos) {
-      return InvalidArgumentError(path + ":" + std::to_string(line) + ": question phrase '" +
-                                  r.question_phrase + "' must contain {} for the entity");
-    }
+    KGF_ASSIGN_OR_RETURN(r.question_phrase, NormalizePhraseSlot(r.question_phrase, where));
     out.push_back(std::move(r));
   }
   return out;

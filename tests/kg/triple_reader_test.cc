@@ -156,12 +156,28 @@ TEST(TripleReaderTest, SideFiles) {
   Result<std::vector<EntityRow>> d = ReadEntityRows(dup);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().message(), dup + ":2: duplicate key 'FR'");
-  std::string rel = dir.Write("relations.tsv", "capital\tCapital City\n");
+  // Names as people write them become snake_case; named slots become {}.
+  std::string rel = dir.Write("relations.tsv",
+                              "capital\tCapital City\t\tcountry\tcity\tcapital of\tthe capital of {x}\n");
   Result<std::vector<RelationRow>> r = ReadRelationRows(rel);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find(rel + ":1: relation name 'Capital City' must be snake_case"), std::string::npos);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].name, "capital_city");
+  EXPECT_EQ((*r)[0].inverse_name, "capital_of");
+  EXPECT_EQ((*r)[0].question_phrase, "the capital of {}");
+  std::string bad_name = dir.Write("bad_name.tsv", "capital\t\xE9\xA6\x96\xE9\x83\xBD\n");
+  Result<std::vector<RelationRow>> b = ReadRelationRows(bad_name);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find(bad_name + ":1: relation name"), std::string::npos)
+      << b.status().message();
   std::string phrase = dir.Write("phrase.tsv", "capital\tcapital\t\t\t\t\tthe capital\n");
-  EXPECT_FALSE(ReadRelationRows(phrase).ok());
+  Result<std::vector<RelationRow>> p = ReadRelationRows(phrase);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find(phrase + ":1: question phrase 'the capital' must contain "
+                                      "exactly one slot"),
+            std::string::npos)
+      << p.status().message();
+  std::string two = dir.Write("two.tsv", "capital\tcapital\t\t\t\t\t{a} and {b}\n");
+  EXPECT_FALSE(ReadRelationRows(two).ok());
 }
 
 TEST(KgNamesTest, DerivedNamesAndIriRoundTrip) {
