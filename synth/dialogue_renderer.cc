@@ -14,15 +14,6 @@
 namespace kgf::synth {
 namespace {
 
-struct PlannedCall {
-  int turn;
-  const Tool* tool;
-  std::string arguments;
-  std::string observation;
-  std::string input;  // relation calls: the entity name passed
-};
-
-std::string ListJson(const std::vector<std::string>& names) { return NamesJson(names); }
 
 // Perturbs an ASCII letter of `name` (swap / drop / double); empty when impossible.
 std::string Misspell(const std::string& name, Rng& rng) {
@@ -58,55 +49,44 @@ DialogueRenderer::DialogueRenderer(const kg::Graph& graph, const ToolCatalog& ca
     : graph_(graph), catalog_(catalog), executor_(graph, catalog),
       grammar_(QuestionGrammar::Build(graph)), options_(options), kg_(std::move(kg)) {}
 
-std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
-                                               std::string_view split, uint64_t seed,
-                                               uint64_t index, Rng& rng) const {
-  KGF_CHECK(sample.query.has_value()) << "Render() of a rejected sample";
-  const Query& q = *sample.query;
+// Plans the calls: a turn holds every call whose inputs are known (ready[n] = the turn after
+// which node n's set is known), a hop over k entities is k parallel calls plus a union turn.
+std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
+                                                     const std::vector<EntitySet>& sets) const {
   const PatternTree& tree = TreeOf(q.pattern);
-  const std::vector<EntitySet>& sets = sample.node_sets;
-
-  // Question first: a leak rejects before any other work.
-  Question question = grammar_.Render(q, rng);
-  std::vector<std::string> answers = executor_.Names(sets[tree.root]);
-  std::vector<std::string> anchor_names;
-  for (kg::EntityId a : q.anchors) anchor_names.push_back(graph_.entity(a).name);
-  for (const std::string& a : answers) {
-    if (AnswerLeaks(question.text, a, anchor_names)) return std::nullopt;
-  }
-
-  // Plan the calls: ready[n] = the turn after which node n's set is known.
   std::vector<int> ready(tree.nodes.size(), 0);
   std::vector<PlannedCall> calls;
+  auto sets_json = [&](const std::vector<int>& nodes) {
+    std::string args = "{\"sets\":[";
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      if (k > 0) args += ',';
+      args += NamesJson(executor_.Names(sets[nodes[k]]));
+    }
+    return args + "]}";
+  };
   for (size_t n = 0; n < tree.nodes.size(); ++n) {
     const QueryNode& node = tree.nodes[n];
     if (node.op == QueryOp::kAnchor) continue;
     if (node.op == QueryOp::kProject) {
-      int c = node.children[0];
-      int turn = ready[c] + 1;
+      const int c = node.children[0];
+      const int turn = ready[c] + 1;
       const kg::RelationId rel = q.relations[node.slot];
       const bool inverse = q.IsInverse(node.slot);
       const Tool& tool = catalog_.Hop(rel, inverse);
-      std::vector<std::string> inputs = executor_.Names(sets[c]);
       std::vector<std::string> partials;
-      for (const std::string& name : inputs) {
-        kg::EntityId x = *graph_.FindEntityByName(name);
-        auto next = Neighbors(graph_, x, rel, inverse);
-        std::string obs = ListJson(executor_.Names(EntitySet(next.begin(), next.end())));
+      for (const std::string& name : executor_.Names(sets[c])) {
+        auto next = Neighbors(graph_, *graph_.FindEntityByName(name), rel, inverse);
+        std::string obs = NamesJson(executor_.Names(EntitySet(next.begin(), next.end())));
+        partials.push_back(obs);
         calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",
-                         obs, name});
-        partials.push_back(std::move(obs));
+                         std::move(obs), name, rel, inverse});
       }
       ready[n] = turn;
       if (partials.size() > 1) {
         std::string args = "{\"sets\":[";
-        for (size_t k = 0; k < partials.size(); ++k) {
-          if (k > 0) args += ',';
-          args += partials[k];
-        }
-        args += "]}";
-        calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), std::move(args),
-                         ListJson(executor_.Names(sets[n])), ""});
+        for (size_t k = 0; k < partials.size(); ++k) args += (k > 0 ? "," : "") + partials[k];
+        calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), args + "]}",
+                         NamesJson(executor_.Names(sets[n])), "", rel, inverse});
         ready[n] = turn + 1;
       }
       continue;
@@ -114,27 +94,148 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
     int turn = 0;
     for (int c : node.children) turn = std::max(turn, ready[c]);
     ++turn;
-    std::string args;
-    const Tool* tool;
+    PlannedCall call{turn, nullptr, "", NamesJson(executor_.Names(sets[n])), "", {}, false};
     if (node.op == QueryOp::kNegate) {
-      tool = &catalog_.SetTool(SetOp::kNegation);
-      args = "{\"entities\":" + ListJson(executor_.Names(sets[node.children[1]])) +
-             ",\"within\":" + ListJson(executor_.Names(sets[node.children[0]])) + "}";
+      call.tool = &catalog_.SetTool(SetOp::kNegation);
+      call.arguments = "{\"entities\":" + NamesJson(executor_.Names(sets[node.children[1]])) +
+                       ",\"within\":" + NamesJson(executor_.Names(sets[node.children[0]])) + "}";
     } else {
-      tool = &catalog_.SetTool(node.op == QueryOp::kIntersect ? SetOp::kIntersection
-                                                               : SetOp::kUnion);
-      args = "{\"sets\":[";
-      for (size_t k = 0; k < node.children.size(); ++k) {
-        if (k > 0) args += ',';
-        args += ListJson(executor_.Names(sets[node.children[k]]));
-      }
-      args += "]}";
+      call.tool = &catalog_.SetTool(node.op == QueryOp::kIntersect ? SetOp::kIntersection
+                                                                    : SetOp::kUnion);
+      call.arguments = sets_json(node.children);
     }
-    calls.push_back({turn, tool, std::move(args), ListJson(executor_.Names(sets[n])), ""});
+    calls.push_back(std::move(call));
     ready[n] = turn;
   }
   std::stable_sort(calls.begin(), calls.end(),
                    [](const PlannedCall& a, const PlannedCall& b) { return a.turn < b.turn; });
+  return calls;
+}
+
+// A deliberate mistake in place of the first call (self-reflection, Ling §4.4): a misspelled
+// entity, a hallucinated tool name or a wrong argument key (the executor's real error comes
+// back), or a real tool of the wrong relation (its real, off-target result comes back). The
+// next turn says what went wrong and makes the right call.
+std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, Rng& rng) const {
+  KGF_CHECK(first.tool->kind != ToolKind::kSet && !first.input.empty())
+      << "turn 1 must project an anchor";
+  const Tool& tool = *first.tool;
+  const std::string& anchor = first.input;
+  Mistake m;
+  m.tool = tool.name;
+  switch (rng.Uniform(4)) {
+    case 0: {
+      std::string bad = Misspell(anchor, rng);
+      if (bad.empty() || graph_.FindEntityByName(bad)) return std::nullopt;
+      m.kind = "misspelled_entity";
+      m.arguments = "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(bad) + "}";
+      break;
+    }
+    case 1: {
+      m.tool = "fetch_" + tool.name.substr(tool.name.rfind("get_", 0) == 0 ? 4 : 0);
+      if (catalog_.Find(m.tool) != nullptr) return std::nullopt;
+      m.kind = "wrong_tool";
+      m.arguments = first.arguments;
+      break;
+    }
+    case 2: {
+      std::string key = tool.parameter == "name" ? "entity" : "name";
+      m.kind = "wrong_argument";
+      m.arguments = "{" + JsonQuote(key) + ":" + JsonQuote(anchor) + "}";
+      break;
+    }
+    default: return PlanWrongRelation(first, rng);
+  }
+  CallOutcome outcome = executor_.Execute(m.tool, m.arguments);
+  KGF_CHECK(!outcome.ok()) << "a deliberately wrong call succeeded: " << m.tool;
+  m.observation = ObservationJson(outcome);
+  auto bank = ReflectionBank();
+  const size_t ri = rng.Uniform(bank.size());
+  std::array<std::string, 26> e;
+  e['E' - 'A'] = outcome.error->message;
+  m.reflection = FillTemplate(bank[ri], e);
+  m.kind += "." + std::to_string(ri);
+  return m;
+}
+
+// The wrong relation: another tool taking the same kind of entity, whose result on the anchor
+// is real but not what the question asks.
+std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& first,
+                                                           Rng& rng) const {
+  const Tool& right = *first.tool;
+  std::vector<const Tool*> candidates;
+  for (const Tool& t : catalog_.tools()) {
+    if (t.kind == ToolKind::kSet || &t == &right || t.parameter != right.parameter) continue;
+    CallOutcome out = executor_.Execute(t.name, first.arguments);
+    if (out.ok() && !out.result.empty() && ObservationJson(out) != first.observation) {
+      candidates.push_back(&t);
+    }
+  }
+  if (candidates.empty()) return std::nullopt;
+  const Tool& wrong = *candidates[rng.Uniform(candidates.size())];
+  Mistake m;
+  m.kind = "wrong_relation";
+  m.tool = wrong.name;
+  m.arguments = first.arguments;
+  m.observation = ObservationJson(executor_.Execute(wrong.name, first.arguments));
+  m.listed = &wrong;
+  const std::string got = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse,
+                                             first.input, false);
+  const std::string want = grammar_.HopPhrase(first.relation, first.inverse, first.input, false);
+  static constexpr std::string_view kDiagnoses[] = {
+      "Those are {G}, but the question needs {W}. I called the wrong tool; using {T} instead.",
+      "That result lists {G}, not {W}. The right tool is {T}.",
+      "Wait, that is {G}. I need {W}, so I will call {T}.",
+      "I picked the wrong relation: that gives {G}. For {W} I should call {T}.",
+  };
+  const size_t di = rng.Uniform(std::size(kDiagnoses));
+  std::array<std::string, 26> v;
+  v['G' - 'A'] = got;
+  v['W' - 'A'] = want;
+  v['T' - 'A'] = right.name;
+  m.reflection = FillTemplate(kDiagnoses[di], v);
+  m.kind += "." + std::to_string(di);
+  return m;
+}
+
+// What a turn does, in words, for a ReAct thought: "look up the capital of France".
+std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const {
+  const PlannedCall& c = turn.front();
+  if (c.tool->kind != ToolKind::kSet) {
+    std::vector<std::string> inputs;
+    for (const PlannedCall& k : turn) inputs.push_back(k.input);
+    return "look up " + grammar_.HopPhrase(c.relation, c.inverse, JoinNames(inputs),
+                                           inputs.size() > 1);
+  }
+  switch (c.tool->set_op) {
+    case SetOp::kIntersection: return "keep only what the lists have in common";
+    case SetOp::kUnion: return "merge the lists into one";
+    case SetOp::kNegation: return "remove the excluded entities from the list";
+    case SetOp::kNone: break;
+  }
+  return "combine the results";
+}
+
+std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
+                                               std::string_view split, uint64_t seed,
+                                               uint64_t index, Rng& rng) const {
+  KGF_CHECK(sample.query.has_value()) << "Render() of a rejected sample";
+  const Query& q = *sample.query;
+  const PatternTree& tree = TreeOf(q.pattern);
+
+  // Question first: a leak rejects before any other work.
+  Question question = grammar_.Render(q, rng);
+  std::vector<std::string> answers = executor_.Names(sample.node_sets[tree.root]);
+  std::vector<std::string> anchor_names;
+  for (kg::EntityId a : q.anchors) anchor_names.push_back(graph_.entity(a).name);
+  for (const std::string& a : answers) {
+    if (AnswerLeaks(question.text, a, anchor_names)) return std::nullopt;
+  }
+  std::vector<PlannedCall> calls = PlanCalls(q, sample.node_sets);
+  std::optional<Mistake> mistake;
+  if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
+    mistake = PlanMistake(calls.front(), rng);
+  }
 
   Record r;
   r.id = "s" + std::to_string(seed) + "-" + std::to_string(index);
@@ -142,9 +243,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   r.kg_checksum = kg_.checksum;
   r.pattern = std::string(PatternName(q.pattern));
   r.split = std::string(split);
-  for (kg::EntityId a : q.anchors) {
-    r.anchors.push_back({graph_.entity(a).key, graph_.entity(a).name});
-  }
+  for (kg::EntityId a : q.anchors) r.anchors.push_back({graph_.entity(a).key, graph_.entity(a).name});
   for (kg::RelationId rel : q.relations) r.relations.push_back(graph_.relation(rel).key);
   r.inverse = q.inverse;
   r.inverse.resize(q.relations.size(), 0);
@@ -154,12 +253,16 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   r.seed = seed;
   r.index = index;
   r.templates.question = question.frame;
+  r.templates.reflection = mistake ? mistake->kind : "";
 
-  // Tools: the needed ones plus distractors, shuffled.
+  // Tools: the needed ones (and a wrongly called real one) plus distractors, shuffled.
   std::vector<const Tool*> listed;
   std::unordered_set<const Tool*> seen;
   for (const PlannedCall& c : calls) {
     if (seen.insert(c.tool).second) listed.push_back(c.tool);
+  }
+  if (mistake && mistake->listed && seen.insert(mistake->listed).second) {
+    listed.push_back(mistake->listed);
   }
   const size_t wanted = listed.size() + static_cast<size_t>(std::max(0, options_.distractors));
   const size_t available = catalog_.size();
@@ -179,78 +282,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   r.templates.system = sys.Id();
   r.messages.push_back({"system", RenderSystemPrompt(sys, fn_jsons), {}, "", ""});
   r.messages.push_back({"user", std::move(question.text), {}, "", ""});
-
-  // Optional self-reflection on the first call (a relation call on an anchor).
-  int turn_no = 0;
-  std::string reflection_text;
-  if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
-    const PlannedCall& first = calls.front();
-    KGF_CHECK(first.tool->kind != ToolKind::kSet && !first.input.empty()) << "turn 1 must project an anchor";
-    const Tool& tool = *first.tool;
-    const std::string& anchor_name = first.input;  // turn 1 always projects an anchor
-    std::string kind, wrong_tool = tool.name, wrong_args;
-    switch (rng.Uniform(3)) {
-      case 0: {
-        std::string bad = Misspell(anchor_name, rng);
-        if (!bad.empty() && !graph_.FindEntityByName(bad)) {
-          kind = "misspelled_entity";
-          wrong_args = "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(bad) + "}";
-        }
-        break;
-      }
-      case 1: {
-        std::string name = "fetch_" + tool.name.substr(tool.name.rfind("get_", 0) == 0 ? 4 : 0);
-        if (catalog_.Find(name) == nullptr) {
-          kind = "wrong_tool";
-          wrong_tool = name;
-          wrong_args = first.arguments;
-        }
-        break;
-      }
-      default: {
-        std::string key = tool.parameter == "name" ? "entity" : "name";
-        kind = "wrong_argument";
-        wrong_args = "{" + JsonQuote(key) + ":" + JsonQuote(anchor_name) + "}";
-        break;
-      }
-    }
-    if (!kind.empty()) {
-      CallOutcome outcome = executor_.Execute(wrong_tool, wrong_args);
-      KGF_CHECK(!outcome.ok()) << "a deliberately wrong call succeeded: " << wrong_tool;
-      ++turn_no;
-      std::string id = "call_" + std::to_string(turn_no) + "_0";
-      r.messages.push_back({"assistant", "", {{id, wrong_tool, wrong_args}}, "", ""});
-      r.messages.push_back({"tool", ObservationJson(outcome), {}, id, wrong_tool});
-      auto bank = ReflectionBank();
-      size_t ri = rng.Uniform(bank.size());
-      std::array<std::string, 26> e;
-      e['E' - 'A'] = outcome.error->message;
-      reflection_text = FillTemplate(bank[ri], e);
-      r.templates.reflection = kind + "." + std::to_string(ri);
-    }
-  }
-
-  for (size_t i = 0; i < calls.size();) {
-    size_t j = i;
-    while (j < calls.size() && calls[j].turn == calls[i].turn) ++j;
-    ++turn_no;
-    Message assistant{"assistant", std::move(reflection_text), {}, "", ""};
-    reflection_text.clear();
-    for (size_t k = i; k < j; ++k) {
-      assistant.tool_calls.push_back({"call_" + std::to_string(turn_no) + "_" +
-                                          std::to_string(k - i),
-                                      calls[k].tool->name, calls[k].arguments});
-    }
-    r.messages.push_back(std::move(assistant));
-    const Message& just = r.messages.back();
-    std::vector<Message> results;
-    for (size_t k = i; k < j; ++k) {
-      results.push_back({"tool", std::move(calls[k].observation), {},
-                         just.tool_calls[k - i].id, calls[k].tool->name});
-    }
-    for (Message& m : results) r.messages.push_back(std::move(m));
-    i = j;
-  }
+  AppendTurns(calls, mistake, WantsThought(sys.style), rng, &r.messages);
 
   auto abank = AnswerBank();
   size_t ai = rng.Uniform(abank.size());
@@ -259,6 +291,47 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   r.messages.push_back({"assistant", FillTemplate(abank[ai], l), {}, "", ""});
   r.templates.answer = "a." + std::to_string(ai);
   return r;
+}
+
+// The assistant / tool turns: the mistake and its observation first, then each planned turn
+// (its reasoning text: the reflection after a mistake, else a thought when the style wants one).
+void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
+                                   const std::optional<Mistake>& mistake, bool thoughts, Rng& rng,
+                                   std::vector<Message>* messages) const {
+  int turn_no = 0;
+  std::string text;
+  if (mistake) {
+    ++turn_no;
+    const std::string id = "call_1_0";
+    std::string content = thoughts ? ThoughtText(StepText({&calls.front(), 1}), true, rng) : "";
+    messages->push_back({"assistant", std::move(content), {{id, mistake->tool, mistake->arguments}},
+                         "", ""});
+    messages->push_back({"tool", mistake->observation, {}, id, mistake->tool});
+    text = mistake->reflection;
+  }
+  for (size_t i = 0; i < calls.size();) {
+    size_t j = i;
+    while (j < calls.size() && calls[j].turn == calls[i].turn) ++j;
+    ++turn_no;
+    if (text.empty() && thoughts) {
+      text = ThoughtText(StepText({calls.data() + i, j - i}), turn_no == 1, rng);
+    }
+    Message assistant{"assistant", std::move(text), {}, "", ""};
+    text.clear();
+    for (size_t k = i; k < j; ++k) {
+      assistant.tool_calls.push_back({"call_" + std::to_string(turn_no) + "_" +
+                                          std::to_string(k - i),
+                                      calls[k].tool->name, calls[k].arguments});
+    }
+    std::vector<Message> results;
+    for (size_t k = i; k < j; ++k) {
+      results.push_back({"tool", std::move(calls[k].observation), {},
+                         assistant.tool_calls[k - i].id, calls[k].tool->name});
+    }
+    messages->push_back(std::move(assistant));
+    for (Message& m : results) messages->push_back(std::move(m));
+    i = j;
+  }
 }
 
 }  // namespace kgf::synth

@@ -8,6 +8,7 @@
 #define KGF_SYNTH_DIALOGUE_RENDERER_H_
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/rng.h"
@@ -30,6 +31,25 @@ struct KgRef {
   std::string checksum;  // store checksum, "xxh3:..."
 };
 
+// One call of a dialogue's plan.
+struct PlannedCall {
+  int turn;
+  const Tool* tool;
+  std::string arguments;
+  std::string observation;
+  std::string input;          // relation calls: the entity name passed
+  kg::RelationId relation{0};  // relation calls (and the union after a fan-out): the hop
+  bool inverse = false;
+};
+
+// A deliberate first call that goes wrong, and the text that corrects it.
+struct Mistake {
+  std::string kind;         // "misspelled_entity.3", "wrong_relation.1", ... (template.reflection)
+  std::string tool, arguments, observation;
+  std::string reflection;   // the next assistant turn's text
+  const Tool* listed = nullptr;  // a real tool that was called wrongly (listed with the others)
+};
+
 class DialogueRenderer {
  public:
   // REQUIRES: graph and catalog outlive the renderer; catalog built from graph.
@@ -44,6 +64,13 @@ class DialogueRenderer {
   const QuestionGrammar& grammar() const { return grammar_; }
 
  private:
+  std::vector<PlannedCall> PlanCalls(const Query& q, const std::vector<EntitySet>& sets) const;
+  std::optional<Mistake> PlanMistake(const PlannedCall& first, Rng& rng) const;
+  std::optional<Mistake> PlanWrongRelation(const PlannedCall& first, Rng& rng) const;
+  std::string StepText(std::span<const PlannedCall> turn) const;
+  void AppendTurns(std::vector<PlannedCall>& calls, const std::optional<Mistake>& mistake,
+                   bool thoughts, Rng& rng, std::vector<Message>* messages) const;
+
   const kg::Graph& graph_;
   const ToolCatalog& catalog_;
   Executor executor_;

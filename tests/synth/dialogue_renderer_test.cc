@@ -113,8 +113,10 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
       EXPECT_FALSE(r.messages[4].content.empty());
       const ToolCall& wrong = r.messages[2].tool_calls.at(0);
       const ToolCall& right = r.messages[4].tool_calls.at(0);
-      if (!StartsWith(r.templates.reflection, "wrong_tool")) EXPECT_EQ(wrong.name, right.name);
-      if (StartsWith(r.templates.reflection, "wrong_tool")) EXPECT_EQ(wrong.arguments, right.arguments);
+      const bool other_tool = StartsWith(r.templates.reflection, "wrong_tool") ||
+                              StartsWith(r.templates.reflection, "wrong_relation");
+      if (!other_tool) EXPECT_EQ(wrong.name, right.name);
+      if (other_tool) EXPECT_EQ(wrong.arguments, right.arguments);
     }
     std::set<std::string> used;
     for (const ExecutedCall& c : CallsOf(r)) used.insert(c.call.name);
@@ -125,7 +127,8 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
   double share = static_cast<double>(reflections) / records.size();
   EXPECT_GT(share, 0.05);
   EXPECT_LT(share, 0.16);
-  EXPECT_EQ(kinds.size(), 3u);
+  // misspelled_entity, wrong_tool, wrong_argument, wrong_relation.
+  EXPECT_EQ(kinds.size(), 4u);
 }
 
 TEST(DialogueRendererTest, TemplateBanksAreLargeEnough) {
@@ -154,6 +157,46 @@ TEST(DialogueRendererTest, HermesAndReactPromptsListTheTools) {
   EXPECT_NE(RenderSystemPrompt(c, ptrs).find("- {\"name\":\"get_x\"}"), std::string::npos);
   c.style = PromptStyle::kOpenAi;
   EXPECT_EQ(RenderSystemPrompt(c, ptrs).find("get_x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgf::synth
+
+namespace kgf::synth {
+namespace {
+
+TEST(DialogueRendererTest, ReactTurnsThinkBeforeTheirCallsAndPromptsMatchTheirStyle) {
+  kg::Graph g = testing::CountryGraph();
+  ToolCatalog cat = *ToolCatalog::Build(g);
+  RenderOptions ro;
+  ro.reflection_share = 0;
+  int react = 0, openai = 0;
+  for (const Record& r : RenderMany(g, cat, ro, 30, 8)) {
+    const std::string style = r.templates.system.substr(0, r.templates.system.find('.'));
+    for (const Message& m : r.messages) {
+      if (m.role != "assistant" || m.tool_calls.empty()) continue;
+      if (style == "react") {
+        EXPECT_EQ(m.content.rfind("Thought: ", 0), 0u) << m.content;
+      } else {
+        EXPECT_TRUE(m.content.empty()) << style << ": " << m.content;
+      }
+    }
+    // The tool list is in an OpenAI prompt's `tools` field only; other styles list it once.
+    const std::string& system = r.messages[0].content;
+    for (const FunctionSpec& f : r.tools) {
+      const size_t at = system.find("\"name\":\"" + f.name + "\"");
+      if (style == "openai") {
+        EXPECT_EQ(at, std::string::npos) << system;
+      } else {
+        ASSERT_NE(at, std::string::npos) << style << " lists no " << f.name;
+        EXPECT_EQ(system.find("\"name\":\"" + f.name + "\"", at + 1), std::string::npos);
+      }
+    }
+    react += style == "react";
+    openai += style == "openai";
+  }
+  EXPECT_GT(react, 10);
+  EXPECT_GT(openai, 10);
 }
 
 }  // namespace

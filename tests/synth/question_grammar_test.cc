@@ -1,0 +1,109 @@
+#include "synth/question_grammar.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+#include "tests/synth/test_graphs.h"
+
+namespace kgf::synth {
+namespace {
+
+// Every question the grammar writes for `q` over many draws.
+std::set<std::string> Questions(const QuestionGrammar& g, const Query& q, int draws = 600) {
+  std::set<std::string> out;
+  for (int i = 0; i < draws; ++i) {
+    Rng rng = Rng::ForItem(3, static_cast<uint64_t>(i));
+    out.insert(g.Render(q, rng).text);
+  }
+  return out;
+}
+
+Query Make(Pattern p, std::vector<std::string> anchors, std::vector<std::string> relations,
+           std::vector<uint8_t> inverse, const kg::Graph& g) {
+  Query q;
+  q.pattern = p;
+  for (const auto& a : anchors) q.anchors.push_back(*g.FindEntityByName(a));
+  for (const auto& r : relations) q.relations.push_back(*g.FindRelationByKey(r));
+  q.inverse = std::move(inverse);
+  return q;
+}
+
+void ExpectAmong(const std::set<std::string>& got, const std::string& want) {
+  EXPECT_TRUE(got.count(want)) << "missing: " << want << "\nsome of what it wrote:\n"
+                               << *got.begin() << "\n" << *got.rbegin();
+}
+
+TEST(QuestionGrammarTest, NumberAgreementBothDirections) {
+  kg::Graph g = testing::CountryGraph();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  // capital: one per country (singular), its inverse one country per city (singular).
+  auto cap = Questions(grammar, Make(Pattern::k1p, {"France"}, {"capital"}, {0}, g));
+  ExpectAmong(cap, "What is the capital of France?");
+  ExpectAmong(cap, "What is France's capital?");
+  ExpectAmong(cap, "Which city is the capital of France?");
+  auto cap_inv = Questions(grammar, Make(Pattern::k1p, {"Paris"}, {"capital"}, {1}, g));
+  ExpectAmong(cap_inv, "What is the country whose capital is Paris?");
+  ExpectAmong(cap_inv, "Which countries have Paris as their capital?");
+  // official_language (no phrase; derived from the name): many per country, plural both ways.
+  auto lang = Questions(grammar, Make(Pattern::k1p, {"Switzerland"}, {"official_language"}, {0}, g));
+  ExpectAmong(lang, "What are the official languages of Switzerland?");
+  ExpectAmong(lang, "Which languages are official languages of Switzerland?");
+  auto lang_inv = Questions(grammar, Make(Pattern::k1p, {"French"}, {"official_language"}, {1}, g));
+  ExpectAmong(lang_inv, "What are the countries whose official languages include French?");
+  ExpectAmong(lang_inv, "Which countries have French among their official languages?");
+  // Chains nest noun phrases; a plural inner phrase makes the outer one plural.
+  auto chain = Questions(grammar, Make(Pattern::k2p, {"France"}, {"borders", "capital"}, {0, 0}, g));
+  ExpectAmong(chain, "What are the capitals of the neighbours of France?");
+  for (const auto* set : {&cap, &cap_inv, &lang, &lang_inv, &chain}) {
+    for (const std::string& q : *set) {
+      EXPECT_FALSE(std::regex_search(q, std::regex(R"(\b(is|was) the (\w+ )?\w+s of\b)"))) << q;
+      EXPECT_FALSE(std::regex_search(q, std::regex(R"(\b(entities|anything|everything)\b)"))) << q;
+    }
+  }
+}
+
+TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
+  kg::Graph g = testing::CountryGraph();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  auto both = Questions(grammar, Make(Pattern::k2i, {"France", "German"},
+                                      {"borders", "official_language"}, {0, 1}, g));
+  ExpectAmong(both, "Which countries are neighbours of France and have German among their "
+                    "official languages?");
+  auto either = Questions(grammar, Make(Pattern::k2u, {"Spain", "Dutch"},
+                                        {"borders", "official_language"}, {0, 1}, g));
+  ExpectAmong(either, "Which countries are neighbours of Spain or have Dutch among their "
+                      "official languages?");
+  auto negated = Questions(grammar, Make(Pattern::k2in, {"France", "German"},
+                                         {"borders", "official_language"}, {0, 1}, g));
+  ExpectAmong(negated, "Which countries are neighbours of France but do not have German among "
+                       "their official languages?");
+  ExpectAmong(negated, "Among the neighbours of France, which do not have German among their "
+                       "official languages?");
+  for (const std::string& q : both) EXPECT_NE(q.find(" and "), std::string::npos) << q;
+  for (const std::string& q : either) EXPECT_NE(q.find(" or "), std::string::npos) << q;
+  for (const std::string& q : negated) EXPECT_NE(q.find(" not "), std::string::npos) << q;
+  // A set inside a hop becomes a relative clause.
+  auto ip = Questions(grammar, Make(Pattern::kIp, {"France", "German"},
+                                    {"borders", "official_language", "capital"}, {0, 1, 0}, g));
+  ExpectAmong(ip, "What are the capitals of the countries that are neighbours of France and have "
+                  "German among their official languages?");
+}
+
+TEST(QuestionGrammarTest, Inflection) {
+  EXPECT_EQ(QuestionGrammar::Pluralize("country"), "countries");
+  EXPECT_EQ(QuestionGrammar::Pluralize("city"), "cities");
+  EXPECT_EQ(QuestionGrammar::Pluralize("official language"), "official languages");
+  EXPECT_EQ(QuestionGrammar::Pluralize("bus"), "buses");
+  EXPECT_EQ(QuestionGrammar::Pluralize("person"), "people");
+  EXPECT_EQ(QuestionGrammar::Singularize("official languages"), "official language");
+  EXPECT_EQ(QuestionGrammar::Singularize("hypernyms (broader terms)"), "hypernym (broader term)");
+  EXPECT_EQ(QuestionGrammar::Singularize("currencies"), "currency");
+  EXPECT_TRUE(QuestionGrammar::LooksPlural("neighbours"));
+  EXPECT_FALSE(QuestionGrammar::LooksPlural("status"));
+  EXPECT_FALSE(QuestionGrammar::LooksPlural("genus"));
+}
+
+}  // namespace
+}  // namespace kgf::synth
