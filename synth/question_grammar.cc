@@ -44,6 +44,8 @@ std::string PluralWord(std::string_view w) {
       {"person", "people"}, {"child", "children"}, {"man", "men"}, {"woman", "women"},
       {"mouse", "mice"}, {"foot", "feet"}, {"tooth", "teeth"}, {"genus", "genera"},
       {"species", "species"}, {"series", "series"}, {"criterion", "criteria"},
+      {"pokemon", "pokemon"}, {"sheep", "sheep"}, {"deer", "deer"}, {"fish", "fish"},
+      {"aircraft", "aircraft"}, {"information", "information"}, {"equipment", "equipment"},
       {"phenomenon", "phenomena"}, {"analysis", "analyses"}, {"thesis", "theses"}};
   for (auto [sg, pl] : kIrregular) {
     if (w == sg) return std::string(pl);
@@ -189,7 +191,8 @@ QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inve
   if (!inverse) {
     const bool plural = w.forward_plural || inner.plural;
     if (possessive && w.of_shape && !inner.plural && !EndsWith(inner.text, ")")) {
-      return {inner.text + "'s " + (w.forward_plural ? w.noun_pl : w.noun_sg), plural};
+      const std::string mark = LooksPlural(inner.text) ? "' " : "'s ";  // "Solomon Islands' capital"
+      return {inner.text + mark + (w.forward_plural ? w.noun_pl : w.noun_sg), plural};
     }
     std::string tmpl = w.forward;
     if (inner.plural && w.of_shape && !w.forward_plural) tmpl = "the " + w.noun_pl + " of {}";
@@ -264,8 +267,12 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
     if (w.of_shape) return be + w.noun_pl + " of " + inner.text;
     return be + "among " + Fill(w.forward, inner.text);
   }
+  // A plural object: "have one of X as their capital"; negated "do not have any of X ..." (not
+  // the ambiguous "do not have one of").
   std::string have = negated ? "do not have " : "have ";
-  std::string object = inner.plural ? "one of " + inner.text : inner.text;
+  std::string object = !inner.plural ? inner.text
+                       : negated     ? "any of " + inner.text
+                                     : "one of " + inner.text;
   return have + object +
          (w.forward_plural ? " among their " + w.noun_pl : " as their " + w.noun_sg);
 }
@@ -300,24 +307,38 @@ Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
   // Frames: {text, needs a type, needs plural}.
   std::vector<std::pair<int, std::string>> frames;
   auto add = [&](int id, std::string text) { frames.emplace_back(id, std::move(text)); };
+  // Frames that put words after the noun phrase read badly after a long, clausal one.
+  const bool short_np = np.text.size() < 60 && np.text.find(" whose ") == std::string::npos &&
+                        np.text.find(" that ") == std::string::npos;
   add(0, "What " + be + " " + np.text + "?");
   add(1, "Can you tell me " + np.text + "?");
   add(2, "Could you look up " + np.text + "?");
   add(3, "I'd like to know " + np.text + ".");
   add(4, "Please find " + np.text + ".");
-  add(5, "Do you know what " + np.text + " " + be + "?");
-  add(6, "Find out what " + np.text + " " + be + ".");
   add(7, "Give me " + np.text + ".");
-  add(8, "Look up " + np.text + " for me.");
   add(9, "Tell me " + np.text + ".");
   add(10, "Help me find " + np.text + ".");
-  add(11, "I need to know what " + np.text + " " + be + ".");
+  if (short_np) {
+    add(5, "Do you know what " + np.text + " " + be + "?");
+    add(6, "Find out what " + np.text + " " + be + ".");
+    add(8, "Look up " + np.text + " for me.");
+    add(11, "I need to know what " + np.text + " " + be + ".");
+  }
   if (np.plural) {
     add(12, "List " + np.text + ".");
     add(13, "What are all of " + np.text + "?");
   }
-  if (!type.empty()) {
+  // "Which <type> ..." frames, unless the type only repeats the relation's noun ("Which
+  // currencies are currencies of ...") or the phrase already names it ("the countries whose").
+  const QueryNode& root = tree.nodes[tree.root];
+  const Words& w = words(q.relations[root.slot]);
+  const bool inverse = q.IsInverse(root.slot);
+  auto last_word = [](const std::string& t) { return t.substr(t.rfind(' ') + 1); };
+  const bool repeats = !inverse && !sg.empty() && last_word(w.noun_sg) == last_word(sg);
+  if (!type.empty() && !inverse && !repeats) {
     add(14, "Which " + type + " " + be + " " + np.text + "?");
+  }
+  if (!type.empty() && !repeats) {
     add(15, "Which " + pl + " " + Predicate(q, tree.root, false, rng) + "?");
     add(16, "Name the " + pl + " that " + Predicate(q, tree.root, false, rng) + ".");
     add(17, "What " + pl + " " + Predicate(q, tree.root, false, rng) + "?");
@@ -363,17 +384,27 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
     add(7, "List all " + pl + " that " + clause + ".");
   }
   if (parts.size() == 2 && !negation) {
-    add(8, "Which " + who + " " + (conj == "or" ? "either " : "both ") + parts[0] + " " + conj +
-               " " + parts[1] + "?");
+    add(8, "Which " + who + " " + parts[0] + ", " + conj + (conj == "or" ? " else " : " also ") +
+               parts[1] + "?");
   }
   if (negation && pos.op == QueryOp::kProject) {
     const std::string within = NounPhrase(q, positive, rng).text;
     add(9, "Among " + within + ", which " + neg + "?");
     add(10, "Which of " + within + " " + neg + "?");
   }
+  // "Which official languages do Belgium and Switzerland have in common?": two forward hops of
+  // one relation from two anchors.
   if (!negation && root.op == QueryOp::kIntersect && root.children.size() == 2) {
-    add(11, "What do " + NounPhrase(q, root.children[0], rng).text + " and " +
-                NounPhrase(q, root.children[1], rng).text + " have in common?");
+    const QueryNode& a = tree.nodes[root.children[0]];
+    const QueryNode& b = tree.nodes[root.children[1]];
+    if (a.op == QueryOp::kProject && b.op == QueryOp::kProject && !q.IsInverse(a.slot) &&
+        !q.IsInverse(b.slot) && q.relations[a.slot] == q.relations[b.slot] &&
+        tree.nodes[a.children[0]].op == QueryOp::kAnchor &&
+        tree.nodes[b.children[0]].op == QueryOp::kAnchor) {
+      add(11, "Which " + words(q.relations[a.slot]).noun_pl + " do " +
+                  NounPhrase(q, a.children[0], rng).text + " and " +
+                  NounPhrase(q, b.children[0], rng).text + " have in common?");
+    }
   }
   const auto& [id, text] = frames[rng.Uniform(frames.size())];
   return {Capitalize(text), "set." + family + "." + std::to_string(id)};

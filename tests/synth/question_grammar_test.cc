@@ -45,11 +45,18 @@ TEST(QuestionGrammarTest, NumberAgreementBothDirections) {
   ExpectAmong(cap, "Which city is the capital of France?");
   auto cap_inv = Questions(grammar, Make(Pattern::k1p, {"Paris"}, {"capital"}, {1}, g));
   ExpectAmong(cap_inv, "What is the country whose capital is Paris?");
+  // No "Which country is the country whose ...".
+  for (const std::string& q : cap_inv) EXPECT_EQ(q.find("Which country is the country"), std::string::npos) << q;
   ExpectAmong(cap_inv, "Which countries have Paris as their capital?");
   // official_language (no phrase; derived from the name): many per country, plural both ways.
   auto lang = Questions(grammar, Make(Pattern::k1p, {"Switzerland"}, {"official_language"}, {0}, g));
   ExpectAmong(lang, "What are the official languages of Switzerland?");
-  ExpectAmong(lang, "Which languages are official languages of Switzerland?");
+  // The type does not just repeat the relation's noun ("Which languages are official
+  // languages of ..."); it does when it adds something ("Which countries are neighbours of").
+  for (const std::string& q : lang) EXPECT_EQ(q.find("Which languages are"), std::string::npos) << q;
+  auto nb = Questions(grammar, Make(Pattern::k1p, {"Spain"}, {"borders"}, {0}, g));
+  ExpectAmong(nb, "What are Spain's neighbours?");
+  ExpectAmong(nb, "Which countries are neighbours of Spain?");
   auto lang_inv = Questions(grammar, Make(Pattern::k1p, {"French"}, {"official_language"}, {1}, g));
   ExpectAmong(lang_inv, "What are the countries whose official languages include French?");
   ExpectAmong(lang_inv, "Which countries have French among their official languages?");
@@ -81,6 +88,9 @@ TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
                        "their official languages?");
   ExpectAmong(negated, "Among the neighbours of France, which do not have German among their "
                        "official languages?");
+  auto common = Questions(grammar, Make(Pattern::k2i, {"Belgium", "Switzerland"},
+                                        {"official_language", "official_language"}, {0, 0}, g));
+  ExpectAmong(common, "Which official languages do Belgium and Switzerland have in common?");
   for (const std::string& q : both) EXPECT_NE(q.find(" and "), std::string::npos) << q;
   for (const std::string& q : either) EXPECT_NE(q.find(" or "), std::string::npos) << q;
   for (const std::string& q : negated) EXPECT_NE(q.find(" not "), std::string::npos) << q;
@@ -97,6 +107,7 @@ TEST(QuestionGrammarTest, Inflection) {
   EXPECT_EQ(QuestionGrammar::Pluralize("official language"), "official languages");
   EXPECT_EQ(QuestionGrammar::Pluralize("bus"), "buses");
   EXPECT_EQ(QuestionGrammar::Pluralize("person"), "people");
+  EXPECT_EQ(QuestionGrammar::Pluralize("pokemon"), "pokemon");
   EXPECT_EQ(QuestionGrammar::Singularize("official languages"), "official language");
   EXPECT_EQ(QuestionGrammar::Singularize("hypernyms (broader terms)"), "hypernym (broader term)");
   EXPECT_EQ(QuestionGrammar::Singularize("currencies"), "currency");
