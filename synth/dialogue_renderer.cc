@@ -73,9 +73,15 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
       const kg::RelationId rel = q.relations[node.slot];
       const bool inverse = q.IsInverse(node.slot);
       const Tool& tool = catalog_.Hop(rel, inverse);
+      // One call per input entity, in name order (as the observation lists them).
+      EntitySet inputs = sets[c];
+      std::sort(inputs.begin(), inputs.end(), [&](kg::EntityId a, kg::EntityId b) {
+        return graph_.entity(a).name < graph_.entity(b).name;
+      });
       std::vector<std::string> partials;
-      for (const std::string& name : executor_.Names(sets[c])) {
-        auto next = Neighbors(graph_, *graph_.FindEntityByName(name), rel, inverse);
+      for (kg::EntityId x : inputs) {
+        const std::string& name = graph_.entity(x).name;
+        auto next = Neighbors(graph_, x, rel, inverse);
         std::string obs = NamesJson(executor_.Names(EntitySet(next.begin(), next.end())));
         partials.push_back(obs);
         calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",

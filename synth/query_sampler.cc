@@ -110,7 +110,18 @@ void QuerySampler::MovesInto(kg::EntityId target, std::vector<Move>* moves) cons
   add_runs(graph_->OutEdges(target), true);   // target -r-> t: inverse hop from t
 }
 
-bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid,
+namespace {
+
+// A hop choice (relation, direction, entity it starts from) as one number, to keep the branches
+// of one set operation from starting with the same hop.
+uint64_t HopKey(kg::RelationId r, bool inverse, kg::EntityId from) {
+  return (static_cast<uint64_t>(r.value()) << 33) | (static_cast<uint64_t>(inverse) << 32) |
+         from.value();
+}
+
+}  // namespace
+
+bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, const FillHints& hints,
                         Query* query, Rng& rng, RejectReason* why) const {
   const QueryNode& node = tree.nodes[n];
   switch (node.op) {
@@ -125,26 +136,69 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, int
         *why = RejectReason::kBroken;
         return false;
       }
+      const bool union_below = tree.nodes[node.children[0]].op == QueryOp::kUnion;
       for (int t = 0; t < options_.hop_tries; ++t) {
         // BetaE: the relation (direction included) uniformly, then one of its edges, so small
         // relations are not crowded out by large ones.
         const Move& move = moves[rng.Uniform(moves.size())];
         const kg::EntityId from = move.edges[rng.Uniform(move.edges.size())].other;
-        if (static_cast<int64_t>(from.value()) == avoid || from == target) continue;
+        if (static_cast<int64_t>(from.value()) == hints.avoid || from == target) continue;
+        const uint64_t key = HopKey(move.relation, move.inverse, from);
+        if (hints.siblings != nullptr) {
+          // A branch that starts like an earlier one would give the same set.
+          if (std::find(hints.siblings->begin(), hints.siblings->end(), key) !=
+              hints.siblings->end()) {
+            continue;
+          }
+          hints.siblings->push_back(key);
+        }
         query->relations[node.slot] = move.relation;
         query->inverse[node.slot] = move.inverse ? 1 : 0;
-        return Fill(tree, node.children[0], from, target.value(), query, rng, why);
+        FillHints next;
+        next.avoid = target.value();
+        if (union_below && move.edges.size() > 1) {
+          // A union below this hop: its second branch aims at another entity this hop also
+          // starts from, so the branches differ and both lead on to `target`.
+          size_t k = rng.Uniform(move.edges.size() - 1);
+          if (move.edges[k].other == from) k = move.edges.size() - 1;
+          next.alt = move.edges[k].other.value();
+        }
+        return Fill(tree, node.children[0], from, next, query, rng, why);
       }
-      *why = RejectReason::kRoundTrip;
+      *why = hints.siblings != nullptr ? RejectReason::kIdenticalBranches
+                                       : RejectReason::kRoundTrip;
       return false;
     }
     case QueryOp::kNegate: return FillNegation(tree, n, target, query, rng, why);
-    default:
-      // Every branch is filled independently towards the same target (BetaE).
-      for (int c : node.children) {
-        if (!Fill(tree, c, target, -1, query, rng, why)) return false;
+    default: {
+      // Intersection: every branch towards the same target (BetaE), each starting with a hop no
+      // earlier branch took. Union: the second branch towards hints.alt when there is one.
+      // An intersection branch whose set is only the target would make the result equal to
+      // it (a redundant branch): such a branch is drawn again, a few times.
+      std::vector<uint64_t> taken;
+      FillHints branch;
+      branch.siblings = &taken;
+      std::vector<EntitySet> sets;
+      for (size_t c = 0; c < node.children.size(); ++c) {
+        const int child = node.children[c];
+        kg::EntityId to = target;
+        if (node.op == QueryOp::kUnion && c > 0 && hints.alt >= 0) {
+          to = kg::EntityId(static_cast<uint32_t>(hints.alt));
+        }
+        for (int redraw = 0;; ++redraw) {
+          if (!Fill(tree, child, to, branch, query, rng, why)) return false;
+          if (node.op != QueryOp::kIntersect) break;
+          sets.assign(tree.nodes.size(), {});
+          ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
+          if (sets[child].size() > 1) break;
+          if (redraw == 3) {
+            *why = RejectReason::kRedundantBranch;
+            return false;
+          }
+        }
       }
       return true;
+    }
   }
 }
 
@@ -152,7 +206,7 @@ bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId tar
                                 Query* query, Rng& rng, RejectReason* why) const {
   const QueryNode& node = tree.nodes[n];
   const int positive = node.children[0], negated = node.children[1];
-  if (!Fill(tree, positive, target, -1, query, rng, why)) return false;
+  if (!Fill(tree, positive, target, {}, query, rng, why)) return false;
   // The negated branch must remove something: fill it towards another member of the positive
   // branch's set (the target itself stays an answer unless the negated branch also reaches it).
   std::vector<EntitySet> sets(tree.nodes.size());
@@ -168,7 +222,7 @@ bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId tar
   }
   size_t pick = rng.Uniform(within.size() - 1);
   if (within[pick] == target) pick = within.size() - 1;  // skip the target, uniformly
-  return Fill(tree, negated, within[pick], -1, query, rng, why);
+  return Fill(tree, negated, within[pick], {}, query, rng, why);
 }
 
 // Forward execution with early exits (sets can explode around hub entities) and the SPEC §1
@@ -186,13 +240,20 @@ RejectReason QuerySampler::Verify(const Query& q, std::vector<EntitySet>* out) c
       const bool inverse = q.IsInverse(node.slot);
       // Every call of the hop must return something (an empty observation in a fan-out is an
       // empty intermediate result too) and no call may return its own input (a self loop).
+      EntitySet& out = sets[n];
       for (kg::EntityId x : from) {
         auto next = Neighbors(*graph_, x, r, inverse);
         if (next.empty()) return RejectReason::kEmptyIntermediate;
         if (std::binary_search(next.begin(), next.end(), x)) return RejectReason::kRoundTrip;
+        out.insert(out.end(), next.begin(), next.end());
       }
+      if (from.size() > 1) {
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+      }
+    } else {
+      ExecuteNodeRange(*graph_, q, n, n, &sets);
     }
-    ExecuteNodeRange(*graph_, q, n, n, &sets);
     switch (node.op) {
       case QueryOp::kProject: {
         // x -> y -> x: a chain of two hops that only leads back into where it started.
@@ -258,7 +319,16 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   q.inverse.assign(NumRelations(pattern), 0);
   kg::EntityId answer = candidates_[rng.Uniform(candidates_.size())];
   RejectReason why = RejectReason::kBroken;
-  if (!Fill(tree, tree.root, answer, -1, &q, rng, &why)) {
+  FillHints hints;
+  if (tree.nodes[tree.root].op == QueryOp::kUnion) {
+    // 2u: the second branch aims at another answer of the same type.
+    const std::string& type = graph_->entity(answer).type;
+    for (int t = 0; t < 8 && hints.alt < 0; ++t) {
+      kg::EntityId other = candidates_[rng.Uniform(candidates_.size())];
+      if (other != answer && graph_->entity(other).type == type) hints.alt = other.value();
+    }
+  }
+  if (!Fill(tree, tree.root, answer, hints, &q, rng, &why)) {
     out.reason = why;
     return out;
   }

@@ -83,10 +83,15 @@ class QuerySampler {
   struct Move;
   // Moves whose hop ends at `target` (forward: its in-edges; inverse: its out-edges).
   void MovesInto(kg::EntityId target, std::vector<Move>* moves) const;
-  // Fills node n's subtree so that its set contains `target`; `avoid` is the entity the chain
-  // continues to (a hop must not come from it) or -1. On failure sets *why.
-  bool Fill(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid, Query* query,
-            Rng& rng, RejectReason* why) const;
+  struct FillHints {
+    int64_t avoid = -1;  // the entity the chain continues to: a hop must not come from it
+    int64_t alt = -1;    // a union's second branch aims here instead of at the target
+    std::vector<uint64_t>* siblings = nullptr;  // first hops of earlier branches; gets this one
+  };
+  // Fills node n's subtree so that its set contains `target` (a union: one of its branches).
+  // On failure sets *why.
+  bool Fill(const PatternTree& tree, int n, kg::EntityId target, const FillHints& hints,
+            Query* query, Rng& rng, RejectReason* why) const;
   bool FillNegation(const PatternTree& tree, int n, kg::EntityId target, Query* query, Rng& rng,
                     RejectReason* why) const;
   RejectReason Verify(const Query& q, std::vector<EntitySet>* sets) const;
