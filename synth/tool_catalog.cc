@@ -6,6 +6,7 @@
 
 #include "base/file_util.h"
 #include "base/json.h"
+#include "synth/question_grammar.h"
 #include "synth/relation_directions.h"
 
 namespace kgf::synth {
@@ -152,6 +153,7 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
   cat.set_tools_[1] = add(MakeSetTool(SetOp::kUnion));
   cat.set_tools_[2] = add(MakeSetTool(SetOp::kNegation));
   const RelationDirections directions = RelationDirections::Analyze(graph);
+  const QuestionGrammar grammar = QuestionGrammar::Build(graph);
   for (uint32_t i = 0; i < graph.num_relations(); ++i) {
     kg::RelationId r(i);
     const kg::RelationInfo& info = graph.relation(r);
@@ -191,15 +193,17 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
     };
     bool reads_into = false;
     for (std::string_view w : {"_of", "_in", "_at", "_by", "_for", "_on", "_to", "_with", "_from",
-                               "_are", "_is"}) {
+                               "_against", "_into", "_are", "_is"}) {
       reads_into = reads_into || ends_with(w);
     }
     inv.name = inv_label.empty() ? "get_" + head + "_with_" + rel
                : reads_into      ? "get_" + inv_label + "_" + tail
                                  : "get_" + inv_label + "_of_" + tail;
     inv.parameter = tail;
-    inv.description = "Returns the " + Words(head) + " entities whose " + Words(rel) +
-                      " is the given " + Words(tail) + " (inverse of " + rel + ").";
+    // "Returns the countries whose official languages include the given language."
+    inv.description = "Returns the " + grammar.HopPhrase(r, true, "the given " + Words(tail), false)
+                                           .substr(4) +
+                      " (inverse of " + cat.tools_[cat.forward_.back()].name + ").";
     inv.parameters_json =
         StringParamSchema(tail, "The exact name of the " + Words(tail) + ".");
     cat.inverse_.push_back(add(std::move(inv)));

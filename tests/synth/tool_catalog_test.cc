@@ -23,6 +23,12 @@ TEST(ToolCatalogTest, NamesFollowRelationsAndTypes) {
   EXPECT_EQ(cat->Inverse(kg::RelationId(1)).parameter, "city");
   // No inverse label: get_<head_type>_with_<relation>.
   EXPECT_EQ(cat->Inverse(kg::RelationId(2)).name, "get_country_with_official_language");
+  // Inverse descriptions read like the questions (number from the data).
+  EXPECT_EQ(cat->Inverse(kg::RelationId(1)).description,
+            "Returns the country whose capital is the given city (inverse of get_capital_of_country).");
+  EXPECT_EQ(cat->Inverse(kg::RelationId(2)).description,
+            "Returns the countries whose official languages include the given language (inverse "
+            "of get_official_language_of_country).");
   EXPECT_EQ(cat->Forward(kg::RelationId(0)).name, "get_borders_of_country");
   EXPECT_FALSE(cat->HasInverse(kg::RelationId(0)));
   EXPECT_TRUE(cat->HasInverse(kg::RelationId(1)));
