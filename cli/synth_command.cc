@@ -24,15 +24,19 @@ void SetupSynthCommand(CLI::App& root) {
       "synth", "Synthesize verified tool-use dialogues (14 FOL patterns) from a graph store");
   cmd->add_option("--kg", flags->job.kg_path, "Graph store (from `kgforge kg import`)");
   cmd->add_option("--out", o.out_dir, "Output directory (shards, tools.json, manifest.json)");
-  cmd->add_option("--count", o.count, "Records to synthesize")->capture_default_str();
+  cmd->add_option("--count", o.count,
+                  "Records to synthesize: exactly this many, or the command fails saying why")
+      ->capture_default_str();
   cmd->add_option("--seed", o.seed, "Run seed: same seed -> byte-identical output")->capture_default_str();
   cmd->add_option("--patterns", o.patterns,
-                  "Pattern mix: weights (all | positive | negative | 1p,2i:2,...) or quotas "
-                  "(1p=500,2in=100; count = their sum)")
+                  "Pattern mix: weights (all | positive | negative | 1p,2i:2,...; a pattern the "
+                  "graph cannot fill leaves its share to the others, with a warning) or exact "
+                  "quotas (1p=500,2in=100; count = their sum; a quota not met fails)")
       ->capture_default_str();
   cmd->add_option("--shard-size", o.shard_size, "Records per shard")->capture_default_str();
   cmd->add_option("--max-attempts-per-record", o.max_attempts_per_record,
-                  "A shard gives up after shard-size x this many attempts")
+                  "Attempts a shard may spend per record it wants of a pattern before the "
+                  "pattern counts as unfillable there")
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Worker threads (0 = all cores); never changes output")
       ->capture_default_str();
@@ -44,6 +48,11 @@ void SetupSynthCommand(CLI::App& root) {
   cmd->add_option("--max-set", o.sampler.max_set, "Max size of an intermediate set")->capture_default_str();
   cmd->add_option("--hop-tries", o.sampler.hop_tries, "Backward-fill tries per hop (BetaE: 40)")
       ->capture_default_str();
+  cmd->add_flag_callback(
+      "--forward-only", [flags] { flags->job.synth.sampler.both_directions = false; },
+      "Walk relations forwards only (no inverse hops), as earlier versions did");
+  cmd->add_flag("--allow-anchor-answers", o.sampler.allow_anchor_answers,
+                "Accept queries whose answers include one of their anchors");
   cmd->add_option("--allow-relations", o.sampler.allow_relations,
                   "Only these relations (keys or names)")->delimiter(',');
   cmd->add_option("--deny-relations", o.sampler.deny_relations,
@@ -57,7 +66,7 @@ void SetupSynthCommand(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--test-fraction", o.split.test_fraction, "Share of entities held out for test")
       ->capture_default_str();
-  cmd->add_flag("--json", flags->json, "Print the summary as JSON on stdout");
+  cmd->add_flag("--json", flags->json, "Print the summary as JSON instead of text");
 
   auto show = std::make_shared<synth::ShowOptions>();
   CLI::App* show_cmd = cmd->add_subcommand("show", "Print synthesized dialogues for review");
@@ -88,7 +97,7 @@ void SetupSynthCommand(CLI::App& root) {
       if (flags->json) {
         std::printf("%s\n", s->summary.ToJson().c_str());
       } else {
-        std::fputs(s->summary.ToText().c_str(), stderr);
+        std::fputs(s->summary.ToText().c_str(), stdout);
       }
     }
     SetExitCode(0);

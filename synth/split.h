@@ -5,6 +5,8 @@
 #ifndef KGF_SYNTH_SPLIT_H_
 #define KGF_SYNTH_SPLIT_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -19,7 +21,14 @@ std::string_view SplitName(Split s);
 struct SplitOptions {
   double valid_fraction = 0.05;  // of entities
   double test_fraction = 0.05;
+  // At least this many entities held out for each of valid and test (on a small graph the
+  // fractions grow, up to 25% each), so evaluation has enough distinct anchors.
+  uint64_t min_held_out = 30;
 };
+
+// The fractions actually used on a graph of `num_entities` entities: each raised to
+// min_held_out / num_entities when that is larger (capped at 0.25), then min_held_out set to 0.
+SplitOptions ResolveSplit(const SplitOptions& options, size_t num_entities);
 
 Split EntitySplit(std::string_view entity_key, const SplitOptions& options);
 Split QuerySplit(const kg::Graph& graph, std::span<const kg::EntityId> anchors,

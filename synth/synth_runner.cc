@@ -1,4 +1,6 @@
-// Batch runner: deterministic shards, TBB across shards, atomic files, resumable, MPI ranks.
+// Batch runner: per-pattern attempt streams, selection in shard order (no query twice in a
+// run), TBB inside a rank, MPI ranks over shards, atomic files, resumable, exact counts or an
+// error that says why. The algorithm is stated in synth_runner.h; this file schedules it.
 #include "synth/synth_runner.h"
 
 #include <rapidjson/stringbuffer.h>
@@ -6,19 +8,23 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 
 #include "base/file_util.h"
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/line_writer.h"
+#include "base/logging.h"
 #include "base/progress.h"
-#include "synth/record.h"
 #include "synth/templates.h"
 #include "synth/tool_catalog.h"
 
@@ -26,16 +32,28 @@ namespace kgf::synth {
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using KeySet = std::unordered_set<uint64_t>;
+using PatternArray = std::array<uint64_t, kNumPatterns>;
 
-std::string StatsFileName(uint64_t shard) {
+constexpr int kUnknownCallKind = kNumCallKinds - 1;
+constexpr char kAttemptsMagic[] = "kgforge-synth-attempts/1\n";
+
+std::string ShardFile(uint64_t shard, const char* suffix) {
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "shard-%05" PRIu64 ".stats.json", shard);
+  std::snprintf(buf, sizeof(buf), "shard-%05" PRIu64 "%s", shard, suffix);
   return buf;
 }
+std::string StatsFileName(uint64_t shard) { return ShardFile(shard, ".stats.json"); }
+// Phase-1 exchange file; ".tmp." in the name: a later run's start removes a killed run's.
+std::string AttemptsFileName(uint64_t shard) { return ShardFile(shard, ".tmp.attempts"); }
 
-// Everything that changes the output, as text; its hash identifies the run.
+double Round6(double x) { return std::round(x * 1e6) / 1e6; }
+double Share(uint64_t part, uint64_t whole) { return whole == 0 ? 0.0 : double(part) / whole; }
+
+// Everything that changes the output, as text; its hash identifies the run. The version is
+// bumped whenever the algorithm changes what a given run produces.
 std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector<double>& weights) {
-  std::string s = "kgforge-synth/1 kg=" + kg.name + "@" + kg.checksum;
+  std::string s = "kgforge-synth/2 kg=" + kg.name + "@" + kg.checksum;
   s += " count=" + std::to_string(o.count) + " seed=" + std::to_string(o.seed);
   s += " shard_size=" + std::to_string(o.shard_size) +
        " max_attempts=" + std::to_string(o.max_attempts_per_record);
@@ -43,6 +61,8 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
   for (double w : weights) s += std::to_string(w) + ",";
   s += " cap=" + std::to_string(o.sampler.answer_cap) + " width=" + std::to_string(o.sampler.max_width) +
        " max_set=" + std::to_string(o.sampler.max_set) + " tries=" + std::to_string(o.sampler.hop_tries);
+  s += " both_directions=" + std::to_string(o.sampler.both_directions) +
+       " anchor_answers=" + std::to_string(o.sampler.allow_anchor_answers);
   s += " allow=";
   for (const auto& r : o.sampler.allow_relations) s += r + ",";
   s += " deny=";
@@ -53,23 +73,150 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
   return s;
 }
 
-void WriteCounts(Writer& w, const SynthCounts& c) {
-  w.Key("records"); w.Uint64(c.records);
-  w.Key("attempts"); w.Uint64(c.attempts);
-  w.Key("records_by_pattern_split"); w.StartArray();
-  for (const auto& row : c.records_by_pattern_split) {
-    w.StartArray();
-    for (uint64_t v : row) w.Uint64(v);
-    w.EndArray();
+// --- targets ---------------------------------------------------------------------------------
+
+// What the options ask for; a pure function of the options.
+struct RunPlan {
+  bool quotas = false;
+  std::vector<double> weights;  // per pattern (with quotas: the quotas)
+  PatternArray requested{};     // records per pattern over the whole run
+  uint64_t num_shards = 0;
+  uint64_t stride = 0;  // item indices reserved per stream
+};
+
+// Largest-remainder apportionment of `total` over the patterns with eligible[p], in proportion
+// to weights[p]; equal remainders go to the lower pattern index. REQUIRES: an eligible weight > 0.
+PatternArray Apportion(uint64_t total, const std::vector<double>& weights,
+                       const std::array<bool, kNumPatterns>& eligible) {
+  double sum = 0;
+  for (int p = 0; p < kNumPatterns; ++p) sum += eligible[p] ? weights[p] : 0.0;
+  KGF_CHECK(sum > 0) << "apportioning over no pattern";
+  PatternArray out{};
+  std::array<double, kNumPatterns> rest{};
+  std::vector<int> order;
+  uint64_t given = 0;
+  for (int p = 0; p < kNumPatterns; ++p) {
+    if (!eligible[p] || weights[p] <= 0) continue;
+    const double exact = double(total) * weights[p] / sum;
+    out[p] = std::min<uint64_t>(static_cast<uint64_t>(std::floor(exact)), total - given);
+    rest[p] = exact - double(out[p]);
+    given += out[p];
+    order.push_back(p);
   }
-  w.EndArray();
-  w.Key("rejections_by_pattern_reason"); w.StartArray();
-  for (const auto& row : c.rejections) {
-    w.StartArray();
-    for (uint64_t v : row) w.Uint64(v);
-    w.EndArray();
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return rest[a] > rest[b]; });
+  for (size_t k = 0; given < total; ++k, ++given) ++out[order[k % order.size()]];
+  return out;
+}
+
+// Shard s's records of each pattern: Q(hi) - Q(lo) with Q(x) = floor(T * x / count), [lo, hi)
+// the shard's slice of count; over all shards they sum to T exactly.
+PatternArray ShardTargets(const RunPlan& plan, const SynthOptions& o, uint64_t shard) {
+  const uint64_t lo = shard * o.shard_size, hi = std::min(lo + o.shard_size, o.count);
+  PatternArray t{};
+  for (int p = 0; p < kNumPatterns; ++p) {
+    const unsigned __int128 q = plan.requested[p];
+    t[p] = static_cast<uint64_t>(q * hi / o.count - q * lo / o.count);
   }
+  return t;
+}
+
+// --- per-record statistics -------------------------------------------------------------------
+
+// The dedup key: the sampler's canonical QueryKey (it spells each hop's direction, "key^-1"
+// for an inverse hop, so an empty `inverse` and an all-forward one are the same query), hashed.
+uint64_t DedupKey(const kg::Graph& graph, const Query& q) { return Hash64(QueryKey(graph, q)); }
+
+void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCatalog& catalog,
+                    SynthCounts* c) {
+  ++c->records;
+  ++c->records_by_pattern_split[static_cast<int>(pattern)][static_cast<int>(split)];
+  uint64_t calls = 0;
+  for (const Message& m : r.messages) {
+    if (m.role != "assistant" || m.tool_calls.empty()) continue;
+    ++c->call_turns;
+    c->max_calls_per_turn = std::max<uint64_t>(c->max_calls_per_turn, m.tool_calls.size());
+    for (const ToolCall& call : m.tool_calls) {
+      const Tool* tool = catalog.Find(call.name);
+      const int kind = tool != nullptr ? static_cast<int>(tool->kind) : kUnknownCallKind;
+      KGF_CHECK(tool == nullptr || kind < kUnknownCallKind)
+          << "ToolKind grew: extend kNumCallKinds";
+      ++c->calls_by_kind[kind];
+      ++calls;
+    }
+  }
+  c->max_calls_per_record = std::max(c->max_calls_per_record, calls);
+  ++c->answer_sizes[AnswerBucket(r.answers.size())];
+  c->question_hashes[static_cast<int>(pattern)].push_back(Hash64(MaskedQuestion(r)));
+}
+
+void SortUnique(std::vector<uint64_t>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+// Everything of SynthCounts::Add but the hash sets.
+void AddScalars(const SynthCounts& o, SynthCounts* c) {
+  c->records += o.records;
+  c->attempts += o.attempts;
+  for (int p = 0; p < kNumPatterns; ++p) {
+    for (int s = 0; s < kNumSplits; ++s) {
+      c->records_by_pattern_split[p][s] += o.records_by_pattern_split[p][s];
+    }
+    for (int r = 0; r < kNumRejectReasons; ++r) c->rejections[p][r] += o.rejections[p][r];
+  }
+  c->cross_shard_duplicates += o.cross_shard_duplicates;
+  for (int k = 0; k < kNumCallKinds; ++k) c->calls_by_kind[k] += o.calls_by_kind[k];
+  c->max_calls_per_record = std::max(c->max_calls_per_record, o.max_calls_per_record);
+  c->call_turns += o.call_turns;
+  c->max_calls_per_turn = std::max(c->max_calls_per_turn, o.max_calls_per_turn);
+  for (int b = 0; b < kNumAnswerBuckets; ++b) c->answer_sizes[b] += o.answer_sizes[b];
+}
+
+// --- shard stats file ------------------------------------------------------------------------
+
+std::string HexList(const std::vector<uint64_t>& v) {
+  std::string out;
+  out.reserve(v.size() * 16);
+  for (uint64_t x : v) out += Hex64(x);
+  return out;
+}
+
+Result<std::vector<uint64_t>> ParseHexList(std::string_view s, const std::string& where,
+                                           const char* field) {
+  if (s.size() % 16 != 0) return DataLossError(where + ": field '" + field + "' is truncated");
+  std::vector<uint64_t> out(s.size() / 16);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint64_t v = 0;
+    for (char c : s.substr(i * 16, 16)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) return DataLossError(where + ": field '" + field + "' is not hex");
+      v = v << 4 | static_cast<uint64_t>(d);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+template <size_t N>
+void WriteArray(Writer& w, const char* key, const std::array<uint64_t, N>& a) {
+  if (key != nullptr) w.Key(key);
+  w.StartArray();
+  for (uint64_t v : a) w.Uint64(v);
   w.EndArray();
+}
+
+template <size_t N>
+Status ReadArray(const JsonValue& row, const std::string& where, const char* field,
+                 std::array<uint64_t, N>* out) {
+  if (!row.IsArray() || row.Size() != N) {
+    return DataLossError(where + ": field '" + field + "' has the wrong length; delete the file "
+                         "to regenerate");
+  }
+  for (size_t k = 0; k < N; ++k) {
+    if (!row[k].IsUint64()) return DataLossError(where + ": non-integer count in " + field);
+    (*out)[k] = row[k].GetUint64();
+  }
+  return Status::Ok();
 }
 
 template <size_t N>
@@ -81,26 +228,26 @@ Status ReadMatrix(const JsonValue& doc, const char* field, const std::string& wh
                          std::to_string(kNumPatterns) + " rows; delete the file to regenerate");
   }
   for (int p = 0; p < kNumPatterns; ++p) {
-    const JsonValue& row = (*rows)[p];
-    if (!row.IsArray() || row.Size() != N) {
-      return DataLossError(where + ": field '" + field + "' row " + std::to_string(p) +
-                           " has the wrong length; delete the file to regenerate");
-    }
-    for (size_t k = 0; k < N; ++k) {
-      if (!row[k].IsUint64()) return DataLossError(where + ": non-integer count in " + field);
-      (*out)[p][k] = row[k].GetUint64();
-    }
+    KGF_RETURN_IF_ERROR(ReadArray((*rows)[p], where, field, &(*out)[p]));
   }
   return Status::Ok();
+}
+
+Result<uint64_t> ReadUint(const JsonValue& doc, const char* field, const std::string& where) {
+  KGF_ASSIGN_OR_RETURN(int64_t v, JsonGetInt(doc, field, where));
+  if (v < 0) return DataLossError(where + ": field '" + field + "' is negative");
+  return static_cast<uint64_t>(v);
 }
 
 struct ShardStats {
   std::string fingerprint;
   std::string checksum;
   SynthCounts counts;
+  std::vector<uint64_t> keys;  // sorted dedup keys of the shard's queries
 };
 
 std::string ShardStatsJson(uint64_t shard, const ShardStats& st) {
+  const SynthCounts& c = st.counts;
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
@@ -108,7 +255,25 @@ std::string ShardStatsJson(uint64_t shard, const ShardStats& st) {
   w.Key("shard"); w.Uint64(shard);
   w.Key("file"); w.String(ShardFileName(shard).c_str());
   w.Key("checksum"); w.String(st.checksum.c_str());
-  WriteCounts(w, st.counts);
+  w.Key("records"); w.Uint64(c.records);
+  w.Key("attempts"); w.Uint64(c.attempts);
+  w.Key("records_by_pattern_split"); w.StartArray();
+  for (const auto& row : c.records_by_pattern_split) WriteArray(w, nullptr, row);
+  w.EndArray();
+  w.Key("rejections_by_pattern_reason"); w.StartArray();
+  for (const auto& row : c.rejections) WriteArray(w, nullptr, row);
+  w.EndArray();
+  w.Key("cross_shard_duplicates"); w.Uint64(c.cross_shard_duplicates);
+  WriteArray(w, "calls_by_kind", c.calls_by_kind);
+  w.Key("max_calls_per_record"); w.Uint64(c.max_calls_per_record);
+  w.Key("call_turns"); w.Uint64(c.call_turns);
+  w.Key("max_calls_per_turn"); w.Uint64(c.max_calls_per_turn);
+  WriteArray(w, "answer_sizes", c.answer_sizes);
+  // 16 hex digits per value, sorted.
+  w.Key("query_keys"); w.String(HexList(st.keys).c_str());
+  w.Key("question_hashes"); w.StartArray();
+  for (const auto& h : c.question_hashes) w.String(HexList(h).c_str());
+  w.EndArray();
   w.EndObject();
   return std::string(sb.GetString()) + "\n";
 }
@@ -118,99 +283,336 @@ Result<ShardStats> ReadShardStats(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(text, path));
   if (!doc.IsObject()) return DataLossError(path + ": expected a JSON object");
   ShardStats st;
+  SynthCounts& c = st.counts;
   KGF_ASSIGN_OR_RETURN(st.fingerprint, JsonGetString(doc, "fingerprint", path));
   KGF_ASSIGN_OR_RETURN(st.checksum, JsonGetString(doc, "checksum", path));
-  KGF_ASSIGN_OR_RETURN(int64_t records, JsonGetInt(doc, "records", path));
-  KGF_ASSIGN_OR_RETURN(int64_t attempts, JsonGetInt(doc, "attempts", path));
-  st.counts.records = static_cast<uint64_t>(records);
-  st.counts.attempts = static_cast<uint64_t>(attempts);
-  KGF_RETURN_IF_ERROR(ReadMatrix(doc, "records_by_pattern_split", path,
-                                 &st.counts.records_by_pattern_split));
-  KGF_RETURN_IF_ERROR(ReadMatrix(doc, "rejections_by_pattern_reason", path, &st.counts.rejections));
+  KGF_ASSIGN_OR_RETURN(c.records, ReadUint(doc, "records", path));
+  KGF_ASSIGN_OR_RETURN(c.attempts, ReadUint(doc, "attempts", path));
+  KGF_RETURN_IF_ERROR(
+      ReadMatrix(doc, "records_by_pattern_split", path, &c.records_by_pattern_split));
+  KGF_RETURN_IF_ERROR(ReadMatrix(doc, "rejections_by_pattern_reason", path, &c.rejections));
+  KGF_ASSIGN_OR_RETURN(c.cross_shard_duplicates, ReadUint(doc, "cross_shard_duplicates", path));
+  KGF_ASSIGN_OR_RETURN(const JsonValue* kinds, JsonGetArray(doc, "calls_by_kind", path));
+  KGF_RETURN_IF_ERROR(ReadArray(*kinds, path, "calls_by_kind", &c.calls_by_kind));
+  KGF_ASSIGN_OR_RETURN(c.max_calls_per_record, ReadUint(doc, "max_calls_per_record", path));
+  KGF_ASSIGN_OR_RETURN(c.call_turns, ReadUint(doc, "call_turns", path));
+  KGF_ASSIGN_OR_RETURN(c.max_calls_per_turn, ReadUint(doc, "max_calls_per_turn", path));
+  KGF_ASSIGN_OR_RETURN(const JsonValue* sizes, JsonGetArray(doc, "answer_sizes", path));
+  KGF_RETURN_IF_ERROR(ReadArray(*sizes, path, "answer_sizes", &c.answer_sizes));
+  KGF_ASSIGN_OR_RETURN(std::string keys, JsonGetString(doc, "query_keys", path));
+  KGF_ASSIGN_OR_RETURN(st.keys, ParseHexList(keys, path, "query_keys"));
+  KGF_ASSIGN_OR_RETURN(const JsonValue* questions, JsonGetArray(doc, "question_hashes", path));
+  if (questions->Size() != kNumPatterns) {
+    return DataLossError(path + ": field 'question_hashes' must have one entry per pattern");
+  }
+  for (int p = 0; p < kNumPatterns; ++p) {
+    const JsonValue& v = (*questions)[p];
+    if (!v.IsString()) return DataLossError(path + ": field 'question_hashes' must hold strings");
+    KGF_ASSIGN_OR_RETURN(
+        c.question_hashes[p],
+        ParseHexList({v.GetString(), v.GetStringLength()}, path, "question_hashes"));
+  }
+  if (st.keys.size() != c.records) {
+    return DataLossError(path + ": " + std::to_string(st.keys.size()) + " query keys for " +
+                         std::to_string(c.records) + " records; delete the file to regenerate");
+  }
   return st;
 }
 
-// Per-run state shared by the shard workers (all read-only while workers run).
+// --- streams ---------------------------------------------------------------------------------
+
+// Per-run state shared by the workers (read-only while they run).
 struct RunContext {
   const kg::Graph* graph;
   const SynthOptions* options;
   const QuerySampler* sampler;
   const DialogueRenderer* renderer;
-  std::vector<double> weights;
-  std::vector<uint64_t> quotas;  // empty unless the mix is given as quotas
+  const ToolCatalog* catalog;
+  const RunPlan* plan;
   std::string fingerprint;
-  Progress* progress;
+  tbb::task_arena* arena;
 };
 
-uint64_t QueryIdHash(const Query& q) {
-  uint64_t h = Mix64(static_cast<uint64_t>(q.pattern) + 1);
-  for (kg::EntityId a : q.anchors) h = Mix64(h ^ (a.value() + 0x100000000ULL));
-  for (kg::RelationId r : q.relations) h = Mix64(h ^ (r.value() + 0x200000000ULL));
-  return h;
+// One attempt of a stream.
+struct Attempt {
+  uint64_t key = 0;      // dedup key of the sampled query (when sampled)
+  uint8_t reason = 0;    // RejectReason; kNone = a candidate
+  uint8_t sampled = 0;   // 1 when the sampler produced a query (key is set)
+};
+
+// The attempts of stream (shard, pattern) made so far: a prefix of the stream.
+struct Stream {
+  std::vector<Attempt> attempts;
+  KeySet seen;  // keys of the stream's sampled queries (within-stream duplicates)
+  uint64_t candidates = 0;
+};
+
+uint64_t StreamBase(const RunContext& ctx, uint64_t shard, int pattern) {
+  return (shard * kNumPatterns + static_cast<uint64_t>(pattern)) * ctx.plan->stride;
 }
 
-Result<ShardStats> GenerateShard(const RunContext& ctx, uint64_t shard) {
-  const SynthOptions& o = *ctx.options;
-  uint64_t target = std::min(o.shard_size, o.count - shard * o.shard_size);
-  // Quotas: this shard's share of each pattern, Q(s+1) - Q(s) with Q(x) = floor(q * x / N),
-  // x the records before shard x; the shares sum to q over all shards.
-  std::vector<double> remaining;
-  if (!ctx.quotas.empty()) {
-    remaining.resize(kNumPatterns);
-    target = 0;
-    const uint64_t lo = shard * o.shard_size, hi = lo + std::min(o.shard_size, o.count - lo);
-    for (int p = 0; p < kNumPatterns; ++p) {
-      const unsigned __int128 q = ctx.quotas[p];
-      uint64_t share = static_cast<uint64_t>(q * hi / o.count - q * lo / o.count);
-      remaining[p] = static_cast<double>(share);
-      target += share;
+uint64_t StreamLimit(const RunContext& ctx, uint64_t target) {
+  return std::min(target * ctx.options->max_attempts_per_record, ctx.plan->stride);
+}
+
+// The sample of item `index`; Render() continues on the same rng.
+SampleOutcome SampleItem(const RunContext& ctx, Pattern pattern, uint64_t index, Rng& rng) {
+  rng = Rng::ForItem(ctx.options->seed, index);
+  return ctx.sampler->Sample(pattern, rng);
+}
+
+// Makes the stream's next attempt: sample, within-stream dedup, render (answer leak).
+void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
+  const uint64_t index = StreamBase(ctx, shard, p) + st->attempts.size();
+  Rng rng(0);
+  SampleOutcome sample = SampleItem(ctx, static_cast<Pattern>(p), index, rng);
+  Attempt a;
+  if (!sample.query) {
+    a.reason = static_cast<uint8_t>(sample.reason);
+  } else {
+    a.sampled = 1;
+    a.key = DedupKey(*ctx.graph, *sample.query);
+    if (!st->seen.insert(a.key).second) {
+      a.reason = static_cast<uint8_t>(RejectReason::kDuplicate);
+    } else {
+      Split split = QuerySplit(*ctx.graph, sample.query->anchors, ctx.options->split);
+      std::optional<Record> record =
+          ctx.renderer->Render(sample, SplitName(split), ctx.options->seed, index, rng);
+      a.reason = static_cast<uint8_t>(record ? RejectReason::kNone : RejectReason::kAnswerLeak);
+      st->candidates += record ? 1 : 0;
     }
   }
-  const uint64_t limit = o.shard_size * o.max_attempts_per_record;
-  const uint64_t base = shard * limit;
-  const std::string path = JoinPath(o.out_dir, ShardFileName(shard));
-  KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineWriter> writer, LineWriter::Open(path, o.zstd_level));
+  st->attempts.push_back(a);
+}
+
+// Attempts file: the magic, the run fingerprint and '\n', then per pattern a little-endian
+// u64 n and n attempts of 10 bytes (reason, sampled, key as u64).
+void PutU64(std::string* out, uint64_t v) {
+  for (int b = 0; b < 8; ++b) out->push_back(static_cast<char>(v >> (8 * b) & 0xff));
+}
+
+uint64_t GetU64(std::string_view s, size_t at) {
+  uint64_t v = 0;
+  for (int b = 0; b < 8; ++b) {
+    v |= static_cast<uint64_t>(static_cast<unsigned char>(s[at + b])) << (8 * b);
+  }
+  return v;
+}
+
+std::string AttemptsBytes(const std::string& fingerprint, const std::vector<Stream>& streams) {
+  std::string out = kAttemptsMagic + fingerprint + "\n";
+  for (const Stream& st : streams) {
+    PutU64(&out, st.attempts.size());
+    for (const Attempt& a : st.attempts) {
+      out.push_back(static_cast<char>(a.reason));
+      out.push_back(static_cast<char>(a.sampled));
+      PutU64(&out, a.key);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Stream>> ReadAttempts(const RunContext& ctx, uint64_t shard) {
+  const std::string path = JoinPath(ctx.options->out_dir, AttemptsFileName(shard));
+  KGF_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  const std::string head = kAttemptsMagic + ctx.fingerprint + "\n";
+  auto corrupt = [&] { return DataLossError(path + ": corrupt (another run writing here?)"); };
+  if (bytes.compare(0, head.size(), head) != 0) return corrupt();
+  std::vector<Stream> streams(kNumPatterns);
+  size_t at = head.size();
+  for (Stream& st : streams) {
+    if (bytes.size() < at + 8) return corrupt();
+    const uint64_t n = GetU64(bytes, at);
+    at += 8;
+    if ((bytes.size() - at) / 10 < n) return corrupt();
+    st.attempts.resize(n);
+    for (Attempt& a : st.attempts) {
+      a.reason = static_cast<uint8_t>(bytes[at]);
+      a.sampled = static_cast<uint8_t>(bytes[at + 1]);
+      a.key = GetU64(bytes, at + 2);
+      at += 10;
+      if (a.reason >= kNumRejectReasons) return corrupt();
+      if (a.sampled) st.seen.insert(a.key);
+      st.candidates += a.reason == 0 ? 1 : 0;
+    }
+  }
+  if (at != bytes.size()) return corrupt();
+  return streams;
+}
+
+// --- phase 1: stream prefixes ----------------------------------------------------------------
+
+// The first attempts of each stream of `shard`: until the stream has its target plus a surplus
+// for candidates later shards lose to earlier ones (shard 0 loses none), or its limit. The
+// surplus only saves work: phase 2 extends a stream whose surplus was too small.
+Status GeneratePrefixes(const RunContext& ctx, uint64_t shard, Progress& progress) {
+  const PatternArray targets = ShardTargets(*ctx.plan, *ctx.options, shard);
+  std::vector<Stream> streams(kNumPatterns);
+  tbb::parallel_for(0, kNumPatterns, [&](int p) {
+    const uint64_t t = targets[p];
+    const uint64_t want = t + (shard == 0 || t == 0 ? 0 : t / 8 + 2);
+    const uint64_t limit = StreamLimit(ctx, t);
+    Stream& st = streams[p];
+    uint64_t pending = 0;
+    while (st.candidates < want && st.attempts.size() < limit) {
+      const uint64_t before = st.candidates;
+      Step(ctx, shard, p, &st);
+      if (st.candidates > before && st.candidates <= t && ++pending == 64) {
+        progress.Add(pending);
+        pending = 0;
+      }
+    }
+    progress.Add(pending);
+  });
+  return WriteFileAtomic(JoinPath(ctx.options->out_dir, AttemptsFileName(shard)),
+                         AttemptsBytes(ctx.fingerprint, streams));
+}
+
+// --- phase 2: selection in shard order -------------------------------------------------------
+
+// What shard s keeps of one stream.
+struct Selection {
+  std::vector<uint64_t> picked;  // attempt numbers j of the kept candidates, ascending
+  std::vector<uint64_t> keys;    // their dedup keys
+  uint64_t consumed = 0;         // attempts 0..consumed-1 count as the shard's attempts
+  std::array<uint64_t, kNumRejectReasons> rejections{};
+  uint64_t cross_shard_duplicates = 0;
+};
+
+using ShardPlan = std::array<Selection, kNumPatterns>;
+
+// The first `target` candidates of the stream whose keys no earlier shard kept, within the
+// stream's limit; extends the stream where its prefix ends first.
+Selection Select(const RunContext& ctx, uint64_t shard, int p, uint64_t target,
+                 const KeySet& kept, Stream* st) {
+  Selection sel;
+  const uint64_t limit = StreamLimit(ctx, target);
+  for (uint64_t j = 0; sel.picked.size() < target && j < limit; ++j) {
+    if (j == st->attempts.size()) Step(ctx, shard, p, st);
+    const Attempt& a = st->attempts[j];
+    sel.consumed = j + 1;
+    if (a.reason != 0) {
+      ++sel.rejections[a.reason];
+    } else if (kept.count(a.key) != 0) {
+      ++sel.rejections[static_cast<int>(RejectReason::kDuplicate)];
+      ++sel.cross_shard_duplicates;
+    } else {
+      sel.picked.push_back(j);
+      sel.keys.push_back(a.key);
+    }
+  }
+  return sel;
+}
+
+// Shard s's selection. With weights, the unfilled part of a stream that reached its limit goes
+// to the shard's other patterns by weight, until the shard is full or every pattern ran out.
+ShardPlan ResolveShard(const RunContext& ctx, uint64_t shard, const KeySet& kept,
+                       std::vector<Stream>* streams) {
+  PatternArray targets = ShardTargets(*ctx.plan, *ctx.options, shard);
+  std::array<bool, kNumPatterns> dirty{}, given_up{};
+  for (int p = 0; p < kNumPatterns; ++p) dirty[p] = targets[p] > 0;
+  ShardPlan plan;
+  for (;;) {
+    tbb::parallel_for(0, kNumPatterns, [&](int p) {
+      if (dirty[p]) plan[p] = Select(ctx, shard, p, targets[p], kept, &(*streams)[p]);
+    });
+    dirty = {};
+    if (ctx.plan->quotas) break;
+    uint64_t shortfall = 0;
+    for (int p = 0; p < kNumPatterns; ++p) {
+      if (given_up[p] || plan[p].picked.size() == targets[p]) continue;
+      shortfall += targets[p] - plan[p].picked.size();
+      given_up[p] = true;  // its selection stays as it is
+    }
+    std::array<bool, kNumPatterns> eligible{};
+    bool any = false;
+    for (int p = 0; p < kNumPatterns; ++p) {
+      eligible[p] = !given_up[p] && ctx.plan->weights[p] > 0;
+      any |= eligible[p];
+    }
+    if (shortfall == 0 || !any) break;
+    const PatternArray extra = Apportion(shortfall, ctx.plan->weights, eligible);
+    for (int p = 0; p < kNumPatterns; ++p) {
+      if (extra[p] == 0) continue;
+      targets[p] += extra[p];
+      dirty[p] = true;
+    }
+  }
+  return plan;
+}
+
+// Every rank runs this in shard order and gets the same plans; it keeps those of its shards to
+// write. Complete shards contribute the keys in their stats.
+Result<std::vector<std::optional<ShardPlan>>> ResolveShards(
+    const RunContext& ctx, const std::vector<std::optional<ShardStats>>& done,
+    const std::vector<bool>& mine) {
+  std::vector<std::optional<ShardPlan>> plans(done.size());
+  KeySet kept;
+  for (uint64_t s = 0; s < done.size(); ++s) {
+    if (done[s]) {
+      kept.insert(done[s]->keys.begin(), done[s]->keys.end());
+      continue;
+    }
+    KGF_ASSIGN_OR_RETURN(std::vector<Stream> streams, ReadAttempts(ctx, s));
+    ShardPlan plan;
+    ctx.arena->execute([&] { plan = ResolveShard(ctx, s, kept, &streams); });
+    for (const Selection& sel : plan) kept.insert(sel.keys.begin(), sel.keys.end());
+    if (mine[s]) plans[s] = std::move(plan);
+  }
+  return plans;
+}
+
+// --- phase 3: write a shard ------------------------------------------------------------------
+
+// Re-renders the shard's records (a pure function of their item indices) in an order drawn
+// from (seed, index), writes them, then the stats file.
+Result<ShardStats> WriteShard(const RunContext& ctx, uint64_t shard, const ShardPlan& plan,
+                              Progress& progress) {
+  const SynthOptions& o = *ctx.options;
+  struct Item {
+    uint64_t order, index, key;
+    int pattern;
+  };
+  std::vector<Item> items;
   ShardStats st;
   st.fingerprint = ctx.fingerprint;
-  std::unordered_set<uint64_t> seen;
+  for (int p = 0; p < kNumPatterns; ++p) {
+    const Selection& sel = plan[p];
+    for (size_t k = 0; k < sel.picked.size(); ++k) {
+      const uint64_t index = StreamBase(ctx, shard, p) + sel.picked[k];
+      const uint64_t order = Mix64(Mix64(o.seed ^ 0x6f726465725f6b31ULL) ^ index);
+      items.push_back({order, index, sel.keys[k], p});
+    }
+    st.counts.attempts += sel.consumed;
+    st.counts.rejections[p] = sel.rejections;
+    st.counts.cross_shard_duplicates += sel.cross_shard_duplicates;
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    return a.order != b.order ? a.order < b.order : a.index < b.index;
+  });
+  const std::string path = JoinPath(o.out_dir, ShardFileName(shard));
+  KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineWriter> writer, LineWriter::Open(path, o.zstd_level));
   std::string line;
-  uint64_t pending_progress = 0;
-  for (uint64_t j = 0; j < limit && st.counts.records < target; ++j) {
-    const uint64_t index = base + j;
-    Rng rng = Rng::ForItem(o.seed, index);
-    const Pattern pattern =
-        static_cast<Pattern>(rng.Weighted(remaining.empty() ? ctx.weights : remaining));
-    auto& rejections = st.counts.rejections[static_cast<int>(pattern)];
-    ++st.counts.attempts;
-    SampleOutcome sample = ctx.sampler->Sample(pattern, rng);
-    if (!sample.query) {
-      ++rejections[static_cast<int>(sample.reason)];
-      continue;
-    }
-    if (!seen.insert(QueryIdHash(*sample.query)).second) {
-      ++rejections[static_cast<int>(RejectReason::kDuplicate)];
-      continue;
-    }
-    Split split = QuerySplit(*ctx.graph, sample.query->anchors, o.split);
+  for (const Item& item : items) {
+    const Pattern pattern = static_cast<Pattern>(item.pattern);
+    Rng rng(0);
+    SampleOutcome sample = SampleItem(ctx, pattern, item.index, rng);
+    KGF_CHECK(sample.query && DedupKey(*ctx.graph, *sample.query) == item.key)
+        << "item " << item.index << " did not re-sample to its query";
+    const Split split = QuerySplit(*ctx.graph, sample.query->anchors, o.split);
     std::optional<Record> record =
-        ctx.renderer->Render(sample, SplitName(split), o.seed, index, rng);
-    if (!record) {
-      ++rejections[static_cast<int>(RejectReason::kAnswerLeak)];
-      continue;
-    }
+        ctx.renderer->Render(sample, SplitName(split), o.seed, item.index, rng);
+    KGF_CHECK(record.has_value()) << "item " << item.index << " did not re-render";
     line.clear();
     AppendRecordJson(*record, &line);
     KGF_RETURN_IF_ERROR(writer->WriteLine(line));
-    ++st.counts.records;
-    ++st.counts.records_by_pattern_split[static_cast<int>(pattern)][static_cast<int>(split)];
-    if (!remaining.empty()) remaining[static_cast<int>(pattern)] -= 1;
-    if (++pending_progress == 256) {
-      ctx.progress->Add(pending_progress);
-      pending_progress = 0;
-    }
+    AddRecordStats(*record, pattern, split, *ctx.catalog, &st.counts);
+    st.keys.push_back(item.key);
+    progress.Add(1);
   }
-  ctx.progress->Add(pending_progress);
   KGF_RETURN_IF_ERROR(writer->Close());
+  SortUnique(&st.keys);
+  for (auto& h : st.counts.question_hashes) SortUnique(&h);
   KGF_ASSIGN_OR_RETURN(st.checksum, FileChecksum(path));
   KGF_RETURN_IF_ERROR(
       WriteFileAtomic(JoinPath(o.out_dir, StatsFileName(shard)), ShardStatsJson(shard, st)));
@@ -229,18 +631,40 @@ std::optional<ShardStats> CompleteShard(const RunContext& ctx, uint64_t shard) {
   return std::move(st).value();
 }
 
-std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::string& fingerprint,
-                         const std::vector<ShardStats>& shards, const SynthCounts& total,
-                         size_t num_tools, const std::string& tools_checksum) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  w.StartObject();
-  w.Key("format"); w.String("kgforge-synth/1");
-  w.Key("kg"); w.StartObject();
-  w.Key("name"); w.String(kg.name.c_str());
-  w.Key("checksum"); w.String(kg.checksum.c_str());
+// --- reports ---------------------------------------------------------------------------------
+
+// The numbers that say what the records teach; shared by manifest.json and --json.
+void WriteTeaching(Writer& w, const SynthCounts& c) {
+  w.Key("distinct_questions"); w.Uint64(c.DistinctQuestions());
+  w.Key("duplicates_across_shards"); w.Uint64(c.cross_shard_duplicates);
+  w.Key("tool_calls"); w.StartObject();
+  w.Key("total"); w.Uint64(c.Calls());
+  for (int k = 0; k < kNumCallKinds; ++k) {
+    w.Key(CallKindName(k).data()); w.Uint64(c.calls_by_kind[k]);
+  }
+  w.Key("per_dialogue_mean"); w.Double(Round6(Share(c.Calls(), c.records)));
+  w.Key("per_dialogue_max"); w.Uint64(c.max_calls_per_record);
+  w.Key("turns"); w.Uint64(c.call_turns);
+  w.Key("per_turn_mean"); w.Double(Round6(Share(c.Calls(), c.call_turns)));
+  w.Key("per_turn_max"); w.Uint64(c.max_calls_per_turn);
   w.EndObject();
-  w.Key("fingerprint"); w.String(fingerprint.c_str());
+  w.Key("answer_sizes"); w.StartObject();
+  for (int b = 0; b < kNumAnswerBuckets; ++b) {
+    w.Key(AnswerBucketName(b).data()); w.Uint64(c.answer_sizes[b]);
+  }
+  w.EndObject();
+}
+
+void WriteRejections(Writer& w, const SynthCounts& c) {
+  w.Key("rejections"); w.StartObject();
+  for (int r = 1; r < kNumRejectReasons; ++r) {
+    w.Key(RejectReasonName(static_cast<RejectReason>(r)).data());
+    w.Uint64(c.Rejections(static_cast<RejectReason>(r)));
+  }
+  w.EndObject();
+}
+
+void WriteOptions(Writer& w, const SynthOptions& o) {
   w.Key("options"); w.StartObject();
   w.Key("count"); w.Uint64(o.count);
   w.Key("seed"); w.Uint64(o.seed);
@@ -251,11 +675,40 @@ std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::stri
   w.Key("max_width"); w.Int(o.sampler.max_width);
   w.Key("max_set"); w.Int(o.sampler.max_set);
   w.Key("hop_tries"); w.Int(o.sampler.hop_tries);
+  w.Key("both_directions"); w.Bool(o.sampler.both_directions);
+  w.Key("allow_anchor_answers"); w.Bool(o.sampler.allow_anchor_answers);
+  w.Key("allow_relations"); w.StartArray();
+  for (const std::string& r : o.sampler.allow_relations) w.String(r.c_str());
+  w.EndArray();
+  w.Key("deny_relations"); w.StartArray();
+  for (const std::string& r : o.sampler.deny_relations) w.String(r.c_str());
+  w.EndArray();
   w.Key("distractors"); w.Int(o.render.distractors);
   w.Key("reflection_share"); w.Double(o.render.reflection_share);
   w.Key("valid_fraction"); w.Double(o.split.valid_fraction);
   w.Key("test_fraction"); w.Double(o.split.test_fraction);
   w.EndObject();
+}
+
+struct ShardEntry {
+  uint64_t records = 0, attempts = 0;
+  std::string checksum;
+};
+
+std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::string& fingerprint,
+                         const PatternArray& requested, const std::vector<ShardEntry>& shards,
+                         const SynthCounts& total, size_t num_tools,
+                         const std::string& tools_checksum) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("format"); w.String("kgforge-synth/2");
+  w.Key("kg"); w.StartObject();
+  w.Key("name"); w.String(kg.name.c_str());
+  w.Key("checksum"); w.String(kg.checksum.c_str());
+  w.EndObject();
+  w.Key("fingerprint"); w.String(fingerprint.c_str());
+  WriteOptions(w, o);
   w.Key("records"); w.Uint64(total.records);
   w.Key("attempts"); w.Uint64(total.attempts);
   w.Key("splits"); w.StartObject();
@@ -269,6 +722,10 @@ std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::stri
     const int pi = static_cast<int>(p);
     w.Key(PatternName(p).data()); w.StartObject();
     w.Key("records"); w.Uint64(total.RecordsOf(p));
+    w.Key("share"); w.Double(Round6(Share(total.RecordsOf(p), total.records)));
+    w.Key("requested"); w.Uint64(requested[pi]);
+    w.Key("requested_share"); w.Double(Round6(Share(requested[pi], o.count)));
+    w.Key("distinct_questions"); w.Uint64(total.DistinctQuestions(p));
     for (int s = 0; s < kNumSplits; ++s) {
       w.Key(SplitName(static_cast<Split>(s)).data());
       w.Uint64(total.records_by_pattern_split[pi][s]);
@@ -283,12 +740,8 @@ std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::stri
     w.EndObject();
   }
   w.EndObject();
-  w.Key("rejections"); w.StartObject();
-  for (int r = 1; r < kNumRejectReasons; ++r) {
-    w.Key(RejectReasonName(static_cast<RejectReason>(r)).data());
-    w.Uint64(total.Rejections(static_cast<RejectReason>(r)));
-  }
-  w.EndObject();
+  WriteRejections(w, total);
+  WriteTeaching(w, total);
   w.Key("tools"); w.StartObject();
   w.Key("file"); w.String("tools.json");
   w.Key("count"); w.Uint64(num_tools);
@@ -299,8 +752,8 @@ std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::stri
   for (size_t s = 0; s < shards.size(); ++s) {
     w.StartObject();
     w.Key("file"); w.String(ShardFileName(s).c_str());
-    w.Key("records"); w.Uint64(shards[s].counts.records);
-    w.Key("attempts"); w.Uint64(shards[s].counts.attempts);
+    w.Key("records"); w.Uint64(shards[s].records);
+    w.Key("attempts"); w.Uint64(shards[s].attempts);
     w.Key("checksum"); w.String(shards[s].checksum.c_str());
     w.EndObject();
   }
@@ -310,6 +763,95 @@ std::string ManifestJson(const KgRef& kg, const SynthOptions& o, const std::stri
   doc.Parse(sb.GetString());
   return JsonToPrettyString(doc) + "\n";
 }
+
+// The top 3 rejection reasons of a pattern, "identical_branches 50, broken 3".
+std::string TopReasons(const SynthCounts& c, int p, std::vector<int>* reasons) {
+  std::vector<int> order;
+  for (int r = 1; r < kNumRejectReasons; ++r) {
+    if (c.rejections[p][r] > 0) order.push_back(r);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return c.rejections[p][a] > c.rejections[p][b]; });
+  if (order.size() > 3) order.resize(3);
+  std::string out;
+  for (int r : order) {
+    if (!out.empty()) out += ", ";
+    out += std::string(RejectReasonName(static_cast<RejectReason>(r))) + " " +
+           std::to_string(c.rejections[p][r]);
+    reasons->push_back(r);
+  }
+  return out.empty() ? "none" : out;
+}
+
+// OK when the run met its targets; else the FailedPrecondition that says what fell short, why,
+// and what to change.
+Status CheckTargets(const RunPlan& plan, const SynthOptions& o, const SynthCounts& c) {
+  std::vector<int> short_patterns;
+  for (int p = 0; p < kNumPatterns; ++p) {
+    if (c.RecordsOf(static_cast<Pattern>(p)) < plan.requested[p]) short_patterns.push_back(p);
+  }
+  // Quotas are met pattern by pattern; weights only need the count (the shares may move).
+  if (c.records >= o.count && (!plan.quotas || short_patterns.empty())) return Status::Ok();
+  std::stable_sort(short_patterns.begin(), short_patterns.end(), [&](int a, int b) {
+    return c.RejectionsOf(static_cast<Pattern>(a)) > c.RejectionsOf(static_cast<Pattern>(b));
+  });
+  std::string m = "synth: made " + std::to_string(c.records) + " of " + std::to_string(o.count) +
+                  " records; " + (plan.quotas ? "these quotas" : "these patterns' shares") +
+                  " could not be filled from the graph within " +
+                  std::to_string(o.max_attempts_per_record) + " attempts per record:";
+  std::vector<int> reasons;
+  for (int p : short_patterns) {
+    m += "\n  " + std::string(PatternName(static_cast<Pattern>(p))) + ": " +
+         std::to_string(c.RecordsOf(static_cast<Pattern>(p))) + " of " +
+         std::to_string(plan.requested[p]) + " records (top rejections: " +
+         TopReasons(c, p, &reasons) + ")";
+  }
+  auto has = [&](RejectReason r) {
+    return std::find(reasons.begin(), reasons.end(), static_cast<int>(r)) != reasons.end();
+  };
+  m += "\nTo get them: allow more attempts per record (--max-attempts-per-record, now " +
+       std::to_string(o.max_attempts_per_record) + ")";
+  if (has(RejectReason::kTooManyAnswers)) {
+    m += ", a higher answer cap (--answer-cap, now " + std::to_string(o.sampler.answer_cap) + ")";
+  }
+  if (has(RejectReason::kTooWide)) {
+    m += ", wider hops (--max-width, now " + std::to_string(o.sampler.max_width) +
+         "; --max-set, now " + std::to_string(o.sampler.max_set) + ")";
+  }
+  if (has(RejectReason::kBroken)) {
+    m += ", more tries per hop (--hop-tries, now " + std::to_string(o.sampler.hop_tries) + ")";
+  }
+  m += ", or ask for fewer records of these patterns (--patterns / --count)";
+  if (has(RejectReason::kDuplicate)) m += "; 'duplicate' means the graph holds few such queries";
+  m += ". Changed options need a new output directory (this one, " + o.out_dir +
+       ", keeps the finished shards: rerunning the same command reuses them).";
+  return FailedPreconditionError(std::move(m));
+}
+
+// With weights: a pattern that could not have its share is a warning naming the realised mix.
+void WarnOnShares(const RunPlan& plan, const SynthCounts& c) {
+  if (plan.quotas || c.records == 0) return;
+  bool any = false;
+  for (int p = 0; p < kNumPatterns; ++p) {
+    any |= c.RecordsOf(static_cast<Pattern>(p)) < plan.requested[p];
+  }
+  if (!any) return;
+  uint64_t requested_total = 0;
+  for (uint64_t r : plan.requested) requested_total += r;
+  std::string m = "synth: the graph could not fill every pattern's share; realised (requested):";
+  char buf[96];
+  for (int p = 0; p < kNumPatterns; ++p) {
+    if (plan.weights[p] <= 0) continue;
+    const Pattern pattern = static_cast<Pattern>(p);
+    std::snprintf(buf, sizeof(buf), " %s %.1f%% (%.1f%%)", PatternName(pattern).data(),
+                  100.0 * Share(c.RecordsOf(pattern), c.records),
+                  100.0 * Share(plan.requested[p], requested_total));
+    m += buf;
+  }
+  KGF_LOG(WARNING) << m;
+}
+
+// --- run -------------------------------------------------------------------------------------
 
 Status ValidateOptions(const SynthOptions& o) {
   if (o.out_dir.empty()) {
@@ -330,7 +872,36 @@ Status ValidateOptions(const SynthOptions& o) {
     return InvalidArgumentError(
         "synth: --valid-fraction and --test-fraction must be >= 0 and sum to less than 1");
   }
+  // Every item index, (shards * patterns) * stride, must fit in 64 bits.
+  const unsigned __int128 shards = (o.count + o.shard_size - 1) / o.shard_size;
+  const unsigned __int128 stride =
+      static_cast<unsigned __int128>(o.shard_size + kNumPatterns) * o.max_attempts_per_record;
+  if (shards * kNumPatterns * stride >= (static_cast<unsigned __int128>(1) << 63)) {
+    return InvalidArgumentError(
+        "synth: the record count times the attempts per record is too large for 64-bit item "
+        "indices; lower the count or the attempts per record");
+  }
   return Status::Ok();
+}
+
+Result<RunPlan> MakePlan(const SynthOptions& options, uint64_t* count) {
+  RunPlan plan;
+  if (IsQuotaSpec(options.patterns)) {
+    KGF_ASSIGN_OR_RETURN(std::vector<uint64_t> quotas, ParsePatternQuotas(options.patterns));
+    plan.quotas = true;
+    *count = 0;
+    for (int p = 0; p < kNumPatterns; ++p) {
+      plan.requested[p] = quotas[p];
+      plan.weights.push_back(static_cast<double>(quotas[p]));
+      *count += quotas[p];
+    }
+  } else {
+    KGF_ASSIGN_OR_RETURN(plan.weights, ParsePatternMix(options.patterns));
+    std::array<bool, kNumPatterns> all;
+    all.fill(true);
+    if (options.count > 0) plan.requested = Apportion(options.count, plan.weights, all);
+  }
+  return plan;
 }
 
 // Collective error agreement: if any rank failed, every rank returns an error.
@@ -342,20 +913,265 @@ Status AgreeOnStatus(Communicator& comm, const Status& mine) {
   return Status::Ok();
 }
 
+Status FirstError(const std::vector<Status>& errors) {
+  for (const Status& e : errors) {
+    if (!e.ok()) return e;
+  }
+  return Status::Ok();
+}
+
+// Rank 0 prepares the directory: checks it belongs to this run, removes temp files a killed
+// run left behind, records the fingerprint.
+Status PrepareDirectory(const std::string& dir, const std::string& fingerprint,
+                        const std::string& config) {
+  KGF_RETURN_IF_ERROR(CreateDirectories(dir).WithContext("synth: output directory"));
+  const std::string run_path = JoinPath(dir, "run.json");
+  if (FileExists(run_path)) {
+    KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(run_path));
+    KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(text, run_path));
+    Result<std::string> old = doc.IsObject()
+                                  ? JsonGetString(doc, "fingerprint", run_path)
+                                  : Result<std::string>(DataLossError(run_path + ": not an object"));
+    if (!old.ok() || *old != fingerprint) {
+      return FailedPreconditionError(
+          "synth: " + dir + " holds the output of a run with different options or graph (" +
+          run_path + "); rerun with the same options to resume, or choose a new --out");
+    }
+  }
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  for (const std::string& name : names) {
+    if (name.find(".tmp.") != std::string::npos) {
+      KGF_RETURN_IF_ERROR(RemoveFile(JoinPath(dir, name)));
+    }
+  }
+  return WriteFileAtomic(run_path, "{\"fingerprint\":" + JsonQuote(fingerprint) +
+                                       ",\"config\":" + JsonQuote(config) + "}\n");
+}
+
+// Phase 0. Each rank checks its own shards (bytes against stats) and removes the stats of a
+// shard that does not verify; after the barrier a stats file present means a complete shard,
+// and every rank reads all of them (their keys seed the selection).
+Result<std::vector<std::optional<ShardStats>>> FindCompleteShards(
+    const RunContext& ctx, Communicator& comm, const std::vector<uint64_t>& mine) {
+  const std::string& dir = ctx.options->out_dir;
+  std::vector<Status> errors(mine.size());
+  ctx.arena->execute([&] {
+    tbb::parallel_for(size_t{0}, mine.size(), [&](size_t k) {
+      if (!CompleteShard(ctx, mine[k])) {
+        errors[k] = RemoveFile(JoinPath(dir, StatsFileName(mine[k])));
+      }
+    });
+  });
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, FirstError(errors)));
+  std::vector<std::optional<ShardStats>> done(ctx.plan->num_shards);
+  Status read;
+  for (uint64_t s = 0; s < done.size() && read.ok(); ++s) {
+    const std::string path = JoinPath(dir, StatsFileName(s));
+    if (!FileExists(path)) continue;
+    Result<ShardStats> st = ReadShardStats(path);
+    if (!st.ok()) {
+      read = st.status();
+    } else if (st->fingerprint != ctx.fingerprint) {
+      read = DataLossError(path + ": changed during the run (another run writing here?)");
+    } else {
+      done[s] = std::move(st).value();
+    }
+  }
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, read));
+  return done;
+}
+
+// Phases 1-3 for the shards still to make; collective.
+Status MakeShards(const RunContext& ctx, Communicator& comm, const std::vector<uint64_t>& mine,
+                  const std::vector<std::optional<ShardStats>>& done) {
+  std::vector<uint64_t> todo;
+  uint64_t reused_records = 0;
+  for (uint64_t s : mine) {
+    if (!done[s]) todo.push_back(s);
+    if (done[s]) reused_records += done[s]->counts.records;
+  }
+  std::vector<Status> errors(todo.size());
+  {
+    Progress progress("synth", comm.size() == 1 ? ctx.options->count : 0, "records");
+    progress.Add(reused_records);
+    ctx.arena->execute([&] {
+      tbb::parallel_for(size_t{0}, todo.size(), [&](size_t k) {
+        errors[k] = GeneratePrefixes(ctx, todo[k], progress);
+      });
+    });
+  }
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, FirstError(errors)));
+
+  std::vector<bool> is_mine(done.size());
+  for (uint64_t s : todo) is_mine[s] = true;
+  Result<std::vector<std::optional<ShardPlan>>> plans = ResolveShards(ctx, done, is_mine);
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, plans.status()));
+
+  uint64_t to_write = 0;
+  for (uint64_t s : todo) {
+    for (const Selection& sel : *(*plans)[s]) to_write += sel.picked.size();
+  }
+  Progress progress("synth write", to_write, "records");
+  ctx.arena->execute([&] {
+    tbb::parallel_for(size_t{0}, todo.size(), [&](size_t k) {
+      Result<ShardStats> st = WriteShard(ctx, todo[k], *(*plans)[todo[k]], progress);
+      errors[k] = st.status();
+    });
+  });
+  progress.Finish();
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, FirstError(errors)));
+  // Every rank has read every attempts file (the barrier above): each removes its own.
+  Status removed;
+  for (uint64_t s : todo) {
+    Status r = RemoveFile(JoinPath(ctx.options->out_dir, AttemptsFileName(s)));
+    if (removed.ok()) removed = r;
+  }
+  return AgreeOnStatus(comm, removed);
+}
+
+Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
+                                  const SynthOptions& options, Communicator& comm,
+                                  const RunPlan& plan_in,
+                                  std::chrono::steady_clock::time_point start) {
+  KGF_RETURN_IF_ERROR(ValidateOptions(options));
+  KGF_ASSIGN_OR_RETURN(QuerySampler sampler, QuerySampler::Create(graph, options.sampler));
+  KGF_ASSIGN_OR_RETURN(ToolCatalog catalog, ToolCatalog::Build(graph));
+  DialogueRenderer renderer(graph, catalog, options.render, kg);
+  RunPlan plan = plan_in;
+  plan.num_shards = (options.count + options.shard_size - 1) / options.shard_size;
+  plan.stride = (options.shard_size + kNumPatterns) * options.max_attempts_per_record;
+  const std::string config = ConfigText(kg, options, plan.weights);
+  const std::string fingerprint = "xxh3:" + Hex64(Hash64(config));
+  const std::string& dir = options.out_dir;
+
+  Status prepared;
+  if (comm.rank() == 0) prepared = PrepareDirectory(dir, fingerprint, config);
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, prepared));
+
+  std::vector<uint64_t> mine;
+  for (uint64_t s = static_cast<uint64_t>(comm.rank()); s < plan.num_shards;
+       s += static_cast<uint64_t>(comm.size())) {
+    mine.push_back(s);
+  }
+  tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
+  const RunContext ctx{&graph, &options, &sampler, &renderer, &catalog, &plan, fingerprint, &arena};
+  KGF_ASSIGN_OR_RETURN(std::vector<std::optional<ShardStats>> done,
+                       FindCompleteShards(ctx, comm, mine));
+  SynthSummary summary;
+  for (const auto& d : done) summary.shards_reused += d.has_value() ? 1 : 0;
+  KGF_RETURN_IF_ERROR(MakeShards(ctx, comm, mine, done));
+  done.clear();
+
+  // Every rank merges the per-shard stats (the summary); rank 0 writes tools.json and then
+  // manifest.json, whose presence marks a finished run.
+  summary.out_dir = dir;
+  summary.requested = plan.requested;
+  summary.shards = plan.num_shards;
+  summary.tools = catalog.size();
+  std::vector<ShardEntry> entries;
+  Status merged = [&]() -> Status {
+    for (uint64_t s = 0; s < plan.num_shards; ++s) {
+      KGF_ASSIGN_OR_RETURN(ShardStats st, ReadShardStats(JoinPath(dir, StatsFileName(s))));
+      AddScalars(st.counts, &summary.counts);
+      for (int p = 0; p < kNumPatterns; ++p) {
+        auto& all = summary.counts.question_hashes[p];
+        const auto& add = st.counts.question_hashes[p];
+        all.insert(all.end(), add.begin(), add.end());
+      }
+      entries.push_back({st.counts.records, st.counts.attempts, st.checksum});
+    }
+    for (auto& h : summary.counts.question_hashes) SortUnique(&h);
+    return Status::Ok();
+  }();
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, merged));
+  Status met = CheckTargets(plan, options, summary.counts);
+  if (!met.ok()) {
+    if (comm.rank() == 0) return met;
+    return FailedPreconditionError("synth: the run fell short of its targets (rank 0 says how)");
+  }
+  Status written;
+  if (comm.rank() == 0) {
+    WarnOnShares(plan, summary.counts);
+    written = [&]() -> Status {
+      const std::string tools_path = JoinPath(dir, "tools.json");
+      KGF_RETURN_IF_ERROR(catalog.WriteToolsJson(tools_path));
+      KGF_ASSIGN_OR_RETURN(std::string tools_sum, FileChecksum(tools_path));
+      return WriteFileAtomic(JoinPath(dir, "manifest.json"),
+                             ManifestJson(kg, options, fingerprint, plan.requested, entries,
+                                          summary.counts, catalog.size(), tools_sum));
+    }();
+  }
+  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, written));
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
 }  // namespace
 
-std::string ShardFileName(uint64_t shard) {
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "shard-%05" PRIu64 ".jsonl.zst", shard);
-  return buf;
+std::string ShardFileName(uint64_t shard) { return ShardFile(shard, ".jsonl.zst"); }
+
+std::string_view CallKindName(int kind) {
+  if (kind == kUnknownCallKind) return "unknown";
+  return ToolKindName(static_cast<ToolKind>(kind));
+}
+
+int AnswerBucket(size_t n) {
+  if (n <= 1) return 0;
+  if (n == 2) return 1;
+  if (n <= 5) return 2;
+  if (n <= 10) return 3;
+  if (n <= 20) return 4;
+  return 5;
+}
+
+std::string_view AnswerBucketName(int bucket) {
+  static constexpr std::string_view kNames[kNumAnswerBuckets] = {"1",    "2",     "3-5",
+                                                                 "6-10", "11-20", ">20"};
+  return kNames[bucket];
+}
+
+std::string MaskedQuestion(const Record& record) {
+  const std::string* question = nullptr;
+  for (const Message& m : record.messages) {
+    if (m.role == "user") {
+      question = &m.content;
+      break;
+    }
+  }
+  if (question == nullptr) return "";
+  std::vector<std::string_view> names;
+  for (const AnchorRef& a : record.anchors) {
+    if (!a.name.empty()) names.push_back(a.name);
+  }
+  std::sort(names.begin(), names.end(), [](std::string_view a, std::string_view b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  std::string out;
+  const std::string_view q = *question;
+  for (size_t i = 0; i < q.size();) {
+    bool matched = false;
+    for (std::string_view name : names) {
+      if (q.compare(i, name.size(), name) == 0) {
+        out += "<entity>";
+        i += name.size();
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) out += q[i++];
+  }
+  return out;
 }
 
 void SynthCounts::Add(const SynthCounts& o) {
-  records += o.records;
-  attempts += o.attempts;
+  AddScalars(o, this);
   for (int p = 0; p < kNumPatterns; ++p) {
-    for (int s = 0; s < kNumSplits; ++s) records_by_pattern_split[p][s] += o.records_by_pattern_split[p][s];
-    for (int r = 0; r < kNumRejectReasons; ++r) rejections[p][r] += o.rejections[p][r];
+    std::vector<uint64_t> merged;
+    std::set_union(question_hashes[p].begin(), question_hashes[p].end(),
+                   o.question_hashes[p].begin(), o.question_hashes[p].end(),
+                   std::back_inserter(merged));
+    question_hashes[p] = std::move(merged);
   }
 }
 
@@ -377,49 +1193,100 @@ uint64_t SynthCounts::Rejections(RejectReason r) const {
   return n;
 }
 
+uint64_t SynthCounts::RejectionsOf(Pattern p) const {
+  uint64_t n = 0;
+  for (uint64_t v : rejections[static_cast<int>(p)]) n += v;
+  return n;
+}
+
+uint64_t SynthCounts::Calls() const {
+  uint64_t n = 0;
+  for (uint64_t v : calls_by_kind) n += v;
+  return n;
+}
+
+uint64_t SynthCounts::DistinctQuestions(Pattern p) const {
+  return question_hashes[static_cast<int>(p)].size();
+}
+
+uint64_t SynthCounts::DistinctQuestions() const {
+  std::vector<uint64_t> all;
+  for (const auto& h : question_hashes) all.insert(all.end(), h.begin(), h.end());
+  SortUnique(&all);
+  return all.size();
+}
+
 std::string SynthSummary::ToText() const {
+  const SynthCounts& c = counts;
   std::string out;
-  char buf[256];
-  const double rate = seconds > 0 ? counts.records / seconds : 0;
+  char buf[320];
+  const double rate = seconds > 0 ? c.records / seconds : 0;
   std::snprintf(buf, sizeof(buf),
                 "synth: %" PRIu64 " records from %" PRIu64 " attempts in %.1fs (%s records/s), "
                 "%" PRIu64 " shards (%" PRIu64 " reused), %" PRIu64 " tools\n",
-                counts.records, counts.attempts, seconds, HumanCount(rate).c_str(), shards,
-                shards_reused, tools);
+                c.records, c.attempts, seconds, HumanCount(rate).c_str(), shards, shards_reused,
+                tools);
   out += buf;
   std::snprintf(buf, sizeof(buf), "  out: %s (manifest.json, tools.json)\n", out_dir.c_str());
   out += buf;
   std::snprintf(buf, sizeof(buf), "  splits: train %" PRIu64 ", valid %" PRIu64 ", test %" PRIu64 "\n",
-                counts.RecordsOf(Split::kTrain), counts.RecordsOf(Split::kValid),
-                counts.RecordsOf(Split::kTest));
+                c.RecordsOf(Split::kTrain), c.RecordsOf(Split::kValid), c.RecordsOf(Split::kTest));
   out += buf;
-  out += "  pattern   records  rejected\n";
+  uint64_t requested_total = 0;
+  for (uint64_t r : requested) requested_total += r;
+  out += "  pattern   records   share  wanted  questions  rejected\n";
   for (Pattern p : AllPatterns()) {
-    uint64_t rej = 0;
-    for (uint64_t v : counts.rejections[static_cast<int>(p)]) rej += v;
-    if (counts.RecordsOf(p) == 0 && rej == 0) continue;
-    std::snprintf(buf, sizeof(buf), "  %-7s %9" PRIu64 " %9" PRIu64 "\n", PatternName(p).data(),
-                  counts.RecordsOf(p), rej);
+    const int pi = static_cast<int>(p);
+    if (c.RecordsOf(p) == 0 && c.RejectionsOf(p) == 0 && requested[pi] == 0) continue;
+    std::snprintf(buf, sizeof(buf),
+                  "  %-7s %9" PRIu64 " %6.1f%% %6.1f%% %10" PRIu64 " %9" PRIu64 "\n",
+                  PatternName(p).data(), c.RecordsOf(p), 100.0 * Share(c.RecordsOf(p), c.records),
+                  100.0 * Share(requested[pi], requested_total), c.DistinctQuestions(p),
+                  c.RejectionsOf(p));
     out += buf;
   }
-  out += "  rejections:";
+  std::snprintf(buf, sizeof(buf),
+                "  questions: %" PRIu64 " distinct with anchors masked (%.1f%% of records)\n",
+                c.DistinctQuestions(), 100.0 * Share(c.DistinctQuestions(), c.records));
+  out += buf;
+  out += "  tool calls: " + std::to_string(c.Calls()) + " (";
+  for (int k = 0; k < kNumCallKinds; ++k) {
+    out += std::string(k > 0 ? ", " : "") + std::string(CallKindName(k)) + " " +
+           std::to_string(c.calls_by_kind[k]);
+  }
+  std::snprintf(buf, sizeof(buf),
+                ")\n  calls per dialogue %.1f mean, %" PRIu64 " max; parallel calls per turn "
+                "%.2f mean, %" PRIu64 " max\n",
+                Share(c.Calls(), c.records), c.max_calls_per_record, Share(c.Calls(), c.call_turns),
+                c.max_calls_per_turn);
+  out += buf;
+  out += "  answers:";
+  for (int b = 0; b < kNumAnswerBuckets; ++b) {
+    out += std::string(b > 0 ? "," : "") + " " + std::string(AnswerBucketName(b)) + ": " +
+           std::to_string(c.answer_sizes[b]);
+  }
+  // Rejection reasons, wrapped at about 96 columns.
+  std::string line = "\n  rejections:";
   bool any = false;
   for (int r = 1; r < kNumRejectReasons; ++r) {
-    uint64_t n = counts.Rejections(static_cast<RejectReason>(r));
+    uint64_t n = c.Rejections(static_cast<RejectReason>(r));
     if (n == 0) continue;
-    out += " " + std::string(RejectReasonName(static_cast<RejectReason>(r))) + " " + std::to_string(n);
+    std::string item = std::string(RejectReasonName(static_cast<RejectReason>(r))) + " " +
+                       std::to_string(n);
+    if (r == static_cast<int>(RejectReason::kDuplicate)) {
+      item += " (" + std::to_string(c.cross_shard_duplicates) + " across shards)";
+    }
+    if (any) line += ",";
+    if (line.size() + item.size() > 96) {
+      out += line;
+      line = "\n   ";
+    }
+    line += " " + item;
     any = true;
   }
-  out += any ? "\n" : " none\n";
+  out += line + (any ? "\n" : " none\n");
   return out;
 }
-
-namespace {
-Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
-                                  const SynthOptions& options, Communicator& comm,
-                                  std::vector<double> weights, std::vector<uint64_t> quotas,
-                                  std::chrono::steady_clock::time_point start);
-}  // namespace
 
 std::string SynthSummary::ToJson() const {
   rapidjson::StringBuffer sb;
@@ -444,12 +1311,20 @@ std::string SynthSummary::ToJson() const {
     w.Uint64(counts.RecordsOf(p));
   }
   w.EndObject();
-  w.Key("rejections"); w.StartObject();
-  for (int r = 1; r < kNumRejectReasons; ++r) {
-    w.Key(RejectReasonName(static_cast<RejectReason>(r)).data());
-    w.Uint64(counts.Rejections(static_cast<RejectReason>(r)));
+  uint64_t requested_total = 0;
+  for (uint64_t r : requested) requested_total += r;
+  w.Key("pattern_shares"); w.StartObject();
+  for (Pattern p : AllPatterns()) {
+    w.Key(PatternName(p).data()); w.StartObject();
+    w.Key("share"); w.Double(Round6(Share(counts.RecordsOf(p), counts.records)));
+    w.Key("requested_share");
+    w.Double(Round6(Share(requested[static_cast<int>(p)], requested_total)));
+    w.Key("distinct_questions"); w.Uint64(counts.DistinctQuestions(p));
+    w.EndObject();
   }
   w.EndObject();
+  WriteRejections(w, counts);
+  WriteTeaching(w, counts);
   w.EndObject();
   return sb.GetString();
 }
@@ -457,130 +1332,11 @@ std::string SynthSummary::ToJson() const {
 Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const SynthOptions& options,
                               Communicator& comm) {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<double> weights;
-  std::vector<uint64_t> quotas;
   SynthOptions effective = options;
-  if (IsQuotaSpec(options.patterns)) {
-    KGF_ASSIGN_OR_RETURN(quotas, ParsePatternQuotas(options.patterns));
-    effective.count = 0;
-    for (uint64_t q : quotas) {
-      effective.count += q;
-      weights.push_back(static_cast<double>(q));
-    }
-  } else {
-    KGF_ASSIGN_OR_RETURN(weights, ParsePatternMix(options.patterns));
-  }
-  return RunSynthImpl(graph, kg, effective, comm, std::move(weights), std::move(quotas), start);
+  // Held-out fractions as used on this graph (at least min_held_out entities each).
+  effective.split = ResolveSplit(options.split, graph.num_entities());
+  KGF_ASSIGN_OR_RETURN(RunPlan plan, MakePlan(options, &effective.count));
+  return RunSynthImpl(graph, kg, effective, comm, plan, start);
 }
-
-namespace {
-
-Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
-                                  const SynthOptions& options, Communicator& comm,
-                                  std::vector<double> weights, std::vector<uint64_t> quotas,
-                                  std::chrono::steady_clock::time_point start) {
-  KGF_RETURN_IF_ERROR(ValidateOptions(options));
-  KGF_ASSIGN_OR_RETURN(QuerySampler sampler, QuerySampler::Create(graph, options.sampler));
-  KGF_ASSIGN_OR_RETURN(ToolCatalog catalog, ToolCatalog::Build(graph));
-  DialogueRenderer renderer(graph, catalog, options.render, kg);
-  const std::string fingerprint = "xxh3:" + Hex64(Hash64(ConfigText(kg, options, weights)));
-  const std::string& dir = options.out_dir;
-
-  // Rank 0 prepares the directory: checks it belongs to this run, removes temp files a killed
-  // run left behind, records the fingerprint.
-  Status prepared;
-  if (comm.rank() == 0) {
-    prepared = [&]() -> Status {
-      KGF_RETURN_IF_ERROR(CreateDirectories(dir).WithContext("synth: output directory"));
-      const std::string run_path = JoinPath(dir, "run.json");
-      if (FileExists(run_path)) {
-        KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(run_path));
-        KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(text, run_path));
-        Result<std::string> old = doc.IsObject()
-                                      ? JsonGetString(doc, "fingerprint", run_path)
-                                      : Result<std::string>(DataLossError(run_path + ": not an object"));
-        if (!old.ok() || *old != fingerprint) {
-          return FailedPreconditionError(
-              "synth: " + dir + " holds the output of a run with different options or graph (" +
-              run_path + "); rerun with the same options to resume, or choose a new --out");
-        }
-      }
-      KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
-      for (const std::string& name : names) {
-        if (name.find(".tmp.") != std::string::npos) {
-          KGF_RETURN_IF_ERROR(RemoveFile(JoinPath(dir, name)));
-        }
-      }
-      return WriteFileAtomic(run_path, "{\"fingerprint\":" + JsonQuote(fingerprint) +
-                                           ",\"config\":" +
-                                           JsonQuote(ConfigText(kg, options, weights)) + "}\n");
-    }();
-  }
-  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, prepared));
-
-  const uint64_t num_shards = (options.count + options.shard_size - 1) / options.shard_size;
-  std::vector<uint64_t> mine;
-  for (uint64_t s = static_cast<uint64_t>(comm.rank()); s < num_shards;
-       s += static_cast<uint64_t>(comm.size())) {
-    mine.push_back(s);
-  }
-  Progress progress("synth", comm.size() == 1 ? options.count : 0, "records");
-  RunContext ctx{&graph, &options, &sampler, &renderer, weights, quotas, fingerprint, &progress};
-  std::vector<Status> errors(mine.size());
-  std::atomic<uint64_t> reused{0};
-  tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
-  arena.execute([&] {
-    tbb::parallel_for(size_t{0}, mine.size(), [&](size_t k) {
-      const uint64_t s = mine[k];
-      if (std::optional<ShardStats> done = CompleteShard(ctx, s)) {
-        ++reused;
-        progress.Add(done->counts.records);
-        return;
-      }
-      Result<ShardStats> st = GenerateShard(ctx, s);
-      if (!st.ok()) errors[k] = st.status();
-    });
-  });
-  progress.Finish();
-  Status work;
-  for (const Status& e : errors) {
-    if (!e.ok()) {
-      work = e;
-      break;
-    }
-  }
-  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, work));
-  Result<int64_t> total_reused = comm.SumAll(static_cast<int64_t>(reused.load()));
-  KGF_RETURN_IF_ERROR(total_reused.status());
-
-  // Rank 0 merges the per-shard stats into manifest.json (written last: its presence marks a
-  // finished run).
-  SynthSummary summary;
-  summary.out_dir = dir;
-  summary.shards = num_shards;
-  summary.shards_reused = static_cast<uint64_t>(*total_reused);
-  summary.tools = catalog.size();
-  Status merged = [&]() -> Status {
-    std::vector<ShardStats> all;
-    for (uint64_t s = 0; s < num_shards; ++s) {
-      KGF_ASSIGN_OR_RETURN(ShardStats st, ReadShardStats(JoinPath(dir, StatsFileName(s))));
-      summary.counts.Add(st.counts);
-      all.push_back(std::move(st));
-    }
-    if (comm.rank() != 0) return Status::Ok();
-    const std::string tools_path = JoinPath(dir, "tools.json");
-    KGF_RETURN_IF_ERROR(catalog.WriteToolsJson(tools_path));
-    KGF_ASSIGN_OR_RETURN(std::string tools_sum, FileChecksum(tools_path));
-    return WriteFileAtomic(JoinPath(dir, "manifest.json"),
-                           ManifestJson(kg, options, fingerprint, all, summary.counts,
-                                        catalog.size(), tools_sum));
-  }();
-  KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, merged));
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return summary;
-}
-
-}  // namespace
 
 }  // namespace kgf::synth

@@ -9,6 +9,8 @@
 #include "base/hash.h"
 #include "base/line_reader.h"
 #include "base/json.h"
+#include "base/rng.h"
+#include "synth/query.h"
 #include "tests/synth/record_checks.h"
 #include "tests/synth/test_graphs.h"
 #include "tests/testing/temp_dir.h"
@@ -41,6 +43,102 @@ std::vector<Record> ReadAll(const std::string& dir) {
   return out;
 }
 
+// The lines of one shard file, sorted.
+std::multiset<std::string> ShardLines(const std::string& path) {
+  std::multiset<std::string> out;
+  auto reader = LineReader::Open(path, 64 << 20);
+  KGF_CHECK(reader.ok());
+  std::string line;
+  while ((*reader)->Next(&line)) out.insert(line);
+  KGF_CHECK((*reader)->status().ok());
+  return out;
+}
+
+// What identifies a record's query: pattern, anchors, relations and their directions.
+std::string QueryIdentity(const Record& r) {
+  std::string s = r.pattern + "|" + r.program;
+  for (const AnchorRef& a : r.anchors) s += "|a:" + a.key;
+  for (size_t i = 0; i < r.relations.size(); ++i) {
+    s += "|r:" + r.relations[i] + (i < r.inverse.size() && r.inverse[i] ? "^-1" : "");
+  }
+  return s;
+}
+
+JsonDoc Manifest(const TempDir& dir) {
+  auto doc = ParseJson(*ReadFileToString(dir.File("manifest.json")), "manifest");
+  KGF_CHECK(doc.ok()) << doc.status().ToString();
+  return std::move(doc).value();
+}
+
+// The runner's contract (synth_runner.h) run the slow, obvious way, for quotas: shards in order,
+// every stream from its first attempt, a set of the canonical query strings kept so far.
+// Returns each shard's record lines.
+std::vector<std::multiset<std::string>> NaiveQuotaRun(const kg::Graph& graph, const KgRef& kg,
+                                                      const SynthOptions& o,
+                                                      const std::vector<uint64_t>& quotas) {
+  uint64_t count = 0;
+  for (uint64_t q : quotas) count += q;
+  QuerySampler sampler = *QuerySampler::Create(graph, o.sampler);
+  ToolCatalog catalog = *ToolCatalog::Build(graph);
+  DialogueRenderer renderer(graph, catalog, o.render, kg);
+  const uint64_t stride = (o.shard_size + kNumPatterns) * o.max_attempts_per_record;
+  std::set<std::string> kept;  // K(s)
+  std::vector<std::multiset<std::string>> shards;
+  for (uint64_t s = 0; s * o.shard_size < count; ++s) {
+    const uint64_t lo = s * o.shard_size, hi = std::min(lo + o.shard_size, count);
+    std::multiset<std::string> lines;
+    std::vector<std::string> keys;
+    for (int p = 0; p < kNumPatterns; ++p) {
+      const uint64_t want = quotas[p] * hi / count - quotas[p] * lo / count;
+      std::set<std::string> seen;
+      uint64_t got = 0;
+      for (uint64_t j = 0; got < want && j < want * o.max_attempts_per_record; ++j) {
+        const uint64_t index = (s * kNumPatterns + p) * stride + j;
+        Rng rng = Rng::ForItem(o.seed, index);
+        SampleOutcome sample = sampler.Sample(static_cast<Pattern>(p), rng);
+        if (!sample.query) continue;
+        const std::string key = QueryKey(graph, *sample.query);
+        if (!seen.insert(key).second) continue;
+        Split split = QuerySplit(graph, sample.query->anchors,
+                                 ResolveSplit(o.split, graph.num_entities()));
+        std::optional<Record> record =
+            renderer.Render(sample, SplitName(split), o.seed, index, rng);
+        if (!record || kept.count(key) != 0) continue;
+        lines.insert(RecordToJson(*record));
+        keys.push_back(key);
+        ++got;
+      }
+    }
+    kept.insert(keys.begin(), keys.end());
+    shards.push_back(std::move(lines));
+  }
+  return shards;
+}
+
+// A line of nodes n0 - n1 - ... over one relation: every hop reaches exactly one entity, so
+// no negation can remove anything (2in, 3in, ... are unfillable) while 1p has 2(n-1) queries.
+kg::Graph LineGraph(uint32_t n) {
+  std::vector<kg::EntityInfo> e;
+  std::vector<kg::Triple> t;
+  for (uint32_t i = 0; i < n; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "Stop %04u", i);
+    e.push_back({"s" + std::to_string(i), name, "stop", {}});
+    if (i > 0) t.push_back({kg::EntityId(i - 1), kg::RelationId(0), kg::EntityId(i)});
+  }
+  return std::move(kg::Graph::Build(std::move(e), {{"next", "next", "", "stop", "stop", "", ""}},
+                                    std::move(t)))
+      .value();
+}
+
+kg::Graph ChainGraph() {
+  return std::move(kg::Graph::Build({{"a", "A", "", {}}, {"b", "B", "", {}}, {"c", "C", "", {}}},
+                                    {{"r", "r", "", "", "", "", ""}},
+                                    {{kg::EntityId(0), kg::RelationId(0), kg::EntityId(1)},
+                                     {kg::EntityId(1), kg::RelationId(0), kg::EntityId(2)}}))
+      .value();
+}
+
 SynthOptions SmallOptions(const std::string& out) {
   SynthOptions o;
   o.out_dir = out;
@@ -61,7 +159,7 @@ class SynthRunnerTest : public ::testing::Test {
 };
 
 TEST_F(SynthRunnerTest, ParallelEqualsSerialByteForByte) {
-  TempDir a, b;
+  TempDir a, b, c;
   SynthOptions o = SmallOptions(a.path());
   o.threads = 1;
   auto s1 = Run(o);
@@ -70,13 +168,77 @@ TEST_F(SynthRunnerTest, ParallelEqualsSerialByteForByte) {
   o.threads = 2;
   auto s2 = Run(o);
   ASSERT_TRUE(s2.ok());
+  o.out_dir = c.path();
+  o.threads = 4;
+  ASSERT_TRUE(Run(o).ok());
   EXPECT_EQ(s1->counts.records, 600u);
+  EXPECT_GT(s1->counts.cross_shard_duplicates, 0u) << "the test should exercise cross-shard dedup";
   EXPECT_EQ(Snapshot(a.path()), Snapshot(b.path()));
+  EXPECT_EQ(Snapshot(a.path()), Snapshot(c.path()));
   EXPECT_EQ(ListFilesRecursive(a.path()),
             "manifest.json\nrun.json\nshard-00000.jsonl.zst\nshard-00000.stats.json\n"
             "shard-00001.jsonl.zst\nshard-00001.stats.json\nshard-00002.jsonl.zst\n"
             "shard-00002.stats.json\nshard-00003.jsonl.zst\nshard-00003.stats.json\ntools.json\n")
       << ListFilesRecursive(a.path());
+}
+
+TEST_F(SynthRunnerTest, ManySmallShardsAreByteIdenticalForAnyThreadCount) {
+  TempDir a, b, c;
+  SynthOptions o = SmallOptions(a.path());
+  o.count = 500;
+  o.shard_size = 30;  // 17 shards, the last one of 20
+  o.patterns = "1p:3,2p,2i,pin";  // 1p has the fewest distinct queries: dedup has work to do
+  o.threads = 1;
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->shards, 17u);
+  EXPECT_EQ(s->counts.records, 500u);
+  EXPECT_GT(s->counts.cross_shard_duplicates, 10u);
+  o.out_dir = b.path();
+  o.threads = 2;
+  ASSERT_TRUE(Run(o).ok());
+  o.out_dir = c.path();
+  o.threads = 4;
+  ASSERT_TRUE(Run(o).ok());
+  const auto want = Snapshot(a.path());
+  EXPECT_EQ(want.size(), 2u * 17 + 3);  // no attempts files left behind
+  EXPECT_EQ(Snapshot(b.path()), want);
+  EXPECT_EQ(Snapshot(c.path()), want);
+}
+
+TEST_F(SynthRunnerTest, NoQueryTwiceAcrossShards) {
+  TempDir a;
+  SynthOptions o = SmallOptions(a.path());
+  o.count = 800;
+  o.shard_size = 50;
+  o.patterns = "1p:3,2p,2i,ip";  // 1p has the fewest distinct queries: dedup has work to do
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_GT(s->counts.cross_shard_duplicates, 10u);
+  std::vector<Record> records = ReadAll(a.path());
+  ASSERT_EQ(records.size(), 800u);
+  std::map<std::string, uint64_t> first_index;
+  for (const Record& r : records) {
+    auto [it, fresh] = first_index.emplace(QueryIdentity(r), r.index);
+    EXPECT_TRUE(fresh) << "query " << it->first << " in items " << it->second << " and " << r.index;
+  }
+}
+
+TEST_F(SynthRunnerTest, SelectionEqualsTheNaiveSequentialRun) {
+  TempDir a;
+  SynthOptions o = SmallOptions(a.path());
+  o.patterns = "1p=90,2p=40,2i=50,ip=30,pin=20";
+  o.shard_size = 40;  // 6 shards
+  o.threads = 2;
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_GT(s->counts.cross_shard_duplicates, 0u);
+  std::vector<std::multiset<std::string>> want = NaiveQuotaRun(
+      graph_, {"random", "xxh3:feed"}, o, *ParsePatternQuotas(o.patterns));
+  ASSERT_EQ(want.size(), 6u);
+  for (size_t sh = 0; sh < want.size(); ++sh) {
+    EXPECT_EQ(ShardLines(a.File(ShardFileName(sh))), want[sh]) << "shard " << sh;
+  }
 }
 
 TEST_F(SynthRunnerTest, RecordsVerifyAndSplitsHoldOut) {
@@ -102,7 +264,7 @@ TEST_F(SynthRunnerTest, RecordsVerifyAndSplitsHoldOut) {
   // Held-out anchors (their own split is test/valid) never anchor a less held-out query.
   for (const auto& [split, keys] : anchors_by_split) {
     for (const std::string& k : keys) {
-      Split own = EntitySplit(k, o.split);
+      Split own = EntitySplit(k, ResolveSplit(o.split, graph_.num_entities()));
       EXPECT_LE(static_cast<int>(own), static_cast<int>(split == "train" ? Split::kTrain
                                                        : split == "valid" ? Split::kValid
                                                                           : Split::kTest))
@@ -112,7 +274,9 @@ TEST_F(SynthRunnerTest, RecordsVerifyAndSplitsHoldOut) {
   // The query's split is the most held-out split of its anchors.
   for (const Record& r : records) {
     Split worst = Split::kTrain;
-    for (const AnchorRef& a : r.anchors) worst = std::max(worst, EntitySplit(a.key, o.split));
+    for (const AnchorRef& a : r.anchors) {
+      worst = std::max(worst, EntitySplit(a.key, ResolveSplit(o.split, graph_.num_entities())));
+    }
     EXPECT_EQ(r.split, SplitName(worst));
   }
 }
@@ -140,6 +304,111 @@ TEST_F(SynthRunnerTest, ManifestCountsAndChecksums) {
   EXPECT_NE(text.find("600 records"), std::string::npos) << text;
 }
 
+TEST_F(SynthRunnerTest, ManifestReportsWhatTheRecordsTeach) {
+  TempDir a;
+  SynthOptions o = SmallOptions(a.path());
+  o.shard_size = 100;
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  JsonDoc m = Manifest(a);
+  // Recompute every number from the records themselves.
+  ToolCatalog cat = *ToolCatalog::Build(graph_);
+  std::map<std::string, uint64_t> by_kind;
+  uint64_t calls = 0, turns = 0, max_per_turn = 0, max_per_record = 0;
+  std::map<std::string, uint64_t> sizes;
+  std::set<std::string> questions;
+  std::map<std::string, std::set<std::string>> questions_by_pattern;
+  std::vector<Record> records = ReadAll(a.path());
+  ASSERT_EQ(records.size(), 600u);
+  for (const Record& r : records) {
+    uint64_t in_record = 0;
+    for (const Message& msg : r.messages) {
+      if (msg.role != "assistant" || msg.tool_calls.empty()) continue;
+      ++turns;
+      max_per_turn = std::max<uint64_t>(max_per_turn, msg.tool_calls.size());
+      for (const ToolCall& call : msg.tool_calls) {
+        const Tool* tool = cat.Find(call.name);
+        ++by_kind[tool ? std::string(ToolKindName(tool->kind)) : "unknown"];
+        ++in_record;
+      }
+    }
+    calls += in_record;
+    max_per_record = std::max(max_per_record, in_record);
+    const size_t n = r.answers.size();
+    ++sizes[n == 1 ? "1" : n == 2 ? "2" : n <= 5 ? "3-5" : n <= 10 ? "6-10"
+                                                          : n <= 20 ? "11-20" : ">20"];
+    const std::string masked = MaskedQuestion(r);
+    for (const AnchorRef& anchor : r.anchors) {
+      EXPECT_EQ(masked.find(anchor.name), std::string::npos) << masked;
+    }
+    questions.insert(masked);
+    questions_by_pattern[r.pattern].insert(masked);
+  }
+  const JsonValue& tc = m["tool_calls"];
+  EXPECT_EQ(tc["total"].GetUint64(), calls);
+  uint64_t kinds = 0;
+  for (const char* k : {"relation", "inverse", "set", "unknown"}) {
+    EXPECT_EQ(tc[k].GetUint64(), by_kind[k]) << k;
+    kinds += tc[k].GetUint64();
+  }
+  EXPECT_EQ(kinds, calls);
+  EXPECT_GT(by_kind["relation"], 0u);
+  EXPECT_GT(by_kind["inverse"], 0u);
+  EXPECT_GT(by_kind["set"], 0u);
+  EXPECT_EQ(tc["turns"].GetUint64(), turns);
+  EXPECT_EQ(tc["per_turn_max"].GetUint64(), max_per_turn);
+  EXPECT_EQ(tc["per_dialogue_max"].GetUint64(), max_per_record);
+  EXPECT_NEAR(tc["per_dialogue_mean"].GetDouble(), double(calls) / 600, 1e-6);
+  EXPECT_NEAR(tc["per_turn_mean"].GetDouble(), double(calls) / turns, 1e-6);
+  EXPECT_GT(max_per_turn, 1u);  // parallel calls exist
+  uint64_t histogram = 0;
+  for (auto& b : m["answer_sizes"].GetObject()) {
+    EXPECT_EQ(b.value.GetUint64(), sizes[b.name.GetString()]) << b.name.GetString();
+    histogram += b.value.GetUint64();
+  }
+  EXPECT_EQ(histogram, 600u);
+  EXPECT_EQ(m["distinct_questions"].GetUint64(), questions.size());
+  EXPECT_LE(questions.size(), 600u);
+  EXPECT_GT(questions.size(), 100u);
+  double shares = 0, requested_shares = 0;
+  for (auto& pm : m["patterns"].GetObject()) {
+    const std::string name = pm.name.GetString();
+    EXPECT_EQ(pm.value["distinct_questions"].GetUint64(), questions_by_pattern[name].size())
+        << name;
+    EXPECT_NEAR(pm.value["share"].GetDouble(), pm.value["records"].GetUint64() / 600.0, 1e-6);
+    shares += pm.value["share"].GetDouble();
+    requested_shares += pm.value["requested_share"].GetDouble();
+  }
+  EXPECT_NEAR(shares, 1.0, 1e-4);
+  EXPECT_NEAR(requested_shares, 1.0, 1e-4);
+  EXPECT_EQ(m["duplicates_across_shards"].GetUint64(), s->counts.cross_shard_duplicates);
+  EXPECT_LE(m["duplicates_across_shards"].GetUint64(), m["rejections"]["duplicate"].GetUint64());
+  // The summary says the same, on one screen.
+  EXPECT_EQ(s->counts.DistinctQuestions(), questions.size());
+  EXPECT_EQ(s->counts.Calls(), calls);
+  const std::string text = s->ToText();
+  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 25) << text;
+  for (const char* want : {"distinct with anchors masked", "tool calls: ", "answers: 1: ",
+                           "per turn", "across shards"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+  }
+  auto json = ParseJson(s->ToJson(), "summary");
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ((*json)["tool_calls"]["total"].GetUint64(), calls);
+  EXPECT_EQ((*json)["distinct_questions"].GetUint64(), questions.size());
+}
+
+TEST(MaskedQuestionTest, ReplacesEveryAnchorLongestNameFirst) {
+  Record r;
+  r.anchors = {{"p", "Paris"}, {"ph", "Paris Hilton"}, {"e", "e"}};
+  r.messages = {{"system", "You help. Paris.", {}, "", ""},
+                {"user", "Has Paris Hilton been to Paris, or to e?", {}, "", ""}};
+  // "e" is replaced where it stands alone in the text too, but never inside a placeholder.
+  EXPECT_EQ(MaskedQuestion(r), "Has <entity> b<entity><entity>n to <entity>, or to <entity>?");
+  r.anchors = {{"p", "Paris"}};
+  EXPECT_EQ(MaskedQuestion(r), "Has <entity> Hilton been to <entity>, or to e?");
+}
+
 TEST_F(SynthRunnerTest, ResumeAfterKillGivesIdenticalOutput) {
   TempDir a, b;
   ASSERT_TRUE(Run(SmallOptions(a.path())).ok());
@@ -160,6 +429,34 @@ TEST_F(SynthRunnerTest, ResumeAfterKillGivesIdenticalOutput) {
   s = Run(o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->shards_reused, 4u);
+  EXPECT_EQ(Snapshot(b.path()), full);
+}
+
+TEST_F(SynthRunnerTest, ResumeWithManyShardsRebuildsTheMissingOnesIdentically) {
+  TempDir a, b;
+  SynthOptions o = SmallOptions(a.path());
+  o.shard_size = 40;  // 15 shards
+  o.patterns = "1p:3,2p,2i,pin";
+  auto first = Run(o);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_GT(first->counts.cross_shard_duplicates, 20u);
+  const auto full = Snapshot(a.path());
+  o.out_dir = b.path();
+  o.threads = 3;
+  ASSERT_TRUE(Run(o).ok());
+  // Killed before the manifest, with shards 2, 9 and 13 lost and 5 and 11 without stats: the
+  // rerun must choose them against exactly the queries the kept shards hold, and the kept later
+  // shards were chosen against the lost ones' queries.
+  for (const char* f :
+       {"manifest.json", "shard-00002.jsonl.zst", "shard-00002.stats.json", "shard-00009.jsonl.zst",
+        "shard-00009.stats.json", "shard-00013.jsonl.zst", "shard-00013.stats.json",
+        "shard-00005.stats.json", "shard-00011.stats.json"}) {
+    ASSERT_TRUE(RemoveFile(b.File(f)).ok());
+  }
+  b.Write("shard-00007.tmp.attempts", "left by the kill");
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->shards_reused, 10u);
   EXPECT_EQ(Snapshot(b.path()), full);
 }
 
@@ -205,11 +502,8 @@ TEST_F(SynthRunnerTest, EmptyGraphIsAnError) {
   EXPECT_EQ(ListFilesRecursive(a.path()), "");
 }
 
-TEST_F(SynthRunnerTest, UnfillablePatternGivesZeroWithReasonsCounted) {
-  auto g = kg::Graph::Build({{"a", "A", "", {}}, {"b", "B", "", {}}, {"c", "C", "", {}}},
-                            {{"r", "r", "", "", "", "", ""}},
-                            {{kg::EntityId(0), kg::RelationId(0), kg::EntityId(1)},
-                             {kg::EntityId(1), kg::RelationId(0), kg::EntityId(2)}});
+TEST_F(SynthRunnerTest, UnfillablePatternFailsNamingItAndWritesNoManifest) {
+  kg::Graph g = ChainGraph();
   TempDir a;
   SynthOptions o = SmallOptions(a.path());
   o.patterns = "2i";
@@ -217,11 +511,99 @@ TEST_F(SynthRunnerTest, UnfillablePatternGivesZeroWithReasonsCounted) {
   o.shard_size = 10;
   o.max_attempts_per_record = 5;
   LocalCommunicator comm;
-  auto s = RunSynth(*g, {"chain", "x"}, o, comm);
+  auto s = RunSynth(g, {"chain", "x"}, o, comm);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  const std::string& msg = s.status().message();
+  EXPECT_NE(msg.find("made 0 of 10 records"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2i: 0 of 10 records"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--max-attempts-per-record"), std::string::npos) << msg;
+  EXPECT_EQ(ListFilesRecursive(a.path()),
+            "run.json\nshard-00000.jsonl.zst\nshard-00000.stats.json\n");
+  // The (empty) shard is complete: the same command fails the same way, from the files.
+  auto again = RunSynth(g, {"chain", "x"}, o, comm);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status(), s.status());
+}
+
+TEST_F(SynthRunnerTest, UnfillableQuotaNamesOnlyThePatternsThatFellShort) {
+  kg::Graph g = LineGraph(40);  // 78 distinct 1p queries, no 2in at all
+  TempDir a;
+  SynthOptions o = SmallOptions(a.path());
+  o.patterns = "1p=30,2in=7";
+  o.shard_size = 10;
+  o.max_attempts_per_record = 4;
+  LocalCommunicator comm;
+  auto s = RunSynth(g, {"line", "x"}, o, comm);
+  ASSERT_FALSE(s.ok());
+  const std::string& msg = s.status().message();
+  EXPECT_NE(msg.find("made 30 of 37 records"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("2in: 0 of 7 records (top rejections: "), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("1p:"), std::string::npos) << msg;
+  EXPECT_FALSE(FileExists(a.File("manifest.json")));
+  EXPECT_TRUE(FileExists(a.File("shard-00003.stats.json")));
+  // Asked for more distinct 1p queries than the graph has.
+  TempDir b;
+  o.out_dir = b.path();
+  o.patterns = "1p=100";
+  o.max_attempts_per_record = 50;
+  s = RunSynth(g, {"line", "x"}, o, comm);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1p: 78 of 100 records (top rejections: duplicate "),
+            std::string::npos)
+      << s.status().message();
+}
+
+TEST_F(SynthRunnerTest, WeightsGiveAnUnfillableShareToTheOtherPatterns) {
+  kg::Graph g = LineGraph(60);
+  TempDir a;
+  SynthOptions o = SmallOptions(a.path());
+  o.patterns = "1p,2p,2in";
+  o.count = 60;
+  o.shard_size = 20;
+  o.max_attempts_per_record = 10;
+  LocalCommunicator comm;
+  auto s = RunSynth(g, {"line", "x"}, o, comm);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->counts.records, 0u);
-  EXPECT_EQ(s->counts.attempts, 50u);
-  EXPECT_EQ(s->counts.Rejections(RejectReason::kIdenticalBranches), 50u);
+  EXPECT_EQ(s->counts.records, 60u);
+  EXPECT_EQ(s->counts.RecordsOf(Pattern::k2in), 0u);
+  EXPECT_EQ(s->counts.RecordsOf(Pattern::k1p) + s->counts.RecordsOf(Pattern::k2p), 60u);
+  EXPECT_EQ(s->requested[static_cast<int>(Pattern::k2in)], 20u);
+  JsonDoc m = Manifest(a);
+  EXPECT_EQ(m["patterns"]["2in"]["records"].GetUint64(), 0u);
+  EXPECT_NEAR(m["patterns"]["2in"]["requested_share"].GetDouble(), 1.0 / 3, 1e-5);
+  EXPECT_NEAR(m["patterns"]["1p"]["share"].GetDouble() + m["patterns"]["2p"]["share"].GetDouble(),
+              1.0, 1e-5);
+  // Only 2in: nothing can take its share, so the count is not met.
+  TempDir b;
+  o.out_dir = b.path();
+  o.patterns = "2in";
+  s = RunSynth(g, {"line", "x"}, o, comm);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("2in: 0 of 60 records"), std::string::npos)
+      << s.status().message();
+  EXPECT_FALSE(FileExists(b.File("manifest.json")));
+}
+
+TEST_F(SynthRunnerTest, WeightedSharesAreMetWhenTheGraphAllows) {
+  for (const char* mix : {"all", "1p,2i:2,pin:3"}) {
+    TempDir a;
+    SynthOptions o = SmallOptions(a.path());
+    o.patterns = mix;
+    o.count = 700;
+    o.shard_size = 100;
+    auto s = Run(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_EQ(s->counts.records, 700u);
+    std::vector<double> weights = *ParsePatternMix(mix);
+    double total = 0;
+    for (double w : weights) total += w;
+    for (Pattern p : AllPatterns()) {
+      const double share = s->counts.RecordsOf(p) / 700.0;
+      EXPECT_NEAR(share, weights[static_cast<int>(p)] / total, 0.02)
+          << mix << " " << PatternName(p);
+    }
+  }
 }
 
 TEST_F(SynthRunnerTest, PatternMixIsRespected) {
