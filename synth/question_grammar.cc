@@ -149,6 +149,12 @@ std::string JoinClauses(const std::vector<std::string>& parts, std::string_view 
   return out;
 }
 
+// "a language", "an official language".
+std::string Article(const std::string& noun) {
+  const char c = noun.empty() ? 'x' : static_cast<char>(std::tolower(static_cast<unsigned char>(noun[0])));
+  return (IsVowel(c) ? "an " : "a ") + noun;
+}
+
 }  // namespace
 
 bool QuestionGrammar::LooksPlural(std::string_view noun) {
@@ -231,12 +237,34 @@ std::pair<std::string, std::string> QuestionGrammar::TypeOf(const Query& q, int 
                                 : std::make_pair(w.tail_sg, w.tail_pl);
 }
 
+// r^-1(r(X)) with X an anchor: the entities sharing X's r ("the countries in the same
+// subregion as Egypt"), said without repeating the noun. Returns the anchor's name or "".
+std::string QuestionGrammar::SameAs(const Query& q, int n) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  const QueryNode& node = tree.nodes[n];
+  if (node.op != QueryOp::kProject || !q.IsInverse(node.slot)) return "";
+  const QueryNode& child = tree.nodes[node.children[0]];
+  if (child.op != QueryOp::kProject || q.IsInverse(child.slot) ||
+      q.relations[child.slot] != q.relations[node.slot] ||
+      tree.nodes[child.children[0]].op != QueryOp::kAnchor) {
+    return "";
+  }
+  return graph_->entity(q.anchors[tree.nodes[child.children[0]].slot]).name;
+}
+
 QuestionGrammar::Phrase QuestionGrammar::NounPhrase(const Query& q, int n, Rng& rng) const {
   const PatternTree& tree = TreeOf(q.pattern);
   const QueryNode& node = tree.nodes[n];
   switch (node.op) {
     case QueryOp::kAnchor: return {graph_->entity(q.anchors[node.slot]).name, false};
     case QueryOp::kProject: {
+      if (std::string same = SameAs(q, n); !same.empty()) {
+        const Words& w = words(q.relations[node.slot]);
+        const std::string head = w.head_pl.empty() ? "ones" : w.head_pl;
+        return {w.forward_plural ? "the " + head + " that share " + Article(w.noun_sg) + " with " + same
+                                 : "the " + head + " with the same " + w.noun_sg + " as " + same,
+                true};
+      }
       const int c = node.children[0];
       const QueryOp child_op = tree.nodes[c].op;
       Phrase inner = child_op == QueryOp::kAnchor || child_op == QueryOp::kProject
@@ -257,6 +285,13 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
   const QueryNode& node = tree.nodes[n];
   KGF_CHECK(node.op == QueryOp::kProject) << "a predicate describes one hop";
   const Words& w = words(q.relations[node.slot]);
+  if (std::string same = SameAs(q, n); !same.empty()) {
+    // "share an official language with X", "have the same capital as X".
+    if (w.forward_plural) {
+      return std::string(negated ? "do not share " : "share ") + Article(w.noun_sg) + " with " + same;
+    }
+    return std::string(negated ? "do not have " : "have ") + "the same " + w.noun_sg + " as " + same;
+  }
   const int c = node.children[0];
   const QueryOp child_op = tree.nodes[c].op;
   Phrase inner = child_op == QueryOp::kAnchor || child_op == QueryOp::kProject

@@ -65,6 +65,7 @@ class QuestionGrammar {
   Phrase NounPhrase(const Query& q, int node, Rng& rng) const;
   Phrase HopNounPhrase(const Words& w, bool inverse, const Phrase& inner, bool possessive) const;
   std::string Predicate(const Query& q, int node, bool negated, Rng& rng) const;
+  std::string SameAs(const Query& q, int node) const;
   std::string SetClause(const Query& q, int node, Rng& rng) const;
   const Words& words(kg::RelationId r) const { return words_[r.value()]; }
   // The type of node n's entities as {singular, plural}; empty when unknown.

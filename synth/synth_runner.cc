@@ -828,16 +828,18 @@ Status CheckTargets(const RunPlan& plan, const SynthOptions& o, const SynthCount
   return FailedPreconditionError(std::move(m));
 }
 
-// With weights: a pattern that could not have its share is a warning naming the realised mix.
+// With weights: a pattern whose realised share is more than 2 points below its requested share
+// is a warning naming the realised mix.
 void WarnOnShares(const RunPlan& plan, const SynthCounts& c) {
   if (plan.quotas || c.records == 0) return;
-  bool any = false;
-  for (int p = 0; p < kNumPatterns; ++p) {
-    any |= c.RecordsOf(static_cast<Pattern>(p)) < plan.requested[p];
-  }
-  if (!any) return;
   uint64_t requested_total = 0;
   for (uint64_t r : plan.requested) requested_total += r;
+  bool any = false;
+  for (int p = 0; p < kNumPatterns; ++p) {
+    any |= Share(c.RecordsOf(static_cast<Pattern>(p)), c.records) <
+           Share(plan.requested[p], requested_total) - 0.02;
+  }
+  if (!any) return;
   std::string m = "synth: the graph could not fill every pattern's share; realised (requested):";
   char buf[96];
   for (int p = 0; p < kNumPatterns; ++p) {

@@ -63,6 +63,10 @@ TEST(QuestionGrammarTest, NumberAgreementBothDirections) {
   // Chains nest noun phrases; a plural inner phrase makes the outer one plural.
   auto chain = Questions(grammar, Make(Pattern::k2p, {"France"}, {"borders", "capital"}, {0, 0}, g));
   ExpectAmong(chain, "What are the capitals of the neighbours of France?");
+  // r^-1(r(X)) says "the same" instead of repeating the noun.
+  auto same = Questions(grammar, Make(Pattern::k2p, {"Switzerland"},
+                                      {"official_language", "official_language"}, {0, 1}, g));
+  ExpectAmong(same, "What are the countries that share an official language with Switzerland?");
   for (const auto* set : {&cap, &cap_inv, &lang, &lang_inv, &chain}) {
     for (const std::string& q : *set) {
       EXPECT_FALSE(std::regex_search(q, std::regex(R"(\b(is|was) the (\w+ )?\w+s of\b)"))) << q;
