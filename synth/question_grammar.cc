@@ -353,7 +353,13 @@ Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
   add(7, "Give me " + np.text + ".");
   add(9, "Tell me " + np.text + ".");
   add(10, "Help me find " + np.text + ".");
+  add(18, "Quick question: what " + be + " " + np.text + "?");
+  add(19, "Please tell me " + np.text + ".");
+  add(20, "Look up " + np.text + ".");
+  add(21, "I'm trying to find " + np.text + ".");
+  add(22, "What " + be + " " + np.text + ", according to the knowledge graph?");
   if (short_np) {
+    add(23, "Could you find " + np.text + " for me?");
     add(5, "Do you know what " + np.text + " " + be + "?");
     add(6, "Find out what " + np.text + " " + be + ".");
     add(8, "Look up " + np.text + " for me.");
@@ -414,6 +420,22 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
   add(3, "Can you find the " + who + " that " + clause + "?");
   add(4, "Tell me which " + who + " " + clause + ".");
   add(5, "I'm looking for the " + who + " that " + clause + ".");
+  add(12, "Give me the " + who + " that " + clause + ".");
+  add(13, "Could you list the " + who + " that " + clause + "?");
+  add(14, "Show me the " + who + " that " + clause + ".");
+  add(15, "Help me find the " + who + " that " + clause + ".");
+  add(16, "Which are the " + who + " that " + clause + "?");
+  add(17, "I need the " + who + " that " + clause + ".");
+  add(18, "Please look up which " + who + " " + clause + ".");
+  add(19, "Find all " + who + " that " + clause + ".");
+  add(20, "Tell me the " + who + " that " + clause + ".");
+  add(21, "Which " + who + " " + clause + "? Please check the knowledge graph.");
+  if (root.op == QueryOp::kUnion) {
+    add(22, "Which " + who + " " + clause + "? Either one is enough.");
+  }
+  if (negation) {
+    add(23, "Of the " + who + " that " + JoinClauses(parts, conj) + ", which " + neg + "?");
+  }
   if (!pl.empty()) {
     add(6, "What " + pl + " " + clause + "?");
     add(7, "List all " + pl + " that " + clause + ".");
