@@ -86,8 +86,13 @@ Result<QuerySampler> QuerySampler::Create(const kg::Graph& graph, SamplerOptions
   for (uint32_t e = 0; e < graph.num_entities(); ++e) {
     moves.clear();
     s.MovesInto(kg::EntityId(e), &moves);
-    if (!moves.empty()) s.candidates_.push_back(kg::EntityId(e));
+    size_t hops = 0;  // distinct (move, edge) ways into e
+    for (const Move& m : moves) hops += m.edges.size();
+    for (size_t k = 1; k <= 3; ++k) {
+      if (hops >= k) s.candidates_by_hops_[k - 1].push_back(kg::EntityId(e));
+    }
   }
+  s.candidates_ = s.candidates_by_hops_[0];
   return s;
 }
 
@@ -206,20 +211,25 @@ bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId tar
                                 Query* query, Rng& rng, RejectReason* why) const {
   const QueryNode& node = tree.nodes[n];
   const int positive = node.children[0], negated = node.children[1];
-  if (!Fill(tree, positive, target, {}, query, rng, why)) return false;
-  // The negated branch must remove something: fill it towards another member of the positive
-  // branch's set (the target itself stays an answer unless the negated branch also reaches it).
+  // The negated branch must remove something, so the positive branch needs a second member: it
+  // is drawn again (a few times) while its set is only the target.
   std::vector<EntitySet> sets(tree.nodes.size());
-  ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, positive), positive, &sets);
+  for (int redraw = 0;; ++redraw) {
+    if (!Fill(tree, positive, target, {}, query, rng, why)) return false;
+    ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, positive), positive, &sets);
+    if (sets[positive].size() >= 2) break;
+    if (redraw == 3) {
+      *why = RejectReason::kNegationNoEffect;
+      return false;
+    }
+  }
   const EntitySet& within = sets[positive];
   if (static_cast<int>(within.size()) > options_.max_set) {
     *why = RejectReason::kTooWide;
     return false;
   }
-  if (within.size() < 2) {
-    *why = RejectReason::kNegationNoEffect;
-    return false;
-  }
+  // The negated branch is filled towards another member of the positive set (the target stays
+  // an answer unless the negated branch also reaches it).
   size_t pick = rng.Uniform(within.size() - 1);
   if (within[pick] == target) pick = within.size() - 1;  // skip the target, uniformly
   return Fill(tree, negated, within[pick], {}, query, rng, why);
@@ -317,7 +327,17 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   q.anchors.assign(NumAnchors(pattern), kg::EntityId(0));
   q.relations.assign(NumRelations(pattern), kg::RelationId(0));
   q.inverse.assign(NumRelations(pattern), 0);
-  kg::EntityId answer = candidates_[rng.Uniform(candidates_.size())];
+  // The answer of an intersection at the top (2i 3i pi 3in) needs one distinct hop into it per
+  // branch: draw it among the entities that have that many (uniform otherwise, as BetaE).
+  const QueryNode* top = &tree.nodes[tree.root];
+  if (top->op == QueryOp::kNegate) top = &tree.nodes[top->children[0]];
+  const size_t branches = top->op == QueryOp::kIntersect ? top->children.size() : 1;
+  const std::vector<kg::EntityId>& pool = candidates_by_hops_[std::min<size_t>(branches, 3) - 1];
+  if (pool.empty()) {
+    out.reason = RejectReason::kIdenticalBranches;
+    return out;
+  }
+  kg::EntityId answer = pool[rng.Uniform(pool.size())];
   RejectReason why = RejectReason::kBroken;
   FillHints hints;
   if (tree.nodes[tree.root].op == QueryOp::kUnion) {

@@ -101,6 +101,7 @@ class QuerySampler {
   std::vector<uint8_t> allowed_;      // per relation
   std::vector<uint8_t> inverse_hop_;  // per relation: r^-1 is a move of its own
   std::vector<kg::EntityId> candidates_;
+  std::vector<kg::EntityId> candidates_by_hops_[3];  // [k-1]: entities with >= k hops into them
 };
 
 }  // namespace kgf::synth
