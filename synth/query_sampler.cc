@@ -178,12 +178,12 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
     default: {
       // Intersection: every branch towards the same target (BetaE), each starting with a hop no
       // earlier branch took. Union: the second branch towards hints.alt when there is one.
-      // An intersection branch whose set is only the target would make the result equal to
-      // it (a redundant branch): such a branch is drawn again, a few times.
+      // A branch that would make the operation redundant is drawn again, a few times: an
+      // intersection branch whose set is only the target, a union branch nested in another.
       std::vector<uint64_t> taken;
       FillHints branch;
       branch.siblings = &taken;
-      std::vector<EntitySet> sets;
+      std::vector<EntitySet> sets(tree.nodes.size());
       for (size_t c = 0; c < node.children.size(); ++c) {
         const int child = node.children[c];
         kg::EntityId to = target;
@@ -192,10 +192,20 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
         }
         for (int redraw = 0;; ++redraw) {
           if (!Fill(tree, child, to, branch, query, rng, why)) return false;
-          if (node.op != QueryOp::kIntersect) break;
-          sets.assign(tree.nodes.size(), {});
-          ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
-          if (sets[child].size() > 1) break;
+          if (node.op == QueryOp::kIntersect) {
+            ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
+            if (sets[child].size() > 1) break;
+          } else {
+            // A union branch inside an earlier one (or containing it) adds nothing.
+            ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
+            bool nested = false;
+            for (size_t e = 0; e < c; ++e) {
+              const EntitySet& a = sets[node.children[e]];
+              const EntitySet& b = sets[child];
+              nested = nested || IsSubset(a, b) || IsSubset(b, a);
+            }
+            if (!nested) break;
+          }
           if (redraw == 3) {
             *why = RejectReason::kRedundantBranch;
             return false;
