@@ -222,6 +222,23 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
   return "combine the results";
 }
 
+bool DialogueRenderer::Leaks(const Query& q, const std::string& question,
+                             const std::vector<std::string>& answers) const {
+  std::vector<std::string> anchor_names;
+  for (kg::EntityId a : q.anchors) anchor_names.push_back(graph_.entity(a).name);
+  for (const std::string& a : answers) {
+    if (synth::AnswerLeaks(question, a, anchor_names)) return true;
+  }
+  return false;
+}
+
+bool DialogueRenderer::AnswerLeaks(const SampleOutcome& sample, Rng rng) const {
+  KGF_CHECK(sample.query.has_value()) << "AnswerLeaks() of a rejected sample";
+  const Query& q = *sample.query;
+  Question question = grammar_.Render(q, rng);
+  return Leaks(q, question.text, executor_.Names(sample.node_sets[TreeOf(q.pattern).root]));
+}
+
 std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
                                                std::string_view split, uint64_t seed,
                                                uint64_t index, Rng& rng) const {
@@ -232,11 +249,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   // Question first: a leak rejects before any other work.
   Question question = grammar_.Render(q, rng);
   std::vector<std::string> answers = executor_.Names(sample.node_sets[tree.root]);
-  std::vector<std::string> anchor_names;
-  for (kg::EntityId a : q.anchors) anchor_names.push_back(graph_.entity(a).name);
-  for (const std::string& a : answers) {
-    if (AnswerLeaks(question.text, a, anchor_names)) return std::nullopt;
-  }
+  if (Leaks(q, question.text, answers)) return std::nullopt;
   std::vector<PlannedCall> calls = PlanCalls(q, sample.node_sets);
   std::optional<Mistake> mistake;
   if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {

@@ -61,9 +61,15 @@ class DialogueRenderer {
   std::optional<Record> Render(const SampleOutcome& sample, std::string_view split,
                                uint64_t seed, uint64_t index, Rng& rng) const;
 
+  // True when Render() with the same sample and rng state would return nullopt (an answer
+  // named in the question): the question alone, without the dialogue. `rng` is taken by value.
+  bool AnswerLeaks(const SampleOutcome& sample, Rng rng) const;
+
   const QuestionGrammar& grammar() const { return grammar_; }
 
  private:
+  bool Leaks(const Query& q, const std::string& question,
+             const std::vector<std::string>& answers) const;
   std::vector<PlannedCall> PlanCalls(const Query& q, const std::vector<EntitySet>& sets) const;
   std::optional<Mistake> PlanMistake(const PlannedCall& first, Rng& rng) const;
   std::optional<Mistake> PlanWrongRelation(const PlannedCall& first, Rng& rng) const;

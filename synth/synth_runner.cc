@@ -375,11 +375,10 @@ void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
     if (!st->seen.insert(a.key).second) {
       a.reason = static_cast<uint8_t>(RejectReason::kDuplicate);
     } else {
-      Split split = QuerySplit(*ctx.graph, sample.query->anchors, ctx.options->split);
-      std::optional<Record> record =
-          ctx.renderer->Render(sample, SplitName(split), ctx.options->seed, index, rng);
-      a.reason = static_cast<uint8_t>(record ? RejectReason::kNone : RejectReason::kAnswerLeak);
-      st->candidates += record ? 1 : 0;
+      // Only the question is needed to know whether Render() will keep it.
+      const bool leaks = ctx.renderer->AnswerLeaks(sample, rng);
+      a.reason = static_cast<uint8_t>(leaks ? RejectReason::kAnswerLeak : RejectReason::kNone);
+      st->candidates += leaks ? 0 : 1;
     }
   }
   st->attempts.push_back(a);
