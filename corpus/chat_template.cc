@@ -9,6 +9,9 @@ namespace {
 
 constexpr const char* kGreen = "\x1b[32m";
 constexpr const char* kReset = "\x1b[0m";
+constexpr std::string_view kCompactInstruction =
+    "Answer the question with the tools. Call them as <tool_call>{\"name\": ..., \"arguments\": "
+    "{...}}</tool_call>; results come back in <tool_result>.";
 
 class Builder {
  public:
@@ -38,6 +41,33 @@ Result<std::string> OptionalString(const JsonValue& obj, const char* field, cons
     return InvalidArgumentError(path + "." + field + " must be a string or null");
   }
   return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// `name(param, ...): description` from an OpenAI function object.
+std::string CompactSignature(const JsonValue& fn) {
+  std::string out;
+  auto name = fn.FindMember("name");
+  if (name != fn.MemberEnd() && name->value.IsString()) out = name->value.GetString();
+  out += '(';
+  auto params = fn.FindMember("parameters");
+  if (params != fn.MemberEnd() && params->value.IsObject()) {
+    auto props = params->value.FindMember("properties");
+    if (props != params->value.MemberEnd() && props->value.IsObject()) {
+      bool first = true;
+      for (auto it = props->value.MemberBegin(); it != props->value.MemberEnd(); ++it) {
+        if (!first) out += ", ";
+        out.append(it->name.GetString(), it->name.GetStringLength());
+        first = false;
+      }
+    }
+  }
+  out += ')';
+  auto desc = fn.FindMember("description");
+  if (desc != fn.MemberEnd() && desc->value.IsString() && desc->value.GetStringLength() > 0) {
+    out += ": ";
+    out += desc->value.GetString();
+  }
+  return out;
 }
 
 bool IsErrorResult(std::string_view content) {
@@ -94,8 +124,10 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
     return InvalidArgumentError(where + ": field 'messages' is empty; a record needs at least "
                                         "a user and an assistant message");
   }
-  // Tools block: one function object per line, as the model will see it at inference time.
+  // Tools block: one function object per line, as the model will see it at inference time, or
+  // (compact) one `name(param, ...): description` line per tool.
   std::string tools_block;
+  std::vector<std::string> tool_jsons;  // compact JSON of each function object
   auto tools_it = record.FindMember("tools");
   if (tools_it != record.MemberEnd() && !tools_it->value.IsNull()) {
     if (!tools_it->value.IsArray()) return InvalidArgumentError(where + ": field 'tools' must be an array");
@@ -108,7 +140,8 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
         return InvalidArgumentError(path + ".function missing; tools use the OpenAI shape "
                                            "{\"type\":\"function\",\"function\":{...}}");
       }
-      tools_block += JsonToString(fn->value);
+      tool_jsons.push_back(JsonToString(fn->value));
+      tools_block += options.compact_prompts ? CompactSignature(fn->value) : tool_jsons.back();
       tools_block += '\n';
     }
   }
@@ -143,13 +176,28 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
         return InvalidArgumentError(path + ": a system message must come first");
       }
       b.Special(Special::kSystem, false);
-      b.Text(content, false);
-      if (!tools_block.empty() && options.always_render_tools) b.Text(tools_text(), false);
+      if (options.compact_prompts) {
+        b.Text(std::string(kCompactInstruction), false);
+        if (!tools_block.empty()) b.Text(tools_text(), false);
+      } else {
+        b.Text(content, false);
+        // The tool list once: unless the system text already lists every tool.
+        bool listed = !tool_jsons.empty();
+        for (const std::string& t : tool_jsons) listed = listed && content.find(t) != std::string::npos;
+        if (!tools_block.empty() && (options.always_render_tools || !listed)) {
+          b.Text(tools_text(), false);
+        }
+      }
       system_seen = true;
     } else if (role == "user") {
-      if (!system_seen && !tools_block.empty()) {
+      if (!system_seen && (!tools_block.empty() || options.compact_prompts)) {
         b.Special(Special::kSystem, false);
-        b.Text(tools_text().substr(2), false);
+        if (options.compact_prompts) {
+          b.Text(std::string(kCompactInstruction), false);
+          if (!tools_block.empty()) b.Text(tools_text(), false);
+        } else {
+          b.Text(tools_text().substr(2), false);
+        }
         system_seen = true;
       }
       b.Special(Special::kUser, false);
@@ -185,7 +233,9 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
       }
     } else if (role == "tool") {
       if (i == 0) return InvalidArgumentError(path + ": a tool message cannot come first");
-      b.Special(Special::kToolResultOpen, false);
+      // The first result after a turn of calls opens with a trained <tool_result>: the model
+      // learns to end its turn of calls there, and a caller running the calls stops on it.
+      b.Special(Special::kToolResultOpen, last_is_assistant);
       b.Text(content, false);
       b.Special(Special::kToolResultClose, false);
     } else {

@@ -27,11 +27,16 @@
 namespace kgf::corpus {
 
 struct ChatTemplateOptions {
-  // Append the `tools` list to the system turn even when a system message exists (synth
-  // records already describe the tools in their system prompt, in varied styles).
+  // The tool list is always in the context, once: appended to the system turn unless the
+  // system text already lists every tool (synth's ReAct / Hermes / Qwen prompts do; OpenAI-style
+  // prompts leave it to the request's `tools` field). true appends it even then.
   bool always_render_tools = false;
   // Train on tool calls whose result is an error object.
   bool train_on_failed_calls = false;
+  // Short contexts for small models: the system turn is one fixed instruction plus one line
+  // per tool, `name(param, ...): description` (instead of the record's system prompt and the
+  // tools' JSON schemas).
+  bool compact_prompts = false;
 };
 
 struct ChatSegment {

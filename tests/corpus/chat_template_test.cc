@@ -32,11 +32,17 @@ std::string MaskedText(const TokenizedSample& s, int value) {
   return *SmallTokenizer().Decode(ids);
 }
 
+// The system text of kRecord does not list its tool, so the template appends the list.
+constexpr const char* kToolsBlock =
+    "\n\n# Tools\n{\"name\":\"get_capital_of_country\",\"description\":\"d\",\"parameters\":"
+    "{\"type\":\"object\",\"properties\":{\"country\":{\"type\":\"string\"}}}}\n";
+
 TEST(ChatTemplateTest, RendersEveryRoleWithSpecialTokens) {
   auto chat = RenderChatJson(kRecord, {}, "rec");
   ASSERT_TRUE(chat.ok()) << chat.status().ToString();
   EXPECT_EQ(chat->Text(),
-            "<|begin_of_text|><|system|>You answer with tools.<|user|>What is the capital of "
+            std::string("<|begin_of_text|><|system|>You answer with tools.") + kToolsBlock +
+            "<|user|>What is the capital of "
             "France?<|assistant|><tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":"
             "{\"country\":\"Frnace\"}}</tool_call><tool_result>{\"error\":\"unknown country\"}"
             "</tool_result><|assistant|>Retrying.<tool_call>{\"name\":\"get_capital_of_country\","
@@ -51,14 +57,41 @@ TEST(ChatTemplateTest, MaskTrainsAssistantTextAndGoodCallsOnly) {
   ASSERT_TRUE(sample.ok());
   ASSERT_EQ(sample->tokens.size(), sample->mask.size());
   EXPECT_EQ(*SmallTokenizer().Decode(sample->tokens), chat->Text());
+  // Trained: the good call, the <tool_result> that ends each turn of calls, the final answer.
   EXPECT_EQ(MaskedText(*sample, 1),
-            "Retrying.<tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":"
-            "\"France\"}}</tool_call>The capital is Paris.<|end_of_text|>");
+            "<tool_result>Retrying.<tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":"
+            "{\"country\":\"France\"}}</tool_call><tool_result>The capital is Paris.<|end_of_text|>");
   EXPECT_EQ(MaskedText(*sample, 0),
-            "<|begin_of_text|><|system|>You answer with tools.<|user|>What is the capital of "
+            std::string("<|begin_of_text|><|system|>You answer with tools.") + kToolsBlock +
+            "<|user|>What is the capital of "
             "France?<|assistant|><tool_call>{\"name\":\"get_capital_of_country\",\"arguments\":"
-            "{\"country\":\"Frnace\"}}</tool_call><tool_result>{\"error\":\"unknown country\"}"
-            "</tool_result><|assistant|><tool_result>[\"Paris\"]</tool_result><|assistant|>");
+            "{\"country\":\"Frnace\"}}</tool_call>{\"error\":\"unknown country\"}"
+            "</tool_result><|assistant|>[\"Paris\"]</tool_result><|assistant|>");
+}
+
+TEST(ChatTemplateTest, ToolListAppearsOnceAndCompactPromptsAreShort) {
+  // A system prompt that already lists the tool (as synth's ReAct/Hermes/Qwen prompts do) gets
+  // no second list.
+  std::string listed = kRecord;
+  const std::string fn =
+      R"({\"name\":\"get_capital_of_country\",\"description\":\"d\",\"parameters\":{\"type\":\"object\",\"properties\":{\"country\":{\"type\":\"string\"}}}})";
+  listed.replace(listed.find("You answer with tools."), 22, "Tools:\\n" + fn);
+  auto once = RenderChatJson(listed, {}, "rec");
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
+  EXPECT_EQ(once->Text().find("# Tools"), std::string::npos) << once->Text();
+  ChatTemplateOptions forced;
+  forced.always_render_tools = true;
+  EXPECT_NE(RenderChatJson(listed, forced, "rec")->Text().find("# Tools"), std::string::npos);
+  // Compact: one fixed instruction and one signature line per tool, no schema, no persona.
+  ChatTemplateOptions compact;
+  compact.compact_prompts = true;
+  auto c = RenderChatJson(kRecord, compact, "rec");
+  ASSERT_TRUE(c.ok());
+  const std::string text = c->Text();
+  EXPECT_NE(text.find("# Tools\nget_capital_of_country(country): d\n<|user|>"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("You answer with tools."), std::string::npos);
+  EXPECT_EQ(text.find("\"parameters\""), std::string::npos);
 }
 
 TEST(ChatTemplateTest, FailedCallsCanBeTrainedOnRequest) {

@@ -1,0 +1,337 @@
+// The closed-loop evaluation (see evaluator.h).
+#include "eval/evaluator.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/line_reader.h"
+#include "base/progress.h"
+#include "eval/agents.h"
+#include "kg/graph_store.h"
+#include "synth/executor.h"
+#include "synth/pattern.h"
+#include "synth/tool_catalog.h"
+
+namespace kgf::eval {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+Result<std::vector<std::string>> RecordFiles(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const std::string& in : inputs) {
+    if (!IsDirectory(in)) {
+      if (!FileExists(in)) return NotFoundError("eval: record file " + in + " does not exist");
+      files.push_back(in);
+      continue;
+    }
+    KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(in));
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) {
+      const bool jsonl = n.size() > 6 && (n.ends_with(".jsonl") || n.ends_with(".jsonl.zst"));
+      if (jsonl) files.push_back(JoinPath(in, n));
+    }
+  }
+  if (files.empty()) {
+    return InvalidArgumentError("eval: no record files (.jsonl or .jsonl.zst) in the inputs");
+  }
+  return files;
+}
+
+Result<std::vector<synth::Record>> ReadRecords(const EvalOptions& o) {
+  KGF_ASSIGN_OR_RETURN(std::vector<double> weights, synth::ParsePatternMix(o.patterns));
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> files, RecordFiles(o.inputs));
+  std::vector<synth::Record> out;
+  std::map<std::string, int64_t> per_pattern;
+  for (const std::string& f : files) {
+    KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(f, 16 << 20));
+    std::string line;
+    while (reader->Next(&line)) {
+      if (line.empty()) continue;
+      KGF_ASSIGN_OR_RETURN(synth::Record r, synth::RecordFromJson(line, reader->Where()));
+      if (o.split != "any" && r.split != o.split) continue;
+      KGF_ASSIGN_OR_RETURN(synth::Pattern p, synth::ParsePattern(r.pattern));
+      if (weights[static_cast<int>(p)] <= 0) continue;
+      if (o.per_pattern > 0 && per_pattern[r.pattern] >= o.per_pattern) continue;
+      ++per_pattern[r.pattern];
+      out.push_back(std::move(r));
+      if (o.limit > 0 && static_cast<int64_t>(out.size()) >= o.limit) return out;
+    }
+    KGF_RETURN_IF_ERROR(reader->status());
+  }
+  if (out.empty()) {
+    return InvalidArgumentError("eval: no record of split '" + o.split + "' and patterns '" +
+                                o.patterns + "' in the inputs");
+  }
+  return out;
+}
+
+// Plays one record with one agent: its calls run on the graph, errors come back as results.
+Result<Dialogue> Play(Agent& agent, const synth::Record& record, const synth::Executor& exec,
+                      int max_turns) {
+  Dialogue d;
+  for (int turn = 0; turn < max_turns; ++turn) {
+    KGF_ASSIGN_OR_RETURN(AgentTurn t, agent.Next(record, d));
+    if (t.out_of_context) {
+      d.stop = "context";
+      return d;
+    }
+    d.generated_tokens += static_cast<int64_t>(t.ids.size());
+    if (t.calls.empty()) {
+      d.final_text = t.text;
+      // A model turn without calls ends at <|end_of_text|>, else it ran out of tokens.
+      const bool ended = t.ids.empty() ||
+                         t.ids.back() == corpus::SpecialId(corpus::Special::kEndOfText);
+      d.stop = ended ? "answer" : "max_tokens";
+      d.turns.push_back(std::move(t));
+      return d;
+    }
+    std::vector<std::string> obs;
+    for (const AgentCall& c : t.calls) {
+      obs.push_back(c.parsed ? synth::ObservationJson(exec.Execute(c.name, c.arguments))
+                             : "{\"error\":\"the call is not a JSON object with a name and "
+                               "arguments\"}");
+    }
+    d.turns.push_back(std::move(t));
+    d.observations.push_back(std::move(obs));
+  }
+  d.stop = "max_turns";
+  return d;
+}
+
+// The most frequent first call of the gold programs: its tool and parameter.
+std::pair<std::string, std::string> MostFrequentFirstTool(const std::vector<synth::Record>& recs,
+                                                          const synth::ToolCatalog& catalog) {
+  std::map<std::string, int64_t> counts;
+  for (const synth::Record& r : recs) {
+    auto gold = GoldProgram(r);
+    if (!gold.empty() && !gold[0].empty()) ++counts[gold[0][0].first];
+  }
+  std::pair<std::string, int64_t> best{"", -1};
+  for (const auto& [name, n] : counts) {
+    if (n > best.second) best = {name, n};
+  }
+  const synth::Tool* tool = catalog.Find(best.first);
+  return {best.first, tool != nullptr ? tool->parameter : "name"};
+}
+
+void WriteScores(Writer& w, const DialogueScore& s) {
+  w.StartObject();
+  w.Key("calls"); w.Int(s.calls);
+  w.Key("valid_calls"); w.Int(s.valid_calls);
+  w.Key("chain_exact"); w.Bool(s.chain_exact);
+  w.Key("executed_answer"); w.Bool(s.executed_answer);
+  w.Key("precision"); w.Double(s.precision);
+  w.Key("recall"); w.Double(s.recall);
+  w.Key("f1"); w.Double(s.f1);
+  w.EndObject();
+}
+
+std::string TranscriptLine(const synth::Record& r, const Dialogue& d, const DialogueScore& s) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("id"); w.String(r.id.c_str());
+  w.Key("pattern"); w.String(r.pattern.c_str());
+  const std::string question = r.messages.size() > 1 ? r.messages[1].content : "";
+  w.Key("question"); w.String(question.c_str());
+  w.Key("answers"); w.StartArray();
+  for (const std::string& a : r.answers) w.String(a.c_str());
+  w.EndArray();
+  w.Key("turns"); w.StartArray();
+  size_t call_turn = 0;
+  for (const AgentTurn& t : d.turns) {
+    w.StartObject();
+    w.Key("text"); w.String(t.text.c_str());
+    w.Key("calls"); w.StartArray();
+    for (size_t k = 0; k < t.calls.size(); ++k) {
+      const AgentCall& c = t.calls[k];
+      w.StartObject();
+      w.Key("name"); w.String(c.name.c_str());
+      w.Key("arguments"); w.String((c.parsed ? c.arguments : c.raw).c_str());
+      w.Key("valid"); w.Bool(CallIsValid(c, r));
+      w.Key("observation"); w.String(d.observations[call_turn][k].c_str());
+      w.EndObject();
+    }
+    call_turn += !t.calls.empty();
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("final"); w.String(d.final_text.c_str());
+  w.Key("stop"); w.String(d.stop.c_str());
+  w.Key("scores"); WriteScores(w, s);
+  w.EndObject();
+  return std::string(sb.GetString()) + "\n";
+}
+
+// Plays every record with one agent into a score table (and transcript lines).
+Status PlayAll(Agent& agent, const std::vector<synth::Record>& records,
+               const synth::Executor& exec, int max_turns, const std::string& label,
+               ScoreTable* table, std::string* transcript) {
+  Progress progress("eval " + label, records.size(), "dialogues");
+  for (const synth::Record& r : records) {
+    KGF_ASSIGN_OR_RETURN(Dialogue d, Play(agent, r, exec, max_turns));
+    DialogueScore s = ScoreDialogue(r, d);
+    table->by_pattern[r.pattern].Add(s);
+    table->all.Add(s);
+    if (transcript != nullptr) *transcript += TranscriptLine(r, d, s);
+    progress.Add(1);
+  }
+  progress.Finish();
+  for (auto& [p, row] : table->by_pattern) row.Finish();
+  table->all.Finish();
+  return Status::Ok();
+}
+
+std::string Pct(double v) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%5.1f%%", 100.0 * v);
+  return buf;
+}
+
+std::string RowText(const std::string& name, const ScoreRow& r) {
+  char buf[200];
+  std::snprintf(buf, sizeof(buf), "  %-7s %6d  %s  %s  %s  %s %s %s  %5.2f %7.1f\n",
+                name.c_str(), r.dialogues, Pct(r.valid_call_rate()).c_str(),
+                Pct(r.chain_exact).c_str(), Pct(r.executed_answer).c_str(),
+                Pct(r.precision).c_str(), Pct(r.recall).c_str(), Pct(r.f1).c_str(), r.turns,
+                r.tokens);
+  return buf;
+}
+
+void WriteRow(Writer& w, const ScoreRow& r) {
+  w.StartObject();
+  w.Key("dialogues"); w.Int(r.dialogues);
+  w.Key("calls"); w.Int(r.calls);
+  w.Key("valid_call_rate"); w.Double(r.valid_call_rate());
+  w.Key("chain_exact"); w.Double(r.chain_exact);
+  w.Key("executed_answer"); w.Double(r.executed_answer);
+  w.Key("precision"); w.Double(r.precision);
+  w.Key("recall"); w.Double(r.recall);
+  w.Key("f1"); w.Double(r.f1);
+  w.Key("turns"); w.Double(r.turns);
+  w.Key("tokens"); w.Double(r.tokens);
+  w.EndObject();
+}
+
+void WriteTable(Writer& w, const ScoreTable& t) {
+  w.StartObject();
+  w.Key("all"); WriteRow(w, t.all);
+  w.Key("patterns"); w.StartObject();
+  for (const auto& [p, row] : t.by_pattern) {
+    w.Key(p.c_str());
+    WriteRow(w, row);
+  }
+  w.EndObject();
+  w.EndObject();
+}
+
+bool Perfect(const ScoreRow& r) {
+  return r.valid_call_rate() == 1.0 && r.chain_exact == 1.0 && r.executed_answer == 1.0 &&
+         r.f1 == 1.0;
+}
+
+}  // namespace
+
+std::string EvalReport::ToText() const {
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "eval: %lld held-out dialogues in %.1fs\n",
+                static_cast<long long>(records), seconds);
+  out += buf;
+  if (has_model) {
+    out += "  pattern  dialogs  valid calls  chain exact  exec answer  precision recall     F1  turns  tokens\n";
+    for (synth::Pattern p : synth::AllPatterns()) {
+      auto it = model.by_pattern.find(std::string(synth::PatternName(p)));
+      if (it != model.by_pattern.end()) out += RowText(it->first, it->second);
+    }
+    out += RowText("all", model.all);
+  }
+  out += std::string("  self-check, gold replay: valid calls ") + Pct(gold.all.valid_call_rate()) +
+         ", chain exact " + Pct(gold.all.chain_exact) + ", exec answer " +
+         Pct(gold.all.executed_answer) + ", F1 " + Pct(gold.all.f1) +
+         (Perfect(gold.all) ? "  (ok)\n" : "  (FAILED: the harness is wrong)\n");
+  out += "  baseline, always " + baseline_call + ": chain exact " + Pct(baseline.all.chain_exact) +
+         ", exec answer " + Pct(baseline.all.executed_answer) + ", F1 " + Pct(baseline.all.f1) +
+         "\n";
+  return out;
+}
+
+std::string EvalReport::ToJson() const {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("records"); w.Int64(records);
+  w.Key("seconds"); w.Double(seconds);
+  if (has_model) {
+    w.Key("model"); WriteTable(w, model);
+  }
+  w.Key("gold_replay"); WriteTable(w, gold);
+  w.Key("gold_replay_ok"); w.Bool(Perfect(gold.all));
+  w.Key("baseline"); WriteTable(w, baseline);
+  w.Key("baseline_call"); w.String(baseline_call.c_str());
+  w.EndObject();
+  return std::string(sb.GetString()) + "\n";
+}
+
+Result<EvalReport> RunEval(const EvalOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  if (o.kg.empty()) return InvalidArgumentError("eval: no graph store; pass --kg STORE");
+  if (o.inputs.empty()) return InvalidArgumentError("eval: no records; pass --in FILE_OR_DIR");
+  if (o.max_turns < 1 || o.max_new_tokens < 1) {
+    return InvalidArgumentError("eval: max_turns and max_new_tokens must be >= 1");
+  }
+  if (!o.checkpoint.empty() && o.tokenizer.empty()) {
+    return InvalidArgumentError(
+        "eval: a checkpoint needs the tokenizer of its training corpus (--tokenizer, or --corpus "
+        "DIR to take it and the chat template from the corpus manifest)");
+  }
+  KGF_ASSIGN_OR_RETURN(std::vector<synth::Record> records, ReadRecords(o));
+  KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
+                       kg::GraphStore::Open(o.kg, kg::GraphStore::Mode::kReadOnly));
+  KGF_ASSIGN_OR_RETURN(kg::Graph graph, store.LoadGraph());
+  for (const synth::Record& r : records) {
+    if (!r.kg_checksum.empty() && r.kg_checksum != store.checksum()) {
+      return FailedPreconditionError("eval: record " + r.id + " was made from graph " +
+                                     r.kg_checksum + ", but " + o.kg + " is " + store.checksum() +
+                                     "; evaluate on the store the records came from");
+    }
+  }
+  KGF_ASSIGN_OR_RETURN(synth::ToolCatalog catalog, synth::ToolCatalog::Build(graph));
+  synth::Executor exec(graph, catalog);
+
+  EvalReport report;
+  report.records = static_cast<int64_t>(records.size());
+  GoldAgent gold;
+  KGF_RETURN_IF_ERROR(PlayAll(gold, records, exec, o.max_turns + 2, "gold", &report.gold, nullptr));
+  auto [tool, param] = MostFrequentFirstTool(records, catalog);
+  report.baseline_call = tool + "(" + param + "=<first anchor>)";
+  FirstCallBaseline baseline(tool, param);
+  KGF_RETURN_IF_ERROR(PlayAll(baseline, records, exec, o.max_turns, "baseline", &report.baseline,
+                              nullptr));
+  if (!o.checkpoint.empty()) {
+    ModelAgentOptions mo;
+    mo.max_new_tokens = o.max_new_tokens;
+    mo.chat = o.chat;
+    KGF_ASSIGN_OR_RETURN(std::unique_ptr<ModelAgent> agent,
+                         ModelAgent::Create(o.checkpoint, o.tokenizer, mo));
+    std::string transcript;
+    KGF_RETURN_IF_ERROR(PlayAll(*agent, records, exec, o.max_turns, "model", &report.model,
+                                o.transcript.empty() ? nullptr : &transcript));
+    report.has_model = true;
+    if (!o.transcript.empty()) KGF_RETURN_IF_ERROR(WriteFileAtomic(o.transcript, transcript));
+  }
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace kgf::eval

@@ -1,0 +1,216 @@
+// Dialogue scores against the gold program (see scoring.h).
+#include "eval/scoring.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "base/json.h"
+
+namespace kgf::eval {
+namespace {
+
+void SortKeys(JsonValue& v, rapidjson::Document::AllocatorType& alloc) {
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) SortKeys(it->value, alloc);
+    std::sort(v.MemberBegin(), v.MemberEnd(), [](const auto& a, const auto& b) {
+      return std::string_view(a.name.GetString(), a.name.GetStringLength()) <
+             std::string_view(b.name.GetString(), b.name.GetStringLength());
+    });
+  } else if (v.IsArray()) {
+    for (auto& x : v.GetArray()) SortKeys(x, alloc);
+  }
+}
+
+// JSON Schema subset used by tool catalogs: type string / array (items) / object (properties,
+// required, no unknown keys).
+bool MatchesSchema(const JsonValue& v, const JsonValue& schema) {
+  if (!schema.IsObject()) return true;
+  auto type = schema.FindMember("type");
+  if (type == schema.MemberEnd() || !type->value.IsString()) return true;
+  const std::string_view t(type->value.GetString(), type->value.GetStringLength());
+  if (t == "string") return v.IsString();
+  if (t == "array") {
+    if (!v.IsArray()) return false;
+    auto items = schema.FindMember("items");
+    if (items == schema.MemberEnd()) return true;
+    for (const auto& x : v.GetArray()) {
+      if (!MatchesSchema(x, items->value)) return false;
+    }
+    return true;
+  }
+  if (t == "object") {
+    if (!v.IsObject()) return false;
+    auto props = schema.FindMember("properties");
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      if (props == schema.MemberEnd() || !props->value.IsObject()) return false;
+      auto p = props->value.FindMember(it->name);
+      if (p == props->value.MemberEnd() || !MatchesSchema(it->value, p->value)) return false;
+    }
+    auto req = schema.FindMember("required");
+    if (req != schema.MemberEnd() && req->value.IsArray()) {
+      for (const auto& k : req->value.GetArray()) {
+        if (!k.IsString() || !v.HasMember(k)) return false;
+      }
+    }
+    return true;
+  }
+  return true;
+}
+
+std::vector<std::string> NamesOf(const std::string& observation) {
+  std::vector<std::string> out;
+  auto doc = ParseJson(observation, "observation");
+  if (!doc.ok() || !doc->IsArray()) return out;
+  for (const auto& x : doc->GetArray()) {
+    if (x.IsString()) out.emplace_back(x.GetString(), x.GetStringLength());
+  }
+  return out;
+}
+
+bool WordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+// Replaces each whole-word, ASCII-case-insensitive occurrence of `name` in *text by spaces;
+// true if there was one.
+bool BlankWords(std::string* text, std::string_view name) {
+  bool found = false;
+  std::string& t = *text;
+  for (size_t i = 0; i + name.size() <= t.size(); ++i) {
+    bool match = true;
+    for (size_t k = 0; k < name.size() && match; ++k) {
+      match = std::tolower(static_cast<unsigned char>(t[i + k])) ==
+              std::tolower(static_cast<unsigned char>(name[k]));
+    }
+    if (!match) continue;
+    const bool left = i == 0 || !WordByte(t[i - 1]) || !WordByte(name.front());
+    const size_t end = i + name.size();
+    const bool right = end == t.size() || !WordByte(t[end]) || !WordByte(name.back());
+    if (!left || !right) continue;
+    std::fill(t.begin() + i, t.begin() + end, ' ');
+    found = true;
+  }
+  return found;
+}
+
+bool IsError(const std::string& observation) {
+  auto doc = ParseJson(observation, "observation");
+  return !doc.ok() || !doc->IsArray();
+}
+
+}  // namespace
+
+std::string CanonicalArguments(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return "";
+  SortKeys(doc, doc.GetAllocator());
+  return JsonToString(doc);
+}
+
+std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const synth::Record& r) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> turns;
+  bool skip_mistake = !r.templates.reflection.empty();
+  for (const synth::Message& m : r.messages) {
+    if (m.role != "assistant" || m.tool_calls.empty()) continue;
+    if (skip_mistake) {  // the deliberate first call of a self-reflection sample
+      skip_mistake = false;
+      continue;
+    }
+    std::vector<std::pair<std::string, std::string>> turn;
+    for (const synth::ToolCall& c : m.tool_calls) {
+      turn.emplace_back(c.name, CanonicalArguments(c.arguments));
+    }
+    std::sort(turn.begin(), turn.end());
+    turns.push_back(std::move(turn));
+  }
+  return turns;
+}
+
+bool CallIsValid(const AgentCall& call, const synth::Record& record) {
+  if (!call.parsed) return false;
+  for (const synth::FunctionSpec& f : record.tools) {
+    if (f.name != call.name) continue;
+    auto schema = ParseJson(f.parameters, "parameters");
+    auto args = ParseJson(call.arguments, "arguments");
+    return schema.ok() && args.ok() && MatchesSchema(*args, *schema);
+  }
+  return false;  // not a listed tool
+}
+
+DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
+  DialogueScore s;
+  s.turns = static_cast<int>(d.turns.size());
+  s.tokens = d.generated_tokens;
+  std::vector<std::vector<std::pair<std::string, std::string>>> got;
+  std::string last_result;
+  size_t call_turn = 0;
+  std::set<std::string> seen_names(record.answers.begin(), record.answers.end());
+  for (const synth::AnchorRef& a : record.anchors) seen_names.insert(a.name);
+  for (const AgentTurn& t : d.turns) {
+    if (t.calls.empty()) continue;
+    std::vector<std::pair<std::string, std::string>> turn;
+    for (size_t k = 0; k < t.calls.size(); ++k) {
+      const AgentCall& c = t.calls[k];
+      ++s.calls;
+      s.valid_calls += CallIsValid(c, record);
+      turn.emplace_back(c.name, c.parsed ? CanonicalArguments(c.arguments) : c.raw);
+      if (call_turn < d.observations.size() && k < d.observations[call_turn].size()) {
+        const std::string& obs = d.observations[call_turn][k];
+        if (!IsError(obs)) {
+          last_result = obs;
+          for (std::string& n : NamesOf(obs)) seen_names.insert(std::move(n));
+        }
+      }
+    }
+    std::sort(turn.begin(), turn.end());
+    got.push_back(std::move(turn));
+    ++call_turn;
+  }
+  s.chain_exact = got == GoldProgram(record);
+  if (!last_result.empty()) {
+    std::vector<std::string> names = NamesOf(last_result);
+    std::sort(names.begin(), names.end());
+    std::vector<std::string> gold = record.answers;
+    std::sort(gold.begin(), gold.end());
+    s.executed_answer = names == gold;
+  }
+  // Names in the final message, longest first, each occurrence blanked once counted: "Congo"
+  // inside "Republic of the Congo" is not a mention of its own.
+  std::vector<std::string> names(seen_names.begin(), seen_names.end());
+  std::stable_sort(names.begin(), names.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::string text = d.final_text;
+  std::vector<std::string> kept;
+  for (const std::string& n : names) {
+    if (!n.empty() && BlankWords(&text, n)) kept.push_back(n);
+  }
+  const std::set<std::string> gold(record.answers.begin(), record.answers.end());
+  int hit = 0;
+  for (const std::string& n : kept) hit += gold.count(n) > 0;
+  s.precision = kept.empty() ? 0.0 : double(hit) / kept.size();
+  s.recall = gold.empty() ? 0.0 : double(hit) / gold.size();
+  s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
+  return s;
+}
+
+void ScoreRow::Add(const DialogueScore& s) {
+  ++dialogues;
+  calls += s.calls;
+  valid_calls += s.valid_calls;
+  chain_exact += s.chain_exact;
+  executed_answer += s.executed_answer;
+  precision += s.precision;
+  recall += s.recall;
+  f1 += s.f1;
+  turns += s.turns;
+  tokens += static_cast<double>(s.tokens);
+}
+
+void ScoreRow::Finish() {
+  if (dialogues == 0) return;
+  for (double* v : {&chain_exact, &executed_answer, &precision, &recall, &f1, &turns, &tokens}) {
+    *v /= dialogues;
+  }
+}
+
+}  // namespace kgf::eval

@@ -1,0 +1,63 @@
+// Scores of one dialogue against its record's gold program, and their aggregation per pattern
+// (SPEC §6 "Evaluation"):
+//   valid-call rate: the call parses, names a tool listed in the record, and its arguments match
+//     that tool's JSON Schema (required keys present, no unknown keys, types) — BFCL's AST check;
+//   exact tool chain: turn by turn, the multiset of (tool, arguments) equals the gold turn's
+//     (order free within a turn, parallel calls);
+//   executed answer: the last successful call's result, as a set, equals the gold answer set;
+//   final answer precision / recall / F1: entity names in the final message (among the gold
+//     answers, the anchors and every name the calls returned) against the gold set.
+// The gold program is the record's assistant turns with calls, without the deliberate mistake of
+// a self-reflection sample. Pure functions: thread-safe.
+#ifndef KGF_EVAL_SCORING_H_
+#define KGF_EVAL_SCORING_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "eval/dialogue.h"
+#include "synth/record.h"
+
+namespace kgf::eval {
+
+// The gold turns of a record: per turn, its calls as (name, canonical arguments) pairs.
+std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const synth::Record& r);
+
+// Canonical JSON text of an arguments object (keys sorted, compact), or "" when `json` is not
+// a JSON object.
+std::string CanonicalArguments(std::string_view json);
+
+// True when the call is valid for the record's listed tools (see above).
+bool CallIsValid(const AgentCall& call, const synth::Record& record);
+
+struct DialogueScore {
+  int calls = 0, valid_calls = 0;
+  bool chain_exact = false;
+  bool executed_answer = false;
+  double precision = 0, recall = 0, f1 = 0;
+  int turns = 0;
+  int64_t tokens = 0;
+};
+
+DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& dialogue);
+
+struct ScoreRow {
+  int dialogues = 0;
+  int calls = 0, valid_calls = 0;
+  double chain_exact = 0, executed_answer = 0, precision = 0, recall = 0, f1 = 0;  // means
+  double turns = 0, tokens = 0;                                                      // means
+  double valid_call_rate() const { return calls == 0 ? 0.0 : double(valid_calls) / calls; }
+  void Add(const DialogueScore& s);  // running sums; call Finish() once after the last Add
+  void Finish();
+};
+
+// Rows per pattern and "all".
+struct ScoreTable {
+  std::map<std::string, ScoreRow> by_pattern;
+  ScoreRow all;
+};
+
+}  // namespace kgf::eval
+
+#endif  // KGF_EVAL_SCORING_H_

@@ -1,0 +1,174 @@
+#include "eval/evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include "base/file_util.h"
+#include "corpus/tokenizer.h"
+#include "eval/agents.h"
+#include "kg/graph_store.h"
+#include "synth/communicator.h"
+#include "synth/synth_runner.h"
+#include "tests/synth/test_graphs.h"
+#include "tests/testing/temp_dir.h"
+#include "trainer/trainer.h"
+
+namespace kgf::eval {
+namespace {
+
+using kgf::testing::TempDir;
+
+// The synth test country graph as a store (TSV + side files through the importer).
+std::string WriteStore(const TempDir& dir, const kg::Graph& g) {
+  std::string triples = "head\trelation\ttail\n", entities = "key\tname\ttype\taliases\n",
+              relations = "key\tname\tdescription\thead_type\ttail_type\tinverse_name\tquestion_phrase\n";
+  for (const kg::Triple& t : g.AllTriples()) {
+    triples += g.entity(t.head).key + "\t" + g.relation(t.relation).key + "\t" +
+               g.entity(t.tail).key + "\n";
+  }
+  for (uint32_t e = 0; e < g.num_entities(); ++e) {
+    const kg::EntityInfo& i = g.entity(kg::EntityId(e));
+    entities += i.key + "\t" + i.name + "\t" + i.type + "\t\n";
+  }
+  for (uint32_t r = 0; r < g.num_relations(); ++r) {
+    const kg::RelationInfo& i = g.relation(kg::RelationId(r));
+    relations += i.key + "\t" + i.name + "\t" + i.description + "\t" + i.head_type + "\t" +
+                 i.tail_type + "\t" + i.inverse_name + "\t" + i.question_phrase + "\n";
+  }
+  kg::ImportOptions o;
+  o.entities = dir.Write("entities.tsv", entities);
+  o.relations = dir.Write("relations.tsv", relations);
+  const std::string path = dir.File("kg.db");
+  auto store = kg::GraphStore::Open(path, kg::GraphStore::Mode::kReadWrite);
+  KGF_CHECK(store.ok()) << store.status().ToString();
+  auto rep = store->Import({dir.Write("triples.tsv", triples)}, o);
+  KGF_CHECK(rep.ok()) << rep.status().ToString();
+  return path;
+}
+
+class EvaluatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kg::Graph g = synth::testing::CountryGraph();
+    store_ = WriteStore(dir_, g);
+    auto opened = kg::GraphStore::Open(store_, kg::GraphStore::Mode::kReadOnly);
+    ASSERT_TRUE(opened.ok());
+    auto graph = opened->LoadGraph();
+    ASSERT_TRUE(graph.ok());
+    synth::SynthOptions so;
+    so.out_dir = dir_.File("synth");
+    so.shard_size = 100;
+    so.patterns = "1p=25,2p=30,2i=20,2in=20";
+    so.split.test_fraction = 0.25;
+    so.split.valid_fraction = 0;
+    synth::LocalCommunicator comm;
+    auto s = synth::RunSynth(*graph, {opened->name(), opened->checksum()}, so, comm);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+  }
+  EvalOptions Options() {
+    EvalOptions o;
+    o.kg = store_;
+    o.inputs = {dir_.File("synth")};
+    return o;
+  }
+  TempDir dir_;
+  std::string store_;
+};
+
+TEST_F(EvaluatorTest, GoldReplayScoresFullyAndTheBaselineDoesNot) {
+  auto r = RunEval(Options());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->records, 10);
+  EXPECT_FALSE(r->has_model);
+  EXPECT_DOUBLE_EQ(r->gold.all.valid_call_rate(), 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.chain_exact, 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.executed_answer, 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.f1, 1.0);
+  EXPECT_LT(r->baseline.all.chain_exact, 0.9);
+  EXPECT_NE(r->ToText().find("(ok)"), std::string::npos) << r->ToText();
+  EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
+}
+
+TEST_F(EvaluatorTest, BadInputsAreClearErrors) {
+  EvalOptions o = Options();
+  o.split = "nope";
+  auto none = RunEval(o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no record of split 'nope'"), std::string::npos);
+  o = Options();
+  o.inputs = {dir_.File("missing.jsonl")};
+  EXPECT_EQ(RunEval(o).status().code(), StatusCode::kNotFound);
+  o = Options();
+  o.checkpoint = dir_.File("run");
+  EXPECT_EQ(RunEval(o).status().code(), StatusCode::kInvalidArgument) << "a model needs a tokenizer";
+  o = Options();
+  o.inputs = {dir_.Write("bad.jsonl", "{\"id\":1}\n")};
+  o.split = "any";
+  auto bad = RunEval(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.jsonl:1"), std::string::npos) << bad.status().message();
+}
+
+TEST_F(EvaluatorTest, AModelPlaysDeterministicallyAndItsTranscriptNamesEveryCall) {
+  // A tiny model trained for a few steps and a tokenizer: the loop, not the quality.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) {
+    texts.push_back("What is the capital of France? get_capital_of_country Paris Berlin "
+                    "{\"name\": \"country\"} [\"Spain\", \"Italy\"] " + std::to_string(i));
+  }
+  corpus::TokenizerTrainOptions to;
+  to.vocab_size = 400;
+  auto model = corpus::TrainTokenizer(texts, to);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  const std::string tok = dir_.Write("tok.model", *model);
+  std::vector<int32_t> stream(3000);
+  for (int i = 0; i < 3000; ++i) stream[i] = (i * 7) % 400;
+  trainer::TrainOptions t;
+  t.preset = "tiny";
+  t.vocab_size = 400;
+  t.data = dir_.Write("train.bin", std::string(reinterpret_cast<const char*>(stream.data()),
+                                               stream.size() * 4));
+  t.out = dir_.File("run");
+  t.seq_len = 32;
+  t.steps = 2;
+  t.progress = false;
+  t.log_every = 0;
+  ASSERT_TRUE(trainer::Train(t).ok());
+
+  EvalOptions o = Options();
+  o.checkpoint = dir_.File("run");
+  o.tokenizer = tok;
+  o.per_pattern = 2;
+  o.max_turns = 2;
+  o.max_new_tokens = 12;
+  o.transcript = dir_.File("a.jsonl");
+  auto a = RunEval(o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(a->has_model);
+  EXPECT_EQ(a->model.all.dialogues, a->records);
+  o.transcript = dir_.File("b.jsonl");
+  auto b = RunEval(o);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*ReadFileToString(dir_.File("a.jsonl")), *ReadFileToString(dir_.File("b.jsonl")));
+  EXPECT_NE(ReadFileToString(dir_.File("a.jsonl"))->find("\"stop\":"), std::string::npos);
+
+  // The agent's parser: text, then calls between <tool_call> and </tool_call>.
+  auto agent = ModelAgent::Create(o.checkpoint, tok, {});
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  auto loaded = corpus::Tokenizer::Load(tok);
+  std::vector<int32_t> ids = *loaded->Encode("Paris");
+  ids.push_back(corpus::SpecialId(corpus::Special::kToolCallOpen));
+  std::vector<int32_t> call =
+      *loaded->Encode(R"({"name": "get_capital_of_country", "arguments": {"country": "France"}})");
+  ids.insert(ids.end(), call.begin(), call.end());
+  ids.push_back(corpus::SpecialId(corpus::Special::kToolCallClose));
+  ids.push_back(corpus::SpecialId(corpus::Special::kToolResultOpen));
+  AgentTurn turn = (*agent)->ParseTurn(ids);
+  EXPECT_EQ(turn.text, "Paris");
+  ASSERT_EQ(turn.calls.size(), 1u);
+  EXPECT_TRUE(turn.calls[0].parsed);
+  EXPECT_EQ(turn.calls[0].name, "get_capital_of_country");
+  EXPECT_EQ(turn.calls[0].arguments, R"({"country":"France"})");
+}
+
+}  // namespace
+}  // namespace kgf::eval

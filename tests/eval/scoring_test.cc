@@ -1,0 +1,126 @@
+#include "eval/scoring.h"
+
+#include <gtest/gtest.h>
+
+#include "eval/agents.h"
+
+namespace kgf::eval {
+namespace {
+
+constexpr const char* kSchema =
+    R"({"type":"object","properties":{"country":{"type":"string"}},"required":["country"]})";
+constexpr const char* kSetSchema =
+    R"({"type":"object","properties":{"sets":{"type":"array","items":{"type":"array","items":{"type":"string"}}}},"required":["sets"]})";
+
+// A 2i record: two parallel calls, then an intersection, then the answer.
+synth::Record TwoBranchRecord() {
+  synth::Record r;
+  r.id = "r1";
+  r.pattern = "2i";
+  r.anchors = {{"FR", "France"}, {"ES", "Spain"}};
+  r.answers = {"Andorra"};
+  r.tools = {{"get_borders_of_country", "", kSchema}, {"get_intersection_of", "", kSetSchema}};
+  r.messages = {
+      {"system", "s", {}, "", ""},
+      {"user", "Which countries border both France and Spain?", {}, "", ""},
+      {"assistant", "", {{"c1", "get_borders_of_country", R"({"country":"France"})"},
+                         {"c2", "get_borders_of_country", R"({"country":"Spain"})"}}, "", ""},
+      {"tool", R"(["Andorra","Belgium"])", {}, "c1", "get_borders_of_country"},
+      {"tool", R"(["Andorra","Portugal"])", {}, "c2", "get_borders_of_country"},
+      {"assistant", "", {{"c3", "get_intersection_of",
+                          R"({"sets":[["Andorra","Belgium"],["Andorra","Portugal"]]})"}}, "", ""},
+      {"tool", R"(["Andorra"])", {}, "c3", "get_intersection_of"},
+      {"assistant", "The answer is Andorra.", {}, "", ""},
+  };
+  return r;
+}
+
+Dialogue Played(std::vector<AgentTurn> turns, std::vector<std::vector<std::string>> obs,
+                std::string final_text) {
+  Dialogue d;
+  d.turns = std::move(turns);
+  d.observations = std::move(obs);
+  d.final_text = std::move(final_text);
+  d.stop = "answer";
+  return d;
+}
+
+AgentTurn Calls(std::vector<std::string> raw) {
+  AgentTurn t;
+  for (const auto& c : raw) t.calls.push_back(ParseCall(c));
+  return t;
+}
+
+TEST(ScoringTest, CanonicalArgumentsSortKeysAndRejectNonObjects) {
+  EXPECT_EQ(CanonicalArguments(R"({"within":["a"], "entities":["b"]})"),
+            R"({"entities":["b"],"within":["a"]})");
+  EXPECT_EQ(CanonicalArguments("[1]"), "");
+  EXPECT_EQ(CanonicalArguments("{oops"), "");
+}
+
+TEST(ScoringTest, ValidCallsFollowTheListedSchemas) {
+  synth::Record r = TwoBranchRecord();
+  EXPECT_TRUE(CallIsValid(ParseCall(R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"), r));
+  // OpenAI style: arguments as a JSON string.
+  EXPECT_TRUE(CallIsValid(ParseCall(R"({"name":"get_borders_of_country","arguments":"{\"country\":\"France\"}"})"), r));
+  EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_capital_of_country","arguments":{"country":"France"}})"), r))
+      << "not a listed tool";
+  EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_borders_of_country","arguments":{"nation":"France"}})"), r))
+      << "unknown key, required key missing";
+  EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_borders_of_country","arguments":{"country":7}})"), r))
+      << "wrong type";
+  EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_intersection_of","arguments":{"sets":["a"]}})"), r))
+      << "items must be arrays of names";
+  EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_borders_of_country")"), r)) << "unparsable";
+}
+
+TEST(ScoringTest, TheGoldDialogueScoresOneAndParallelOrderIsFree) {
+  synth::Record r = TwoBranchRecord();
+  // The two parallel calls in the other order.
+  Dialogue d = Played(
+      {Calls({R"({"name":"get_borders_of_country","arguments":{"country":"Spain"}})",
+              R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"}),
+       Calls({R"({"name":"get_intersection_of","arguments":{"sets":[["Andorra","Belgium"],["Andorra","Portugal"]]}})"}),
+       AgentTurn{"Andorra.", {}, {}, false}},
+      {{R"(["Andorra","Portugal"])", R"(["Andorra","Belgium"])"}, {R"(["Andorra"])"}}, "Andorra.");
+  DialogueScore s = ScoreDialogue(r, d);
+  EXPECT_EQ(s.calls, 3);
+  EXPECT_EQ(s.valid_calls, 3);
+  EXPECT_TRUE(s.chain_exact);
+  EXPECT_TRUE(s.executed_answer);
+  EXPECT_DOUBLE_EQ(s.f1, 1.0);
+}
+
+TEST(ScoringTest, WrongCallsAndExtraNamesCost) {
+  synth::Record r = TwoBranchRecord();
+  // One branch only, then an answer naming a wrong country as well.
+  Dialogue d = Played({Calls({R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"}),
+                       AgentTurn{"Andorra and Belgium.", {}, {}, false}},
+                      {{R"(["Andorra","Belgium"])"}}, "Andorra and Belgium.");
+  DialogueScore s = ScoreDialogue(r, d);
+  EXPECT_FALSE(s.chain_exact);
+  EXPECT_FALSE(s.executed_answer);
+  EXPECT_DOUBLE_EQ(s.precision, 0.5);
+  EXPECT_DOUBLE_EQ(s.recall, 1.0);
+  // A name inside a longer name is not a mention of its own.
+  r.answers = {"Republic of the Congo"};
+  Dialogue e = Played({}, {}, "Republic of the Congo.");
+  e.turns.push_back(AgentTurn{"Republic of the Congo.", {}, {}, false});
+  r.anchors.push_back({"CG", "Congo"});
+  EXPECT_DOUBLE_EQ(ScoreDialogue(r, e).precision, 1.0);
+}
+
+TEST(ScoringTest, TheMistakeOfASelfReflectionSampleIsNotGold) {
+  synth::Record r = TwoBranchRecord();
+  r.templates.reflection = "wrong_tool.1";
+  r.messages.insert(r.messages.begin() + 2,
+                    {{"assistant", "", {{"c0", "fetch_borders_of_country", R"({"country":"France"})"}}, "", ""},
+                     {"tool", R"({"error":"unknown tool"})", {}, "c0", "fetch_borders_of_country"}});
+  auto gold = GoldProgram(r);
+  ASSERT_EQ(gold.size(), 2u);
+  EXPECT_EQ(gold[0].size(), 2u);
+  EXPECT_EQ(gold[1][0].first, "get_intersection_of");
+}
+
+}  // namespace
+}  // namespace kgf::eval
