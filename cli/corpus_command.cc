@@ -60,7 +60,7 @@ void SetupCorpusCommand(CLI::App& root) {
   });
 
   auto build = std::make_shared<corpus::CorpusBuildOptions>();
-  auto* b = corpus->add_subcommand("build", "build pre-training and SFT shards from a mix config");
+  auto* b = corpus->add_subcommand("build", "build pre-training and SFT shards (train split) and held-out eval files from a mix config");
   b->add_option("--config", build->config, "mix config JSON")->required();
   b->add_option("--out", build->out, "new output folder")->required();
   b->add_option("--tokenizer", build->tokenizer, "overrides the config's tokenizer");
@@ -86,7 +86,7 @@ void SetupCorpusCommand(CLI::App& root) {
   });
 
   auto verify_dir = std::make_shared<std::string>();
-  auto* v = corpus->add_subcommand("verify", "check sizes, xxh3 checksums and index consistency");
+  auto* v = corpus->add_subcommand("verify", "check sizes, xxh3 checksums (shards and eval files) and index consistency");
   v->add_option("DIR", *verify_dir, "corpus folder")->required();
   v->callback([verify_dir] {
     auto report = corpus::VerifyCorpus(*verify_dir);

@@ -1,5 +1,5 @@
-// Corpus build: read -> tokenize (TBB, fixed slots) -> epochs/weights -> seeded shuffle ->
-// Megatron shards -> manifest + catalog -> rename into place.
+// Corpus build: read -> split (tool_use) -> tokenize (TBB, fixed slots) -> epochs/weights ->
+// seeded shuffle -> Megatron shards + eval files -> manifest + catalog -> rename into place.
 #include "corpus/corpus_builder.h"
 
 #include <sqlite3.h>
@@ -9,6 +9,7 @@
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -17,6 +18,7 @@
 
 #include "base/file_util.h"
 #include "base/hash.h"
+#include "base/json.h"
 #include "base/progress.h"
 #include "base/rng.h"
 #include "corpus/chat_template.h"
@@ -35,7 +37,14 @@ struct SourceData {
   SourceBuildStats stats;
   std::vector<std::vector<int32_t>> docs;   // each <= max_document_tokens
   std::vector<std::vector<uint8_t>> masks;  // sft only, parallel to docs
+  // tool_use: the valid / test records' original lines, each + '\n', in input order.
+  std::string valid_lines, test_lines;
 };
+
+// Whether records of `split` go into the sft dataset. Test records never do.
+bool Trains(RecordSplit split, const MixConfig& config) {
+  return split == RecordSplit::kTrain || (split == RecordSplit::kValid && config.train_on_valid);
+}
 
 // One input document's outcome; filled by exactly one TBB task.
 struct Slot {
@@ -43,14 +52,23 @@ struct Slot {
   std::vector<std::vector<int32_t>> pieces;
   std::vector<uint8_t> mask;  // sft
   bool split = false, truncated = false, dropped = false, empty = false;
+  RecordSplit record_split = RecordSplit::kTrain;  // tool_use; held out: no pieces, no mask
 };
 
 void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig& config,
                      const Tokenizer& tokenizer, Slot* slot) {
   const int64_t max = config.max_document_tokens;
   if (kind == SourceKind::kToolUse) {
-    auto chat = RenderChatJson(doc.text, ChatTemplateOptions{}, doc.where);
+    auto record = ParseJson(doc.text, doc.where);
+    if (!record.ok()) { slot->status = record.status(); return; }
+    auto record_split = SplitOfRecord(*record, doc.where);
+    if (!record_split.ok()) { slot->status = record_split.status(); return; }
+    slot->record_split = *record_split;
+    // Held-out records are rendered too: one that evaluation could not render fails the build
+    // here, naming its line, rather than later.
+    auto chat = RenderChat(*record, config.chat_template, doc.where);
     if (!chat.ok()) { slot->status = chat.status(); return; }
+    if (!Trains(slot->record_split, config)) return;
     auto sample = TokenizeChat(*chat, tokenizer);
     if (!sample.ok()) { slot->status = sample.status().WithContext(doc.where); return; }
     const int64_t n = static_cast<int64_t>(sample->tokens.size());
@@ -121,8 +139,25 @@ Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb:
   });
   progress.Finish();
   // Serial merge in input order: the first error (by input position) wins, deterministically.
-  for (Slot& slot : slots) {
+  const bool tool_use = data->config.kind == SourceKind::kToolUse;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    Slot& slot = slots[i];
     KGF_RETURN_IF_ERROR(slot.status);
+    if (tool_use) {
+      switch (slot.record_split) {
+        case RecordSplit::kTrain: ++data->stats.train_records; break;
+        case RecordSplit::kValid:
+          ++data->stats.valid_records;
+          data->valid_lines += raw[i].text;
+          data->valid_lines += '\n';
+          break;
+        case RecordSplit::kTest:
+          ++data->stats.test_records;
+          data->test_lines += raw[i].text;
+          data->test_lines += '\n';
+          break;
+      }
+    }
     data->stats.empty_skipped += slot.empty;
     data->stats.records += !slot.empty;
     data->stats.split += slot.split;
@@ -131,7 +166,7 @@ Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb:
     for (auto& piece : slot.pieces) {
       data->stats.unique_tokens += static_cast<int64_t>(piece.size());
       data->docs.push_back(std::move(piece));
-      if (data->config.kind == SourceKind::kToolUse) data->masks.push_back(std::move(slot.mask));
+      if (tool_use) data->masks.push_back(std::move(slot.mask));
     }
   }
   data->stats.unique_documents = static_cast<int64_t>(data->docs.size());
@@ -227,7 +262,8 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
       "CREATE TABLE sources(name TEXT PRIMARY KEY, kind TEXT NOT NULL, dataset TEXT NOT NULL,"
       " records INTEGER NOT NULL, epochs REAL NOT NULL, documents INTEGER NOT NULL,"
       " tokens INTEGER NOT NULL, trained_tokens INTEGER NOT NULL,"
-      " dropped_no_trained_tokens INTEGER NOT NULL);"
+      " dropped_no_trained_tokens INTEGER NOT NULL, train_records INTEGER NOT NULL,"
+      " valid_records INTEGER NOT NULL, test_records INTEGER NOT NULL);"
       "BEGIN;"));
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO shards VALUES(?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
@@ -262,7 +298,7 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
     }
   }
   sqlite3_finalize(stmt);
-  sqlite3_prepare_v2(db, "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(db, "INSERT INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
   for (const auto& r : stats) {
     sqlite3_bind_text(stmt, 1, r.name.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(stmt, 2, r.kind.c_str(), -1, SQLITE_TRANSIENT);
@@ -273,6 +309,9 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
     sqlite3_bind_int64(stmt, 7, r.tokens);
     sqlite3_bind_int64(stmt, 8, r.trained_tokens);
     sqlite3_bind_int64(stmt, 9, r.dropped_no_trained_tokens);
+    sqlite3_bind_int64(stmt, 10, r.train_records);
+    sqlite3_bind_int64(stmt, 11, r.valid_records);
+    sqlite3_bind_int64(stmt, 12, r.test_records);
     const int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE) {
@@ -299,6 +338,47 @@ class TempFolder {
  private:
   std::string path_;
 };
+
+// Writes <dir>/eval/<split>.jsonl for each split with held-out records (sources in config
+// order, each in input order). Returns the manifest entries; bytes and checksum are filled in
+// with the other files'.
+Result<std::vector<ManifestEvalFile>> WriteEvalFiles(const std::string& dir,
+                                                     const std::vector<SourceData>& data,
+                                                     const MixConfig& config) {
+  std::vector<ManifestEvalFile> eval;
+  for (RecordSplit split : {RecordSplit::kValid, RecordSplit::kTest}) {
+    ManifestEvalFile f;
+    f.split = std::string(RecordSplitName(split));
+    f.path = JoinPath(kEvalDir, f.split + ".jsonl");
+    f.trained = Trains(split, config);
+    std::string lines;
+    for (const SourceData& d : data) {
+      lines += split == RecordSplit::kValid ? d.valid_lines : d.test_lines;
+      f.records += split == RecordSplit::kValid ? d.stats.valid_records : d.stats.test_records;
+    }
+    if (f.records == 0) continue;
+    KGF_RETURN_IF_ERROR(CreateDirectories(JoinPath(dir, kEvalDir)));
+    KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, f.path), lines));
+    eval.push_back(std::move(f));
+  }
+  return eval;
+}
+
+// Regular files below `dir`, as paths relative to it, sorted.
+Result<std::vector<std::string>> ListFilesBelow(const std::string& dir) {
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  std::vector<std::string> files;
+  for (const std::string& name : names) {
+    if (!IsDirectory(JoinPath(dir, name))) {
+      files.push_back(name);
+      continue;
+    }
+    KGF_ASSIGN_OR_RETURN(std::vector<std::string> below, ListFilesBelow(JoinPath(dir, name)));
+    for (const std::string& b : below) files.push_back(JoinPath(name, b));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
 std::string ShardName(std::string_view dataset, int index) {
   char buf[32];
@@ -331,6 +411,8 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     data[i].stats.name = config.sources[i].name;
     data[i].stats.kind = std::string(SourceKindName(config.sources[i].kind));
     data[i].stats.dataset = std::string(DatasetOf(config.sources[i].kind));
+    data[i].stats.valid_trained =
+        config.sources[i].kind == SourceKind::kToolUse && config.train_on_valid;
     KGF_RETURN_IF_ERROR(LoadAndTokenize(config, tokenizer, arena, &data[i]));
   }
 
@@ -349,7 +431,10 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   const DType dtype = TokenDTypeForVocab(tokenizer.vocab_size());
   manifest.dtype = std::string(DTypeName(dtype));
   manifest.max_document_tokens = config.max_document_tokens;
+  manifest.chat_template = config.chat_template;
+  manifest.train_on_valid = config.train_on_valid;
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kTokenizerFile), tokenizer.serialized()));
+  KGF_ASSIGN_OR_RETURN(manifest.eval, WriteEvalFiles(tmp, data, config));
 
   std::vector<CatalogRow> catalog;
   std::vector<CatalogSourceRow> catalog_sources;
@@ -436,7 +521,7 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   for (const SourceData& d : data) manifest.sources.push_back(d.stats);
 
   // Per-file sizes and checksums (everything except the manifest and catalog themselves).
-  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(tmp));
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFilesBelow(tmp));
   std::map<std::string, ManifestFile> by_name;
   for (const std::string& name : names) {
     ManifestFile f;
@@ -445,6 +530,10 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     KGF_ASSIGN_OR_RETURN(f.checksum, FileChecksum(JoinPath(tmp, name)));
     by_name[name] = f;
     manifest.files.push_back(f);
+  }
+  for (ManifestEvalFile& e : manifest.eval) {
+    e.bytes = by_name[e.path].bytes;
+    e.checksum = by_name[e.path].checksum;
   }
   for (const ManifestDataset& d : manifest.datasets) {
     for (const ManifestShard& s : d.shards) {
@@ -474,8 +563,9 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
 
 Result<std::string> TrainTokenizerJob(const TokenizerTrainJob& job) {
   std::vector<SourceConfig> sources;
+  MixConfig config;  // defaults when only --input files are given
   if (!job.config.empty()) {
-    KGF_ASSIGN_OR_RETURN(MixConfig config, LoadMixConfig(job.config));
+    KGF_ASSIGN_OR_RETURN(config, LoadMixConfig(job.config));
     sources = config.sources;
   }
   if (!job.inputs.empty()) {
@@ -494,7 +584,11 @@ Result<std::string> TrainTokenizerJob(const TokenizerTrainJob& job) {
     KGF_ASSIGN_OR_RETURN(std::vector<SourceDocument> docs, ReadSource(source, &stats));
     for (SourceDocument& d : docs) {
       if (source.kind == SourceKind::kToolUse) {
-        KGF_ASSIGN_OR_RETURN(RenderedChat chat, RenderChatJson(d.text, {}, d.where));
+        // The text the corpus build will train on: its chat template, held-out splits left out.
+        KGF_ASSIGN_OR_RETURN(JsonDoc record, ParseJson(d.text, d.where));
+        KGF_ASSIGN_OR_RETURN(RecordSplit split, SplitOfRecord(record, d.where));
+        if (!Trains(split, config)) continue;
+        KGF_ASSIGN_OR_RETURN(RenderedChat chat, RenderChat(record, config.chat_template, d.where));
         texts.push_back(chat.PlainText());
       } else {
         texts.push_back(std::move(d.text));

@@ -1,19 +1,27 @@
 // Builds the token corpus from a mix config: reads every source, tokenizes in parallel (TBB),
 // resolves epochs/weights, shuffles by seed, and writes Megatron shards (SPEC §3) plus
 // manifest.json, a SQLite catalog and a copy of the tokenizer into a fresh output folder.
+// tool_use records honour their "split": train records (and valid ones with "train_on_valid")
+// become sft samples; valid and test records are also written, unchanged, as eval files. Test
+// records never reach the shards.
 //
 // Output folder (written as <out>.tmp-<pid>, renamed onto <out> only when complete):
 //   tokenizer.model                       the tokenizer the tokens came from
 //   pretrain_00000.{bin,idx} ...          text + kg_facts documents (one per sequence)
 //   sft_00000.{bin,idx}, sft_00000_mask.{bin,idx} ...  tool-use samples + uint8 loss masks
-//   manifest.json                         tokenizer checksum, per-source counts, per-file xxh3
+//   eval/valid.jsonl, eval/test.jsonl     held-out tool_use records: the original JSON lines,
+//                                         byte for byte, one per line, in input order (sources
+//                                         in config order); a split without records has no file
+//   manifest.json                         tokenizer checksum, chat template, per-source counts
+//                                         (tool_use: records by split), eval files, per-file xxh3
 //   catalog.sqlite                        for data engineers:
 //     shards(path, dataset, kind 'tokens'|'mask', documents, tokens, bytes, bin_checksum,
 //            idx_checksum), shard_sources(shard, source, documents, tokens),
 //     sources(name, kind, dataset, records, epochs, documents, tokens, trained_tokens,
-//             dropped_no_trained_tokens)
-// Determinism: same inputs, config and tokenizer -> byte-identical shards and manifest for any
-// thread count (documents are tokenized into fixed slots; order depends only on the seed).
+//             dropped_no_trained_tokens, train_records, valid_records, test_records)
+// Determinism: same inputs, config and tokenizer -> byte-identical shards, eval files and
+// manifest for any thread count (documents are tokenized into fixed slots; order depends only
+// on the seed).
 #ifndef KGF_CORPUS_CORPUS_BUILDER_H_
 #define KGF_CORPUS_CORPUS_BUILDER_H_
 
@@ -40,7 +48,7 @@ struct BuildSummary {
 };
 
 // Errors: config and input errors as in mix_config.h / source_reader.h / chat_template.h
-// (file:line named), NotFound / FailedPrecondition for the tokenizer, AlreadyExists when `out`
+// (file:line named; a tool_use "split" other than train / valid / test included), NotFound / FailedPrecondition for the tokenizer, AlreadyExists when `out`
 // holds files, InvalidArgument for a document over max_document_tokens when splitting or
 // truncation is off. On any error nothing is left at `out` (nor the temporary folder).
 Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options);
@@ -52,8 +60,9 @@ struct TokenizerTrainJob {
   TokenizerTrainOptions train;
 };
 
-// Reads the job's texts (tool-use records rendered as plain chat text, kg facts verbalised),
-// trains (corpus/tokenizer.h) and writes the model atomically. Returns its checksum.
+// Reads the job's texts (tool-use records rendered as plain chat text with the config's chat
+// template, only the splits the build trains on; kg facts verbalised), trains
+// (corpus/tokenizer.h) and writes the model atomically. Returns its checksum.
 Result<std::string> TrainTokenizerJob(const TokenizerTrainJob& job);
 
 }  // namespace kgf::corpus

@@ -34,6 +34,32 @@ Result<double> OptionalPositive(const JsonValue& obj, const char* field, const s
   return it->value.GetDouble();
 }
 
+// "chat_template": {"compact_prompts", "always_render_tools", "train_on_failed_calls"}, each an
+// optional bool.
+Result<ChatTemplateOptions> ParseChatTemplate(const JsonValue& doc, const std::string& where) {
+  KGF_ASSIGN_OR_RETURN(const JsonValue* obj, JsonGetObject(doc, "chat_template", where));
+  const std::string path = where + ": chat_template";
+  ChatTemplateOptions options;
+  const std::pair<const char*, bool*> fields[] = {
+      {"compact_prompts", &options.compact_prompts},
+      {"always_render_tools", &options.always_render_tools},
+      {"train_on_failed_calls", &options.train_on_failed_calls}};
+  for (auto it = obj->MemberBegin(); it != obj->MemberEnd(); ++it) {
+    const std::string key(it->name.GetString(), it->name.GetStringLength());
+    bool* target = nullptr;
+    for (const auto& [name, field] : fields) {
+      if (key == name) target = field;
+    }
+    if (target == nullptr) {
+      return InvalidArgumentError(path + ": unknown field '" + key +
+                                  "' (known: compact_prompts, always_render_tools, "
+                                  "train_on_failed_calls)");
+    }
+    KGF_ASSIGN_OR_RETURN(*target, JsonGetBool(*obj, key.c_str(), path));
+  }
+  return options;
+}
+
 }  // namespace
 
 std::string_view SourceKindName(SourceKind kind) {
@@ -54,12 +80,14 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
   if (!doc.IsObject()) return InvalidArgumentError(where + ": the mix config must be a JSON object");
   static const std::set<std::string> kTop = {"seed", "tokenizer", "max_document_tokens",
                                              "max_shard_tokens", "split_long_documents",
-                                             "truncate_sft", "sources"};
+                                             "truncate_sft", "train_on_valid", "chat_template",
+                                             "sources"};
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     if (!kTop.count(it->name.GetString())) {
       return InvalidArgumentError(where + ": unknown field '" + std::string(it->name.GetString()) +
                                   "' (known: seed, tokenizer, max_document_tokens, "
-                                  "max_shard_tokens, split_long_documents, truncate_sft, sources)");
+                                  "max_shard_tokens, split_long_documents, truncate_sft, "
+                                  "train_on_valid, chat_template, sources)");
     }
   }
   MixConfig config;
@@ -83,6 +111,12 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
   }
   if (doc.HasMember("truncate_sft")) {
     KGF_ASSIGN_OR_RETURN(config.truncate_sft, JsonGetBool(doc, "truncate_sft", where));
+  }
+  if (doc.HasMember("train_on_valid")) {
+    KGF_ASSIGN_OR_RETURN(config.train_on_valid, JsonGetBool(doc, "train_on_valid", where));
+  }
+  if (doc.HasMember("chat_template")) {
+    KGF_ASSIGN_OR_RETURN(config.chat_template, ParseChatTemplate(doc, where));
   }
   if (config.max_shard_tokens < config.max_document_tokens) {
     return InvalidArgumentError(where + ": max_shard_tokens (" + std::to_string(config.max_shard_tokens) +

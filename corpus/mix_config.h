@@ -2,6 +2,9 @@
 // JSON (relative paths resolve against the config file's folder):
 //   {"seed": 1, "tokenizer": "tokenizer.model", "max_document_tokens": 4096,
 //    "max_shard_tokens": 50000000, "split_long_documents": true, "truncate_sft": true,
+//    "train_on_valid": false,
+//    "chat_template": {"compact_prompts": false, "always_render_tools": false,
+//                      "train_on_failed_calls": false},
 //    "sources": [
 //      {"name": "brown", "kind": "text", "paths": ["brown.jsonl"], "weight": 2},
 //      {"name": "facts", "kind": "kg_facts", "store": "country.kg.sqlite", "weight": 1},
@@ -10,6 +13,11 @@
 // OpenAI chat shape), "kg_facts" (a kg store's triples verbalised). text and kg_facts go to the
 // "pretrain" dataset, tool_use to "sft" (with loss masks). A folder in `paths` means every
 // *.jsonl / *.jsonl.zst directly inside it, sorted by name.
+// tool_use records honour their "split" (corpus/source_reader.h): train records go to "sft";
+// valid and test records are held out as evaluation files (corpus_builder.h), and never trained
+// on, except valid with "train_on_valid" (a final run). Test records are never trained on.
+// "chat_template" (every key optional, default false; corpus/chat_template.h) renders every
+// tool_use sample; the manifest records it so evaluation renders prompts the same way.
 // Amount: `epochs` (default 1; 2.5 = every document twice plus a seeded half) or `weight`:
 // within a dataset either every source has a weight or none does; with weights, source i gets
 // epochs_i = (w_i / sum w) * (dataset tokens) / tokens_i, so the dataset keeps its natural size
@@ -24,6 +32,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "corpus/chat_template.h"
 
 namespace kgf::corpus {
 
@@ -48,6 +57,8 @@ struct MixConfig {
   int64_t max_shard_tokens = 50'000'000;
   bool split_long_documents = true;  // pretrain: split, else error
   bool truncate_sft = true;          // sft: truncate (dropping all-zero masks), else error
+  bool train_on_valid = false;       // tool_use: valid records also go to sft (test never)
+  ChatTemplateOptions chat_template;  // how every tool_use record is rendered
   std::vector<SourceConfig> sources;
 };
 

@@ -15,6 +15,31 @@ Result<std::string> TextOfLine(const SourceDocument& line) {
   return JsonGetString(doc, "text", line.where);
 }
 
+std::string_view RecordSplitName(RecordSplit split) {
+  switch (split) {
+    case RecordSplit::kTrain: return "train";
+    case RecordSplit::kValid: return "valid";
+    case RecordSplit::kTest: return "test";
+  }
+  return "?";
+}
+
+Result<RecordSplit> SplitOfRecord(const JsonValue& record, std::string_view where) {
+  if (!record.IsObject()) return RecordSplit::kTrain;  // the chat template reports the shape
+  auto it = record.FindMember("split");
+  if (it == record.MemberEnd()) return RecordSplit::kTrain;
+  if (it->value.IsString()) {
+    const std::string_view v(it->value.GetString(), it->value.GetStringLength());
+    if (v == "train") return RecordSplit::kTrain;
+    if (v == "valid") return RecordSplit::kValid;
+    if (v == "test") return RecordSplit::kTest;
+  }
+  std::string value = JsonToString(it->value);
+  if (value.size() > 40) value = value.substr(0, 40) + "...";
+  return InvalidArgumentError(std::string(where) + ": field 'split' is " + value +
+                              ", not one of \"train\", \"valid\", \"test\" (omit it for train)");
+}
+
 Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,
                                                bool defer_text_parsing) {
   std::vector<SourceDocument> docs;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
 #include "corpus/mix_config.h"
 
@@ -32,6 +33,16 @@ Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, Sourc
 
 // The `text` field of one raw text-source line. Errors as ReadSource, naming doc.where.
 Result<std::string> TextOfLine(const SourceDocument& doc);
+
+// The "split" of a tool-use record (synth/record.h): train, or valid / test (records about
+// held-out anchor entities, for evaluation).
+enum class RecordSplit { kTrain, kValid, kTest };
+std::string_view RecordSplitName(RecordSplit split);  // "train", "valid", "test"
+
+// A record without a "split" field is train (inputs older than the field).
+// Errors: InvalidArgument "<where>: field 'split' ..." when the field is not one of the strings
+// "train", "valid", "test".
+Result<RecordSplit> SplitOfRecord(const JsonValue& record, std::string_view where);
 
 }  // namespace kgf::corpus
 

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <set>
+
 #include "base/file_util.h"
+#include "base/hash.h"
 #include "base/json.h"
 #include "base/line_writer.h"
 #include "corpus/corpus_reader.h"
@@ -27,6 +31,25 @@ std::string ToolRecord(int i) {
          R"({"name":"get_capital_of_country","arguments":"{\"country\":\")" + country + R"(\"}"}}]},)" +
          R"({"role":"tool","tool_call_id":"c1","content":"[\"City)" + std::to_string(i) + R"(\"]"},)" +
          R"({"role":"assistant","content":"The capital is City)" + std::to_string(i) + R"(."}]})";
+}
+
+// Record i with a "split" field written as `split` (raw JSON, "" for none), spaced and escaped
+// unlike canonical JSON so that byte-for-byte copying is visible.
+std::string SplitRecord(int i, const std::string& split) {
+  std::string head = "{\"id\": \"r" + std::to_string(i) + "\",  \"note\": \"caf\\u00e9\", ";
+  if (!split.empty()) head += "\"split\" : " + split + ", ";
+  return head + ToolRecord(i).substr(1);
+}
+
+// The split of record i in the split fixture: no field (train) for i % 5 == 0, valid for 3,
+// test for 4, "train" otherwise.
+std::string SplitOf(int i) {
+  switch (i % 5) {
+    case 0: return "";
+    case 3: return "\"valid\"";
+    case 4: return "\"test\"";
+    default: return "\"train\"";
+  }
 }
 
 // Inputs: 40 text documents (.jsonl), 30 tool-use records (.jsonl.zst in a folder), tokenizer.
@@ -60,6 +83,33 @@ class CorpusBuilderTest : public ::testing::Test {
                                       R"("sources":)" + s + "}");
   }
 
+  // synth_split/: records 0-19 in shard-00000.jsonl.zst, 20-29 in shard-00001.jsonl (read in
+  // that order), splits by SplitOf(). Returns the expected eval files' bytes.
+  struct EvalBytes {
+    std::string valid, test;
+  };
+  EvalBytes WriteSplitInputs() {
+    EvalBytes expected;
+    EXPECT_TRUE(CreateDirectories(dir_.File("synth_split")).ok());
+    auto w = LineWriter::Open(dir_.File("synth_split/shard-00000.jsonl.zst"));
+    EXPECT_TRUE(w.ok());
+    std::string plain;
+    for (int i = 0; i < 30; ++i) {
+      const std::string line = SplitRecord(i, SplitOf(i));
+      if (i < 20) EXPECT_TRUE((*w)->WriteLine(line).ok());
+      else plain += line + "\n";
+      if (i % 5 == 3) expected.valid += line + "\n";
+      if (i % 5 == 4) expected.test += line + "\n";
+    }
+    EXPECT_TRUE((*w)->Close().ok());
+    dir_.Write("synth_split/shard-00001.jsonl", plain);
+    return expected;
+  }
+  std::string SplitConfig(const std::string& extra = "") {
+    return Config(extra, R"([{"name":"brown","kind":"text","paths":["brown.jsonl"]},
+                            {"name":"tools","kind":"tool_use","paths":["synth_split"]}])");
+  }
+
   Result<BuildSummary> Build(const std::string& config, const std::string& out, int threads = 0) {
     CorpusBuildOptions options;
     options.config = config;
@@ -71,6 +121,34 @@ class CorpusBuilderTest : public ::testing::Test {
   TempDir dir_;
   int configs_ = 0;
 };
+
+// The record numbers (Country<i>) of the SFT samples of the corpus at `dir`, sorted, with
+// repeats; decoded from the shards' tokens.
+std::vector<int> SftRecordIds(const std::string& dir) {
+  auto corpus = Corpus::Open(dir);
+  EXPECT_TRUE(corpus.ok()) << corpus.status().ToString();
+  std::vector<int> ids;
+  const CorpusDataset* sft = corpus.ok() ? corpus->dataset("sft") : nullptr;
+  Document doc;
+  for (int64_t i = 0; sft && i < sft->num_documents(); ++i) {
+    sft->Get(i, &doc);
+    const std::string text = *SmallTokenizer().Decode(doc.tokens);
+    const std::string key = "capital of Country";
+    const size_t at = text.find(key);
+    EXPECT_NE(at, std::string::npos) << text;
+    if (at != std::string::npos) ids.push_back(std::stoi(text.substr(at + key.size())));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<int> RecordsWhere(bool (*keep)(int)) {
+  std::vector<int> ids;
+  for (int i = 0; i < 30; ++i) {
+    if (keep(i)) ids.push_back(i);
+  }
+  return ids;
+}
 
 TEST_F(CorpusBuilderTest, BuildsShardsManifestCatalogAndReadsBack) {
   auto summary = Build(Config(""), "out");
@@ -89,7 +167,7 @@ TEST_F(CorpusBuilderTest, BuildsShardsManifestCatalogAndReadsBack) {
   EXPECT_EQ(m.sources[1].documents, 30);
   EXPECT_EQ(m.files.size(), 7u);
 
-  auto corpus = Corpus::Open(dir_.File("out"), {.verify_checksums = true});
+  auto corpus = Corpus::Open(dir_.File("out"), {.verify_checksums = true, .expected_tokenizer_checksum = ""});
   ASSERT_TRUE(corpus.ok()) << corpus.status().ToString();
   const CorpusDataset* pre = corpus->dataset("pretrain");
   const CorpusDataset* sft = corpus->dataset("sft");
@@ -287,6 +365,202 @@ TEST_F(CorpusBuilderTest, TrainsTokenizerFromTheMixSources) {
   EXPECT_EQ(TrainTokenizerJob(TokenizerTrainJob{}).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(CorpusBuilderTest, HeldOutSplitsGoToEvalFilesNeverToSft) {
+  const EvalBytes expected = WriteSplitInputs();
+  auto summary = Build(SplitConfig(), "out");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const std::string out = dir_.File("out");
+  EXPECT_EQ(ListFilesRecursive(out),
+            "catalog.sqlite\neval/test.jsonl\neval/valid.jsonl\nmanifest.json\n"
+            "pretrain_00000.bin\npretrain_00000.idx\nsft_00000.bin\nsft_00000.idx\n"
+            "sft_00000_mask.bin\nsft_00000_mask.idx\ntokenizer.model\n");
+  // Eval files: the original lines, byte for byte, in input order (file 00000 before 00001).
+  EXPECT_EQ(*ReadFileToString(out + "/eval/valid.jsonl"), expected.valid);
+  EXPECT_EQ(*ReadFileToString(out + "/eval/test.jsonl"), expected.test);
+  // SFT: every train record (with "train" or no split field) exactly once, nothing else.
+  EXPECT_EQ(SftRecordIds(out), RecordsWhere([](int i) { return i % 5 < 3; }));
+
+  const Manifest& m = summary->manifest;
+  const SourceBuildStats& tools = m.sources[1];
+  EXPECT_EQ(tools.records, 30);
+  EXPECT_EQ(tools.train_records, 18);
+  EXPECT_EQ(tools.valid_records, 6);
+  EXPECT_EQ(tools.test_records, 6);
+  EXPECT_FALSE(tools.valid_trained);
+  EXPECT_EQ(tools.unique_documents, 18);
+  EXPECT_EQ(tools.documents, 18);
+  EXPECT_FALSE(m.train_on_valid);
+  ASSERT_EQ(m.eval.size(), 2u);
+  for (const ManifestEvalFile& e : m.eval) {
+    EXPECT_EQ(e.path, "eval/" + e.split + ".jsonl");
+    EXPECT_EQ(e.records, 6);
+    EXPECT_FALSE(e.trained);
+    EXPECT_EQ(e.bytes, *FileSize(out + "/" + e.path));
+    EXPECT_EQ(e.checksum, *FileChecksum(out + "/" + e.path));
+  }
+  EXPECT_EQ(m.eval[0].split, "valid");
+  EXPECT_EQ(m.eval[1].split, "test");
+  // The manifest on disk says the same, and corpus verify checks the eval files.
+  auto parsed = Manifest::Parse(*ReadFileToString(out + "/manifest.json"), "manifest.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->ToJson(), m.ToJson());
+  EXPECT_EQ(parsed->sources[1].test_records, 6);
+  auto verify = VerifyCorpus(out);
+  ASSERT_TRUE(verify.ok()) << verify.status().ToString();
+  EXPECT_NE(verify->find("OK: 9 files"), std::string::npos) << *verify;
+  EXPECT_NE(summary->manifest.Summary().find(
+                "splits tools: train 18 (trained), valid 6 (held out), test 6 (held out)"),
+            std::string::npos)
+      << summary->manifest.Summary();
+
+  auto info = ReadCorpusInfo(out);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->tokenizer_path, out + "/tokenizer.model");
+  EXPECT_EQ(info->tokenizer_checksum, SmallTokenizer().checksum());
+  ASSERT_EQ(info->eval_files.size(), 2u);
+  EXPECT_EQ(info->eval_files.at("test").path, out + "/eval/test.jsonl");
+  EXPECT_EQ(info->eval_files.at("valid").records, 6);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((out + "/catalog.sqlite").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT train_records, valid_records, test_records FROM sources "
+                                   "WHERE name='tools'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 18);
+  EXPECT_EQ(sqlite3_column_int64(st, 1), 6);
+  EXPECT_EQ(sqlite3_column_int64(st, 2), 6);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+
+  // Same bytes with any thread count.
+  ASSERT_TRUE(Build(SplitConfig(), "out1", 1).ok());
+  for (const char* f : {"eval/valid.jsonl", "eval/test.jsonl", "manifest.json", "sft_00000.bin"}) {
+    EXPECT_EQ(*ReadFileToString(out + "/" + f), *ReadFileToString(dir_.File("out1/") + f)) << f;
+  }
+}
+
+TEST_F(CorpusBuilderTest, TrainOnValidAddsValidButNeverTest) {
+  const EvalBytes expected = WriteSplitInputs();
+  auto summary = Build(SplitConfig(R"("train_on_valid":true,)"), "out");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const std::string out = dir_.File("out");
+  EXPECT_EQ(SftRecordIds(out), RecordsWhere([](int i) { return i % 5 != 4; }));
+  // The valid records are still written for evaluation, marked as trained on.
+  EXPECT_EQ(*ReadFileToString(out + "/eval/valid.jsonl"), expected.valid);
+  EXPECT_EQ(*ReadFileToString(out + "/eval/test.jsonl"), expected.test);
+  const Manifest& m = summary->manifest;
+  EXPECT_TRUE(m.train_on_valid);
+  EXPECT_TRUE(m.sources[1].valid_trained);
+  EXPECT_EQ(m.sources[1].documents, 24);
+  ASSERT_EQ(m.eval.size(), 2u);
+  EXPECT_TRUE(m.eval[0].trained);   // valid
+  EXPECT_FALSE(m.eval[1].trained);  // test: never
+  auto info = ReadCorpusInfo(out);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->train_on_valid);
+  EXPECT_TRUE(info->eval_files.at("valid").trained);
+  EXPECT_FALSE(info->eval_files.at("test").trained);
+}
+
+TEST_F(CorpusBuilderTest, RecordsWithoutHeldOutSplitsWriteNoEvalFiles) {
+  auto summary = Build(Config(""), "out");
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(summary->manifest.eval.empty());
+  EXPECT_EQ(summary->manifest.sources[1].train_records, 30);
+  EXPECT_FALSE(FileExists(dir_.File("out/eval")));
+  auto info = ReadCorpusInfo(dir_.File("out"));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_TRUE(info->eval_files.empty());
+}
+
+TEST_F(CorpusBuilderTest, InvalidSplitIsAnInputErrorAndLeavesNothing) {
+  ASSERT_TRUE(CreateDirectories(dir_.File("bad_split")).ok());
+  struct Case {
+    std::string split;
+    std::string expect;
+  } cases[] = {{"\"dev\"", "field 'split' is \"dev\""},
+               {"\"Test\"", "field 'split' is \"Test\""},
+               {"1", "field 'split' is 1"},
+               {"null", "field 'split' is null"}};
+  int n = 0;
+  for (const auto& c : cases) {
+    // Line 3 is the bad one; a valid and a test record come before it.
+    const std::string name = "bad_split/" + std::to_string(n) + ".jsonl";
+    dir_.Write(name, SplitRecord(0, "\"valid\"") + "\n" + SplitRecord(1, "\"test\"") + "\n" +
+                         SplitRecord(2, c.split) + "\n" + SplitRecord(3, "") + "\n");
+    const std::string out = "bad" + std::to_string(n++);
+    auto r = Build(Config("", R"([{"name":"t","kind":"tool_use","paths":[")" + name + R"("]}])"), out);
+    ASSERT_FALSE(r.ok()) << c.split;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(name + ":3: " + c.expect), std::string::npos)
+        << r.status().message();
+    EXPECT_FALSE(FileExists(dir_.File(out))) << out;
+  }
+  EXPECT_EQ(ListFilesRecursive(dir_.path()).find(".tmp-"), std::string::npos);
+  EXPECT_EQ(ListFilesRecursive(dir_.path()).find("eval/"), std::string::npos);
+}
+
+TEST_F(CorpusBuilderTest, ChatTemplateOptionsRenderEverySampleAndAreRecorded) {
+  auto plain = Build(Config(""), "plain");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto compact = Build(Config(R"("chat_template":{"compact_prompts":true,"train_on_failed_calls":true},)"),
+                       "compact");
+  ASSERT_TRUE(compact.ok()) << compact.status().ToString();
+  const ChatTemplateOptions& o = compact->manifest.chat_template;
+  EXPECT_TRUE(o.compact_prompts);
+  EXPECT_TRUE(o.train_on_failed_calls);
+  EXPECT_FALSE(o.always_render_tools);
+  EXPECT_FALSE(plain->manifest.chat_template.compact_prompts);
+  const std::string json = *ReadFileToString(dir_.File("compact/manifest.json"));
+  EXPECT_NE(json.find("\"compact_prompts\": true"), std::string::npos) << json;
+  EXPECT_NE(compact->manifest.Summary().find("chat template: compact_prompts true"), std::string::npos);
+  // The options were used: compact prompts replace the record's system prompt.
+  for (const char* out : {"plain", "compact"}) {
+    auto corpus = Corpus::Open(dir_.File(out));
+    ASSERT_TRUE(corpus.ok());
+    Document doc;
+    corpus->dataset("sft")->Get(0, &doc);
+    const std::string text = *SmallTokenizer().Decode(doc.tokens);
+    EXPECT_EQ(text.find("<|system|>Use the tools.") != std::string::npos,
+              std::string(out) == "plain") << out << ": " << text;
+  }
+  auto info = ReadCorpusInfo(dir_.File("compact"));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_TRUE(info->chat_template.compact_prompts);
+  EXPECT_TRUE(info->chat_template.train_on_failed_calls);
+  EXPECT_FALSE(info->chat_template.always_render_tools);
+  EXPECT_EQ(info->max_document_tokens, 4096);
+
+  auto bad = Build(Config(R"("chat_template":{"compact":true},)"), "bad");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("chat_template: unknown field 'compact'"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(FileExists(dir_.File("bad")));
+}
+
+TEST_F(CorpusBuilderTest, TokenizerTrainingLeavesHeldOutRecordsOut) {
+  // Every tool-use record is a test record: the tokenizer sees the text source alone.
+  ASSERT_TRUE(CreateDirectories(dir_.File("all_test")).ok());
+  std::string lines;
+  for (int i = 0; i < 30; ++i) lines += SplitRecord(i, "\"test\"") + "\n";
+  dir_.Write("all_test/shard-00000.jsonl", lines);
+  auto train = [&](const std::string& config) {
+    TokenizerTrainJob job;
+    job.config = config;
+    job.out = dir_.File("tok" + std::to_string(configs_) + ".model");
+    job.train.vocab_size = 400;
+    return TrainTokenizerJob(job);
+  };
+  auto text_only = train(Config("", R"([{"name":"brown","kind":"text","paths":["brown.jsonl"]}])"));
+  auto held_out = train(Config("", R"([{"name":"brown","kind":"text","paths":["brown.jsonl"]},
+                                      {"name":"t","kind":"tool_use","paths":["all_test"]}])"));
+  auto with_tools = train(Config(""));
+  ASSERT_TRUE(text_only.ok() && held_out.ok() && with_tools.ok());
+  EXPECT_EQ(*held_out, *text_only);
+  EXPECT_NE(*with_tools, *text_only);
+}
+
 class BuiltCorpusTest : public CorpusBuilderTest {
  protected:
   void SetUp() override {
@@ -296,6 +570,53 @@ class BuiltCorpusTest : public CorpusBuilderTest {
   }
   std::string out_;
 };
+
+class SplitCorpusTest : public CorpusBuilderTest {
+ protected:
+  void SetUp() override {
+    CorpusBuilderTest::SetUp();
+    WriteSplitInputs();
+    ASSERT_TRUE(Build(SplitConfig(), "out").ok());
+    out_ = dir_.File("out");
+    ASSERT_TRUE(VerifyCorpus(out_).ok());
+  }
+  std::string out_;
+};
+
+TEST_F(SplitCorpusTest, VerifyCatchesAModifiedEvalFile) {
+  std::string test = *ReadFileToString(out_ + "/eval/test.jsonl");
+  test[test.find("Country")] = 'c';  // same size: only the checksum tells
+  ASSERT_TRUE(WriteFileAtomic(out_ + "/eval/test.jsonl", test).ok());
+  EXPECT_TRUE(ReadCorpusInfo(out_).ok());
+  auto v = VerifyCorpus(out_);
+  EXPECT_EQ(v.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(v.status().message().find("eval/test.jsonl: checksum"), std::string::npos)
+      << v.status().message();
+}
+
+TEST_F(SplitCorpusTest, TruncatedOrMissingEvalFileIsRejected) {
+  const std::string valid = *ReadFileToString(out_ + "/eval/valid.jsonl");
+  ASSERT_TRUE(WriteFileAtomic(out_ + "/eval/valid.jsonl", valid.substr(0, valid.size() - 1)).ok());
+  EXPECT_EQ(ReadCorpusInfo(out_).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(Corpus::Open(out_).status().code(), StatusCode::kDataLoss);
+  ASSERT_TRUE(RemoveFile(out_ + "/eval/valid.jsonl").ok());
+  auto info = ReadCorpusInfo(out_);
+  EXPECT_EQ(info.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(info.status().message().find("eval/valid.jsonl"), std::string::npos);
+  EXPECT_EQ(VerifyCorpus(out_).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SplitCorpusTest, ManifestEvalEntryMustMatchItsFileEntry) {
+  std::string json = *ReadFileToString(out_ + "/manifest.json");
+  const Manifest m = *Manifest::Parse(json, "m");
+  const std::string checksum = m.eval[1].checksum;
+  // Edit the checksum in the eval entry only (its first occurrence is in "eval").
+  json.replace(json.find(checksum), checksum.size(), "xxh3:0000000000000000");
+  auto r = Manifest::Parse(json, "m");
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("eval[1]: eval/test.jsonl is not listed"), std::string::npos)
+      << r.status().message();
+}
 
 TEST_F(BuiltCorpusTest, MismatchedTokenizerIsRejected) {
   auto other = TrainTokenizer(std::vector<std::string>{GenerateText(99, 300)}, {.vocab_size = 330});
@@ -382,7 +703,9 @@ TEST_F(BuiltCorpusTest, SplitPackingCoversTheConcatenation) {
     all.insert(all.end(), seq.tokens.begin(), seq.tokens.end());
     starts += static_cast<int64_t>(seq.document_starts.size());
     for (int32_t s : seq.document_starts) {
-      if (s > 0) EXPECT_EQ(seq.tokens[s - 1], SpecialId(Special::kEndOfText));
+      if (s > 0) {
+        EXPECT_EQ(seq.tokens[s - 1], SpecialId(Special::kEndOfText));
+      }
     }
   }
   EXPECT_GE(starts, pre->num_documents() - 1);
@@ -396,7 +719,11 @@ TEST_F(BuiltCorpusTest, SplitPackingCoversTheConcatenation) {
 TEST_F(BuiltCorpusTest, WholeDocumentPackingPadsAndKeepsMasks) {
   auto corpus = Corpus::Open(out_);
   const CorpusDataset* sft = corpus->dataset("sft");
-  auto packer = SequencePacker::Create(*sft, {.sequence_length = 256, .seed = 1,
+  // Room for three of the longest samples (their length depends on the chat template).
+  int64_t longest = 0;
+  for (int64_t i = 0; i < sft->num_documents(); ++i) longest = std::max<int64_t>(longest, sft->length(i));
+  const int64_t L = 3 * longest;
+  auto packer = SequencePacker::Create(*sft, {.sequence_length = L, .seed = 1,
                                               .split_documents = false});
   ASSERT_TRUE(packer.ok());
   int64_t docs = 0, trained = 0, expected_trained = 0;
@@ -408,12 +735,14 @@ TEST_F(BuiltCorpusTest, WholeDocumentPackingPadsAndKeepsMasks) {
   PackedSequence seq;
   for (int64_t k = 0; k < packer->num_sequences(); ++k) {
     packer->Get(k, &seq);
-    ASSERT_EQ(seq.tokens.size(), 256u);
+    ASSERT_EQ(static_cast<int64_t>(seq.tokens.size()), L);
     docs += static_cast<int64_t>(seq.document_starts.size());
     trained += std::count(seq.mask.begin(), seq.mask.end(), 1);
     EXPECT_EQ(seq.document_starts[0], 0);
     for (size_t p = 0; p < seq.tokens.size(); ++p) {
-      if (seq.tokens[p] == SpecialId(Special::kPad)) EXPECT_EQ(seq.mask[p], 0);
+      if (seq.tokens[p] == SpecialId(Special::kPad)) {
+        EXPECT_EQ(seq.mask[p], 0);
+      }
     }
   }
   EXPECT_EQ(docs, sft->num_documents());

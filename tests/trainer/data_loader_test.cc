@@ -83,8 +83,9 @@ TEST(DataLoaderTest, BadTokenFilesAreClearErrors) {
 
 std::string ToolRecord(int i) {
   const std::string n = std::to_string(i);
+  // The system prompt lists the tool itself, so the chat template adds no second list.
   return std::string(R"({"tools":[{"type":"function","function":{"name":"get_capital"}}],)") +
-         R"("messages":[{"role":"system","content":"Use the tools."},)" +
+         R"("messages":[{"role":"system","content":"Tools: {\"name\":\"get_capital\"}"},)" +
          R"({"role":"user","content":"What is the capital of Country)" + n + R"(?"},)" +
          R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":)" +
          R"({"name":"get_capital","arguments":"{\"country\":\"Country)" + n + R"(\"}"}}]},)" +
