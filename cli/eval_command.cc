@@ -22,11 +22,13 @@ void SetupEvalCommand(CLI::App& root) {
   c->add_option("--checkpoint", o.checkpoint,
                 "Checkpoint or run dir (omit: only the gold replay and the baseline)");
   c->add_option("--kg", o.kg, "Graph store the records were made from")->required();
-  c->add_option("--in", o.inputs, "Record files (.jsonl[.zst]) or folders (synth out, corpus eval/)")
-      ->required();
-  c->add_option("--tokenizer", o.tokenizer, "Tokenizer of the training corpus (<corpus>/tokenizer.model)");
+  c->add_option("--in", o.inputs,
+                "Record files (.jsonl[.zst]) or folders; default: the corpus's eval/<split>.jsonl");
+  c->add_option("--corpus", o.corpus,
+                "Training corpus: its tokenizer, chat template and held-out records");
+  c->add_option("--tokenizer", o.tokenizer, "Tokenizer (default: the corpus's tokenizer.model)");
   c->add_flag("--compact-prompts", o.chat.compact_prompts,
-              "Render prompts compactly, as a corpus built with compact_prompts was");
+              "Without --corpus: render prompts compactly (compact_prompts)");
   c->add_option("--split", o.split, "Records of this split only (any = all)")->capture_default_str();
   c->add_option("--patterns", o.patterns, "Patterns to evaluate (all, 1p,2p,2i, ...)")
       ->capture_default_str();

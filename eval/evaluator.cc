@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "base/line_reader.h"
 #include "base/progress.h"
+#include "corpus/manifest.h"
 #include "eval/agents.h"
 #include "kg/graph_store.h"
 #include "synth/executor.h"
@@ -239,6 +240,24 @@ bool Perfect(const ScoreRow& r) {
          r.f1 == 1.0;
 }
 
+
+// Fills the tokenizer, chat template and inputs from the corpus manifest.
+Result<EvalOptions> WithCorpus(EvalOptions o) {
+  if (o.corpus.empty()) return o;
+  KGF_ASSIGN_OR_RETURN(corpus::CorpusInfo info, corpus::ReadCorpusInfo(o.corpus));
+  if (o.tokenizer.empty()) o.tokenizer = info.tokenizer_path;
+  o.chat = info.chat_template;
+  if (o.inputs.empty()) {
+    auto it = info.eval_files.find(o.split);
+    if (it == info.eval_files.end()) {
+      return NotFoundError("eval: " + o.corpus + " holds no held-out records of split '" +
+                           o.split + "' (eval/" + o.split + ".jsonl); pass --in FILE_OR_DIR");
+    }
+    o.inputs = {it->second.path};
+  }
+  return o;
+}
+
 }  // namespace
 
 std::string EvalReport::ToText() const {
@@ -282,10 +301,14 @@ std::string EvalReport::ToJson() const {
   return std::string(sb.GetString()) + "\n";
 }
 
-Result<EvalReport> RunEval(const EvalOptions& o) {
+
+Result<EvalReport> RunEval(const EvalOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  KGF_ASSIGN_OR_RETURN(const EvalOptions o, WithCorpus(options));
   if (o.kg.empty()) return InvalidArgumentError("eval: no graph store; pass --kg STORE");
-  if (o.inputs.empty()) return InvalidArgumentError("eval: no records; pass --in FILE_OR_DIR");
+  if (o.inputs.empty()) {
+    return InvalidArgumentError("eval: no records; pass --in FILE_OR_DIR or --corpus DIR");
+  }
   if (o.max_turns < 1 || o.max_new_tokens < 1) {
     return InvalidArgumentError("eval: max_turns and max_new_tokens must be >= 1");
   }

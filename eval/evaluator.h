@@ -22,8 +22,11 @@ struct EvalOptions {
   std::string checkpoint;            // run or checkpoint dir; empty: gold replay and baseline only
   std::string kg;                    // graph store the records were made from (required)
   std::vector<std::string> inputs;   // record files (.jsonl, .jsonl.zst) or folders of them
-  std::string tokenizer;             // sentencepiece model of the training corpus
-  corpus::ChatTemplateOptions chat;  // as in training (the corpus manifest says which)
+  // The training corpus: its tokenizer and chat template options (from its manifest), and, when
+  // `inputs` is empty, its held-out records (eval/<split>.jsonl).
+  std::string corpus;
+  std::string tokenizer;             // overrides the corpus's tokenizer
+  corpus::ChatTemplateOptions chat;  // used when no corpus is given
   std::string split = "test";        // only records of this split; "any" for all
   std::string patterns = "all";      // pattern mix syntax: "all", "1p,2p,2i", ...
   int64_t limit = 0;                 // at most this many records (0 = all), in input order
