@@ -9,7 +9,9 @@
 #   4. trains a tokenizer and builds Megatron token shards (pre-training: Brown + graph facts;
 #      SFT: the kept dialogues with loss masks), prints the manifest summary;
 #   5. pre-trains the `small` MoE preset on the corpus for a few minutes, fine-tunes it on the
-#      tool-use set, and prints the loss curves.
+#      tool-use set, and prints the loss curves;
+#   6. evaluates the model as a tool-using agent on held-out test questions (its calls run on
+#      the graph) and prints the score table with the gold-replay check and a baseline.
 # Everything goes to out/quickstart/ (override with KGF_QUICKSTART_DIR). Re-running reuses what
 # is complete. KGF_PRETRAIN_STEPS / KGF_SFT_STEPS set the training lengths.
 set -euo pipefail
@@ -70,6 +72,7 @@ $kgforge filter --config examples/brown/text_rules.json --out "$out/brown_kept" 
 step "4. corpus: tokenizer and Megatron shards"
 cat > "$out/mix.json" <<JSON
 {"seed": 1, "tokenizer": "tokenizer.model", "max_document_tokens": 1024,
+ "chat_template": {"compact_prompts": true},
  "sources": [
    {"name": "brown", "kind": "text", "paths": ["brown_kept"]},
    {"name": "country_facts", "kind": "kg_facts", "store": "countries.db", "epochs": 2},
@@ -91,6 +94,11 @@ $kgforge train --init-checkpoint "$out/pretrain" --data "$out/corpus" --dataset 
   --out "$out/sft" --seq-len 1024 --batch-size 4 --steps "${KGF_SFT_STEPS:-60}" --lr 5e-4 \
   --warmup-steps 5 --log-every 20 --no-progress 2>&1 | tee "$logs/sft.txt"
 
+step "6. eval: the model as a tool-using agent on held-out test questions"
+$kgforge eval --checkpoint "$out/sft" --kg "$store" --corpus "$out/corpus" \
+  --per-pattern "${KGF_EVAL_PER_PATTERN:-4}" --max-turns 6 --max-new-tokens 96 --transcript "$out/eval_transcript.jsonl" \
+  | tee "$logs/eval.txt"
+
 step "summary ($(( $(date +%s) - start ))s; everything is in $out/, step logs in $logs/)"
 printf '  graph     %s\n' "$(sed -n 2p "$logs/kg_stats.txt")"
 printf '  synth     %s\n' "$(grep -m1 '^synth:' "$logs/synth.txt" | sed 's/^synth: //')"
@@ -99,3 +107,5 @@ printf '            brown:    %s\n' "$(grep -m1 '^records' "$logs/filter_brown.t
 printf '  corpus    %s\n' "$(grep '^dataset' "$out/corpus_verify.txt" | paste -sd';' | sed 's/;/; /')"
 printf '  pretrain  %s\n' "$(grep -m1 '^loss:' "$logs/pretrain.txt" | sed 's/^loss: //')"
 printf '  sft       %s\n' "$(grep -m1 '^loss:' "$logs/sft.txt" | sed 's/^loss: //')"
+printf '  eval      %s\n' "$(grep -m1 '^  all ' "$logs/eval.txt" | sed 's/^  all *//') (dialogs, valid calls, chain exact, exec answer, P, R, F1, turns, tokens)"
+printf '            %s\n' "$(grep -m1 'self-check' "$logs/eval.txt" | sed 's/^  //')"
