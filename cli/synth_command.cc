@@ -66,6 +66,11 @@ void SetupSynthCommand(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--test-fraction", o.split.test_fraction, "Share of entities held out for test")
       ->capture_default_str();
+  cmd->add_option("--min-held-out", o.split.min_held_out,
+                  "At least this many entities each for valid and test (fractions grow to 25%)")
+      ->capture_default_str();
+  cmd->add_flag("--split-by-facts", o.split.by_facts,
+                "Hold out facts instead of anchor entities: no test fact is read by a train record");
   cmd->add_flag("--json", flags->json, "Print the summary as JSON instead of text");
 
   auto show = std::make_shared<synth::ShowOptions>();

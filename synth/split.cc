@@ -44,3 +44,43 @@ Split QuerySplit(const kg::Graph& graph, std::span<const kg::EntityId> anchors,
 }
 
 }  // namespace kgf::synth
+
+namespace kgf::synth {
+
+std::vector<kg::Triple> QueryFacts(const kg::Graph& graph, const Query& query,
+                                   const std::vector<EntitySet>& node_sets) {
+  const PatternTree& tree = TreeOf(query.pattern);
+  std::vector<kg::Triple> facts;
+  for (size_t n = 0; n < tree.nodes.size(); ++n) {
+    const QueryNode& node = tree.nodes[n];
+    if (node.op != QueryOp::kProject) continue;
+    const kg::RelationId r = query.relations[node.slot];
+    const bool inverse = query.IsInverse(node.slot);
+    for (kg::EntityId x : node_sets[node.children[0]]) {
+      for (kg::EntityId y : Neighbors(graph, x, r, inverse)) {
+        facts.push_back(inverse ? kg::Triple{y, r, x} : kg::Triple{x, r, y});
+      }
+    }
+  }
+  std::sort(facts.begin(), facts.end());
+  facts.erase(std::unique(facts.begin(), facts.end()), facts.end());
+  return facts;
+}
+
+Split FactSplit(const kg::Graph& graph, const kg::Triple& fact, const SplitOptions& options) {
+  return EntitySplit(graph.entity(fact.head).key + "\t" + graph.relation(fact.relation).key +
+                         "\t" + graph.entity(fact.tail).key,
+                     options);
+}
+
+Split SampleSplit(const kg::Graph& graph, const Query& query,
+                  const std::vector<EntitySet>& node_sets, const SplitOptions& options) {
+  if (!options.by_facts) return QuerySplit(graph, query.anchors, options);
+  Split out = Split::kTrain;
+  for (const kg::Triple& t : QueryFacts(graph, query, node_sets)) {
+    out = std::max(out, FactSplit(graph, t, options));
+  }
+  return out;
+}
+
+}  // namespace kgf::synth

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "kg/graph.h"
+#include "synth/query.h"
 
 namespace kgf::synth {
 
@@ -24,6 +25,11 @@ struct SplitOptions {
   // At least this many entities held out for each of valid and test (on a small graph the
   // fractions grow, up to 25% each), so evaluation has enough distinct anchors.
   uint64_t min_held_out = 30;
+  // What is held out: false = anchor entities (above); true = facts: each triple is test /
+  // valid / train by a hash of its keys, and a record takes the most held-out split of the
+  // triples its gold calls read, so no test fact is read by a train or valid record. A record
+  // reads several facts, so far more than test_fraction of the records become test.
+  bool by_facts = false;
 };
 
 // The fractions actually used on a graph of `num_entities` entities: each raised to
@@ -33,6 +39,15 @@ SplitOptions ResolveSplit(const SplitOptions& options, size_t num_entities);
 Split EntitySplit(std::string_view entity_key, const SplitOptions& options);
 Split QuerySplit(const kg::Graph& graph, std::span<const kg::EntityId> anchors,
                  const SplitOptions& options);
+// The triples the gold calls of a query read: every hop over every entity of its input set,
+// as stored (head, relation, tail) whatever the hop's direction. Sorted, distinct.
+// REQUIRES: node_sets from ExecuteQueryNodes (or an accepted sample).
+std::vector<kg::Triple> QueryFacts(const kg::Graph& graph, const Query& query,
+                                   const std::vector<EntitySet>& node_sets);
+Split FactSplit(const kg::Graph& graph, const kg::Triple& fact, const SplitOptions& options);
+// The split of an accepted sample under options.by_facts (facts) or not (anchors).
+Split SampleSplit(const kg::Graph& graph, const Query& query,
+                  const std::vector<EntitySet>& node_sets, const SplitOptions& options);
 
 }  // namespace kgf::synth
 

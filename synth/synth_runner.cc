@@ -70,6 +70,7 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
   s += " distractors=" + std::to_string(o.render.distractors) +
        " reflection=" + std::to_string(o.render.reflection_share);
   s += " valid=" + std::to_string(o.split.valid_fraction) + " test=" + std::to_string(o.split.test_fraction);
+  if (o.split.by_facts) s += " split=facts";
   return s;
 }
 
@@ -274,6 +275,10 @@ std::string ShardStatsJson(uint64_t shard, const ShardStats& st) {
   w.Key("question_hashes"); w.StartArray();
   for (const auto& h : c.question_hashes) w.String(HexList(h).c_str());
   w.EndArray();
+  w.Key("train_facts"); w.String(HexList(c.train_facts).c_str());
+  w.Key("test_facts"); w.StartArray();
+  for (const auto& f : c.test_facts) w.String(HexList(f).c_str());
+  w.EndArray();
   w.EndObject();
   return std::string(sb.GetString()) + "\n";
 }
@@ -311,6 +316,14 @@ Result<ShardStats> ReadShardStats(const std::string& path) {
     KGF_ASSIGN_OR_RETURN(
         c.question_hashes[p],
         ParseHexList({v.GetString(), v.GetStringLength()}, path, "question_hashes"));
+  }
+  KGF_ASSIGN_OR_RETURN(std::string train_facts, JsonGetString(doc, "train_facts", path));
+  KGF_ASSIGN_OR_RETURN(c.train_facts, ParseHexList(train_facts, path, "train_facts"));
+  KGF_ASSIGN_OR_RETURN(const JsonValue* test_facts, JsonGetArray(doc, "test_facts", path));
+  for (const JsonValue& v : test_facts->GetArray()) {
+    if (!v.IsString()) return DataLossError(path + ": field 'test_facts' must hold strings");
+    KGF_ASSIGN_OR_RETURN(c.test_facts.emplace_back(),
+                         ParseHexList({v.GetString(), v.GetStringLength()}, path, "test_facts"));
   }
   if (st.keys.size() != c.records) {
     return DataLossError(path + ": " + std::to_string(st.keys.size()) + " query keys for " +
@@ -598,10 +611,20 @@ Result<ShardStats> WriteShard(const RunContext& ctx, uint64_t shard, const Shard
     SampleOutcome sample = SampleItem(ctx, pattern, item.index, rng);
     KGF_CHECK(sample.query && DedupKey(*ctx.graph, *sample.query) == item.key)
         << "item " << item.index << " did not re-sample to its query";
-    const Split split = QuerySplit(*ctx.graph, sample.query->anchors, o.split);
+    const Split split = SampleSplit(*ctx.graph, *sample.query, sample.node_sets, o.split);
     std::optional<Record> record =
         ctx.renderer->Render(sample, SplitName(split), o.seed, item.index, rng);
     KGF_CHECK(record.has_value()) << "item " << item.index << " did not re-render";
+    if (split != Split::kValid) {
+      std::vector<uint64_t> facts;
+      for (const kg::Triple& t : QueryFacts(*ctx.graph, *sample.query, sample.node_sets)) {
+        facts.push_back(Mix64(Mix64(t.head.value() + 1) ^ (uint64_t{t.relation.value()} << 40) ^
+                              (uint64_t{t.tail.value()} << 1)));
+      }
+      std::sort(facts.begin(), facts.end());
+      auto& into = split == Split::kTrain ? st.counts.train_facts : st.counts.test_facts.emplace_back();
+      into.insert(into.end(), facts.begin(), facts.end());
+    }
     line.clear();
     AppendRecordJson(*record, &line);
     KGF_RETURN_IF_ERROR(writer->WriteLine(line));
@@ -612,6 +635,7 @@ Result<ShardStats> WriteShard(const RunContext& ctx, uint64_t shard, const Shard
   KGF_RETURN_IF_ERROR(writer->Close());
   SortUnique(&st.keys);
   for (auto& h : st.counts.question_hashes) SortUnique(&h);
+  SortUnique(&st.counts.train_facts);
   KGF_ASSIGN_OR_RETURN(st.checksum, FileChecksum(path));
   KGF_RETURN_IF_ERROR(
       WriteFileAtomic(JoinPath(o.out_dir, StatsFileName(shard)), ShardStatsJson(shard, st)));
@@ -635,6 +659,7 @@ std::optional<ShardStats> CompleteShard(const RunContext& ctx, uint64_t shard) {
 // The numbers that say what the records teach; shared by manifest.json and --json.
 void WriteTeaching(Writer& w, const SynthCounts& c) {
   w.Key("distinct_questions"); w.Uint64(c.DistinctQuestions());
+  w.Key("test_records_with_only_train_facts"); w.Uint64(c.TestRecordsWithOnlyTrainFacts());
   w.Key("duplicates_across_shards"); w.Uint64(c.cross_shard_duplicates);
   w.Key("tool_calls"); w.StartObject();
   w.Key("total"); w.Uint64(c.Calls());
@@ -1080,8 +1105,12 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
         all.insert(all.end(), add.begin(), add.end());
       }
       entries.push_back({st.counts.records, st.counts.attempts, st.checksum});
+      auto& facts = summary.counts.train_facts;
+      facts.insert(facts.end(), st.counts.train_facts.begin(), st.counts.train_facts.end());
+      for (auto& f : st.counts.test_facts) summary.counts.test_facts.push_back(std::move(f));
     }
     for (auto& h : summary.counts.question_hashes) SortUnique(&h);
+    SortUnique(&summary.counts.train_facts);
     return Status::Ok();
   }();
   KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, merged));
@@ -1165,8 +1194,21 @@ std::string MaskedQuestion(const Record& record) {
   return out;
 }
 
+uint64_t SynthCounts::TestRecordsWithOnlyTrainFacts() const {
+  uint64_t n = 0;
+  for (const auto& f : test_facts) {
+    n += std::includes(train_facts.begin(), train_facts.end(), f.begin(), f.end());
+  }
+  return n;
+}
+
 void SynthCounts::Add(const SynthCounts& o) {
   AddScalars(o, this);
+  std::vector<uint64_t> facts;
+  std::set_union(train_facts.begin(), train_facts.end(), o.train_facts.begin(),
+                 o.train_facts.end(), std::back_inserter(facts));
+  train_facts = std::move(facts);
+  test_facts.insert(test_facts.end(), o.test_facts.begin(), o.test_facts.end());
   for (int p = 0; p < kNumPatterns; ++p) {
     std::vector<uint64_t> merged;
     std::set_union(question_hashes[p].begin(), question_hashes[p].end(),
@@ -1230,8 +1272,11 @@ std::string SynthSummary::ToText() const {
   out += buf;
   std::snprintf(buf, sizeof(buf), "  out: %s (manifest.json, tools.json)\n", out_dir.c_str());
   out += buf;
-  std::snprintf(buf, sizeof(buf), "  splits: train %" PRIu64 ", valid %" PRIu64 ", test %" PRIu64 "\n",
-                c.RecordsOf(Split::kTrain), c.RecordsOf(Split::kValid), c.RecordsOf(Split::kTest));
+  std::snprintf(buf, sizeof(buf),
+                "  splits: train %" PRIu64 ", valid %" PRIu64 ", test %" PRIu64
+                " (%" PRIu64 " test records read only facts that train records read too)\n",
+                c.RecordsOf(Split::kTrain), c.RecordsOf(Split::kValid), c.RecordsOf(Split::kTest),
+                c.TestRecordsWithOnlyTrainFacts());
   out += buf;
   uint64_t requested_total = 0;
   for (uint64_t r : requested) requested_total += r;
@@ -1335,7 +1380,7 @@ Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const Syn
   const auto start = std::chrono::steady_clock::now();
   SynthOptions effective = options;
   // Held-out fractions as used on this graph (at least min_held_out entities each).
-  effective.split = ResolveSplit(options.split, graph.num_entities());
+  if (!options.split.by_facts) effective.split = ResolveSplit(options.split, graph.num_entities());
   KGF_ASSIGN_OR_RETURN(RunPlan plan, MakePlan(options, &effective.count));
   return RunSynthImpl(graph, kg, effective, comm, plan, start);
 }

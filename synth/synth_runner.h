@@ -103,6 +103,10 @@ struct SynthCounts {
   std::array<uint64_t, kNumAnswerBuckets> answer_sizes{};
   // Per pattern: the sorted, distinct Hash64 values of MaskedQuestion(record).
   std::array<std::vector<uint64_t>, kNumPatterns> question_hashes;
+  // Facts (triples) read by the gold calls, as hashes: every train record's (sorted, distinct)
+  // and each test record's own (sorted), to count test records that teach nothing new.
+  std::vector<uint64_t> train_facts;
+  std::vector<std::vector<uint64_t>> test_facts;
 
   void Add(const SynthCounts& other);  // sums, maxima, and unions of the hash sets
   uint64_t RecordsOf(Pattern p) const;
@@ -113,6 +117,8 @@ struct SynthCounts {
   // Distinct masked questions (exact up to 64-bit hash collisions) of one pattern / overall.
   uint64_t DistinctQuestions(Pattern p) const;
   uint64_t DistinctQuestions() const;
+  // Test records every fact of which a train record also reads.
+  uint64_t TestRecordsWithOnlyTrainFacts() const;
 };
 
 struct SynthSummary {

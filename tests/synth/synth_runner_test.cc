@@ -241,6 +241,48 @@ TEST_F(SynthRunnerTest, SelectionEqualsTheNaiveSequentialRun) {
   }
 }
 
+// The facts a record's query reads, re-executed from the record's keys and directions.
+std::vector<kg::Triple> RecordFacts(const kg::Graph& g, const Record& r) {
+  Query q;
+  q.pattern = *ParsePattern(r.pattern);
+  for (const AnchorRef& a : r.anchors) q.anchors.push_back(*g.FindEntityByKey(a.key));
+  for (const std::string& k : r.relations) q.relations.push_back(*g.FindRelationByKey(k));
+  q.inverse = r.inverse;
+  return QueryFacts(g, q, ExecuteQueryNodes(g, q));
+}
+
+TEST_F(SynthRunnerTest, HeldOutFactsAreNeverReadByTrainRecordsAndOverlapIsCounted) {
+  for (bool by_facts : {false, true}) {
+    TempDir a;
+    SynthOptions o = SmallOptions(a.path());
+    o.split.by_facts = by_facts;
+    o.split.test_fraction = 0.02;
+    auto sum = Run(o);
+    ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+    std::set<kg::Triple> train_facts;
+    std::vector<std::vector<kg::Triple>> test_facts;
+    for (const Record& r : ReadAll(a.path())) {
+      std::vector<kg::Triple> facts = RecordFacts(graph_, r);
+      if (by_facts) {
+        Split worst = Split::kTrain;
+        for (const kg::Triple& t : facts) worst = std::max(worst, FactSplit(graph_, t, o.split));
+        EXPECT_EQ(r.split, SplitName(worst)) << r.id;
+      }
+      if (r.split == "train") train_facts.insert(facts.begin(), facts.end());
+      if (r.split == "test") test_facts.push_back(std::move(facts));
+    }
+    ASSERT_FALSE(test_facts.empty());
+    uint64_t covered = 0;
+    for (const auto& f : test_facts) {
+      bool all = true;
+      for (const kg::Triple& t : f) all = all && train_facts.count(t) > 0;
+      covered += all;
+    }
+    EXPECT_EQ(sum->counts.TestRecordsWithOnlyTrainFacts(), covered) << by_facts;
+    if (by_facts) EXPECT_EQ(covered, 0u) << "a test fact is read by a train record";
+  }
+}
+
 TEST_F(SynthRunnerTest, RecordsVerifyAndSplitsHoldOut) {
   TempDir a;
   SynthOptions o = SmallOptions(a.path());
