@@ -339,35 +339,37 @@ Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
   auto [sg, pl] = TypeOf(q, tree.root);
   const std::string be = np.plural ? "are" : "is";
   const std::string type = np.plural ? pl : sg;
-  // Frames: {text, needs a type, needs plural}.
-  std::vector<std::pair<int, std::string>> frames;
-  auto add = [&](int id, std::string text) { frames.emplace_back(id, std::move(text)); };
+  // Frames are built lazily: only the chosen one is rendered.
+  std::vector<std::pair<int, std::function<std::string()>>> frames;
+  auto add = [&](int id, std::function<std::string()> text) {
+    frames.emplace_back(id, std::move(text));
+  };
   // Frames that put words after the noun phrase read badly after a long, clausal one.
   const bool short_np = np.text.size() < 60 && np.text.find(" whose ") == std::string::npos &&
                         np.text.find(" that ") == std::string::npos;
-  add(0, "What " + be + " " + np.text + "?");
-  add(1, "Can you tell me " + np.text + "?");
-  add(2, "Could you look up " + np.text + "?");
-  add(3, "I'd like to know " + np.text + ".");
-  add(4, "Please find " + np.text + ".");
-  add(7, "Give me " + np.text + ".");
-  add(9, "Tell me " + np.text + ".");
-  add(10, "Help me find " + np.text + ".");
-  add(18, "Quick question: what " + be + " " + np.text + "?");
-  add(19, "Please tell me " + np.text + ".");
-  add(20, "Look up " + np.text + ".");
-  add(21, "I'm trying to find " + np.text + ".");
-  add(22, "What " + be + " " + np.text + ", according to the knowledge graph?");
+  add(0, [&] { return std::string("What " + be + " " + np.text + "?"); });
+  add(1, [&] { return std::string("Can you tell me " + np.text + "?"); });
+  add(2, [&] { return std::string("Could you look up " + np.text + "?"); });
+  add(3, [&] { return std::string("I'd like to know " + np.text + "."); });
+  add(4, [&] { return std::string("Please find " + np.text + "."); });
+  add(7, [&] { return std::string("Give me " + np.text + "."); });
+  add(9, [&] { return std::string("Tell me " + np.text + "."); });
+  add(10, [&] { return std::string("Help me find " + np.text + "."); });
+  add(18, [&] { return std::string("Quick question: what " + be + " " + np.text + "?"); });
+  add(19, [&] { return std::string("Please tell me " + np.text + "."); });
+  add(20, [&] { return std::string("Look up " + np.text + "."); });
+  add(21, [&] { return std::string("I'm trying to find " + np.text + "."); });
+  add(22, [&] { return std::string("What " + be + " " + np.text + ", according to the knowledge graph?"); });
   if (short_np) {
-    add(23, "Could you find " + np.text + " for me?");
-    add(5, "Do you know what " + np.text + " " + be + "?");
-    add(6, "Find out what " + np.text + " " + be + ".");
-    add(8, "Look up " + np.text + " for me.");
-    add(11, "I need to know what " + np.text + " " + be + ".");
+    add(23, [&] { return std::string("Could you find " + np.text + " for me?"); });
+    add(5, [&] { return std::string("Do you know what " + np.text + " " + be + "?"); });
+    add(6, [&] { return std::string("Find out what " + np.text + " " + be + "."); });
+    add(8, [&] { return std::string("Look up " + np.text + " for me."); });
+    add(11, [&] { return std::string("I need to know what " + np.text + " " + be + "."); });
   }
   if (np.plural) {
-    add(12, "List " + np.text + ".");
-    add(13, "What are all of " + np.text + "?");
+    add(12, [&] { return std::string("List " + np.text + "."); });
+    add(13, [&] { return std::string("What are all of " + np.text + "?"); });
   }
   // "Which <type> ..." frames, unless the type only repeats the relation's noun ("Which
   // currencies are currencies of ...") or the phrase already names it ("the countries whose").
@@ -377,15 +379,15 @@ Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
   auto last_word = [](const std::string& t) { return t.substr(t.rfind(' ') + 1); };
   const bool repeats = !inverse && !sg.empty() && last_word(w.noun_sg) == last_word(sg);
   if (!type.empty() && !inverse && !repeats) {
-    add(14, "Which " + type + " " + be + " " + np.text + "?");
+    add(14, [&] { return std::string("Which " + type + " " + be + " " + np.text + "?"); });
   }
   if (!type.empty() && !repeats) {
-    add(15, "Which " + pl + " " + Predicate(q, tree.root, false, rng) + "?");
-    add(16, "Name the " + pl + " that " + Predicate(q, tree.root, false, rng) + ".");
-    add(17, "What " + pl + " " + Predicate(q, tree.root, false, rng) + "?");
+    add(15, [&] { return std::string("Which " + pl + " " + Predicate(q, tree.root, false, rng) + "?"); });
+    add(16, [&] { return std::string("Name the " + pl + " that " + Predicate(q, tree.root, false, rng) + "."); });
+    add(17, [&] { return std::string("What " + pl + " " + Predicate(q, tree.root, false, rng) + "?"); });
   }
   const auto& [id, text] = frames[rng.Uniform(frames.size())];
-  return {Capitalize(text), "hop." + std::to_string(id)};
+  return {Capitalize(text()), "hop." + std::to_string(id)};
 }
 
 Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
@@ -411,43 +413,45 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
     clause += " but " + neg;
   }
   const std::string family = negation ? "not" : conj;
-  std::vector<std::pair<int, std::string>> frames;
-  auto add = [&](int id, std::string text) { frames.emplace_back(id, std::move(text)); };
+  // Frames are built lazily: only the chosen one is rendered.
+  std::vector<std::pair<int, std::function<std::string()>>> frames;
+  auto add = [&](int id, std::function<std::string()> text) {
+    frames.emplace_back(id, std::move(text));
+  };
   const std::string who = pl.empty() ? "ones" : pl;
-  add(0, "Which " + who + " " + clause + "?");
-  add(1, "Find the " + who + " that " + clause + ".");
-  add(2, "Name the " + who + " that " + clause + ".");
-  add(3, "Can you find the " + who + " that " + clause + "?");
-  add(4, "Tell me which " + who + " " + clause + ".");
-  add(5, "I'm looking for the " + who + " that " + clause + ".");
-  add(12, "Give me the " + who + " that " + clause + ".");
-  add(13, "Could you list the " + who + " that " + clause + "?");
-  add(14, "Show me the " + who + " that " + clause + ".");
-  add(15, "Help me find the " + who + " that " + clause + ".");
-  add(16, "Which are the " + who + " that " + clause + "?");
-  add(17, "I need the " + who + " that " + clause + ".");
-  add(18, "Please look up which " + who + " " + clause + ".");
-  add(19, "Find all " + who + " that " + clause + ".");
-  add(20, "Tell me the " + who + " that " + clause + ".");
-  add(21, "Which " + who + " " + clause + "? Please check the knowledge graph.");
+  add(0, [&] { return std::string("Which " + who + " " + clause + "?"); });
+  add(1, [&] { return std::string("Find the " + who + " that " + clause + "."); });
+  add(2, [&] { return std::string("Name the " + who + " that " + clause + "."); });
+  add(3, [&] { return std::string("Can you find the " + who + " that " + clause + "?"); });
+  add(4, [&] { return std::string("Tell me which " + who + " " + clause + "."); });
+  add(5, [&] { return std::string("I'm looking for the " + who + " that " + clause + "."); });
+  add(12, [&] { return std::string("Give me the " + who + " that " + clause + "."); });
+  add(13, [&] { return std::string("Could you list the " + who + " that " + clause + "?"); });
+  add(14, [&] { return std::string("Show me the " + who + " that " + clause + "."); });
+  add(15, [&] { return std::string("Help me find the " + who + " that " + clause + "."); });
+  add(16, [&] { return std::string("Which are the " + who + " that " + clause + "?"); });
+  add(17, [&] { return std::string("I need the " + who + " that " + clause + "."); });
+  add(18, [&] { return std::string("Please look up which " + who + " " + clause + "."); });
+  add(19, [&] { return std::string("Find all " + who + " that " + clause + "."); });
+  add(20, [&] { return std::string("Tell me the " + who + " that " + clause + "."); });
+  add(21, [&] { return std::string("Which " + who + " " + clause + "? Please check the knowledge graph."); });
   if (root.op == QueryOp::kUnion) {
-    add(22, "Which " + who + " " + clause + "? Either one is enough.");
+    add(22, [&] { return std::string("Which " + who + " " + clause + "? Either one is enough."); });
   }
   if (negation) {
-    add(23, "Of the " + who + " that " + JoinClauses(parts, conj) + ", which " + neg + "?");
+    add(23, [&] { return std::string("Of the " + who + " that " + JoinClauses(parts, conj) + ", which " + neg + "?"); });
   }
   if (!pl.empty()) {
-    add(6, "What " + pl + " " + clause + "?");
-    add(7, "List all " + pl + " that " + clause + ".");
+    add(6, [&] { return std::string("What " + pl + " " + clause + "?"); });
+    add(7, [&] { return std::string("List all " + pl + " that " + clause + "."); });
   }
   if (parts.size() == 2 && !negation) {
-    add(8, "Which " + who + " " + parts[0] + ", " + conj + (conj == "or" ? " else " : " also ") +
-               parts[1] + "?");
+    add(8, [&] { return std::string("Which " + who + " " + parts[0] + ", " + conj + (conj == "or" ? " else " : " also ") +
+               parts[1] + "?"); });
   }
   if (negation && pos.op == QueryOp::kProject) {
-    const std::string within = NounPhrase(q, positive, rng).text;
-    add(9, "Among " + within + ", which " + neg + "?");
-    add(10, "Which of " + within + " " + neg + "?");
+    add(9, [&] { return "Among " + NounPhrase(q, positive, rng).text + ", which " + neg + "?"; });
+    add(10, [&] { return "Which of " + NounPhrase(q, positive, rng).text + " " + neg + "?"; });
   }
   // "Which official languages do Belgium and Switzerland have in common?": two forward hops of
   // one relation from two anchors.
@@ -458,13 +462,17 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
         !q.IsInverse(b.slot) && q.relations[a.slot] == q.relations[b.slot] &&
         tree.nodes[a.children[0]].op == QueryOp::kAnchor &&
         tree.nodes[b.children[0]].op == QueryOp::kAnchor) {
-      add(11, "Which " + words(q.relations[a.slot]).noun_pl + " do " +
-                  NounPhrase(q, a.children[0], rng).text + " and " +
-                  NounPhrase(q, b.children[0], rng).text + " have in common?");
+      // Captured by value: `a` and `b` end with this block, the frame is built later.
+      const int left = a.children[0], right = b.children[0];
+      const kg::RelationId rel = q.relations[a.slot];
+      add(11, [&, left, right, rel] {
+        return "Which " + words(rel).noun_pl + " do " + NounPhrase(q, left, rng).text + " and " +
+               NounPhrase(q, right, rng).text + " have in common?";
+      });
     }
   }
   const auto& [id, text] = frames[rng.Uniform(frames.size())];
-  return {Capitalize(text), "set." + family + "." + std::to_string(id)};
+  return {Capitalize(text()), "set." + family + "." + std::to_string(id)};
 }
 
 Question QuestionGrammar::Render(const Query& q, Rng& rng) const {
