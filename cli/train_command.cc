@@ -5,7 +5,9 @@
 
 #include "base/json.h"
 #include "base/progress.h"
+#include "base/logging.h"
 #include "cli/command.h"
+#include "eval/evaluator.h"
 #include "trainer/state_json.h"
 #include "trainer/trainer.h"
 
@@ -15,7 +17,32 @@ namespace {
 struct TrainFlags {
   trainer::TrainOptions options;
   bool json = false;
+  // Evaluation during training: `kgforge eval` on a checkpoint every eval_every updates.
+  std::string eval_kg;       // graph store the records come from
+  std::string eval_records;  // default: the corpus's eval/valid.jsonl
+  int64_t eval_per_pattern = 10;
 };
+
+// The trainer's evaluate hook: the valid records (or --eval-records) played by the checkpoint,
+// scored on the graph; the report's JSON goes into metrics.jsonl.
+void WireEvaluation(TrainFlags* f) {
+  if (f->options.eval_every <= 0) return;
+  const TrainFlags flags = *f;
+  f->options.evaluate = [flags](const std::string& checkpoint, int64_t) -> Result<std::string> {
+    eval::EvalOptions e;
+    e.checkpoint = checkpoint;
+    e.kg = flags.eval_kg;
+    e.corpus = flags.options.data;
+    e.split = "valid";
+    if (!flags.eval_records.empty()) e.inputs = {flags.eval_records};
+    e.per_pattern = flags.eval_per_pattern;
+    KGF_ASSIGN_OR_RETURN(eval::EvalReport report, eval::RunEval(e));
+    KGF_LOG(INFO) << "eval after step: valid calls " << report.model.all.valid_call_rate()
+                  << ", chain exact " << report.model.all.chain_exact << ", exec answer "
+                  << report.model.all.executed_answer << ", F1 " << report.model.all.f1;
+    return report.ToJson();
+  };
+}
 
 std::string SummaryJson(const trainer::TrainSummary& s) {
   using trainer::JsonDouble;
@@ -87,7 +114,21 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--log-every", o.log_every, "log a line every N updates (0: never)")->capture_default_str();
   c->add_flag("--progress,!--no-progress", o.progress, "progress line on a TTY (default on)");
   c->add_flag("--json", f->json, "print the summary as JSON");
+  c->add_option("--eval-every", o.eval_every,
+                "every N updates, run `kgforge eval` on the checkpoint (needs --eval-kg); scores "
+                "go into metrics.jsonl")->capture_default_str();
+  c->add_option("--eval-kg", f->eval_kg, "graph store for --eval-every");
+  c->add_option("--eval-records", f->eval_records,
+                "records for --eval-every (default: the corpus's eval/valid.jsonl)");
+  c->add_option("--eval-per-pattern", f->eval_per_pattern, "records per pattern for --eval-every")
+      ->capture_default_str();
   c->callback([f] {
+    if (f->options.eval_every > 0 && f->eval_kg.empty()) {
+      ReportError(InvalidArgumentError("--eval-every needs --eval-kg, the graph store the "
+                                       "records were made from"), true);
+      return;
+    }
+    WireEvaluation(f.get());
     // Data parallel under mpirun (every rank trains its share of each batch), else one process.
     std::unique_ptr<trainer::GradCommunicator> comm = trainer::WorldGradCommunicator();
     auto t = trainer::Trainer::Create(f->options, comm.get());

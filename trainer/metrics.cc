@@ -101,6 +101,16 @@ MetricsWriter::~MetricsWriter() {
   if (file_) std::fclose(file_);
 }
 
+Status MetricsWriter::WriteEval(int64_t step, std::string_view eval_json) {
+  std::string json(eval_json);
+  while (!json.empty() && (json.back() == '\n' || json.back() == ' ')) json.pop_back();
+  const std::string line = "{\"step\":" + std::to_string(step) + ",\"eval\":" + json + "}\n";
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
+    return IoError(path_ + ": write failed: " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 Status MetricsWriter::Write(const StepMetrics& m) {
   const std::string line = m.ToJson() + "\n";
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {

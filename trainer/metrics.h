@@ -50,6 +50,8 @@ class MetricsWriter {
   MetricsWriter& operator=(MetricsWriter&& other) noexcept;
   ~MetricsWriter();
   Status Write(const StepMetrics& m);
+  // {"step": step, "eval": eval_json} (eval_json: one JSON object).
+  Status WriteEval(int64_t step, std::string_view eval_json);
 
  private:
   MetricsWriter() = default;

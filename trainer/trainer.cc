@@ -44,6 +44,7 @@ Status ValidateOptions(const TrainOptions& o) {
   if (o.beta1 < 0 || o.beta1 >= 1 || o.beta2 < 0 || o.beta2 >= 1) return bad("betas must be in [0, 1)");
   if (o.weight_decay < 0) return bad("--weight-decay must be >= 0");
   if (o.checkpoint_every < 0) return bad("--checkpoint-every must be >= 0");
+  if (o.eval_every < 0) return bad("--eval-every must be >= 0");
   if (o.stop_after_steps < 0) return bad("--stop-after must be >= 0");
   if (o.threads < 0) return bad("--threads must be >= 0");
   if (o.vocab_size < 0 || o.vocab_size > (int64_t{1} << 31) - 1) return bad("--vocab-size must be >= 0");
@@ -450,7 +451,13 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     }
     if (progress) progress->Add(1);
     const bool periodic = o.checkpoint_every > 0 && s.ts.step % o.checkpoint_every == 0;
-    if (periodic || s.ts.step == end) KGF_RETURN_IF_ERROR(save());
+    const bool eval_now = o.eval_every > 0 && o.evaluate &&
+                          (s.ts.step % o.eval_every == 0 || s.ts.step == end);
+    if (periodic || eval_now || s.ts.step == end) KGF_RETURN_IF_ERROR(save());
+    if (eval_now && lead) {
+      KGF_ASSIGN_OR_RETURN(std::string scores, o.evaluate(sum.last_checkpoint, s.ts.step));
+      if (metrics) KGF_RETURN_IF_ERROR(metrics->WriteEval(s.ts.step, scores));
+    }
   }
   if (progress) progress->Finish();
   sum.end_step = s.ts.step;

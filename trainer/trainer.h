@@ -79,6 +79,14 @@ struct TrainOptions {
   // The schedule still spans `steps`, so a later resume continues the same run.
   int64_t stop_after_steps = 0;
 
+  // Evaluation during training. Every eval_every updates (and at the end) the run saves a
+  // checkpoint and, on the lead rank, calls `evaluate` with its directory; the JSON object it
+  // returns goes into metrics.jsonl as {"step": N, "eval": {...}}. The trainer knows nothing
+  // of what is evaluated: the CLI wires `kgforge eval` in (eval/evaluator.h). An error from
+  // `evaluate` stops the run.
+  int64_t eval_every = 0;
+  std::function<Result<std::string>(const std::string& checkpoint_dir, int64_t step)> evaluate;
+
   uint64_t seed = 1;                 // model init, data order, routing-warmup noise
   int threads = 0;                   // TBB threads; 0 = all cores
   int64_t log_every = 50;            // INFO log line every N updates (0 = never)

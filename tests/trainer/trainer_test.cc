@@ -293,3 +293,40 @@ TEST(TrainerTest, RoutingWarmupDefaultsToTheLrWarmupLength) {
 
 }  // namespace
 }  // namespace kgf::trainer
+
+namespace kgf::trainer {
+namespace {
+
+TEST(TrainerTest, EvaluationHookRunsOnSavedCheckpointsAndItsScoresGoToMetrics) {
+  TempDir dir;
+  TrainOptions o = Base(dir, "run");
+  o.steps = 5;
+  o.checkpoint_every = 0;
+  o.eval_every = 2;
+  std::vector<std::pair<std::string, int64_t>> calls;
+  o.evaluate = [&](const std::string& checkpoint, int64_t step) -> Result<std::string> {
+    EXPECT_TRUE(FileExists(JoinPath(checkpoint, "model.safetensors"))) << checkpoint;
+    calls.emplace_back(checkpoint, step);
+    return "{\"score\":" + std::to_string(step) + "}\n";
+  };
+  ASSERT_TRUE(Train(o).ok());
+  ASSERT_EQ(calls.size(), 3u);  // after updates 2, 4 and the last (5)
+  EXPECT_EQ(calls[0].second, 2);
+  EXPECT_EQ(calls[2].second, 5);
+  const std::string metrics = *ReadFileToString(dir.File("run/metrics.jsonl"));
+  EXPECT_NE(metrics.find("{\"step\":2,\"eval\":{\"score\":2}}\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("{\"step\":5,\"eval\":{\"score\":5}}\n"), std::string::npos);
+  // An evaluation error stops the run with that error.
+  TrainOptions failing = Base(dir, "run2");
+  failing.steps = 3;
+  failing.eval_every = 1;
+  failing.evaluate = [](const std::string&, int64_t) -> Result<std::string> {
+    return NotFoundError("no records");
+  };
+  auto r = Train(failing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "no records");
+}
+
+}  // namespace
+}  // namespace kgf::trainer
