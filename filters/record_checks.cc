@@ -6,6 +6,7 @@
 
 #include "filters/json_schema.h"
 #include "filters/text_util.h"
+#include "synth/executor.h"
 
 namespace kgf::filters {
 
@@ -118,7 +119,9 @@ Verdict RecordSemanticFilter::Apply(Sample& sample) const {
                                                 std::to_string(o.max_question_chars) + "]");
   }
   for (const auto& a : r.anchors) {
-    if (!ContainsWords(*q, a.name)) {
+    // An anchor may be named without its disambiguating suffix ("Micronesia" for
+    // "Micronesia (subregion)"): the dialogue then resolves it.
+    if (!ContainsWords(*q, a.name) && !ContainsWords(*q, synth::BaseName(a.name))) {
       return Verdict::Drop("anchor_missing", "anchor '" + a.name + "' is not named in the question");
     }
   }

@@ -204,6 +204,32 @@ std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& fi
   return m;
 }
 
+std::optional<Mistake> DialogueRenderer::PlanResolution(const PlannedCall& first, Rng& rng) const {
+  const Tool& tool = *first.tool;
+  const std::string base(BaseName(first.input));
+  Mistake m;
+  m.kind = "ambiguous_name";
+  m.tool = tool.name;
+  m.arguments = "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(base) + "}";
+  CallOutcome outcome = executor_.Execute(m.tool, m.arguments);
+  KGF_CHECK(!outcome.ok()) << "an ambiguous base name resolved: " << base;
+  m.observation = ObservationJson(outcome);
+  static constexpr std::string_view kResolutions[] = {
+      "Several entities are called {B}; the {P} is {N}.",
+      "{B} is ambiguous here. The question is about the {P}, so I use {N}.",
+      "The graph has more than one {B}. I need the {P}: {N}.",
+  };
+  const size_t ri = rng.Uniform(std::size(kResolutions));
+  std::array<std::string, 26> v;
+  v['B' - 'A'] = base;
+  v['P' - 'A'] = tool.parameter;
+  std::replace(v['P' - 'A'].begin(), v['P' - 'A'].end(), '_', ' ');
+  v['N' - 'A'] = first.input;
+  m.reflection = FillTemplate(kResolutions[ri], v);
+  m.kind += "." + std::to_string(ri);
+  return m;
+}
+
 // What a turn does, in words, for a ReAct thought: "look up the capital of France".
 std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const {
   const PlannedCall& c = turn.front();
@@ -232,10 +258,53 @@ bool DialogueRenderer::Leaks(const Query& q, const std::string& question,
   return false;
 }
 
+// The anchor the user may name as people do, without its disambiguating suffix: the anchor of
+// the first call, when its name is "<base> (<its type>)" and no other anchor shares the base.
+// Returns its slot or -1.
+int DialogueRenderer::PlainAnchor(const Query& q) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  for (const QueryNode& node : tree.nodes) {
+    if (node.op != QueryOp::kProject) continue;
+    const QueryNode& child = tree.nodes[node.children[0]];
+    if (child.op != QueryOp::kAnchor) continue;
+    const kg::EntityInfo& e = graph_.entity(q.anchors[child.slot]);
+    const std::string_view base = BaseName(e.name);
+    if (base.size() == e.name.size() || e.type.empty() || graph_.FindEntityByName(base)) return -1;
+    std::string type = e.type;
+    std::replace(type.begin(), type.end(), '_', ' ');
+    if (e.name.compare(base.size() + 2, type.size(), type) != 0 ||
+        e.name.size() != base.size() + 3 + type.size()) {
+      return -1;
+    }
+    for (size_t a = 0; a < q.anchors.size(); ++a) {
+      if (static_cast<int>(a) != child.slot &&
+          BaseName(graph_.entity(q.anchors[a]).name) == base) {
+        return -1;
+      }
+    }
+    return child.slot;
+  }
+  return -1;
+}
+
+// The question, with the plain anchor (if any) named without its suffix.
+Question DialogueRenderer::Ask(const Query& q, Rng& rng) const {
+  Question question = grammar_.Render(q, rng);
+  const int plain = PlainAnchor(q);
+  if (plain < 0) return question;
+  const std::string& name = graph_.entity(q.anchors[plain]).name;
+  const std::string base(BaseName(name));
+  for (size_t at = question.text.find(name); at != std::string::npos;
+       at = question.text.find(name, at + base.size())) {
+    question.text.replace(at, name.size(), base);
+  }
+  return question;
+}
+
 bool DialogueRenderer::AnswerLeaks(const SampleOutcome& sample, Rng rng) const {
   KGF_CHECK(sample.query.has_value()) << "AnswerLeaks() of a rejected sample";
   const Query& q = *sample.query;
-  Question question = grammar_.Render(q, rng);
+  Question question = Ask(q, rng);
   return Leaks(q, question.text, executor_.Names(sample.node_sets[TreeOf(q.pattern).root]));
 }
 
@@ -247,12 +316,16 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   const PatternTree& tree = TreeOf(q.pattern);
 
   // Question first: a leak rejects before any other work.
-  Question question = grammar_.Render(q, rng);
+  Question question = Ask(q, rng);
   std::vector<std::string> answers = executor_.Names(sample.node_sets[tree.root]);
   if (Leaks(q, question.text, answers)) return std::nullopt;
   std::vector<PlannedCall> calls = PlanCalls(q, sample.node_sets);
   std::optional<Mistake> mistake;
-  if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
+  if (PlainAnchor(q) >= 0) {
+    // The user wrote the name without its suffix: the first call uses it as written, the
+    // graph lists the candidates, the next turn picks the one of the right type.
+    mistake = PlanResolution(calls.front(), rng);
+  } else if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
     mistake = PlanMistake(calls.front(), rng);
   }
 

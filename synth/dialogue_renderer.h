@@ -70,6 +70,9 @@ class DialogueRenderer {
  private:
   bool Leaks(const Query& q, const std::string& question,
              const std::vector<std::string>& answers) const;
+  int PlainAnchor(const Query& q) const;
+  Question Ask(const Query& q, Rng& rng) const;
+  std::optional<Mistake> PlanResolution(const PlannedCall& first, Rng& rng) const;
   std::vector<PlannedCall> PlanCalls(const Query& q, const std::vector<EntitySet>& sets) const;
   std::optional<Mistake> PlanMistake(const PlannedCall& first, Rng& rng) const;
   std::optional<Mistake> PlanWrongRelation(const PlannedCall& first, Rng& rng) const;

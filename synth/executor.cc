@@ -68,6 +68,22 @@ std::string ObservationJson(const CallOutcome& outcome) {
   return "{\"error\":" + JsonQuote(outcome.error->message) + "}";
 }
 
+std::string_view BaseName(std::string_view name) {
+  if (name.size() < 4 || name.back() != ')') return name;
+  const size_t open = name.rfind(" (");
+  return open == std::string_view::npos || open == 0 ? name : name.substr(0, open);
+}
+
+Executor::Executor(const kg::Graph& graph, const ToolCatalog& catalog)
+    : graph_(graph), catalog_(catalog) {
+  for (uint32_t e = 0; e < graph.num_entities(); ++e) {
+    std::string_view name = graph.entity(kg::EntityId(e)).name;
+    std::string_view base = BaseName(name);
+    if (base.size() != name.size()) by_base_.emplace_back(base, name);
+  }
+  std::sort(by_base_.begin(), by_base_.end());
+}
+
 std::vector<std::string> Executor::Names(const EntitySet& set) const {
   std::vector<std::string> names;
   names.reserve(set.size());
@@ -107,6 +123,18 @@ std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_na
     std::string_view name(arg->GetString(), arg->GetStringLength());
     std::optional<kg::EntityId> id = graph_.FindEntityByName(name);
     if (!id) {
+      // A base name shared by several entities: list them, so the caller can pick one.
+      auto it = std::lower_bound(by_base_.begin(), by_base_.end(),
+                                 std::make_pair(name, std::string_view()));
+      std::string candidates;
+      for (; it != by_base_.end() && it->first == name; ++it) {
+        candidates += (candidates.empty() ? "" : ", ") + std::string(it->second);
+      }
+      if (!candidates.empty()) {
+        return Err(ToolError::Kind::kUnknownEntity,
+                   tool->name + ": '" + std::string(name) + "' is ambiguous: " + candidates +
+                       "; call again with one of these exact names");
+      }
       return Err(ToolError::Kind::kUnknownEntity,
                  tool->name + ": unknown " + tool->parameter + " '" + std::string(name) +
                      "'; check the spelling or use the exact name from the question");

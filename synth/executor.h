@@ -43,8 +43,7 @@ std::string NamesJson(const std::vector<std::string>& names);
 class Executor {
  public:
   // REQUIRES: graph and catalog outlive the executor; catalog was built from graph.
-  Executor(const kg::Graph& graph, const ToolCatalog& catalog)
-      : graph_(graph), catalog_(catalog) {}
+  Executor(const kg::Graph& graph, const ToolCatalog& catalog);
 
   CallOutcome Execute(std::string_view tool_name, std::string_view arguments_json) const;
 
@@ -58,7 +57,13 @@ class Executor {
  private:
   const kg::Graph& graph_;
   const ToolCatalog& catalog_;
+  // Names with a disambiguating suffix, "Micronesia (subregion)", by their base "Micronesia":
+  // an unknown-entity error for a base lists them (how a dialogue resolves an ambiguous name).
+  std::vector<std::pair<std::string_view, std::string_view>> by_base_;
 };
+
+// "Micronesia" for "Micronesia (subregion)"; the name itself when it has no "(...)" suffix.
+std::string_view BaseName(std::string_view name);
 
 }  // namespace kgf::synth
 

@@ -201,3 +201,44 @@ TEST(DialogueRendererTest, ReactTurnsThinkBeforeTheirCallsAndPromptsMatchTheirSt
 
 }  // namespace
 }  // namespace kgf::synth
+
+namespace kgf::synth {
+namespace {
+
+TEST(DialogueRendererTest, AnAmbiguousNameIsWrittenPlainlyAndResolvedByTheCandidates) {
+  auto g = kg::Graph::Build(
+      {{"GE", "Georgia (country)", "country", {}}, {"US-GA", "Georgia (state)", "state", {}},
+       {"c:tbilisi", "Tbilisi", "city", {}}, {"c:atlanta", "Atlanta", "city", {}}},
+      {{"capital", "capital", "", "country", "city", "", "the capital of {}"},
+       {"state_capital", "state_capital", "", "state", "city", "", "the capital of {}"}},
+      {{kg::EntityId(0), kg::RelationId(0), kg::EntityId(2)},
+       {kg::EntityId(1), kg::RelationId(1), kg::EntityId(3)}});
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ToolCatalog cat = *ToolCatalog::Build(*g);
+  RenderOptions ro;
+  ro.reflection_share = 0;
+  DialogueRenderer renderer(*g, cat, ro, {"test", "xxh3:0"});
+  Query q{Pattern::k1p, {kg::EntityId(0)}, {kg::RelationId(0)}, {0}};
+  SampleOutcome s;
+  s.query = q;
+  s.node_sets = ExecuteQueryNodes(*g, q);
+  Rng rng(3);
+  std::optional<Record> r = renderer.Render(s, "train", 1, 0, rng);
+  ASSERT_TRUE(r.has_value());
+  const std::string& question = r->messages[1].content;
+  EXPECT_EQ(question.find("(country)"), std::string::npos) << question;
+  EXPECT_NE(question.find("Georgia"), std::string::npos) << question;
+  EXPECT_EQ(r->templates.reflection.rfind("ambiguous_name", 0), 0u);
+  // The first call as the user wrote it, the graph's candidates, then the exact name.
+  std::vector<ExecutedCall> calls = CallsOf(*r);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].call.arguments, R"({"country":"Georgia"})");
+  EXPECT_NE(calls[0].observation.find("Georgia (country), Georgia (state)"), std::string::npos)
+      << calls[0].observation;
+  EXPECT_EQ(calls[1].call.arguments, R"j({"country":"Georgia (country)"})j");
+  EXPECT_NE(r->messages[4].content.find("Georgia (country)"), std::string::npos);
+  testing::ExpectRecordVerifies(*g, cat, *r);
+}
+
+}  // namespace
+}  // namespace kgf::synth
