@@ -33,6 +33,14 @@ std::string Misspell(const std::string& name, Rng& rng) {
   return out;
 }
 
+// The next turn's text from one phrasing of `bank`; its index goes into the mistake's kind.
+void FillReflection(std::span<const std::string_view> bank, std::span<const std::string> values,
+                    Rng& rng, Mistake* m) {
+  const size_t i = rng.Uniform(bank.size());
+  m->reflection = FillTemplate(bank[i], values);
+  m->kind += "." + std::to_string(i);
+}
+
 }  // namespace
 
 std::string JoinNames(const std::vector<std::string>& names) {
@@ -155,12 +163,9 @@ std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, R
   CallOutcome outcome = executor_.Execute(m.tool, m.arguments);
   KGF_CHECK(!outcome.ok()) << "a deliberately wrong call succeeded: " << m.tool;
   m.observation = ObservationJson(outcome);
-  auto bank = ReflectionBank();
-  const size_t ri = rng.Uniform(bank.size());
   std::array<std::string, 26> e;
   e['E' - 'A'] = outcome.error->message;
-  m.reflection = FillTemplate(bank[ri], e);
-  m.kind += "." + std::to_string(ri);
+  FillReflection(ReflectionBank(), e, rng, &m);
   return m;
 }
 
@@ -188,19 +193,11 @@ std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& fi
   const std::string got = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse,
                                              first.input, false);
   const std::string want = grammar_.HopPhrase(first.relation, first.inverse, first.input, false);
-  static constexpr std::string_view kDiagnoses[] = {
-      "Those are {G}, but the question needs {W}. I called the wrong tool; using {T} instead.",
-      "That result lists {G}, not {W}. The right tool is {T}.",
-      "Wait, that is {G}. I need {W}, so I will call {T}.",
-      "I picked the wrong relation: that gives {G}. For {W} I should call {T}.",
-  };
-  const size_t di = rng.Uniform(std::size(kDiagnoses));
   std::array<std::string, 26> v;
   v['G' - 'A'] = got;
   v['W' - 'A'] = want;
   v['T' - 'A'] = right.name;
-  m.reflection = FillTemplate(kDiagnoses[di], v);
-  m.kind += "." + std::to_string(di);
+  FillReflection(DiagnosisBank(), v, rng, &m);
   return m;
 }
 
@@ -214,19 +211,12 @@ std::optional<Mistake> DialogueRenderer::PlanResolution(const PlannedCall& first
   CallOutcome outcome = executor_.Execute(m.tool, m.arguments);
   KGF_CHECK(!outcome.ok()) << "an ambiguous base name resolved: " << base;
   m.observation = ObservationJson(outcome);
-  static constexpr std::string_view kResolutions[] = {
-      "Several entities are called {B}; the {P} is {N}.",
-      "{B} is ambiguous here. The question is about the {P}, so I use {N}.",
-      "The graph has more than one {B}. I need the {P}: {N}.",
-  };
-  const size_t ri = rng.Uniform(std::size(kResolutions));
   std::array<std::string, 26> v;
   v['B' - 'A'] = base;
   v['P' - 'A'] = tool.parameter;
   std::replace(v['P' - 'A'].begin(), v['P' - 'A'].end(), '_', ' ');
   v['N' - 'A'] = first.input;
-  m.reflection = FillTemplate(kResolutions[ri], v);
-  m.kind += "." + std::to_string(ri);
+  FillReflection(ResolutionBank(), v, rng, &m);
   return m;
 }
 

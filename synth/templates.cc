@@ -365,6 +365,18 @@ bool IsValid(const SystemPromptChoice& c) {
 using Slots = std::array<std::string, 26>;
 std::string& Slot(Slots& slots, char name) { return slots[static_cast<size_t>(name - 'A')]; }
 
+constexpr std::array<std::string_view, 4> kDiagnoses = {
+    "Those are {G}, but the question needs {W}. I called the wrong tool; using {T} instead.",
+    "That result lists {G}, not {W}. The right tool is {T}.",
+    "Wait, that is {G}. I need {W}, so I will call {T}.",
+    "I picked the wrong relation: that gives {G}. For {W} I should call {T}.",
+};
+constexpr std::array<std::string_view, 3> kResolutions = {
+    "Several entities are called {B}; the {P} is {N}.",
+    "{B} is ambiguous here. The question is about the {P}, so I use {N}.",
+    "The graph has more than one {B}. I need the {P}: {N}.",
+};
+
 }  // namespace
 
 std::string_view PromptStyleName(PromptStyle style) {
@@ -456,6 +468,8 @@ std::span<const std::string_view> QuestionBank(Pattern p) {
 
 std::span<const std::string_view> AnswerBank() { return kAnswers; }
 std::span<const std::string_view> ReflectionBank() { return kReflections; }
+std::span<const std::string_view> DiagnosisBank() { return kDiagnoses; }
+std::span<const std::string_view> ResolutionBank() { return kResolutions; }
 
 std::string FillTemplate(std::string_view tmpl, std::span<const std::string> values) {
   std::string out;

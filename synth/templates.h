@@ -72,6 +72,10 @@ std::span<const std::string_view> QuestionBank(Pattern pattern);
 std::span<const std::string_view> AnswerBank();
 // Self-reflection phrasings (10); placeholder {E}: the error text.
 std::span<const std::string_view> ReflectionBank();
+// After a real call of the wrong relation: {G} what it gave, {W} what was needed, {T} the tool.
+std::span<const std::string_view> DiagnosisBank();
+// After an ambiguous name: {B} the name as written, {P} the parameter, {N} the exact name.
+std::span<const std::string_view> ResolutionBank();
 
 // Replaces each "{K}" in `tmpl` with values[K - 'A'] for K in A..Z ("{X}" uses values[23]);
 // a K past the end of `values` becomes "". Values are inserted verbatim, not scanned again.
