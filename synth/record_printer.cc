@@ -15,6 +15,29 @@ std::string Abbrev(const std::string& s, size_t max) {
   return s.size() <= max ? s : s.substr(0, max) + "... (" + std::to_string(s.size()) + " chars)";
 }
 
+// The query's program with its slots filled: "n(official_language(Somalia),
+// official_language^-1(French))".
+std::string QueryLine(const Record& r) {
+  std::string out;
+  const std::string& p = r.program;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    const bool slot = (c == 'a' || c == 'p') && i + 1 < p.size() && p[i + 1] >= '0' && p[i + 1] <= '9';
+    if (!slot) {
+      out += c;
+      continue;
+    }
+    const size_t k = static_cast<size_t>(p[++i] - '0');
+    if (c == 'a') {
+      out += k < r.anchors.size() ? r.anchors[k].name : "?";
+    } else {
+      out += k < r.relations.size() ? r.relations[k] : "?";
+      if (k < r.inverse.size() && r.inverse[k]) out += "^-1";
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string FormatRecord(const Record& r, bool full_system, bool color) {
@@ -25,6 +48,7 @@ std::string FormatRecord(const Record& r, bool full_system, bool color) {
   out += "\n   templates: system " + r.templates.system + ", question " + r.templates.question +
          ", answer " + r.templates.answer;
   if (!r.templates.reflection.empty()) out += ", reflection " + r.templates.reflection;
+  out += "\n   query: " + QueryLine(r);
   out += "\n   tools (" + std::to_string(r.tools.size()) + "):";
   for (const FunctionSpec& f : r.tools) out += " " + f.name;
   out += "\n";
