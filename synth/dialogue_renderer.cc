@@ -68,7 +68,7 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
     std::string args = "{\"sets\":[";
     for (size_t k = 0; k < nodes.size(); ++k) {
       if (k > 0) args += ',';
-      args += NamesJson(executor_.Names(sets[nodes[k]]));
+      args += executor_.NamesJsonOf(sets[nodes[k]]);
     }
     return args + "]}";
   };
@@ -90,7 +90,7 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
       for (kg::EntityId x : inputs) {
         const std::string& name = graph_.entity(x).name;
         auto next = Neighbors(graph_, x, rel, inverse);
-        std::string obs = NamesJson(executor_.Names(EntitySet(next.begin(), next.end())));
+        std::string obs = executor_.NamesJsonOf(EntitySet(next.begin(), next.end()));
         partials.push_back(obs);
         calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",
                          std::move(obs), name, rel, inverse});
@@ -100,7 +100,7 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
         std::string args = "{\"sets\":[";
         for (size_t k = 0; k < partials.size(); ++k) args += (k > 0 ? "," : "") + partials[k];
         calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), args + "]}",
-                         NamesJson(executor_.Names(sets[n])), "", rel, inverse});
+                         executor_.NamesJsonOf(sets[n]), "", rel, inverse});
         ready[n] = turn + 1;
       }
       continue;
@@ -108,11 +108,11 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
     int turn = 0;
     for (int c : node.children) turn = std::max(turn, ready[c]);
     ++turn;
-    PlannedCall call{turn, nullptr, "", NamesJson(executor_.Names(sets[n])), "", {}, false};
+    PlannedCall call{turn, nullptr, "", executor_.NamesJsonOf(sets[n]), "", {}, false};
     if (node.op == QueryOp::kNegate) {
       call.tool = &catalog_.SetTool(SetOp::kNegation);
-      call.arguments = "{\"entities\":" + NamesJson(executor_.Names(sets[node.children[1]])) +
-                       ",\"within\":" + NamesJson(executor_.Names(sets[node.children[0]])) + "}";
+      call.arguments = "{\"entities\":" + executor_.NamesJsonOf(sets[node.children[1]]) +
+                       ",\"within\":" + executor_.NamesJsonOf(sets[node.children[0]]) + "}";
     } else {
       call.tool = &catalog_.SetTool(node.op == QueryOp::kIntersect ? SetOp::kIntersection
                                                                     : SetOp::kUnion);

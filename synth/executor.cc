@@ -82,13 +82,35 @@ Executor::Executor(const kg::Graph& graph, const ToolCatalog& catalog)
     if (base.size() != name.size()) by_base_.emplace_back(base, name);
   }
   std::sort(by_base_.begin(), by_base_.end());
+  std::vector<uint32_t> order(graph.num_entities());
+  for (uint32_t e = 0; e < order.size(); ++e) order[e] = e;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return graph.entity(kg::EntityId(a)).name < graph.entity(kg::EntityId(b)).name;
+  });
+  rank_.resize(order.size());
+  for (uint32_t i = 0; i < order.size(); ++i) rank_[order[i]] = i;
+}
+
+std::string Executor::NamesJsonOf(const EntitySet& set) const {
+  EntitySet sorted = set;
+  std::sort(sorted.begin(), sorted.end(),
+            [&](kg::EntityId a, kg::EntityId b) { return rank_[a.value()] < rank_[b.value()]; });
+  std::string out = "[";
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i > 0) out += ',';
+    out += JsonQuote(graph_.entity(sorted[i]).name);
+  }
+  out += ']';
+  return out;
 }
 
 std::vector<std::string> Executor::Names(const EntitySet& set) const {
+  EntitySet sorted = set;
+  std::sort(sorted.begin(), sorted.end(),
+            [&](kg::EntityId a, kg::EntityId b) { return rank_[a.value()] < rank_[b.value()]; });
   std::vector<std::string> names;
-  names.reserve(set.size());
-  for (kg::EntityId e : set) names.push_back(graph_.entity(e).name);
-  std::sort(names.begin(), names.end());
+  names.reserve(sorted.size());
+  for (kg::EntityId e : sorted) names.push_back(graph_.entity(e).name);
   return names;
 }
 

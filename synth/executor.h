@@ -53,6 +53,8 @@ class Executor {
 
   // Display names sorted bytewise.
   std::vector<std::string> Names(const EntitySet& set) const;
+  // NamesJson(Names(set)), without building the strings: ids ordered by their names' rank.
+  std::string NamesJsonOf(const EntitySet& set) const;
 
  private:
   const kg::Graph& graph_;
@@ -60,6 +62,7 @@ class Executor {
   // Names with a disambiguating suffix, "Micronesia (subregion)", by their base "Micronesia":
   // an unknown-entity error for a base lists them (how a dialogue resolves an ambiguous name).
   std::vector<std::pair<std::string_view, std::string_view>> by_base_;
+  std::vector<uint32_t> rank_;  // per entity: its position among all names sorted bytewise
 };
 
 // "Micronesia" for "Micronesia (subregion)"; the name itself when it has no "(...)" suffix.
