@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/file_util.h"
 #include "base/json.h"
 #include "base/progress.h"
 #include "base/logging.h"
 #include "cli/command.h"
+#include "corpus/manifest.h"
 #include "eval/evaluator.h"
 #include "trainer/state_json.h"
 #include "trainer/trainer.h"
@@ -123,10 +125,26 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--eval-per-pattern", f->eval_per_pattern, "records per pattern for --eval-every")
       ->capture_default_str();
   c->callback([f] {
-    if (f->options.eval_every > 0 && f->eval_kg.empty()) {
-      ReportError(InvalidArgumentError("--eval-every needs --eval-kg, the graph store the "
-                                       "records were made from"), true);
-      return;
+    if (f->options.eval_every > 0) {
+      // Check what the evaluation needs now, not after eval_every updates of training.
+      Status ready = [&]() -> Status {
+        if (f->eval_kg.empty()) {
+          return InvalidArgumentError("--eval-every needs --eval-kg, the graph store the records "
+                                      "were made from");
+        }
+        if (!FileExists(f->eval_kg)) return NotFoundError("--eval-kg " + f->eval_kg + " does not exist");
+        KGF_ASSIGN_OR_RETURN(corpus::CorpusInfo info, corpus::ReadCorpusInfo(f->options.data));
+        if (f->eval_records.empty() && info.eval_files.count("valid") == 0) {
+          return NotFoundError("--eval-every: " + f->options.data + " holds no valid records "
+                               "(eval/valid.jsonl); build the corpus from records with a valid "
+                               "split or pass --eval-records");
+        }
+        return Status::Ok();
+      }();
+      if (!ready.ok()) {
+        ReportError(ready, ready.code() == StatusCode::kInvalidArgument);
+        return;
+      }
     }
     WireEvaluation(f.get());
     // Data parallel under mpirun (every rank trains its share of each batch), else one process.

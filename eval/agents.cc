@@ -2,6 +2,7 @@
 #include "eval/agents.h"
 
 #include "base/json.h"
+#include "eval/scoring.h"
 
 namespace kgf::eval {
 namespace {
@@ -45,7 +46,7 @@ AgentCall ParseCall(std::string_view raw) {
 Result<AgentTurn> GoldAgent::Next(const synth::Record& record, const Dialogue& so_far) {
   // The gold turns: assistant messages with calls, without a self-reflection mistake.
   std::vector<const synth::Message*> turns;
-  bool skip = !record.templates.reflection.empty();
+  bool skip = IsMistake(record);
   for (const synth::Message& m : record.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
     if (skip) {
@@ -140,12 +141,21 @@ AgentTurn ModelAgent::ParseTurn(std::vector<int32_t> ids) const {
   std::string call_text;
   for (int32_t id : ids) {
     if (id == SpecialId(Special::kToolCallOpen)) {
-      flush(&t.text);
+      if (in_call) {  // a call opened before the last one closed: count it (invalid)
+        flush(&call_text);
+        t.calls.push_back(ParseCall(call_text));
+      } else {
+        flush(&t.text);
+      }
       in_call = true;
       call_text.clear();
     } else if (id == SpecialId(Special::kToolCallClose)) {
-      flush(&call_text);
-      if (in_call) t.calls.push_back(ParseCall(call_text));
+      if (in_call) {
+        flush(&call_text);
+        t.calls.push_back(ParseCall(call_text));
+      } else {
+        flush(&t.text);  // a stray close: the text before it stays text
+      }
       in_call = false;
     } else if (id >= 1 && id <= corpus::kNumSpecials) {
       flush(in_call ? &call_text : &t.text);  // other special tokens end a span

@@ -135,9 +135,33 @@ void WriteScores(Writer& w, const DialogueScore& s) {
   w.EndObject();
 }
 
+// Valid UTF-8 for the transcript: model text may hold stray bytes (byte-fallback tokens cut
+// mid-character); each byte of an invalid sequence becomes U+FFFD.
+std::string Utf8(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    const int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size() && !(n == 1 && c == 0);
+    for (int k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string TranscriptLine(const synth::Record& r, const Dialogue& d, const DialogueScore& s) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
+  auto str = [&](std::string_view v) {
+    const std::string clean = Utf8(v);
+    w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+  };
   w.StartObject();
   w.Key("id"); w.String(r.id.c_str());
   w.Key("pattern"); w.String(r.pattern.c_str());
@@ -150,13 +174,13 @@ std::string TranscriptLine(const synth::Record& r, const Dialogue& d, const Dial
   size_t call_turn = 0;
   for (const AgentTurn& t : d.turns) {
     w.StartObject();
-    w.Key("text"); w.String(t.text.c_str());
+    w.Key("text"); str(t.text);
     w.Key("calls"); w.StartArray();
     for (size_t k = 0; k < t.calls.size(); ++k) {
       const AgentCall& c = t.calls[k];
       w.StartObject();
-      w.Key("name"); w.String(c.name.c_str());
-      w.Key("arguments"); w.String((c.parsed ? c.arguments : c.raw).c_str());
+      w.Key("name"); str(c.name);
+      w.Key("arguments"); str(c.parsed ? c.arguments : c.raw);
       w.Key("valid"); w.Bool(CallIsValid(c, r));
       w.Key("observation"); w.String(d.observations[call_turn][k].c_str());
       w.EndObject();
@@ -166,7 +190,7 @@ std::string TranscriptLine(const synth::Record& r, const Dialogue& d, const Dial
     w.EndObject();
   }
   w.EndArray();
-  w.Key("final"); w.String(d.final_text.c_str());
+  w.Key("final"); str(d.final_text);
   w.Key("stop"); w.String(d.stop.c_str());
   w.Key("scores"); WriteScores(w, s);
   w.EndObject();
@@ -334,7 +358,8 @@ Result<EvalReport> RunEval(const EvalOptions& options) {
   EvalReport report;
   report.records = static_cast<int64_t>(records.size());
   GoldAgent gold;
-  KGF_RETURN_IF_ERROR(PlayAll(gold, records, exec, o.max_turns + 2, "gold", &report.gold, nullptr));
+  // The gold replay plays whole programs, however long (a self-check, not a limit).
+  KGF_RETURN_IF_ERROR(PlayAll(gold, records, exec, 1 << 20, "gold", &report.gold, nullptr));
   auto [tool, param] = MostFrequentFirstTool(records, catalog);
   report.baseline_call = tool + "(" + param + "=<first anchor>)";
   FirstCallBaseline baseline(tool, param);

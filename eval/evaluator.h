@@ -1,7 +1,9 @@
 // RunEval: the closed loop of SPEC §6 (`kgforge eval`). Held-out records (by default the test
-// split: their anchor entities never occur in training) are played by a trained model as a
+// split) are played by a trained model as a
 // tool-using agent: its calls run on the graph with the synth executor, errors come back as
-// tool results as in training, until it answers or runs out of turns. The same records are also
+// tool results as in training, until it answers or runs out of turns. (With synth's default
+// split the test records' anchor entities never anchor a training record; with
+// --split-by-facts their facts are never read by one.) The same records are also
 // played by the gold replay (must score 100%: a check of the harness) and a trivial baseline
 // (the most frequent first call), and everything is scored per pattern (eval/scoring.h).
 // Deterministic: greedy decoding, records in input order.

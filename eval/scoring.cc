@@ -70,17 +70,14 @@ std::vector<std::string> NamesOf(const std::string& observation) {
 
 bool WordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
 
-// Replaces each whole-word, ASCII-case-insensitive occurrence of `name` in *text by spaces;
-// true if there was one.
+// Replaces each whole-word occurrence of `name` in *text (exact case: names are proper names,
+// "Answer" the word is not the entity "answer") by spaces; true if there was one.
 bool BlankWords(std::string* text, std::string_view name) {
   bool found = false;
   std::string& t = *text;
   for (size_t i = 0; i + name.size() <= t.size(); ++i) {
     bool match = true;
-    for (size_t k = 0; k < name.size() && match; ++k) {
-      match = std::tolower(static_cast<unsigned char>(t[i + k])) ==
-              std::tolower(static_cast<unsigned char>(name[k]));
-    }
+    for (size_t k = 0; k < name.size() && match; ++k) match = t[i + k] == name[k];
     if (!match) continue;
     const bool left = i == 0 || !WordByte(t[i - 1]) || !WordByte(name.front());
     const size_t end = i + name.size();
@@ -107,9 +104,13 @@ std::string CanonicalArguments(std::string_view json) {
   return JsonToString(doc);
 }
 
+bool IsMistake(const synth::Record& r) {
+  return !r.templates.reflection.empty() && r.templates.reflection.rfind("ambiguous_name", 0) != 0;
+}
+
 std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const synth::Record& r) {
   std::vector<std::vector<std::pair<std::string, std::string>>> turns;
-  bool skip_mistake = !r.templates.reflection.empty();
+  bool skip_mistake = IsMistake(r);
   for (const synth::Message& m : r.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
     if (skip_mistake) {  // the deliberate first call of a self-reflection sample
@@ -144,8 +145,9 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   std::vector<std::vector<std::pair<std::string, std::string>>> got;
   std::string last_result;
   size_t call_turn = 0;
+  // Candidate mentions: the gold answers and every name a call returned; an anchor repeated
+  // from the question ("The capital of France is Paris") is not an answer given.
   std::set<std::string> seen_names(record.answers.begin(), record.answers.end());
-  for (const synth::AnchorRef& a : record.anchors) seen_names.insert(a.name);
   for (const AgentTurn& t : d.turns) {
     if (t.calls.empty()) continue;
     std::vector<std::pair<std::string, std::string>> turn;
@@ -165,6 +167,11 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
     std::sort(turn.begin(), turn.end());
     got.push_back(std::move(turn));
     ++call_turn;
+  }
+  for (const synth::AnchorRef& a : record.anchors) {
+    if (std::find(record.answers.begin(), record.answers.end(), a.name) == record.answers.end()) {
+      seen_names.erase(a.name);
+    }
   }
   s.chain_exact = got == GoldProgram(record);
   if (!last_result.empty()) {

@@ -21,6 +21,11 @@
 
 namespace kgf::eval {
 
+// True when the record's first call is a deliberate mistake (self-reflection), not part of the
+// gold program. The call that resolves an ambiguous name (ambiguous_name) is part of it: the
+// question names the entity only by its base name.
+bool IsMistake(const synth::Record& r);
+
 // The gold turns of a record: per turn, its calls as (name, canonical arguments) pairs.
 std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const synth::Record& r);
 

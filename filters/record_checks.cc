@@ -119,9 +119,11 @@ Verdict RecordSemanticFilter::Apply(Sample& sample) const {
                                                 std::to_string(o.max_question_chars) + "]");
   }
   for (const auto& a : r.anchors) {
-    // An anchor may be named without its disambiguating suffix ("Micronesia" for
-    // "Micronesia (subregion)"): the dialogue then resolves it.
-    if (!ContainsWords(*q, a.name) && !ContainsWords(*q, synth::BaseName(a.name))) {
+    // An anchor may be named without its disambiguating suffix ("Georgia" for
+    // "Georgia (country)") when the dialogue resolves it (ambiguous_name).
+    const bool resolved_in_dialogue = r.templates.reflection.rfind("ambiguous_name", 0) == 0;
+    if (!ContainsWords(*q, a.name) &&
+        !(resolved_in_dialogue && ContainsWords(*q, synth::BaseName(a.name)))) {
       return Verdict::Drop("anchor_missing", "anchor '" + a.name + "' is not named in the question");
     }
   }

@@ -222,20 +222,43 @@ std::optional<Mistake> DialogueRenderer::PlanResolution(const PlannedCall& first
 
 // What a turn does, in words, for a ReAct thought: "look up the capital of France".
 std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const {
-  const PlannedCall& c = turn.front();
-  if (c.tool->kind != ToolKind::kSet) {
-    std::vector<std::string> inputs;
-    for (const PlannedCall& k : turn) inputs.push_back(k.input);
-    return "look up " + grammar_.HopPhrase(c.relation, c.inverse, JoinNames(inputs),
+  // One phrase per hop (relation and direction, over all its inputs) and per set operation, in
+  // the order the turn first calls them.
+  std::vector<std::string> steps;
+  std::vector<std::pair<const Tool*, std::vector<std::string>>> hops;
+  for (const PlannedCall& c : turn) {
+    if (c.tool->kind == ToolKind::kSet) {
+      switch (c.tool->set_op) {
+        case SetOp::kIntersection: steps.push_back("keep only what the lists have in common"); break;
+        case SetOp::kUnion: steps.push_back("merge the lists into one"); break;
+        case SetOp::kNegation: steps.push_back("remove the excluded entities from the list"); break;
+        case SetOp::kNone: break;
+      }
+      continue;
+    }
+    auto it = std::find_if(hops.begin(), hops.end(), [&](const auto& h) { return h.first == c.tool; });
+    if (it == hops.end()) {
+      hops.push_back({c.tool, {}});
+      it = hops.end() - 1;
+      steps.emplace_back();  // filled below, keeps the order
+    }
+    it->second.push_back(c.input);
+  }
+  size_t h = 0;
+  for (std::string& step : steps) {
+    if (!step.empty()) continue;
+    const PlannedCall* first = nullptr;
+    for (const PlannedCall& c : turn) {
+      if (c.tool == hops[h].first) {
+        first = &c;
+        break;
+      }
+    }
+    const std::vector<std::string>& inputs = hops[h++].second;
+    step = "look up " + grammar_.HopPhrase(first->relation, first->inverse, JoinNames(inputs),
                                            inputs.size() > 1);
   }
-  switch (c.tool->set_op) {
-    case SetOp::kIntersection: return "keep only what the lists have in common";
-    case SetOp::kUnion: return "merge the lists into one";
-    case SetOp::kNegation: return "remove the excluded entities from the list";
-    case SetOp::kNone: break;
-  }
-  return "combine the results";
+  return JoinNames(steps);
 }
 
 bool DialogueRenderer::Leaks(const Query& q, const std::string& question,

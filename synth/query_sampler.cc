@@ -344,7 +344,7 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   const size_t branches = top->op == QueryOp::kIntersect ? top->children.size() : 1;
   const std::vector<kg::EntityId>& pool = candidates_by_hops_[std::min<size_t>(branches, 3) - 1];
   if (pool.empty()) {
-    out.reason = RejectReason::kIdenticalBranches;
+    out.reason = RejectReason::kNoCandidates;
     return out;
   }
   kg::EntityId answer = pool[rng.Uniform(pool.size())];

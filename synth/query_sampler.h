@@ -4,9 +4,10 @@
 // r^-1 itself (RelationDirections). Pick an answer entity, fill the pattern backwards: per hop
 // choose a move (relation and direction) uniformly among those reaching the node, then an edge
 // of it, never the entity the chain came from (bounded tries per hop). Branches of an
-// intersection or union are filled independently towards the same answer; the negated branch of
-// a negation is filled towards another member of the positive branch, so it always removes
-// something. Then execute forward and apply the rejection rules of SPEC §1. Every attempt
+// intersection are filled independently towards the same answer, each starting with a hop no
+// earlier branch took; a union's second branch aims at another entity (of the answer's type for
+// 2u, another start of the outer hop for up); the negated branch of a negation is filled
+// towards another member of the positive branch, so it always removes something. Then execute forward and apply the rejection rules of SPEC §1. Every attempt
 // returns a query or one counted RejectReason; no attempt loops unboundedly. Thread-safe:
 // Sample() is const.
 #ifndef KGF_SYNTH_QUERY_SAMPLER_H_

@@ -65,13 +65,15 @@ std::string SingularWord(std::string_view w) {
   static const std::pair<std::string_view, std::string_view> kIrregular[] = {
       {"people", "person"}, {"children", "child"}, {"men", "man"}, {"women", "woman"},
       {"mice", "mouse"}, {"feet", "foot"}, {"teeth", "tooth"}, {"genera", "genus"},
-      {"criteria", "criterion"}, {"phenomena", "phenomenon"}};
+      {"criteria", "criterion"}, {"phenomena", "phenomenon"}, {"species", "species"},
+      {"series", "series"}};
   for (auto [pl, sg] : kIrregular) {
     if (w == pl) return std::string(sg);
   }
   if (!QuestionGrammar::LooksPlural(w)) return std::string(w);
   if (EndsWith(w, "ies") && w.size() > 3) return std::string(w.substr(0, w.size() - 3)) + "y";
-  for (std::string_view es : {"ses", "xes", "zes", "ches", "shes"}) {
+  // "classes" -> "class", "boxes" -> "box", but "courses" -> "course".
+  for (std::string_view es : {"sses", "xes", "zes", "ches", "shes"}) {
     if (EndsWith(w, es)) return std::string(w.substr(0, w.size() - 2));
   }
   return std::string(w.substr(0, w.size() - 1));

@@ -68,7 +68,10 @@ Result<MetricsWriter> MetricsWriter::Open(const std::string& path, int64_t from_
       auto doc = ParseJson(line, path);
       if (!doc.ok() || !doc->IsObject()) continue;
       auto step = JsonGetInt(*doc, "step", path);
-      if (step.ok() && *step < from_step) {
+      // An eval line's step counts updates done (the checkpoint it scored): the eval of the
+      // checkpoint a run resumes from stays.
+      const bool eval = doc->HasMember("eval");
+      if (step.ok() && (*step < from_step || (eval && *step == from_step))) {
         kept.append(line);
         kept.push_back('\n');
       }

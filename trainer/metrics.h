@@ -40,7 +40,8 @@ struct StepMetrics {
 };
 
 // Appends lines to a metrics file. On resume it first drops the lines of steps >= from_step
-// (steps the interrupted run did after its checkpoint), so the file reads as one run.
+// (steps the interrupted run did after its checkpoint), so the file reads as one run; an eval
+// line of step from_step (the checkpoint resumed from) stays.
 // Not thread-safe. Each line is flushed when written.
 class MetricsWriter {
  public:

@@ -454,9 +454,19 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     const bool eval_now = o.eval_every > 0 && o.evaluate &&
                           (s.ts.step % o.eval_every == 0 || s.ts.step == end);
     if (periodic || eval_now || s.ts.step == end) KGF_RETURN_IF_ERROR(save());
-    if (eval_now && lead) {
-      KGF_ASSIGN_OR_RETURN(std::string scores, o.evaluate(sum.last_checkpoint, s.ts.step));
-      if (metrics) KGF_RETURN_IF_ERROR(metrics->WriteEval(s.ts.step, scores));
+    if (eval_now) {
+      // The lead rank evaluates; every rank learns whether it failed, so none waits forever in
+      // the next all-reduce.
+      Status evaluated;
+      if (lead) {
+        Result<std::string> scores = o.evaluate(sum.last_checkpoint, s.ts.step);
+        evaluated = scores.ok() && metrics ? metrics->WriteEval(s.ts.step, *scores)
+                                           : scores.status();
+      }
+      std::vector<double> failed = {evaluated.ok() ? 0.0 : 1.0};
+      KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(failed)));
+      if (!evaluated.ok()) return evaluated;
+      if (failed[0] > 0) return InternalError("train: the evaluation failed on rank 0; see its error");
     }
   }
   if (progress) progress->Finish();

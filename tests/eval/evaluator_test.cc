@@ -168,6 +168,17 @@ TEST_F(EvaluatorTest, AModelPlaysDeterministicallyAndItsTranscriptNamesEveryCall
   EXPECT_TRUE(turn.calls[0].parsed);
   EXPECT_EQ(turn.calls[0].name, "get_capital_of_country");
   EXPECT_EQ(turn.calls[0].arguments, R"({"country":"France"})");
+  // A call opened before the previous one closed counts as a (broken) call of its own.
+  std::vector<int32_t> twice = {corpus::SpecialId(corpus::Special::kToolCallOpen)};
+  std::vector<int32_t> broken = *loaded->Encode(R"({"name": "x")");
+  twice.insert(twice.end(), broken.begin(), broken.end());
+  twice.push_back(corpus::SpecialId(corpus::Special::kToolCallOpen));
+  twice.insert(twice.end(), call.begin(), call.end());
+  twice.push_back(corpus::SpecialId(corpus::Special::kToolCallClose));
+  AgentTurn two = (*agent)->ParseTurn(twice);
+  ASSERT_EQ(two.calls.size(), 2u);
+  EXPECT_FALSE(two.calls[0].parsed);
+  EXPECT_TRUE(two.calls[1].parsed);
 }
 
 }  // namespace

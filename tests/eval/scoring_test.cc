@@ -110,6 +110,30 @@ TEST(ScoringTest, WrongCallsAndExtraNamesCost) {
   EXPECT_DOUBLE_EQ(ScoreDialogue(r, e).precision, 1.0);
 }
 
+TEST(ScoringTest, RepeatingTheQuestionsAnchorIsNotAWrongAnswer) {
+  synth::Record r = TwoBranchRecord();
+  Dialogue d = Played({AgentTurn{"Andorra borders both France and Spain.", {}, {}, false}}, {},
+                      "Andorra borders both France and Spain.");
+  DialogueScore s = ScoreDialogue(r, d);
+  EXPECT_DOUBLE_EQ(s.precision, 1.0);
+  EXPECT_DOUBLE_EQ(s.recall, 1.0);
+  // Names match exactly: "andorra" in lower case is not the entity.
+  EXPECT_DOUBLE_EQ(ScoreDialogue(r, Played({}, {}, "andorra")).recall, 0.0);
+}
+
+TEST(ScoringTest, ResolvingAnAmbiguousNameIsPartOfTheGoldProgram) {
+  synth::Record r = TwoBranchRecord();
+  r.templates.reflection = "ambiguous_name.0";
+  r.messages.insert(r.messages.begin() + 2,
+                    {{"assistant", "", {{"c0", "get_borders_of_country", R"({"country":"Fr"})"}}, "", ""},
+                     {"tool", R"({"error":"ambiguous"})", {}, "c0", "get_borders_of_country"}});
+  EXPECT_FALSE(IsMistake(r));
+  EXPECT_EQ(GoldProgram(r).size(), 3u);
+  r.templates.reflection = "wrong_tool.0";
+  EXPECT_TRUE(IsMistake(r));
+  EXPECT_EQ(GoldProgram(r).size(), 2u);
+}
+
 TEST(ScoringTest, TheMistakeOfASelfReflectionSampleIsNotGold) {
   synth::Record r = TwoBranchRecord();
   r.templates.reflection = "wrong_tool.1";

@@ -115,6 +115,9 @@ TEST(QuestionGrammarTest, Inflection) {
   EXPECT_EQ(QuestionGrammar::Singularize("official languages"), "official language");
   EXPECT_EQ(QuestionGrammar::Singularize("hypernyms (broader terms)"), "hypernym (broader term)");
   EXPECT_EQ(QuestionGrammar::Singularize("currencies"), "currency");
+  EXPECT_EQ(QuestionGrammar::Singularize("species"), "species");
+  EXPECT_EQ(QuestionGrammar::Singularize("courses"), "course");
+  EXPECT_EQ(QuestionGrammar::Singularize("classes"), "class");
   EXPECT_TRUE(QuestionGrammar::LooksPlural("neighbours"));
   EXPECT_FALSE(QuestionGrammar::LooksPlural("status"));
   EXPECT_FALSE(QuestionGrammar::LooksPlural("genus"));

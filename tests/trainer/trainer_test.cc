@@ -316,6 +316,21 @@ TEST(TrainerTest, EvaluationHookRunsOnSavedCheckpointsAndItsScoresGoToMetrics) {
   const std::string metrics = *ReadFileToString(dir.File("run/metrics.jsonl"));
   EXPECT_NE(metrics.find("{\"step\":2,\"eval\":{\"score\":2}}\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("{\"step\":5,\"eval\":{\"score\":5}}\n"), std::string::npos);
+  // A run resumed from the checkpoint an eval scored keeps that eval line.
+  TrainOptions first = Base(dir, "resumed");
+  first.steps = 4;
+  first.checkpoint_every = 0;
+  first.eval_every = 2;
+  first.evaluate = [](const std::string&, int64_t step) -> Result<std::string> {
+    return "{\"score\":" + std::to_string(step) + "}";
+  };
+  first.stop_after_steps = 2;
+  ASSERT_TRUE(Train(first).ok());
+  first.stop_after_steps = 0;
+  ASSERT_TRUE(Train(first).ok());
+  const std::string resumed = *ReadFileToString(dir.File("resumed/metrics.jsonl"));
+  EXPECT_NE(resumed.find("{\"step\":2,\"eval\":{\"score\":2}}"), std::string::npos) << resumed;
+  EXPECT_NE(resumed.find("{\"step\":4,\"eval\":{\"score\":4}}"), std::string::npos) << resumed;
   // An evaluation error stops the run with that error.
   TrainOptions failing = Base(dir, "run2");
   failing.steps = 3;
