@@ -89,7 +89,13 @@ void RunPattern(benchmark::State& state, bool verify) {
   uint64_t index = 0, records = 0, attempts = 0, bytes = 0;
   std::string line;
   for (auto _ : state) {
-    while (true) {  // one accepted (and verified) record per iteration
+    // One accepted (and verified) record per iteration; a pattern the graph never yields stops
+    // the benchmark with a zero-yield error instead of looping for ever.
+    for (uint64_t tries = 0;; ++tries) {
+      if (tries == 1'000'000) {
+        state.SkipWithError("zero yield: no record accepted in 1,000,000 attempts");
+        break;
+      }
       Rng rng = Rng::ForItem(7, index);
       ++attempts;
       SampleOutcome s = f.sampler.Sample(pattern, rng);
