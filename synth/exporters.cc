@@ -309,6 +309,23 @@ std::string HermesToolsBlock(const Record& r) {
   return out;
 }
 
+// True when the system text already lists every tool as its function JSON (synth's ReAct
+// prompts do, as "- {...}" lines): a second list in <tools> would show each tool twice.
+bool ListsEveryTool(const std::string& system, const Record& r) {
+  if (r.tools.empty()) return false;
+  for (const FunctionSpec& f : r.tools) {
+    rapidjson::StringBuffer sb;
+    Writer w(sb);
+    w.StartObject();
+    w.Key("name"); Str(w, f.name);
+    w.Key("description"); Str(w, f.description);
+    w.Key("parameters"); Raw(w, f.parameters, rapidjson::kObjectType);
+    w.EndObject();
+    if (system.find(sb.GetString()) == std::string::npos) return false;
+  }
+  return true;
+}
+
 std::string ExportHermes(const Record& r) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
@@ -318,7 +335,9 @@ std::string ExportHermes(const Record& r) {
   const Message* sys = FindSystem(r);
   {
     std::string value = sys ? sys->content : "";
-    if (value.find("<tools>") == std::string::npos) value += HermesToolsBlock(r);
+    if (value.find("<tools>") == std::string::npos && !ListsEveryTool(value, r)) {
+      value += HermesToolsBlock(r);
+    }
     w.StartObject();
     w.Key("from"); w.String("system");
     w.Key("value"); Str(w, value);

@@ -97,6 +97,27 @@ TEST(ExportersTest, HermesUsesTags) {
   EXPECT_NE(line.find("<tool_response>"), std::string::npos);
 }
 
+TEST(ExportersTest, HermesListsEveryToolOnceWhateverThePromptStyle) {
+  int checked = 0, react = 0;
+  for (const Record& r : Records()) {
+    react += r.templates.system.rfind("react", 0) == 0;
+    const std::string line = ExportRecord(r, ExportFormat::kHermes);
+    auto doc = ParseJson(line, "hermes");
+    ASSERT_TRUE(doc.ok());
+    const std::string system = (*doc)["conversations"][0]["value"].GetString();
+    for (const FunctionSpec& f : r.tools) {
+      const std::string name = "\"name\":\"" + f.name + "\"";
+      const size_t at = system.find(name);
+      ASSERT_NE(at, std::string::npos) << r.templates.system << " lists no " << f.name;
+      EXPECT_EQ(system.find(name, at + 1), std::string::npos)
+          << r.templates.system << " lists " << f.name << " twice";
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+  EXPECT_GT(react, 0) << "no ReAct-style record (its tool lines are what this checks)";
+}
+
 TEST(ExportersTest, MalformedInputIsAnError) {
   EXPECT_FALSE(ParseExportFormat("alpaca").ok());
   auto r = ImportRecord(R"({"id":"a","tools":"[]","conversations":[{"from":"gpt","value":"x"}]})",
