@@ -92,7 +92,6 @@ Result<QuerySampler> QuerySampler::Create(const kg::Graph& graph, SamplerOptions
       if (hops >= k) s.candidates_by_hops_[k - 1].push_back(kg::EntityId(e));
     }
   }
-  s.candidates_ = s.candidates_by_hops_[0];
   return s;
 }
 
@@ -327,7 +326,8 @@ RejectReason QuerySampler::Verify(const Query& q, std::vector<EntitySet>* out) c
 
 SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   SampleOutcome out;
-  if (candidates_.empty()) {
+  const std::vector<kg::EntityId>& candidates = candidates_by_hops_[0];
+  if (candidates.empty()) {
     out.reason = RejectReason::kNoCandidates;
     return out;
   }
@@ -354,7 +354,7 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
     // 2u: the second branch aims at another answer of the same type.
     const std::string& type = graph_->entity(answer).type;
     for (int t = 0; t < 8 && hints.alt < 0; ++t) {
-      kg::EntityId other = candidates_[rng.Uniform(candidates_.size())];
+      kg::EntityId other = candidates[rng.Uniform(candidates.size())];
       if (other != answer && graph_->entity(other).type == type) hints.alt = other.value();
     }
   }

@@ -76,7 +76,7 @@ class QuerySampler {
 
   const SamplerOptions& options() const { return options_; }
   // Entities some allowed move reaches (answer candidates).
-  size_t num_candidates() const { return candidates_.size(); }
+  size_t num_candidates() const { return candidates_by_hops_[0].size(); }
 
  private:
   QuerySampler(const kg::Graph& graph, SamplerOptions options)
@@ -101,7 +101,6 @@ class QuerySampler {
   SamplerOptions options_;
   std::vector<uint8_t> allowed_;      // per relation
   std::vector<uint8_t> inverse_hop_;  // per relation: r^-1 is a move of its own
-  std::vector<kg::EntityId> candidates_;
   std::vector<kg::EntityId> candidates_by_hops_[3];  // [k-1]: entities with >= k hops into them
 };
 
