@@ -173,7 +173,7 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
                                        : RejectReason::kRoundTrip;
       return false;
     }
-    case QueryOp::kNegate: return FillNegation(tree, n, target, query, rng, why);
+    case QueryOp::kNegate: return FillNegation(tree, n, target, hints.avoid, query, rng, why);
     default: {
       // Intersection: every branch towards the same target (BetaE), each starting with a hop no
       // earlier branch took. Union: the second branch towards hints.alt when there is one.
@@ -182,6 +182,7 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
       std::vector<uint64_t> taken;
       FillHints branch;
       branch.siblings = &taken;
+      branch.avoid = hints.avoid;  // a branch's hop must not start where the outer hop goes
       std::vector<EntitySet> sets(tree.nodes.size());
       for (size_t c = 0; c < node.children.size(); ++c) {
         const int child = node.children[c];
@@ -217,14 +218,14 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
 }
 
 bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId target,
-                                Query* query, Rng& rng, RejectReason* why) const {
+                                int64_t avoid, Query* query, Rng& rng, RejectReason* why) const {
   const QueryNode& node = tree.nodes[n];
   const int positive = node.children[0], negated = node.children[1];
   // The negated branch must remove something, so the positive branch needs a second member: it
   // is drawn again (a few times) while its set is only the target.
   std::vector<EntitySet> sets(tree.nodes.size());
   for (int redraw = 0;; ++redraw) {
-    if (!Fill(tree, positive, target, {}, query, rng, why)) return false;
+    if (!Fill(tree, positive, target, {.avoid = avoid}, query, rng, why)) return false;
     ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, positive), positive, &sets);
     if (sets[positive].size() >= 2) break;
     if (redraw == 3) {
@@ -241,7 +242,7 @@ bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId tar
   // an answer unless the negated branch also reaches it).
   size_t pick = rng.Uniform(within.size() - 1);
   if (within[pick] == target) pick = within.size() - 1;  // skip the target, uniformly
-  return Fill(tree, negated, within[pick], {}, query, rng, why);
+  return Fill(tree, negated, within[pick], {.avoid = avoid}, query, rng, why);
 }
 
 // Forward execution with early exits (sets can explode around hub entities) and the SPEC §1

@@ -93,8 +93,8 @@ class QuerySampler {
   // On failure sets *why.
   bool Fill(const PatternTree& tree, int n, kg::EntityId target, const FillHints& hints,
             Query* query, Rng& rng, RejectReason* why) const;
-  bool FillNegation(const PatternTree& tree, int n, kg::EntityId target, Query* query, Rng& rng,
-                    RejectReason* why) const;
+  bool FillNegation(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid,
+                    Query* query, Rng& rng, RejectReason* why) const;
   RejectReason Verify(const Query& q, std::vector<EntitySet>* sets) const;
 
   const kg::Graph* graph_;
