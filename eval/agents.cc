@@ -169,13 +169,14 @@ AgentTurn ModelAgent::ParseTurn(std::vector<int32_t> ids) const {
   return t;
 }
 
-Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& so_far) {
+Result<std::vector<int32_t>> ModelAgent::Context(const synth::Record& record,
+                                                 const Dialogue& so_far) {
   if (cached_id_ != record.id || cached_prompt_.empty()) {
     KGF_ASSIGN_OR_RETURN(cached_prompt_, Prompt(record));
     cached_id_ = record.id;
   }
-  // The context: prompt, then each earlier turn as generated and its observations, as the chat
-  // template lays them out (<tool_result>obs</tool_result> per call, then <|assistant|>).
+  // The prompt, then each earlier turn as generated and its observations, as the chat template
+  // lays them out (<tool_result>obs</tool_result> per call, then <|assistant|>).
   std::vector<int32_t> context = cached_prompt_;
   size_t call_turn = 0;
   for (const AgentTurn& t : so_far.turns) {
@@ -191,6 +192,11 @@ Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& 
     }
     context.push_back(SpecialId(Special::kAssistant));
   }
+  return context;
+}
+
+Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& so_far) {
+  KGF_ASSIGN_OR_RETURN(std::vector<int32_t> context, Context(record, so_far));
   if (static_cast<int>(context.size()) >= context_length()) {
     AgentTurn full;
     full.out_of_context = true;

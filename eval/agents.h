@@ -65,6 +65,10 @@ class ModelAgent final : public Agent {
   // The prompt tokens of a record: the chat template over its system message, tools and
   // question, then <|assistant|>. Exposed for tests.
   Result<std::vector<int32_t>> Prompt(const synth::Record& record) const;
+  // What the model reads before its next turn: Prompt(record), then every earlier turn's
+  // generated tokens and its calls' observations, laid out as the chat template lays out a
+  // training record. Exposed for tests.
+  Result<std::vector<int32_t>> Context(const synth::Record& record, const Dialogue& so_far);
   // Splits generated tokens into text and <tool_call>...</tool_call> calls.
   AgentTurn ParseTurn(std::vector<int32_t> ids) const;
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "base/file_util.h"
+#include "base/line_reader.h"
+#include "corpus/chat_template.h"
 #include "corpus/tokenizer.h"
 #include "eval/agents.h"
 #include "kg/graph_store.h"
@@ -155,6 +157,52 @@ TEST_F(EvaluatorTest, AModelPlaysDeterministicallyAndItsTranscriptNamesEveryCall
   auto agent = ModelAgent::Create(o.checkpoint, tok, {});
   ASSERT_TRUE(agent.ok()) << agent.status().ToString();
   auto loaded = corpus::Tokenizer::Load(tok);
+
+  // What the agent reads before each turn is the training layout of the same dialogue: replay
+  // every record's gold turns (their tokens cut from the chat template's rendering) and compare
+  // the context with the rendering up to the next <|assistant|>.
+  const int32_t assistant = corpus::SpecialId(corpus::Special::kAssistant);
+  const int32_t result_open = corpus::SpecialId(corpus::Special::kToolResultOpen);
+  auto reader = LineReader::Open(dir_.File("synth/shard-00000.jsonl.zst"));
+  ASSERT_TRUE(reader.ok());
+  std::string line;
+  int compared = 0;
+  while ((*reader)->Next(&line) && compared < 40) {
+    synth::Record r = *synth::RecordFromJson(line, "shard");
+    auto chat = corpus::RenderChatJson(line, {}, "shard");
+    ASSERT_TRUE(chat.ok());
+    std::vector<int32_t> full = corpus::TokenizeChat(*chat, *loaded)->tokens;
+    std::vector<size_t> starts;  // positions of <|assistant|>
+    for (size_t i = 0; i < full.size(); ++i) {
+      if (full[i] == assistant) starts.push_back(i);
+    }
+    Dialogue d;
+    size_t tool_message = 0;
+    std::vector<const synth::Message*> tools, turns;
+    for (const synth::Message& m : r.messages) {
+      if (m.role == "tool") tools.push_back(&m);
+      if (m.role == "assistant") turns.push_back(&m);
+    }
+    for (size_t k = 0; k + 1 < starts.size(); ++k) {
+      auto context = (*agent)->Context(r, d);
+      ASSERT_TRUE(context.ok());
+      ASSERT_EQ(*context, std::vector<int32_t>(full.begin(), full.begin() + starts[k] + 1))
+          << r.id << " before assistant turn " << k;
+      // Turn k as the model would generate it: up to and including the first <tool_result>.
+      AgentTurn t;
+      size_t end = starts[k] + 1;
+      while (full[end] != result_open) ++end;
+      t.ids.assign(full.begin() + starts[k] + 1, full.begin() + end + 1);
+      std::vector<std::string> obs;
+      const synth::Message* turn = turns[k];
+      for (size_t c = 0; c < turn->tool_calls.size(); ++c) obs.push_back(tools[tool_message++]->content);
+      t.calls.resize(turn->tool_calls.size());
+      d.turns.push_back(std::move(t));
+      d.observations.push_back(std::move(obs));
+    }
+    ++compared;
+  }
+  EXPECT_EQ(compared, 40);
   std::vector<int32_t> ids = *loaded->Encode("Paris");
   ids.push_back(corpus::SpecialId(corpus::Special::kToolCallOpen));
   std::vector<int32_t> call =
