@@ -62,6 +62,18 @@ void SetupSynthCommand(CLI::App& root) {
   cmd->add_option("--reflection-share", o.render.reflection_share,
                   "Share of self-reflection samples (a wrong call, its error, the fix)")
       ->capture_default_str();
+  cmd->add_option("--no-answer-share", o.outcomes.no_answer_share,
+                  "Share of 1p/2p/3p/2i/3i/ip/pi samples whose anchor is swapped so the graph "
+                  "has no answer (the last call returns [])")
+      ->capture_default_str();
+  cmd->add_option("--empty-step-share", o.outcomes.empty_step_share,
+                  "Share of multi-step samples whose anchor is swapped so an earlier step comes "
+                  "back empty and the assistant stops")
+      ->capture_default_str();
+  cmd->add_option("--no-tool-share", o.outcomes.no_tool_share,
+                  "Share of samples listing no tool for the question; the assistant says so "
+                  "without calling")
+      ->capture_default_str();
   cmd->add_option("--valid-fraction", o.split.valid_fraction, "Share of entities held out for valid")
       ->capture_default_str();
   cmd->add_option("--test-fraction", o.split.test_fraction, "Share of entities held out for test")

@@ -46,13 +46,11 @@ AgentCall ParseCall(std::string_view raw) {
 Result<AgentTurn> GoldAgent::Next(const synth::Record& record, const Dialogue& so_far) {
   // The gold turns: assistant messages with calls, without a self-reflection mistake.
   std::vector<const synth::Message*> turns;
-  bool skip = IsMistake(record);
+  const int mistake = synth::MistakeTurn(record);
+  int turn_no = 0;
   for (const synth::Message& m : record.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
-    if (skip) {
-      skip = false;
-      continue;
-    }
+    if (++turn_no == mistake) continue;
     turns.push_back(&m);
   }
   const size_t k = static_cast<size_t>(CallTurns(so_far));

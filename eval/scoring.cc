@@ -104,19 +104,15 @@ std::string CanonicalArguments(std::string_view json) {
   return JsonToString(doc);
 }
 
-bool IsMistake(const synth::Record& r) {
-  return !r.templates.reflection.empty() && r.templates.reflection.rfind("ambiguous_name", 0) != 0;
-}
+bool IsMistake(const synth::Record& r) { return synth::MistakeTurn(r) > 0; }
 
 std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const synth::Record& r) {
   std::vector<std::vector<std::pair<std::string, std::string>>> turns;
-  bool skip_mistake = IsMistake(r);
+  const int mistake = synth::MistakeTurn(r);
+  int turn_no = 0;
   for (const synth::Message& m : r.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
-    if (skip_mistake) {  // the deliberate first call of a self-reflection sample
-      skip_mistake = false;
-      continue;
-    }
+    if (++turn_no == mistake) continue;  // the deliberate wrong call of a self-reflection sample
     std::vector<std::pair<std::string, std::string>> turn;
     for (const synth::ToolCall& c : m.tool_calls) {
       turn.emplace_back(c.name, CanonicalArguments(c.arguments));
@@ -174,7 +170,9 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
     }
   }
   s.chain_exact = got == GoldProgram(record);
-  if (!last_result.empty()) {
+  if (record.outcome == "no_tool") {
+    s.executed_answer = s.calls == 0;  // the right move is not to call
+  } else if (!last_result.empty()) {
     std::vector<std::string> names = NamesOf(last_result);
     std::sort(names.begin(), names.end());
     std::vector<std::string> gold = record.answers;
@@ -194,8 +192,13 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   const std::set<std::string> gold(record.answers.begin(), record.answers.end());
   int hit = 0;
   for (const std::string& n : kept) hit += gold.count(n) > 0;
+  if (gold.empty()) {
+    // No answer is the right answer: full marks for naming no entity.
+    s.precision = s.recall = s.f1 = kept.empty() ? 1.0 : 0.0;
+    return s;
+  }
   s.precision = kept.empty() ? 0.0 : double(hit) / kept.size();
-  s.recall = gold.empty() ? 0.0 : double(hit) / gold.size();
+  s.recall = double(hit) / gold.size();
   s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
   return s;
 }

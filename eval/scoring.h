@@ -6,7 +6,9 @@
 //     (order free within a turn, parallel calls);
 //   executed answer: the last successful call's result, as a set, equals the gold answer set;
 //   final answer precision / recall / F1: entity names in the final message (among the gold
-//     answers, the anchors and every name the calls returned) against the gold set.
+//     answers, the anchors and every name the calls returned) against the gold set; a record
+//     whose gold set is empty (outcome no_answer, empty_step, no_tool) scores 1 when the final
+//     message names none, else 0; a no_tool record's executed answer is "made no call".
 // The gold program is the record's assistant turns with calls, without the deliberate mistake of
 // a self-reflection sample. Pure functions: thread-safe.
 #ifndef KGF_EVAL_SCORING_H_
@@ -21,8 +23,8 @@
 
 namespace kgf::eval {
 
-// True when the record's first call is a deliberate mistake (self-reflection), not part of the
-// gold program. The call that resolves an ambiguous name (ambiguous_name) is part of it: the
+// True when the record holds a deliberate wrong call (self-reflection, at the call turn
+// synth::MistakeTurn), not part of the gold program. The call that resolves an ambiguous name (ambiguous_name) is part of it: the
 // question names the entity only by its base name.
 bool IsMistake(const synth::Record& r);
 

@@ -163,13 +163,46 @@ Verdict RecordSemanticFilter::Apply(Sample& sample) const {
     return Verdict::Drop("too_many_calls", std::to_string(calls.size()) + " calls > " +
                                                std::to_string(o.max_calls));
   }
-  for (const auto& c : calls) {
-    if (c.observation == "[]") {
-      return Verdict::Drop("empty_intermediate", "call '" + c.call.id + "' to " + c.call.name +
+  // Empty results are allowed from the deliberate wrong call of a self-reflection record, and
+  // in the last call turn of a dialogue that ends without answers (no_answer, empty_step).
+  const bool no_tool = r.outcome == "no_tool";
+  const bool stops_empty = !r.outcome.empty() && !no_tool;
+  if (no_tool && !calls.empty()) {
+    return Verdict::Drop("no_tool_called", "a no_tool dialogue makes " +
+                                               std::to_string(calls.size()) + " calls");
+  }
+  const int mistake_turn = synth::MistakeTurn(r);
+  int call_turns = 0;
+  for (const auto& m : r.messages) call_turns += m.role == "assistant" && !m.tool_calls.empty();
+  if (stops_empty && call_turns == 0) {
+    return Verdict::Drop("empty_answer", "a " + r.outcome + " dialogue makes no call");
+  }
+  int turn = 0;
+  bool last_turn_empty = false;
+  for (const auto& m : r.messages) {
+    if (m.role != "assistant" || m.tool_calls.empty()) continue;
+    ++turn;
+    for (const auto& tc : m.tool_calls) {
+      const synth::ExecutedCall* c = nullptr;
+      for (const auto& e : calls) {
+        if (e.call.id == tc.id) c = &e;
+      }
+      if (c == nullptr || c->observation != "[]" || turn == mistake_turn) continue;
+      if (stops_empty && turn == call_turns) {
+        last_turn_empty = true;
+        continue;
+      }
+      return Verdict::Drop("empty_intermediate", "call '" + c->call.id + "' to " + c->call.name +
                                                      " returned an empty list");
     }
   }
-  if (r.answers.empty()) return Verdict::Drop("empty_answer", "the answer set is empty");
+  if (stops_empty && !last_turn_empty) {
+    return Verdict::Drop("empty_answer", "a " + r.outcome +
+                                             " dialogue's last calls return no empty list");
+  }
+  if (r.answers.empty() && r.outcome.empty()) {
+    return Verdict::Drop("empty_answer", "the answer set is empty");
+  }
   return Verdict::Keep();
 }
 

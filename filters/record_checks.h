@@ -17,14 +17,18 @@
 //   (intersection "and", union "or", negation "not"; configurable; "operator_missing");
 //   question length within [min_question_chars, max_question_chars] ("question_length");
 //   calls <= max_calls ("too_many_calls"); no successful call returned an empty list and the
-//   answer set is not empty ("empty_intermediate", "empty_answer").
+//   answer set is not empty ("empty_intermediate", "empty_answer"), except the deliberate wrong
+//   call of a self-reflection record and, in a dialogue that ends without answers (outcome
+//   no_answer / empty_step), its last call turn, which must return an empty list; a no_tool
+//   dialogue makes no call ("no_tool_called").
 // RecordExecutionFilter ("record_execution"): needs the knowledge graph the records came from.
 //   The record's kg checksum must equal the graph's when one is given ("kg_mismatch"); every call
 //   re-run with synth::Executor must give exactly the recorded observation
 //   ("observation_mismatch"); the query rebuilt from pattern + anchor keys + relation keys
 //   ("unknown_anchor", "unknown_relation", "bad_pattern") must give the recorded answers
 //   ("answer_mismatch"); the final assistant message must name every answer
-//   ("final_answer_mismatch").
+//   ("final_answer_mismatch"). A no_tool record instead lists no tool of the query's relations
+//   ("tool_covers_query").
 // Thread-safe: Apply() is const.
 #ifndef KGF_FILTERS_RECORD_CHECKS_H_
 #define KGF_FILTERS_RECORD_CHECKS_H_

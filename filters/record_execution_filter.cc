@@ -50,6 +50,19 @@ Verdict RecordExecutionFilter::Apply(Sample& sample) const {
   }
   q.inverse = r.inverse;
   q.inverse.resize(q.relations.size(), 0);
+  if (r.outcome == "no_tool") {
+    // The dialogue is right to answer nothing only if no listed tool looks up a relation of
+    // the query, in either direction.
+    for (const auto& f : r.tools) {
+      const synth::Tool* t = context_.catalog->Find(f.name);
+      if (t != nullptr && t->kind != synth::ToolKind::kSet &&
+          std::find(q.relations.begin(), q.relations.end(), t->relation) != q.relations.end()) {
+        return Verdict::Drop("tool_covers_query", "no_tool record lists '" + f.name +
+                                                      "', which looks up a relation of the query");
+      }
+    }
+    return Verdict::Keep();
+  }
   std::vector<std::string> answers = executor_.Names(synth::ExecuteQuery(g, q));
   std::vector<std::string> recorded = r.answers;
   std::sort(recorded.begin(), recorded.end());

@@ -93,14 +93,15 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
         std::string obs = executor_.NamesJsonOf(EntitySet(next.begin(), next.end()));
         partials.push_back(obs);
         calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",
-                         std::move(obs), name, rel, inverse});
+                         std::move(obs), name, rel, inverse, static_cast<int>(n)});
       }
       ready[n] = turn;
       if (partials.size() > 1) {
         std::string args = "{\"sets\":[";
         for (size_t k = 0; k < partials.size(); ++k) args += (k > 0 ? "," : "") + partials[k];
         calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), args + "]}",
-                         executor_.NamesJsonOf(sets[n]), "", rel, inverse});
+                         executor_.NamesJsonOf(sets[n]), "", rel, inverse, static_cast<int>(n),
+                         true});
         ready[n] = turn + 1;
       }
       continue;
@@ -108,7 +109,8 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
     int turn = 0;
     for (int c : node.children) turn = std::max(turn, ready[c]);
     ++turn;
-    PlannedCall call{turn, nullptr, "", executor_.NamesJsonOf(sets[n]), "", {}, false};
+    PlannedCall call{turn, nullptr, "", executor_.NamesJsonOf(sets[n]), "", {}, false,
+                     static_cast<int>(n)};
     if (node.op == QueryOp::kNegate) {
       call.tool = &catalog_.SetTool(SetOp::kNegation);
       call.arguments = "{\"entities\":" + executor_.NamesJsonOf(sets[node.children[1]]) +
@@ -137,7 +139,7 @@ std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, R
   const std::string& anchor = first.input;
   Mistake m;
   m.tool = tool.name;
-  switch (rng.Uniform(4)) {
+  switch (rng.Uniform(5)) {
     case 0: {
       std::string bad = Misspell(anchor, rng);
       if (bad.empty() || graph_.FindEntityByName(bad)) return std::nullopt;
@@ -158,7 +160,8 @@ std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, R
       m.arguments = "{" + JsonQuote(key) + ":" + JsonQuote(anchor) + "}";
       break;
     }
-    default: return PlanWrongRelation(first, rng);
+    case 3: return PlanWrongRelation(first, rng);
+    default: return PlanWrongDirection(first, rng);
   }
   CallOutcome outcome = executor_.Execute(m.tool, m.arguments);
   KGF_CHECK(!outcome.ok()) << "a deliberately wrong call succeeded: " << m.tool;
@@ -169,35 +172,127 @@ std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, R
   return m;
 }
 
-// The wrong relation: another tool taking the same kind of entity, whose result on the anchor
-// is real but not what the question asks.
-std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& first,
+// The wrong relation: another tool taking the same kind of entity, whose result on the input
+// is real (possibly empty) but not what the question asks.
+std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& call,
                                                            Rng& rng) const {
-  const Tool& right = *first.tool;
+  const Tool& right = *call.tool;
   std::vector<const Tool*> candidates;
   for (const Tool& t : catalog_.tools()) {
     if (t.kind == ToolKind::kSet || &t == &right || t.parameter != right.parameter) continue;
-    CallOutcome out = executor_.Execute(t.name, first.arguments);
-    if (out.ok() && !out.result.empty() && ObservationJson(out) != first.observation) {
-      candidates.push_back(&t);
-    }
+    CallOutcome out = executor_.Execute(t.name, call.arguments);
+    if (out.ok() && ObservationJson(out) != call.observation) candidates.push_back(&t);
   }
   if (candidates.empty()) return std::nullopt;
   const Tool& wrong = *candidates[rng.Uniform(candidates.size())];
   Mistake m;
   m.kind = "wrong_relation";
   m.tool = wrong.name;
-  m.arguments = first.arguments;
-  m.observation = ObservationJson(executor_.Execute(wrong.name, first.arguments));
+  m.arguments = call.arguments;
+  CallOutcome out = executor_.Execute(wrong.name, call.arguments);
+  m.observation = ObservationJson(out);
   m.listed = &wrong;
-  const std::string got = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse,
-                                             first.input, false);
-  const std::string want = grammar_.HopPhrase(first.relation, first.inverse, first.input, false);
   std::array<std::string, 26> v;
-  v['G' - 'A'] = got;
-  v['W' - 'A'] = want;
+  v['G' - 'A'] = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse, call.input,
+                                    false);
+  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, false);
   v['T' - 'A'] = right.name;
-  FillReflection(DiagnosisBank(), v, rng, &m);
+  FillReflection(out.result.empty() ? EmptyDiagnosisBank() : DiagnosisBank(), v, rng, &m);
+  return m;
+}
+
+// The right relation walked the other way: its other-direction tool on the same entity.
+std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const PlannedCall& call,
+                                                            Rng& rng) const {
+  if (!catalog_.HasInverse(call.relation)) return std::nullopt;
+  const Tool& right = *call.tool;
+  const Tool& wrong = catalog_.Hop(call.relation, !call.inverse);
+  Mistake m;
+  m.kind = "wrong_direction";
+  m.tool = wrong.name;
+  m.arguments = "{" + JsonQuote(wrong.parameter) + ":" + JsonQuote(call.input) + "}";
+  CallOutcome out = executor_.Execute(wrong.name, m.arguments);
+  if (!out.ok()) return std::nullopt;
+  m.observation = ObservationJson(out);
+  if (m.observation == call.observation ||
+      m.observation == executor_.NamesJsonOf(EntitySet{*graph_.FindEntityByName(call.input)})) {
+    return std::nullopt;
+  }
+  m.listed = &wrong;
+  std::array<std::string, 26> v;
+  v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, call.input, false);
+  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, false);
+  v['T' - 'A'] = right.name;
+  FillReflection(DirectionDiagnosisBank(), v, rng, &m);
+  return m;
+}
+
+// The wrong set operation: union for intersection and back, or a negation with its two lists
+// swapped.
+std::optional<Mistake> DialogueRenderer::PlanWrongSetOp(const PlannedCall& call, Rng& rng) const {
+  static constexpr std::string_view kCommon = "only what the lists have in common";
+  static constexpr std::string_view kEither = "everything in either list";
+  Mistake m;
+  m.kind = "wrong_set_op";
+  std::array<std::string, 26> v;
+  v['T' - 'A'] = call.tool->name;
+  switch (call.tool->set_op) {
+    case SetOp::kIntersection:
+    case SetOp::kUnion: {
+      const bool inter = call.tool->set_op == SetOp::kIntersection;
+      const Tool& wrong = catalog_.SetTool(inter ? SetOp::kUnion : SetOp::kIntersection);
+      m.tool = wrong.name;
+      m.arguments = call.arguments;
+      m.listed = &wrong;
+      v['G' - 'A'] = inter ? kEither : kCommon;
+      v['W' - 'A'] = inter ? kCommon : kEither;
+      break;
+    }
+    case SetOp::kNegation: {
+      auto doc = ParseJson(call.arguments, "arguments");
+      KGF_CHECK(doc.ok() && doc->IsObject()) << "planned negation arguments";
+      m.tool = call.tool->name;
+      m.arguments = "{\"entities\":" + JsonToString((*doc)["within"]) +
+                    ",\"within\":" + JsonToString((*doc)["entities"]) + "}";
+      m.listed = call.tool;
+      v['G' - 'A'] = "the excluded entities that are not in the list";
+      v['W' - 'A'] = "the list without the excluded entities";
+      break;
+    }
+    case SetOp::kNone: return std::nullopt;
+  }
+  CallOutcome out = executor_.Execute(m.tool, m.arguments);
+  if (!out.ok()) return std::nullopt;
+  m.observation = ObservationJson(out);
+  if (m.observation == call.observation) return std::nullopt;
+  FillReflection(SetOpDiagnosisBank(), v, rng, &m);
+  return m;
+}
+
+// A mistake at a turn drawn uniformly among the plan's turns: at the first, any of
+// PlanMistake's kinds; later, the wrong relation or direction of one of the turn's lookups,
+// or the wrong set operation of one of the query's set nodes (not of a fan-out's merge).
+std::optional<Mistake> DialogueRenderer::PlanMistakeAnyTurn(const std::vector<PlannedCall>& calls,
+                                                            Rng& rng) const {
+  const int turns = calls.back().turn;
+  const int t = 1 + static_cast<int>(rng.Uniform(static_cast<uint64_t>(turns)));
+  if (t == 1) return PlanMistake(calls.front(), rng);
+  std::vector<const PlannedCall*> at;
+  for (const PlannedCall& c : calls) {
+    if (c.turn == t) at.push_back(&c);
+  }
+  const PlannedCall& c = *at[rng.Uniform(at.size())];
+  std::optional<Mistake> m;
+  if (c.merge) return std::nullopt;  // merging a fan-out is bookkeeping, not a choice
+  if (c.tool->kind == ToolKind::kSet) {
+    m = PlanWrongSetOp(c, rng);
+  } else {
+    m = rng.Bernoulli(0.5) ? PlanWrongDirection(c, rng) : PlanWrongRelation(c, rng);
+  }
+  if (m) {
+    m->turn = t;
+    m->kind += "@" + std::to_string(t);
+  }
   return m;
 }
 
@@ -321,25 +416,96 @@ bool DialogueRenderer::AnswerLeaks(const SampleOutcome& sample, Rng rng) const {
   return Leaks(q, question.text, executor_.Names(sample.node_sets[TreeOf(q.pattern).root]));
 }
 
+// Dialogues without answers: drops the calls after the turn that came back empty (the first
+// empty node E: a lookup, or the last intersection) and returns the closing text.
+std::string DialogueRenderer::StopEarly(const Query& q, const std::vector<EntitySet>& sets,
+                                        RecordOutcome outcome, std::vector<PlannedCall>* calls,
+                                        Rng& rng, std::string* template_id) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  int e = -1;
+  for (size_t n = 0; n < tree.nodes.size() && e < 0; ++n) {
+    if (tree.nodes[n].op != QueryOp::kAnchor && sets[n].empty()) e = static_cast<int>(n);
+  }
+  KGF_CHECK(e >= 0) << "a dialogue without answers has no empty set";
+  const QueryNode& node = tree.nodes[e];
+  std::array<std::string, 26> v;
+  std::span<const std::string_view> bank;
+  std::string id;
+  if (node.op == QueryOp::kProject) {
+    int stop = 0;
+    for (const PlannedCall& c : *calls) {
+      if (c.node == e && c.tool->kind != ToolKind::kSet) stop = c.turn;
+    }
+    std::erase_if(*calls, [&](const PlannedCall& c) { return c.turn > stop; });
+    std::vector<std::string> inputs = executor_.Names(sets[node.children[0]]);
+    std::sort(inputs.begin(), inputs.end());
+    v['S' - 'A'] = grammar_.HopPhrase(q.relations[node.slot], q.IsInverse(node.slot),
+                                      JoinNames(inputs), inputs.size() > 1);
+    const bool last = e == tree.root;
+    bank = last ? NoAnswerBank() : EmptyStepBank();
+    id = last ? "none" : "stop";
+  } else {
+    KGF_CHECK(node.op == QueryOp::kIntersect && outcome == RecordOutcome::kNoAnswer)
+        << "an empty set node other than an intersection";
+    bank = NoCommonBank();
+    id = "common";
+  }
+  const size_t i = rng.Uniform(bank.size());
+  *template_id = id + "." + std::to_string(i);
+  return FillTemplate(bank[i], v);
+}
+
+// The closing text of a question no listed tool answers: names its first lookup.
+std::string DialogueRenderer::NoToolText(const Query& q, Rng& rng, std::string* template_id) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  std::array<std::string, 26> v;
+  for (const QueryNode& node : tree.nodes) {
+    if (node.op != QueryOp::kProject || tree.nodes[node.children[0]].op != QueryOp::kAnchor) {
+      continue;
+    }
+    const kg::EntityId anchor = q.anchors[tree.nodes[node.children[0]].slot];
+    v['S' - 'A'] = grammar_.HopPhrase(q.relations[node.slot], q.IsInverse(node.slot),
+                                      graph_.entity(anchor).name, false);
+    break;
+  }
+  auto bank = NoToolBank();
+  const size_t i = rng.Uniform(bank.size());
+  *template_id = "notool." + std::to_string(i);
+  return FillTemplate(bank[i], v);
+}
+
 std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
                                                std::string_view split, uint64_t seed,
                                                uint64_t index, Rng& rng) const {
   KGF_CHECK(sample.query.has_value()) << "Render() of a rejected sample";
   const Query& q = *sample.query;
   const PatternTree& tree = TreeOf(q.pattern);
+  const RecordOutcome outcome = sample.outcome;
 
   // Question first: a leak rejects before any other work.
   Question question = Ask(q, rng);
-  std::vector<std::string> answers = executor_.Names(sample.node_sets[tree.root]);
+  std::vector<std::string> answers;
+  if (outcome == RecordOutcome::kAnswered) answers = executor_.Names(sample.node_sets[tree.root]);
   if (Leaks(q, question.text, answers)) return std::nullopt;
-  std::vector<PlannedCall> calls = PlanCalls(q, sample.node_sets);
+  std::vector<PlannedCall> calls;
+  std::string closing, closing_id;
+  if (outcome == RecordOutcome::kNoTool) {
+    closing = NoToolText(q, rng, &closing_id);
+  } else {
+    calls = PlanCalls(q, sample.node_sets);
+    if (outcome != RecordOutcome::kAnswered) {
+      closing = StopEarly(q, sample.node_sets, outcome, &calls, rng, &closing_id);
+    }
+  }
   std::optional<Mistake> mistake;
-  if (PlainAnchor(q) >= 0) {
+  if (calls.empty()) {
+    // no_tool: nothing to call, nothing to get wrong
+  } else if (PlainAnchor(q) >= 0) {
     // The user wrote the name without its suffix: the first call uses it as written, the
     // graph lists the candidates, the next turn picks the one of the right type.
     mistake = PlanResolution(calls.front(), rng);
   } else if (options_.reflection_share > 0 && rng.Bernoulli(options_.reflection_share)) {
-    mistake = PlanMistake(calls.front(), rng);
+    mistake = PlanMistakeAnyTurn(calls, rng);
   }
 
   Record r;
@@ -355,14 +521,24 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   r.structure = std::string(PatternStructure(q.pattern));
   r.program = std::string(PatternProgram(q.pattern));
   r.answers = answers;
+  if (outcome != RecordOutcome::kAnswered) r.outcome = std::string(RecordOutcomeName(outcome));
   r.seed = seed;
   r.index = index;
   r.templates.question = question.frame;
   r.templates.reflection = mistake ? mistake->kind : "";
 
-  // Tools: the needed ones (and a wrongly called real one) plus distractors, shuffled.
+  // Tools: the needed ones (and a wrongly called real one) plus distractors, shuffled. A
+  // no_tool dialogue lists no tool of the query's relations, in either direction.
   std::vector<const Tool*> listed;
   std::unordered_set<const Tool*> seen;
+  if (outcome == RecordOutcome::kNoTool) {
+    for (const Tool& t : catalog_.tools()) {
+      if (t.kind != ToolKind::kSet &&
+          std::find(q.relations.begin(), q.relations.end(), t.relation) != q.relations.end()) {
+        seen.insert(&t);
+      }
+    }
+  }
   for (const PlannedCall& c : calls) {
     if (seen.insert(c.tool).second) listed.push_back(c.tool);
   }
@@ -389,6 +565,11 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   r.messages.push_back({"user", std::move(question.text), {}, "", ""});
   AppendTurns(calls, mistake, WantsThought(sys.style), rng, &r.messages);
 
+  if (outcome != RecordOutcome::kAnswered) {
+    r.messages.push_back({"assistant", std::move(closing), {}, "", ""});
+    r.templates.answer = std::move(closing_id);
+    return r;
+  }
   auto abank = AnswerBank();
   size_t ai = rng.Uniform(abank.size());
   std::array<std::string, 26> l;
@@ -398,25 +579,27 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   return r;
 }
 
-// The assistant / tool turns: the mistake and its observation first, then each planned turn
-// (its reasoning text: the reflection after a mistake, else a thought when the style wants one).
+// The assistant / tool turns: each planned turn (its reasoning text: the reflection after a
+// mistake, else a thought when the style wants one), the mistake and its observation as a turn
+// of their own just before the planned turn they belong to.
 void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
                                    const std::optional<Mistake>& mistake, bool thoughts, Rng& rng,
                                    std::vector<Message>* messages) const {
   int turn_no = 0;
   std::string text;
-  if (mistake) {
-    ++turn_no;
-    const std::string id = "call_1_0";
-    std::string content = thoughts ? ThoughtText(StepText({&calls.front(), 1}), true, rng) : "";
-    messages->push_back({"assistant", std::move(content), {{id, mistake->tool, mistake->arguments}},
-                         "", ""});
-    messages->push_back({"tool", mistake->observation, {}, id, mistake->tool});
-    text = mistake->reflection;
-  }
   for (size_t i = 0; i < calls.size();) {
     size_t j = i;
     while (j < calls.size() && calls[j].turn == calls[i].turn) ++j;
+    if (mistake && mistake->turn == calls[i].turn) {
+      ++turn_no;
+      const std::string id = "call_" + std::to_string(turn_no) + "_0";
+      std::string content =
+          thoughts ? ThoughtText(StepText({calls.data() + i, j - i}), turn_no == 1, rng) : "";
+      messages->push_back({"assistant", std::move(content),
+                           {{id, mistake->tool, mistake->arguments}}, "", ""});
+      messages->push_back({"tool", mistake->observation, {}, id, mistake->tool});
+      text = mistake->reflection;
+    }
     ++turn_no;
     if (text.empty() && thoughts) {
       text = ThoughtText(StepText({calls.data() + i, j - i}), turn_no == 1, rng);

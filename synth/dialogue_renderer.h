@@ -40,11 +40,17 @@ struct PlannedCall {
   std::string input;          // relation calls: the entity name passed
   kg::RelationId relation{0};  // relation calls (and the union after a fan-out): the hop
   bool inverse = false;
+  int node = -1;               // the pattern-tree node the call computes (part of)
+  bool merge = false;          // the union that merges a fan-out hop's calls
 };
 
-// A deliberate first call that goes wrong, and the text that corrects it.
+// A deliberate call that goes wrong, placed as a turn of its own before planned turn `turn`,
+// and the text that corrects it.
 struct Mistake {
-  std::string kind;         // "misspelled_entity.3", "wrong_relation.1", ... (template.reflection)
+  // "misspelled_entity.3", "wrong_relation.1", "wrong_set_op.0@3", ... (template.reflection):
+  // the kind, the phrasing's index, and "@t" when the mistake is the t-th call turn (t > 1).
+  std::string kind;
+  int turn = 1;
   std::string tool, arguments, observation;
   std::string reflection;   // the next assistant turn's text
   const Tool* listed = nullptr;  // a real tool that was called wrongly (listed with the others)
@@ -75,7 +81,13 @@ class DialogueRenderer {
   std::optional<Mistake> PlanResolution(const PlannedCall& first, Rng& rng) const;
   std::vector<PlannedCall> PlanCalls(const Query& q, const std::vector<EntitySet>& sets) const;
   std::optional<Mistake> PlanMistake(const PlannedCall& first, Rng& rng) const;
-  std::optional<Mistake> PlanWrongRelation(const PlannedCall& first, Rng& rng) const;
+  std::optional<Mistake> PlanMistakeAnyTurn(const std::vector<PlannedCall>& calls, Rng& rng) const;
+  std::optional<Mistake> PlanWrongRelation(const PlannedCall& call, Rng& rng) const;
+  std::optional<Mistake> PlanWrongDirection(const PlannedCall& call, Rng& rng) const;
+  std::optional<Mistake> PlanWrongSetOp(const PlannedCall& call, Rng& rng) const;
+  std::string StopEarly(const Query& q, const std::vector<EntitySet>& sets, RecordOutcome outcome,
+                        std::vector<PlannedCall>* calls, Rng& rng, std::string* template_id) const;
+  std::string NoToolText(const Query& q, Rng& rng, std::string* template_id) const;
   std::string StepText(std::span<const PlannedCall> turn) const;
   void AppendTurns(std::vector<PlannedCall>& calls, const std::optional<Mistake>& mistake,
                    bool thoughts, Rng& rng, std::vector<Message>* messages) const;

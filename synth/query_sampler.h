@@ -22,6 +22,7 @@
 #include "base/status.h"
 #include "kg/graph.h"
 #include "synth/query.h"
+#include "synth/record.h"
 
 namespace kgf::synth {
 
@@ -62,6 +63,8 @@ struct SampleOutcome {
   RejectReason reason = RejectReason::kNone;  // kNone <=> query is set
   std::optional<Query> query;
   std::vector<EntitySet> node_sets;  // per tree node (post-order), when accepted
+  // How its dialogue ends; set by OutcomeShaper (the sampler's own samples are answered).
+  RecordOutcome outcome = RecordOutcome::kAnswered;
   const EntitySet& answers() const;  // REQUIRES: accepted
 };
 

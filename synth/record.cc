@@ -66,6 +66,9 @@ void AppendRecordJson(const Record& r, std::string* out) {
   w.Key("answers"); w.StartArray();
   for (const std::string& a : r.answers) Str(w, a);
   w.EndArray();
+  if (!r.outcome.empty()) {
+    w.Key("outcome"); Str(w, r.outcome);
+  }
   w.Key("tools"); w.StartArray();
   for (const FunctionSpec& f : r.tools) {
     w.StartObject();
@@ -128,6 +131,27 @@ std::string RecordToJson(const Record& record) {
   return out;
 }
 
+std::string_view RecordOutcomeName(RecordOutcome o) {
+  switch (o) {
+    case RecordOutcome::kAnswered: return "answered";
+    case RecordOutcome::kNoAnswer: return "no_answer";
+    case RecordOutcome::kEmptyStep: return "empty_step";
+    case RecordOutcome::kNoTool: return "no_tool";
+  }
+  return "";
+}
+
+Result<RecordOutcome> ParseRecordOutcome(std::string_view name, std::string_view where) {
+  if (name.empty()) return RecordOutcome::kAnswered;
+  for (int i = 0; i < kNumRecordOutcomes; ++i) {
+    if (RecordOutcomeName(static_cast<RecordOutcome>(i)) == name) {
+      return static_cast<RecordOutcome>(i);
+    }
+  }
+  return InvalidArgumentError(std::string(where) + ": 'outcome' is '" + std::string(name) +
+                              "'; expected answered, no_answer, empty_step or no_tool");
+}
+
 Result<Record> RecordFromJson(std::string_view json, std::string_view where_view) {
   std::string where(where_view);
   KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(json, where));
@@ -170,6 +194,16 @@ Result<Record> RecordFromJson(std::string_view json, std::string_view where_view
   KGF_ASSIGN_OR_RETURN(r.structure, JsonGetString(*q, "structure", qwhere));
   KGF_ASSIGN_OR_RETURN(r.program, JsonGetString(*q, "program", qwhere));
   KGF_ASSIGN_OR_RETURN(r.answers, StringArray(doc, "answers", where));
+  if (auto it = doc.FindMember("outcome"); it != doc.MemberEnd()) {
+    if (!it->value.IsString()) return InvalidArgumentError(where + ": 'outcome' must be a string");
+    r.outcome.assign(it->value.GetString(), it->value.GetStringLength());
+    KGF_ASSIGN_OR_RETURN(RecordOutcome o, ParseRecordOutcome(r.outcome, where));
+    if (o == RecordOutcome::kAnswered) r.outcome.clear();
+    if (o != RecordOutcome::kAnswered && !r.answers.empty()) {
+      return InvalidArgumentError(where + ": a record with outcome '" + r.outcome +
+                                  "' must have \"answers\":[]");
+    }
+  }
   KGF_ASSIGN_OR_RETURN(const JsonValue* tools, JsonGetArray(doc, "tools", where));
   for (rapidjson::SizeType i = 0; i < tools->Size(); ++i) {
     std::string tw = where + ": tools[" + std::to_string(i) + "]";
@@ -246,6 +280,19 @@ std::vector<ExecutedCall> CallsOf(const Record& record) {
     }
   }
   return out;
+}
+
+int MistakeTurn(const Record& record) {
+  const std::string& kind = record.templates.reflection;
+  if (kind.empty() || kind.rfind("ambiguous_name", 0) == 0) return 0;
+  const size_t at = kind.rfind('@');
+  if (at == std::string::npos) return 1;
+  int turn = 0;
+  for (size_t i = at + 1; i < kind.size() && turn < 1000000; ++i) {
+    if (kind[i] < '0' || kind[i] > '9') return 1;
+    turn = turn * 10 + (kind[i] - '0');
+  }
+  return turn > 0 ? turn : 1;
 }
 
 }  // namespace kgf::synth

@@ -3,7 +3,7 @@
 //   {"id","kg":{"name","checksum"},"pattern","split",
 //    "query":{"anchors":[{"key","name"}],"relations":[keys],"directions":["forward"|"inverse"],
 //             "structure","program"},
-//    "answers":[sorted display names],
+//    "answers":[sorted display names],["outcome":"no_answer"|"empty_step"|"no_tool",]
 //    "tools":[{"type":"function","function":{"name","description","parameters"}}],
 //    "messages":[{"role":"system","content"},{"role":"user","content"},
 //                {"role":"assistant","content":null|text,"tool_calls":[{"id","type":"function",
@@ -14,6 +14,10 @@
 // query.anchors, query.relations and query.directions are in the slot order of the pattern's
 // program (synth/pattern.h), so pattern + anchors + relations + directions re-create the query.
 // A record without "directions" (older shards) has every hop forward.
+// "outcome" is written only for dialogues that end without answers (RecordOutcome): the graph
+// has none (no_answer: the last call returns []), a step came back empty and the assistant
+// stops (empty_step), or no listed tool covers the question and the assistant says so without
+// calling (no_tool; its tools cover none of the query's relations). Their "answers" is [].
 #ifndef KGF_SYNTH_RECORD_H_
 #define KGF_SYNTH_RECORD_H_
 
@@ -64,6 +68,13 @@ struct TemplateIds {
   friend bool operator==(const TemplateIds&, const TemplateIds&) = default;
 };
 
+// How a dialogue ends. kAnswered is written as no "outcome" key.
+enum class RecordOutcome : uint8_t { kAnswered = 0, kNoAnswer, kEmptyStep, kNoTool };
+inline constexpr int kNumRecordOutcomes = 4;
+std::string_view RecordOutcomeName(RecordOutcome o);  // "answered", "no_answer", ...
+// The outcome named by a record's "outcome" field ("" = answered); InvalidArgument otherwise.
+Result<RecordOutcome> ParseRecordOutcome(std::string_view name, std::string_view where);
+
 struct Record {
   std::string id;
   std::string kg_name;
@@ -76,6 +87,7 @@ struct Record {
   std::string structure;  // BetaE structure of the pattern
   std::string program;    // slot program of the pattern, e.g. "n(p0(a0),p1(a1))"
   std::vector<std::string> answers;
+  std::string outcome;  // "" (answered) or a RecordOutcomeName other than "answered"
   std::vector<FunctionSpec> tools;
   std::vector<Message> messages;
   TemplateIds templates;
@@ -97,6 +109,12 @@ struct ExecutedCall {
   std::string observation;
 };
 std::vector<ExecutedCall> CallsOf(const Record& record);
+
+// The call turn (1-based, counting assistant messages with calls) holding the deliberate wrong
+// call of a self-reflection record, from template.reflection ("wrong_relation.1" -> 1,
+// "wrong_set_op.0@3" -> 3); 0 when the record has none. The call that resolves an ambiguous
+// name (ambiguous_name) is part of the program, not a mistake: 0.
+int MistakeTurn(const Record& record);
 
 }  // namespace kgf::synth
 

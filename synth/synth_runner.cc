@@ -67,6 +67,12 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
   for (const auto& r : o.sampler.allow_relations) s += r + ",";
   s += " deny=";
   for (const auto& r : o.sampler.deny_relations) s += r + ",";
+  const OutcomeOptions& oc = o.outcomes;
+  if (oc.no_answer_share > 0 || oc.empty_step_share > 0 || oc.no_tool_share > 0) {
+    s += " no_answer=" + std::to_string(oc.no_answer_share) + " empty_step=" +
+         std::to_string(oc.empty_step_share) + " no_tool=" + std::to_string(oc.no_tool_share) +
+         " outcome_tries=" + std::to_string(oc.tries);
+  }
   s += " distractors=" + std::to_string(o.render.distractors) +
        " reflection=" + std::to_string(o.render.reflection_share);
   s += " valid=" + std::to_string(o.split.valid_fraction) + " test=" + std::to_string(o.split.test_fraction);
@@ -125,7 +131,10 @@ PatternArray ShardTargets(const RunPlan& plan, const SynthOptions& o, uint64_t s
 
 // The dedup key: the sampler's canonical QueryKey (it spells each hop's direction, "key^-1"
 // for an inverse hop, so an empty `inverse` and an all-forward one are the same query), hashed.
-uint64_t DedupKey(const kg::Graph& graph, const Query& q) { return Hash64(QueryKey(graph, q)); }
+// A query is used once in a run, whatever its dialogue's outcome.
+uint64_t DedupKey(const kg::Graph& graph, const SampleOutcome& s) {
+  return Hash64(QueryKey(graph, *s.query));
+}
 
 void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCatalog& catalog,
                     SynthCounts* c) {
@@ -146,7 +155,13 @@ void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCat
     }
   }
   c->max_calls_per_record = std::max(c->max_calls_per_record, calls);
-  ++c->answer_sizes[AnswerBucket(r.answers.size())];
+  Result<RecordOutcome> outcome = ParseRecordOutcome(r.outcome, r.id);
+  KGF_CHECK(outcome.ok()) << outcome.status().message();
+  ++c->outcomes[static_cast<int>(*outcome)];
+  if (*outcome == RecordOutcome::kAnswered) ++c->answer_sizes[AnswerBucket(r.answers.size())];
+  const int mistake = MistakeTurn(r);
+  c->reflections += mistake > 0;
+  c->later_reflections += mistake > 1;
   c->question_hashes[static_cast<int>(pattern)].push_back(Hash64(MaskedQuestion(r)));
 }
 
@@ -171,6 +186,9 @@ void AddScalars(const SynthCounts& o, SynthCounts* c) {
   c->call_turns += o.call_turns;
   c->max_calls_per_turn = std::max(c->max_calls_per_turn, o.max_calls_per_turn);
   for (int b = 0; b < kNumAnswerBuckets; ++b) c->answer_sizes[b] += o.answer_sizes[b];
+  for (int k = 0; k < kNumRecordOutcomes; ++k) c->outcomes[k] += o.outcomes[k];
+  c->reflections += o.reflections;
+  c->later_reflections += o.later_reflections;
 }
 
 // --- shard stats file ------------------------------------------------------------------------
@@ -270,6 +288,9 @@ std::string ShardStatsJson(uint64_t shard, const ShardStats& st) {
   w.Key("call_turns"); w.Uint64(c.call_turns);
   w.Key("max_calls_per_turn"); w.Uint64(c.max_calls_per_turn);
   WriteArray(w, "answer_sizes", c.answer_sizes);
+  WriteArray(w, "outcomes", c.outcomes);
+  w.Key("reflections"); w.Uint64(c.reflections);
+  w.Key("later_reflections"); w.Uint64(c.later_reflections);
   // 16 hex digits per value, sorted.
   w.Key("query_keys"); w.String(HexList(st.keys).c_str());
   w.Key("question_hashes"); w.StartArray();
@@ -304,6 +325,10 @@ Result<ShardStats> ReadShardStats(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(c.max_calls_per_turn, ReadUint(doc, "max_calls_per_turn", path));
   KGF_ASSIGN_OR_RETURN(const JsonValue* sizes, JsonGetArray(doc, "answer_sizes", path));
   KGF_RETURN_IF_ERROR(ReadArray(*sizes, path, "answer_sizes", &c.answer_sizes));
+  KGF_ASSIGN_OR_RETURN(const JsonValue* outcomes, JsonGetArray(doc, "outcomes", path));
+  KGF_RETURN_IF_ERROR(ReadArray(*outcomes, path, "outcomes", &c.outcomes));
+  KGF_ASSIGN_OR_RETURN(c.reflections, ReadUint(doc, "reflections", path));
+  KGF_ASSIGN_OR_RETURN(c.later_reflections, ReadUint(doc, "later_reflections", path));
   KGF_ASSIGN_OR_RETURN(std::string keys, JsonGetString(doc, "query_keys", path));
   KGF_ASSIGN_OR_RETURN(st.keys, ParseHexList(keys, path, "query_keys"));
   KGF_ASSIGN_OR_RETURN(const JsonValue* questions, JsonGetArray(doc, "question_hashes", path));
@@ -339,6 +364,7 @@ struct RunContext {
   const kg::Graph* graph;
   const SynthOptions* options;
   const QuerySampler* sampler;
+  const OutcomeShaper* shaper;
   const DialogueRenderer* renderer;
   const ToolCatalog* catalog;
   const RunPlan* plan;
@@ -371,7 +397,9 @@ uint64_t StreamLimit(const RunContext& ctx, uint64_t target) {
 // The sample of item `index`; Render() continues on the same rng.
 SampleOutcome SampleItem(const RunContext& ctx, Pattern pattern, uint64_t index, Rng& rng) {
   rng = Rng::ForItem(ctx.options->seed, index);
-  return ctx.sampler->Sample(pattern, rng);
+  SampleOutcome sample = ctx.sampler->Sample(pattern, rng);
+  if (sample.query) ctx.shaper->Shape(&sample, rng);
+  return sample;
 }
 
 // Makes the stream's next attempt: sample, within-stream dedup, render (answer leak).
@@ -384,7 +412,7 @@ void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
     a.reason = static_cast<uint8_t>(sample.reason);
   } else {
     a.sampled = 1;
-    a.key = DedupKey(*ctx.graph, *sample.query);
+    a.key = DedupKey(*ctx.graph, sample);
     if (!st->seen.insert(a.key).second) {
       a.reason = static_cast<uint8_t>(RejectReason::kDuplicate);
     } else {
@@ -609,7 +637,7 @@ Result<ShardStats> WriteShard(const RunContext& ctx, uint64_t shard, const Shard
     const Pattern pattern = static_cast<Pattern>(item.pattern);
     Rng rng(0);
     SampleOutcome sample = SampleItem(ctx, pattern, item.index, rng);
-    KGF_CHECK(sample.query && DedupKey(*ctx.graph, *sample.query) == item.key)
+    KGF_CHECK(sample.query && DedupKey(*ctx.graph, sample) == item.key)
         << "item " << item.index << " did not re-sample to its query";
     const Split split = SampleSplit(*ctx.graph, *sample.query, sample.node_sets, o.split);
     std::optional<Record> record =
@@ -677,6 +705,15 @@ void WriteTeaching(Writer& w, const SynthCounts& c) {
     w.Key(AnswerBucketName(b).data()); w.Uint64(c.answer_sizes[b]);
   }
   w.EndObject();
+  w.Key("outcomes"); w.StartObject();
+  for (int k = 0; k < kNumRecordOutcomes; ++k) {
+    w.Key(RecordOutcomeName(static_cast<RecordOutcome>(k)).data()); w.Uint64(c.outcomes[k]);
+  }
+  w.EndObject();
+  w.Key("self_reflection"); w.StartObject();
+  w.Key("records"); w.Uint64(c.reflections);
+  w.Key("after_first_turn"); w.Uint64(c.later_reflections);
+  w.EndObject();
 }
 
 void WriteRejections(Writer& w, const SynthCounts& c) {
@@ -709,6 +746,9 @@ void WriteOptions(Writer& w, const SynthOptions& o) {
   w.EndArray();
   w.Key("distractors"); w.Int(o.render.distractors);
   w.Key("reflection_share"); w.Double(o.render.reflection_share);
+  w.Key("no_answer_share"); w.Double(o.outcomes.no_answer_share);
+  w.Key("empty_step_share"); w.Double(o.outcomes.empty_step_share);
+  w.Key("no_tool_share"); w.Double(o.outcomes.no_tool_share);
   w.Key("valid_fraction"); w.Double(o.split.valid_fraction);
   w.Key("test_fraction"); w.Double(o.split.test_fraction);
   w.EndObject();
@@ -893,6 +933,9 @@ Status ValidateOptions(const SynthOptions& o) {
   if (!(o.render.reflection_share >= 0 && o.render.reflection_share <= 1)) {
     return InvalidArgumentError("synth: --reflection-share must be in [0, 1]");
   }
+  if (Status st = o.outcomes.Validate(); !st.ok()) {
+    return InvalidArgumentError("synth: " + st.message());
+  }
   if (!(o.split.valid_fraction >= 0 && o.split.test_fraction >= 0 &&
         o.split.valid_fraction + o.split.test_fraction < 1)) {
     return InvalidArgumentError(
@@ -1062,6 +1105,7 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
   KGF_RETURN_IF_ERROR(ValidateOptions(options));
   KGF_ASSIGN_OR_RETURN(QuerySampler sampler, QuerySampler::Create(graph, options.sampler));
   KGF_ASSIGN_OR_RETURN(ToolCatalog catalog, ToolCatalog::Build(graph));
+  OutcomeShaper shaper(graph, options.outcomes, options.sampler);
   DialogueRenderer renderer(graph, catalog, options.render, kg);
   RunPlan plan = plan_in;
   plan.num_shards = (options.count + options.shard_size - 1) / options.shard_size;
@@ -1080,7 +1124,7 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
     mine.push_back(s);
   }
   tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
-  const RunContext ctx{&graph, &options, &sampler, &renderer, &catalog, &plan, fingerprint, &arena};
+  const RunContext ctx{&graph, &options, &sampler, &shaper, &renderer, &catalog, &plan, fingerprint, &arena};
   KGF_ASSIGN_OR_RETURN(std::vector<std::optional<ShardStats>> done,
                        FindCompleteShards(ctx, comm, mine));
   SynthSummary summary;
@@ -1311,6 +1355,15 @@ std::string SynthSummary::ToText() const {
     out += std::string(b > 0 ? "," : "") + " " + std::string(AnswerBucketName(b)) + ": " +
            std::to_string(c.answer_sizes[b]);
   }
+  out += "\n  without answers:";
+  for (int k = 1; k < kNumRecordOutcomes; ++k) {
+    out += std::string(k > 1 ? "," : "") + " " +
+           std::string(RecordOutcomeName(static_cast<RecordOutcome>(k))) + " " +
+           std::to_string(c.outcomes[k]);
+  }
+  std::snprintf(buf, sizeof(buf), "; self-reflection %" PRIu64 " (%" PRIu64 " after turn 1)",
+                c.reflections, c.later_reflections);
+  out += buf;
   // Rejection reasons, wrapped at about 96 columns.
   std::string line = "\n  rejections:";
   bool any = false;

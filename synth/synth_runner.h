@@ -43,6 +43,7 @@
 #include "kg/graph.h"
 #include "synth/communicator.h"
 #include "synth/dialogue_renderer.h"
+#include "synth/outcome_shaper.h"
 #include "synth/pattern.h"
 #include "synth/query_sampler.h"
 #include "synth/record.h"
@@ -67,6 +68,7 @@ struct SynthOptions {
   int threads = 0;               // 0 = all cores; never changes the output
   int zstd_level = 3;
   SamplerOptions sampler;
+  OutcomeOptions outcomes;  // shares of dialogues that end without answers
   RenderOptions render;
   SplitOptions split;
 };
@@ -100,7 +102,10 @@ struct SynthCounts {
   uint64_t max_calls_per_record = 0;
   uint64_t call_turns = 0;  // assistant turns with at least one tool call
   uint64_t max_calls_per_turn = 0;
-  std::array<uint64_t, kNumAnswerBuckets> answer_sizes{};
+  std::array<uint64_t, kNumAnswerBuckets> answer_sizes{};  // answered records only
+  std::array<uint64_t, kNumRecordOutcomes> outcomes{};     // records by RecordOutcome
+  uint64_t reflections = 0;        // records with a deliberate wrong call (MistakeTurn > 0)
+  uint64_t later_reflections = 0;  // of those, wrong calls after the first call turn
   // Per pattern: the sorted, distinct Hash64 values of MaskedQuestion(record).
   std::array<std::vector<uint64_t>, kNumPatterns> question_hashes;
   // Facts (triples) read by the gold calls, as hashes: every train record's (sorted, distinct)

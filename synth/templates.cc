@@ -371,6 +371,42 @@ constexpr std::array<std::string_view, 4> kDiagnoses = {
     "Wait, that is {G}. I need {W}, so I will call {T}.",
     "I picked the wrong relation: that gives {G}. For {W} I should call {T}.",
 };
+constexpr std::array<std::string_view, 3> kDirectionDiagnoses = {
+    "That went the wrong way: it gives {G}, but the question asks for {W}. {T} goes the other direction.",
+    "I used the reverse lookup by mistake; that is {G}. I need {W}, so I call {T}.",
+    "Wrong direction: {G} is not what is asked. For {W} the tool is {T}.",
+};
+constexpr std::array<std::string_view, 3> kEmptyDiagnoses = {
+    "That came back empty: I looked up {G}. The question needs {W}, so the right tool is {T}.",
+    "Nothing for {G}; that was the wrong tool. For {W} I call {T}.",
+    "An empty list, because I asked for {G}. I need {W}: calling {T}.",
+};
+constexpr std::array<std::string_view, 3> kSetOpDiagnoses = {
+    "That gives {G}, but the question asks for {W}. Using {T} instead.",
+    "Wrong set operation: I need {W}, not {G}. Calling {T}.",
+    "I combined the lists the wrong way ({G}); the question wants {W}, so {T} is the right call.",
+};
+constexpr std::array<std::string_view, 4> kNoAnswers = {
+    "The graph has no entry for {S}, so there is no answer.",
+    "The lookup of {S} came back empty: the graph has no answer to this.",
+    "Nothing: the graph lists no result for {S}.",
+    "There is no answer: the graph records nothing for {S}.",
+};
+constexpr std::array<std::string_view, 3> kNoCommon = {
+    "The lists have nothing in common, so no entity matches the question.",
+    "Nothing satisfies every condition at once; the answer is none.",
+    "No entity is in all of the lists, so there is no answer.",
+};
+constexpr std::array<std::string_view, 3> kEmptySteps = {
+    "The lookup of {S} came back empty, and the rest of the question depends on it, so there is no answer.",
+    "The graph has nothing for {S}; without it the question has no answer.",
+    "There is no entry for {S} in the graph, so I cannot go further: the answer is none.",
+};
+constexpr std::array<std::string_view, 3> kNoTools = {
+    "None of the tools I have looks up {S}, so I can't answer this with them.",
+    "I have no tool for {S}; the available tools cannot answer this question.",
+    "The tools listed cannot answer this: none of them covers {S}.",
+};
 constexpr std::array<std::string_view, 3> kResolutions = {
     "Several entities are called {B}; the {P} is {N}.",
     "{B} is ambiguous here. The question is about the {P}, so I use {N}.",
@@ -470,6 +506,13 @@ std::span<const std::string_view> AnswerBank() { return kAnswers; }
 std::span<const std::string_view> ReflectionBank() { return kReflections; }
 std::span<const std::string_view> DiagnosisBank() { return kDiagnoses; }
 std::span<const std::string_view> ResolutionBank() { return kResolutions; }
+std::span<const std::string_view> DirectionDiagnosisBank() { return kDirectionDiagnoses; }
+std::span<const std::string_view> EmptyDiagnosisBank() { return kEmptyDiagnoses; }
+std::span<const std::string_view> SetOpDiagnosisBank() { return kSetOpDiagnoses; }
+std::span<const std::string_view> NoAnswerBank() { return kNoAnswers; }
+std::span<const std::string_view> NoCommonBank() { return kNoCommon; }
+std::span<const std::string_view> EmptyStepBank() { return kEmptySteps; }
+std::span<const std::string_view> NoToolBank() { return kNoTools; }
 
 std::string FillTemplate(std::string_view tmpl, std::span<const std::string> values) {
   std::string out;

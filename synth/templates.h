@@ -76,6 +76,18 @@ std::span<const std::string_view> ReflectionBank();
 std::span<const std::string_view> DiagnosisBank();
 // After an ambiguous name: {B} the name as written, {P} the parameter, {N} the exact name.
 std::span<const std::string_view> ResolutionBank();
+// After a call of the right relation in the wrong direction; slots as DiagnosisBank.
+std::span<const std::string_view> DirectionDiagnosisBank();
+// After a wrong relation's call that came back empty; slots as DiagnosisBank.
+std::span<const std::string_view> EmptyDiagnosisBank();
+// After the wrong set operation: {G} what it computed, {W} what was needed, {T} the tool.
+std::span<const std::string_view> SetOpDiagnosisBank();
+// Final answers of dialogues without answers. {S}: the step that came back empty or that no
+// tool covers, as a noun phrase ("the capital of Antarctica").
+std::span<const std::string_view> NoAnswerBank();   // the last lookup is empty
+std::span<const std::string_view> NoCommonBank();   // the last intersection is empty (no slot)
+std::span<const std::string_view> EmptyStepBank();  // an earlier lookup is empty: stop
+std::span<const std::string_view> NoToolBank();     // no listed tool covers {S}
 
 // Replaces each "{K}" in `tmpl` with values[K - 'A'] for K in A..Z ("{X}" uses values[23]);
 // a K past the end of `values` becomes "". Values are inserted verbatim, not scanned again.

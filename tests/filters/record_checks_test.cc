@@ -137,7 +137,7 @@ TEST(RecordFormatTest, UnparseableRecordIsDroppedWithTheParseError) {
 
 TEST(RecordSemanticTest, GoodRecordPassesAndEachViolationHasItsReason) {
   RecordSemanticOptions options;
-  options.max_calls = 3;
+  options.max_calls = 4;
   RecordSemanticFilter f("record_semantic", options);
   const Mutation cases[] = {
       {"good", [](Record&) {}, ""},
@@ -165,13 +165,73 @@ TEST(RecordSemanticTest, GoodRecordPassesAndEachViolationHasItsReason) {
        [](Record& r) {
          r.messages.insert(r.messages.end() - 1,
                            {{"assistant", "", {{"call_3_0", "get_intersection_of",
-                                                R"({"sets":[["Paris"],["Paris"]]})"}}, "", ""},
-                            {"tool", R"(["Paris"])", {}, "call_3_0", "get_intersection_of"}});
+                                                R"({"sets":[["Paris"],["Paris"]]})"},
+                                               {"call_3_1", "get_intersection_of",
+                                                R"({"sets":[["Paris"],["Lyon","Paris"]]})"}},
+                             "", ""},
+                            {"tool", R"(["Paris"])", {}, "call_3_0", "get_intersection_of"},
+                            {"tool", R"(["Paris"])", {}, "call_3_1", "get_intersection_of"}});
        },
        "too_many_calls"},
       {"empty intermediate result", [](Record& r) { r.messages[3].content = "[]"; },
        "empty_intermediate"},
       {"empty answer set", [](Record& r) { r.answers.clear(); }, "empty_answer"},
+      // Dialogues that end without answers (synth/record.h "outcome").
+      {"no_answer: the last call turn comes back empty",
+       [](Record& r) {
+         r.outcome = "no_answer";
+         r.answers.clear();
+         r.messages[6].content = "[]";
+         r.messages[7].content = "No entity is in all of the lists, so there is no answer.";
+       },
+       ""},
+      {"no_answer whose last calls return something",
+       [](Record& r) {
+         r.outcome = "no_answer";
+         r.answers.clear();
+       },
+       "empty_answer"},
+      {"empty_step: an earlier call comes back empty and the dialogue stops",
+       [](Record& r) {
+         r.outcome = "empty_step";
+         r.answers.clear();
+         r.messages[3].content = "[]";
+         r.messages.erase(r.messages.begin() + 5, r.messages.begin() + 7);
+       },
+       ""},
+      {"empty_step that goes on after the empty call",
+       [](Record& r) {
+         r.outcome = "empty_step";
+         r.answers.clear();
+         r.messages[3].content = "[]";
+         r.messages[6].content = "[]";
+       },
+       "empty_intermediate"},
+      {"no_tool: answered without a call",
+       [](Record& r) {
+         r.outcome = "no_tool";
+         r.answers.clear();
+         r.messages.erase(r.messages.begin() + 2, r.messages.end() - 1);
+         r.messages.back().content = "None of the tools I have looks up that.";
+       },
+       ""},
+      {"no_tool that calls a tool",
+       [](Record& r) {
+         r.outcome = "no_tool";
+         r.answers.clear();
+       },
+       "no_tool_called"},
+      {"wrong relation's empty result before the fix (self-reflection at turn 2)",
+       [](Record& r) {
+         r.templates.reflection = "wrong_relation.0@2";
+         r.messages.insert(r.messages.begin() + 5,
+                           {{"assistant", "", {{"call_2_0", "get_city_of_organization",
+                                                R"({"organization":"France"})"}}, "", ""},
+                            {"tool", "[]", {}, "call_2_0", "get_city_of_organization"}});
+         r.messages[7].tool_calls[0].id = "call_3_0";
+         r.messages[8].tool_call_id = "call_3_0";
+       },
+       ""},
   };
   for (const Mutation& m : cases) {
     Record r = GoodRecord();

@@ -1,7 +1,9 @@
 #include "synth/dialogue_renderer.h"
+#include "synth/outcome_shaper.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "base/file_util.h"
@@ -14,9 +16,10 @@ namespace {
 
 // Renders up to `per_pattern` records per pattern.
 std::vector<Record> RenderMany(const kg::Graph& g, const ToolCatalog& cat, RenderOptions ro,
-                               int per_pattern, uint64_t seed) {
+                               int per_pattern, uint64_t seed, OutcomeOptions oo = {}) {
   auto sampler = QuerySampler::Create(g, {});
   KGF_CHECK(sampler.ok());
+  OutcomeShaper shaper(g, oo, {});
   DialogueRenderer renderer(g, cat, ro, {"test", "xxh3:0"});
   std::vector<Record> out;
   for (Pattern p : AllPatterns()) {
@@ -26,6 +29,7 @@ std::vector<Record> RenderMany(const kg::Graph& g, const ToolCatalog& cat, Rende
       Rng rng = Rng::ForItem(seed, index);
       SampleOutcome s = sampler->Sample(p, rng);
       if (!s.query) continue;
+      shaper.Shape(&s, rng);
       std::optional<Record> r = renderer.Render(s, "train", seed, index, rng);
       if (!r) continue;
       out.push_back(std::move(*r));
@@ -98,25 +102,56 @@ TEST(DialogueRendererTest, ParallelCallsForSetHops) {
   EXPECT_TRUE(saw_parallel);
 }
 
+// The index of the assistant message of call turn t (1-based) and of the next assistant turn.
+std::pair<size_t, size_t> CallTurnMessages(const Record& r, int t) {
+  int seen = 0;
+  for (size_t i = 0; i < r.messages.size(); ++i) {
+    if (r.messages[i].role != "assistant" || r.messages[i].tool_calls.empty() || ++seen != t) {
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < r.messages.size() && r.messages[j].role != "assistant") ++j;
+    return {i, j};
+  }
+  return {0, 0};
+}
+
 TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
   kg::Graph g = testing::RandomGraph(5);
   ToolCatalog cat = *ToolCatalog::Build(g);
   RenderOptions ro;  // default share 10%, 4 distractors
+  ro.reflection_share = 0.3;
   std::vector<Record> records = RenderMany(g, cat, ro, 60, 6);
-  int reflections = 0;
+  int reflections = 0, later = 0;
   std::set<std::string> kinds;
   for (const Record& r : records) {
     if (!r.templates.reflection.empty()) {
       ++reflections;
-      kinds.insert(r.templates.reflection.substr(0, r.templates.reflection.find('.')));
+      const std::string& kind = r.templates.reflection;
+      kinds.insert(kind.substr(0, kind.find('.')));
+      const int t = MistakeTurn(r);
+      ASSERT_GE(t, 1) << kind;
+      later += t > 1;
+      EXPECT_EQ(t > 1, kind.find('@') != std::string::npos) << kind;
       // The corrected turn says why it retries, and fixes the call it replaces.
-      EXPECT_FALSE(r.messages[4].content.empty());
-      const ToolCall& wrong = r.messages[2].tool_calls.at(0);
-      const ToolCall& right = r.messages[4].tool_calls.at(0);
-      const bool other_tool = StartsWith(r.templates.reflection, "wrong_tool") ||
-                              StartsWith(r.templates.reflection, "wrong_relation");
-      if (!other_tool) EXPECT_EQ(wrong.name, right.name);
-      if (other_tool) EXPECT_EQ(wrong.arguments, right.arguments);
+      auto [wi, ri] = CallTurnMessages(r, t);
+      ASSERT_LT(ri, r.messages.size() - 1) << kind;
+      EXPECT_FALSE(r.messages[ri].content.empty()) << kind;
+      const ToolCall& wrong = r.messages[wi].tool_calls.at(0);
+      bool replaced = false;
+      for (const ToolCall& right : r.messages[ri].tool_calls) {
+        const bool other_tool = StartsWith(kind, "wrong_tool") ||
+                                StartsWith(kind, "wrong_relation") ||
+                                StartsWith(kind, "wrong_direction") ||
+                                (StartsWith(kind, "wrong_set_op") && wrong.name != right.name);
+        if (other_tool) {
+          replaced |= wrong.name != right.name &&
+                      (StartsWith(kind, "wrong_direction") || wrong.arguments == right.arguments);
+        } else {
+          replaced |= wrong.name == right.name && wrong.arguments != right.arguments;
+        }
+      }
+      EXPECT_TRUE(replaced) << r.id << " " << kind;
     }
     std::set<std::string> used;
     for (const ExecutedCall& c : CallsOf(r)) used.insert(c.call.name);
@@ -125,10 +160,41 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
     EXPECT_EQ(r.tools.size(), needed + 4) << r.id;
   }
   double share = static_cast<double>(reflections) / records.size();
-  EXPECT_GT(share, 0.05);
-  EXPECT_LT(share, 0.16);
-  // misspelled_entity, wrong_tool, wrong_argument, wrong_relation.
-  EXPECT_EQ(kinds.size(), 4u);
+  EXPECT_GT(share, 0.2);
+  EXPECT_LT(share, 0.35);
+  EXPECT_GT(later, reflections / 5);
+  // misspelled_entity, wrong_tool, wrong_argument, wrong_relation, wrong_direction, wrong_set_op.
+  EXPECT_EQ(kinds.size(), 6u);
+}
+
+TEST(DialogueRendererTest, DialoguesWithoutAnswers) {
+  for (uint64_t seed : {3u, 8u}) {
+    kg::Graph g = testing::RandomGraph(seed);
+    ToolCatalog cat = *ToolCatalog::Build(g);
+    OutcomeOptions oo{.no_answer_share = 0.25, .empty_step_share = 0.25, .no_tool_share = 0.2};
+    std::vector<Record> records = RenderMany(g, cat, {}, 40, seed, oo);
+    std::map<std::string, int> by_outcome;
+    std::set<std::string> patterns;
+    for (const Record& r : records) {
+      testing::ExpectRecordVerifies(g, cat, r);
+      ++by_outcome[r.outcome];
+      if (!r.outcome.empty()) patterns.insert(r.pattern);
+      if (r.outcome == "no_tool") {
+        ASSERT_EQ(r.messages.size(), 3u);
+        EXPECT_TRUE(StartsWith(r.templates.answer, "notool.")) << r.templates.answer;
+      }
+      if (r.outcome == "empty_step") {
+        EXPECT_TRUE(StartsWith(r.templates.answer, "stop.")) << r.templates.answer;
+        EXPECT_NE(r.pattern, "1p");
+      }
+    }
+    const double n = static_cast<double>(records.size());
+    EXPECT_GT(by_outcome["no_tool"] / n, 0.1) << by_outcome["no_tool"];
+    EXPECT_GT(by_outcome["no_answer"] / n, 0.03) << by_outcome["no_answer"];
+    EXPECT_GT(by_outcome["empty_step"] / n, 0.05) << by_outcome["empty_step"];
+    EXPECT_GT(by_outcome[""] / n, 0.3);
+    EXPECT_GE(patterns.size(), 10u);
+  }
 }
 
 TEST(DialogueRendererTest, TemplateBanksAreLargeEnough) {

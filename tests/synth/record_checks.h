@@ -67,7 +67,7 @@ inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r,
           if (from == to) ++f.self_loops;
         }
       }
-      if (child_is_hop && std::includes(child_input.begin(), child_input.end(), out.begin(),
+      if (child_is_hop && !out.empty() && std::includes(child_input.begin(), child_input.end(), out.begin(),
                                         out.end())) {
         ++f.round_trips;
       }
@@ -75,7 +75,9 @@ inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r,
       return out;
     }
     for (size_t a = 0; a < kids.size(); ++a) {
-      for (size_t b = a + 1; b < kids.size(); ++b) f.identical_branches += kids[a] == kids[b];
+      for (size_t b = a + 1; b < kids.size(); ++b) {
+        f.identical_branches += !kids[a].empty() && kids[a] == kids[b];
+      }
     }
     if (c == 'u') {
       for (auto& k : kids) out.insert(k.begin(), k.end());
@@ -91,7 +93,7 @@ inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r,
       }
     }
     if (c == 'i' || c == 'u') {
-      for (const Set& k : kids) f.redundant_branches += k == out;
+      for (const Set& k : kids) f.redundant_branches += !out.empty() && k == out;
     }
     return out;
   };
@@ -101,14 +103,36 @@ inline std::set<std::string> NaiveAnswers(const kg::Graph& g, const Record& r,
   return names;
 }
 
+// Dialogues that end without answers (record.h "outcome"): no_answer and empty_step stop at a
+// call turn with an empty result and answer []; no_tool lists no tool of the query's relations
+// and makes no call. A self-reflection record holds one deliberate wrong call at MistakeTurn:
+// an error (misspelled_entity, wrong_tool, wrong_argument, ambiguous_name) or a real call of
+// the wrong relation, direction or set operation whose result (possibly empty) differs from the
+// right call's.
 inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog, const Record& r) {
-  SCOPED_TRACE(r.id + " " + r.pattern);
+  SCOPED_TRACE(r.id + " " + r.pattern + " " + r.outcome + " " + r.templates.reflection);
   Executor exec(g, catalog);
-  // Answers: sorted, equal to the naive evaluation.
+  const bool no_tool = r.outcome == "no_tool";
+  const bool stops = !r.outcome.empty() && !no_tool;
+  // Answers: sorted, equal to the naive evaluation (no_tool: [] although the graph has some).
   EXPECT_TRUE(std::is_sorted(r.answers.begin(), r.answers.end()));
   NaiveFindings findings;
   std::set<std::string> naive = NaiveAnswers(g, r, &findings);
-  EXPECT_EQ(std::vector<std::string>(naive.begin(), naive.end()), r.answers);
+  if (no_tool) {
+    EXPECT_TRUE(r.answers.empty());
+    EXPECT_FALSE(naive.empty());
+    for (const FunctionSpec& f : r.tools) {
+      const Tool* t = catalog.Find(f.name);
+      ASSERT_NE(t, nullptr);
+      if (t->kind == ToolKind::kSet) continue;
+      EXPECT_EQ(std::count(r.relations.begin(), r.relations.end(), g.relation(t->relation).key), 0)
+          << "no_tool record lists " << f.name;
+    }
+  } else {
+    EXPECT_EQ(std::vector<std::string>(naive.begin(), naive.end()), r.answers);
+  }
+  if (stops) EXPECT_TRUE(r.answers.empty());
+  if (r.outcome.empty()) EXPECT_FALSE(r.answers.empty());
   // Not degenerate: no answer is an anchor, no identical or redundant branch, no round trip.
   EXPECT_EQ(findings.identical_branches, 0);
   EXPECT_EQ(findings.redundant_branches, 0);
@@ -118,7 +142,7 @@ inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog,
     EXPECT_FALSE(std::binary_search(r.answers.begin(), r.answers.end(), a.name))
         << "answer is an anchor: " << a.name;
   }
-  ASSERT_GE(r.messages.size(), 5u);
+  ASSERT_GE(r.messages.size(), no_tool ? 3u : 5u);
   EXPECT_EQ(r.messages[0].role, "system");
   ASSERT_EQ(r.messages[1].role, "user");
   const std::string& question = r.messages[1].content;
@@ -134,43 +158,79 @@ inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog,
   for (const std::string& a : r.answers) {
     EXPECT_FALSE(AnswerLeaks(question, a, anchor_names)) << "answer leaked: " << a;
   }
-  // Calls: ids unique, each answered once, each observation re-executes exactly.
+  // Calls, turn by turn: ids unique, each answered once, each observation re-executes exactly.
   std::set<std::string> listed, ids;
   for (const FunctionSpec& f : r.tools) listed.insert(f.name);
   EXPECT_EQ(listed.size(), r.tools.size());
-  std::string last_observation;
-  int errors = 0;
-  for (const ExecutedCall& c : CallsOf(r)) {
-    EXPECT_TRUE(ids.insert(c.call.id).second) << c.call.id;
-    CallOutcome out = exec.Execute(c.call.name, c.call.arguments);
-    EXPECT_EQ(ObservationJson(out), c.observation) << c.call.name << c.call.arguments;
-    if (out.ok()) {
-      EXPECT_TRUE(listed.count(c.call.name)) << "unlisted tool " << c.call.name;
-      EXPECT_NE(c.observation, "[]") << "empty call result " << c.call.name << c.call.arguments;
-      last_observation = c.observation;
-    } else {
-      ++errors;
+  std::vector<std::vector<ExecutedCall>> turns;
+  {
+    std::vector<ExecutedCall> all = CallsOf(r);
+    size_t k = 0;
+    for (const Message& m : r.messages) {
+      if (m.role != "assistant" || m.tool_calls.empty()) continue;
+      turns.emplace_back(all.begin() + k, all.begin() + k + m.tool_calls.size());
+      k += m.tool_calls.size();
     }
   }
-  // A reflected mistake is one error, or (wrong_relation) one real call of another tool whose
-  // result the next turn sets aside.
-  const bool wrong_relation = r.templates.reflection.rfind("wrong_relation", 0) == 0;
-  // ambiguous_name: the first call uses the name as the user wrote it and gets the candidates.
-  EXPECT_EQ(errors, r.templates.reflection.empty() || wrong_relation ? 0 : 1);
-  if (wrong_relation) {
-    std::vector<ExecutedCall> calls = CallsOf(r);
-    ASSERT_GE(calls.size(), 2u);
-    EXPECT_NE(calls[0].call.name, calls[1].call.name);
-    EXPECT_EQ(calls[0].call.arguments, calls[1].call.arguments);
-    EXPECT_NE(calls[0].observation, calls[1].observation);
+  if (no_tool) EXPECT_TRUE(turns.empty());
+  const int mistake = MistakeTurn(r);
+  const std::string& kind = r.templates.reflection;
+  const bool real_mistake = kind.rfind("wrong_relation", 0) == 0 ||
+                            kind.rfind("wrong_direction", 0) == 0 ||
+                            kind.rfind("wrong_set_op", 0) == 0;
+  std::string last_observation;
+  bool last_turn_empty = false;
+  int errors = 0;
+  for (size_t t = 0; t < turns.size(); ++t) {
+    // ambiguous_name: the first call uses the name as the user wrote it and gets the candidates.
+    const bool is_mistake = static_cast<int>(t) + 1 == mistake ||
+                            (t == 0 && kind.rfind("ambiguous_name", 0) == 0);
+    if (is_mistake) EXPECT_EQ(turns[t].size(), 1u);
+    for (const ExecutedCall& c : turns[t]) {
+      EXPECT_TRUE(ids.insert(c.call.id).second) << c.call.id;
+      CallOutcome out = exec.Execute(c.call.name, c.call.arguments);
+      EXPECT_EQ(ObservationJson(out), c.observation) << c.call.name << c.call.arguments;
+      if (!out.ok()) {
+        EXPECT_TRUE(is_mistake) << "an error outside the mistake turn: " << c.call.name;
+        ++errors;
+        continue;
+      }
+      EXPECT_TRUE(listed.count(c.call.name)) << "unlisted tool " << c.call.name;
+      if (is_mistake) continue;
+      if (c.observation == "[]") {
+        EXPECT_TRUE(stops && t + 1 == turns.size())
+            << "empty call result " << c.call.name << c.call.arguments;
+        last_turn_empty = true;
+      }
+      last_observation = c.observation;
+    }
   }
-  EXPECT_EQ(last_observation, NamesJson(r.answers));
+  if (stops) EXPECT_TRUE(last_turn_empty) << "the last call turn returns no empty list";
+  // A reflected mistake is one error, or one real call whose result the next turn sets aside.
+  EXPECT_EQ(errors, kind.empty() || real_mistake ? 0 : 1);
+  if (real_mistake) {
+    ASSERT_GT(mistake, 0);
+    ASSERT_LT(static_cast<size_t>(mistake), turns.size());
+    const ExecutedCall& wrong = turns[mistake - 1][0];
+    bool differs = true;
+    for (const ExecutedCall& right : turns[mistake]) {
+      differs = differs && !(right.call.name == wrong.call.name &&
+                             right.call.arguments == wrong.call.arguments);
+    }
+    EXPECT_TRUE(differs) << "the corrected turn repeats the wrong call";
+    EXPECT_TRUE(std::any_of(turns[mistake].begin(), turns[mistake].end(),
+                            [&](const ExecutedCall& right) {
+                              return right.observation != wrong.observation;
+                            }));
+  }
+  if (r.outcome.empty()) EXPECT_EQ(last_observation, NamesJson(r.answers));
   size_t tool_messages = 0;
   for (const Message& m : r.messages) tool_messages += m.role == "tool" ? 1 : 0;
   EXPECT_EQ(tool_messages, ids.size());
   const Message& final = r.messages.back();
   EXPECT_EQ(final.role, "assistant");
   EXPECT_TRUE(final.tool_calls.empty());
+  EXPECT_FALSE(final.content.empty());
   for (const std::string& a : r.answers) EXPECT_NE(final.content.find(a), std::string::npos);
 }
 

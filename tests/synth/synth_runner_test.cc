@@ -79,6 +79,7 @@ std::vector<std::multiset<std::string>> NaiveQuotaRun(const kg::Graph& graph, co
   uint64_t count = 0;
   for (uint64_t q : quotas) count += q;
   QuerySampler sampler = *QuerySampler::Create(graph, o.sampler);
+  OutcomeShaper shaper(graph, o.outcomes, o.sampler);
   ToolCatalog catalog = *ToolCatalog::Build(graph);
   DialogueRenderer renderer(graph, catalog, o.render, kg);
   const uint64_t stride = (o.shard_size + kNumPatterns) * o.max_attempts_per_record;
@@ -97,6 +98,7 @@ std::vector<std::multiset<std::string>> NaiveQuotaRun(const kg::Graph& graph, co
         Rng rng = Rng::ForItem(o.seed, index);
         SampleOutcome sample = sampler.Sample(static_cast<Pattern>(p), rng);
         if (!sample.query) continue;
+        shaper.Shape(&sample, rng);
         const std::string key = QueryKey(graph, *sample.query);
         if (!seen.insert(key).second) continue;
         Split split = QuerySplit(graph, sample.query->anchors,
@@ -358,6 +360,8 @@ TEST_F(SynthRunnerTest, ManifestReportsWhatTheRecordsTeach) {
   std::map<std::string, uint64_t> by_kind;
   uint64_t calls = 0, turns = 0, max_per_turn = 0, max_per_record = 0;
   std::map<std::string, uint64_t> sizes;
+  std::map<std::string, uint64_t> outcomes;
+  uint64_t reflections = 0;
   std::set<std::string> questions;
   std::map<std::string, std::set<std::string>> questions_by_pattern;
   std::vector<Record> records = ReadAll(a.path());
@@ -376,9 +380,13 @@ TEST_F(SynthRunnerTest, ManifestReportsWhatTheRecordsTeach) {
     }
     calls += in_record;
     max_per_record = std::max(max_per_record, in_record);
+    ++outcomes[r.outcome.empty() ? "answered" : r.outcome];
+    reflections += MistakeTurn(r) > 0;
     const size_t n = r.answers.size();
-    ++sizes[n == 1 ? "1" : n == 2 ? "2" : n <= 5 ? "3-5" : n <= 10 ? "6-10"
-                                                          : n <= 20 ? "11-20" : ">20"];
+    if (r.outcome.empty()) {
+      ++sizes[n == 1 ? "1" : n == 2 ? "2" : n <= 5 ? "3-5" : n <= 10 ? "6-10"
+                                                            : n <= 20 ? "11-20" : ">20"];
+    }
     const std::string masked = MaskedQuestion(r);
     for (const AnchorRef& anchor : r.anchors) {
       EXPECT_EQ(masked.find(anchor.name), std::string::npos) << masked;
@@ -408,7 +416,17 @@ TEST_F(SynthRunnerTest, ManifestReportsWhatTheRecordsTeach) {
     EXPECT_EQ(b.value.GetUint64(), sizes[b.name.GetString()]) << b.name.GetString();
     histogram += b.value.GetUint64();
   }
-  EXPECT_EQ(histogram, 600u);
+  EXPECT_EQ(histogram, outcomes["answered"]);
+  uint64_t by_outcome = 0;
+  for (auto& o : m["outcomes"].GetObject()) {
+    EXPECT_EQ(o.value.GetUint64(), outcomes[o.name.GetString()]) << o.name.GetString();
+    by_outcome += o.value.GetUint64();
+  }
+  EXPECT_EQ(by_outcome, 600u);
+  EXPECT_GT(outcomes["answered"], 500u);
+  EXPECT_GT(outcomes["no_tool"], 0u);
+  EXPECT_GT(outcomes["no_answer"] + outcomes["empty_step"], 0u);
+  EXPECT_EQ(m["self_reflection"]["records"].GetUint64(), reflections);
   EXPECT_EQ(m["distinct_questions"].GetUint64(), questions.size());
   EXPECT_LE(questions.size(), 600u);
   EXPECT_GT(questions.size(), 100u);
@@ -429,7 +447,7 @@ TEST_F(SynthRunnerTest, ManifestReportsWhatTheRecordsTeach) {
   EXPECT_EQ(s->counts.DistinctQuestions(), questions.size());
   EXPECT_EQ(s->counts.Calls(), calls);
   const std::string text = s->ToText();
-  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 25) << text;
+  EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 26) << text;
   for (const char* want : {"distinct with anchors masked", "tool calls: ", "answers: 1: ",
                            "per turn", "across shards"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
@@ -591,7 +609,9 @@ TEST_F(SynthRunnerTest, UnfillableQuotaNamesOnlyThePatternsThatFellShort) {
   o.max_attempts_per_record = 50;
   s = RunSynth(g, {"line", "x"}, o, comm);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("1p: 78 of 100 records (top rejections: duplicate "),
+  // 78 answered 1p queries, and 2 without answers (the ends of the line: nothing after the
+  // last stop, nothing before the first).
+  EXPECT_NE(s.status().message().find("1p: 80 of 100 records (top rejections: duplicate "),
             std::string::npos)
       << s.status().message();
 }

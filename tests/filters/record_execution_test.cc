@@ -1,0 +1,97 @@
+// The three record layers on records the renderer makes (every outcome, self-reflection at any
+// turn): all kept; and the execution layer's own reasons on tampered copies.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "filters/record_checks.h"
+#include "synth/dialogue_renderer.h"
+#include "synth/outcome_shaper.h"
+#include "synth/query_sampler.h"
+#include "tests/synth/test_graphs.h"
+
+namespace kgf::filters {
+namespace {
+
+using synth::Record;
+
+std::vector<Record> Rendered(const kg::Graph& g, const synth::ToolCatalog& cat) {
+  auto sampler = synth::QuerySampler::Create(g, {});
+  KGF_CHECK(sampler.ok());
+  synth::OutcomeShaper shaper(
+      g, {.no_answer_share = 0.2, .empty_step_share = 0.2, .no_tool_share = 0.15}, {});
+  synth::DialogueRenderer renderer(g, cat, {.distractors = 3, .reflection_share = 0.4},
+                                   {"random", "xxh3:1"});
+  std::vector<Record> out;
+  for (synth::Pattern p : synth::AllPatterns()) {
+    for (uint64_t i = 0, made = 0; i < 3000 && made < 30; ++i) {
+      Rng rng = Rng::ForItem(5, static_cast<uint64_t>(p) * 100000 + i);
+      synth::SampleOutcome s = sampler->Sample(p, rng);
+      if (!s.query) continue;
+      shaper.Shape(&s, rng);
+      std::optional<Record> r = renderer.Render(s, "train", 5, i, rng);
+      if (!r) continue;
+      out.push_back(std::move(*r));
+      ++made;
+    }
+  }
+  return out;
+}
+
+Verdict Check(const RecordFilter& f, const Record& r) {
+  Result<Sample> s = Sample::Parse(synth::RecordToJson(r), "records.jsonl:1");
+  KGF_CHECK(s.ok()) << s.status().ToString();
+  return f.Apply(*s);
+}
+
+TEST(RecordExecutionTest, RenderedRecordsPassEveryLayerAndTamperedOnesAreNamed) {
+  kg::Graph g = synth::testing::RandomGraph(11);
+  synth::ToolCatalog cat = *synth::ToolCatalog::Build(g);
+  RecordFormatFilter format("format");
+  RecordSemanticFilter semantic("semantic", {});
+  RecordExecutionFilter execution("execution", {&g, &cat, "xxh3:1"});
+  std::vector<Record> records = Rendered(g, cat);
+  std::map<std::string, int> outcomes;
+  int later_reflections = 0;
+  for (const Record& r : records) {
+    ++outcomes[r.outcome];
+    later_reflections += synth::MistakeTurn(r) > 1;
+    for (const RecordFilter* f : {static_cast<const RecordFilter*>(&format),
+                                  static_cast<const RecordFilter*>(&semantic),
+                                  static_cast<const RecordFilter*>(&execution)}) {
+      Verdict v = Check(*f, r);
+      EXPECT_TRUE(v.keep) << f->name() << " dropped " << r.id << " (" << r.pattern << " "
+                          << r.outcome << " " << r.templates.reflection << "): " << v.reason
+                          << ": " << v.detail;
+    }
+  }
+  EXPECT_GT(outcomes["no_answer"], 0);
+  EXPECT_GT(outcomes["empty_step"], 0);
+  EXPECT_GT(outcomes["no_tool"], 0);
+  EXPECT_GT(later_reflections, 0);
+
+  // Tampered copies: each named by its reason.
+  for (const Record& r : records) {
+    if (r.outcome == "no_tool") {
+      Record bad = r;
+      const synth::Tool& covering = cat.Forward(*g.FindRelationByKey(r.relations[0]));
+      bad.tools.push_back({covering.name, covering.description, covering.parameters_json});
+      EXPECT_EQ(Check(execution, bad).reason, "tool_covers_query");
+    } else if (r.outcome == "no_answer") {
+      Record bad = r;
+      bad.outcome.clear();  // claims the dialogue answered, with no answers
+      EXPECT_EQ(Check(semantic, bad).reason, "empty_intermediate");
+    } else if (r.outcome.empty() && r.templates.reflection.empty()) {
+      Record bad = r;
+      bad.answers.push_back("Node 99999");
+      std::sort(bad.answers.begin(), bad.answers.end());
+      EXPECT_EQ(Check(execution, bad).reason, "answer_mismatch");
+      bad = r;
+      bad.messages[3].content = "[\"Node 99999\"]";
+      EXPECT_EQ(Check(execution, bad).reason, "observation_mismatch");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kgf::filters
