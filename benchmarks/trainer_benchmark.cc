@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "base/rng.h"
-#include "trainer/model.h"
-#include "trainer/model_config.h"
-#include "trainer/optimizer.h"
+#include "trainer/model/model.h"
+#include "trainer/model/model_config.h"
+#include "trainer/train/optimizer.h"
 
 namespace kgf::trainer {
 namespace {

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "trainer/inference.h"
+#include "trainer/train/inference.h"
 
 namespace kgf::cli {
 namespace {

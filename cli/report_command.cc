@@ -5,7 +5,7 @@
 
 #include "base/file_util.h"
 #include "cli/command.h"
-#include "trainer/run_report.h"
+#include "trainer/train/run_report.h"
 
 namespace kgf::cli {
 namespace {

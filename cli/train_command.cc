@@ -10,8 +10,8 @@
 #include "cli/command.h"
 #include "corpus/manifest.h"
 #include "eval/evaluator.h"
-#include "trainer/state_json.h"
-#include "trainer/trainer.h"
+#include "trainer/io/state_json.h"
+#include "trainer/train/trainer.h"
 
 namespace kgf::cli {
 namespace {

@@ -19,7 +19,7 @@
 #include "corpus/tokenizer.h"
 #include "eval/dialogue.h"
 #include "synth/record.h"
-#include "trainer/inference.h"
+#include "trainer/train/inference.h"
 
 namespace kgf::eval {
 

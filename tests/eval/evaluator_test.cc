@@ -12,7 +12,7 @@
 #include "synth/synth_runner.h"
 #include "tests/synth/test_graphs.h"
 #include "tests/testing/temp_dir.h"
-#include "trainer/trainer.h"
+#include "trainer/train/trainer.h"
 
 namespace kgf::eval {
 namespace {

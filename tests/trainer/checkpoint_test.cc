@@ -1,11 +1,11 @@
-#include "trainer/checkpoint.h"
+#include "trainer/io/checkpoint.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "base/file_util.h"
-#include "trainer/optimizer.h"
+#include "trainer/train/optimizer.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kgf::trainer {

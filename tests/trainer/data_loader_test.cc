@@ -1,4 +1,4 @@
-#include "trainer/data_loader.h"
+#include "trainer/train/data_loader.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include "corpus/corpus_builder.h"
 #include "corpus/corpus_reader.h"
 #include "tests/corpus/corpus_test_util.h"
-#include "trainer/model_config.h"
-#include "trainer/trainer.h"
+#include "trainer/model/model_config.h"
+#include "trainer/train/trainer.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kgf::trainer {

@@ -1,4 +1,4 @@
-#include "trainer/inference.h"
+#include "trainer/train/inference.h"
 
 #include <gtest/gtest.h>
 
@@ -7,9 +7,9 @@
 #include "base/file_util.h"
 #include "corpus/tokenizer.h"
 #include "tests/corpus/corpus_test_util.h"
-#include "trainer/model_config.h"
-#include "trainer/safetensors.h"
-#include "trainer/trainer.h"
+#include "trainer/model/model_config.h"
+#include "trainer/io/safetensors.h"
+#include "trainer/train/trainer.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kgf::trainer {

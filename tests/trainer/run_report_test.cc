@@ -1,4 +1,4 @@
-#include "trainer/run_report.h"
+#include "trainer/train/run_report.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "trainer/spike_detector.h"
+#include "trainer/train/spike_detector.h"
 
 #include <gtest/gtest.h>
 

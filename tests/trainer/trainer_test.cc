@@ -1,4 +1,4 @@
-#include "trainer/trainer.h"
+#include "trainer/train/trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +8,10 @@
 
 #include "base/file_util.h"
 #include "base/rng.h"
-#include "trainer/checkpoint.h"
-#include "trainer/model_config.h"
+#include "trainer/io/checkpoint.h"
+#include "trainer/model/model_config.h"
 #include "tests/testing/temp_dir.h"
-#include "trainer/model.h"
+#include "trainer/model/model.h"
 
 namespace kgf::trainer {
 namespace {

@@ -9,10 +9,10 @@
 
 #include "base/file_util.h"
 #include "base/hash.h"
-#include "trainer/checkpoint.h"
-#include "trainer/grad_communicator.h"
-#include "trainer/model.h"
-#include "trainer/trainer.h"
+#include "trainer/io/checkpoint.h"
+#include "trainer/train/grad_communicator.h"
+#include "trainer/model/model.h"
+#include "trainer/train/trainer.h"
 
 namespace kgf::trainer {
 namespace {

@@ -1,0 +1,96 @@
+#include "trainer/model/attention.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "tests/model/grad_check.h"
+
+namespace kgf::trainer {
+namespace {
+
+using testing::CheckGradient;
+using testing::Dot;
+using testing::RandomVector;
+
+TEST(AttentionTest, FastForwardMatchesNaive) {
+  AttentionShape s{2, 9, 4, 2, 6};
+  s.block = 4;  // three causal row blocks, the last partial
+  const auto qkv_d = RandomVector(size_t(s.B) * s.T * s.row(), 1);
+  const std::vector<float> qkv(qkv_d.begin(), qkv_d.end());
+  std::vector<float> out(size_t(s.B) * s.T * s.H * s.d), ref(out.size());
+  std::vector<float> lse(size_t(s.B) * s.H * s.T), lse_ref(lse.size());
+  AttentionForward(s, qkv.data(), out.data(), lse.data());
+  AttentionForwardNaive(s, qkv.data(), ref.data(), lse_ref.data());
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-5) << i;
+  for (size_t i = 0; i < lse.size(); ++i) ASSERT_NEAR(lse[i], lse_ref[i], 1e-5) << i;
+}
+
+TEST(AttentionTest, IsCausal) {
+  // Changing the last position's q, k, v leaves every earlier output unchanged.
+  const AttentionShape s{1, 5, 2, 1, 4};
+  auto qkv = RandomVector(size_t(s.T) * s.row(), 2);
+  std::vector<double> out(size_t(s.T) * s.H * s.d), out2(out.size()), lse(s.H * s.T);
+  AttentionForward(s, qkv.data(), out.data(), lse.data());
+  for (int c = 0; c < s.row(); ++c) qkv[size_t(s.T - 1) * s.row() + c] += 1.0;
+  AttentionForward(s, qkv.data(), out2.data(), lse.data());
+  for (int i = 0; i < (s.T - 1) * s.H * s.d; ++i) EXPECT_EQ(out[i], out2[i]);
+  EXPECT_NE(out[out.size() - 1], out2[out2.size() - 1]);
+}
+
+TEST(AttentionTest, BackwardMatchesCentralDifference) {
+  // Grouped heads (H = 4 share KV = 2) so dK, dV accumulate over a group.
+  AttentionShape s{2, 5, 4, 2, 4};
+  s.block = 2;  // several causal row blocks accumulate into dK, dV
+  auto qkv = RandomVector(size_t(s.B) * s.T * s.row(), 3);
+  const auto R = RandomVector(size_t(s.B) * s.T * s.H * s.d, 4);
+  auto loss = [&] {
+    std::vector<double> out(R.size()), lse(size_t(s.B) * s.H * s.T);
+    AttentionForwardNaive(s, qkv.data(), out.data(), lse.data());
+    return Dot(out, R);
+  };
+  std::vector<double> out(R.size()), lse(size_t(s.B) * s.H * s.T), dqkv(qkv.size());
+  AttentionForward(s, qkv.data(), out.data(), lse.data());
+  AttentionBackward(s, qkv.data(), out.data(), lse.data(), R.data(), dqkv.data());
+  CheckGradient(qkv, dqkv, loss, "dqkv", 1e-5, /*max_checks=*/qkv.size());
+}
+
+TEST(AttentionTest, BlockSizeDoesNotChangeTheResult) {
+  AttentionShape s{1, 11, 2, 1, 4};
+  const auto qkv = RandomVector(size_t(s.T) * s.row(), 9);
+  const auto dout = RandomVector(size_t(s.T) * s.H * s.d, 10);
+  std::vector<double> ref_out, ref_d;
+  for (int block : {128, 1, 3, 11}) {
+    s.block = block;
+    std::vector<double> out(dout.size()), lse(s.H * s.T), dq(qkv.size());
+    AttentionForward(s, qkv.data(), out.data(), lse.data());
+    AttentionBackward(s, qkv.data(), out.data(), lse.data(), dout.data(), dq.data());
+    if (ref_out.empty()) {
+      ref_out = out;
+      ref_d = dq;
+      continue;
+    }
+    for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], ref_out[i], 1e-12) << block;
+    for (size_t i = 0; i < dq.size(); ++i) EXPECT_NEAR(dq[i], ref_d[i], 1e-12) << block;
+  }
+}
+
+TEST(AttentionTest, DecodeMatchesLastRowOfFullAttention) {
+  const AttentionShape s{1, 6, 4, 2, 4};
+  const auto qkv = RandomVector(size_t(s.T) * s.row(), 5);
+  std::vector<double> out(size_t(s.T) * s.H * s.d), lse(s.H * s.T);
+  AttentionForward(s, qkv.data(), out.data(), lse.data());
+  std::vector<double> kc, vc;
+  for (int t = 0; t < s.T; ++t) {
+    const double* row = qkv.data() + size_t(t) * s.row();
+    kc.insert(kc.end(), row + s.H * s.d, row + (s.H + s.KV) * s.d);
+    vc.insert(vc.end(), row + (s.H + s.KV) * s.d, row + s.row());
+  }
+  std::vector<double> o(s.H * s.d);
+  AttentionDecode(s.H, s.KV, s.d, qkv.data() + size_t(s.T - 1) * s.row(), kc.data(), vc.data(),
+                  s.T, o.data());
+  for (int i = 0; i < s.H * s.d; ++i) EXPECT_NEAR(o[i], out[size_t(s.T - 1) * s.H * s.d + i], 1e-12);
+}
+
+}  // namespace
+}  // namespace kgf::trainer

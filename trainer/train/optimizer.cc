@@ -1,0 +1,200 @@
+#include "trainer/train/optimizer.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <charconv>
+#include <cmath>
+
+#include "base/file_util.h"
+
+namespace kgf::trainer {
+namespace {
+
+// Elements per task: fixed chunks so per-chunk partial sums (and so the total) do not depend on
+// how TBB schedules them.
+constexpr int64_t kChunk = 1 << 15;
+
+struct Chunk {
+  int param;
+  int64_t begin, end;
+};
+
+std::vector<Chunk> Chunks(const ParameterList& params) {
+  std::vector<Chunk> chunks;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int64_t n = params[i]->numel();
+    for (int64_t b = 0; b < n; b += kChunk) {
+      chunks.push_back({static_cast<int>(i), b, std::min(n, b + kChunk)});
+    }
+  }
+  return chunks;
+}
+
+}  // namespace
+
+Result<OptimizerKind> ParseOptimizerKind(std::string_view name) {
+  if (name == "adamw") return OptimizerKind::kAdamW;
+  if (name == "sgd") return OptimizerKind::kSgd;
+  return InvalidArgumentError("unknown optimizer '" + std::string(name) +
+                              "' (known: adamw, sgd)");
+}
+
+std::string_view OptimizerKindName(OptimizerKind kind) {
+  return kind == OptimizerKind::kAdamW ? "adamw" : "sgd";
+}
+
+double GlobalGradNorm(const ParameterList& params) {
+  const std::vector<Chunk> chunks = Chunks(params);
+  std::vector<double> partial(chunks.size(), 0.0);
+  tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+    const Chunk& ch = chunks[c];
+    const float* g = params[ch.param]->grad.data();
+    double s = 0;
+    for (int64_t i = ch.begin; i < ch.end; ++i) s += static_cast<double>(g[i]) * g[i];
+    partial[c] = s;
+  });
+  double total = 0;
+  for (double s : partial) total += s;
+  return std::sqrt(total);
+}
+
+double ClipGradNorm(const ParameterList& params, double max_norm) {
+  const double norm = GlobalGradNorm(params);
+  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
+    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+    tbb::parallel_for(size_t{0}, params.size(), [&](size_t i) {
+      for (float& g : params[i]->grad) g *= scale;
+    });
+  }
+  return norm;
+}
+
+void ZeroGradients(const ParameterList& params) {
+  for (Parameter* p : params) std::fill(p->grad.begin(), p->grad.end(), 0.0f);
+}
+
+bool GradientsFinite(const ParameterList& params) {
+  for (const Parameter* p : params) {
+    for (float g : p->grad) {
+      if (!std::isfinite(g)) return false;
+    }
+  }
+  return true;
+}
+
+Optimizer::Optimizer(ParameterList params, OptimizerOptions options)
+    : params_(std::move(params)), options_(options) {
+  if (options_.kind == OptimizerKind::kAdamW) {
+    for (const Parameter* p : params_) {
+      m_.emplace_back(p->numel(), 0.0f);
+      v_.emplace_back(p->numel(), 0.0f);
+    }
+  }
+}
+
+void Optimizer::Step(double lr) {
+  ++step_count_;
+  const std::vector<Chunk> chunks = Chunks(params_);
+  if (options_.kind == OptimizerKind::kSgd) {
+    const float flr = static_cast<float>(lr);
+    tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+      const Chunk& ch = chunks[c];
+      Parameter& p = *params_[ch.param];
+      for (int64_t i = ch.begin; i < ch.end; ++i) p.value[i] -= flr * p.grad[i];
+    });
+    return;
+  }
+  const double t = static_cast<double>(step_count_);
+  const float b1 = static_cast<float>(options_.beta1);
+  const float b2 = static_cast<float>(options_.beta2);
+  const double bias1 = 1.0 - std::pow(options_.beta1, t);
+  const double bias2 = 1.0 - std::pow(options_.beta2, t);
+  // PyTorch's AdamW (foreach=False): step_size = lr / bias1, denom = sqrt(v) / sqrt(bias2) + eps.
+  const float step_size = static_cast<float>(lr / bias1);
+  const float inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bias2));
+  const float eps = static_cast<float>(options_.eps);
+  tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+    const Chunk& ch = chunks[c];
+    Parameter& p = *params_[ch.param];
+    float* m = m_[ch.param].data();
+    float* v = v_[ch.param].data();
+    const float decay =
+        p.weight_decay ? static_cast<float>(1.0 - lr * options_.weight_decay) : 1.0f;
+    for (int64_t i = ch.begin; i < ch.end; ++i) {
+      const float g = p.grad[i];
+      p.value[i] *= decay;
+      m[i] = b1 * m[i] + (1.0f - b1) * g;
+      v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+      const float denom = std::sqrt(v[i]) * inv_sqrt_bias2 + eps;
+      p.value[i] -= step_size * m[i] / denom;
+    }
+  });
+}
+
+Status Optimizer::Save(const std::string& path) const {
+  return WriteFileAtomic(path, Encode());
+}
+
+std::string Optimizer::Encode() const {
+  std::vector<std::string> names;
+  std::vector<TensorRef> refs;
+  names.reserve(2 * params_.size());
+  for (size_t i = 0; i < m_.size(); ++i) {
+    names.push_back(params_[i]->name + ".exp_avg");
+    names.push_back(params_[i]->name + ".exp_avg_sq");
+  }
+  for (size_t i = 0; i < m_.size(); ++i) {
+    refs.push_back({names[2 * i], params_[i]->shape, m_[i]});
+    refs.push_back({names[2 * i + 1], params_[i]->shape, v_[i]});
+  }
+  return EncodeSafetensors(refs,
+                           {{"optimizer", std::string(OptimizerKindName(options_.kind))},
+                           {"step_count", std::to_string(step_count_)}});
+}
+
+Status Optimizer::Load(const SafetensorsFile& file, std::string_view where) {
+  const std::string w(where);
+  auto kind = file.metadata().find("optimizer");
+  auto steps = file.metadata().find("step_count");
+  if (kind == file.metadata().end() || steps == file.metadata().end()) {
+    return FailedPreconditionError(w + ": __metadata__ lacks optimizer / step_count");
+  }
+  if (kind->second != OptimizerKindName(options_.kind)) {
+    return FailedPreconditionError(w + ": optimizer state is for '" + kind->second +
+                                   "' but training uses '" +
+                                   std::string(OptimizerKindName(options_.kind)) + "'");
+  }
+  int64_t step_count = 0;
+  const std::string& sc = steps->second;
+  auto [ptr, ec] = std::from_chars(sc.data(), sc.data() + sc.size(), step_count);
+  if (ec != std::errc() || ptr != sc.data() + sc.size() || step_count < 0) {
+    return FailedPreconditionError(w + ": bad step_count '" + sc + "'");
+  }
+  std::vector<const SafetensorsFile::Entry*> entries;
+  for (size_t i = 0; i < m_.size(); ++i) {
+    for (const char* suffix : {".exp_avg", ".exp_avg_sq"}) {
+      const std::string name = params_[i]->name + suffix;
+      const SafetensorsFile::Entry* e = file.Find(name);
+      if (e == nullptr) return FailedPreconditionError(w + ": tensor '" + name + "' missing");
+      if (e->shape != params_[i]->shape) {
+        return FailedPreconditionError(w + ": " + name + ": shape " + ShapeString(e->shape) +
+                                       " but the model has " + ShapeString(params_[i]->shape));
+      }
+      entries.push_back(e);
+    }
+  }
+  if (file.entries().size() != entries.size()) {
+    return FailedPreconditionError(w + ": " + std::to_string(file.entries().size()) +
+                                   " tensors but the model needs " +
+                                   std::to_string(entries.size()));
+  }
+  for (size_t i = 0; i < m_.size(); ++i) {
+    file.CopyValues(*entries[2 * i], m_[i]);
+    file.CopyValues(*entries[2 * i + 1], v_[i]);
+  }
+  step_count_ = step_count;
+  return Status::Ok();
+}
+
+}  // namespace kgf::trainer

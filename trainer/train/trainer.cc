@@ -1,0 +1,517 @@
+#include "trainer/train/trainer.h"
+
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <sstream>
+
+#include "base/file_util.h"
+#include "base/logging.h"
+#include "base/progress.h"
+#include "base/rng.h"
+#include "trainer/io/checkpoint.h"
+#include "trainer/train/data_loader.h"
+#include "trainer/train/lr_schedule.h"
+#include "trainer/model/model.h"
+#include "trainer/model/model_config.h"
+#include "trainer/train/optimizer.h"
+#include "trainer/io/safetensors.h"
+#include "trainer/train/spike_detector.h"
+#include "trainer/io/state_json.h"
+
+namespace kgf::trainer {
+namespace {
+
+constexpr char kMetricsFile[] = "metrics.jsonl";
+
+Status ValidateOptions(const TrainOptions& o) {
+  auto bad = [](const std::string& m) { return InvalidArgumentError(m); };
+  if (o.data.empty()) return bad("--data is required (a corpus folder or an int32 token file)");
+  if (o.out.empty()) return bad("--out (the run directory) is required");
+  if (o.steps <= 0) return bad("--steps must be > 0");
+  if (o.batch_size <= 0) return bad("--batch-size must be > 0");
+  if (o.micro_batch_size < 0) return bad("--micro-batch-size must be >= 0");
+  if (o.batch_warmup_start < 0 || o.batch_warmup_start > o.batch_size) {
+    return bad("--batch-warmup-start must be in [0, --batch-size]");
+  }
+  if (o.seq_len <= 0) return bad("--seq-len must be > 0");
+  if (!(o.lr > 0)) return bad("--lr must be > 0");
+  if (o.beta1 < 0 || o.beta1 >= 1 || o.beta2 < 0 || o.beta2 >= 1) return bad("betas must be in [0, 1)");
+  if (o.weight_decay < 0) return bad("--weight-decay must be >= 0");
+  if (o.checkpoint_every < 0) return bad("--checkpoint-every must be >= 0");
+  if (o.eval_every < 0) return bad("--eval-every must be >= 0");
+  if (o.stop_after_steps < 0) return bad("--stop-after must be >= 0");
+  if (o.threads < 0) return bad("--threads must be >= 0");
+  if (o.vocab_size < 0 || o.vocab_size > (int64_t{1} << 31) - 1) return bad("--vocab-size must be >= 0");
+  if (!(o.spike_sigma > 0) || !(o.spike_ema_alpha > 0 && o.spike_ema_alpha <= 1)) {
+    return bad("--spike-sigma must be > 0 and --spike-ema-alpha in (0, 1]");
+  }
+  KGF_RETURN_IF_ERROR(ParseOptimizerKind(o.optimizer));
+  KGF_RETURN_IF_ERROR(ParseLrScheduleKind(o.schedule));
+  return Status::Ok();
+}
+
+// The run directory must exist (or be creatable) and accept files.
+Status CheckWritable(const std::string& dir) {
+  Status s = CreateDirectories(dir);
+  if (!s.ok()) {
+    return FailedPreconditionError("run directory " + dir + " cannot be created (" + s.message() +
+                                   "); choose a writable --out");
+  }
+  const std::string probe = JoinPath(dir, ".write-test-" + std::to_string(::getpid()));
+  s = WriteFileAtomic(probe, "ok");
+  if (!s.ok()) {
+    return FailedPreconditionError("run directory " + dir + " is not writable (" + s.message() +
+                                   "); choose a writable --out");
+  }
+  return RemoveFile(probe);
+}
+
+// The first line where two configs' JSON differ, for "another shape" errors.
+std::string ConfigDifference(const ModelConfig& a, const ModelConfig& b) {
+  std::istringstream sa(a.ToJson()), sb(b.ToJson());
+  std::string la, lb;
+  while (std::getline(sa, la) && std::getline(sb, lb)) {
+    if (la != lb) return "checkpoint has " + la + " but the model has " + lb;
+  }
+  return "configs differ";
+}
+
+std::string OptionsJson(const TrainOptions& o) {
+  return "{\"preset\":" + JsonQuote(o.preset) + ",\"config\":" + JsonQuote(o.config) +
+         ",\"vocab_size\":" + std::to_string(o.vocab_size) +
+         ",\"routing_warmup_steps\":" + std::to_string(o.routing_warmup_steps) +
+         ",\"data\":" + JsonQuote(o.data) + ",\"dataset\":" + JsonQuote(o.dataset) +
+         ",\"seq_len\":" + std::to_string(o.seq_len) + ",\"steps\":" + std::to_string(o.steps) +
+         ",\"batch_size\":" + std::to_string(o.batch_size) +
+         ",\"micro_batch_size\":" + std::to_string(o.micro_batch_size) +
+         ",\"optimizer\":" + JsonQuote(o.optimizer) + ",\"lr\":" + JsonDouble(o.lr) +
+         ",\"schedule\":" + JsonQuote(o.schedule) +
+         ",\"warmup_steps\":" + std::to_string(o.warmup_steps) +
+         ",\"seed\":" + std::to_string(o.seed) + "}";
+}
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+struct Trainer::State {
+  TrainOptions options;
+  GradCommunicator* comm = nullptr;
+  LocalCommunicator local;
+  ModelConfig config;
+  std::optional<Model> model;
+  ParameterList params;
+  std::optional<Optimizer> optimizer;
+  std::optional<DataLoader> loader;
+  LrScheduleOptions lr;
+  BatchSizeSchedule batch;
+  SpikeDetector spike;
+  TrainerState ts;
+  Rng rng{1};
+  bool resumed = false;
+  std::string resumed_from;
+};
+
+Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Trainer::~Trainer() = default;
+Model& Trainer::model() { return *s_->model; }
+int64_t Trainer::step() const { return s_->ts.step; }
+
+Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
+                                                 GradCommunicator* comm) {
+  KGF_RETURN_IF_ERROR(ValidateOptions(options));
+  auto st = std::make_unique<State>();
+  State& s = *st;
+  s.options = options;
+  s.comm = comm ? comm : &s.local;
+
+  // Model configuration.
+  std::optional<Checkpoint> init;
+  if (!options.init_checkpoint.empty()) {
+    KGF_ASSIGN_OR_RETURN(Checkpoint c, ReadCheckpointOrLatest(options.init_checkpoint));
+    init = std::move(c);
+  }
+  if (!options.config.empty()) {
+    KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(options.config));
+    KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::FromJson(text, options.config));
+  } else if (init) {
+    KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::FromJson(init->config_json,
+                                                         JoinPath(init->dir, kConfigFile)));
+  } else {
+    KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::Preset(options.preset));
+  }
+  if (options.vocab_size > 0) s.config.vocab_size = static_cast<int>(options.vocab_size);
+  if (options.routing_warmup_steps >= 0) {
+    s.config.routing_warmup_steps = options.routing_warmup_steps;
+  } else if (!init && s.config.routing_warmup_steps == 0 && s.config.NumMoeLayers() > 0) {
+    s.config.routing_warmup_steps = options.warmup_steps;  // SPEC §4: W = LR warmup length
+  }
+  KGF_RETURN_IF_ERROR(s.config.Validate());
+  if (options.seq_len > s.config.max_position_embeddings) {
+    return InvalidArgumentError("--seq-len " + std::to_string(options.seq_len) +
+                                " exceeds the model's max_position_embeddings " +
+                                std::to_string(s.config.max_position_embeddings));
+  }
+
+  // Data, and its vocabulary against the model's.
+  DataLoaderOptions dl;
+  dl.data = options.data;
+  dl.dataset = options.dataset;
+  dl.seq_len = options.seq_len;
+  dl.seed = options.seed;
+  KGF_ASSIGN_OR_RETURN(DataLoader loader, DataLoader::Open(dl));
+  if (loader.corpus_vocab_size() > s.config.vocab_size) {
+    return FailedPreconditionError(
+        options.data + ": the corpus tokenizer has " + std::to_string(loader.corpus_vocab_size()) +
+        " tokens but the model's vocab_size is " + std::to_string(s.config.vocab_size) +
+        "; pass --vocab-size " + std::to_string(loader.corpus_vocab_size()) +
+        " or use a config with a larger vocab_size");
+  }
+  const int32_t max_id = loader.MaxTokenId();
+  if (max_id >= s.config.vocab_size) {
+    return FailedPreconditionError(options.data + ": token id " + std::to_string(max_id) +
+                                   " >= the model's vocab_size " +
+                                   std::to_string(s.config.vocab_size) +
+                                   "; pass --vocab-size " + std::to_string(max_id + 1) +
+                                   " (or more) or use a config with a larger vocab_size");
+  }
+  s.loader = std::move(loader);
+
+  KGF_RETURN_IF_ERROR(CheckWritable(options.out));
+
+  // Model, optimizer, schedules.
+  KGF_ASSIGN_OR_RETURN(Model model, Model::Create(s.config, options.seed));
+  s.model = std::move(model);
+  s.params = s.model->parameters();
+  OptimizerOptions oo;
+  oo.kind = *ParseOptimizerKind(options.optimizer);
+  oo.beta1 = options.beta1;
+  oo.beta2 = options.beta2;
+  oo.eps = options.eps;
+  oo.weight_decay = options.weight_decay;
+  s.optimizer.emplace(s.params, oo);
+  s.lr.kind = *ParseLrScheduleKind(options.schedule);
+  s.lr.peak_lr = options.lr;
+  s.lr.warmup_steps = options.warmup_steps;
+  s.lr.total_steps = options.steps;
+  s.lr.final_lr_fraction = options.final_lr_fraction;
+  s.lr.halve_at_fraction = options.halve_at_fraction;
+  s.lr.anneal_start_fraction = options.anneal_start_fraction;
+  KGF_RETURN_IF_ERROR(ValidateLrSchedule(s.lr));
+  const int64_t micro = options.micro_batch_size > 0 ? options.micro_batch_size : options.batch_size;
+  s.batch.start = options.batch_warmup_start;
+  s.batch.end = options.batch_size;
+  s.batch.warmup_steps = options.batch_warmup_steps;
+  s.batch.multiple = std::min<int64_t>(options.batch_size, micro * s.comm->size());
+  SpikeOptions so;
+  so.enabled = options.spike_detection;
+  so.threshold_sigma = options.spike_sigma;
+  so.warmup_steps = options.spike_warmup_steps;
+  so.ema_alpha = options.spike_ema_alpha;
+  so.reinject_after_steps = options.reinject_after_steps;
+  s.spike = SpikeDetector(so);
+  s.rng = Rng(Mix64(options.seed ^ 0x747261696e6572ULL));
+  s.ts.options = OptionsJson(options);
+
+  if (init) {
+    ModelConfig init_config;
+    KGF_ASSIGN_OR_RETURN(init_config, ModelConfig::FromJson(init->config_json, init->dir));
+    if (!(init_config == s.config)) {
+      return FailedPreconditionError("--init-checkpoint " + init->dir + " is of another shape: " +
+                                     ConfigDifference(init_config, s.config));
+    }
+    KGF_RETURN_IF_ERROR(LoadParameters(init->model, s.params, ParameterField::kValue,
+                                       JoinPath(init->dir, kModelFile)));
+  }
+
+  // Resume from the run directory. Without --resume, old checkpoints there would later be
+  // mistaken for this run's, so they are an error.
+  if (!options.resume) {
+    auto existing = ListCheckpoints(options.out);
+    if (!existing.empty()) {
+      return FailedPreconditionError("--no-resume but " + options.out + " already holds checkpoints (" +
+                                     existing.back().second +
+                                     "); use a fresh --out or remove them");
+    }
+  }
+  if (options.resume) {
+    std::vector<std::string> skipped;
+    std::optional<Checkpoint> ck = ReadLatestCheckpoint(options.out, &skipped);
+    if (!ck && !skipped.empty()) {
+      return DataLossError(options.out + " holds checkpoints but none is valid (" + skipped[0] +
+                           "); move them away or pass --no-resume with a fresh --out");
+    }
+    if (ck) {
+      auto ck_config = ModelConfig::FromJson(ck->config_json, JoinPath(ck->dir, kConfigFile));
+      if (!ck_config.ok()) return ck_config.status();
+      if (!(*ck_config == s.config)) {
+        return FailedPreconditionError("checkpoint " + ck->dir +
+                                       " is of another shape than the configured model: " +
+                                       ConfigDifference(*ck_config, s.config) +
+                                       "; use its config or another --out");
+      }
+      KGF_RETURN_IF_ERROR(LoadParameters(ck->model, s.params, ParameterField::kValue,
+                                         JoinPath(ck->dir, kModelFile)));
+      KGF_RETURN_IF_ERROR(s.optimizer->Load(ck->optimizer, JoinPath(ck->dir, kOptimizerFile)));
+      KGF_RETURN_IF_ERROR(s.model->SetRouterState(ck->state.router_state));
+      auto spike_doc = ParseJson(ck->state.spike_detector, ck->dir);
+      if (!spike_doc.ok()) return spike_doc.status();
+      KGF_RETURN_IF_ERROR(s.spike.RestoreState(*spike_doc, JoinPath(ck->dir, kTrainerStateFile)));
+      s.rng.set_state(ck->state.rng_state);
+      const std::string opts = s.ts.options;
+      s.ts = ck->state;
+      s.ts.options = opts;
+      s.resumed = true;
+      s.resumed_from = ck->dir;
+      KGF_LOG(INFO) << "resuming from " << ck->dir << " (step " << ck->step << ")";
+    }
+  }
+  if (s.ts.step > options.steps) {
+    return FailedPreconditionError("checkpoint " + s.resumed_from + " is at step " +
+                                   std::to_string(s.ts.step) + ", past --steps " +
+                                   std::to_string(options.steps));
+  }
+  return std::unique_ptr<Trainer>(new Trainer(std::move(st)));
+}
+
+Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
+  State& s = *s_;
+  const TrainOptions& o = s.options;
+  std::optional<tbb::global_control> threads;
+  if (o.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, o.threads);
+
+  const int64_t end = o.stop_after_steps > 0 ? std::min(o.steps, o.stop_after_steps) : o.steps;
+  const int64_t micro = o.micro_batch_size > 0 ? o.micro_batch_size : o.batch_size;
+  const int rank = s.comm->rank(), ranks = s.comm->size();
+  const double flops_per_token = s.config.TrainingFlopsPerToken(o.seq_len);
+  const bool lead = rank == 0;
+
+  TrainSummary sum;
+  sum.out = o.out;
+  sum.resumed = s.resumed;
+  sum.start_step = s.ts.step;
+  sum.num_parameters = s.config.NumParameters();
+  sum.num_active_parameters = s.config.NumActiveParameters();
+  std::optional<MetricsWriter> metrics;
+  if (lead) {
+    KGF_ASSIGN_OR_RETURN(MetricsWriter w, MetricsWriter::Open(JoinPath(o.out, kMetricsFile), s.ts.step));
+    metrics.emplace(std::move(w));
+  }
+  std::optional<Progress> progress;
+  if (o.progress && lead) {
+    progress.emplace("train", static_cast<uint64_t>(std::max<int64_t>(end - s.ts.step, 0)), "steps");
+  }
+
+  auto save = [&]() -> Status {
+    s.ts.router_state = s.model->RouterState();
+    s.ts.spike_detector = s.spike.StateJson();
+    s.ts.rng_state = s.rng.state();
+    if (!lead) return Status::Ok();
+    std::vector<TensorRef> refs;
+    for (const Parameter* p : s.params) refs.push_back({p->name, p->shape, p->value});
+    CheckpointContents c;
+    c.step = s.ts.step;
+    c.config_json = s.config.ToJson();
+    c.model_safetensors = EncodeSafetensors(refs, {{"format", "pt"}});
+    c.optimizer_safetensors = s.optimizer->Encode();
+    c.state = s.ts;
+    KGF_ASSIGN_OR_RETURN(sum.last_checkpoint, SaveCheckpoint(o.out, c, o.keep_checkpoints));
+    return Status::Ok();
+  };
+
+  const auto run_start = std::chrono::steady_clock::now();
+  while (s.ts.step < end) {
+    const int64_t step = s.ts.step;
+    const auto step_start = std::chrono::steady_clock::now();
+    StepMetrics m;
+    m.step = step;
+    bool first_attempt = true;
+    double lr_factor = 1.0;
+    for (;;) {
+      // The global batch: the next sequences in data order, plus any re-injected spike batches.
+      const int64_t global = s.batch.At(step);
+      std::vector<int64_t> ids(global);
+      for (int64_t i = 0; i < global; ++i) ids[i] = s.loader->SequenceAt(s.ts.data_position + i);
+      s.ts.data_position += global;
+      std::vector<int64_t> all = ids;
+      if (first_attempt) {
+        for (SavedBatch& b : s.spike.TakeDue(step)) {
+          SpikeEvent e{step, "reinjected", 0, s.spike.ema(), 0, 1.0, b.from_step};
+          KGF_LOG(WARNING) << "step " << step << ": re-injecting the batch held back at step "
+                           << b.from_step << " (" << b.sequences.size() << " sequences)";
+          m.events.push_back(e);
+          all.insert(all.end(), b.sequences.begin(), b.sequences.end());
+        }
+      }
+      first_attempt = false;
+      std::vector<int64_t> mine;
+      for (size_t i = rank; i < all.size(); i += ranks) mine.push_back(all[i]);
+
+      // Micro-batches; each gradient is weighted by its share of the trained tokens, so the
+      // accumulated gradient is that of the mean loss over the whole batch.
+      std::vector<Batch> batches;
+      double total_targets = 0;
+      for (size_t b = 0; b < mine.size(); b += micro) {
+        const size_t n = std::min<size_t>(micro, mine.size() - b);
+        batches.push_back(s.loader->MakeBatch(std::span<const int64_t>(mine).subspan(b, n)));
+        for (float x : batches.back().loss_mask) total_targets += x;
+      }
+      ZeroGradients(s.params);
+      double loss = 0, lm = 0, bal = 0, z = 0;
+      int64_t targets = 0;
+      std::vector<std::vector<int64_t>> load;
+      for (const Batch& batch : batches) {
+        double n = 0;
+        for (float x : batch.loss_mask) n += x;
+        const double w = total_targets > 0 ? n / total_targets : 1.0 / batches.size();
+        LossParts p = s.model->ForwardBackward(batch, step, static_cast<float>(w));
+        loss += w * p.loss;
+        lm += w * p.lm_loss;
+        bal += w * p.balance_loss;
+        z += w * p.z_loss;
+        targets += p.target_tokens;
+        if (load.empty()) {
+          load = std::move(p.expert_load);
+        } else {
+          for (size_t l = 0; l < load.size() && l < p.expert_load.size(); ++l) {
+            for (size_t e = 0; e < load[l].size() && e < p.expert_load[l].size(); ++e) {
+              load[l][e] += p.expert_load[l][e];
+            }
+          }
+        }
+      }
+      KGF_RETURN_IF_ERROR(AllReduceGradients(*s.comm, s.params));
+      if (ranks > 1) {
+        double scalars[4] = {loss, lm, bal, z};
+        KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
+        loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
+      }
+      const double grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
+      const SpikeDecision d = s.spike.Observe(step, loss, grad_norm);
+      if (d.has_event) {
+        KGF_LOG(WARNING) << "step " << step << ": " << d.event.kind << " (loss " << loss
+                         << ", EMA " << d.event.ema << ", sigma " << d.event.sigma
+                         << ", grad norm " << grad_norm << ")";
+        m.events.push_back(d.event);
+        ++sum.spike_events;
+      }
+      if (d.action == SpikeAction::kSkipNonFinite) {
+        if (s.spike.Diverged()) {
+          return FailedPreconditionError(
+              "training diverged at step " + std::to_string(step) +
+              ": too many non-finite losses or gradients in a row; lower --lr or resume from " +
+              "an earlier checkpoint");
+        }
+        continue;  // retry on the next batch
+      }
+      if (d.action == SpikeAction::kSkipAndRetry) {
+        s.spike.SaveBatch(step, ids);
+        continue;
+      }
+      lr_factor = d.lr_factor;
+      const double lr = LearningRate(s.lr, step) * lr_factor;
+      s.optimizer->Step(lr);
+      m.loss = loss;
+      m.lm_loss = lm;
+      m.balance_loss = bal;
+      m.z_loss = z;
+      m.grad_norm = grad_norm;
+      m.lr = lr;
+      m.sequences = static_cast<int64_t>(all.size());
+      m.micro_batches = static_cast<int64_t>(batches.size());
+      m.tokens = m.sequences * o.seq_len;
+      m.target_tokens = targets;
+      m.expert_load = std::move(load);
+      s.ts.last_lr = lr;
+      break;
+    }
+    const double secs = Seconds(step_start, std::chrono::steady_clock::now());
+    m.step_seconds = secs;
+    m.tokens_per_s = secs > 0 ? m.tokens / secs : 0;
+    m.model_flops_per_s = m.tokens_per_s * flops_per_token;
+    s.ts.step = step + 1;
+    s.ts.tokens_seen += m.tokens;
+    s.ts.elapsed_seconds += secs;
+    sum.losses.push_back(m.loss);
+    sum.tokens += m.tokens;
+    if (metrics) KGF_RETURN_IF_ERROR(metrics->Write(m));
+    if (on_step) on_step(m);
+    if (o.log_every > 0 && (s.ts.step % o.log_every == 0 || s.ts.step == end) && lead) {
+      KGF_LOG(INFO) << "step " << s.ts.step << "/" << o.steps << " loss " << m.loss << " lm "
+                    << m.lm_loss << " lr " << m.lr << " grad_norm " << m.grad_norm << " "
+                    << HumanCount(m.tokens_per_s) << " tok/s";
+    }
+    if (progress) progress->Add(1);
+    const bool periodic = o.checkpoint_every > 0 && s.ts.step % o.checkpoint_every == 0;
+    const bool eval_now = o.eval_every > 0 && o.evaluate &&
+                          (s.ts.step % o.eval_every == 0 || s.ts.step == end);
+    if (periodic || eval_now || s.ts.step == end) KGF_RETURN_IF_ERROR(save());
+    if (eval_now) {
+      // The lead rank evaluates; every rank learns whether it failed, so none waits forever in
+      // the next all-reduce.
+      Status evaluated;
+      if (lead) {
+        Result<std::string> scores = o.evaluate(sum.last_checkpoint, s.ts.step);
+        evaluated = scores.ok() && metrics ? metrics->WriteEval(s.ts.step, *scores)
+                                           : scores.status();
+      }
+      std::vector<double> failed = {evaluated.ok() ? 0.0 : 1.0};
+      KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(failed)));
+      if (!evaluated.ok()) return evaluated;
+      if (failed[0] > 0) return InternalError("train: the evaluation failed on rank 0; see its error");
+    }
+  }
+  if (progress) progress->Finish();
+  sum.end_step = s.ts.step;
+  sum.seconds = Seconds(run_start, std::chrono::steady_clock::now());
+  sum.tokens_per_s = sum.seconds > 0 ? sum.tokens / sum.seconds : 0;
+  sum.model_flops_per_s = sum.tokens_per_s * flops_per_token;
+  if (sum.last_checkpoint.empty() && lead) {
+    auto all = ListCheckpoints(o.out);
+    if (!all.empty()) sum.last_checkpoint = all.back().second;
+  }
+  return sum;
+}
+
+Result<TrainSummary> Train(const TrainOptions& options, const StepCallback& on_step) {
+  KGF_ASSIGN_OR_RETURN(std::unique_ptr<Trainer> trainer, Trainer::Create(options));
+  return trainer->Run(on_step);
+}
+
+std::string LossCurveSummary(const TrainSummary& s, int points) {
+  if (s.losses.empty()) return "no updates run\n";
+  const int64_t n = static_cast<int64_t>(s.losses.size());
+  char buf[160];
+  std::string out;
+  size_t argmin = 0;
+  for (size_t i = 1; i < s.losses.size(); ++i) {
+    if (s.losses[i] < s.losses[argmin]) argmin = i;
+  }
+  std::snprintf(buf, sizeof(buf), "loss: first %.4f (step %lld), last %.4f (step %lld), min %.4f (step %lld)\n",
+                s.losses.front(), static_cast<long long>(s.start_step), s.losses.back(),
+                static_cast<long long>(s.start_step + n - 1), s.losses[argmin],
+                static_cast<long long>(s.start_step + argmin));
+  out += buf;
+  const int64_t windows = std::min<int64_t>(std::max(points, 1), n);
+  for (int64_t w = 0; w < windows; ++w) {
+    const int64_t a = w * n / windows, b = (w + 1) * n / windows;
+    double mean = 0;
+    for (int64_t i = a; i < b; ++i) mean += s.losses[i];
+    mean /= static_cast<double>(b - a);
+    std::snprintf(buf, sizeof(buf), "  steps %6lld-%-6lld %8.4f\n",
+                  static_cast<long long>(s.start_step + a),
+                  static_cast<long long>(s.start_step + b - 1), mean);
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace kgf::trainer

@@ -1,0 +1,148 @@
+// The training loop (SPEC §4, §5): model from a config or preset (or resumed from the run's
+// newest valid checkpoint), batches from the data loader with batch-size warmup and gradient
+// accumulation, gradient all-reduce through a GradCommunicator, global-norm clipping, loss-spike
+// handling, AdamW with the WSD / cosine schedule, JSONL metrics and atomic checkpoints.
+//
+//   TrainOptions o;  o.preset = "small";  o.data = "data/corpus";  o.out = "runs/a";
+//   KGF_ASSIGN_OR_RETURN(TrainSummary s, Train(o));
+//
+// Determinism: the losses are a function of (options, data) only; a run stopped after a
+// checkpoint and resumed reproduces the uninterrupted run's losses bit for bit.
+#ifndef KGF_TRAINER_TRAIN_TRAINER_H_
+#define KGF_TRAINER_TRAIN_TRAINER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "trainer/train/grad_communicator.h"
+#include "trainer/train/metrics.h"
+
+namespace kgf::trainer {
+
+class Model;
+
+struct TrainOptions {
+  // Model: a config.json (Ling HF keys) or, when empty, a preset name (model_config.h).
+  std::string config;
+  std::string preset = "tiny";
+  // Overrides the config's / preset's vocab_size when > 0 (e.g. the corpus tokenizer's size,
+  // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized.
+  int64_t vocab_size = 0;
+  // Stochastic Routing Warmup length W (Ling eq. 3). -1: the SPEC §4 default, W = the LR
+  // warmup length, for a fresh MoE model whose config leaves it 0 (fine-tuning from
+  // --init-checkpoint keeps the checkpoint's config); 0: off; > 0: this many steps.
+  int64_t routing_warmup_steps = -1;
+  // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0); a run
+  // directory means its newest valid checkpoint. Its config is used (`preset` ignored) unless
+  // `config` is given, which must then match it.
+  std::string init_checkpoint;
+
+  // Data (data_loader.h): a corpus folder or a raw int32 token file.
+  std::string data;
+  std::string dataset = "pretrain";  // "pretrain" (all tokens) | "sft" (mask 1 only)
+  int seq_len = 64;                  // T, <= max_position_embeddings
+
+  std::string out;  // run directory: checkpoints, metrics.jsonl
+
+  int64_t steps = 100;               // total updates of the run (the schedule's length)
+  int64_t batch_size = 8;            // sequences per update over all ranks
+  int64_t micro_batch_size = 0;      // sequences per forward/backward; 0 = the whole batch
+  int64_t batch_warmup_start = 0;    // batch-size warmup from this size (0 = off)
+  int64_t batch_warmup_steps = 0;    // ... reaching batch_size after this many updates
+
+  std::string optimizer = "adamw";   // "adamw" | "sgd"
+  double lr = 1e-3;                  // peak learning rate
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+  double weight_decay = 0.1;
+  double clip_grad_norm = 1.0;       // <= 0: no clipping
+  std::string schedule = "wsd";      // "wsd" | "cosine" | "constant"
+  int64_t warmup_steps = 10;
+  double final_lr_fraction = 1e-4;
+  double halve_at_fraction = 0.6;
+  double anneal_start_fraction = 0.9;
+
+  bool spike_detection = true;
+  double spike_sigma = 3.0;
+  int64_t spike_warmup_steps = 100;
+  double spike_ema_alpha = 0.02;
+  int64_t reinject_after_steps = 50;
+
+  int64_t checkpoint_every = 100;    // also at the end; 0 = only at the end
+  int keep_checkpoints = 3;
+  bool resume = true;                // continue from the newest valid checkpoint in `out`;
+                                     // false: `out` must hold no checkpoints
+  // Stop (after checkpointing) once this many updates are done in total; 0 = run to `steps`.
+  // The schedule still spans `steps`, so a later resume continues the same run.
+  int64_t stop_after_steps = 0;
+
+  // Evaluation during training. Every eval_every updates (and at the end) the run saves a
+  // checkpoint and, on the lead rank, calls `evaluate` with its directory; the JSON object it
+  // returns goes into metrics.jsonl as {"step": N, "eval": {...}}. The trainer knows nothing
+  // of what is evaluated: the CLI wires `kgforge eval` in (eval/evaluator.h). An error from
+  // `evaluate` stops the run.
+  int64_t eval_every = 0;
+  std::function<Result<std::string>(const std::string& checkpoint_dir, int64_t step)> evaluate;
+
+  uint64_t seed = 1;                 // model init, data order, routing-warmup noise
+  int threads = 0;                   // TBB threads; 0 = all cores
+  int64_t log_every = 50;            // INFO log line every N updates (0 = never)
+  bool progress = true;              // progress line on a TTY
+};
+
+struct TrainSummary {
+  std::string out;
+  bool resumed = false;
+  int64_t start_step = 0;            // first update of this invocation
+  int64_t end_step = 0;              // updates completed when it stopped
+  std::vector<double> losses;        // loss of each update this invocation ran, in order
+  int64_t spike_events = 0;          // skipped / LR-reduced / non-finite events
+  int64_t tokens = 0;                // input tokens of applied updates this invocation
+  double seconds = 0;
+  double tokens_per_s = 0;
+  double model_flops_per_s = 0;      // ModelConfig::TrainingFlopsPerToken * tokens/s
+  std::string last_checkpoint;
+  int64_t num_parameters = 0, num_active_parameters = 0;
+};
+
+// Called after every applied update (tests, CLI display). Must not throw.
+using StepCallback = std::function<void(const StepMetrics&)>;
+
+class Trainer {
+ public:
+  // Everything that can be wrong is checked here, before any training: option ranges, config
+  // (unknown keys, impossible shapes), the data (missing, corrupt, a token id >= vocab_size,
+  // seq_len > max_position_embeddings), an unwritable run directory, a checkpoint in `out` (or
+  // init_checkpoint) of another shape. `comm` may be null (single process); it must outlive
+  // the trainer.
+  static Result<std::unique_ptr<Trainer>> Create(const TrainOptions& options,
+                                                 GradCommunicator* comm = nullptr);
+  ~Trainer();
+
+  // Trains to options.steps (or stop_after_steps). Errors: I/O failures writing checkpoints or
+  // metrics; divergence (too many non-finite steps in a row) as FailedPrecondition.
+  Result<TrainSummary> Run(const StepCallback& on_step = nullptr);
+
+  Model& model();
+  int64_t step() const;  // updates completed
+
+  struct State;
+
+ private:
+  explicit Trainer(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
+};
+
+// Create + Run.
+Result<TrainSummary> Train(const TrainOptions& options, const StepCallback& on_step = nullptr);
+
+// A few lines for people: first/last/min loss and the loss averaged over `points` equal windows
+// ("  steps 0-9: 4.1512").
+std::string LossCurveSummary(const TrainSummary& summary, int points = 10);
+
+}  // namespace kgf::trainer
+
+#endif  // KGF_TRAINER_TRAIN_TRAINER_H_
