@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/rng.h"
+#include "trainer/model/bf16_gemm.h"
 #include "trainer/model/model.h"
 #include "trainer/model/model_config.h"
 #include "trainer/train/optimizer.h"
@@ -56,6 +57,28 @@ void BM_Sgemm_OneThread(benchmark::State& state) {
 // CPU time (one thread does all the work): robust to other processes on a shared machine.
 BENCHMARK(BM_Sgemm_OneThread)->Unit(benchmark::kMillisecond);
 
+// The bf16 product the trainer uses under --precision bf16 (operands rounded to bf16 on every
+// call, included in the time; fp32 accumulation), same shape as BM_Sgemm_OneThread.
+void BM_Bf16Gemm_OneThread(benchmark::State& state) {
+  if (!CpuHasBf16()) {
+    state.SkipWithError("no AVX-512 BF16 on this CPU");
+    return;
+  }
+  const int n = kGemm;
+  const auto a = RandomMatrix(int64_t{n} * n, 1), b = RandomMatrix(int64_t{n} * n, 2);
+  std::vector<float> c(int64_t{n} * n);
+  for (auto _ : state) {
+    GemmBf16(false, true, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = 2.0 * n * n * n;
+  state.SetItemsProcessed(static_cast<int64_t>(flops) * state.iterations());
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Bf16Gemm_OneThread)->Unit(benchmark::kMillisecond);
+
 void BM_Sgemm_AllCores(benchmark::State& state) {
   openblas_set_num_threads(1);
   const int n = kGemm;
@@ -81,7 +104,13 @@ void BM_Sgemm_AllCores(benchmark::State& state) {
 BENCHMARK(BM_Sgemm_AllCores)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // threads = 1: TBB confined to the calling thread, so CPU time measures all the work.
-void TrainStep(benchmark::State& state, const char* preset, int threads) {
+void TrainStep(benchmark::State& state, const char* preset, int threads,
+               MatmulPrecision precision = MatmulPrecision::kFp32) {
+  if (precision == MatmulPrecision::kBf16 && !CpuHasBf16()) {
+    state.SkipWithError("no AVX-512 BF16 on this CPU");
+    return;
+  }
+  ScopedMatmulPrecision scoped(precision);
   std::optional<tbb::global_control> limit;
   if (threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, threads);
   constexpr int B = 2, T = 256;
@@ -125,6 +154,18 @@ void BM_TrainStep_SmallDenseOneCore(benchmark::State& state) { TrainStep(state, 
 void BM_TrainStep_SmallMoeOneCore(benchmark::State& state) { TrainStep(state, "small", 1); }
 void BM_TrainStep_SmallDense(benchmark::State& state) { TrainStep(state, "small-dense", 0); }
 void BM_TrainStep_SmallMoe(benchmark::State& state) { TrainStep(state, "small", 0); }
+void BM_TrainStep_SmallDenseBf16(benchmark::State& state) {
+  TrainStep(state, "small-dense", 0, MatmulPrecision::kBf16);
+}
+void BM_TrainStep_SmallMoeBf16(benchmark::State& state) {
+  TrainStep(state, "small", 0, MatmulPrecision::kBf16);
+}
+void BM_TrainStep_SmallMoeBf16OneCore(benchmark::State& state) {
+  TrainStep(state, "small", 1, MatmulPrecision::kBf16);
+}
+BENCHMARK(BM_TrainStep_SmallDenseBf16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_TrainStep_SmallMoeBf16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_TrainStep_SmallMoeBf16OneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallDenseOneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallMoeOneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallDense)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "eval/evaluator.h"
+#include "trainer/model/bf16_gemm.h"
 
 namespace kgf::cli {
 namespace {
@@ -12,6 +13,7 @@ namespace {
 struct EvalFlags {
   eval::EvalOptions options;
   bool json = false;
+  std::string precision = "auto";
 };
 
 void SetupEvalCommand(CLI::App& root) {
@@ -41,7 +43,17 @@ void SetupEvalCommand(CLI::App& root) {
   c->add_option("--transcript", o.transcript,
                 "Write every model dialogue (calls, graph results, verdict) to this JSONL file");
   c->add_flag("--json", f->json, "Print the report as JSON on stdout");
+  c->add_option("--precision", f->precision,
+                "matrix products in fp32, bf16 or auto (bf16 where the CPU has AVX-512 BF16)")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
+      ->capture_default_str();
   c->callback([f] {
+    Result<trainer::MatmulPrecision> precision = trainer::ResolveMatmulPrecision(f->precision);
+    if (!precision.ok()) {
+      ReportError(precision.status());
+      return;
+    }
+    trainer::ScopedMatmulPrecision scoped(*precision);
     Result<eval::EvalReport> r = eval::RunEval(f->options);
     if (!r.ok()) {
       ReportError(r.status());

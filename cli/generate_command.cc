@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "trainer/model/bf16_gemm.h"
 #include "trainer/train/inference.h"
 
 namespace kgf::cli {
@@ -21,7 +22,18 @@ void SetupGenerateCommand(CLI::App& root) {
   c->add_option("--seed", job->seed, "sampling seed")->capture_default_str();
   c->add_flag("--stop-at-eot,!--no-stop-at-eot", job->stop_at_end_of_text,
               "stop at <|end_of_text|> (default on)");
-  c->callback([job] {
+  auto precision = std::make_shared<std::string>("auto");
+  c->add_option("--precision", *precision,
+                "matrix products in fp32, bf16 or auto (bf16 where the CPU has AVX-512 BF16)")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
+      ->capture_default_str();
+  c->callback([job, precision] {
+    Result<trainer::MatmulPrecision> p = trainer::ResolveMatmulPrecision(*precision);
+    if (!p.ok()) {
+      ReportError(p.status());
+      return;
+    }
+    trainer::ScopedMatmulPrecision scoped(*p);
     auto r = trainer::GenerateFromCheckpoint(*job);
     if (!r.ok()) {
       ReportError(r.status(), r.status().code() == StatusCode::kInvalidArgument);

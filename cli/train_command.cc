@@ -57,6 +57,7 @@ std::string SummaryJson(const trainer::TrainSummary& s) {
          ",\"tokens\":" + std::to_string(s.tokens) + ",\"seconds\":" + JsonDouble(s.seconds) +
          ",\"tokens_per_s\":" + JsonDouble(s.tokens_per_s) +
          ",\"model_flops_per_s\":" + JsonDouble(s.model_flops_per_s) +
+         ",\"precision\":" + JsonQuote(s.precision) +
          ",\"parameters\":" + std::to_string(s.num_parameters) +
          ",\"active_parameters\":" + std::to_string(s.num_active_parameters) +
          ",\"last_checkpoint\":" + JsonQuote(s.last_checkpoint) + "}\n";
@@ -113,6 +114,12 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--stop-after", o.stop_after_steps, "stop (with a checkpoint) after this many updates (0: --steps)")->capture_default_str();
   c->add_option("--seed", o.seed, "model init, data order, routing noise")->capture_default_str();
   c->add_option("--threads", o.threads, "TBB threads (0 = all cores)")->capture_default_str();
+  o.precision = "auto";
+  c->add_option("--precision", o.precision,
+                "matrix products in fp32, bf16 (fp32 accumulation and master weights) or auto "
+                "(bf16 where the CPU has AVX-512 BF16)")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
+      ->capture_default_str();
   c->add_option("--log-every", o.log_every, "log a line every N updates (0: never)")->capture_default_str();
   c->add_flag("--progress,!--no-progress", o.progress, "progress line on a TTY (default on)");
   c->add_flag("--json", f->json, "print the summary as JSON");
@@ -171,7 +178,8 @@ void SetupTrainCommand(CLI::App& root) {
                                     : std::string()) +
                          "trained to step " + std::to_string(s.end_step) + " in " +
                          HumanDuration(s.seconds) + ": " + HumanCount(s.tokens_per_s) +
-                         " tokens/s, " + HumanCount(s.model_flops_per_s / 1e9) + " model GFLOP/s, " +
+                         " tokens/s, " + HumanCount(s.model_flops_per_s / 1e9) + " model GFLOP/s (" +
+                         s.precision + " products), " +
                          std::to_string(s.spike_events) + " spike events\n";
       std::fputs(head.c_str(), stdout);
       std::fputs(trainer::LossCurveSummary(s).c_str(), stdout);

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-graph-dev rapidjson-dev libre2-dev libsqlite3-dev sqlite3 libtbb-dev
-  libopenmpi-dev openmpi-bin libsentencepiece-dev sentencepiece libopenblas-dev
+  libopenmpi-dev openmpi-bin libsentencepiece-dev sentencepiece libopenblas-dev libdnnl-dev
   libcli11-dev libzstd-dev zstd libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   wordnet-base nodejs
 )

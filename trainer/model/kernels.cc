@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "base/check.h"
+#include "trainer/model/bf16_gemm.h"
 
 namespace kgf::trainer {
 
@@ -47,6 +48,10 @@ void Gemm<float>(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
       for (int j = 0; j < N; ++j) {
         C[int64_t{i} * ldc + j] = beta == 0 ? 0 : C[int64_t{i} * ldc + j] * beta;
       }
+    return;
+  }
+  if (GetMatmulPrecision() == MatmulPrecision::kBf16) {
+    GemmBf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,

@@ -33,7 +33,9 @@ void InitBlasForTbb();
 // parallel under TBB. Chunk boundaries depend only on (n, chunk).
 void ParallelChunks(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn);
 
-// C (M, N) = alpha * op(A) op(B) + beta * C, row-major, one BLAS call, no threading.
+// C (M, N) = alpha * op(A) op(B) + beta * C, row-major, one BLAS call, no threading. For
+// float under MatmulPrecision::kBf16 (bf16_gemm.h) the operands are rounded to bf16 and the
+// product runs in oneDNN with fp32 accumulation.
 template <typename S>
 void Gemm(bool trans_a, bool trans_b, int M, int N, int K, S alpha, const S* A, int lda,
           const S* B, int ldb, S beta, S* C, int ldc);

@@ -15,6 +15,7 @@
 #include "base/progress.h"
 #include "base/rng.h"
 #include "trainer/io/checkpoint.h"
+#include "trainer/model/bf16_gemm.h"
 #include "trainer/train/data_loader.h"
 #include "trainer/train/lr_schedule.h"
 #include "trainer/model/model.h"
@@ -47,6 +48,9 @@ Status ValidateOptions(const TrainOptions& o) {
   if (o.eval_every < 0) return bad("--eval-every must be >= 0");
   if (o.stop_after_steps < 0) return bad("--stop-after must be >= 0");
   if (o.threads < 0) return bad("--threads must be >= 0");
+  if (Result<MatmulPrecision> p = ResolveMatmulPrecision(o.precision); !p.ok()) {
+    return p.status();
+  }
   if (o.vocab_size < 0 || o.vocab_size > (int64_t{1} << 31) - 1) return bad("--vocab-size must be >= 0");
   if (!(o.spike_sigma > 0) || !(o.spike_ema_alpha > 0 && o.spike_ema_alpha <= 1)) {
     return bad("--spike-sigma must be > 0 and --spike-ema-alpha in (0, 1]");
@@ -287,6 +291,8 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
   const TrainOptions& o = s.options;
   std::optional<tbb::global_control> threads;
   if (o.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, o.threads);
+  KGF_ASSIGN_OR_RETURN(const MatmulPrecision precision, ResolveMatmulPrecision(o.precision));
+  ScopedMatmulPrecision scoped_precision(precision);
 
   const int64_t end = o.stop_after_steps > 0 ? std::min(o.steps, o.stop_after_steps) : o.steps;
   const int64_t micro = o.micro_batch_size > 0 ? o.micro_batch_size : o.batch_size;
@@ -296,6 +302,7 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
 
   TrainSummary sum;
   sum.out = o.out;
+  sum.precision = std::string(MatmulPrecisionName(precision));
   sum.resumed = s.resumed;
   sum.start_step = s.ts.step;
   sum.num_parameters = s.config.NumParameters();

@@ -89,6 +89,10 @@ struct TrainOptions {
 
   uint64_t seed = 1;                 // model init, data order, routing-warmup noise
   int threads = 0;                   // TBB threads; 0 = all cores
+  // Matrix products: "fp32", "bf16" (operands rounded to bf16, fp32 accumulation; weights,
+  // optimizer state, norms, router and losses stay fp32) or "auto" (bf16 where the CPU has
+  // AVX-512 BF16). trainer/model/bf16_gemm.h.
+  std::string precision = "fp32";
   int64_t log_every = 50;            // INFO log line every N updates (0 = never)
   bool progress = true;              // progress line on a TTY
 };
@@ -104,6 +108,7 @@ struct TrainSummary {
   double seconds = 0;
   double tokens_per_s = 0;
   double model_flops_per_s = 0;      // ModelConfig::TrainingFlopsPerToken * tokens/s
+  std::string precision;             // of the matrix products: "fp32" | "bf16"
   std::string last_checkpoint;
   int64_t num_parameters = 0, num_active_parameters = 0;
 };
