@@ -144,7 +144,7 @@ void BM_Synth_Runner(benchmark::State& state) {
     o.shard_size = 5000;
     o.patterns = "positive";
     o.threads = 1;
-    LocalCommunicator comm;
+    dist::LocalCommunicator comm;
     auto s = RunSynth(g, {"wn18rr-shaped", "xxh3:0"}, o, comm);
     if (!s.ok()) state.SkipWithError(s.status().ToString().c_str());
     records += s.ok() ? s->counts.records : 0;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "dist/communicator.h"
 
 namespace kgf::cli {
 
@@ -26,6 +27,11 @@ int ExitCode();
 // Prints "kgforge: <status>" to stderr and sets exit code 1 (2 for InvalidArgument usage errors
 // when `usage` is true). Returns the exit code.
 int ReportError(const Status& status, bool usage = false);
+
+// The process group of this run: the MPI world when started by mpirun / mpiexec, else this
+// process alone. Created on first use (MPI is initialised then) and finalised when main()
+// returns. Commands that run distributed (synth, train) take it from here.
+dist::Communicator& World();
 
 }  // namespace kgf::cli
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <unistd.h>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ int& ExitCodeRef() {
   return code;
 }
 
+std::unique_ptr<kgf::dist::Communicator>& WorldRef() {
+  static std::unique_ptr<kgf::dist::Communicator> world;
+  return world;
+}
+
 }  // namespace
 
 CommandRegistrar::CommandRegistrar(const char* name, SetupFn setup) {
@@ -34,6 +40,12 @@ CommandRegistrar::CommandRegistrar(const char* name, SetupFn setup) {
 
 void SetExitCode(int code) { ExitCodeRef() = code; }
 int ExitCode() { return ExitCodeRef(); }
+
+dist::Communicator& World() {
+  auto& world = WorldRef();
+  if (!world) world = dist::WorldCommunicator();
+  return *world;
+}
 
 int ReportError(const Status& status, bool usage) {
   std::fprintf(stderr, "kgforge: %s\n", status.ToString().c_str());
@@ -66,5 +78,6 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  kgf::cli::WorldRef().reset();  // MPI_Finalize, when this process initialised MPI
   return kgf::cli::ExitCode();
 }

@@ -105,7 +105,7 @@ void SetupSynthCommand(CLI::App& root) {
 
   cmd->callback([flags, show_cmd] {
     if (show_cmd->parsed()) return;
-    Result<synth::SynthJobResult> s = synth::RunSynthJob(flags->job);
+    Result<synth::SynthJobResult> s = synth::RunSynthJob(flags->job, World());
     if (!s.ok()) {
       ReportError(s.status(), s.status().code() == StatusCode::kInvalidArgument);
       return;

@@ -155,8 +155,8 @@ void SetupTrainCommand(CLI::App& root) {
     }
     WireEvaluation(f.get());
     // Data parallel under mpirun (every rank trains its share of each batch), else one process.
-    std::unique_ptr<trainer::GradCommunicator> comm = trainer::WorldGradCommunicator();
-    auto t = trainer::Trainer::Create(f->options, comm.get());
+    dist::Communicator& comm = World();
+    auto t = trainer::Trainer::Create(f->options, &comm);
     if (!t.ok()) {
       ReportError(t.status(), t.status().code() == StatusCode::kInvalidArgument);
       return;
@@ -167,7 +167,7 @@ void SetupTrainCommand(CLI::App& root) {
       return;
     }
     const trainer::TrainSummary& s = *summary;
-    if (comm->rank() != 0) {
+    if (comm.rank() != 0) {
       SetExitCode(0);
       return;
     }

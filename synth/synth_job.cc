@@ -5,18 +5,17 @@
 
 namespace kgf::synth {
 
-Result<SynthJobResult> RunSynthJob(const SynthJobOptions& options) {
+Result<SynthJobResult> RunSynthJob(const SynthJobOptions& options, dist::Communicator& comm) {
   if (options.kg_path.empty()) return InvalidArgumentError("--kg is required (a graph store)");
   if (options.synth.out_dir.empty()) return InvalidArgumentError("--out is required (a directory)");
-  // MPI first: every rank loads the graph itself (read-only, no communication needed).
-  std::unique_ptr<Communicator> comm = WorldCommunicator();
+  // Every rank loads the graph itself (read-only, no communication needed).
   KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
                        kg::GraphStore::Open(options.kg_path, kg::GraphStore::Mode::kReadOnly));
   KGF_ASSIGN_OR_RETURN(kg::Graph graph, store.LoadGraph());
   const KgRef ref{store.name(), store.checksum()};
   SynthJobResult result;
-  KGF_ASSIGN_OR_RETURN(result.summary, RunSynth(graph, ref, options.synth, *comm));
-  result.is_root = comm->rank() == 0;
+  KGF_ASSIGN_OR_RETURN(result.summary, RunSynth(graph, ref, options.synth, comm));
+  result.is_root = comm.rank() == 0;
   return result;
 }
 

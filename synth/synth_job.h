@@ -1,11 +1,13 @@
 // RunSynthJob: what `kgforge synth` does: open the graph store, load the in-memory graph, and
-// run RunSynth over the MPI world when started by mpirun (else this process alone).
+// run RunSynth over the given process group (the CLI passes its world: the MPI ranks when
+// started by mpirun, else this process alone).
 #ifndef KGF_SYNTH_SYNTH_JOB_H_
 #define KGF_SYNTH_SYNTH_JOB_H_
 
 #include <string>
 
 #include "base/status.h"
+#include "dist/communicator.h"
 #include "synth/synth_runner.h"
 
 namespace kgf::synth {
@@ -22,7 +24,7 @@ struct SynthJobResult {
 
 // Errors: InvalidArgument for a missing --kg/--out, NotFound/DataLoss from the store, and every
 // error of RunSynth.
-Result<SynthJobResult> RunSynthJob(const SynthJobOptions& options);
+Result<SynthJobResult> RunSynthJob(const SynthJobOptions& options, dist::Communicator& comm);
 
 }  // namespace kgf::synth
 

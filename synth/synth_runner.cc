@@ -974,7 +974,7 @@ Result<RunPlan> MakePlan(const SynthOptions& options, uint64_t* count) {
 }
 
 // Collective error agreement: if any rank failed, every rank returns an error.
-Status AgreeOnStatus(Communicator& comm, const Status& mine) {
+Status AgreeOnStatus(dist::Communicator& comm, const Status& mine) {
   Result<int64_t> failures = comm.SumAll(mine.ok() ? 0 : 1);
   if (!failures.ok()) return failures.status();
   if (!mine.ok()) return mine;
@@ -1021,7 +1021,7 @@ Status PrepareDirectory(const std::string& dir, const std::string& fingerprint,
 // shard that does not verify; after the barrier a stats file present means a complete shard,
 // and every rank reads all of them (their keys seed the selection).
 Result<std::vector<std::optional<ShardStats>>> FindCompleteShards(
-    const RunContext& ctx, Communicator& comm, const std::vector<uint64_t>& mine) {
+    const RunContext& ctx, dist::Communicator& comm, const std::vector<uint64_t>& mine) {
   const std::string& dir = ctx.options->out_dir;
   std::vector<Status> errors(mine.size());
   ctx.arena->execute([&] {
@@ -1051,7 +1051,7 @@ Result<std::vector<std::optional<ShardStats>>> FindCompleteShards(
 }
 
 // Phases 1-3 for the shards still to make; collective.
-Status MakeShards(const RunContext& ctx, Communicator& comm, const std::vector<uint64_t>& mine,
+Status MakeShards(const RunContext& ctx, dist::Communicator& comm, const std::vector<uint64_t>& mine,
                   const std::vector<std::optional<ShardStats>>& done) {
   std::vector<uint64_t> todo;
   uint64_t reused_records = 0;
@@ -1099,7 +1099,7 @@ Status MakeShards(const RunContext& ctx, Communicator& comm, const std::vector<u
 }
 
 Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
-                                  const SynthOptions& options, Communicator& comm,
+                                  const SynthOptions& options, dist::Communicator& comm,
                                   const RunPlan& plan_in,
                                   std::chrono::steady_clock::time_point start) {
   KGF_RETURN_IF_ERROR(ValidateOptions(options));
@@ -1429,7 +1429,7 @@ std::string SynthSummary::ToJson() const {
 }
 
 Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const SynthOptions& options,
-                              Communicator& comm) {
+                              dist::Communicator& comm) {
   const auto start = std::chrono::steady_clock::now();
   SynthOptions effective = options;
   // Held-out fractions as used on this graph (at least min_held_out entities each).

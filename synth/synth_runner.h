@@ -40,8 +40,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "dist/communicator.h"
 #include "kg/graph.h"
-#include "synth/communicator.h"
 #include "synth/dialogue_renderer.h"
 #include "synth/outcome_shaper.h"
 #include "synth/pattern.h"
@@ -150,7 +150,7 @@ struct SynthSummary {
 // and what to change. The shards stay, so the same command fails again quickly; manifest.json
 // is not written).
 Result<SynthSummary> RunSynth(const kg::Graph& graph, const KgRef& kg, const SynthOptions& options,
-                              Communicator& comm);
+                              dist::Communicator& comm);
 
 // "shard-00003.jsonl.zst"
 std::string ShardFileName(uint64_t shard);

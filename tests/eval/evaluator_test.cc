@@ -8,7 +8,7 @@
 #include "corpus/tokenizer.h"
 #include "eval/agents.h"
 #include "kg/graph_store.h"
-#include "synth/communicator.h"
+#include "dist/communicator.h"
 #include "synth/synth_runner.h"
 #include "tests/synth/test_graphs.h"
 #include "tests/testing/temp_dir.h"
@@ -62,7 +62,7 @@ class EvaluatorTest : public ::testing::Test {
     so.patterns = "1p=25,2p=30,2i=20,2in=20";
     so.split.test_fraction = 0.25;
     so.split.valid_fraction = 0;
-    synth::LocalCommunicator comm;
+    dist::LocalCommunicator comm;
     auto s = synth::RunSynth(*graph, {opened->name(), opened->checksum()}, so, comm);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
   }

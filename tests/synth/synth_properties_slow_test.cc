@@ -49,7 +49,7 @@ TEST(SynthSlowTest, LargeRunIsIdenticalForOneAndTwoThreads) {
   o.seed = 9;
   o.out_dir = a.path();
   o.threads = 1;
-  LocalCommunicator comm;
+  dist::LocalCommunicator comm;
   auto s1 = RunSynth(g, {"gen", "x"}, o, comm);
   ASSERT_TRUE(s1.ok()) << s1.status().ToString();
   o.out_dir = b.path();

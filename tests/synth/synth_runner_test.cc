@@ -154,7 +154,7 @@ class SynthRunnerTest : public ::testing::Test {
  protected:
   SynthRunnerTest() : graph_(testing::RandomGraph(21)) {}
   Result<SynthSummary> Run(const SynthOptions& o) {
-    LocalCommunicator comm;
+    dist::LocalCommunicator comm;
     return RunSynth(graph_, {"random", "xxh3:feed"}, o, comm);
   }
   kg::Graph graph_;
@@ -555,7 +555,7 @@ TEST_F(SynthRunnerTest, BadInputWritesNothing) {
 TEST_F(SynthRunnerTest, EmptyGraphIsAnError) {
   auto g = kg::Graph::Build({{"a", "A", "", {}}}, {{"r", "r", "", "", "", "", ""}}, {});
   TempDir a;
-  LocalCommunicator comm;
+  dist::LocalCommunicator comm;
   auto s = RunSynth(*g, {"e", "x"}, SmallOptions(a.File("out")), comm);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
@@ -570,7 +570,7 @@ TEST_F(SynthRunnerTest, UnfillablePatternFailsNamingItAndWritesNoManifest) {
   o.count = 10;
   o.shard_size = 10;
   o.max_attempts_per_record = 5;
-  LocalCommunicator comm;
+  dist::LocalCommunicator comm;
   auto s = RunSynth(g, {"chain", "x"}, o, comm);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
@@ -593,7 +593,7 @@ TEST_F(SynthRunnerTest, UnfillableQuotaNamesOnlyThePatternsThatFellShort) {
   o.patterns = "1p=30,2in=7";
   o.shard_size = 10;
   o.max_attempts_per_record = 4;
-  LocalCommunicator comm;
+  dist::LocalCommunicator comm;
   auto s = RunSynth(g, {"line", "x"}, o, comm);
   ASSERT_FALSE(s.ok());
   const std::string& msg = s.status().message();
@@ -624,7 +624,7 @@ TEST_F(SynthRunnerTest, WeightsGiveAnUnfillableShareToTheOtherPatterns) {
   o.count = 60;
   o.shard_size = 20;
   o.max_attempts_per_record = 10;
-  LocalCommunicator comm;
+  dist::LocalCommunicator comm;
   auto s = RunSynth(g, {"line", "x"}, o, comm);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->counts.records, 60u);

@@ -2,7 +2,7 @@
 
 namespace kgf::trainer {
 
-Status AllReduceGradients(GradCommunicator& comm, const ParameterList& params) {
+Status AllReduceGradients(dist::Communicator& comm, const ParameterList& params) {
   if (comm.size() == 1) return Status::Ok();
   for (Parameter* p : params) KGF_RETURN_IF_ERROR(comm.AllReduceMean(std::span<float>(p->grad)));
   return Status::Ok();

@@ -108,8 +108,8 @@ double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
 
 struct Trainer::State {
   TrainOptions options;
-  GradCommunicator* comm = nullptr;
-  LocalCommunicator local;
+  dist::Communicator* comm = nullptr;
+  dist::LocalCommunicator local;
   ModelConfig config;
   std::optional<Model> model;
   ParameterList params;
@@ -130,7 +130,7 @@ Model& Trainer::model() { return *s_->model; }
 int64_t Trainer::step() const { return s_->ts.step; }
 
 Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
-                                                 GradCommunicator* comm) {
+                                                 dist::Communicator* comm) {
   KGF_RETURN_IF_ERROR(ValidateOptions(options));
   auto st = std::make_unique<State>();
   State& s = *st;

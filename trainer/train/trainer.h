@@ -1,6 +1,6 @@
 // The training loop (SPEC §4, §5): model from a config or preset (or resumed from the run's
 // newest valid checkpoint), batches from the data loader with batch-size warmup and gradient
-// accumulation, gradient all-reduce through a GradCommunicator, global-norm clipping, loss-spike
+// accumulation, gradient all-reduce through a dist::Communicator, global-norm clipping, loss-spike
 // handling, AdamW with the WSD / cosine schedule, JSONL metrics and atomic checkpoints.
 //
 //   TrainOptions o;  o.preset = "small";  o.data = "data/corpus";  o.out = "runs/a";
@@ -124,7 +124,7 @@ class Trainer {
   // init_checkpoint) of another shape. `comm` may be null (single process); it must outlive
   // the trainer.
   static Result<std::unique_ptr<Trainer>> Create(const TrainOptions& options,
-                                                 GradCommunicator* comm = nullptr);
+                                                 dist::Communicator* comm = nullptr);
   ~Trainer();
 
   // Trains to options.steps (or stop_after_steps). Errors: I/O failures writing checkpoints or

@@ -7,14 +7,14 @@
 #include <map>
 
 #include "base/file_util.h"
-#include "synth/communicator.h"
+#include "dist/communicator.h"
 #include "synth/synth_runner.h"
 #include "tests/synth/test_graphs.h"
 
 namespace kgf::synth {
 namespace {
 
-Communicator* g_comm = nullptr;
+dist::Communicator* g_comm = nullptr;
 
 std::map<std::string, std::string> Snapshot(const std::string& dir) {
   std::map<std::string, std::string> out;
@@ -40,7 +40,7 @@ TEST(SynthMpiTest, RanksTogetherEqualOneProcess) {
   EXPECT_EQ(s->counts.records, 700u);
   EXPECT_GT(s->counts.cross_shard_duplicates, 10u);
   if (g_comm->rank() == 0) {
-    LocalCommunicator local;
+    dist::LocalCommunicator local;
     SynthOptions one = o;
     one.out_dir = root + "/single";
     auto single = RunSynth(graph, {"random", "xxh3:1"}, one, local);
@@ -93,7 +93,7 @@ TEST(SynthMpiTest, ShortfallFailsOnEveryRankWithoutManifest) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  std::unique_ptr<kgf::synth::Communicator> comm = kgf::synth::WorldCommunicator();
+  std::unique_ptr<kgf::dist::Communicator> comm = kgf::dist::WorldCommunicator();
   kgf::synth::g_comm = comm.get();
   int rc = RUN_ALL_TESTS();
   // Every rank must agree on failure, or mpirun reports only rank 0.

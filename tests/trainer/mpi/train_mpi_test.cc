@@ -17,7 +17,7 @@
 namespace kgf::trainer {
 namespace {
 
-GradCommunicator* g_comm = nullptr;
+dist::Communicator* g_comm = nullptr;
 
 TEST(TrainerMpiTest, TwoRanksStayInLockstepAndMatchOneProcess) {
   ASSERT_EQ(g_comm->size(), 2) << "run under mpirun -np 2";
@@ -90,7 +90,7 @@ TEST(TrainerMpiTest, TwoRanksStayInLockstepAndMatchOneProcess) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  std::unique_ptr<kgf::trainer::GradCommunicator> comm = kgf::trainer::WorldGradCommunicator();
+  std::unique_ptr<kgf::dist::Communicator> comm = kgf::dist::WorldCommunicator();
   kgf::trainer::g_comm = comm.get();
   int rc = RUN_ALL_TESTS();
   // Every rank must agree on failure, or mpirun reports only rank 0.

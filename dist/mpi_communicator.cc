@@ -1,15 +1,19 @@
-// MPI implementation of Communicator (OpenMPI). Only this file includes mpi.h.
+// MPI implementation of dist::Communicator (OpenMPI). The only file that includes mpi.h.
 // The C API only: keep OpenMPI's deprecated C++ bindings (and their link dependency) out.
 #define OMPI_SKIP_MPICXX 1
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
-#include "synth/communicator.h"
+#include "dist/communicator.h"
 
-namespace kgf::synth {
+namespace kgf::dist {
 namespace {
+
+constexpr int64_t kChunk = 1 << 20;  // values per Allgather
 
 class MpiCommunicator final : public Communicator {
  public:
@@ -43,11 +47,38 @@ class MpiCommunicator final : public Communicator {
     }
     return static_cast<int64_t>(out);
   }
+  Status AllReduceMean(std::span<float> data) override { return Mean(data, MPI_FLOAT); }
+  Status AllReduceMean(std::span<double> data) override { return Mean(data, MPI_DOUBLE); }
 
  private:
+  // Allgather + a sum in rank order (MPI_Allreduce's order is implementation-defined).
+  template <typename T>
+  Status Mean(std::span<T> data, MPI_Datatype type) {
+    if (size_ == 1) return Status::Ok();
+    std::vector<T> all;
+    for (int64_t begin = 0; begin < static_cast<int64_t>(data.size()); begin += kChunk) {
+      const int64_t n = std::min<int64_t>(kChunk, static_cast<int64_t>(data.size()) - begin);
+      all.resize(static_cast<size_t>(n) * size_);
+      if (MPI_Allgather(data.data() + begin, static_cast<int>(n), type, all.data(),
+                        static_cast<int>(n), type, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        return InternalError("MPI_Allgather failed in a mean all-reduce; check that every rank "
+                             "is alive");
+      }
+      const T inv = T(1) / static_cast<T>(size_);
+      for (int64_t i = 0; i < n; ++i) {
+        T sum = 0;
+        for (int r = 0; r < size_; ++r) sum += all[static_cast<size_t>(r) * n + i];
+        data[begin + i] = sum * inv;
+      }
+    }
+    return Status::Ok();
+  }
+
   int rank_ = 0, size_ = 1;
   bool owns_ = false;
 };
+
+}  // namespace
 
 bool LaunchedByMpi() {
   for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
@@ -56,11 +87,9 @@ bool LaunchedByMpi() {
   return false;
 }
 
-}  // namespace
-
 std::unique_ptr<Communicator> WorldCommunicator() {
   if (LaunchedByMpi()) return std::make_unique<MpiCommunicator>();
   return std::make_unique<LocalCommunicator>();
 }
 
-}  // namespace kgf::synth
+}  // namespace kgf::dist
