@@ -4,6 +4,8 @@
 #define KGF_BASE_JSON_H_
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdint>
 #include <string>
@@ -32,6 +34,39 @@ Result<bool> JsonGetBool(const JsonValue& obj, const char* field, std::string_vi
 // Returns the member or an error when it is missing / not of the kind wanted.
 Result<const JsonValue*> JsonGetArray(const JsonValue& obj, const char* field, std::string_view where);
 Result<const JsonValue*> JsonGetObject(const JsonValue& obj, const char* field, std::string_view where);
+
+// Writes one compact JSON value (UTF-8 passed through), for summaries and reports:
+//   JsonWriter w; w.BeginObject().Key("records").Uint(20).Key("out").String(dir).EndObject();
+//   w.str()  ->  {"records":20,"out":"..."}
+// Keys and values must alternate inside objects (RapidJSON asserts the nesting in debug builds).
+class JsonWriter {
+ public:
+  JsonWriter() : writer_(buffer_) {}
+  JsonWriter& BeginObject() { return Done(writer_.StartObject()); }
+  JsonWriter& EndObject() { return Done(writer_.EndObject()); }
+  JsonWriter& BeginArray() { return Done(writer_.StartArray()); }
+  JsonWriter& EndArray() { return Done(writer_.EndArray()); }
+  JsonWriter& Key(std::string_view k) {
+    return Done(writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())));
+  }
+  JsonWriter& String(std::string_view v) {
+    return Done(writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size())));
+  }
+  JsonWriter& Int(int64_t v) { return Done(writer_.Int64(v)); }
+  JsonWriter& Uint(uint64_t v) { return Done(writer_.Uint64(v)); }
+  JsonWriter& Double(double v) { return Done(writer_.Double(v)); }
+  JsonWriter& Bool(bool v) { return Done(writer_.Bool(v)); }
+  // A value that is already JSON text (an object another module serialised).
+  JsonWriter& Raw(std::string_view json) {
+    return Done(writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType));
+  }
+  std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
+
+ private:
+  JsonWriter& Done(bool) { return *this; }
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
 
 }  // namespace kgf
 

@@ -21,12 +21,16 @@ struct CommandRegistrar {
   CommandRegistrar(const char* name, SetupFn setup);
 };
 
-// Exit codes: 0 success, 1 runtime error, 2 usage error.
+// The contract every command follows (pinned by tests/cli/):
+//   exit code 0 on success; 1 for any runtime or input error (a bad file, line, field or option
+//   value found by the libraries); 2 only for command-line misuse the parser detects (an
+//   unknown flag, a missing required one, a value outside a flag's allowed set);
+//   summaries and reports on stdout (with --json: one JSON object), logs, progress and errors
+//   on stderr.
 void SetExitCode(int code);
 int ExitCode();
-// Prints "kgforge: <status>" to stderr and sets exit code 1 (2 for InvalidArgument usage errors
-// when `usage` is true). Returns the exit code.
-int ReportError(const Status& status, bool usage = false);
+// Prints "kgforge: <status>" to stderr and sets exit code 1. Returns it.
+int ReportError(const Status& status);
 
 // The process group of this run: the MPI world when started by mpirun / mpiexec, else this
 // process alone. Created on first use (MPI is initialised then) and finalised when main()

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/json.h"
 #include "cli/command.h"
 #include "corpus/corpus_builder.h"
 #include "corpus/corpus_reader.h"
@@ -30,13 +31,21 @@ void SetupTokenizer(CLI::App& corpus) {
   train->add_option("--character-coverage", job->train.character_coverage,
                     "share of characters kept as pieces (rest: bytes)")->capture_default_str();
   train->add_option("--seed", job->train.seed, "sampling seed")->capture_default_str();
-  train->callback([job] {
+  auto json = std::make_shared<bool>(false);
+  train->add_flag("--json", *json, "Print {model, checksum} as JSON");
+  train->callback([job, json] {
     auto checksum = corpus::TrainTokenizerJob(*job);
     if (!checksum.ok()) {
-      ReportError(checksum.status(), checksum.status().code() == StatusCode::kInvalidArgument);
+      ReportError(checksum.status());
       return;
     }
-    Print("wrote " + job->out + " (" + *checksum + ")\n");
+    if (*json) {
+      JsonWriter w;
+      w.BeginObject().Key("model").String(job->out).Key("checksum").String(*checksum).EndObject();
+      Print(w.str() + "\n");
+    } else {
+      Print("wrote " + job->out + " (" + *checksum + ")\n");
+    }
     SetExitCode(0);
   });
 }
@@ -65,10 +74,16 @@ void SetupCorpusCommand(CLI::App& root) {
   b->add_option("--out", build->out, "new output folder")->required();
   b->add_option("--tokenizer", build->tokenizer, "overrides the config's tokenizer");
   b->add_option("--threads", build->threads, "0 = all cores")->capture_default_str();
-  b->callback([build] {
+  auto build_json = std::make_shared<bool>(false);
+  b->add_flag("--json", *build_json, "Print the corpus manifest (manifest.json) as JSON");
+  b->callback([build, build_json] {
     auto summary = corpus::BuildCorpus(*build);
     if (!summary.ok()) return (void)ReportError(summary.status());
-    Print("built " + summary->out + "\n" + summary->manifest.Summary());
+    if (*build_json) {
+      Print(summary->manifest.ToJson() + "\n");
+    } else {
+      Print("built " + summary->out + "\n" + summary->manifest.Summary());
+    }
     SetExitCode(0);
   });
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/json.h"
 #include "cli/command.h"
 #include "synth/exporters.h"
 
@@ -16,15 +17,25 @@ void SetupExportCommand(CLI::App& root) {
   cmd->add_option("--out", opts->out, "Output file (.jsonl, or .jsonl.zst to compress)")->required();
   cmd->add_option("--format", opts->format, "sharegpt | xlam | hermes | openai")->capture_default_str();
   cmd->add_option("--split", opts->split, "Only records of this split (train, valid, test)");
-  cmd->callback([opts] {
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "Print the summary as JSON");
+  cmd->callback([opts, json] {
     Result<synth::ExportSummary> s = synth::ExportShards(*opts);
     if (!s.ok()) {
-      ReportError(s.status(), s.status().code() == StatusCode::kInvalidArgument);
+      ReportError(s.status());
       return;
     }
-    std::fprintf(stderr, "export: %llu records from %llu shards -> %s (%s)\n",
-                 static_cast<unsigned long long>(s->records),
-                 static_cast<unsigned long long>(s->shards), opts->out.c_str(), opts->format.c_str());
+    if (*json) {
+      JsonWriter w;
+      w.BeginObject().Key("records").Uint(s->records).Key("shards").Uint(s->shards);
+      w.Key("out").String(opts->out).Key("format").String(opts->format).EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      std::printf("export: %llu records from %llu shards -> %s (%s)\n",
+                  static_cast<unsigned long long>(s->records),
+                  static_cast<unsigned long long>(s->shards), opts->out.c_str(),
+                  opts->format.c_str());
+    }
     SetExitCode(0);
   });
 }

@@ -31,8 +31,7 @@ void SetupFilterCommand(CLI::App& root) {
   cmd->callback([o] {
     Result<filters::PipelineReport> report = filters::RunFilterCommand(*o);
     if (!report.ok()) {
-      ReportError(report.status(), report.status().code() == StatusCode::kInvalidArgument &&
-                                       report.status().message().starts_with("filter:"));
+      ReportError(report.status());
       return;
     }
     std::string text = o->json ? report->ToJson() + "\n" : report->ToText();

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/json.h"
 #include "cli/command.h"
 #include "trainer/model/bf16_gemm.h"
 #include "trainer/train/inference.h"
@@ -22,12 +23,14 @@ void SetupGenerateCommand(CLI::App& root) {
   c->add_option("--seed", job->seed, "sampling seed")->capture_default_str();
   c->add_flag("--stop-at-eot,!--no-stop-at-eot", job->stop_at_end_of_text,
               "stop at <|end_of_text|> (default on)");
+  auto json = std::make_shared<bool>(false);
+  c->add_flag("--json", *json, "Print {text, prompt_ids, new_ids} as JSON");
   auto precision = std::make_shared<std::string>("auto");
   c->add_option("--precision", *precision,
                 "matrix products in fp32, bf16 or auto (bf16 where the CPU has AVX-512 BF16)")
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
-  c->callback([job, precision] {
+  c->callback([job, precision, json] {
     Result<trainer::MatmulPrecision> p = trainer::ResolveMatmulPrecision(*precision);
     if (!p.ok()) {
       ReportError(p.status());
@@ -36,10 +39,20 @@ void SetupGenerateCommand(CLI::App& root) {
     trainer::ScopedMatmulPrecision scoped(*p);
     auto r = trainer::GenerateFromCheckpoint(*job);
     if (!r.ok()) {
-      ReportError(r.status(), r.status().code() == StatusCode::kInvalidArgument);
+      ReportError(r.status());
       return;
     }
-    std::fputs((r->text + "\n").c_str(), stdout);
+    if (*json) {
+      JsonWriter w;
+      w.BeginObject().Key("text").String(r->text).Key("prompt_ids").BeginArray();
+      for (int32_t id : r->prompt_ids) w.Int(id);
+      w.EndArray().Key("new_ids").BeginArray();
+      for (int32_t id : r->new_ids) w.Int(id);
+      w.EndArray().EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      std::fputs((r->text + "\n").c_str(), stdout);
+    }
     SetExitCode(0);
   });
 }

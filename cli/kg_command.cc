@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "cli/command.h"
 #include "kg/graph_export.h"
 #include "kg/graph_report.h"
@@ -13,7 +14,7 @@ namespace kgf::cli {
 namespace {
 
 void Fail(const Status& status) {
-  ReportError(status, status.code() == StatusCode::kInvalidArgument);
+  ReportError(status);
 }
 
 // Opens the store read-only and loads the graph, or reports the error.
@@ -23,6 +24,32 @@ Result<kg::Graph> Load(const std::string& store_path, std::string* name, std::st
   if (name) *name = store.name();
   if (checksum) *checksum = store.checksum();
   return store.LoadGraph();
+}
+
+// {"key","name","type","out":[{"relation","entities":[...],"total"}],"in":[...]}: the edges
+// grouped by relation, at most `limit` neighbours per group (total: all of them).
+std::string EntityJson(const kg::Graph& g, kg::EntityId e, size_t limit) {
+  const kg::EntityInfo& info = g.entity(e);
+  JsonWriter w;
+  w.BeginObject().Key("key").String(info.key).Key("name").String(info.name);
+  w.Key("type").String(info.type);
+  auto edges = [&](const char* key, std::span<const kg::Edge> list) {
+    w.Key(key).BeginArray();
+    for (size_t i = 0; i < list.size();) {
+      size_t j = i;
+      while (j < list.size() && list[j].relation == list[i].relation) ++j;
+      w.BeginObject().Key("relation").String(g.relation(list[i].relation).name);
+      w.Key("entities").BeginArray();
+      for (size_t k = i; k < j && k - i < limit; ++k) w.String(g.entity(list[k].other).name);
+      w.EndArray().Key("total").Uint(j - i).EndObject();
+      i = j;
+    }
+    w.EndArray();
+  };
+  edges("out", g.OutEdges(e));
+  edges("in", g.InEdges(e));
+  w.EndObject();
+  return w.str();
 }
 
 void SetupKgCommand(CLI::App& root) {
@@ -83,18 +110,24 @@ void SetupKgCommand(CLI::App& root) {
   struct ShowFlags {
     std::string entity;
     size_t limit = 20;
+    bool json = false;
   };
   auto show = std::make_shared<ShowFlags>();
   CLI::App* show_cmd = kg->add_subcommand("show", "An entity (by name or key) and its edges");
   add_store(show_cmd);
   show_cmd->add_option("entity", show->entity, "Entity display name or key")->required();
   show_cmd->add_option("--limit", show->limit, "Neighbours shown per relation")->capture_default_str();
+  show_cmd->add_flag("--json", show->json, "Print the entity and its edges as JSON");
   show_cmd->callback([store, show] {
     Result<kg::Graph> g = Load(*store, nullptr, nullptr);
     if (!g.ok()) return Fail(g.status());
     Result<kg::EntityId> e = kg::ResolveEntity(*g, show->entity);
     if (!e.ok()) return Fail(e.status());
-    std::fputs(kg::DescribeEntity(*g, *e, show->limit).c_str(), stdout);
+    if (show->json) {
+      std::printf("%s\n", EntityJson(*g, *e, show->limit).c_str());
+    } else {
+      std::fputs(kg::DescribeEntity(*g, *e, show->limit).c_str(), stdout);
+    }
     SetExitCode(0);
   });
 
@@ -102,6 +135,7 @@ void SetupKgCommand(CLI::App& root) {
   struct QueryFlags {
     std::string entity, relation;
     bool inverse = false;
+    bool json = false;
   };
   auto query = std::make_shared<QueryFlags>();
   CLI::App* query_cmd = kg->add_subcommand(
@@ -110,6 +144,7 @@ void SetupKgCommand(CLI::App& root) {
   query_cmd->add_option("entity", query->entity, "Entity display name or key")->required();
   query_cmd->add_option("relation", query->relation, "Relation name or key")->required();
   query_cmd->add_flag("--inverse", query->inverse, "Follow the relation backwards (heads of RELATION to ENTITY)");
+  query_cmd->add_flag("--json", query->json, "Print {entity, relation, inverse, results} as JSON");
   query_cmd->callback([store, query] {
     Result<kg::Graph> g = Load(*store, nullptr, nullptr);
     if (!g.ok()) return Fail(g.status());
@@ -118,7 +153,17 @@ void SetupKgCommand(CLI::App& root) {
     Result<kg::RelationId> r = kg::ResolveRelation(*g, query->relation);
     if (!r.ok()) return Fail(r.status());
     auto ids = query->inverse ? g->Heads(*r, *e) : g->Tails(*e, *r);
-    for (kg::EntityId id : ids) std::printf("%s\n", g->entity(id).name.c_str());
+    if (query->json) {
+      JsonWriter w;
+      w.BeginObject().Key("entity").String(g->entity(*e).name);
+      w.Key("relation").String(g->relation(*r).name).Key("inverse").Bool(query->inverse);
+      w.Key("results").BeginArray();
+      for (kg::EntityId id : ids) w.String(g->entity(id).name);
+      w.EndArray().EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      for (kg::EntityId id : ids) std::printf("%s\n", g->entity(id).name.c_str());
+    }
     SetExitCode(0);
   });
 
@@ -128,13 +173,22 @@ void SetupKgCommand(CLI::App& root) {
   add_store(export_cmd);
   export_cmd->add_option("--format", exp->format, "tsv | ntriples | neo4j-csv")->capture_default_str();
   export_cmd->add_option("--out", exp->out, "Output folder (tsv, neo4j-csv) or file (ntriples)")->required();
-  export_cmd->callback([store, exp] {
+  auto export_json = std::make_shared<bool>(false);
+  export_cmd->add_flag("--json", *export_json, "Print the summary as JSON");
+  export_cmd->callback([store, exp, export_json] {
     Result<kg::Graph> g = Load(*store, nullptr, nullptr);
     if (!g.ok()) return Fail(g.status());
     Result<uint64_t> n = kg::ExportGraph(*g, *exp);
     if (!n.ok()) return Fail(n.status());
-    std::fprintf(stderr, "exported %llu triples as %s to %s\n", static_cast<unsigned long long>(*n),
-                 exp->format.c_str(), exp->out.c_str());
+    if (*export_json) {
+      JsonWriter w;
+      w.BeginObject().Key("triples").Uint(*n).Key("format").String(exp->format);
+      w.Key("out").String(exp->out).EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      std::printf("exported %llu triples as %s to %s\n", static_cast<unsigned long long>(*n),
+                  exp->format.c_str(), exp->out.c_str());
+    }
     SetExitCode(0);
   });
 }

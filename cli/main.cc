@@ -47,9 +47,9 @@ dist::Communicator& World() {
   return *world;
 }
 
-int ReportError(const Status& status, bool usage) {
+int ReportError(const Status& status) {
   std::fprintf(stderr, "kgforge: %s\n", status.ToString().c_str());
-  SetExitCode(usage ? 2 : 1);
+  SetExitCode(1);
   return ExitCode();
 }
 

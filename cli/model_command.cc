@@ -23,7 +23,7 @@ void SetupModelCommand(CLI::App& root) {
   g->callback([job] {
     auto r = trainer::ComputeGradients(*job);
     if (!r.ok()) {
-      ReportError(r.status(), r.status().code() == StatusCode::kInvalidArgument);
+      ReportError(r.status());
       return;
     }
     std::printf("loss %.9g (lm %.9g, balance %.9g, z %.9g) over %lld target tokens, B=%d T=%d\n"

@@ -96,7 +96,7 @@ void SetupSynthCommand(CLI::App& root) {
     show->color = isatty(STDOUT_FILENO) != 0;
     Result<std::string> text = synth::ShowRecords(*show);
     if (!text.ok()) {
-      ReportError(text.status(), text.status().code() == StatusCode::kInvalidArgument);
+      ReportError(text.status());
       return;
     }
     std::fputs(text->c_str(), stdout);
@@ -107,7 +107,7 @@ void SetupSynthCommand(CLI::App& root) {
     if (show_cmd->parsed()) return;
     Result<synth::SynthJobResult> s = synth::RunSynthJob(flags->job, World());
     if (!s.ok()) {
-      ReportError(s.status(), s.status().code() == StatusCode::kInvalidArgument);
+      ReportError(s.status());
       return;
     }
     if (s->is_root) {

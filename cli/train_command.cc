@@ -149,7 +149,7 @@ void SetupTrainCommand(CLI::App& root) {
         return Status::Ok();
       }();
       if (!ready.ok()) {
-        ReportError(ready, ready.code() == StatusCode::kInvalidArgument);
+        ReportError(ready);
         return;
       }
     }
@@ -158,12 +158,12 @@ void SetupTrainCommand(CLI::App& root) {
     dist::Communicator& comm = World();
     auto t = trainer::Trainer::Create(f->options, &comm);
     if (!t.ok()) {
-      ReportError(t.status(), t.status().code() == StatusCode::kInvalidArgument);
+      ReportError(t.status());
       return;
     }
     auto summary = (*t)->Run();
     if (!summary.ok()) {
-      ReportError(summary.status(), summary.status().code() == StatusCode::kInvalidArgument);
+      ReportError(summary.status());
       return;
     }
     const trainer::TrainSummary& s = *summary;

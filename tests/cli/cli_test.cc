@@ -1,0 +1,148 @@
+// The CLI contract (cli/command.h), pinned on the real `kgforge` binary over fixture files:
+// exit code 0 on success, 1 for any runtime or input error, 2 only for misuse the parser
+// detects; summaries on stdout (one JSON object with --json), errors on stderr.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <set>
+#include <string>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::cli {
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Runs `kgforge ARGS` with stdout and stderr captured apart.
+  Outcome Kgforge(const std::string& args) {
+    const std::string out = dir_.File("stdout"), err = dir_.File("stderr");
+    const std::string cmd = std::string(KGF_BINARY_DIR) + "/cli/kgforge " + args + " >" + out +
+                            " 2>" + err;
+    const int status = std::system(cmd.c_str());
+    Outcome r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    Result<std::string> o = ReadFileToString(out), e = ReadFileToString(err);
+    r.out = o.ok() ? *o : "";
+    r.err = e.ok() ? *e : "";
+    return r;
+  }
+
+  // A small graph: countries, capitals and languages, with side files.
+  std::string Store() {
+    dir_.Write("triples.tsv",
+               "France\tcapital\tParis\nGermany\tcapital\tBerlin\nSpain\tcapital\tMadrid\n"
+               "France\tborders\tGermany\nFrance\tborders\tSpain\nGermany\tborders\tFrance\n"
+               "Spain\tborders\tFrance\nFrance\tlanguage\tFrench\nGermany\tlanguage\tGerman\n"
+               "Spain\tlanguage\tSpanish\nBelgium\tlanguage\tFrench\nBelgium\tborders\tFrance\n"
+               "France\tborders\tBelgium\nBelgium\tcapital\tBrussels\nBelgium\tlanguage\tGerman\n");
+    dir_.Write("entities.tsv",
+               "key\tname\ttype\taliases\nFrance\tFrance\tcountry\t\nGermany\tGermany\tcountry\t\n"
+               "Spain\tSpain\tcountry\t\nBelgium\tBelgium\tcountry\t\nParis\tParis\tcity\t\n"
+               "Berlin\tBerlin\tcity\t\nMadrid\tMadrid\tcity\t\nBrussels\tBrussels\tcity\t\n"
+               "French\tFrench\tlanguage\t\nGerman\tGerman\tlanguage\t\n"
+               "Spanish\tSpanish\tlanguage\t\n");
+    const std::string store = dir_.File("kg.db");
+    Outcome r = Kgforge("kg import --store " + store + " " + dir_.File("triples.tsv") +
+                    " --entities " + dir_.File("entities.tsv") + " --name fixture --json");
+    EXPECT_EQ(r.code, 0) << r.err;
+    return store;
+  }
+
+  static JsonDoc Json(const Outcome& r) {
+    Result<JsonDoc> doc = ParseJson(r.out, "stdout");
+    EXPECT_TRUE(doc.ok()) << doc.status().ToString() << "\nstdout: " << r.out;
+    return doc.ok() ? std::move(doc).value() : JsonDoc();
+  }
+
+  ::kgf::testing::TempDir dir_;
+};
+
+TEST_F(CliTest, ParserMisuseIsExitTwo) {
+  for (const char* args : {"", "no-such-command", "synth --no-such-flag", "kg import --store",
+                           "train --precision fp16 --data x --out y"}) {
+    Outcome r = Kgforge(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_FALSE(r.err.empty()) << args;
+  }
+  EXPECT_EQ(Kgforge("--help").code, 0);
+}
+
+TEST_F(CliTest, InputErrorsAreExitOneOnStderrNamingTheFileAndLine) {
+  dir_.Write("bad.tsv", "France\tcapital\tParis\nonly two\tcolumns\n");
+  Outcome r = Kgforge("kg import --store " + dir_.File("bad.db") + " " + dir_.File("bad.tsv"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("bad.tsv:2"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("bad.db")));  // nothing partial left behind
+
+  dir_.Write("bad_filter.json", R"({"filters": [{"type": "no_such_filter"}]})");
+  dir_.Write("docs.jsonl", "{\"text\":\"a document\"}\n");
+  r = Kgforge("filter --config " + dir_.File("bad_filter.json") + " " + dir_.File("docs.jsonl") +
+              " --out " + dir_.File("filtered"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("no_such_filter"), std::string::npos) << r.err;
+
+  const std::string store = Store();
+  r = Kgforge("synth --kg " + store + " --out " + dir_.File("s") + " --count 0");
+  EXPECT_EQ(r.code, 1) << r.err;
+  r = Kgforge("kg show --store " + store + " Atlantis");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("Atlantis"), std::string::npos) << r.err;
+  r = Kgforge("train --data " + dir_.File("missing") + " --out " + dir_.File("run"));
+  EXPECT_EQ(r.code, 1) << r.err;
+}
+
+TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
+  const std::string store = Store();
+  Outcome r = Kgforge("kg stats --store " + store + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Json(r).IsObject());
+
+  r = Kgforge("kg show --store " + store + " France --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc show = Json(r);
+  EXPECT_STREQ(show["name"].GetString(), "France");
+  EXPECT_STREQ(show["type"].GetString(), "country");
+  EXPECT_GE(show["out"].Size(), 3u);
+
+  r = Kgforge("kg query --store " + store + " French language --inverse --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc q = Json(r);
+  ASSERT_EQ(q["results"].Size(), 2u);
+  std::set<std::string> speakers = {q["results"][0].GetString(), q["results"][1].GetString()};
+  EXPECT_EQ(speakers, (std::set<std::string>{"Belgium", "France"}));
+
+  const std::string out = dir_.File("synth");
+  r = Kgforge("synth --kg " + store + " --out " + out +
+              " --count 12 --patterns 1p,2p,2i --seed 3 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc synth = Json(r);
+  EXPECT_EQ(synth["records"].GetUint64(), 12u);
+
+  r = Kgforge("export --in " + out + " --out " + dir_.File("x.jsonl") + " --format sharegpt --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc exp = Json(r);
+  EXPECT_EQ(exp["records"].GetUint64(), 12u);
+  EXPECT_STREQ(exp["format"].GetString(), "sharegpt");
+
+  r = Kgforge("export --in " + out + " --out " + dir_.File("y.jsonl") + " --format xlam");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("12 records"), std::string::npos) << r.out;
+
+  r = Kgforge("kg export --store " + store + " --out " + dir_.File("nt.nt") +
+              " --format ntriples --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Json(r)["triples"].GetUint64(), 15u);
+}
+
+}  // namespace
+}  // namespace kgf::cli
