@@ -17,13 +17,12 @@ void Fail(const Status& status) {
   ReportError(status);
 }
 
-// Opens the store read-only and loads the graph, or reports the error.
+// Opens the store read-only and loads the graph.
 Result<kg::Graph> Load(const std::string& store_path, std::string* name, std::string* checksum) {
-  KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
-                       kg::GraphStore::Open(store_path, kg::GraphStore::Mode::kReadOnly));
-  if (name) *name = store.name();
-  if (checksum) *checksum = store.checksum();
-  return store.LoadGraph();
+  KGF_ASSIGN_OR_RETURN(kg::OpenedGraph opened, kg::OpenGraph(store_path));
+  if (name) *name = opened.name;
+  if (checksum) *checksum = opened.checksum;
+  return std::move(opened.graph);
 }
 
 // {"key","name","type","out":[{"relation","entities":[...],"total"}],"in":[...]}: the edges

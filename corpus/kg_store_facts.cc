@@ -6,8 +6,8 @@
 namespace kgf::corpus {
 
 Result<std::vector<std::string>> VerbaliseStore(const std::string& path) {
-  KGF_ASSIGN_OR_RETURN(kg::GraphStore store, kg::GraphStore::Open(path, kg::GraphStore::Mode::kReadOnly));
-  KGF_ASSIGN_OR_RETURN(kg::Graph graph, store.LoadGraph());
+  KGF_ASSIGN_OR_RETURN(kg::OpenedGraph opened, kg::OpenGraph(path));
+  const kg::Graph& graph = opened.graph;
   std::vector<kg::EntityInfo> entities;
   std::vector<kg::RelationInfo> relations;
   entities.reserve(graph.num_entities());

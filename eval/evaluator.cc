@@ -342,13 +342,12 @@ Result<EvalReport> RunEval(const EvalOptions& options) {
         "DIR to take it and the chat template from the corpus manifest)");
   }
   KGF_ASSIGN_OR_RETURN(std::vector<synth::Record> records, ReadRecords(o));
-  KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
-                       kg::GraphStore::Open(o.kg, kg::GraphStore::Mode::kReadOnly));
-  KGF_ASSIGN_OR_RETURN(kg::Graph graph, store.LoadGraph());
+  KGF_ASSIGN_OR_RETURN(kg::OpenedGraph opened, kg::OpenGraph(o.kg));
+  const kg::Graph& graph = opened.graph;
   for (const synth::Record& r : records) {
-    if (!r.kg_checksum.empty() && r.kg_checksum != store.checksum()) {
+    if (!r.kg_checksum.empty() && r.kg_checksum != opened.checksum) {
       return FailedPreconditionError("eval: record " + r.id + " was made from graph " +
-                                     r.kg_checksum + ", but " + o.kg + " is " + store.checksum() +
+                                     r.kg_checksum + ", but " + o.kg + " is " + opened.checksum +
                                      "; evaluate on the store the records came from");
     }
   }

@@ -335,17 +335,15 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
 Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
   if (options.config.empty()) return InvalidArgumentError("filter: --config CONFIG is required");
   // record_execution re-runs calls on the graph the records came from.
-  std::optional<kg::Graph> graph;
+  std::optional<kg::OpenedGraph> opened;
   std::optional<synth::ToolCatalog> catalog;
   KgContext kg;
   if (!options.kg.empty()) {
-    KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
-                         kg::GraphStore::Open(options.kg, kg::GraphStore::Mode::kReadOnly));
-    KGF_ASSIGN_OR_RETURN(kg::Graph g, store.LoadGraph());
-    graph.emplace(std::move(g));
-    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(*graph));
+    KGF_ASSIGN_OR_RETURN(kg::OpenedGraph g, kg::OpenGraph(options.kg));
+    opened.emplace(std::move(g));
+    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(opened->graph));
     catalog.emplace(std::move(c));
-    kg = KgContext{&*graph, &*catalog, store.checksum()};
+    kg = KgContext{&opened->graph, &*catalog, opened->checksum};
   }
   KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config, kg));
   return p.Run(options.inputs, options.out_dir, options.rejected_dir, options.threads);

@@ -912,4 +912,10 @@ std::string ImportReport::ToJson() const {
   return out;
 }
 
+Result<OpenedGraph> OpenGraph(const std::string& path) {
+  KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(path, GraphStore::Mode::kReadOnly));
+  KGF_ASSIGN_OR_RETURN(Graph graph, store.LoadGraph());
+  return OpenedGraph{std::move(graph), store.name(), store.checksum()};
+}
+
 }  // namespace kgf::kg

@@ -90,6 +90,18 @@ Result<ImportReport> ImportIntoStore(const std::string& store_path,
                                      const std::vector<std::string>& files,
                                      const ImportOptions& options);
 
+// A store's graph in memory with what records cite of it: its name and content checksum.
+struct OpenedGraph {
+  Graph graph;
+  std::string name;
+  std::string checksum;  // "xxh3:<16 hex>"
+};
+
+// Opens the store at `path` read-only and loads its graph: what every command that works on a
+// graph (synth, filter, eval, corpus's fact source, kg show/query/export) does first.
+// Errors: as GraphStore::Open and LoadGraph (NotFound names the path and how to create it).
+Result<OpenedGraph> OpenGraph(const std::string& path);
+
 }  // namespace kgf::kg
 
 #endif  // KGF_KG_GRAPH_STORE_H_

@@ -9,12 +9,10 @@ Result<SynthJobResult> RunSynthJob(const SynthJobOptions& options, dist::Communi
   if (options.kg_path.empty()) return InvalidArgumentError("--kg is required (a graph store)");
   if (options.synth.out_dir.empty()) return InvalidArgumentError("--out is required (a directory)");
   // Every rank loads the graph itself (read-only, no communication needed).
-  KGF_ASSIGN_OR_RETURN(kg::GraphStore store,
-                       kg::GraphStore::Open(options.kg_path, kg::GraphStore::Mode::kReadOnly));
-  KGF_ASSIGN_OR_RETURN(kg::Graph graph, store.LoadGraph());
-  const KgRef ref{store.name(), store.checksum()};
+  KGF_ASSIGN_OR_RETURN(kg::OpenedGraph opened, kg::OpenGraph(options.kg_path));
+  const KgRef ref{opened.name, opened.checksum};
   SynthJobResult result;
-  KGF_ASSIGN_OR_RETURN(result.summary, RunSynth(graph, ref, options.synth, comm));
+  KGF_ASSIGN_OR_RETURN(result.summary, RunSynth(opened.graph, ref, options.synth, comm));
   result.is_root = comm.rank() == 0;
   return result;
 }
