@@ -7,7 +7,7 @@
 //
 // Output folder (written as <out>.tmp-<pid>, renamed onto <out> only when complete):
 //   tokenizer.model                       the tokenizer the tokens came from
-//   pretrain_00000.{bin,idx} ...          text + kg_facts documents (one per sequence)
+//   pretrain_00000.{bin,idx} ...          text documents (one per sequence)
 //   sft_00000.{bin,idx}, sft_00000_mask.{bin,idx} ...  tool-use samples + uint8 loss masks
 //   eval/valid.jsonl, eval/test.jsonl     held-out tool_use records: the original JSON lines,
 //                                         byte for byte, one per line, in input order (sources

@@ -66,7 +66,6 @@ std::string_view SourceKindName(SourceKind kind) {
   switch (kind) {
     case SourceKind::kText: return "text";
     case SourceKind::kToolUse: return "tool_use";
-    case SourceKind::kKgFacts: return "kg_facts";
   }
   return "?";
 }
@@ -139,14 +138,19 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
       return InvalidArgumentError(path + ".name '" + source.name + "' is used twice");
     }
     KGF_ASSIGN_OR_RETURN(std::string kind, JsonGetString(s, "kind", path));
-    if (kind == "text") source.kind = SourceKind::kText;
-    else if (kind == "tool_use") source.kind = SourceKind::kToolUse;
-    else if (kind == "kg_facts") source.kind = SourceKind::kKgFacts;
-    else return InvalidArgumentError(path + ".kind '" + kind + "' is not one of text, tool_use, kg_facts");
-    if (source.kind == SourceKind::kKgFacts) {
-      KGF_ASSIGN_OR_RETURN(std::string store, JsonGetString(s, "store", path));
-      source.store = Resolve(base_dir, store);
+    if (kind == "text") {
+      source.kind = SourceKind::kText;
+    } else if (kind == "tool_use") {
+      source.kind = SourceKind::kToolUse;
+    } else if (kind == "kg_facts") {
+      return InvalidArgumentError(
+          path + ".kind 'kg_facts': graph facts are a text source now; write them with `kgforge kg "
+                 "export --store STORE --format sentences --out facts.jsonl` and list that file "
+                 "under a source of kind \"text\"");
     } else {
+      return InvalidArgumentError(path + ".kind '" + kind + "' is not one of text, tool_use");
+    }
+    {
       KGF_ASSIGN_OR_RETURN(const JsonValue* paths, JsonGetArray(s, "paths", path));
       if (paths->Empty()) return InvalidArgumentError(path + ".paths is empty");
       for (rapidjson::SizeType k = 0; k < paths->Size(); ++k) {
@@ -165,10 +169,10 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
       source.weight = w;
     }
     for (auto it = s.MemberBegin(); it != s.MemberEnd(); ++it) {
-      static const std::set<std::string> kKnown = {"name", "kind", "paths", "store", "epochs", "weight"};
+      static const std::set<std::string> kKnown = {"name", "kind", "paths", "epochs", "weight"};
       if (!kKnown.count(it->name.GetString())) {
         return InvalidArgumentError(path + ": unknown field '" + std::string(it->name.GetString()) +
-                                    "' (known: name, kind, paths, store, epochs, weight)");
+                                    "' (known: name, kind, paths, epochs, weight)");
       }
     }
     config.sources.push_back(std::move(source));

@@ -7,11 +7,11 @@
 //                      "train_on_failed_calls": false},
 //    "sources": [
 //      {"name": "brown", "kind": "text", "paths": ["brown.jsonl"], "weight": 2},
-//      {"name": "facts", "kind": "kg_facts", "store": "country.kg.sqlite", "weight": 1},
+//      {"name": "facts", "kind": "text", "paths": ["facts.jsonl"], "weight": 1},
 //      {"name": "tool_use", "kind": "tool_use", "paths": ["synth_out"], "epochs": 2}]}
-// kinds: "text" (.jsonl/.jsonl.zst lines with a string `text`), "tool_use" (canonical records,
-// OpenAI chat shape), "kg_facts" (a kg store's triples verbalised). text and kg_facts go to the
-// "pretrain" dataset, tool_use to "sft" (with loss masks). A folder in `paths` means every
+// kinds: "text" (.jsonl/.jsonl.zst lines with a string `text`; a graph's facts in words come
+// from `kgforge kg export --format sentences`), "tool_use" (canonical records, OpenAI chat
+// shape). text goes to the "pretrain" dataset, tool_use to "sft" (with loss masks). A folder in `paths` means every
 // *.jsonl / *.jsonl.zst directly inside it, sorted by name.
 // tool_use records honour their "split" (corpus/source_reader.h): train records go to "sft";
 // valid and test records are held out as evaluation files (corpus_builder.h), and never trained
@@ -36,16 +36,15 @@
 
 namespace kgf::corpus {
 
-enum class SourceKind { kText, kToolUse, kKgFacts };
+enum class SourceKind { kText, kToolUse };
 std::string_view SourceKindName(SourceKind kind);
-// "pretrain" for text and kg_facts, "sft" for tool_use.
+// "pretrain" for text, "sft" for tool_use.
 std::string_view DatasetOf(SourceKind kind);
 
 struct SourceConfig {
   std::string name;  // [A-Za-z0-9_-]+, unique
   SourceKind kind = SourceKind::kText;
   std::vector<std::string> paths;  // text / tool_use: files or folders (resolved)
-  std::string store;               // kg_facts: the kg SQLite store (resolved)
   double epochs = 1.0;
   std::optional<double> weight;
 };

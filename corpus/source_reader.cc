@@ -3,7 +3,6 @@
 
 #include "base/json.h"
 #include "base/line_reader.h"
-#include "corpus/kg_facts.h"
 
 namespace kgf::corpus {
 
@@ -43,15 +42,6 @@ Result<RecordSplit> SplitOfRecord(const JsonValue& record, std::string_view wher
 Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,
                                                bool defer_text_parsing) {
   std::vector<SourceDocument> docs;
-  if (source.kind == SourceKind::kKgFacts) {
-    KGF_ASSIGN_OR_RETURN(std::vector<std::string> facts, VerbaliseStore(source.store));
-    stats->files = 1;
-    for (size_t i = 0; i < facts.size(); ++i) {
-      docs.push_back({std::move(facts[i]), source.store + ":document " + std::to_string(i)});
-    }
-    stats->lines = static_cast<int64_t>(docs.size());
-    return docs;
-  }
   KGF_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandSourcePaths(source));
   for (const std::string& file : files) {
     ++stats->files;

@@ -13,9 +13,9 @@
 namespace kgf::corpus {
 
 struct SourceDocument {
-  // text / kg_facts: the document text. tool_use: the record's JSON line.
+  // text: the document text. tool_use: the record's JSON line.
   std::string text;
-  std::string where;  // "file:line" (or "store:entity") for error messages
+  std::string where;  // "file:line" for error messages
 };
 
 struct SourceReadStats {
@@ -25,7 +25,7 @@ struct SourceReadStats {
 };
 
 // Errors: NotFound (missing input), InvalidArgument naming file:line (not JSON, no string
-// `text`, invalid UTF-8), whatever the kg store reports for kg_facts.
+// `text`, invalid UTF-8).
 // With defer_text_parsing, text lines are returned as raw JSON (text = the line) so callers can
 // parse them in parallel with TextOfLine(); empty texts are then not counted here.
 Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,

@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "base/file_util.h"
+#include "base/json.h"
 #include "base/line_writer.h"
+#include "kg/fact_sentences.h"
 #include "kg/kg_names.h"
 
 namespace kgf::kg {
@@ -123,6 +125,19 @@ Result<uint64_t> ExportNeo4j(const Graph& g, const std::string& dir) {
   return n;
 }
 
+// One JSON line {"text": ...} per document of VerbaliseGraph (a corpus text source). Returns
+// the number of triples the documents state.
+Result<uint64_t> ExportSentences(const Graph& g, const std::string& path) {
+  const std::string dir = Dirname(path);
+  if (!dir.empty()) KGF_RETURN_IF_ERROR(CreateDirectories(dir));
+  KGF_ASSIGN_OR_RETURN(auto w, LineWriter::Open(path));
+  for (const std::string& doc : VerbaliseGraph(g)) {
+    KGF_RETURN_IF_ERROR(w->WriteLine("{\"text\":" + JsonQuote(doc) + "}"));
+  }
+  KGF_RETURN_IF_ERROR(w->Close());
+  return static_cast<uint64_t>(g.num_triples());
+}
+
 }  // namespace
 
 Result<uint64_t> ExportGraph(const Graph& graph, const ExportOptions& options) {
@@ -130,8 +145,9 @@ Result<uint64_t> ExportGraph(const Graph& graph, const ExportOptions& options) {
   if (options.format == "tsv") return ExportTsv(graph, options.out);
   if (options.format == "ntriples") return ExportNTriples(graph, options.out);
   if (options.format == "neo4j-csv") return ExportNeo4j(graph, options.out);
+  if (options.format == "sentences") return ExportSentences(graph, options.out);
   return InvalidArgumentError("unknown export format '" + options.format +
-                              "': use tsv, ntriples or neo4j-csv");
+                              "': use tsv, ntriples, neo4j-csv or sentences");
 }
 
 }  // namespace kgf::kg

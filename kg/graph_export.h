@@ -2,7 +2,9 @@
 // re-importable with `kgforge kg import` to the same graph), `ntriples` (one .nt file: triples,
 // rdfs:label names and rdf:type types; non-IRI keys in the urn:kgforge:key: namespace so they
 // come back unchanged), `neo4j-csv` (a folder with nodes.csv and relationships.csv in the
-// neo4j-admin import header format). Every file is written atomically.
+// neo4j-admin import header format), `sentences` (one .jsonl file of {"text": ...} documents,
+// the facts in words: kg/fact_sentences.h; a text source for `kgforge corpus`). Every file is
+// written atomically.
 #ifndef KGF_KG_GRAPH_EXPORT_H_
 #define KGF_KG_GRAPH_EXPORT_H_
 
@@ -15,8 +17,8 @@
 namespace kgf::kg {
 
 struct ExportOptions {
-  std::string format = "tsv";  // tsv | ntriples | neo4j-csv
-  std::string out;             // a folder (tsv, neo4j-csv) or a file (ntriples; .zst compresses)
+  std::string format = "tsv";  // tsv | ntriples | neo4j-csv | sentences
+  std::string out;  // a folder (tsv, neo4j-csv) or a file (ntriples, sentences; .zst compresses)
 };
 
 // Returns the number of triples written. Errors: InvalidArgument (unknown format, missing

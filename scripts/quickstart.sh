@@ -70,12 +70,13 @@ $kgforge filter --config examples/brown/text_rules.json --out "$out/brown_kept" 
   --rejected "$out/brown_rejected" "$data/brown/brown.jsonl" | tee "$logs/filter_brown.txt"
 
 step "4. corpus: tokenizer and Megatron shards"
+$kgforge kg export --store "$out/countries.db" --format sentences --out "$out/country_facts.jsonl"
 cat > "$out/mix.json" <<JSON
 {"seed": 1, "tokenizer": "tokenizer.model", "max_document_tokens": 1024,
  "chat_template": {"compact_prompts": true},
  "sources": [
    {"name": "brown", "kind": "text", "paths": ["brown_kept"]},
-   {"name": "country_facts", "kind": "kg_facts", "store": "countries.db", "epochs": 2},
+   {"name": "country_facts", "kind": "text", "paths": ["country_facts.jsonl"], "epochs": 2},
    {"name": "tool_use", "kind": "tool_use", "paths": ["synth_kept"]}]}
 JSON
 $kgforge corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" --vocab-size 8000

@@ -58,5 +58,14 @@ TEST(MixConfigTest, BadSplitAndChatTemplateFieldsNameTheField) {
   }
 }
 
+TEST(MixConfigTest, TheRetiredKgFactsKindSaysWhereFactsComeFromNow) {
+  auto config = ParseMixConfig(
+      R"({"sources":[{"name":"f","kind":"kg_facts","store":"kg.db"}]})", "/data", "mix.json");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("kgforge kg export --store STORE --format sentences"),
+            std::string::npos)
+      << config.status().message();
+}
+
 }  // namespace
 }  // namespace kgf::corpus

@@ -10,6 +10,8 @@
 
 #include "base/file_util.h"
 #include "base/rng.h"
+#include "base/json.h"
+#include "kg/fact_sentences.h"
 #include "kg/graph_export.h"
 #include "kg/graph_report.h"
 #include "tests/testing/temp_dir.h"
@@ -309,6 +311,19 @@ TEST(GraphStoreTest, ExportRoundTripsReproduceTheGraph) {
   EXPECT_EQ(nodes.substr(0, nodes.find('\n')), "key:ID,name,type,aliases:string[],:LABEL");
   EXPECT_EQ(std::count(rels.begin(), rels.end(), '\n'), 5);
   EXPECT_NE(rels.find("\"FR\",\"c:paris\",\"capital\",\"capital\""), std::string::npos);
+  // sentences: one {"text": ...} line per head entity, the facts in words (a corpus text source).
+  n = ExportGraph(a, {"sentences", dir.File("facts.jsonl")});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, a.num_triples());
+  std::string facts = *ReadFileToString(dir.File("facts.jsonl"));
+  const std::vector<std::string> docs = VerbaliseGraph(a);
+  EXPECT_EQ(std::count(facts.begin(), facts.end(), '\n'), static_cast<long>(docs.size()));
+  for (size_t at = 0, end; (end = facts.find('\n', at)) != std::string::npos; at = end + 1) {
+    const std::string line = facts.substr(at, end - at);
+    auto doc = ParseJson(line, "facts.jsonl");
+    ASSERT_TRUE(doc.ok() && doc->IsObject() && (*doc)["text"].IsString()) << line;
+  }
+  EXPECT_NE(facts.find(JsonQuote(docs[0])), std::string::npos) << facts;
   EXPECT_FALSE(ExportGraph(a, {"graphml", dir.File("x")}).ok());
 }
 

@@ -1,23 +1,21 @@
-#include "corpus/kg_facts.h"
+#include "kg/fact_sentences.h"
 
 #include <gtest/gtest.h>
 
-namespace kgf::corpus {
+namespace kgf::kg {
 namespace {
 
-using kg::EntityId;
-using kg::RelationId;
 
-TEST(KgFactsTest, VerbalisesWithQuestionPhrasesAndNames) {
-  std::vector<kg::EntityInfo> entities = {
+TEST(FactSentencesTest, VerbalisesWithQuestionPhrasesAndNames) {
+  std::vector<EntityInfo> entities = {
       {"FR", "France", "country", {}}, {"PAR", "Paris", "city", {}},
       {"BE", "Belgium", "country", {}}, {"DE", "Germany", "country", {}},
       {"ES", "Spain", "country", {}}, {"EU", "European Union", "organization", {}}};
-  std::vector<kg::RelationInfo> relations = {
+  std::vector<RelationInfo> relations = {
       {"capital", "capital", "", "country", "city", "", "the capital of {}"},
       {"borders", "borders", "", "country", "country", "", ""},
       {"member_of", "member_of", "", "country", "organization", "", ""}};
-  std::vector<kg::Triple> triples = {
+  std::vector<Triple> triples = {
       {EntityId(0), RelationId(1), EntityId(4)}, {EntityId(0), RelationId(0), EntityId(1)},
       {EntityId(0), RelationId(1), EntityId(2)}, {EntityId(0), RelationId(1), EntityId(3)},
       {EntityId(0), RelationId(1), EntityId(2)},  // duplicate: kept once
@@ -30,10 +28,10 @@ TEST(KgFactsTest, VerbalisesWithQuestionPhrasesAndNames) {
   EXPECT_EQ(docs[1], "Belgium is a country. Belgium member of European Union.");
 }
 
-TEST(KgFactsTest, PluralVerbAndUntypedEntities) {
-  std::vector<kg::EntityInfo> entities = {{"a", "alpha", "", {}}, {"b", "B", "", {}}, {"c", "C", "", {}}};
-  std::vector<kg::RelationInfo> relations = {{"n", "neighbours", "", "", "", "", "the neighbours of {}"}};
-  std::vector<kg::Triple> triples = {{EntityId(0), RelationId(0), EntityId(1)},
+TEST(FactSentencesTest, PluralVerbAndUntypedEntities) {
+  std::vector<EntityInfo> entities = {{"a", "alpha", "", {}}, {"b", "B", "", {}}, {"c", "C", "", {}}};
+  std::vector<RelationInfo> relations = {{"n", "neighbours", "", "", "", "", "the neighbours of {}"}};
+  std::vector<Triple> triples = {{EntityId(0), RelationId(0), EntityId(1)},
                                      {EntityId(0), RelationId(0), EntityId(2)}};
   auto docs = VerbaliseTriples(entities, relations, triples);
   ASSERT_EQ(docs.size(), 1u);
@@ -42,4 +40,4 @@ TEST(KgFactsTest, PluralVerbAndUntypedEntities) {
 }
 
 }  // namespace
-}  // namespace kgf::corpus
+}  // namespace kgf::kg

@@ -1,9 +1,9 @@
-// Verbalisation of kg triples into plain sentences.
-#include "corpus/kg_facts.h"
+// Verbalisation of kg triples into plain sentences (see fact_sentences.h).
+#include "kg/fact_sentences.h"
 
 #include <algorithm>
 
-namespace kgf::corpus {
+namespace kgf::kg {
 namespace {
 
 std::string Capitalise(std::string s) {
@@ -21,7 +21,7 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string Sentence(const kg::EntityInfo& head, const kg::RelationInfo& rel,
+std::string Sentence(const EntityInfo& head, const RelationInfo& rel,
                      const std::vector<std::string>& tails) {
   const std::string objects = JoinNames(tails);
   const std::string& phrase = rel.question_phrase;
@@ -37,18 +37,18 @@ std::string Sentence(const kg::EntityInfo& head, const kg::RelationInfo& rel,
 
 }  // namespace
 
-std::vector<std::string> VerbaliseTriples(std::span<const kg::EntityInfo> entities,
-                                          std::span<const kg::RelationInfo> relations,
-                                          std::span<const kg::Triple> triples_in) {
-  std::vector<kg::Triple> triples(triples_in.begin(), triples_in.end());
+std::vector<std::string> VerbaliseTriples(std::span<const EntityInfo> entities,
+                                          std::span<const RelationInfo> relations,
+                                          std::span<const Triple> triples_in) {
+  std::vector<Triple> triples(triples_in.begin(), triples_in.end());
   std::sort(triples.begin(), triples.end());
   triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
   std::vector<std::string> docs;
   size_t i = 0;
   while (i < triples.size()) {
-    const kg::EntityId head = triples[i].head;
+    const EntityId head = triples[i].head;
     KGF_CHECK(head.value() < entities.size()) << "entity id out of range";
-    const kg::EntityInfo& h = entities[head.value()];
+    const EntityInfo& h = entities[head.value()];
     std::string doc;
     if (!h.type.empty()) {
       std::string type = h.type;
@@ -58,7 +58,7 @@ std::vector<std::string> VerbaliseTriples(std::span<const kg::EntityInfo> entiti
       doc = Capitalise(h.name) + " is " + (vowel ? "an " : "a ") + type + ".";
     }
     while (i < triples.size() && triples[i].head == head) {
-      const kg::RelationId r = triples[i].relation;
+      const RelationId r = triples[i].relation;
       KGF_CHECK(r.value() < relations.size()) << "relation id out of range";
       std::vector<std::string> tails;
       for (; i < triples.size() && triples[i].head == head && triples[i].relation == r; ++i) {
@@ -73,4 +73,15 @@ std::vector<std::string> VerbaliseTriples(std::span<const kg::EntityInfo> entiti
   return docs;
 }
 
-}  // namespace kgf::corpus
+std::vector<std::string> VerbaliseGraph(const Graph& graph) {
+  std::vector<EntityInfo> entities;
+  std::vector<RelationInfo> relations;
+  entities.reserve(graph.num_entities());
+  for (uint32_t i = 0; i < graph.num_entities(); ++i) entities.push_back(graph.entity(EntityId(i)));
+  for (uint32_t i = 0; i < graph.num_relations(); ++i) {
+    relations.push_back(graph.relation(RelationId(i)));
+  }
+  return VerbaliseTriples(entities, relations, graph.AllTriples());
+}
+
+}  // namespace kgf::kg
