@@ -1,13 +1,54 @@
 #include "base/json.h"
 
 #include <rapidjson/error/en.h>
+#include <algorithm>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace kgf {
 
+int JsonNestingDepth(std::string_view text, int limit, size_t* offset) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (depth > limit) {
+        if (offset != nullptr) *offset = i;
+        return depth;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+bool ParseJsonDepthLimited(std::string_view text, JsonDoc* doc) {
+  if (JsonNestingDepth(text) > kMaxJsonDepth) return false;
+  doc->Parse(text.data(), text.size());
+  return true;
+}
+
 Result<JsonDoc> ParseJson(std::string_view text, std::string_view where) {
+  size_t at = 0;
+  if (JsonNestingDepth(text, kMaxJsonDepth, &at) > kMaxJsonDepth) {
+    return InvalidArgumentError(std::string(where) + ": JSON nested deeper than " +
+                                std::to_string(kMaxJsonDepth) + " levels at offset " +
+                                std::to_string(at));
+  }
   JsonDoc doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError()) {

@@ -18,8 +18,22 @@ namespace kgf {
 using JsonDoc = rapidjson::Document;
 using JsonValue = rapidjson::Value;
 
-// Parses `text`; on error the message is "<where>: invalid JSON at offset N: <reason>".
+// Deepest nesting a parsed document may have. RapidJSON parses, copies, writes and frees
+// values recursively, so a line of 100,000 '[' would overflow the stack; ParseJson and
+// ParseJsonDepthLimited refuse anything deeper before parsing.
+inline constexpr int kMaxJsonDepth = 256;
+
+// The deepest [ / { nesting in `text` (strings and their escapes skipped), scanning no further
+// than the first point where it exceeds `limit`; *offset (if given) gets that point's offset.
+int JsonNestingDepth(std::string_view text, int limit = kMaxJsonDepth, size_t* offset = nullptr);
+
+// Parses `text`; on error the message is "<where>: invalid JSON at offset N: <reason>" or
+// "<where>: JSON nested deeper than 256 levels at offset N".
 Result<JsonDoc> ParseJson(std::string_view text, std::string_view where);
+
+// Parses `text` into *doc like rapidjson's Parse; false (doc untouched) when it is nested
+// deeper than kMaxJsonDepth. For hot paths that treat any bad JSON alike (tool arguments).
+bool ParseJsonDepthLimited(std::string_view text, JsonDoc* doc);
 // Compact serialisation (no spaces), UTF-8 passed through unescaped.
 std::string JsonToString(const JsonValue& value);
 std::string JsonToPrettyString(const JsonValue& value);

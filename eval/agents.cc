@@ -22,8 +22,7 @@ AgentCall ParseCall(std::string_view raw) {
   AgentCall c;
   c.raw = std::string(raw);
   rapidjson::Document doc;
-  doc.Parse(raw.data(), raw.size());
-  if (doc.HasParseError() || !doc.IsObject()) return c;
+  if (!ParseJsonDepthLimited(raw, &doc) || doc.HasParseError() || !doc.IsObject()) return c;
   auto name = doc.FindMember("name");
   auto args = doc.FindMember("arguments");
   if (name == doc.MemberEnd() || !name->value.IsString()) return c;
@@ -31,8 +30,10 @@ AgentCall ParseCall(std::string_view raw) {
   if (args == doc.MemberEnd()) return c;
   if (args->value.IsString()) {  // OpenAI style: arguments as a JSON string
     rapidjson::Document inner;
-    inner.Parse(args->value.GetString(), args->value.GetStringLength());
-    if (inner.HasParseError() || !inner.IsObject()) return c;
+    if (!ParseJsonDepthLimited({args->value.GetString(), args->value.GetStringLength()}, &inner) ||
+        inner.HasParseError() || !inner.IsObject()) {
+      return c;
+    }
     c.arguments = JsonToString(inner);
   } else if (args->value.IsObject()) {
     c.arguments = JsonToString(args->value);

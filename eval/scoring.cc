@@ -98,8 +98,7 @@ bool IsError(const std::string& observation) {
 
 std::string CanonicalArguments(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return "";
+  if (!ParseJsonDepthLimited(json, &doc) || doc.HasParseError() || !doc.IsObject()) return "";
   SortKeys(doc, doc.GetAllocator());
   return JsonToString(doc);
 }

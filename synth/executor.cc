@@ -122,8 +122,7 @@ std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_na
                "unknown tool '" + std::string(tool_name) + "'; call one of the listed tools");
   }
   rapidjson::Document doc;
-  doc.Parse(arguments_json.data(), arguments_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!ParseJsonDepthLimited(arguments_json, &doc) || doc.HasParseError() || !doc.IsObject()) {
     return Err(ToolError::Kind::kMalformedArguments,
                tool->name + ": arguments must be a JSON object");
   }

@@ -58,6 +58,9 @@ TEST_F(ExecutorTest, TypedErrors) {
   EXPECT_EQ(kind("get_union_of", R"({"sets":[["Atlantis"]]})"), ToolError::Kind::kUnknownEntity);
   EXPECT_EQ(kind("get_union_of", R"({"sets":"France"})"), ToolError::Kind::kWrongArgumentType);
   EXPECT_EQ(kind("get_negation_of", R"({"within":["France"]})"), ToolError::Kind::kMissingArgument);
+  // Hostile arguments nested 200,000 deep: a clear error, no stack overflow (issue 13).
+  const std::string deep = "{\"sets\":" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  EXPECT_EQ(kind("get_union_of", deep), ToolError::Kind::kMalformedArguments);
   CallOutcome r = exec_.Execute("get_capital_of_country", R"({"country":"Frnace"})");
   EXPECT_NE(r.error->message.find("'Frnace'"), std::string::npos);
   EXPECT_EQ(ObservationJson(r).rfind("{\"error\":", 0), 0u);

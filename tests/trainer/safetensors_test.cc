@@ -150,6 +150,18 @@ TEST_F(SafetensorsCorruptionTest, InconsistentOffsetsAreDataLoss) {
             StatusCode::kDataLoss);
 }
 
+// A shape whose element count overflows int64 (issue 13: signed overflow under UBSan) is
+// DataLoss like any other mismatch.
+TEST_F(SafetensorsCorruptionTest, OverflowingShapeIsDataLoss) {
+  for (const char* shape : {"[4611686018427387904,4]", "[9223372036854775807,2]",
+                            "[3037000500,3037000500]", "[0,9223372036854775807,2]"}) {
+    Status s = Parse(WithHeader(std::string(R"({"a":{"dtype":"F32","shape":)") + shape +
+                                    R"(,"data_offsets":[0,8]}})",
+                                8));
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss) << shape << ": " << s.ToString();
+  }
+}
+
 TEST_F(SafetensorsCorruptionTest, OtherDtypeIsInvalidArgument) {
   Status s = Parse(WithHeader(R"({"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

@@ -14,9 +14,12 @@ namespace {
 // safetensors rejects headers over 100 MB (tensor.rs MAX_HEADER_SIZE).
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
+// Elements of a shape; -1 when the product overflows int64 (a hostile header: "[2^62, 4]").
 int64_t Numel(std::span<const int64_t> shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(n, d, &n)) return -1;
+  }
   return n;
 }
 
@@ -169,7 +172,8 @@ Result<SafetensorsFile> SafetensorsFile::Parse(std::string bytes, std::string_vi
                            std::to_string(e.end) + "] outside the " + std::to_string(data_size) +
                            "-byte buffer (truncated file?)");
     }
-    if (e.end - e.begin != static_cast<uint64_t>(e.numel()) * sizeof(float)) {
+    if (e.numel() < 0 || static_cast<uint64_t>(e.numel()) > (e.end - e.begin) / sizeof(float) ||
+        e.end - e.begin != static_cast<uint64_t>(e.numel()) * sizeof(float)) {
       return DataLossError(tw + ": " + std::to_string(e.end - e.begin) +
                            " bytes do not match shape " + ShapeString(e.shape));
     }
