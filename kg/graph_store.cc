@@ -3,12 +3,16 @@
 // triples sorted in primary-key order, the source rows, and the new content checksum.
 #include "kg/graph_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,6 +28,9 @@
 
 namespace kgf::kg {
 namespace {
+
+// Impl::Import's status message when the store changed between its plan and its write.
+constexpr char kStoreChanged[] = "store changed by another import";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -184,6 +191,15 @@ struct GraphStore::Impl {
     if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("counting");
     return sqlite3_column_int64(s.get(), 0);
   }
+  // What an import's plan depends on: ids are dense, so the entity and relation counts, plus
+  // the content checksum (every import that adds anything changes it).
+  Result<std::string> StateFingerprint() const {
+    KGF_ASSIGN_OR_RETURN(int64_t e, Count("entities"));
+    KGF_ASSIGN_OR_RETURN(int64_t r, Count("relations"));
+    KGF_ASSIGN_OR_RETURN(std::string checksum, Meta("checksum"));
+    return std::to_string(e) + "/" + std::to_string(r) + "/" + checksum;
+  }
+
   Result<std::string> ComputeChecksum() const;
   Result<ImportReport> Import(const std::vector<std::string>& files, const ImportOptions& options);
 };
@@ -246,11 +262,23 @@ Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA page_size=16384"));
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
     KGF_RETURN_IF_ERROR(impl->Exec("BEGIN IMMEDIATE"));
-    Status st = impl->Exec(kSchema);
-    if (st.ok()) st = impl->SetMeta("schema_version", std::to_string(kStoreSchemaVersion));
-    if (st.ok()) st = impl->SetMeta("name", StoreStem(path));
-    if (st.ok()) st = impl->SetMeta("checksum", "");
-    if (st.ok()) st = impl->SetMeta("created_at", NowUtc());
+    // Another process may have created the schema while this one waited for the lock.
+    Result<int64_t> created = [&]() -> Result<int64_t> {
+      Status st;
+      Stmt s(impl->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+             &st);
+      KGF_RETURN_IF_ERROR(st);
+      if (sqlite3_step(s.get()) != SQLITE_ROW) return impl->Error("reading schema");
+      return sqlite3_column_int64(s.get(), 0);
+    }();
+    Status st = created.ok() ? Status::Ok() : created.status();
+    if (st.ok() && *created == 0) st = impl->Exec(kSchema);
+    if (st.ok() && *created == 0) {
+      st = impl->SetMeta("schema_version", std::to_string(kStoreSchemaVersion));
+      if (st.ok()) st = impl->SetMeta("name", StoreStem(path));
+      if (st.ok()) st = impl->SetMeta("checksum", "");
+      if (st.ok()) st = impl->SetMeta("created_at", NowUtc());
+    }
     if (!st.ok()) {
       impl->Exec("ROLLBACK").IgnoreError();
       return st;
@@ -368,7 +396,20 @@ Result<ImportReport> GraphStore::Import(const std::vector<std::string>& files,
   if (impl_->mode != Mode::kReadWrite) {
     return FailedPreconditionError(impl_->path + ": opened read-only; cannot import");
   }
-  return impl_->Import(files, options);
+  // Another process may import into the same store meanwhile (SQLite serialises the writes):
+  // an import whose plan was made on a store that changed before it could write starts over
+  // on the new state (Impl::Import returns kStoreChanged), a few times.
+  for (int attempt = 1;; ++attempt) {
+    Result<ImportReport> r = impl_->Import(files, options);
+    if (r.ok() || r.status().message() != kStoreChanged || attempt == 5) {
+      if (!r.ok() && r.status().message() == kStoreChanged) {
+        return FailedPreconditionError(impl_->path + ": another process kept writing to the "
+                                                     "store during 5 attempts to import; retry "
+                                                     "when it is done");
+      }
+      return r;
+    }
+  }
 }
 
 Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& files,
@@ -383,7 +424,9 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   ImportReport report;
   report.files = files;
 
-  // --- Current store state.
+  // --- Current store state, read in one snapshot with its fingerprint.
+  KGF_RETURN_IF_ERROR(Exec("BEGIN"));
+  Result<std::string> read_state = StateFingerprint();
   std::vector<PendingEntity> entities;
   std::unordered_map<std::string, uint32_t> entity_by_key;
   std::unordered_map<std::string, uint32_t> entity_by_name;
@@ -391,7 +434,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   std::unordered_map<std::string, uint32_t> relation_by_key;
   std::unordered_set<std::string> relation_names;
   std::vector<bool> relation_dirty;
-  {
+  const Status read = [&]() -> Status {
     Status st;
     Stmt s(db, "SELECT id, key, name, type, aliases FROM entities ORDER BY id", &st);
     KGF_RETURN_IF_ERROR(st);
@@ -423,7 +466,11 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
       relations.push_back(std::move(info));
       relation_dirty.push_back(false);
     }
-  }
+    return Status::Ok();
+  }();
+  KGF_RETURN_IF_ERROR(Exec("COMMIT"));
+  KGF_RETURN_IF_ERROR(read);
+  KGF_RETURN_IF_ERROR(read_state.status());
   const size_t old_entities = entities.size(), old_relations = relations.size();
   std::vector<bool> relation_typed(relations.size(), true);  // types fixed (old or side file)
 
@@ -651,6 +698,15 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   std::sort(triples.begin(), triples.end());
   triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
   KGF_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  {
+    // The plan (ids, names, types) holds only for the state it was made on.
+    Result<std::string> now = StateFingerprint();
+    if (!now.ok() || *now != *read_state) {
+      Exec("ROLLBACK").IgnoreError();
+      if (!now.ok()) return now.status();
+      return FailedPreconditionError(kStoreChanged);
+    }
+  }
   auto write = [&]() -> Status {
     Status st;
     KGF_ASSIGN_OR_RETURN(int64_t before, Count("triples"));
@@ -851,9 +907,54 @@ Result<Graph> GraphStore::LoadGraph() const {
   return graph;
 }
 
+namespace {
+
+// The writer lock of a store: an exclusive flock on "<store>.lock" holding the owner's pid.
+// Imports into one store run one after the other (a second one waits, saying for whom);
+// readers never take it. The kernel drops the lock when its holder dies.
+class ImportLock {
+ public:
+  static Result<ImportLock> Acquire(const std::string& store_path) {
+    const std::string path = store_path + ".lock";
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return IoError(path + ": cannot create the import lock: " + ErrnoText());
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {0};
+      const ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+      KGF_LOG(INFO) << store_path << " is being written by another import (pid "
+                    << (n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?")
+                    << "); waiting for it to finish";
+      if (flock(fd, LOCK_EX) != 0) {
+        const std::string why = ErrnoText();
+        close(fd);
+        return IoError(path + ": cannot lock: " + why);
+      }
+    }
+    const std::string pid = std::to_string(getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      KGF_LOG(WARNING) << path << ": could not record this pid in the lock file";
+    }
+    return ImportLock(fd);
+  }
+  ImportLock(ImportLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ImportLock& operator=(ImportLock&&) = delete;
+  ~ImportLock() {
+    if (fd_ >= 0) close(fd_);  // releases the flock
+  }
+
+ private:
+  explicit ImportLock(int fd) : fd_(fd) {}
+  static std::string ErrnoText() { return std::strerror(errno); }
+  int fd_ = -1;
+};
+
+}  // namespace
+
 Result<ImportReport> ImportIntoStore(const std::string& store_path,
                                      const std::vector<std::string>& files,
                                      const ImportOptions& options) {
+  KGF_ASSIGN_OR_RETURN(ImportLock lock, ImportLock::Acquire(store_path));
+  // Under the lock: whether this import creates the store (and so removes it on failure).
   const bool existed = FileExists(store_path);
   Result<ImportReport> report = [&]() -> Result<ImportReport> {
     KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(store_path, GraphStore::Mode::kReadWrite));

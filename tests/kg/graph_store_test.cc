@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <tuple>
@@ -349,6 +351,62 @@ TEST(GraphReportTest, StatsAndLookups) {
   EXPECT_FALSE(ResolveRelation(g, "zzz").ok());
   std::string view = DescribeEntity(g, *ResolveEntity(g, "a"), 1);
   EXPECT_NE(view.find("-> r (2): b, ... and 1 more"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kgf::kg
+
+namespace kgf::kg {
+namespace {
+
+// Issue 13: two `kg import` runs into one store (both new, or the second while the first
+// writes) must neither fail on the schema nor interleave: ids were read before the write lock,
+// and two data sets could rename each other's entities. Two processes, looped.
+TEST(GraphStoreConcurrencyTest, TwoProcessesImportingIntoOneStoreNeverMixUp) {
+  TempDir dir;
+  auto data = [&](char tag) {
+    std::string triples, entities = "key\tname\ttype\taliases\n";
+    for (int i = 0; i < 3000; ++i) {
+      const std::string k = std::string(1, tag) + std::to_string(i);
+      triples += k + "\trel_" + tag + "\t" + tag + std::to_string((i + 1) % 3000) + "\n";
+      entities += k + "\tName " + k + "\tthing\t\n";
+    }
+    return std::make_pair(dir.Write(std::string(1, tag) + ".tsv", triples),
+                          dir.Write(std::string(1, tag) + "_entities.tsv", entities));
+  };
+  const auto [a, a_entities] = data('a');
+  const auto [b, b_entities] = data('b');
+  for (int round = 0; round < 6; ++round) {
+    const std::string store = dir.File("shared" + std::to_string(round) + ".db");
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ImportOptions o;
+      o.entities = b_entities;
+      Result<ImportReport> r = ImportIntoStore(store, {b}, o);
+      if (!r.ok()) std::fprintf(stderr, "child: %s\n", r.status().ToString().c_str());
+      _exit(r.ok() ? 0 : 1);
+    }
+    ImportOptions o;
+    o.entities = a_entities;
+    Result<ImportReport> mine = ImportIntoStore(store, {a}, o);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    Graph g = Load(store);
+    EXPECT_EQ(g.num_entities(), 6000u);
+    EXPECT_EQ(g.num_triples(), 6000u);
+    for (uint32_t v = 0; v < g.num_entities(); ++v) {
+      const EntityInfo& e = g.entity(EntityId(v));
+      ASSERT_EQ(e.name, "Name " + e.key) << "round " << round;
+    }
+    for (const Triple& t : g.AllTriples()) {
+      const char head = g.entity(t.head).key[0], tail = g.entity(t.tail).key[0];
+      ASSERT_EQ(head, tail);
+      ASSERT_EQ(g.relation(t.relation).key, std::string("rel_") + head);
+    }
+  }
 }
 
 }  // namespace
