@@ -168,3 +168,38 @@ TEST(ModelConfigTest, ParameterCountsMatchTheModel) {
 
 }  // namespace
 }  // namespace kgf::trainer
+
+namespace kgf::trainer {
+namespace {
+
+// Issue 13: huge configs aborted in std::bad_alloc (up to 8 GB resident first) naming nothing.
+// Now a dimension past its bound names the key, and a model too big for the memory at hand is
+// refused before any allocation, with the numbers.
+TEST(ModelConfigLimitsTest, HugeConfigsAreRefusedWithTheKeyOrTheNumbers) {
+  ModelConfig c = *ModelConfig::Preset("tiny");
+  c.num_hidden_layers = 1000000;
+  c.first_k_dense_replace = 0;
+  Status s = c.Validate();
+  EXPECT_NE(s.message().find("num_hidden_layers"), std::string::npos) << s.ToString();
+  c = *ModelConfig::Preset("tiny");
+  c.num_experts = 1000000;
+  EXPECT_NE(c.Validate().message().find("num_experts"), std::string::npos);
+
+  c = *ModelConfig::Preset("tiny");
+  c.vocab_size = 2147483647;
+  ASSERT_TRUE(c.Validate().ok());
+  setenv("KGF_MAX_MEMORY_MB", "256", 1);
+  Result<Model> m = Model::Create(c, 1);
+  unsetenv("KGF_MAX_MEMORY_MB");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(m.status().message().find("GiB but 0.2 GiB are available"), std::string::npos)
+      << m.status().message();
+  // Within the budget, the same call works.
+  setenv("KGF_MAX_MEMORY_MB", "256", 1);
+  EXPECT_TRUE(Model::Create(*ModelConfig::Preset("tiny"), 1).ok());
+  unsetenv("KGF_MAX_MEMORY_MB");
+}
+
+}  // namespace
+}  // namespace kgf::trainer

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "base/check.h"
+#include "base/memory_budget.h"
 #include "base/rng.h"
 #include "trainer/model/attention.h"
 #include "trainer/model/kernels.h"
@@ -59,6 +60,12 @@ Model::~Model() = default;
 
 Result<Model> Model::Create(const ModelConfig& config, uint64_t seed) {
   KGF_RETURN_IF_ERROR(config.Validate());
+  // Weights and gradients, fp32 each, before allocating either.
+  KGF_RETURN_IF_ERROR(CheckMemoryBudget(
+      8.0 * static_cast<double>(config.NumParameters()),
+      "the model (" + std::to_string(config.NumParameters()) +
+          " parameters: fp32 weights and gradients)",
+      "use a smaller config (hidden_size, vocab_size, num_hidden_layers, num_experts)"));
   InitBlasForTbb();
   auto impl = std::make_unique<Impl>();
   impl->config = config;

@@ -45,6 +45,21 @@ Status ModelConfig::Validate() const {
   KGF_RETURN_IF_ERROR(positive("num_key_value_heads", num_key_value_heads));
   KGF_RETURN_IF_ERROR(positive("vocab_size", vocab_size));
   KGF_RETURN_IF_ERROR(positive("max_position_embeddings", max_position_embeddings));
+  // Upper bounds far above any model this trainer can hold, low enough that parameter counts
+  // stay exact in int64 (the memory budget in Model::Create then speaks for the machine).
+  auto at_most = [](const char* key, int64_t v, int64_t cap) -> Status {
+    if (v > cap) {
+      return Bad(key, "is " + std::to_string(v) + "; at most " + std::to_string(cap) +
+                          " is supported");
+    }
+    return Status::Ok();
+  };
+  KGF_RETURN_IF_ERROR(at_most("hidden_size", hidden_size, int64_t{1} << 16));
+  KGF_RETURN_IF_ERROR(at_most("num_hidden_layers", num_hidden_layers, int64_t{1} << 12));
+  KGF_RETURN_IF_ERROR(at_most("num_experts", num_experts, int64_t{1} << 12));
+  KGF_RETURN_IF_ERROR(at_most("intermediate_size", intermediate_size, int64_t{1} << 20));
+  KGF_RETURN_IF_ERROR(at_most("moe_intermediate_size", moe_intermediate_size, int64_t{1} << 20));
+  KGF_RETURN_IF_ERROR(at_most("max_position_embeddings", max_position_embeddings, int64_t{1} << 24));
   if (hidden_size % num_attention_heads != 0) {
     return Bad("num_attention_heads", "(" + std::to_string(num_attention_heads) +
                                           ") must divide hidden_size (" +

@@ -12,6 +12,7 @@
 
 #include "base/file_util.h"
 #include "base/logging.h"
+#include "base/memory_budget.h"
 #include "base/progress.h"
 #include "base/rng.h"
 #include "trainer/io/checkpoint.h"
@@ -191,7 +192,13 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
 
   KGF_RETURN_IF_ERROR(CheckWritable(options.out));
 
-  // Model, optimizer, schedules.
+  // Model, optimizer, schedules. Weights, gradients and AdamW's two moments: 16 bytes a
+  // parameter, refused up front when the machine cannot hold them.
+  KGF_RETURN_IF_ERROR(CheckMemoryBudget(
+      16.0 * static_cast<double>(s.config.NumParameters()),
+      "training this model (" + std::to_string(s.config.NumParameters()) +
+          " parameters: fp32 weights, gradients and optimizer state)",
+      "use a smaller config or preset"));
   KGF_ASSIGN_OR_RETURN(Model model, Model::Create(s.config, options.seed));
   s.model = std::move(model);
   s.params = s.model->parameters();
