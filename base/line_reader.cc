@@ -19,6 +19,9 @@ struct LineReader::Zstd {
 
 Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path,
                                                      size_t max_line_bytes) {
+  if (IsDirectory(path)) {
+    return InvalidArgumentError(path + ": is a directory, not a file; give the files inside it");
+  }
   std::unique_ptr<LineReader> r(new LineReader());
   r->path_ = path;
   r->max_line_ = max_line_bytes;

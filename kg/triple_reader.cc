@@ -3,6 +3,7 @@
 #include "kg/triple_reader.h"
 
 #include <cctype>
+#include <cstdio>
 #include <unordered_set>
 
 #include "base/file_util.h"
@@ -10,6 +11,25 @@
 
 namespace kgf::kg {
 namespace {
+
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// The first control character of `line` other than a tab (the TSV separator), or -1. Keys and
+// names holding one would display alike ("x\0" and "x") and break TSV round trips.
+int ControlCharacter(std::string_view line) {
+  for (unsigned char c : line) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return c;
+  }
+  return -1;
+}
+
+std::string ControlCharacterProblem(int c) {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "control character 0x%02X in the line; keys and names must be "
+                "printable text", c);
+  return buf;
+}
+
 
 constexpr std::string_view kRdfsLabel = "http://www.w3.org/2000/01/rdf-schema#label";
 constexpr std::string_view kSkosPrefLabel = "http://www.w3.org/2004/02/skos/core#prefLabel";
@@ -279,8 +299,13 @@ bool TripleReader::Next(RawTriple* out, std::string* line_error) {
     const bool first = first_line_;
     first_line_ = false;
     std::string_view line = line_;
+    if (first && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) line.remove_prefix(kUtf8Bom.size());
     if (!IsValidUtf8(line)) {
       *line_error = reader_->Where() + ": invalid UTF-8";
+      return true;
+    }
+    if (const int c = ControlCharacter(line); c >= 0) {
+      *line_error = reader_->Where() + ": " + ControlCharacterProblem(c);
       return true;
     }
     std::string problem;
@@ -424,8 +449,12 @@ Result<std::vector<std::pair<int64_t, std::vector<std::string>>>> ReadSideRows(
   std::unordered_set<std::string> keys;
   std::string line;
   while (reader->Next(&line)) {
+    if (reader->line_number() == 1 && StartsWith(line, kUtf8Bom)) line.erase(0, kUtf8Bom.size());
     if (line.empty()) continue;
     if (!IsValidUtf8(line)) return InvalidArgumentError(reader->Where() + ": invalid UTF-8");
+    if (const int c = ControlCharacter(line); c >= 0) {
+      return InvalidArgumentError(reader->Where() + ": " + ControlCharacterProblem(c));
+    }
     if (reader->line_number() == 1 && StartsWith(line, "key\t")) continue;
     std::vector<std::string_view> cols = SplitTabs(line);
     if (cols.size() > max_columns) {

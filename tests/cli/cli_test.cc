@@ -83,6 +83,9 @@ TEST_F(CliTest, InputErrorsAreExitOneOnStderrNamingTheFileAndLine) {
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find("bad.tsv:2"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir_.File("bad.db")));  // nothing partial left behind
+  r = Kgforge("kg import --store " + dir_.File("dir.db") + " " + dir_.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("is a directory, not a file"), std::string::npos) << r.err;
 
   dir_.Write("bad_filter.json", R"({"filters": [{"type": "no_such_filter"}]})");
   dir_.Write("docs.jsonl", "{\"text\":\"a document\"}\n");

@@ -58,6 +58,30 @@ TEST(TripleReaderTest, TsvBadLinesNameFileLineAndProblem) {
   ASSERT_EQ(r.triples.size(), 1u);
 }
 
+// Issue 13: a NUL or control character in a key made two entities display alike; a UTF-8 BOM
+// stayed in the first key (`kg query a` -> NotFound).
+TEST(TripleReaderTest, ControlCharactersAreRejectedAndABomIsDropped) {
+  TempDir dir;
+  std::string p = dir.Write("c.tsv", std::string("\xEF\xBB\xBF") + "a\tr\tb\nx" +
+                                         std::string(1, '\0') + "\tr\tb\ny\x01\tr\tb\n");
+  Read r = ReadAll(p, {});
+  ASSERT_EQ(r.triples.size(), 1u);
+  EXPECT_EQ(r.triples[0].head, "a");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0], p + ":2: control character 0x00 in the line; keys and names must be "
+                             "printable text");
+  EXPECT_NE(r.errors[1].find(":3: control character 0x01"), std::string::npos) << r.errors[1];
+  std::string side = dir.Write("e.tsv", std::string("\xEF\xBB\xBF") +
+                                            "key\tname\ttype\taliases\na\tA\tthing\t\n");
+  Result<std::vector<EntityRow>> rows = ReadEntityRows(side);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].key, "a");
+  std::string bad_side = dir.Write("f.tsv", "a\tA\x7f\tthing\t\n");
+  EXPECT_NE(ReadEntityRows(bad_side).status().message().find("control character 0x7F"),
+            std::string::npos);
+}
+
 TEST(TripleReaderTest, LineOverOneMiBEndsReadingWithError) {
   TempDir dir;
   std::string p = dir.Write("long.tsv", "a\tr\t" + std::string((1 << 20) + 10, 'x') + "\n");
