@@ -1,5 +1,7 @@
 #include "base/file_util.h"
 
+#include <csignal>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,6 +92,35 @@ Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
   if (ec) return IoError(dir + ": cannot list directory: " + ec.message());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix) {
+  if (!IsDirectory(dir)) return 0;
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
+  int removed = 0;
+  for (const std::string& name : names) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    size_t at = name.rfind(".tmp.");
+    size_t digits = at == std::string::npos ? 0 : at + 5;
+    if (at == std::string::npos) {
+      at = name.rfind(".tmp-");
+      digits = at == std::string::npos ? 0 : at + 5;
+    }
+    if (at == std::string::npos || digits >= name.size() ||
+        name.find_first_not_of("0123456789", digits) != std::string::npos ||
+        name.size() - digits > 9) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(name.substr(digits)));
+    const bool alive = pid != ::getpid() && (::kill(pid, 0) == 0 || errno == EPERM);
+    if (alive) continue;
+    std::error_code ec;
+    fs::remove_all(JoinPath(dir, name), ec);
+    if (ec) return IoError(JoinPath(dir, name) + ": cannot remove a killed run's leftover: " +
+                           ec.message());
+    ++removed;
+  }
+  return removed;
 }
 
 std::string JoinPath(std::string_view a, std::string_view b) {

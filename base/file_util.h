@@ -24,6 +24,11 @@ Status CreateDirectories(const std::string& path);
 Status RemoveFile(const std::string& path);  // OK if it did not exist
 // Files directly inside `dir` (names only), sorted.
 Result<std::vector<std::string>> ListDirectory(const std::string& dir);
+// Removes what killed runs left in `dir`: entries named "<name>.tmp.<pid>" (AtomicFile's temp
+// files) or "<name>.tmp-<pid>" (temporary folders) whose process is gone (or is this one: it
+// has not made any yet), and whose name starts with `prefix` (the output they were for). A
+// missing `dir` is fine. Returns how many entries it removed.
+Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix = "");
 std::string JoinPath(std::string_view a, std::string_view b);
 std::string Basename(std::string_view path);
 std::string Dirname(std::string_view path);

@@ -416,6 +416,15 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     KGF_RETURN_IF_ERROR(LoadAndTokenize(config, tokenizer, arena, &data[i]));
   }
 
+  // A killed earlier build's folder (<out>.tmp-<pid>) would stay forever otherwise.
+  {
+    fs::path out = fs::absolute(options.out).lexically_normal();
+    if (!out.has_filename()) out = out.parent_path();
+    const std::string name = Basename(out.string());
+    KGF_RETURN_IF_ERROR(
+        RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-")
+            .status());
+  }
   const std::string tmp = options.out + ".tmp-" + std::to_string(::getpid());
   {
     std::error_code ec;

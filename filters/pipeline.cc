@@ -219,6 +219,9 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
                                   "'; outputs are named after inputs, rename one");
     }
   }
+  // A killed earlier run's temp files (named by its pid) would stay forever otherwise.
+  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir).status());
+  if (!rejected_dir.empty()) KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir).status());
   PipelineReport report;
   // Read every line (serial I/O), then parse in parallel.
   std::vector<InputLine> lines;

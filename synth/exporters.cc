@@ -511,6 +511,10 @@ Result<ExportSummary> ExportShards(const ExportOptions& options) {
                                 "' is not one of train, valid, test");
   }
   KGF_ASSIGN_OR_RETURN(ExportFormat format, ParseExportFormat(options.format));
+  const std::string out_dir = Dirname(options.out);
+  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir.empty() ? "." : out_dir,
+                                           Basename(options.out) + ".tmp.")
+                          .status());
   KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(options.in_dir));
   ExportSummary summary;
   KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineWriter> out, LineWriter::Open(options.out));

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include <string>
 
@@ -137,6 +139,36 @@ TEST(HashTest, StableKnownValues) {
   EXPECT_EQ(Hash64(""), 0x2d06800538d394c2ULL);  // xxh3-64 of empty input, seed 0
   EXPECT_NE(Hash64("a"), Hash64("b"));
   EXPECT_EQ(Hash128Hex("abc").size(), 32u);
+}
+
+// Issue 13: a killed filter / corpus build / export left "<name>.tmp.<pid>" files or
+// "<name>.tmp-<pid>/" folders that no rerun removed.
+TEST(FilesTest, StaleTempFilesOfDeadProcessesAreRemoved) {
+  TempDir dir;
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  int status = 0;
+  waitpid(dead, &status, 0);
+  const std::string d = std::to_string(dead), alive = std::to_string(getppid());
+  dir.Write("out.jsonl.tmp." + d, "partial");
+  dir.Write("out.jsonl.tmp." + alive, "another run's, still going");
+  ASSERT_TRUE(CreateDirectories(dir.File("corpus.tmp-" + d + "/sub")).ok());
+  dir.Write("notes.tmp.txt", "not ours");
+  dir.Write("other.jsonl.tmp." + d, "another output's");
+  Result<int> n = RemoveStaleTempFiles(dir.path(), "out.jsonl.tmp.");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  EXPECT_FALSE(FileExists(dir.File("out.jsonl.tmp." + d)));
+  EXPECT_TRUE(FileExists(dir.File("out.jsonl.tmp." + alive)));
+  EXPECT_TRUE(FileExists(dir.File("other.jsonl.tmp." + d)));
+  n = RemoveStaleTempFiles(dir.path());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);  // other.jsonl.tmp.<dead> and the corpus folder
+  EXPECT_FALSE(IsDirectory(dir.File("corpus.tmp-" + d)));
+  EXPECT_TRUE(FileExists(dir.File("notes.tmp.txt")));
+  EXPECT_TRUE(FileExists(dir.File("out.jsonl.tmp." + alive)));
+  EXPECT_EQ(*RemoveStaleTempFiles(dir.File("missing")), 0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // detects; summaries on stdout (one JSON object with --json), errors on stderr.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <set>
@@ -145,6 +146,32 @@ TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
               " --format ntriples --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(Json(r)["triples"].GetUint64(), 15u);
+}
+
+// Issue 13: a killed run's temp files (named by its dead pid) are removed by the next run.
+TEST_F(CliTest, ARerunRemovesWhatAKilledRunLeft) {
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  int status = 0;
+  waitpid(dead, &status, 0);
+  const std::string pid = std::to_string(dead);
+  dir_.Write("docs.jsonl", "{\"text\":\"The cat sat on the mat and looked at the dog.\"}\n");
+  dir_.Write("cfg.json", R"({"filters": [{"type": "exact_dedup"}]})");
+  ASSERT_TRUE(CreateDirectories(dir_.File("kept")).ok());
+  dir_.Write("kept/docs.jsonl.tmp." + pid, "half a file");
+  Outcome r = Kgforge("filter --config " + dir_.File("cfg.json") + " " + dir_.File("docs.jsonl") +
+                      " --out " + dir_.File("kept"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("kept/docs.jsonl.tmp." + pid)));
+  EXPECT_TRUE(FileExists(dir_.File("kept/docs.jsonl")));
+
+  const std::string store = Store();
+  const std::string out = dir_.File("synth");
+  ASSERT_EQ(Kgforge("synth --kg " + store + " --out " + out + " --count 6 --patterns 1p").code, 0);
+  dir_.Write("x.jsonl.tmp." + pid, "half an export");
+  r = Kgforge("export --in " + out + " --out " + dir_.File("x.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("x.jsonl.tmp." + pid)));
 }
 
 }  // namespace
