@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <filesystem>
 
 #include "base/file_util.h"
@@ -127,6 +129,19 @@ TEST_F(CheckpointTest, FallsBackToPreviousWhenLatestIsCorrupt) {
   // A directory without its checksums file (a crash mid-write by an older writer) is skipped.
   ASSERT_TRUE(RemoveFile(JoinPath(JoinPath(Run(), "step-00000001"), kChecksumsFile)).ok());
   EXPECT_FALSE(ReadLatestCheckpoint(Run()).has_value());
+}
+
+// Issue 13: a checkpoint whose weights hold NaN / Inf (with valid checksums) was resumed from.
+TEST_F(CheckpointTest, NonFiniteWeightsMakeACheckpointInvalid) {
+  ASSERT_TRUE(SaveCheckpoint(Run(), Contents(1), 0).ok());
+  w_.value[2] = std::numeric_limits<float>::infinity();
+  ASSERT_TRUE(SaveCheckpoint(Run(), Contents(2), 0).ok());
+  std::vector<std::string> skipped;
+  auto latest = ReadLatestCheckpoint(Run(), &skipped);
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->step, 1);
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_NE(skipped[0].find("non-finite"), std::string::npos) << skipped[0];
 }
 
 TEST_F(CheckpointTest, EmptyOrMissingRunHasNoCheckpoint) {

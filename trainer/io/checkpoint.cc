@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <bit>
 #include <charconv>
 #include <cstdio>
@@ -259,6 +260,19 @@ Result<Checkpoint> ReadCheckpoint(const std::string& dir) {
                        SafetensorsFile::Parse(std::move(bytes[kModelFile]), JoinPath(dir, kModelFile)));
   KGF_ASSIGN_OR_RETURN(c.optimizer, SafetensorsFile::Parse(std::move(bytes[kOptimizerFile]),
                                                            JoinPath(dir, kOptimizerFile)));
+  // Weights that are not finite (a run that diverged before a check caught it, or damage the
+  // checksums were recomputed over) make a checkpoint invalid: a resume falls back past it.
+  std::vector<float> values;
+  for (const SafetensorsFile::Entry& e : c.model.entries()) {
+    values.resize(static_cast<size_t>(e.numel()));
+    c.model.CopyValues(e, values);
+    for (float v : values) {
+      if (!std::isfinite(v)) {
+        return DataLossError(JoinPath(dir, kModelFile) + ": tensor '" + e.name +
+                             "' holds a non-finite value");
+      }
+    }
+  }
   auto state = TrainerState::FromJson(bytes[kTrainerStateFile], JoinPath(dir, kTrainerStateFile));
   if (!state.ok()) return DataLossError(state.status().message());
   c.state = std::move(state).value();
