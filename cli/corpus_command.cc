@@ -31,9 +31,23 @@ void SetupTokenizer(CLI::App& corpus) {
   train->add_option("--character-coverage", job->train.character_coverage,
                     "share of characters kept as pieces (rest: bytes)")->capture_default_str();
   train->add_option("--seed", job->train.seed, "sampling seed")->capture_default_str();
+  auto symbols = std::make_shared<std::string>();
+  train->add_option("--user-symbols", *symbols,
+                    "file of pieces kept whole, one per line (e.g. `kgforge kg export --format "
+                    "names`: entity names become single tokens; they count towards the vocab)");
   auto json = std::make_shared<bool>(false);
   train->add_flag("--json", *json, "Print {model, checksum} as JSON");
-  train->callback([job, json] {
+  train->callback([job, json, symbols] {
+    if (!symbols->empty()) {
+      int64_t skipped = 0;
+      auto read = corpus::ReadUserSymbols(*symbols, &skipped);
+      if (!read.ok()) return (void)ReportError(read.status());
+      job->train.user_symbols = std::move(*read);
+      if (skipped > 0) {
+        std::fprintf(stderr, "tokenizer: %lld user symbols with a comma left to BPE\n",
+                     static_cast<long long>(skipped));
+      }
+    }
     auto checksum = corpus::TrainTokenizerJob(*job);
     if (!checksum.ok()) {
       ReportError(checksum.status());

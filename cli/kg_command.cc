@@ -170,7 +170,7 @@ void SetupKgCommand(CLI::App& root) {
   auto exp = std::make_shared<kg::ExportOptions>();
   CLI::App* export_cmd = kg->add_subcommand("export", "Export the graph: tsv folder, N-Triples file, neo4j-admin CSV folder");
   add_store(export_cmd);
-  export_cmd->add_option("--format", exp->format, "tsv | ntriples | neo4j-csv")->capture_default_str();
+  export_cmd->add_option("--format", exp->format, "tsv | ntriples | neo4j-csv | sentences | names")->capture_default_str();
   export_cmd->add_option("--out", exp->out, "Output folder (tsv, neo4j-csv) or file (ntriples)")->required();
   auto export_json = std::make_shared<bool>(false);
   export_cmd->add_flag("--json", *export_json, "Print the summary as JSON");
@@ -181,12 +181,14 @@ void SetupKgCommand(CLI::App& root) {
     if (!n.ok()) return Fail(n.status());
     if (*export_json) {
       JsonWriter w;
-      w.BeginObject().Key("triples").Uint(*n).Key("format").String(exp->format);
+      w.BeginObject().Key(exp->format == "names" ? "names" : "triples").Uint(*n);
+      w.Key("format").String(exp->format);
       w.Key("out").String(exp->out).EndObject();
       std::printf("%s\n", w.str().c_str());
     } else {
-      std::printf("exported %llu triples as %s to %s\n", static_cast<unsigned long long>(*n),
-                  exp->format.c_str(), exp->out.c_str());
+      std::printf("exported %llu %s as %s to %s\n", static_cast<unsigned long long>(*n),
+                  exp->format == "names" ? "names" : "triples", exp->format.c_str(),
+                  exp->out.c_str());
     }
     SetExitCode(0);
   });

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "base/file_util.h"
@@ -85,6 +86,28 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
     if (!controls.empty()) controls += ",";
     controls += p;
   }
+  std::string user;
+  for (const std::string& u : options.user_symbols) {
+    if (u.empty()) continue;
+    if (u.find(',') != std::string::npos) {
+      return InvalidArgumentError("tokenizer: user symbol '" + u +
+                                  "' holds a comma, which sentencepiece cannot take");
+    }
+    for (std::string_view p : kSpecialPieces) {
+      if (u == p) {
+        return InvalidArgumentError("tokenizer: user symbol '" + u + "' is a special token");
+      }
+    }
+    if (!user.empty()) user += ",";
+    // sentencepiece matches user symbols on the normalised text, whose spaces are U+2581.
+    for (char c : u) {
+      if (c == ' ') {
+        user += "\xE2\x96\x81";
+      } else {
+        user += c;
+      }
+    }
+  }
   std::unordered_map<std::string, std::string> kwargs = {
       {"model_type", "bpe"},
       {"vocab_size", std::to_string(options.vocab_size)},
@@ -104,6 +127,7 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
       {"eos_id", "-1"},
       {"pad_id", "-1"},
       {"control_symbols", controls},
+      {"user_defined_symbols", user},
       {"num_threads", "1"},
       {"minloglevel", "2"},
   };
@@ -117,6 +141,28 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
                                 "characters a higher one)");
   }
   return model;
+}
+
+Result<std::vector<std::string>> ReadUserSymbols(const std::string& path, int64_t* skipped) {
+  KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  *skipped = 0;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(at, nl - at);
+    at = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || !seen.insert(line).second) continue;
+    if (line.find(',') != std::string::npos) {
+      ++*skipped;
+      continue;
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 Tokenizer::Tokenizer() : sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {}

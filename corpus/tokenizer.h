@@ -42,6 +42,10 @@ inline constexpr std::array<std::string_view, kNumSpecials> kSpecialPieces = {
 // Id of a special token in every model TrainTokenizer produces.
 inline constexpr int32_t SpecialId(Special s) { return 1 + static_cast<int32_t>(s); }
 
+// Reads user symbols from a text file: one per line, blank lines and duplicates skipped, lines
+// holding a comma skipped (sentencepiece cannot take them) and counted in *skipped.
+Result<std::vector<std::string>> ReadUserSymbols(const std::string& path, int64_t* skipped);
+
 struct TokenizerTrainOptions {
   int vocab_size = 32000;
   // Training uses at most this many sentences (lines), sampled deterministically by seed.
@@ -50,6 +54,11 @@ struct TokenizerTrainOptions {
   int max_sentence_bytes = 4192;
   double character_coverage = 0.9995;  // the rest falls back to bytes
   uint64_t seed = 1;
+  // Pieces kept whole wherever they occur (sentencepiece's user-defined symbols), e.g. a
+  // graph's entity names, so a model copies a name as one token instead of many. Each counts
+  // towards vocab_size. Empty strings are ignored; a symbol holding a comma (sentencepiece's
+  // list separator) or a special token's text is an error.
+  std::vector<std::string> user_symbols;
 };
 
 // Trains a BPE model with byte fallback, identity normalisation, no dummy prefix (so

@@ -138,6 +138,19 @@ Result<uint64_t> ExportSentences(const Graph& g, const std::string& path) {
   return static_cast<uint64_t>(g.num_triples());
 }
 
+// Every entity's display name, one per line in id order (user symbols for a tokenizer that
+// keeps names whole). Returns the number of names.
+Result<uint64_t> ExportNames(const Graph& g, const std::string& path) {
+  const std::string dir = Dirname(path);
+  if (!dir.empty()) KGF_RETURN_IF_ERROR(CreateDirectories(dir));
+  KGF_ASSIGN_OR_RETURN(auto w, LineWriter::Open(path));
+  for (uint32_t v = 0; v < g.num_entities(); ++v) {
+    KGF_RETURN_IF_ERROR(w->WriteLine(g.entity(EntityId(v)).name));
+  }
+  KGF_RETURN_IF_ERROR(w->Close());
+  return static_cast<uint64_t>(g.num_entities());
+}
+
 }  // namespace
 
 Result<uint64_t> ExportGraph(const Graph& graph, const ExportOptions& options) {
@@ -146,8 +159,9 @@ Result<uint64_t> ExportGraph(const Graph& graph, const ExportOptions& options) {
   if (options.format == "ntriples") return ExportNTriples(graph, options.out);
   if (options.format == "neo4j-csv") return ExportNeo4j(graph, options.out);
   if (options.format == "sentences") return ExportSentences(graph, options.out);
+  if (options.format == "names") return ExportNames(graph, options.out);
   return InvalidArgumentError("unknown export format '" + options.format +
-                              "': use tsv, ntriples, neo4j-csv or sentences");
+                              "': use tsv, ntriples, neo4j-csv, sentences or names");
 }
 
 }  // namespace kgf::kg

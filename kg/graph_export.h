@@ -3,8 +3,9 @@
 // rdfs:label names and rdf:type types; non-IRI keys in the urn:kgforge:key: namespace so they
 // come back unchanged), `neo4j-csv` (a folder with nodes.csv and relationships.csv in the
 // neo4j-admin import header format), `sentences` (one .jsonl file of {"text": ...} documents,
-// the facts in words: kg/fact_sentences.h; a text source for `kgforge corpus`). Every file is
-// written atomically.
+// the facts in words: kg/fact_sentences.h; a text source for `kgforge corpus`), `names` (one
+// entity name per line: user symbols for `kgforge corpus tokenizer train --user-symbols`).
+// Every file is written atomically.
 #ifndef KGF_KG_GRAPH_EXPORT_H_
 #define KGF_KG_GRAPH_EXPORT_H_
 
@@ -17,11 +18,11 @@
 namespace kgf::kg {
 
 struct ExportOptions {
-  std::string format = "tsv";  // tsv | ntriples | neo4j-csv | sentences
+  std::string format = "tsv";  // tsv | ntriples | neo4j-csv | sentences | names
   std::string out;  // a folder (tsv, neo4j-csv) or a file (ntriples, sentences; .zst compresses)
 };
 
-// Returns the number of triples written. Errors: InvalidArgument (unknown format, missing
+// Returns the number of triples written (names: the number of names). Errors: InvalidArgument (unknown format, missing
 // out), IoError (unwritable destination).
 Result<uint64_t> ExportGraph(const Graph& graph, const ExportOptions& options);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/file_util.h"
 #include "tests/corpus/corpus_test_util.h"
 #include "tests/testing/temp_dir.h"
@@ -66,6 +68,42 @@ TEST(TokenizerTest, VocabSizeIsConfigurable) {
     ASSERT_TRUE(t.ok());
     EXPECT_EQ(t->vocab_size(), vocab);
   }
+}
+
+// Entity names as user symbols: each is one token wherever it occurs (spaces and apostrophes
+// included), so a model copies a name as one id; text still round-trips.
+TEST(TokenizerTest, UserSymbolsAreSingleTokens) {
+  std::vector<std::string> texts;
+  for (uint64_t seed = 1; seed < 40; ++seed) texts.push_back(GenerateText(seed, 30));
+  texts.push_back("The capital of South Africa is Pretoria. Côte d'Ivoire borders Ghana.");
+  TokenizerTrainOptions o;
+  o.vocab_size = 600;
+  o.user_symbols = {"South Africa", "Côte d'Ivoire", "Pretoria", ""};
+  Result<std::string> model = TrainTokenizer(texts, o);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  Result<Tokenizer> t = Tokenizer::FromSerialized(*model, "user.model");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  for (const std::string name : {"South Africa", "Côte d'Ivoire", "Pretoria"}) {
+    auto ids = t->Encode(name);
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(ids->size(), 1u) << name;
+    const std::string text = "Is " + name + " in the list? (" + name + ")";
+    auto in_text = t->Encode(text);
+    ASSERT_TRUE(in_text.ok());
+    EXPECT_NE(std::find(in_text->begin(), in_text->end(), (*ids)[0]), in_text->end()) << text;
+    EXPECT_EQ(*t->Decode(*in_text), text);
+  }
+  o.user_symbols = {"a,b"};
+  EXPECT_NE(TrainTokenizer(texts, o).status().message().find("holds a comma"), std::string::npos);
+  o.user_symbols = {"<tool_call>"};
+  EXPECT_NE(TrainTokenizer(texts, o).status().message().find("special token"), std::string::npos);
+
+  ::kgf::testing::TempDir dir;
+  int64_t skipped = 0;
+  auto read = ReadUserSymbols(dir.Write("names.txt", "A\n\nB, C\nA\nD\r\n"), &skipped);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*read, (std::vector<std::string>{"A", "D"}));
+  EXPECT_EQ(skipped, 1);
 }
 
 TEST(TokenizerTest, BadInputsGiveClearErrors) {
