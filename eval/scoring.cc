@@ -139,6 +139,7 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   s.tokens = d.generated_tokens;
   std::vector<std::vector<std::pair<std::string, std::string>>> got;
   std::string last_result;
+  bool last_turn_empty = false;  // a call of the last call turn returned []
   size_t call_turn = 0;
   // Candidate mentions: the gold answers and every name a call returned; an anchor repeated
   // from the question ("The capital of France is Paris") is not an answer given.
@@ -146,6 +147,7 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   for (const AgentTurn& t : d.turns) {
     if (t.calls.empty()) continue;
     std::vector<std::pair<std::string, std::string>> turn;
+    last_turn_empty = false;
     for (size_t k = 0; k < t.calls.size(); ++k) {
       const AgentCall& c = t.calls[k];
       ++s.calls;
@@ -155,6 +157,7 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
         const std::string& obs = d.observations[call_turn][k];
         if (!IsError(obs)) {
           last_result = obs;
+          last_turn_empty = last_turn_empty || NamesOf(obs).empty();
           for (std::string& n : NamesOf(obs)) seen_names.insert(std::move(n));
         }
       }
@@ -171,6 +174,9 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   s.chain_exact = got == GoldProgram(record);
   if (record.outcome == "no_tool") {
     s.executed_answer = s.calls == 0;  // the right move is not to call
+  } else if (!record.outcome.empty()) {
+    // no_answer / empty_step: the dialogue ends at a call turn that came back empty.
+    s.executed_answer = last_turn_empty;
   } else if (!last_result.empty()) {
     std::vector<std::string> names = NamesOf(last_result);
     std::sort(names.begin(), names.end());

@@ -57,6 +57,8 @@ echo "\$ kgforge kg query --store wordnet.db 'dog (a member of the genus Canis)'
 $kgforge kg query --store "$out/wordnet.db" "dog (a member of the genus Canis)" hypernym
 
 step "2. synthesize verified tool-use dialogues (14 FOL patterns) from the country graph"
+# A rerun after an upgrade may find a synth run made with other defaults; it takes seconds.
+rm -rf "$out/synth" "$out/synth_kept" "$out/synth_rejected"
 $kgforge synth --kg "$store" --out "$out/synth" --count "${KGF_SYNTH_COUNT:-4000}" --seed 1 \
   --shard-size 1000 2>&1 | tee "$logs/synth.txt"
 $kgforge synth show --in "$out/synth" --limit 2

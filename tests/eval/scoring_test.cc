@@ -146,5 +146,58 @@ TEST(ScoringTest, TheMistakeOfASelfReflectionSampleIsNotGold) {
   EXPECT_EQ(gold[1][0].first, "get_intersection_of");
 }
 
+TEST(ScoringTest, AMistakeAtALaterTurnIsLeftOutOfTheGold) {
+  synth::Record r = TwoBranchRecord();
+  r.templates.reflection = "wrong_set_op.0@2";
+  r.messages.insert(r.messages.begin() + 5,
+                    {{"assistant", "", {{"c9", "get_union_of", R"({"sets":[["Andorra"],["Spain"]]})"}}, "", ""},
+                     {"tool", R"(["Andorra","Spain"])", {}, "c9", "get_union_of"}});
+  auto gold = GoldProgram(r);
+  ASSERT_EQ(gold.size(), 2u);
+  EXPECT_EQ(gold[0].size(), 2u);
+  EXPECT_EQ(gold[1][0].first, "get_intersection_of");
+}
+
+// Dialogues without answers: the right end is "none" (no names), reached by the empty turn or,
+// for no_tool, without calling.
+TEST(ScoringTest, DialoguesWithoutAnswersScoreTheirOwnEnd) {
+  synth::Record r = TwoBranchRecord();
+  r.outcome = "empty_step";
+  r.answers.clear();
+  r.messages.erase(r.messages.begin() + 5, r.messages.begin() + 7);
+  r.messages[3].content = "[]";
+  r.messages.back().content = "There is no entry for the neighbours of France; no answer.";
+  // The gold replay: the last call turn has one empty result among its parallel calls.
+  Dialogue gold = Played(
+      {Calls({R"({"name":"get_borders_of_country","arguments":{"country":"France"}})",
+              R"({"name":"get_borders_of_country","arguments":{"country":"Spain"}})"}),
+       AgentTurn{"none", {}, {}, false}},
+      {{"[]", R"(["Andorra","Portugal"])"}}, "There is no answer.");
+  DialogueScore s = ScoreDialogue(r, gold);
+  EXPECT_TRUE(s.chain_exact);
+  EXPECT_TRUE(s.executed_answer);
+  EXPECT_DOUBLE_EQ(s.f1, 1.0);
+  // Naming an entity as the answer is wrong.
+  gold.final_text = "Portugal.";
+  EXPECT_DOUBLE_EQ(ScoreDialogue(r, gold).f1, 0.0);
+
+  synth::Record nt = TwoBranchRecord();
+  nt.outcome = "no_tool";
+  nt.answers.clear();
+  nt.messages.erase(nt.messages.begin() + 2, nt.messages.end() - 1);
+  Dialogue silent = Played({AgentTurn{"none", {}, {}, false}}, {}, "No tool covers that.");
+  s = ScoreDialogue(nt, silent);
+  EXPECT_TRUE(s.chain_exact);
+  EXPECT_TRUE(s.executed_answer);
+  EXPECT_DOUBLE_EQ(s.f1, 1.0);
+  Dialogue called = Played(
+      {Calls({R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"})},
+      {{R"(["Andorra","Belgium"])"}}, "Andorra and Belgium.");
+  s = ScoreDialogue(nt, called);
+  EXPECT_FALSE(s.chain_exact);
+  EXPECT_FALSE(s.executed_answer);
+  EXPECT_DOUBLE_EQ(s.f1, 0.0);
+}
+
 }  // namespace
 }  // namespace kgf::eval
