@@ -30,7 +30,14 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path,
     return errno == ENOENT ? NotFoundError(path + ": no such file")
                            : IoError(path + ": cannot open: " + std::strerror(errno));
   }
-  if (EndsWith(path, ".zst")) r->zstd_ = std::make_unique<Zstd>();
+  if (EndsWith(path, ".zst")) {
+    // An empty file is no zstd stream (a compressor killed before its first frame).
+    Result<uint64_t> size = FileSize(path);
+    if (size.ok() && *size == 0) {
+      return DataLossError(path + ": empty file, not a zstd stream (truncated or never written)");
+    }
+    r->zstd_ = std::make_unique<Zstd>();
+  }
   return r;
 }
 

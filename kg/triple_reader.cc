@@ -2,6 +2,7 @@
 // (RDF 1.1 N-Triples, https://www.w3.org/TR/n-triples/) for one statement per line.
 #include "kg/triple_reader.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <unordered_set>
@@ -447,6 +448,7 @@ Result<std::vector<std::pair<int64_t, std::vector<std::string>>>> ReadSideRows(
   KGF_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   std::vector<std::pair<int64_t, std::vector<std::string>>> rows;
   std::unordered_set<std::string> keys;
+  size_t widest = 0;  // most columns in a row
   std::string line;
   while (reader->Next(&line)) {
     if (reader->line_number() == 1 && StartsWith(line, kUtf8Bom)) line.erase(0, kUtf8Bom.size());
@@ -462,6 +464,7 @@ Result<std::vector<std::pair<int64_t, std::vector<std::string>>>> ReadSideRows(
                                   std::to_string(max_columns) + " tab-separated columns, found " +
                                   std::to_string(cols.size()));
     }
+    widest = std::max(widest, cols.size());
     if (cols[0].empty()) return InvalidArgumentError(reader->Where() + ": empty key field");
     if (!keys.emplace(cols[0]).second) {
       return InvalidArgumentError(reader->Where() + ": duplicate key '" + std::string(cols[0]) + "'");
@@ -471,6 +474,11 @@ Result<std::vector<std::pair<int64_t, std::vector<std::string>>>> ReadSideRows(
     rows.emplace_back(reader->line_number(), std::move(row));
   }
   KGF_RETURN_IF_ERROR(reader->status());
+  if (!rows.empty() && widest == 1) {
+    // Rows of a key alone are fine (the name is derived), a file of nothing else is not.
+    return InvalidArgumentError(path + ": every row has a single column; side files are "
+                                       "tab-separated (key, name, ...): is this one?");
+  }
   return rows;
 }
 

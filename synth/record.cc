@@ -253,6 +253,12 @@ Result<Record> RecordFromJson(std::string_view json, std::string_view where_view
         m.tool_calls.push_back(std::move(c));
       }
     }
+    // null content belongs to an assistant turn that only calls tools (OpenAI shape); anywhere
+    // else the message says nothing (a 4-token document in a corpus).
+    if (content->value.IsNull() && !(m.role == "assistant" && !m.tool_calls.empty())) {
+      return InvalidArgumentError(mw + ": 'content' is null, which only an assistant message "
+                                       "with tool_calls may be; give the " + m.role + "'s text");
+    }
     r.messages.push_back(std::move(m));
   }
   KGF_ASSIGN_OR_RETURN(const JsonValue* t, JsonGetObject(doc, "template", where));

@@ -82,6 +82,23 @@ TEST(TripleReaderTest, ControlCharactersAreRejectedAndABomIsDropped) {
             std::string::npos);
 }
 
+// Issue 13: a one-column entities.tsv (comma-separated, say) and a zero-byte .tsv.zst were
+// accepted silently.
+TEST(TripleReaderTest, OneColumnSideFilesAndEmptyZstdAreErrors) {
+  TempDir dir;
+  std::string csv = dir.Write("entities.tsv", "FR,France,country\nDE,Germany,country\n");
+  Result<std::vector<EntityRow>> rows = ReadEntityRows(csv);
+  ASSERT_FALSE(rows.ok());
+  EXPECT_NE(rows.status().message().find("every row has a single column"), std::string::npos)
+      << rows.status().message();
+  std::string empty = dir.Write("t.tsv.zst", "");
+  Result<std::unique_ptr<TripleReader>> r = TripleReader::Open(empty, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("empty file, not a zstd stream"), std::string::npos)
+      << r.status().message();
+}
+
 TEST(TripleReaderTest, LineOverOneMiBEndsReadingWithError) {
   TempDir dir;
   std::string p = dir.Write("long.tsv", "a\tr\t" + std::string((1 << 20) + 10, 'x') + "\n");

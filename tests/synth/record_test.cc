@@ -89,6 +89,22 @@ TEST(RecordTest, BadRecordsNameTheField) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("'id'"), std::string::npos);
   EXPECT_FALSE(RecordFromJson("{", "f:2").ok());
+  // Issue 13: a null content outside a calling assistant turn became a 4-token document.
+  std::string null_user = json;
+  const size_t at = null_user.find("\"role\":\"user\",\"content\":");
+  ASSERT_NE(at, std::string::npos);
+  const size_t value = at + std::string("\"role\":\"user\",\"content\":").size();
+  const size_t end = null_user.find("\"}", value + 1);
+  null_user.replace(value, end + 1 - value, "null");
+  r = RecordFromJson(null_user, "f:3");
+  ASSERT_FALSE(r.ok()) << null_user;
+  EXPECT_NE(r.status().message().find("f:3: messages[1]: 'content' is null"), std::string::npos)
+      << r.status().message();
+  // Outcome names are checked, and records without answers must say so with [].
+  std::string outcome = json;
+  outcome.replace(outcome.find("\"tools\":"), 0, "\"outcome\":\"maybe\",");
+  EXPECT_NE(RecordFromJson(outcome, "f:4").status().message().find("'outcome' is 'maybe'"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "corpus/tokenizer.h"
 #include "trainer/model/model.h"
 
 namespace kgf::corpus {
@@ -31,7 +32,7 @@ struct DataLoaderOptions {
   std::string dataset = "pretrain";  // corpus folders: "pretrain" (all tokens) or "sft" (mask 1)
   int seq_len = 256;                 // T
   uint64_t seed = 1;                 // document packing and per-epoch sequence order
-  int32_t pad_id = 10;               // SFT packing pad (corpus Special::kPad)
+  int32_t pad_id = corpus::SpecialId(corpus::Special::kPad);  // SFT packing pad
 };
 
 // Move-only. Thread-safe: every method is const (the per-epoch order cache is locked).
