@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "filters/pipeline.h"
+#include "filters/records/record_filters.h"
 
 namespace kgf::cli {
 namespace {

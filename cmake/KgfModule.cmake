@@ -1,9 +1,10 @@
 # kgf_module(NAME DEPS <targets...>): one static library kgf::NAME per module folder, built from
-# every .cc below the folder (a class that grows becomes a subfolder without CMake edits).
+# every .cc directly in the folder (a subfolder with sources is a module of its own).
 # A module with headers only becomes an INTERFACE library.
 function(kgf_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
-  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  # This folder only: a subfolder with sources is a module of its own (filters/records).
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   if(srcs)
     add_library(kgf_${name} STATIC ${srcs})
     target_include_directories(kgf_${name} PUBLIC ${PROJECT_SOURCE_DIR})

@@ -11,9 +11,7 @@
 
 namespace kgf::filters {
 
-namespace {
-
-std::string Normalize(std::string_view text) {
+std::string NormalizeDedupText(std::string_view text) {
   std::vector<std::string> words;
   NormalizedWords(text, &words);
   std::string out;
@@ -24,11 +22,18 @@ std::string Normalize(std::string_view text) {
   return out;
 }
 
+namespace {
+
 Status ReadSource(OptionReader& r, DedupSourceOptions* s, bool allow_record) {
   std::vector<std::string> allowed = {"field", "question"};
   if (allow_record) allowed.push_back("record");
   KGF_RETURN_IF_ERROR(r.Enum("source", &s->source, allowed));
   KGF_RETURN_IF_ERROR(r.String("field", &s->field));
+  if (s->source != "field" && !s->record_key) {
+    return InvalidArgumentError(r.where() + ": source '" + s->source +
+                                "' reads tool-use records, which this pipeline was built "
+                                "without (the record layer, filters/records/)");
+  }
   return Status::Ok();
 }
 
@@ -55,31 +60,9 @@ struct UnionFind {
 Result<std::string> DedupText(Sample& sample, const DedupSourceOptions& source, bool normalize) {
   if (source.source == "field") {
     KGF_ASSIGN_OR_RETURN(std::string_view text, sample.GetString(source.field));
-    return normalize ? Normalize(text) : std::string(text);
+    return normalize ? NormalizeDedupText(text) : std::string(text);
   }
-  KGF_ASSIGN_OR_RETURN(const synth::Record* record, sample.GetRecord());
-  std::string question;
-  for (const auto& m : record->messages) {
-    if (m.role == "user") {
-      question = m.content;
-      break;
-    }
-  }
-  if (question.empty()) {
-    return InvalidArgumentError(sample.where() + ": record has no user message");
-  }
-  std::string key = normalize ? Normalize(question) : question;
-  if (source.source == "record") {
-    for (const auto& call : synth::CallsOf(*record)) {
-      key += '\x1f';
-      key += call.call.name;
-      key += '\x1e';
-      // Canonical arguments: parsed and re-serialised (key order as written by the renderer).
-      Result<JsonDoc> args = ParseJson(call.call.arguments, sample.where());
-      key += args.ok() ? JsonToString(*args) : call.call.arguments;
-    }
-  }
-  return key;
+  return source.record_key(sample, normalize, source.source == "record");
 }
 
 Status ExactDedupOptions::Read(OptionReader& r) {

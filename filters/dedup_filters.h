@@ -15,6 +15,7 @@
 #ifndef KGF_FILTERS_DEDUP_FILTERS_H_
 #define KGF_FILTERS_DEDUP_FILTERS_H_
 
+#include <functional>
 #include <string>
 
 #include "filters/filter.h"
@@ -23,10 +24,19 @@
 
 namespace kgf::filters {
 
+// The key of a tool-use record for sources "question" (its first user message) and "record"
+// (question + every call), given by the record layer (filters/records/); normalize: lower-case
+// words joined by one space.
+using RecordKeyFn = std::function<Result<std::string>(Sample&, bool normalize, bool with_calls)>;
+
 struct DedupSourceOptions {
   std::string source = "field";  // field | question | record (exact only)
   std::string field = "text";
+  RecordKeyFn record_key;        // needed by question / record (set by the factory)
 };
+
+// Lower-case words joined by one space (the dedup normalisation).
+std::string NormalizeDedupText(std::string_view text);
 
 // The dedup text of a sample for `source`; error when the field/record is missing.
 Result<std::string> DedupText(Sample& sample, const DedupSourceOptions& source, bool normalize);

@@ -12,12 +12,14 @@
 
 namespace kgf::filters {
 
-const std::vector<std::string>& KnownFilterTypes() {
-  static const std::vector<std::string> kTypes = {
-      "gopher_quality", "gopher_repetition", "c4",           "fineweb",
-      "script",         "pii",               "exact_dedup",  "minhash_dedup",
-      "record_format",  "record_semantic",   "record_execution"};
-  return kTypes;
+std::vector<std::string> KnownFilterTypes(const FilterPlugins* plugins) {
+  std::vector<std::string> types = {"gopher_quality", "gopher_repetition", "c4",
+                                    "fineweb",        "script",            "pii",
+                                    "exact_dedup",    "minhash_dedup"};
+  if (plugins != nullptr) {
+    for (const FilterType& t : plugins->types) types.push_back(t.name);
+  }
+  return types;
 }
 
 Result<std::unique_ptr<Filter>> MakeFilter(const JsonValue& spec, const FactoryContext& ctx) {
@@ -71,29 +73,26 @@ Result<std::unique_ptr<Filter>> MakeFilter(const JsonValue& spec, const FactoryC
   } else if (type == "exact_dedup") {
     ExactDedupOptions o;
     o.source.field = field;
+    if (ctx.plugins != nullptr) o.source.record_key = ctx.plugins->record_key;
     KGF_RETURN_IF_ERROR(o.Read(r));
     filter = std::make_unique<ExactDedupFilter>(name, o);
   } else if (type == "minhash_dedup") {
     MinHashDedupOptions o;
     o.source.field = field;
+    if (ctx.plugins != nullptr) o.source.record_key = ctx.plugins->record_key;
     KGF_RETURN_IF_ERROR(o.Read(r));
     filter = std::make_unique<MinHashDedupFilter>(name, o);
-  } else if (type == "record_format") {
-    filter = std::make_unique<RecordFormatFilter>(name);
-  } else if (type == "record_semantic") {
-    RecordSemanticOptions o;
-    KGF_RETURN_IF_ERROR(o.Read(r));
-    filter = std::make_unique<RecordSemanticFilter>(name, o);
-  } else if (type == "record_execution") {
-    if (ctx.kg.graph == nullptr || ctx.kg.catalog == nullptr) {
-      return FailedPreconditionError(
-          r.where() + ": record_execution re-runs calls on the knowledge graph, but no graph was "
-                      "given; pass the graph to the pipeline or remove this filter");
-    }
-    filter = std::make_unique<RecordExecutionFilter>(name, ctx.kg);
+  } else if (const FilterType* plugin = [&]() -> const FilterType* {
+               if (ctx.plugins == nullptr) return nullptr;
+               for (const FilterType& t : ctx.plugins->types) {
+                 if (t.name == type) return &t;
+               }
+               return nullptr;
+             }()) {
+    KGF_ASSIGN_OR_RETURN(filter, plugin->make(name, r));
   } else {
     std::string known;
-    for (const auto& t : KnownFilterTypes()) known += (known.empty() ? "" : ", ") + t;
+    for (const auto& t : KnownFilterTypes(ctx.plugins)) known += (known.empty() ? "" : ", ") + t;
     return InvalidArgumentError(ctx.where + ": unknown filter type '" + type + "'; known: " +
                                 known);
   }

@@ -16,8 +16,6 @@
 #include "base/progress.h"
 #include "filters/filter_factory.h"
 #include "filters/option_reader.h"
-#include "kg/graph_store.h"
-#include "synth/tool_catalog.h"
 
 namespace kgf::filters {
 
@@ -26,7 +24,7 @@ Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 Pipeline::~Pipeline() = default;
 
 Result<Pipeline> Pipeline::FromJson(std::string_view config_json, std::string_view where,
-                                    std::string config_dir, KgContext kg) {
+                                    std::string config_dir, const FilterPlugins& plugins) {
   KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(config_json, where));
   std::string w(where);
   if (!doc.IsObject()) {
@@ -46,7 +44,8 @@ Result<Pipeline> Pipeline::FromJson(std::string_view config_json, std::string_vi
   }
   std::set<std::string> names;
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
-    FactoryContext ctx{w + ": filters[" + std::to_string(i) + "]", p.text_field_, config_dir, kg};
+    FactoryContext ctx{w + ": filters[" + std::to_string(i) + "]", p.text_field_, config_dir,
+                       &plugins};
     KGF_ASSIGN_OR_RETURN(std::unique_ptr<Filter> f, MakeFilter((*list)[i], ctx));
     if (!names.insert(f->name()).second) {
       return InvalidArgumentError(ctx.where + ": filter name '" + f->name() +
@@ -57,10 +56,10 @@ Result<Pipeline> Pipeline::FromJson(std::string_view config_json, std::string_vi
   return p;
 }
 
-Result<Pipeline> Pipeline::FromFile(const std::string& path, KgContext kg) {
+Result<Pipeline> Pipeline::FromFile(const std::string& path, const FilterPlugins& plugins) {
   Result<std::string> text = ReadFileToString(path);
   if (!text.ok()) return text.status().WithContext("filter config");
-  return FromJson(*text, path, Dirname(path), std::move(kg));
+  return FromJson(*text, path, Dirname(path), plugins);
 }
 
 std::vector<RecordOutcome> Pipeline::Process(std::vector<Sample>& samples,
@@ -333,23 +332,6 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
-}
-
-Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
-  if (options.config.empty()) return InvalidArgumentError("filter: --config CONFIG is required");
-  // record_execution re-runs calls on the graph the records came from.
-  std::optional<kg::OpenedGraph> opened;
-  std::optional<synth::ToolCatalog> catalog;
-  KgContext kg;
-  if (!options.kg.empty()) {
-    KGF_ASSIGN_OR_RETURN(kg::OpenedGraph g, kg::OpenGraph(options.kg));
-    opened.emplace(std::move(g));
-    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(opened->graph));
-    catalog.emplace(std::move(c));
-    kg = KgContext{&opened->graph, &*catalog, opened->checksum};
-  }
-  KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config, kg));
-  return p.Run(options.inputs, options.out_dir, options.rejected_dir, options.threads);
 }
 
 }  // namespace kgf::filters

@@ -26,7 +26,7 @@
 
 #include "base/status.h"
 #include "filters/filter.h"
-#include "filters/record_checks.h"
+#include "filters/filter_factory.h"
 
 namespace kgf::filters {
 
@@ -72,8 +72,8 @@ class Pipeline {
   // Parses a config. `where` names it in errors (usually its path); relative data paths are
   // resolved against config_dir. Errors: InvalidArgument naming the key and filter index.
   static Result<Pipeline> FromJson(std::string_view config_json, std::string_view where,
-                                   std::string config_dir, KgContext kg = {});
-  static Result<Pipeline> FromFile(const std::string& path, KgContext kg = {});
+                                   std::string config_dir, const FilterPlugins& plugins = {});
+  static Result<Pipeline> FromFile(const std::string& path, const FilterPlugins& plugins = {});
 
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
@@ -99,9 +99,6 @@ class Pipeline {
   std::string text_field_ = "text";
   bool drop_bad_lines_ = false;
 };
-
-// The whole `kgforge filter` command: builds the pipeline from options.config and runs it.
-Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options);
 
 }  // namespace kgf::filters
 

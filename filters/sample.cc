@@ -43,13 +43,8 @@ void Sample::SetString(const std::string& field, std::string_view value) {
     it->value = v;
   }
   modified_ = true;
-  record_.reset();
+  parsed_.reset();
 }
 
-Result<const synth::Record*> Sample::GetRecord() {
-  if (!record_.has_value()) record_.emplace(synth::RecordFromJson(Json(), where_));
-  if (!record_->ok()) return record_->status();
-  return &record_->value();
-}
 
 }  // namespace kgf::filters

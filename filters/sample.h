@@ -1,10 +1,12 @@
 // Sample: one input record (a JSON object on one line) as the filters see it. Keeps the
 // original bytes; a filter that rewrites a string field marks the sample modified so the
-// pipeline re-serialises it. Tool-use records are parsed into synth::Record on first use.
+// pipeline re-serialises it. A filter family may cache a parsed view of the sample (the
+// tool-use record layer, filters/records/, keeps its synth::Record there).
 // Not thread-safe: one sample is touched by one task at a time.
 #ifndef KGF_FILTERS_SAMPLE_H_
 #define KGF_FILTERS_SAMPLE_H_
 
+#include <any>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,7 +14,6 @@
 
 #include "base/json.h"
 #include "base/status.h"
-#include "synth/record.h"
 
 namespace kgf::filters {
 
@@ -39,16 +40,16 @@ class Sample {
   // Replaces (or adds) a top-level string field and marks the sample modified.
   void SetString(const std::string& field, std::string_view value);
 
-  // The tool-use record (synth/record.h), parsed once from Json(). Errors name where() and the
-  // field.
-  Result<const synth::Record*> GetRecord();
+  // A parsed view of the sample, kept for later filters; emptied when a field is rewritten.
+  // The records layer stores Result<synth::Record> here (filters/records/record_sample.h).
+  std::any& parsed() { return parsed_; }
 
  private:
   Sample() = default;
   std::string line_, where_;
   std::unique_ptr<JsonDoc> doc_;
   bool modified_ = false;
-  std::optional<Result<synth::Record>> record_;
+  std::any parsed_;
 };
 
 }  // namespace kgf::filters

@@ -362,7 +362,10 @@ TEST(PipelineTest, BadConfigsGiveClearErrors) {
       {R"({"filter": []})", "unknown option 'filter'"},
       {R"({"bad_lines": "skip", "filters": [{"type": "pii"}]})", "'bad_lines' must be one of"},
       {R"({"filters": [{"type": "c4", "bad_words_file": "nope.txt"}]})", "nope.txt"},
-      {R"({"filters": [{"type": "record_execution"}]})", "no graph was given"},
+      // The core pipeline knows no record types (they are the record layer's plugin).
+      {R"({"filters": [{"type": "record_execution"}]})", "unknown filter type 'record_execution'"},
+      {R"({"filters": [{"type": "exact_dedup", "source": "question"}]})",
+       "source 'question' reads tool-use records, which this pipeline was built without"},
       {R"({"filters": [{"name": "x"}]})", "field 'type' missing"},
       {"{\"filters\": [", "invalid JSON"},
       {"", "invalid JSON"},

@@ -1,5 +1,5 @@
 // Format and semantic layers on a hand-made 2i record and one mutation per rule.
-#include "filters/record_checks.h"
+#include "filters/records/record_checks.h"
 
 #include <gtest/gtest.h>
 

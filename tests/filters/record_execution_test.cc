@@ -2,9 +2,11 @@
 // turn): all kept; and the execution layer's own reasons on tampered copies.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
-#include "filters/record_checks.h"
+#include "filters/pipeline.h"
+#include "filters/records/record_filters.h"
 #include "synth/dialogue_renderer.h"
 #include "synth/outcome_shaper.h"
 #include "synth/query_sampler.h"
@@ -91,6 +93,45 @@ TEST(RecordExecutionTest, RenderedRecordsPassEveryLayerAndTamperedOnesAreNamed) 
       EXPECT_EQ(Check(execution, bad).reason, "observation_mismatch");
     }
   }
+}
+
+// The record layer plugs into the core pipeline: its types, a clear error for record_execution
+// without a graph, and the dedup sources that read records.
+TEST(RecordFilterPluginsTest, TheRecordLayerPlugsIntoThePipeline) {
+  auto pipeline = [](const char* json, const FilterPlugins& plugins) {
+    return Pipeline::FromJson(json, "cfg.json", ".", plugins);
+  };
+  const FilterPlugins none = RecordFilterPlugins({});
+  Result<Pipeline> p = pipeline(R"({"filters": [{"type": "record_execution"}]})", none);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("no graph was given"), std::string::npos)
+      << p.status().message();
+  p = pipeline(R"({"filters": [{"type": "record_format"}, {"type": "record_semantic"},
+                               {"type": "exact_dedup", "source": "record"},
+                               {"type": "minhash_dedup", "source": "question"}]})",
+               none);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->filters().size(), 4u);
+  const std::vector<std::string> known = KnownFilterTypes(&none);
+  EXPECT_NE(std::find(known.begin(), known.end(), "record_execution"), known.end());
+  EXPECT_EQ(KnownFilterTypes().size(), 8u);  // the core alone
+
+  kg::Graph g = synth::testing::RandomGraph(11);
+  synth::ToolCatalog cat = *synth::ToolCatalog::Build(g);
+  Result<Pipeline> full = pipeline(
+      R"({"filters": [{"type": "record_execution"}, {"type": "exact_dedup", "source": "question"}]})",
+      RecordFilterPlugins({&g, &cat, ""}));
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  std::vector<Record> records = Rendered(g, cat);
+  std::vector<Sample> samples;
+  for (size_t i = 0; i < 40; ++i) {
+    samples.push_back(*Sample::Parse(synth::RecordToJson(records[i]), "r:" + std::to_string(i)));
+  }
+  samples.push_back(*Sample::Parse(synth::RecordToJson(records[0]), "dup"));
+  std::vector<RecordOutcome> out = full->Process(samples, nullptr);
+  for (size_t i = 0; i < 40; ++i) EXPECT_TRUE(out[i].keep) << i << " " << out[i].verdict.reason;
+  EXPECT_FALSE(out[40].keep);
+  EXPECT_EQ(out[40].verdict.reason, "duplicate");
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Execution layer: re-runs every call on the knowledge graph (record_checks.h).
 #include <algorithm>
 
-#include "filters/record_checks.h"
+#include "filters/records/record_checks.h"
 #include "synth/pattern.h"
 #include "synth/query.h"
 
@@ -13,7 +13,7 @@ RecordExecutionFilter::RecordExecutionFilter(std::string name, KgContext context
       executor_(*context_.graph, *context_.catalog) {}
 
 Verdict RecordExecutionFilter::Apply(Sample& sample) const {
-  Result<const synth::Record*> parsed = sample.GetRecord();
+  Result<const synth::Record*> parsed = RecordOf(sample);
   if (!parsed.ok()) return Verdict::Drop("parse", parsed.status().message());
   const synth::Record& r = **parsed;
   const kg::Graph& g = *context_.graph;

@@ -1,5 +1,5 @@
 // Tool-use record checks (format, semantic); see record_checks.h.
-#include "filters/record_checks.h"
+#include "filters/records/record_checks.h"
 
 #include <set>
 #include <unordered_map>
@@ -26,7 +26,7 @@ const std::string* Question(const synth::Record& r) {
 }  // namespace
 
 Verdict RecordFormatFilter::Apply(Sample& sample) const {
-  Result<const synth::Record*> parsed = sample.GetRecord();
+  Result<const synth::Record*> parsed = RecordOf(sample);
   if (!parsed.ok()) return Verdict::Drop("parse", parsed.status().message());
   const synth::Record& r = **parsed;
   const auto& msgs = r.messages;
@@ -106,7 +106,7 @@ Status RecordSemanticOptions::Read(OptionReader& r) {
 
 Verdict RecordSemanticFilter::Apply(Sample& sample) const {
   const RecordSemanticOptions& o = options_;
-  Result<const synth::Record*> parsed = sample.GetRecord();
+  Result<const synth::Record*> parsed = RecordOf(sample);
   if (!parsed.ok()) return Verdict::Drop("parse", parsed.status().message());
   const synth::Record& r = **parsed;
   const std::string* q = Question(r);

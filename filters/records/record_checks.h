@@ -30,14 +30,15 @@
 //   ("final_answer_mismatch"). A no_tool record instead lists no tool of the query's relations
 //   ("tool_covers_query").
 // Thread-safe: Apply() is const.
-#ifndef KGF_FILTERS_RECORD_CHECKS_H_
-#define KGF_FILTERS_RECORD_CHECKS_H_
+#ifndef KGF_FILTERS_RECORDS_RECORD_CHECKS_H_
+#define KGF_FILTERS_RECORDS_RECORD_CHECKS_H_
 
 #include <string>
 #include <vector>
 
 #include "filters/filter.h"
 #include "filters/option_reader.h"
+#include "filters/records/record_sample.h"
 #include "kg/graph.h"
 #include "synth/answer_leak.h"
 #include "synth/executor.h"
@@ -94,4 +95,4 @@ using synth::ContainsWords;
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_RECORD_CHECKS_H_
+#endif  // KGF_FILTERS_RECORDS_RECORD_CHECKS_H_

@@ -1,0 +1,83 @@
+// The record layer as a pipeline plugin (see record_filters.h).
+#include "filters/records/record_filters.h"
+
+#include <optional>
+
+#include "filters/dedup_filters.h"
+#include "kg/graph_store.h"
+#include "synth/tool_catalog.h"
+
+namespace kgf::filters {
+
+Result<std::string> RecordDedupKey(Sample& sample, bool normalize, bool with_calls) {
+  KGF_ASSIGN_OR_RETURN(const synth::Record* record, RecordOf(sample));
+  std::string question;
+  for (const auto& m : record->messages) {
+    if (m.role == "user") {
+      question = m.content;
+      break;
+    }
+  }
+  if (question.empty()) {
+    return InvalidArgumentError(sample.where() + ": record has no user message");
+  }
+  std::string key = normalize ? NormalizeDedupText(question) : question;
+  if (with_calls) {
+    for (const auto& call : synth::CallsOf(*record)) {
+      key += '\x1f';
+      key += call.call.name;
+      key += '\x1e';
+      // Canonical arguments: parsed and re-serialised (key order as written by the renderer).
+      Result<JsonDoc> args = ParseJson(call.call.arguments, sample.where());
+      key += args.ok() ? JsonToString(*args) : call.call.arguments;
+    }
+  }
+  return key;
+}
+
+FilterPlugins RecordFilterPlugins(KgContext kg) {
+  FilterPlugins p;
+  p.record_key = RecordDedupKey;
+  p.types.push_back({"record_format", [](const std::string& name, OptionReader&)
+                                          -> Result<std::unique_ptr<Filter>> {
+                       return std::unique_ptr<Filter>(std::make_unique<RecordFormatFilter>(name));
+                     }});
+  p.types.push_back({"record_semantic", [](const std::string& name, OptionReader& r)
+                                            -> Result<std::unique_ptr<Filter>> {
+                       RecordSemanticOptions o;
+                       KGF_RETURN_IF_ERROR(o.Read(r));
+                       return std::unique_ptr<Filter>(
+                           std::make_unique<RecordSemanticFilter>(name, std::move(o)));
+                     }});
+  p.types.push_back({"record_execution", [kg](const std::string& name, OptionReader& r)
+                                             -> Result<std::unique_ptr<Filter>> {
+                       if (kg.graph == nullptr || kg.catalog == nullptr) {
+                         return FailedPreconditionError(
+                             r.where() + ": record_execution re-runs calls on the knowledge "
+                                         "graph, but no graph was given; pass the graph to the "
+                                         "pipeline or remove this filter");
+                       }
+                       return std::unique_ptr<Filter>(
+                           std::make_unique<RecordExecutionFilter>(name, kg));
+                     }});
+  return p;
+}
+
+Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
+  if (options.config.empty()) return InvalidArgumentError("filter: --config CONFIG is required");
+  // record_execution re-runs calls on the graph the records came from.
+  std::optional<kg::OpenedGraph> opened;
+  std::optional<synth::ToolCatalog> catalog;
+  KgContext kg;
+  if (!options.kg.empty()) {
+    KGF_ASSIGN_OR_RETURN(kg::OpenedGraph g, kg::OpenGraph(options.kg));
+    opened.emplace(std::move(g));
+    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(opened->graph));
+    catalog.emplace(std::move(c));
+    kg = KgContext{&opened->graph, &*catalog, opened->checksum};
+  }
+  KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config, RecordFilterPlugins(kg)));
+  return p.Run(options.inputs, options.out_dir, options.rejected_dir, options.threads);
+}
+
+}  // namespace kgf::filters
