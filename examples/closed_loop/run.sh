@@ -44,10 +44,20 @@ cat > "$out/mix.json" <<JSON
  "chat_template": {"compact_prompts": true},
  "sources": [{"name": "tool_use", "kind": "tool_use", "paths": ["kept"]}]}
 JSON
-$k corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" --vocab-size 2000
+# KGF_CL_NAME_TOKENS=1: every entity name is one token (user symbols), the vocabulary grows by
+# the graph's entity count (countries: 846).
+if [ "${KGF_CL_NAME_TOKENS:-0}" = 1 ]; then
+  $k kg export --store "$store" --format names --out "$out/names.txt"
+  vocab=$((2000 + $(wc -l < "$out/names.txt")))
+  $k corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" \
+    --vocab-size "$vocab" --user-symbols "$out/names.txt"
+else
+  vocab=2000
+  $k corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" --vocab-size 2000
+fi
 $k corpus build --config "$out/mix.json" --out "$out/corpus"
 echo "== train"
-$k train --preset small --vocab-size 2000 --data "$out/corpus" --dataset sft --out "$out/run" \
+$k train --preset small --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
   --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-3000}" --lr 2e-3 --warmup-steps 100 \
   --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress
 echo "== train, stage 2: 2,000 more steps at 1e-3 (scores on valid records every 1,000 steps)"
