@@ -81,8 +81,17 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
     for (size_t i : order) sample.push_back(lines[i]);
     lines = std::move(sample);
   }
+  // <|begin_of_text|>, <|end_of_text|> and <|pad|> are the model's bos / eos / pad pieces (so
+  // Megatron's and Hugging Face's sentencepiece wrappers find them); the others are control
+  // symbols, which sentencepiece places in the free ids in order: every special keeps
+  // SpecialId().
   std::string controls;
   for (std::string_view p : kSpecialPieces) {
+    if (p == kSpecialPieces[static_cast<int>(Special::kBeginOfText)] ||
+        p == kSpecialPieces[static_cast<int>(Special::kEndOfText)] ||
+        p == kSpecialPieces[static_cast<int>(Special::kPad)]) {
+      continue;
+    }
     if (!controls.empty()) controls += ",";
     controls += p;
   }
@@ -123,9 +132,12 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
       {"input_sentence_size", "0"},
       {"hard_vocab_limit", "false"},
       {"unk_id", "0"},
-      {"bos_id", "-1"},
-      {"eos_id", "-1"},
-      {"pad_id", "-1"},
+      {"bos_id", std::to_string(SpecialId(Special::kBeginOfText))},
+      {"eos_id", std::to_string(SpecialId(Special::kEndOfText))},
+      {"pad_id", std::to_string(SpecialId(Special::kPad))},
+      {"bos_piece", std::string(kSpecialPieces[static_cast<int>(Special::kBeginOfText)])},
+      {"eos_piece", std::string(kSpecialPieces[static_cast<int>(Special::kEndOfText)])},
+      {"pad_piece", std::string(kSpecialPieces[static_cast<int>(Special::kPad)])},
       {"control_symbols", controls},
       {"user_defined_symbols", user},
       {"num_threads", "1"},

@@ -1,6 +1,7 @@
 #include "corpus/tokenizer.h"
 
 #include <gtest/gtest.h>
+#include <sentencepiece_processor.h>
 
 #include <algorithm>
 
@@ -45,6 +46,21 @@ TEST(TokenizerTest, SpecialTokensHaveFixedIdsAndAreNeverProducedByText) {
   EXPECT_EQ(*t.Decode(specials),
             "<|begin_of_text|><|end_of_text|><|system|><|user|><|assistant|><tool_call>"
             "</tool_call><tool_result></tool_result><|pad|>");
+}
+
+// Issue 14: the model had no bos / eos / pad ids (all -1), so Megatron's and Hugging Face's
+// sentencepiece wrappers could not find the end-of-text token.
+TEST(TokenizerTest, TheModelNamesItsBosEosAndPadPieces) {
+  sentencepiece::SentencePieceProcessor sp;
+  ASSERT_TRUE(sp.LoadFromSerializedProto(SmallTokenizer().serialized()).ok());
+  EXPECT_EQ(sp.bos_id(), SpecialId(Special::kBeginOfText));
+  EXPECT_EQ(sp.eos_id(), SpecialId(Special::kEndOfText));
+  EXPECT_EQ(sp.pad_id(), SpecialId(Special::kPad));
+  EXPECT_EQ(sp.IdToPiece(sp.eos_id()), "<|end_of_text|>");
+  EXPECT_EQ(sp.unk_id(), 0);
+  for (int i = 0; i < kNumSpecials; ++i) {
+    EXPECT_EQ(sp.IdToPiece(SpecialId(static_cast<Special>(i))), kSpecialPieces[i]);
+  }
 }
 
 TEST(TokenizerTest, SameInputsGiveByteIdenticalModel) {
