@@ -40,6 +40,10 @@ void SetupEvalCommand(CLI::App& root) {
   c->add_option("--max-turns", o.max_turns, "Assistant turns per dialogue")->capture_default_str();
   c->add_option("--max-new-tokens", o.max_new_tokens, "Generated tokens per turn")
       ->capture_default_str();
+  c->add_option("--threads", o.threads,
+                "Dialogues played at once, one model copy each (0 = one per core); never changes "
+                "the scores")
+      ->capture_default_str();
   c->add_option("--transcript", o.transcript,
                 "Write every model dialogue (calls, graph results, verdict) to this JSONL file");
   c->add_flag("--json", f->json, "Print the report as JSON on stdout");

@@ -4,10 +4,16 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <tbb/info.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <span>
+#include <thread>
 
 #include "base/file_util.h"
 #include "base/json.h"
@@ -197,18 +203,38 @@ std::string TranscriptLine(const synth::Record& r, const Dialogue& d, const Dial
   return std::string(sb.GetString()) + "\n";
 }
 
-// Plays every record with one agent into a score table (and transcript lines).
-Status PlayAll(Agent& agent, const std::vector<synth::Record>& records,
+// Plays every record into a score table (and transcript lines). With several agents (the
+// same model loaded once per worker) the records are played in parallel, each by whichever
+// worker takes it next; a dialogue depends only on its record (greedy decoding, kernels that
+// are bit-identical for any thread count), and scores and transcript lines are gathered in
+// record order, so the report is the same for any number of workers.
+Status PlayAll(std::span<Agent* const> agents, const std::vector<synth::Record>& records,
                const synth::Executor& exec, int max_turns, const std::string& label,
                ScoreTable* table, std::string* transcript) {
   Progress progress("eval " + label, records.size(), "dialogues");
-  for (const synth::Record& r : records) {
-    KGF_ASSIGN_OR_RETURN(Dialogue d, Play(agent, r, exec, max_turns));
+  std::vector<std::optional<Result<Dialogue>>> played(records.size());
+  std::atomic<size_t> next{0};
+  auto work = [&](Agent* agent) {
+    for (size_t i; (i = next.fetch_add(1)) < records.size();) {
+      played[i].emplace(Play(*agent, records[i], exec, max_turns));
+      progress.Add(1);
+    }
+  };
+  if (agents.size() == 1) {
+    work(agents[0]);
+  } else {
+    std::vector<std::thread> workers;
+    for (Agent* a : agents) workers.emplace_back(work, a);
+    for (std::thread& t : workers) t.join();
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    const synth::Record& r = records[i];
+    if (!played[i]->ok()) return played[i]->status();
+    const Dialogue& d = played[i]->value();
     DialogueScore s = ScoreDialogue(r, d);
     table->by_pattern[r.pattern].Add(s);
     table->all.Add(s);
     if (transcript != nullptr) *transcript += TranscriptLine(r, d, s);
-    progress.Add(1);
   }
   progress.Finish();
   for (auto& [p, row] : table->by_pattern) row.Finish();
@@ -358,20 +384,33 @@ Result<EvalReport> RunEval(const EvalOptions& options) {
   report.records = static_cast<int64_t>(records.size());
   GoldAgent gold;
   // The gold replay plays whole programs, however long (a self-check, not a limit).
-  KGF_RETURN_IF_ERROR(PlayAll(gold, records, exec, 1 << 20, "gold", &report.gold, nullptr));
+  Agent* gold_agent = &gold;
+  KGF_RETURN_IF_ERROR(
+      PlayAll({&gold_agent, 1}, records, exec, 1 << 20, "gold", &report.gold, nullptr));
   auto [tool, param] = MostFrequentFirstTool(records, catalog);
   report.baseline_call = tool + "(" + param + "=<first anchor>)";
   FirstCallBaseline baseline(tool, param);
-  KGF_RETURN_IF_ERROR(PlayAll(baseline, records, exec, o.max_turns, "baseline", &report.baseline,
-                              nullptr));
+  Agent* baseline_agent = &baseline;
+  KGF_RETURN_IF_ERROR(PlayAll({&baseline_agent, 1}, records, exec, o.max_turns, "baseline",
+                              &report.baseline, nullptr));
   if (!o.checkpoint.empty()) {
     ModelAgentOptions mo;
     mo.max_new_tokens = o.max_new_tokens;
     mo.chat = o.chat;
-    KGF_ASSIGN_OR_RETURN(std::unique_ptr<ModelAgent> agent,
-                         ModelAgent::Create(o.checkpoint, o.tokenizer, mo));
+    // One agent (and model copy) per worker: an agent keeps the dialogue it is playing.
+    const int workers = std::max<int64_t>(
+        1, std::min<int64_t>(o.threads > 0 ? o.threads : tbb::info::default_concurrency(),
+                             static_cast<int64_t>(records.size())));
+    std::vector<std::unique_ptr<ModelAgent>> owned;
+    std::vector<Agent*> agents;
+    for (int w = 0; w < workers; ++w) {
+      KGF_ASSIGN_OR_RETURN(std::unique_ptr<ModelAgent> agent,
+                           ModelAgent::Create(o.checkpoint, o.tokenizer, mo));
+      agents.push_back(agent.get());
+      owned.push_back(std::move(agent));
+    }
     std::string transcript;
-    KGF_RETURN_IF_ERROR(PlayAll(*agent, records, exec, o.max_turns, "model", &report.model,
+    KGF_RETURN_IF_ERROR(PlayAll(agents, records, exec, o.max_turns, "model", &report.model,
                                 o.transcript.empty() ? nullptr : &transcript));
     report.has_model = true;
     if (!o.transcript.empty()) KGF_RETURN_IF_ERROR(WriteFileAtomic(o.transcript, transcript));

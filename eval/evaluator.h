@@ -36,6 +36,9 @@ struct EvalOptions {
   int max_turns = 8;                 // assistant turns per dialogue
   int max_new_tokens = 192;          // tokens per turn
   std::string transcript;            // JSONL of every model dialogue with its verdict; "" = none
+  // Dialogues played at once, each worker with its own copy of the model (0 = one per core);
+  // never changes the report.
+  int threads = 0;
 };
 
 struct EvalReport {

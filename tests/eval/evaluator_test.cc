@@ -147,10 +147,20 @@ TEST_F(EvaluatorTest, AModelPlaysDeterministicallyAndItsTranscriptNamesEveryCall
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_TRUE(a->has_model);
   EXPECT_EQ(a->model.all.dialogues, a->records);
+  // Played again by one worker and by three (one model copy each): the same transcript and
+  // scores, whatever the number of workers.
   o.transcript = dir_.File("b.jsonl");
+  o.threads = 1;
   auto b = RunEval(o);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(*ReadFileToString(dir_.File("a.jsonl")), *ReadFileToString(dir_.File("b.jsonl")));
+  o.transcript = dir_.File("c.jsonl");
+  o.threads = 3;
+  auto c = RunEval(o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*ReadFileToString(dir_.File("a.jsonl")), *ReadFileToString(dir_.File("c.jsonl")));
+  EXPECT_EQ(c->model.all.f1, b->model.all.f1);
+  EXPECT_EQ(c->model.all.valid_call_rate(), b->model.all.valid_call_rate());
   EXPECT_NE(ReadFileToString(dir_.File("a.jsonl"))->find("\"stop\":"), std::string::npos);
 
   // The agent's parser: text, then calls between <tool_call> and </tool_call>.
