@@ -69,8 +69,20 @@ void SetupTrainCommand(CLI::App& root) {
   auto* c = root.add_subcommand("train", "train the bundled Ling-style MoE model on token shards");
   c->add_option("--config", o.config, "model config.json (Ling HF keys); overrides --preset");
   c->add_option("--preset", o.preset, "tiny | small | small-dense | ling-lite-shape")->capture_default_str();
-  c->add_option("--vocab-size", o.vocab_size,
-                "override the config's vocab_size (0: keep), e.g. the corpus tokenizer's")->capture_default_str();
+  c->add_option_function<std::string>(
+       "--vocab-size",
+       [&o](const std::string& v) {
+         o.vocab_size = v == "corpus" ? trainer::TrainOptions::kVocabFromCorpus : std::stoll(v);
+       },
+       "override the config's vocab_size (0: keep): a number, or 'corpus' for the size the "
+       "corpus manifest records for its tokenizer")
+      ->check([](const std::string& v) -> std::string {
+        if (v == "corpus") return "";
+        if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) {
+          return "must be a non-negative number or 'corpus'";
+        }
+        return "";
+      });
   c->add_option("--routing-warmup-steps", o.routing_warmup_steps,
                 "Stochastic Routing Warmup length W (-1: = --warmup-steps for a fresh MoE model; 0: off)")
       ->capture_default_str();

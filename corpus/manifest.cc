@@ -343,6 +343,7 @@ Result<CorpusInfo> ReadCorpusInfo(const std::string& corpus_dir) {
   info.dir = corpus_dir;
   info.tokenizer_path = JoinPath(corpus_dir, m.tokenizer_file);
   info.tokenizer_checksum = m.tokenizer_checksum;
+  info.vocab_size = m.vocab_size;
   info.max_document_tokens = m.max_document_tokens;
   info.chat_template = m.chat_template;
   info.train_on_valid = m.train_on_valid;

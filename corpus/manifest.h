@@ -121,6 +121,7 @@ struct CorpusInfo {
   std::string dir;
   std::string tokenizer_path;      // <dir>/tokenizer.model
   std::string tokenizer_checksum;  // "xxh3:<hex>"
+  int64_t vocab_size = 0;          // the tokenizer's
   int64_t max_document_tokens = 0;
   ChatTemplateOptions chat_template;  // render prompts with these to match training
   bool train_on_valid = false;

@@ -69,7 +69,8 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, ParserMisuseIsExitTwo) {
   for (const char* args : {"", "no-such-command", "synth --no-such-flag", "kg import --store",
-                           "train --precision fp16 --data x --out y"}) {
+                           "train --precision fp16 --data x --out y",
+                           "train --vocab-size lots --data x --out y"}) {
     Outcome r = Kgforge(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_FALSE(r.err.empty()) << args;

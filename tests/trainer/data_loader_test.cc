@@ -217,6 +217,19 @@ TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   o.out = dir_->File("sft_run2");
   auto fitted = Train(o);
   ASSERT_TRUE(fitted.ok()) << fitted.status().ToString();
+
+  // Issue 14: --vocab-size corpus takes the size from the corpus manifest (no retyping).
+  o.vocab_size = TrainOptions::kVocabFromCorpus;
+  o.out = dir_->File("sft_run3");
+  auto from_corpus = Train(o);
+  ASSERT_TRUE(from_corpus.ok()) << from_corpus.status().ToString();
+  EXPECT_EQ(from_corpus->num_parameters, fitted->num_parameters);
+  o.data = dir_->File("text.jsonl");  // not a corpus folder
+  o.out = dir_->File("sft_run4");
+  auto not_corpus = Trainer::Create(o);
+  ASSERT_FALSE(not_corpus.ok());
+  EXPECT_NE(not_corpus.status().message().find("not a corpus folder"), std::string::npos)
+      << not_corpus.status().message();
 }
 
 TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {

@@ -15,6 +15,7 @@
 #include "base/memory_budget.h"
 #include "base/progress.h"
 #include "base/rng.h"
+#include "corpus/manifest.h"
 #include "trainer/io/checkpoint.h"
 #include "trainer/model/bf16_gemm.h"
 #include "trainer/train/data_loader.h"
@@ -52,7 +53,10 @@ Status ValidateOptions(const TrainOptions& o) {
   if (Result<MatmulPrecision> p = ResolveMatmulPrecision(o.precision); !p.ok()) {
     return p.status();
   }
-  if (o.vocab_size < 0 || o.vocab_size > (int64_t{1} << 31) - 1) return bad("--vocab-size must be >= 0");
+  if ((o.vocab_size < 0 && o.vocab_size != TrainOptions::kVocabFromCorpus) ||
+      o.vocab_size > (int64_t{1} << 31) - 1) {
+    return bad("--vocab-size must be >= 0 or 'corpus'");
+  }
   if (!(o.spike_sigma > 0) || !(o.spike_ema_alpha > 0 && o.spike_ema_alpha <= 1)) {
     return bad("--spike-sigma must be > 0 and --spike-ema-alpha in (0, 1]");
   }
@@ -154,6 +158,15 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::Preset(options.preset));
   }
   if (options.vocab_size > 0) s.config.vocab_size = static_cast<int>(options.vocab_size);
+  if (options.vocab_size == TrainOptions::kVocabFromCorpus) {
+    Result<corpus::CorpusInfo> info = corpus::ReadCorpusInfo(options.data);
+    if (!info.ok()) {
+      return InvalidArgumentError("vocab_size 'corpus' takes the size from the corpus manifest, "
+                                  "but " + options.data + " is not a corpus folder (" +
+                                  info.status().message() + "); give a number");
+    }
+    s.config.vocab_size = static_cast<int>(info->vocab_size);
+  }
   if (options.routing_warmup_steps >= 0) {
     s.config.routing_warmup_steps = options.routing_warmup_steps;
   } else if (!init && s.config.routing_warmup_steps == 0 && s.config.NumMoeLayers() > 0) {

@@ -30,7 +30,9 @@ struct TrainOptions {
   std::string config;
   std::string preset = "tiny";
   // Overrides the config's / preset's vocab_size when > 0 (e.g. the corpus tokenizer's size,
-  // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized.
+  // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized;
+  // kVocabFromCorpus: the size the corpus manifest records for its tokenizer.
+  static constexpr int64_t kVocabFromCorpus = -1;
   int64_t vocab_size = 0;
   // Stochastic Routing Warmup length W (Ling eq. 3). -1: the SPEC §4 default, W = the LR
   // warmup length, for a fresh MoE model whose config leaves it 0 (fine-tuning from
