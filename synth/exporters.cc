@@ -366,7 +366,16 @@ std::string ExportHermes(const Record& r) {
         Writer tw(tb);
         tw.StartObject();
         tw.Key("name"); Str(tw, r.messages[j].name);
-        tw.Key("content"); Str(tw, r.messages[j].content);
+        // The result as a JSON value, as Hermes writes tool responses (our observations are
+        // JSON: a list of names or {"error": ...}); a non-JSON text stays a string.
+        tw.Key("content");
+        const std::string& content = r.messages[j].content;
+        JsonDoc parsed;
+        if (ParseJsonDepthLimited(content, &parsed) && !parsed.HasParseError()) {
+          tw.RawValue(content.data(), content.size(), parsed.GetType());
+        } else {
+          Str(tw, content);
+        }
         tw.EndObject();
         if (!value.empty()) value += '\n';
         value += "<tool_response>\n" + std::string(tb.GetString()) + "\n</tool_response>";
@@ -445,7 +454,14 @@ Result<Record> ImportHermes(const JsonDoc& doc, const std::string& where) {
       for (size_t k = 0; k < bodies.size(); ++k) {
         KGF_ASSIGN_OR_RETURN(JsonDoc resp, ParseJson(bodies[k], at + " <tool_response>"));
         KGF_ASSIGN_OR_RETURN(std::string name, JsonGetString(resp, "name", at));
-        KGF_ASSIGN_OR_RETURN(std::string content, JsonGetString(resp, "content", at));
+        auto content_it = resp.FindMember("content");
+        if (content_it == resp.MemberEnd()) {
+          return InvalidArgumentError(at + " <tool_response>: field 'content' missing");
+        }
+        std::string content = content_it->value.IsString()
+                                  ? std::string(content_it->value.GetString(),
+                                                content_it->value.GetStringLength())
+                                  : JsonToString(content_it->value);
         r.messages.push_back({"tool", std::move(content), {}, calls[k].id, std::move(name)});
       }
     } else {

@@ -10,8 +10,9 @@
 //             the dialogue in order (single-turn format: observations are not carried).
 // - hermes:   Hermes function calling: {"id","conversations":[{"from":"system"|"human"|"gpt"|
 //             "tool","value"}],"tools":"<json>"}; tools in <tools></tools> in the system turn,
-//             calls as <tool_call>{...}</tool_call>, results as <tool_response>{...}
-//             </tool_response>.
+//             calls as <tool_call>{...}</tool_call>, results as <tool_response>{"name":...,
+//             "content":<the result as JSON>}</tool_response> (a string only when the result
+//             is not JSON; the importer takes both).
 // Round trip: ImportRecord(ExportRecord(r, f), f) restores id, tools and messages exactly for
 // sharegpt and hermes; for xlam it restores id, tools, the user question and the calls (one
 // assistant turn). Thread-safe (pure functions).

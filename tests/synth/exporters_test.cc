@@ -95,6 +95,9 @@ TEST(ExportersTest, HermesUsesTags) {
   EXPECT_NE(line.find("<tools>"), std::string::npos);
   EXPECT_NE(line.find("<tool_call>\\n{\\\"name\\\":"), std::string::npos) << line;
   EXPECT_NE(line.find("<tool_response>"), std::string::npos);
+  // Issue 14: the response's content is the result as JSON (Hermes' layout), not a string.
+  EXPECT_NE(line.find("\\\"content\\\":["), std::string::npos) << line;
+  EXPECT_EQ(line.find("\\\"content\\\":\\\"["), std::string::npos) << line;
 }
 
 TEST(ExportersTest, HermesListsEveryToolOnceWhateverThePromptStyle) {
