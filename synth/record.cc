@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <charconv>
 #include <unordered_map>
 
 #include "base/json.h"
@@ -294,11 +295,8 @@ int MistakeTurn(const Record& record) {
   const size_t at = kind.rfind('@');
   if (at == std::string::npos) return 1;
   int turn = 0;
-  for (size_t i = at + 1; i < kind.size() && turn < 1000000; ++i) {
-    if (kind[i] < '0' || kind[i] > '9') return 1;
-    turn = turn * 10 + (kind[i] - '0');
-  }
-  return turn > 0 ? turn : 1;
+  const auto [end, ec] = std::from_chars(kind.data() + at + 1, kind.data() + kind.size(), turn);
+  return ec == std::errc() && end == kind.data() + kind.size() && turn > 0 ? turn : 1;
 }
 
 }  // namespace kgf::synth

@@ -177,22 +177,21 @@ Verdict RecordSemanticFilter::Apply(Sample& sample) const {
   if (stops_empty && call_turns == 0) {
     return Verdict::Drop("empty_answer", "a " + r.outcome + " dialogue makes no call");
   }
+  // CallsOf lists the calls in message order: walk them turn by turn.
   int turn = 0;
+  size_t next = 0;
   bool last_turn_empty = false;
   for (const auto& m : r.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
     ++turn;
-    for (const auto& tc : m.tool_calls) {
-      const synth::ExecutedCall* c = nullptr;
-      for (const auto& e : calls) {
-        if (e.call.id == tc.id) c = &e;
-      }
-      if (c == nullptr || c->observation != "[]" || turn == mistake_turn) continue;
+    for (size_t k = 0; k < m.tool_calls.size() && next < calls.size(); ++k, ++next) {
+      const synth::ExecutedCall& c = calls[next];
+      if (c.observation != "[]" || turn == mistake_turn) continue;
       if (stops_empty && turn == call_turns) {
         last_turn_empty = true;
         continue;
       }
-      return Verdict::Drop("empty_intermediate", "call '" + c->call.id + "' to " + c->call.name +
+      return Verdict::Drop("empty_intermediate", "call '" + c.call.id + "' to " + c.call.name +
                                                      " returned an empty list");
     }
   }

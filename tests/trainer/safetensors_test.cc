@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <limits>
-
 #include <cstring>
 
 #include "base/file_util.h"
@@ -203,18 +201,6 @@ TEST(SafetensorsTest, LoadParametersChecksNamesAndShapes) {
   EXPECT_EQ(LoadParameters(*file, {&a2, &b2, &extra}, ParameterField::kValue, path).code(),
             StatusCode::kFailedPrecondition);
 
-  // Issue 13: NaN / Inf weights loaded silently ("generate" printed 0 0 0 0).
-  b.value[1] = std::numeric_limits<float>::quiet_NaN();
-  ASSERT_TRUE(WriteParameters(dir.File("nan.safetensors"), params, ParameterField::kValue).ok());
-  auto nan_file = SafetensorsFile::Read(dir.File("nan.safetensors"));
-  ASSERT_TRUE(nan_file.ok());
-  Parameter a3{"w", {2, 3}, std::vector<float>(6, 9.f), std::vector<float>(6, 0.f)};
-  Parameter b3{"n", {3}, {9, 9, 9}, {0, 0, 0}};
-  s = LoadParameters(*nan_file, {&a3, &b3}, ParameterField::kValue, "nan.safetensors");
-  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("tensor 'n' holds a non-finite value"), std::string::npos)
-      << s.message();
-  EXPECT_EQ(a3.value, std::vector<float>(6, 9.f)) << "nothing modified on error";
 }
 
 }  // namespace

@@ -261,7 +261,8 @@ Result<Checkpoint> ReadCheckpoint(const std::string& dir) {
   KGF_ASSIGN_OR_RETURN(c.optimizer, SafetensorsFile::Parse(std::move(bytes[kOptimizerFile]),
                                                            JoinPath(dir, kOptimizerFile)));
   // Weights that are not finite (a run that diverged before a check caught it, or damage the
-  // checksums were recomputed over) make a checkpoint invalid: a resume falls back past it.
+  // checksums were recomputed over) make a checkpoint invalid: a resume falls back past it, and
+  // generate / eval / --init-checkpoint (which all read checkpoints here) refuse it.
   std::vector<float> values;
   for (const SafetensorsFile::Entry& e : c.model.entries()) {
     values.resize(static_cast<size_t>(e.numel()));

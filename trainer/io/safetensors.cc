@@ -1,7 +1,6 @@
 #include "trainer/io/safetensors.h"
 
 #include <algorithm>
-#include <cmath>
 #include <bit>
 #include <cstring>
 #include <set>
@@ -255,20 +254,6 @@ Status LoadParameters(const SafetensorsFile& file, const ParameterList& params,
     if (!names.count(e.name)) {
       return FailedPreconditionError(w + ": tensor '" + e.name +
                                      "' is not a parameter of the model (a checkpoint of another shape)");
-    }
-  }
-  // A NaN or Inf weight makes every output garbage ("0 0 0 0"); say which tensor holds it, as
-  // damage (so a resume falls back to the previous checkpoint), before modifying anything.
-  std::vector<float> scratch;
-  for (size_t i = 0; i < params.size(); ++i) {
-    scratch.resize(params[i]->value.size());
-    file.CopyValues(*matched[i], scratch);
-    for (size_t k = 0; k < scratch.size(); ++k) {
-      if (!std::isfinite(scratch[k])) {
-        return DataLossError(w + ": tensor '" + params[i]->name + "' holds a non-finite value (" +
-                             std::to_string(scratch[k]) + ") at element " + std::to_string(k) +
-                             " (a diverged or damaged checkpoint)");
-      }
     }
   }
   for (size_t i = 0; i < params.size(); ++i) {
