@@ -144,10 +144,12 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   // Candidate mentions: the gold answers and every name a call returned; an anchor repeated
   // from the question ("The capital of France is Paris") is not an answer given.
   std::set<std::string> seen_names(record.answers.begin(), record.answers.end());
+  std::set<std::string> last_turn_names;  // what the last call turn returned
   for (const AgentTurn& t : d.turns) {
     if (t.calls.empty()) continue;
     std::vector<std::pair<std::string, std::string>> turn;
     last_turn_empty = false;
+    last_turn_names.clear();
     for (size_t k = 0; k < t.calls.size(); ++k) {
       const AgentCall& c = t.calls[k];
       ++s.calls;
@@ -157,8 +159,10 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
         const std::string& obs = d.observations[call_turn][k];
         if (!IsError(obs)) {
           last_result = obs;
-          last_turn_empty = last_turn_empty || NamesOf(obs).empty();
-          for (std::string& n : NamesOf(obs)) seen_names.insert(std::move(n));
+          std::vector<std::string> found = NamesOf(obs);
+          last_turn_empty = last_turn_empty || found.empty();
+          last_turn_names.insert(found.begin(), found.end());
+          for (std::string& n : found) seen_names.insert(std::move(n));
         }
       }
     }
@@ -198,8 +202,13 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   int hit = 0;
   for (const std::string& n : kept) hit += gold.count(n) > 0;
   if (gold.empty()) {
-    // No answer is the right answer: full marks for naming no entity.
-    s.precision = s.recall = s.f1 = kept.empty() ? 1.0 : 0.0;
+    // No answer is the right answer: full marks unless the final message offers what the last
+    // call turn returned as answers. Names from earlier turns may explain the stop ("The graph
+    // has no entry for the capital of Paris").
+    const bool claims = std::any_of(kept.begin(), kept.end(), [&](const std::string& n) {
+      return last_turn_names.count(n) > 0;
+    });
+    s.precision = s.recall = s.f1 = claims ? 0.0 : 1.0;
     return s;
   }
   s.precision = kept.empty() ? 0.0 : double(hit) / kept.size();

@@ -7,8 +7,9 @@
 //   executed answer: the last successful call's result, as a set, equals the gold answer set;
 //   final answer precision / recall / F1: entity names in the final message (among the gold
 //     answers, the anchors and every name the calls returned) against the gold set; a record
-//     whose gold set is empty (outcome no_answer, empty_step, no_tool) scores 1 when the final
-//     message names none, else 0; a no_tool record's executed answer is "made no call", a
+//     whose gold set is empty (outcome no_answer, empty_step, no_tool) scores 1 unless the final
+//     message names an entity the last call turn returned (names from earlier turns may explain
+//     why there is no answer), else 0; a no_tool record's executed answer is "made no call", a
 //     no_answer / empty_step record's "a call of the last call turn returned []".
 // The gold program is the record's assistant turns with calls, without the deliberate mistake of
 // a self-reflection sample. Pure functions: thread-safe.

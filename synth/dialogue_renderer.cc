@@ -277,13 +277,14 @@ std::optional<Mistake> DialogueRenderer::PlanMistakeAnyTurn(const std::vector<Pl
   const int turns = calls.back().turn;
   const int t = 1 + static_cast<int>(rng.Uniform(static_cast<uint64_t>(turns)));
   if (t == 1) return PlanMistake(calls.front(), rng);
+  // Merging a fan-out's results is bookkeeping, not a choice: never the call gone wrong.
   std::vector<const PlannedCall*> at;
   for (const PlannedCall& c : calls) {
-    if (c.turn == t) at.push_back(&c);
+    if (c.turn == t && !c.merge) at.push_back(&c);
   }
+  if (at.empty()) return std::nullopt;
   const PlannedCall& c = *at[rng.Uniform(at.size())];
   std::optional<Mistake> m;
-  if (c.merge) return std::nullopt;  // merging a fan-out is bookkeeping, not a choice
   if (c.tool->kind == ToolKind::kSet) {
     m = PlanWrongSetOp(c, rng);
   } else {
@@ -437,8 +438,7 @@ std::string DialogueRenderer::StopEarly(const Query& q, const std::vector<Entity
       if (c.node == e && c.tool->kind != ToolKind::kSet) stop = c.turn;
     }
     std::erase_if(*calls, [&](const PlannedCall& c) { return c.turn > stop; });
-    std::vector<std::string> inputs = executor_.Names(sets[node.children[0]]);
-    std::sort(inputs.begin(), inputs.end());
+    const std::vector<std::string> inputs = executor_.Names(sets[node.children[0]]);  // sorted
     v['S' - 'A'] = grammar_.HopPhrase(q.relations[node.slot], q.IsInverse(node.slot),
                                       JoinNames(inputs), inputs.size() > 1);
     const bool last = e == tree.root;

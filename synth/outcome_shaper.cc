@@ -82,8 +82,10 @@ OutcomeShaper::OutcomeShaper(const kg::Graph& graph, OutcomeOptions options, Sam
 }
 
 void OutcomeShaper::Shape(SampleOutcome* sample, Rng& rng) const {
-  const double u = rng.UniformDouble();
   const OutcomeOptions& o = options_;
+  // No draw at all when every share is 0: the output is then that of a run without outcomes.
+  if (o.no_answer_share == 0 && o.empty_step_share == 0 && o.no_tool_share == 0) return;
+  const double u = rng.UniformDouble();
   const Pattern p = sample->query->pattern;
   if (u < o.no_answer_share) {
     if (AllowsNoAnswer(p)) Reshape(sample, RecordOutcome::kNoAnswer, rng);

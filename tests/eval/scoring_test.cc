@@ -177,9 +177,25 @@ TEST(ScoringTest, DialoguesWithoutAnswersScoreTheirOwnEnd) {
   EXPECT_TRUE(s.chain_exact);
   EXPECT_TRUE(s.executed_answer);
   EXPECT_DOUBLE_EQ(s.f1, 1.0);
-  // Naming an entity as the answer is wrong.
+  // Naming an entity the last turn returned as the answer is wrong.
   gold.final_text = "Portugal.";
   EXPECT_DOUBLE_EQ(ScoreDialogue(r, gold).f1, 0.0);
+
+  // A 2p no_answer as the renderer closes it: the empty hop's input, returned by the turn
+  // before, explains the stop and is no answer given.
+  synth::Record p2 = TwoBranchRecord();
+  p2.pattern = "2p";
+  p2.outcome = "no_answer";
+  p2.answers.clear();
+  Dialogue chain = Played(
+      {Calls({R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"}),
+       Calls({R"({"name":"get_borders_of_country","arguments":{"country":"Andorra"}})"}),
+       AgentTurn{"none", {}, {}, false}},
+      {{R"(["Andorra"])"}, {"[]"}},
+      "The graph has no entry for the neighbours of Andorra, so there is no answer.");
+  s = ScoreDialogue(p2, chain);
+  EXPECT_TRUE(s.executed_answer);
+  EXPECT_DOUBLE_EQ(s.f1, 1.0);
 
   synth::Record nt = TwoBranchRecord();
   nt.outcome = "no_tool";
