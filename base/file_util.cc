@@ -99,7 +99,7 @@ Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix
   KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   int removed = 0;
   for (const std::string& name : names) {
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (!StartsWith(name, prefix)) continue;
     size_t at = name.rfind(".tmp.");
     size_t digits = at == std::string::npos ? 0 : at + 5;
     if (at == std::string::npos) {
@@ -112,7 +112,8 @@ Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix
       continue;
     }
     const pid_t pid = static_cast<pid_t>(std::stol(name.substr(digits)));
-    const bool alive = pid != ::getpid() && (::kill(pid, 0) == 0 || errno == EPERM);
+    // This process's own temp files may be in use (a library caller writing two outputs).
+    const bool alive = pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM;
     if (alive) continue;
     std::error_code ec;
     fs::remove_all(JoinPath(dir, name), ec);

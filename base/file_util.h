@@ -25,9 +25,9 @@ Status RemoveFile(const std::string& path);  // OK if it did not exist
 // Files directly inside `dir` (names only), sorted.
 Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 // Removes what killed runs left in `dir`: entries named "<name>.tmp.<pid>" (AtomicFile's temp
-// files) or "<name>.tmp-<pid>" (temporary folders) whose process is gone (or is this one: it
-// has not made any yet), and whose name starts with `prefix` (the output they were for). A
-// missing `dir` is fine. Returns how many entries it removed.
+// files) or "<name>.tmp-<pid>" (temporary folders) whose process is gone on this host, and
+// whose name starts with `prefix` (give the output they were for: an empty prefix would also
+// match a user's "backup.tmp-20240101"). A missing `dir` is fine. Returns how many it removed.
 Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix = "");
 std::string JoinPath(std::string_view a, std::string_view b);
 std::string Basename(std::string_view path);

@@ -218,9 +218,15 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
                                   "'; outputs are named after inputs, rename one");
     }
   }
-  // A killed earlier run's temp files (named by its pid) would stay forever otherwise.
-  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir).status());
-  if (!rejected_dir.empty()) KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir).status());
+  // A killed earlier run's temp files (named by its pid) would stay forever otherwise; only the
+  // temp files of this run's own outputs are touched.
+  for (const std::string& name : names) {
+    KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, name + ".tmp.").status());
+    if (!rejected_dir.empty()) {
+      KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir, name + ".tmp.").status());
+    }
+  }
+  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, "filter_report.json.tmp.").status());
   PipelineReport report;
   // Read every line (serial I/O), then parse in parallel.
   std::vector<InputLine> lines;

@@ -29,8 +29,6 @@
 namespace kgf::kg {
 namespace {
 
-// Impl::Import's status message when the store changed between its plan and its write.
-constexpr char kStoreChanged[] = "store changed by another import";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -190,14 +188,6 @@ struct GraphStore::Impl {
     KGF_RETURN_IF_ERROR(st);
     if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("counting");
     return sqlite3_column_int64(s.get(), 0);
-  }
-  // What an import's plan depends on: ids are dense, so the entity and relation counts, plus
-  // the content checksum (every import that adds anything changes it).
-  Result<std::string> StateFingerprint() const {
-    KGF_ASSIGN_OR_RETURN(int64_t e, Count("entities"));
-    KGF_ASSIGN_OR_RETURN(int64_t r, Count("relations"));
-    KGF_ASSIGN_OR_RETURN(std::string checksum, Meta("checksum"));
-    return std::to_string(e) + "/" + std::to_string(r) + "/" + checksum;
   }
 
   Result<std::string> ComputeChecksum() const;
@@ -396,20 +386,7 @@ Result<ImportReport> GraphStore::Import(const std::vector<std::string>& files,
   if (impl_->mode != Mode::kReadWrite) {
     return FailedPreconditionError(impl_->path + ": opened read-only; cannot import");
   }
-  // Another process may import into the same store meanwhile (SQLite serialises the writes):
-  // an import whose plan was made on a store that changed before it could write starts over
-  // on the new state (Impl::Import returns kStoreChanged), a few times.
-  for (int attempt = 1;; ++attempt) {
-    Result<ImportReport> r = impl_->Import(files, options);
-    if (r.ok() || r.status().message() != kStoreChanged || attempt == 5) {
-      if (!r.ok() && r.status().message() == kStoreChanged) {
-        return FailedPreconditionError(impl_->path + ": another process kept writing to the "
-                                                     "store during 5 attempts to import; retry "
-                                                     "when it is done");
-      }
-      return r;
-    }
-  }
+  return impl_->Import(files, options);
 }
 
 Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& files,
@@ -424,9 +401,8 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   ImportReport report;
   report.files = files;
 
-  // --- Current store state, read in one snapshot with its fingerprint.
+  // --- Current store state, read in one snapshot.
   KGF_RETURN_IF_ERROR(Exec("BEGIN"));
-  Result<std::string> read_state = StateFingerprint();
   std::vector<PendingEntity> entities;
   std::unordered_map<std::string, uint32_t> entity_by_key;
   std::unordered_map<std::string, uint32_t> entity_by_name;
@@ -470,7 +446,6 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   }();
   KGF_RETURN_IF_ERROR(Exec("COMMIT"));
   KGF_RETURN_IF_ERROR(read);
-  KGF_RETURN_IF_ERROR(read_state.status());
   const size_t old_entities = entities.size(), old_relations = relations.size();
   std::vector<bool> relation_typed(relations.size(), true);  // types fixed (old or side file)
 
@@ -698,15 +673,6 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   std::sort(triples.begin(), triples.end());
   triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
   KGF_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  {
-    // The plan (ids, names, types) holds only for the state it was made on.
-    Result<std::string> now = StateFingerprint();
-    if (!now.ok() || *now != *read_state) {
-      Exec("ROLLBACK").IgnoreError();
-      if (!now.ok()) return now.status();
-      return FailedPreconditionError(kStoreChanged);
-    }
-  }
   auto write = [&]() -> Status {
     Status st;
     KGF_ASSIGN_OR_RETURN(int64_t before, Count("triples"));
@@ -924,7 +890,10 @@ class ImportLock {
       KGF_LOG(INFO) << store_path << " is being written by another import (pid "
                     << (n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?")
                     << "); waiting for it to finish";
-      if (flock(fd, LOCK_EX) != 0) {
+      int locked;
+      while ((locked = flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+      }
+      if (locked != 0) {
         const std::string why = ErrnoText();
         close(fd);
         return IoError(path + ": cannot lock: " + why);

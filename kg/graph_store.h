@@ -64,7 +64,8 @@ class GraphStore {
   GraphStore& operator=(GraphStore&&) noexcept;
   ~GraphStore();
 
-  // Imports triple files (and side files) in one transaction. REQUIRES: opened kReadWrite.
+  // Imports triple files (and side files) in one transaction. REQUIRES: opened kReadWrite, and
+  // no other process importing into the store meanwhile (ImportIntoStore takes the lock).
   // Errors: InvalidArgument naming file:line for bad input (nothing written), NotFound for a
   // missing file, IoError / DataLoss from SQLite (rolled back).
   Result<ImportReport> Import(const std::vector<std::string>& files, const ImportOptions& options);
