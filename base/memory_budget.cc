@@ -24,7 +24,10 @@ int64_t AvailableMemoryBytes() {
   if (const char* cap = std::getenv("KGF_MAX_MEMORY_MB"); cap != nullptr && *cap != '\0') {
     char* end = nullptr;
     const long long mb = std::strtoll(cap, &end, 10);
-    if (*end == '\0' && mb > 0 && (bytes < 0 || mb * 1024 * 1024 < bytes)) bytes = mb * 1024 * 1024;
+    // Bounded first: a huge value must not overflow when turned into bytes.
+    if (*end == '\0' && mb > 0 && mb < (int64_t{1} << 40) && (bytes < 0 || mb * 1024 * 1024 < bytes)) {
+      bytes = mb * 1024 * 1024;
+    }
   }
   return bytes;
 }

@@ -78,8 +78,9 @@ void SetupTrainCommand(CLI::App& root) {
        "corpus manifest records for its tokenizer")
       ->check([](const std::string& v) -> std::string {
         if (v == "corpus") return "";
-        if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos) {
-          return "must be a non-negative number or 'corpus'";
+        if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoll(v) > 2147483647) {
+          return "must be a number in [0, 2147483647] or 'corpus'";
         }
         return "";
       });

@@ -12,6 +12,7 @@
 
 #include "base/file_util.h"
 #include "base/hash.h"
+#include "base/line_reader.h"
 #include "base/rng.h"
 
 namespace kgf::corpus {
@@ -96,8 +97,9 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
     controls += p;
   }
   std::string user;
+  std::unordered_set<std::string_view> user_seen;  // sentencepiece rejects a repeated symbol
   for (const std::string& u : options.user_symbols) {
-    if (u.empty()) continue;
+    if (u.empty() || !user_seen.insert(u).second) continue;
     if (u.find(',') != std::string::npos) {
       return InvalidArgumentError("tokenizer: user symbol '" + u +
                                   "' holds a comma, which sentencepiece cannot take");
@@ -156,24 +158,22 @@ Result<std::string> TrainTokenizer(std::span<const std::string> texts,
 }
 
 Result<std::vector<std::string>> ReadUserSymbols(const std::string& path, int64_t* skipped) {
-  KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(path));
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   *skipped = 0;
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t nl = text.find('\n', at);
-    if (nl == std::string::npos) nl = text.size();
-    std::string line = text.substr(at, nl - at);
-    at = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::string line;
+  while (reader->Next(&line)) {
     if (line.empty() || !seen.insert(line).second) continue;
-    if (line.find(',') != std::string::npos) {
+    // A comma cannot pass through sentencepiece's list; a symbol of one or two characters
+    // ("US", "A") would be cut out of ordinary words wherever it occurs.
+    if (line.find(',') != std::string::npos || line.size() < 3) {
       ++*skipped;
       continue;
     }
-    out.push_back(std::move(line));
+    out.push_back(line);
   }
+  KGF_RETURN_IF_ERROR(reader->status());
   return out;
 }
 

@@ -42,8 +42,9 @@ inline constexpr std::array<std::string_view, kNumSpecials> kSpecialPieces = {
 // Id of a special token in every model TrainTokenizer produces.
 inline constexpr int32_t SpecialId(Special s) { return 1 + static_cast<int32_t>(s); }
 
-// Reads user symbols from a text file: one per line, blank lines and duplicates skipped, lines
-// holding a comma skipped (sentencepiece cannot take them) and counted in *skipped.
+// Reads user symbols from a text file (.zst ok): one per line, blank lines and duplicates
+// skipped; lines holding a comma (sentencepiece cannot take them) or shorter than 3 bytes (they
+// would be cut out of ordinary words) skipped and counted in *skipped.
 Result<std::vector<std::string>> ReadUserSymbols(const std::string& path, int64_t* skipped);
 
 struct TokenizerTrainOptions {
@@ -56,8 +57,8 @@ struct TokenizerTrainOptions {
   uint64_t seed = 1;
   // Pieces kept whole wherever they occur (sentencepiece's user-defined symbols), e.g. a
   // graph's entity names, so a model copies a name as one token instead of many. Each counts
-  // towards vocab_size. Empty strings are ignored; a symbol holding a comma (sentencepiece's
-  // list separator) or a special token's text is an error.
+  // towards vocab_size. Empty strings and repeats are ignored; a symbol holding a comma
+  // (sentencepiece's list separator) or a special token's text is an error.
   std::vector<std::string> user_symbols;
 };
 

@@ -116,10 +116,13 @@ TEST(TokenizerTest, UserSymbolsAreSingleTokens) {
 
   ::kgf::testing::TempDir dir;
   int64_t skipped = 0;
-  auto read = ReadUserSymbols(dir.Write("names.txt", "A\n\nB, C\nA\nD\r\n"), &skipped);
+  auto read = ReadUserSymbols(
+      dir.Write("names.txt", "Alpha\n\nBeta, C\nAlpha\nDelta\r\nUS\n"), &skipped);
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(*read, (std::vector<std::string>{"A", "D"}));
-  EXPECT_EQ(skipped, 1);
+  EXPECT_EQ(*read, (std::vector<std::string>{"Alpha", "Delta"}));
+  EXPECT_EQ(skipped, 2);  // the comma, and "US" (too short: it would split "USB")
+  o.user_symbols = {"Pretoria", "Pretoria"};  // a repeat is ignored, not an error
+  EXPECT_TRUE(TrainTokenizer(texts, o).ok());
 }
 
 TEST(TokenizerTest, BadInputsGiveClearErrors) {

@@ -7,6 +7,7 @@
 #include <tbb/global_control.h>
 
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "base/rng.h"
@@ -77,9 +78,18 @@ TEST(Bf16GemmTest, MatchesTheNaiveProductOfRoundedOperandsForEveryTranspose) {
   }
 }
 
-TEST(Bf16GemmTest, LinearKernelsTrackFp32WithinBf16ToleranceAndStayDeterministic) {
+class Bf16LinearTest : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
+
+// Shapes reaching every branch of the linear kernels: row blocks (M >= N), column blocks, and
+// the long reduction (N >= 8 max(M, K): the LM head's backward).
+INSTANTIATE_TEST_SUITE_P(Shapes, Bf16LinearTest,
+                         ::testing::Values(std::make_tuple(300, 96, 200),
+                                           std::make_tuple(40, 64, 200),
+                                           std::make_tuple(8, 16, 512)));
+
+TEST_P(Bf16LinearTest, TrackFp32WithinBf16ToleranceAndStayDeterministic) {
   if (!CpuHasBf16()) GTEST_SKIP() << "no AVX-512 BF16";
-  const int M = 300, K = 96, N = 200;
+  const auto [M, K, N] = GetParam();
   std::vector<float> X = Random(size_t(M) * K, 4), W = Random(size_t(N) * K, 5);
   std::vector<float> dY = Random(size_t(M) * N, 6);
   auto run = [&](MatmulPrecision p, int threads) {

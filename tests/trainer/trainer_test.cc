@@ -282,7 +282,10 @@ TEST(TrainerTest, Bf16TracksTheFp32LossCurveAndIsDeterministic) {
   }
   EXPECT_LT(worst, 0.02) << LossCurveSummary(*a) << LossCurveSummary(*b);
   EXPECT_NE(a->losses, b->losses) << "the bf16 run must differ from fp32 somewhere";
-  EXPECT_LT(b->losses.back(), 0.8 * b->losses.front());
+  // It learns: the last 20 updates' mean well below the first 20's.
+  const double first = std::accumulate(b->losses.begin(), b->losses.begin() + 20, 0.0) / 20;
+  const double last = std::accumulate(b->losses.end() - 20, b->losses.end(), 0.0) / 20;
+  EXPECT_LT(last, 0.8 * first);
   TrainOptions one = bf16;
   one.out = dir.File("bf16_one_thread");
   one.threads = 1;

@@ -92,7 +92,8 @@ struct TrainOptions {
   uint64_t seed = 1;                 // model init, data order, routing-warmup noise
   int threads = 0;                   // TBB threads; 0 = all cores
   // Matrix products: "fp32", "bf16" (operands rounded to bf16, fp32 accumulation; weights,
-  // optimizer state, norms, router and losses stay fp32) or "auto" (bf16 where the CPU has
+  // optimizer state, norms, the router softmax and losses stay fp32; every matrix product,
+  // the router logits included, runs in bf16) or "auto" (bf16 where the CPU has
   // AVX-512 BF16). trainer/model/bf16_gemm.h.
   std::string precision = "fp32";
   int64_t log_every = 50;            // INFO log line every N updates (0 = never)
