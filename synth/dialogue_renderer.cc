@@ -533,10 +533,7 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   std::unordered_set<const Tool*> seen;
   if (outcome == RecordOutcome::kNoTool) {
     for (const Tool& t : catalog_.tools()) {
-      if (t.kind != ToolKind::kSet &&
-          std::find(q.relations.begin(), q.relations.end(), t.relation) != q.relations.end()) {
-        seen.insert(&t);
-      }
+      if (LooksUpAnyOf(t, q.relations)) seen.insert(&t);
     }
   }
   for (const PlannedCall& c : calls) {

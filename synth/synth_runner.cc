@@ -132,9 +132,7 @@ PatternArray ShardTargets(const RunPlan& plan, const SynthOptions& o, uint64_t s
 // The dedup key: the sampler's canonical QueryKey (it spells each hop's direction, "key^-1"
 // for an inverse hop, so an empty `inverse` and an all-forward one are the same query), hashed.
 // A query is used once in a run, whatever its dialogue's outcome.
-uint64_t DedupKey(const kg::Graph& graph, const SampleOutcome& s) {
-  return Hash64(QueryKey(graph, *s.query));
-}
+uint64_t DedupKey(const kg::Graph& graph, const Query& q) { return Hash64(QueryKey(graph, q)); }
 
 void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCatalog& catalog,
                     SynthCounts* c) {
@@ -170,7 +168,8 @@ void SortUnique(std::vector<uint64_t>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-// Everything of SynthCounts::Add but the hash sets.
+// Sums and maxima of two counts (the hash sets are merged by the caller: appended, then
+// sorted once).
 void AddScalars(const SynthCounts& o, SynthCounts* c) {
   c->records += o.records;
   c->attempts += o.attempts;
@@ -412,7 +411,7 @@ void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
     a.reason = static_cast<uint8_t>(sample.reason);
   } else {
     a.sampled = 1;
-    a.key = DedupKey(*ctx.graph, sample);
+    a.key = DedupKey(*ctx.graph, *sample.query);
     if (!st->seen.insert(a.key).second) {
       a.reason = static_cast<uint8_t>(RejectReason::kDuplicate);
     } else {
@@ -637,7 +636,7 @@ Result<ShardStats> WriteShard(const RunContext& ctx, uint64_t shard, const Shard
     const Pattern pattern = static_cast<Pattern>(item.pattern);
     Rng rng(0);
     SampleOutcome sample = SampleItem(ctx, pattern, item.index, rng);
-    KGF_CHECK(sample.query && DedupKey(*ctx.graph, sample) == item.key)
+    KGF_CHECK(sample.query && DedupKey(*ctx.graph, *sample.query) == item.key)
         << "item " << item.index << " did not re-sample to its query";
     const Split split = SampleSplit(*ctx.graph, *sample.query, sample.node_sets, o.split);
     std::optional<Record> record =
@@ -1244,22 +1243,6 @@ uint64_t SynthCounts::TestRecordsWithOnlyTrainFacts() const {
     n += std::includes(train_facts.begin(), train_facts.end(), f.begin(), f.end());
   }
   return n;
-}
-
-void SynthCounts::Add(const SynthCounts& o) {
-  AddScalars(o, this);
-  std::vector<uint64_t> facts;
-  std::set_union(train_facts.begin(), train_facts.end(), o.train_facts.begin(),
-                 o.train_facts.end(), std::back_inserter(facts));
-  train_facts = std::move(facts);
-  test_facts.insert(test_facts.end(), o.test_facts.begin(), o.test_facts.end());
-  for (int p = 0; p < kNumPatterns; ++p) {
-    std::vector<uint64_t> merged;
-    std::set_union(question_hashes[p].begin(), question_hashes[p].end(),
-                   o.question_hashes[p].begin(), o.question_hashes[p].end(),
-                   std::back_inserter(merged));
-    question_hashes[p] = std::move(merged);
-  }
 }
 
 uint64_t SynthCounts::RecordsOf(Pattern p) const {

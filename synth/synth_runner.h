@@ -113,7 +113,6 @@ struct SynthCounts {
   std::vector<uint64_t> train_facts;
   std::vector<std::vector<uint64_t>> test_facts;
 
-  void Add(const SynthCounts& other);  // sums, maxima, and unions of the hash sets
   uint64_t RecordsOf(Pattern p) const;
   uint64_t RecordsOf(Split s) const;
   uint64_t Rejections(RejectReason r) const;

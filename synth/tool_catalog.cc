@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+
 #include "base/file_util.h"
 #include "base/json.h"
 #include "synth/question_grammar.h"
@@ -289,6 +291,11 @@ Result<std::vector<ToolsJsonEntry>> ParseToolsJson(std::string_view text, std::s
     out.push_back(std::move(e));
   }
   return out;
+}
+
+bool LooksUpAnyOf(const Tool& tool, std::span<const kg::RelationId> relations) {
+  return tool.kind != ToolKind::kSet &&
+         std::find(relations.begin(), relations.end(), tool.relation) != relations.end();
 }
 
 }  // namespace kgf::synth

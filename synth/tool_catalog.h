@@ -10,6 +10,7 @@
 #define KGF_SYNTH_TOOL_CATALOG_H_
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +38,9 @@ struct Tool {
   std::string function_json;    // {"name","description","parameters"}, compact
   std::string openai_json;      // {"type":"function","function":{...}}, compact
 };
+
+// True when `tool` looks up one of `relations` (either direction); set tools look up none.
+bool LooksUpAnyOf(const Tool& tool, std::span<const kg::RelationId> relations);
 
 class ToolCatalog {
  public:

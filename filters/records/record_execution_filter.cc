@@ -55,8 +55,7 @@ Verdict RecordExecutionFilter::Apply(Sample& sample) const {
     // the query, in either direction.
     for (const auto& f : r.tools) {
       const synth::Tool* t = context_.catalog->Find(f.name);
-      if (t != nullptr && t->kind != synth::ToolKind::kSet &&
-          std::find(q.relations.begin(), q.relations.end(), t->relation) != q.relations.end()) {
+      if (t != nullptr && synth::LooksUpAnyOf(*t, q.relations)) {
         return Verdict::Drop("tool_covers_query", "no_tool record lists '" + f.name +
                                                       "', which looks up a relation of the query");
       }
