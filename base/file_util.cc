@@ -83,6 +83,13 @@ Status RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
+Status RemoveTree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return IoError(path + ": cannot remove: " + ec.message());
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
   std::error_code ec;
   std::vector<std::string> names;

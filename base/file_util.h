@@ -22,6 +22,7 @@ Result<uint64_t> FileSize(const std::string& path);
 // mkdir -p. Error names the path that could not be created.
 Status CreateDirectories(const std::string& path);
 Status RemoveFile(const std::string& path);  // OK if it did not exist
+Status RemoveTree(const std::string& path);  // rm -r; OK if it did not exist
 // Files directly inside `dir` (names only), sorted.
 Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 // Removes what killed runs left in `dir`: entries named "<name>.tmp.<pid>" (AtomicFile's temp

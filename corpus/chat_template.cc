@@ -27,6 +27,29 @@ class Builder {
     }
     segments_.push_back({std::move(text), -1, trained});
   }
+  // Text the operator wrote (system prompt, tool list): a special token's text in it is that
+  // token, as a Hugging Face tokenizer reads it ("call tools inside <tool_call></tool_call>").
+  void OperatorText(std::string_view text) {
+    while (!text.empty()) {
+      size_t at = std::string_view::npos;
+      int which = -1;
+      for (int i = 0; i < kNumSpecials; ++i) {
+        const size_t p = text.find(kSpecialPieces[i]);
+        if (p < at || (p == at && p != std::string_view::npos &&
+                       kSpecialPieces[i].size() > kSpecialPieces[which].size())) {
+          at = p;
+          which = i;
+        }
+      }
+      if (which < 0) {
+        Text(std::string(text), false);
+        return;
+      }
+      Text(std::string(text.substr(0, at)), false);
+      Special(static_cast<corpus::Special>(which), false);
+      text.remove_prefix(at + kSpecialPieces[which].size());
+    }
+  }
   std::vector<ChatSegment> Take() { return std::move(segments_); }
 
  private:
@@ -68,6 +91,20 @@ std::string CompactSignature(const JsonValue& fn) {
     out += desc->value.GetString();
   }
   return out;
+}
+
+// Users, tools and the model never produce a special token from text (a user message holding
+// "<|user|>" cannot forge a turn); such text would read as the token in a Hugging Face
+// tokenizer, so a record holding it is refused rather than trained on ambiguously.
+Status NoSpecialText(std::string_view text, const std::string& path) {
+  for (std::string_view piece : kSpecialPieces) {
+    if (text.find(piece) != std::string_view::npos) {
+      return InvalidArgumentError(path + " holds the text of the special token " +
+                                  std::string(piece) +
+                                  "; only system prompts may name special tokens (remove it)");
+    }
+  }
+  return Status::Ok();
 }
 
 bool IsErrorResult(std::string_view content) {
@@ -177,15 +214,15 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
       }
       b.Special(Special::kSystem, false);
       if (options.compact_prompts) {
-        b.Text(std::string(kCompactInstruction), false);
-        if (!tools_block.empty()) b.Text(tools_text(), false);
+        b.OperatorText(kCompactInstruction);
+        if (!tools_block.empty()) b.OperatorText(tools_text());
       } else {
-        b.Text(content, false);
+        b.OperatorText(content);
         // The tool list once: unless the system text already lists every tool.
         bool listed = !tool_jsons.empty();
         for (const std::string& t : tool_jsons) listed = listed && content.find(t) != std::string::npos;
         if (!tools_block.empty() && (options.always_render_tools || !listed)) {
-          b.Text(tools_text(), false);
+          b.OperatorText(tools_text());
         }
       }
       system_seen = true;
@@ -193,16 +230,18 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
       if (!system_seen && (!tools_block.empty() || options.compact_prompts)) {
         b.Special(Special::kSystem, false);
         if (options.compact_prompts) {
-          b.Text(std::string(kCompactInstruction), false);
-          if (!tools_block.empty()) b.Text(tools_text(), false);
+          b.OperatorText(kCompactInstruction);
+          if (!tools_block.empty()) b.OperatorText(tools_text());
         } else {
-          b.Text(tools_text().substr(2), false);
+          b.OperatorText(tools_text().substr(2));
         }
         system_seen = true;
       }
+      KGF_RETURN_IF_ERROR(NoSpecialText(content, path + ".content"));
       b.Special(Special::kUser, false);
       b.Text(content, false);
     } else if (role == "assistant") {
+      KGF_RETURN_IF_ERROR(NoSpecialText(content, path + ".content"));
       b.Special(Special::kAssistant, false);
       b.Text(content, true);
       auto calls = m.FindMember("tool_calls");
@@ -221,6 +260,8 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
                                         ".function.arguments must be a JSON string holding an "
                                         "object, e.g. \"{\\\"country\\\":\\\"France\\\"}\"");
           }
+          KGF_RETURN_IF_ERROR(NoSpecialText(name, cpath + ".function.name"));
+          KGF_RETURN_IF_ERROR(NoSpecialText(args, cpath + ".function.arguments"));
           auto id = call.FindMember("id");
           const bool failed = id != call.MemberEnd() && id->value.IsString() &&
                               failed_calls.count(id->value.GetString()) > 0;
@@ -233,6 +274,7 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
       }
     } else if (role == "tool") {
       if (i == 0) return InvalidArgumentError(path + ": a tool message cannot come first");
+      KGF_RETURN_IF_ERROR(NoSpecialText(content, path + ".content"));
       // The first result after a turn of calls opens with a trained <tool_result>: the model
       // learns to end its turn of calls there, and a caller running the calls stops on it.
       b.Special(Special::kToolResultOpen, last_is_assistant);
@@ -248,6 +290,75 @@ Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptio
   RenderedChat chat;
   chat.segments = b.Take();
   return chat;
+}
+
+std::string HfChatTemplate(const ChatTemplateOptions& options) {
+  // The options are fixed at the top; every tag trims the whitespace around it ({%- -%}), so
+  // the layout of the template renders nothing.
+  std::string instruction = "'";
+  for (char c : kCompactInstruction) {
+    if (c == '\'' || c == '\\') instruction += '\\';
+    instruction += c;
+  }
+  instruction += "'";
+  return std::string("{%- set compact = ") + (options.compact_prompts ? "true" : "false") +
+         " -%}{%- set always_tools = " + (options.always_render_tools ? "true" : "false") +
+         " -%}{%- set instruction = " + instruction + " -%}\n" + R"jinja({{- bos_token -}}
+{%- set ns = namespace(system_seen=false, listed=true, tools_block='') -%}
+{%- for tool in (tools or []) -%}
+  {%- set fn = tool.function if tool.function is defined else tool -%}
+  {%- if compact -%}
+    {%- set params = fn.parameters.properties if fn.parameters is defined and fn.parameters.properties is defined else {} -%}
+    {%- set line = fn.name ~ '(' ~ (params|list|join(', ')) ~ ')' -%}
+    {%- if fn.description is defined and fn.description -%}{%- set line = line ~ ': ' ~ fn.description -%}{%- endif -%}
+    {%- set ns.tools_block = ns.tools_block + line + '\n' -%}
+  {%- else -%}
+    {%- set ns.tools_block = ns.tools_block + fn|tojson(separators=(',', ':')) + '\n' -%}
+  {%- endif -%}
+{%- endfor -%}
+{%- for m in messages -%}
+  {%- set content = m.content if m.content is string else '' -%}
+  {%- if m.role == 'system' -%}
+    {%- if not loop.first -%}{{- raise_exception('a system message must come first') -}}{%- endif -%}
+    {%- if compact -%}
+      {{- '<|system|>' + instruction -}}
+      {%- if tools -%}{{- '\n\n# Tools\n' + ns.tools_block -}}{%- endif -%}
+    {%- else -%}
+      {{- '<|system|>' + content -}}
+      {%- set ns.listed = true -%}
+      {%- for tool in (tools or []) -%}
+        {%- set fn = tool.function if tool.function is defined else tool -%}
+        {%- if fn|tojson(separators=(',', ':')) not in content -%}{%- set ns.listed = false -%}{%- endif -%}
+      {%- endfor -%}
+      {%- if tools and (always_tools or not ns.listed) -%}{{- '\n\n# Tools\n' + ns.tools_block -}}{%- endif -%}
+    {%- endif -%}
+    {%- set ns.system_seen = true -%}
+  {%- elif m.role == 'user' -%}
+    {%- if not ns.system_seen and (tools or compact) -%}
+      {%- if compact -%}
+        {{- '<|system|>' + instruction -}}
+        {%- if tools -%}{{- '\n\n# Tools\n' + ns.tools_block -}}{%- endif -%}
+      {%- else -%}
+        {{- '<|system|># Tools\n' + ns.tools_block -}}
+      {%- endif -%}
+      {%- set ns.system_seen = true -%}
+    {%- endif -%}
+    {{- '<|user|>' + content -}}
+  {%- elif m.role == 'assistant' -%}
+    {{- '<|assistant|>' + content -}}
+    {%- for call in (m.tool_calls or []) -%}
+      {%- set fn = call.function if call.function is defined else call -%}
+      {%- set args = fn.arguments if fn.arguments is string else fn.arguments|tojson(separators=(',', ':')) -%}
+      {{- '<tool_call>{"name":' + fn.name|tojson + ',"arguments":' + args + '}</tool_call>' -}}
+    {%- endfor -%}
+  {%- elif m.role == 'tool' -%}
+    {%- if loop.first -%}{{- raise_exception('a tool message cannot come first') -}}{%- endif -%}
+    {{- '<tool_result>' + content + '</tool_result>' -}}
+  {%- else -%}
+    {{- raise_exception('role ' + m.role + ' is not one of system, user, assistant, tool') -}}
+  {%- endif -%}
+{%- endfor -%}
+{%- if add_generation_prompt -%}{{- '<|assistant|>' -}}{%- else -%}{{- eos_token -}}{%- endif -%})jinja";
 }
 
 int64_t TokenizedSample::trained_tokens() const {

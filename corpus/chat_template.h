@@ -12,6 +12,10 @@
 // turn are 1; begin, role tokens, system, user and tool results are 0. A call whose tool result
 // is an error object ({"error": ...}, the self-reflection samples of Ling §4.4) is 0 by default:
 // the model learns the correction, never the mistake.
+// Special tokens come from the layout, and from operator-written text: a system prompt or
+// tool list that names "<tool_call></tool_call>" holds those tokens, as a Hugging Face tokenizer
+// would read it. User, assistant and tool text holding a special token's text is refused, so
+// every document decodes and re-encodes (Hugging Face's way) to the same ids.
 #ifndef KGF_CORPUS_CHAT_TEMPLATE_H_
 #define KGF_CORPUS_CHAT_TEMPLATE_H_
 
@@ -57,11 +61,20 @@ struct RenderedChat {
 
 // Renders one record. Errors (InvalidArgument, prefixed by `where`, naming the field path such as
 // "messages[3].tool_calls[0].function.arguments"): no messages, unknown role, a non-string
-// content, arguments that are not a JSON string holding an object, a tool message first.
+// content, arguments that are not a JSON string holding an object, a tool message first, a
+// special token's text outside the system turn.
 Result<RenderedChat> RenderChat(const JsonValue& record, const ChatTemplateOptions& options,
                                 std::string_view where);
 Result<RenderedChat> RenderChatJson(std::string_view json, const ChatTemplateOptions& options,
                                     std::string_view where);
+
+// The chat template as Jinja source for a Hugging Face tokenizer_config.json `chat_template`
+// (transformers renders it with trim_blocks, lstrip_blocks and a `tojson` taking separators).
+// For a record in the OpenAI chat shape, messages + tools, it renders exactly
+// RenderChat(record, options).Text() (tests/peer/check_hf_export.py checks it with jinja2
+// against a corpus's shards); with add_generation_prompt it ends in <|assistant|> instead of
+// <|end_of_text|>. Tool-call arguments may be a JSON string (as in our records) or a mapping.
+std::string HfChatTemplate(const ChatTemplateOptions& options);
 
 struct TokenizedSample {
   std::vector<int32_t> tokens;  // (N)

@@ -258,6 +258,10 @@ Result<std::string> Tokenizer::Decode(std::span<const int32_t> ids) const {
   return text;
 }
 
+int32_t Tokenizer::bos_id() const { return sp_->bos_id(); }
+int32_t Tokenizer::eos_id() const { return sp_->eos_id(); }
+int32_t Tokenizer::pad_id() const { return sp_->pad_id(); }
+
 int Tokenizer::vocab_size() const { return sp_->GetPieceSize(); }
 
 }  // namespace kgf::corpus

@@ -91,6 +91,11 @@ class Tokenizer {
   // an InvalidArgument error naming the position.
   Result<std::string> Decode(std::span<const int32_t> ids) const;
   int vocab_size() const;
+  // sentencepiece's own bos / eos / pad ids: SpecialId(kBeginOfText / kEndOfText / kPad), or -1
+  // in models trained by kgforge before it set them (Hugging Face and Megatron read these).
+  int32_t bos_id() const;
+  int32_t eos_id() const;
+  int32_t pad_id() const;
   bool IsSpecial(int32_t id) const { return id >= 1 && id <= kNumSpecials; }
   // "xxh3:<hex>" of the serialized model.
   const std::string& checksum() const { return checksum_; }

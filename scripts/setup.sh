@@ -9,6 +9,8 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin libsentencepiece-dev sentencepiece libopenblas-dev libdnnl-dev
   libcli11-dev libzstd-dev zstd libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   wordnet-base nodejs
+  # Peer checks of exported artefacts (tests/peer/): the libraries Hugging Face tooling uses.
+  python3 python3-jinja2 python3-sentencepiece python3-numpy
 )
 
 SUDO=""

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <functional>
 #include <string>
 
@@ -77,11 +79,31 @@ TEST(ModelConfigTest, AcceptsLingHfMetadataKeys) {
       "rope_scaling": null, "pad_token_id": 0, "use_cache": true, "embedding_dropout": 0.0,)");
   auto r = ModelConfig::FromJson(json, "c.json");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(*r, Tiny());
+  // The shape is Tiny's; the keys without maths are kept, raw, and written back.
+  ModelConfig shape = *r;
+  shape.kept_keys.clear();
+  EXPECT_EQ(shape, Tiny());
+  EXPECT_EQ(r->kept_keys, (std::map<std::string, std::string>{
+                              {"embedding_dropout", "0.0"}, {"max_window_layers", "28"},
+                              {"pad_token_id", "0"}, {"sliding_window", "4096"},
+                              {"torch_dtype", "\"bfloat16\""}, {"use_cache", "true"}}));
+  auto again = ModelConfig::FromJson(r->ToJson(), "again.json");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *r);
+  // Ling-lite's own config keys (its Hub config.json) load too.
+  const std::string ling = Replace(Tiny().ToJson(), "{", R"({"pretraining_tp": 1,
+      "norm_softmax": false, "use_rmsnorm": true, "transformers_version": "4.36.0",
+      "auto_map": {"AutoConfig": "configuration_bailing_moe.BailingMoeConfig"},
+      "eos_token_id": 126081, "output_router_logits": false, "attention_dropout": 0.0,)");
+  auto l = ModelConfig::FromJson(ling, "ling.json");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->kept_keys.at("auto_map"),
+            R"({"AutoConfig":"configuration_bailing_moe.BailingMoeConfig"})");
   // ... and rejects values of them this implementation does not have.
   for (const char* bad : {R"("head_dim": 16,)", R"("use_sliding_window": true,)",
                           R"("rope_scaling": {"type": "linear", "factor": 2.0},)",
-                          R"("use_bias": true,)"}) {
+                          R"("use_bias": true,)", R"("norm_softmax": true,)",
+                          R"("use_rmsnorm": false,)", R"("output_dropout": 0.1,)"}) {
     auto e = ModelConfig::FromJson(Replace(Tiny().ToJson(), "{", std::string("{") + bad), "c.json");
     EXPECT_FALSE(e.ok()) << bad;
   }

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "base/file_util.h"
 #include "base/rng.h"
@@ -162,10 +165,107 @@ TEST_F(SafetensorsCorruptionTest, OverflowingShapeIsDataLoss) {
   }
 }
 
-TEST_F(SafetensorsCorruptionTest, OtherDtypeIsInvalidArgument) {
-  Status s = Parse(WithHeader(R"({"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4));
+TEST_F(SafetensorsCorruptionTest, UnsupportedDtypeIsInvalidArgument) {
+  Status s = Parse(WithHeader(R"({"a":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", 16));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("BF16"), std::string::npos);
+  EXPECT_NE(s.message().find("I64"), std::string::npos);
+  EXPECT_NE(s.message().find("BF16"), std::string::npos) << "names what is supported";
+}
+
+TEST_F(SafetensorsCorruptionTest, Bf16SizeIsTwoBytesPerElement) {
+  // 2 BF16 elements are 4 bytes; 8 bytes (the F32 size) is a size mismatch.
+  EXPECT_TRUE(Parse(WithHeader(R"({"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4)).ok());
+  EXPECT_EQ(Parse(WithHeader(R"({"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,8]}})", 8)).code(),
+            StatusCode::kDataLoss);
+}
+
+std::string Halves(std::initializer_list<uint16_t> values) {
+  std::string s;
+  for (uint16_t v : values) {
+    s.push_back(static_cast<char>(v & 0xff));
+    s.push_back(static_cast<char>(v >> 8));
+  }
+  return s;
+}
+
+TEST(SafetensorsTest, Bf16FileIsByteExact) {
+  // Golden: bf16 is the top half of the float's bits, rounded to nearest even.
+  //   1.0f = 0x3F800000 -> 0x3F80;  -2.5f = 0xC0200000 -> 0xC020
+  //   1.00390625f = 0x3F808000 (a tie, lower half 0x8000) -> even 0x3F80
+  //   1.01171875f = 0x3F818000 (a tie) -> even 0x3F82;  0x3F800001 (below half) -> 0x3F80
+  const std::vector<int64_t> shape = {5};
+  const std::vector<float> v = {1.0f, -2.5f, 1.00390625f, 1.01171875f,
+                                std::bit_cast<float>(0x3F800001u)};
+  const TensorRef refs[] = {{"w", shape, v, SafetensorsDtype::kBF16}};
+  const std::string bytes = EncodeSafetensors(refs);
+  std::string header = R"({"w":{"dtype":"BF16","shape":[5],"data_offsets":[0,10]}})";
+  ASSERT_EQ(header.size(), 56u);  // 8 + 56 = 64: no padding
+  EXPECT_EQ(bytes, Le64(56) + header + Halves({0x3F80, 0xC020, 0x3F80, 0x3F82, 0x3F80}));
+  auto file = SafetensorsFile::Parse(bytes, "w.safetensors");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->entries()[0].dtype, SafetensorsDtype::kBF16);
+  EXPECT_EQ(file->Values(file->entries()[0]),
+            (std::vector<float>{1.0f, -2.5f, 1.0f, 1.015625f, 1.0f}));
+}
+
+TEST(SafetensorsTest, Bf16RoundTripIsWithinHalfAnUlpAndKeepsNan) {
+  Rng rng(11);
+  std::vector<float> v(4096);
+  for (float& x : v) x = static_cast<float>(rng.Normal() * 3);
+  v[7] = std::numeric_limits<float>::quiet_NaN();
+  v[8] = std::numeric_limits<float>::infinity();
+  const std::vector<int64_t> shape = {4096};
+  const TensorRef refs[] = {{"w", shape, v, SafetensorsDtype::kBF16}};
+  auto file = SafetensorsFile::Parse(EncodeSafetensors(refs), "w");
+  ASSERT_TRUE(file.ok());
+  const std::vector<float> back = file->Values(file->entries()[0]);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i == 7) {
+      EXPECT_TRUE(std::isnan(back[i]));
+    } else if (i == 8) {
+      EXPECT_EQ(back[i], v[i]);
+    } else {
+      // 8 significant bits: the error is at most half an ulp, 2^-8 relative.
+      EXPECT_LE(std::fabs(back[i] - v[i]), std::fabs(v[i]) * 0x1p-8f) << i;
+    }
+  }
+}
+
+TEST(SafetensorsTest, F16IsReadExactly) {
+  // 1.0 = 0x3C00, -2.0 = 0xC000, 65504 (max) = 0x7BFF, 2^-24 (smallest subnormal) = 0x0001,
+  // -0.0 = 0x8000, inf = 0x7C00.
+  const std::string header = R"({"h":{"dtype":"F16","shape":[6],"data_offsets":[0,12]}})";
+  std::string padded = header;
+  while ((8 + padded.size()) % 8) padded.push_back(' ');
+  const std::string bytes =
+      Le64(padded.size()) + padded + Halves({0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8000, 0x7C00});
+  auto file = SafetensorsFile::Parse(bytes, "h");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const std::vector<float> v = file->Values(file->entries()[0]);
+  EXPECT_EQ(v[0], 1.0f);
+  EXPECT_EQ(v[1], -2.0f);
+  EXPECT_EQ(v[2], 65504.0f);
+  EXPECT_EQ(v[3], 0x1p-24f);
+  EXPECT_TRUE(v[4] == 0.0f && std::signbit(v[4]));
+  EXPECT_TRUE(std::isinf(v[5]));
+}
+
+TEST(SafetensorsTest, ShardsLoadAsOneSetAndRefuseATensorTwice) {
+  const std::vector<int64_t> s2 = {2}, s3 = {3};
+  const std::vector<float> a = {1, 2}, b = {3, 4, 5};
+  const TensorRef first[] = {{"a", s2, a}};
+  const TensorRef second[] = {{"b", s3, b, SafetensorsDtype::kBF16}};
+  SafetensorsShards shards;
+  ASSERT_TRUE(shards.Add(*SafetensorsFile::Parse(EncodeSafetensors(first), "1"), "1").ok());
+  ASSERT_TRUE(shards.Add(*SafetensorsFile::Parse(EncodeSafetensors(second), "2"), "2").ok());
+  EXPECT_EQ(shards.num_files(), 2u);
+  Parameter pa{"a", s2, std::vector<float>(2), {}}, pb{"b", s3, std::vector<float>(3), {}};
+  ASSERT_TRUE(LoadParameters(shards, {&pa, &pb}, ParameterField::kValue, "set").ok());
+  EXPECT_EQ(pa.value, a);
+  EXPECT_EQ(pb.value, b);
+  Status dup = shards.Add(*SafetensorsFile::Parse(EncodeSafetensors(first), "3"), "3.safetensors");
+  EXPECT_EQ(dup.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(dup.message().find("'a'"), std::string::npos);
 }
 
 TEST(SafetensorsTest, MissingFileIsNotFound) {

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "base/file_util.h"
+#include "trainer/io/hf_checkpoint.h"
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/logging.h"
@@ -43,13 +44,6 @@ Status SyncDirectory(const std::string& dir) {
   const int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) return IoError(dir + ": fsync failed");
-  return Status::Ok();
-}
-
-Status RemoveTree(const std::string& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec) return IoError(path + ": cannot remove: " + ec.message());
   return Status::Ok();
 }
 
@@ -256,24 +250,15 @@ Result<Checkpoint> ReadCheckpoint(const std::string& dir) {
   Checkpoint c;
   c.dir = dir;
   c.config_json = std::move(bytes[kConfigFile]);
-  KGF_ASSIGN_OR_RETURN(c.model,
+  KGF_ASSIGN_OR_RETURN(SafetensorsFile model,
                        SafetensorsFile::Parse(std::move(bytes[kModelFile]), JoinPath(dir, kModelFile)));
+  KGF_RETURN_IF_ERROR(c.model.Add(std::move(model), JoinPath(dir, kModelFile)));
   KGF_ASSIGN_OR_RETURN(c.optimizer, SafetensorsFile::Parse(std::move(bytes[kOptimizerFile]),
                                                            JoinPath(dir, kOptimizerFile)));
   // Weights that are not finite (a run that diverged before a check caught it, or damage the
   // checksums were recomputed over) make a checkpoint invalid: a resume falls back past it, and
   // generate / eval / --init-checkpoint (which all read checkpoints here) refuse it.
-  std::vector<float> values;
-  for (const SafetensorsFile::Entry& e : c.model.entries()) {
-    values.resize(static_cast<size_t>(e.numel()));
-    c.model.CopyValues(e, values);
-    for (float v : values) {
-      if (!std::isfinite(v)) {
-        return DataLossError(JoinPath(dir, kModelFile) + ": tensor '" + e.name +
-                             "' holds a non-finite value");
-      }
-    }
-  }
+  KGF_RETURN_IF_ERROR(CheckFiniteTensors(c.model, JoinPath(dir, kModelFile)));
   auto state = TrainerState::FromJson(bytes[kTrainerStateFile], JoinPath(dir, kTrainerStateFile));
   if (!state.ok()) return DataLossError(state.status().message());
   c.state = std::move(state).value();
@@ -300,6 +285,7 @@ std::optional<Checkpoint> ReadLatestCheckpoint(const std::string& run_dir,
 
 Result<Checkpoint> ReadCheckpointOrLatest(const std::string& path) {
   if (!IsDirectory(path)) return NotFoundError(path + ": no such checkpoint or run directory");
+  if (IsHfModelDir(path)) return ReadHfModelDir(path);
   if (FileExists(JoinPath(path, kChecksumsFile)) || FileExists(JoinPath(path, kModelFile)) ||
       ParseStepDir(Basename(path))) {
     return ReadCheckpoint(path);

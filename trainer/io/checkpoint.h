@@ -68,14 +68,16 @@ struct CheckpointContents {
 Result<std::string> SaveCheckpoint(const std::string& run_dir, const CheckpointContents& contents,
                                    int keep_last);
 
-// A verified, parsed checkpoint.
+// A verified, parsed checkpoint: kgforge's own, or a Hugging Face model directory
+// (hf_checkpoint.h), which has no optimizer state and a default TrainerState.
 struct Checkpoint {
   std::string dir;
   int64_t step = 0;
   std::string config_json;
-  SafetensorsFile model;
+  SafetensorsShards model;
   SafetensorsFile optimizer;
   TrainerState state;
+  bool from_hf = false;
 };
 
 // Reads and verifies one checkpoint directory: the checksums file present and listing every
@@ -93,9 +95,10 @@ std::vector<std::pair<int64_t, std::string>> ListCheckpoints(const std::string& 
 std::optional<Checkpoint> ReadLatestCheckpoint(const std::string& run_dir,
                                                std::vector<std::string>* skipped = nullptr);
 
-// `path` is a checkpoint directory (ReadCheckpoint) or a run directory (its newest valid
-// checkpoint). Errors: NotFound (no such directory, or a run directory without checkpoints),
-// DataLoss (the checkpoint, or every checkpoint of the run, is corrupt; the reason named).
+// `path` is a checkpoint directory (ReadCheckpoint), a Hugging Face model directory
+// (ReadHfModelDir) or a run directory (its newest valid checkpoint). Errors: NotFound (no such
+// directory, or a run directory without checkpoints), DataLoss (the checkpoint, or every
+// checkpoint of the run, is corrupt; the reason named).
 Result<Checkpoint> ReadCheckpointOrLatest(const std::string& path);
 
 }  // namespace kgf::trainer

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "base/file_util.h"
@@ -33,7 +35,47 @@ uint64_t ReadLe64(const char* p) {
   return v;
 }
 
+// float -> bf16 bits, round to nearest even; NaN stays a (quiet) NaN.
+uint16_t FloatToBf16Bits(float f) {
+  const uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+float Bf16BitsToFloat(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
+
+// IEEE 754 binary16 -> float (exact: every half is a float).
+float F16BitsToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ffu;
+  if (exp == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));  // inf, NaN
+  if (exp != 0) return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
+  // Subnormal (or zero): mant x 2^-24.
+  const float v = static_cast<float>(mant) * 0x1p-24f;
+  return sign ? -v : v;
+}
+
+std::optional<SafetensorsDtype> ParseDtype(std::string_view s) {
+  if (s == "F32") return SafetensorsDtype::kF32;
+  if (s == "BF16") return SafetensorsDtype::kBF16;
+  if (s == "F16") return SafetensorsDtype::kF16;
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string_view SafetensorsDtypeName(SafetensorsDtype dtype) {
+  switch (dtype) {
+    case SafetensorsDtype::kF32: return "F32";
+    case SafetensorsDtype::kBF16: return "BF16";
+    case SafetensorsDtype::kF16: return "F16";
+  }
+  return "?";
+}
+
+int SafetensorsDtypeBytes(SafetensorsDtype dtype) {
+  return dtype == SafetensorsDtype::kF32 ? 4 : 2;
+}
 
 std::string ShapeString(std::span<const int64_t> shape) {
   std::string s = "[";
@@ -68,10 +110,12 @@ std::string EncodeSafetensors(std::span<const TensorRef> tensors,
     KGF_CHECK(t.name != "__metadata__") << "reserved tensor name";
     KGF_CHECK(seen.insert(t.name).second) << "duplicate tensor name " << t.name;
     KGF_CHECK_EQ(static_cast<int64_t>(t.data.size()), Numel(t.shape)) << t.name;
+    KGF_CHECK(t.dtype != SafetensorsDtype::kF16) << "F16 is read, never written";
     if (!first) header += ",";
     first = false;
-    const uint64_t bytes = t.data.size() * sizeof(float);
-    header += JsonQuote(t.name) + ":{\"dtype\":\"F32\",\"shape\":[";
+    const uint64_t bytes = t.data.size() * SafetensorsDtypeBytes(t.dtype);
+    header += JsonQuote(t.name) + ":{\"dtype\":\"" + std::string(SafetensorsDtypeName(t.dtype)) +
+              "\",\"shape\":[";
     for (size_t i = 0; i < t.shape.size(); ++i) {
       if (i) header += ",";
       header += std::to_string(t.shape[i]);
@@ -90,7 +134,15 @@ std::string EncodeSafetensors(std::span<const TensorRef> tensors,
   out += header;
   static_assert(std::endian::native == std::endian::little, "safetensors is little-endian");
   for (const TensorRef& t : tensors) {
-    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+    if (t.dtype == SafetensorsDtype::kF32) {
+      out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float));
+      continue;
+    }
+    for (float f : t.data) {
+      const uint16_t b = FloatToBf16Bits(f);
+      out.push_back(static_cast<char>(b & 0xff));
+      out.push_back(static_cast<char>(b >> 8));
+    }
   }
   return out;
 }
@@ -152,12 +204,14 @@ Result<SafetensorsFile> SafetensorsFile::Parse(std::string bytes, std::string_vi
         offsets->value.Size() != 2) {
       return DataLossError(tw + " needs string dtype, array shape and data_offsets [begin, end]");
     }
-    if (std::string_view(dtype->value.GetString()) != "F32") {
+    std::optional<SafetensorsDtype> dt = ParseDtype(dtype->value.GetString());
+    if (!dt) {
       return InvalidArgumentError(tw + " has dtype " + dtype->value.GetString() +
-                                  "; only F32 is supported");
+                                  "; supported are F32, BF16 and F16 (convert the checkpoint)");
     }
     Entry e;
     e.name = name;
+    e.dtype = *dt;
     for (const auto& d : shape->value.GetArray()) {
       if (!d.IsInt64() || d.GetInt64() < 0) return DataLossError(tw + ": bad shape entry");
       e.shape.push_back(d.GetInt64());
@@ -172,8 +226,9 @@ Result<SafetensorsFile> SafetensorsFile::Parse(std::string bytes, std::string_vi
                            std::to_string(e.end) + "] outside the " + std::to_string(data_size) +
                            "-byte buffer (truncated file?)");
     }
-    if (e.numel() < 0 || static_cast<uint64_t>(e.numel()) > (e.end - e.begin) / sizeof(float) ||
-        e.end - e.begin != static_cast<uint64_t>(e.numel()) * sizeof(float)) {
+    const uint64_t width = SafetensorsDtypeBytes(e.dtype);
+    if (e.numel() < 0 || static_cast<uint64_t>(e.numel()) > (e.end - e.begin) / width ||
+        e.end - e.begin != static_cast<uint64_t>(e.numel()) * width) {
       return DataLossError(tw + ": " + std::to_string(e.end - e.begin) +
                            " bytes do not match shape " + ShapeString(e.shape));
     }
@@ -214,9 +269,44 @@ std::vector<float> SafetensorsFile::Values(const Entry& entry) const {
 
 void SafetensorsFile::CopyValues(const Entry& entry, std::span<float> out) const {
   KGF_CHECK_EQ(static_cast<int64_t>(out.size()), entry.numel());
-  if (!out.empty()) {
-    std::memcpy(out.data(), bytes_.data() + data_start_ + entry.begin, out.size() * sizeof(float));
+  if (out.empty()) return;
+  const char* p = bytes_.data() + data_start_ + entry.begin;
+  if (entry.dtype == SafetensorsDtype::kF32) {
+    std::memcpy(out.data(), p, out.size() * sizeof(float));
+    return;
   }
+  for (size_t i = 0; i < out.size(); ++i) {
+    const uint16_t b = static_cast<uint16_t>(static_cast<unsigned char>(p[2 * i]) |
+                                             static_cast<unsigned char>(p[2 * i + 1]) << 8);
+    out[i] = entry.dtype == SafetensorsDtype::kBF16 ? Bf16BitsToFloat(b) : F16BitsToFloat(b);
+  }
+}
+
+Status SafetensorsShards::Add(SafetensorsFile file, std::string_view where) {
+  auto owned = std::make_unique<SafetensorsFile>(std::move(file));
+  for (const SafetensorsFile::Entry& e : owned->entries()) {
+    if (index_.count(e.name)) {
+      return FailedPreconditionError(std::string(where) + ": tensor '" + e.name +
+                                     "' is also in an earlier file of the set");
+    }
+  }
+  for (const SafetensorsFile::Entry& e : owned->entries()) index_[e.name] = {owned.get(), &e};
+  files_.push_back(std::move(owned));
+  return Status::Ok();
+}
+
+std::optional<SafetensorsShards::Tensor> SafetensorsShards::Find(std::string_view name) const {
+  auto it = index_.find(name);
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<SafetensorsShards::Tensor> SafetensorsShards::All() const {
+  std::vector<Tensor> out;
+  for (const auto& f : files_) {
+    for (const SafetensorsFile::Entry& e : f->entries()) out.push_back({f.get(), &e});
+  }
+  return out;
 }
 
 Status WriteParameters(const std::string& path, const ParameterList& params, ParameterField field,
@@ -230,38 +320,60 @@ Status WriteParameters(const std::string& path, const ParameterList& params, Par
   return WriteSafetensors(path, refs, metadata);
 }
 
-Status LoadParameters(const SafetensorsFile& file, const ParameterList& params,
+Status CheckFiniteTensors(const SafetensorsShards& tensors, std::string_view where) {
+  std::vector<float> values;
+  for (const SafetensorsShards::Tensor& t : tensors.All()) {
+    values.resize(static_cast<size_t>(t.entry->numel()));
+    t.file->CopyValues(*t.entry, values);
+    for (float v : values) {
+      if (!std::isfinite(v)) {
+        return DataLossError(std::string(where) + ": tensor '" + t.entry->name +
+                             "' holds a non-finite value");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status LoadParameters(const SafetensorsShards& tensors, const ParameterList& params,
                       ParameterField field, std::string_view where) {
   const std::string w(where);
-  std::vector<const SafetensorsFile::Entry*> matched(params.size());
+  std::vector<SafetensorsShards::Tensor> matched(params.size());
   std::set<std::string_view> names;
   for (size_t i = 0; i < params.size(); ++i) {
     const Parameter& p = *params[i];
     names.insert(p.name);
-    const SafetensorsFile::Entry* e = file.Find(p.name);
-    if (e == nullptr) {
+    std::optional<SafetensorsShards::Tensor> t = tensors.Find(p.name);
+    if (!t) {
       return FailedPreconditionError(w + ": tensor '" + p.name +
                                      "' of the model is missing (a checkpoint of another model?)");
     }
-    if (e->shape != p.shape) {
+    if (t->entry->shape != p.shape) {
       return FailedPreconditionError(w + ": " + p.name + ": checkpoint shape " +
-                                     ShapeString(e->shape) + " but the model has " +
+                                     ShapeString(t->entry->shape) + " but the model has " +
                                      ShapeString(p.shape) + " (a checkpoint of another shape)");
     }
-    matched[i] = e;
+    matched[i] = *t;
   }
-  for (const auto& e : file.entries()) {
-    if (!names.count(e.name)) {
-      return FailedPreconditionError(w + ": tensor '" + e.name +
+  for (const SafetensorsShards::Tensor& t : tensors.All()) {
+    if (!names.count(t.entry->name)) {
+      return FailedPreconditionError(w + ": tensor '" + t.entry->name +
                                      "' is not a parameter of the model (a checkpoint of another shape)");
     }
   }
   for (size_t i = 0; i < params.size(); ++i) {
     auto& data = field == ParameterField::kValue ? params[i]->value : params[i]->grad;
     data.resize(params[i]->value.size());
-    file.CopyValues(*matched[i], data);
+    matched[i].file->CopyValues(*matched[i].entry, data);
   }
   return Status::Ok();
+}
+
+Status LoadParameters(const SafetensorsFile& file, const ParameterList& params,
+                      ParameterField field, std::string_view where) {
+  SafetensorsShards one;  // holds a copy of the file's bytes
+  KGF_RETURN_IF_ERROR(one.Add(file, where));
+  return LoadParameters(one, params, field, where);
 }
 
 }  // namespace kgf::trainer

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -214,16 +215,61 @@ const std::vector<Key>& Keys() {
   return keys;
 }
 
-// HF keys that carry no information for this implementation (metadata, dropout that is 0 in
-// Ling's released configs). Keys that would change the math (hidden_act, use_bias, rope_scaling)
-// are checked for the value we implement.
-const std::set<std::string, std::less<>>& IgnoredKeys() {
+// Ling config keys that do not change this implementation's maths: kept and written back.
+// (pretraining_tp splits a matmul into numerically equal slices in HF's Llama-derived code.)
+const std::set<std::string, std::less<>>& KeptKeys() {
   static const std::set<std::string, std::less<>> keys = {
-      "architectures", "model_type", "torch_dtype", "transformers_version", "auto_map",
-      "use_cache", "bos_token_id", "eos_token_id", "pad_token_id", "output_router_logits",
-      "embedding_dropout", "attention_dropout", "output_dropout", "hidden_dropout",
-      "sliding_window", "max_window_layers"};
+      "torch_dtype", "transformers_version", "auto_map", "use_cache", "bos_token_id",
+      "eos_token_id", "pad_token_id", "output_router_logits", "sliding_window",
+      "max_window_layers", "pretraining_tp", "_name_or_path", "tokenizer_class",
+      "_attn_implementation", "embedding_dropout", "attention_dropout", "output_dropout",
+      "hidden_dropout"};
   return keys;
+}
+
+// Written by ToJson itself (their value is fixed), so never kept.
+bool IsFixedKey(std::string_view name) {
+  return name == "architectures" || name == "model_type" || name == "hidden_act" ||
+         name == "use_bias" || name == "use_qkv_bias";
+}
+
+// A key that changes the maths: Ok when `v` is the value implemented here.
+std::optional<Status> CheckMathKey(std::string_view name, const JsonValue& v,
+                                   const std::string& where) {
+  auto must = [&](bool ok, const std::string& want) -> Status {
+    if (ok) return Status::Ok();
+    return InvalidArgumentError(where + ": '" + std::string(name) + "' must be " + want);
+  };
+  if (name == "architectures") {
+    bool ok = v.IsArray() && v.Size() == 1 && v[0].IsString() &&
+              std::string_view(v[0].GetString()) == "BailingMoeForCausalLM";
+    return must(ok, "[\"BailingMoeForCausalLM\"] (this trainer implements Ling's BailingMoe)");
+  }
+  if (name == "model_type") {
+    return must(v.IsString() && std::string_view(v.GetString()) == "bailing_moe",
+                "\"bailing_moe\" (this trainer implements Ling's BailingMoe)");
+  }
+  if (name == "hidden_act") {
+    return must(v.IsString() && std::string_view(v.GetString()) == "silu",
+                "\"silu\" (SwiGLU experts)");
+  }
+  if (name == "use_bias" || name == "use_qkv_bias") {
+    return must(v.IsBool() && !v.GetBool(), "false (this model has no biases)");
+  }
+  if (name == "rope_scaling") return must(v.IsNull(), "null (not implemented)");
+  if (name == "use_sliding_window") return must(v.IsBool() && !v.GetBool(), "false (not implemented)");
+  if (name == "norm_softmax" || name == "multi_gate" || name == "use_qk_norm") {
+    return must(v.IsBool() && !v.GetBool(), "false (not implemented)");
+  }
+  if (name == "use_rmsnorm") return must(v.IsBool() && v.GetBool(), "true (RMSNorm is implemented)");
+  if (name == "embedding_dropout" || name == "attention_dropout" || name == "output_dropout" ||
+      name == "hidden_dropout") {
+    return must(v.IsNumber() && v.GetDouble() == 0.0, "0 (this trainer has no dropout)");
+  }
+  if (name == "head_dim") {
+    return must(v.IsNull() || v.IsInt(), "null or an integer");  // value checked after parsing
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -237,40 +283,20 @@ Result<ModelConfig> ModelConfig::FromJson(std::string_view json, std::string_vie
   ModelConfig c;
   // Unknown keys first, so a typo ("num_expert") is reported as such, not as a missing key.
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
-    std::string_view name(it->name.GetString(), it->name.GetStringLength());
-    bool known = IgnoredKeys().count(name) > 0;
+    const std::string name(it->name.GetString(), it->name.GetStringLength());
+    bool known = false;
     for (const Key& k : Keys()) known = known || name == k.name;
-    if (name == "hidden_act") {
-      if (!it->value.IsString() || std::string_view(it->value.GetString()) != "silu") {
-        return InvalidArgumentError(where + ": 'hidden_act' must be \"silu\" (SwiGLU experts)");
-      }
+    if (std::optional<Status> st = CheckMathKey(name, it->value, where)) {
+      KGF_RETURN_IF_ERROR(*st);
       known = true;
-    } else if (name == "use_bias" || name == "use_qkv_bias") {
-      if (!it->value.IsBool() || it->value.GetBool()) {
-        return InvalidArgumentError(where + ": '" + std::string(name) +
-                                    "' must be false (this model has no biases)");
-      }
+    }
+    if (KeptKeys().count(name) > 0) {
+      if (!IsFixedKey(name)) c.kept_keys[name] = JsonToString(it->value);
       known = true;
-    } else if (name == "rope_scaling") {
-      if (!it->value.IsNull()) {
-        return InvalidArgumentError(where + ": 'rope_scaling' must be null (not implemented)");
-      }
-      known = true;
-    } else if (name == "use_sliding_window") {
-      if (!it->value.IsBool() || it->value.GetBool()) {
-        return InvalidArgumentError(where + ": 'use_sliding_window' must be false (not "
-                                    "implemented)");
-      }
-      known = true;
-    } else if (name == "head_dim") {
-      if (!it->value.IsNull() && !it->value.IsInt()) {
-        return InvalidArgumentError(where + ": 'head_dim' must be null or an integer");
-      }
-      known = true;  // checked against hidden_size / num_attention_heads below
     }
     if (!known) {
-      return InvalidArgumentError(where + ": unknown model config key '" + std::string(name) +
-                                  "'");
+      return InvalidArgumentError(where + ": unknown model config key '" + name +
+                                  "' (not one of Ling's BailingMoeConfig keys)");
     }
   }
   std::vector<std::string> missing;
@@ -352,6 +378,10 @@ std::string ModelConfig::ToJson() const {
         w.Bool(this->*k.b);
         break;
     }
+  }
+  for (const auto& [key, raw] : kept_keys) {
+    w.Key(key.c_str());
+    w.RawValue(raw.data(), raw.size(), rapidjson::kObjectType);
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";

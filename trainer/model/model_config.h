@@ -5,6 +5,7 @@
 #define KGF_TRAINER_MODEL_MODEL_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,11 @@ struct ModelConfig {
   double routing_warmup_ema = 0.99;     // EMA decay of the per-expert logit mean/std
   bool embedding_weight_decay = true;   // false: no weight decay on the embedding (and tied head)
 
+  // Keys of Ling's config.json that do not change this implementation's maths (token ids,
+  // torch_dtype, use_cache, pretraining_tp, dropouts of 0, ...): key -> raw JSON value, kept
+  // from a Hugging Face config and written back by ToJson().
+  std::map<std::string, std::string> kept_keys;
+
   // hidden_size / num_attention_heads.
   int head_dim() const;
   // True when layer `layer` uses the MoE feed-forward (num_experts > 0 and
@@ -55,12 +61,15 @@ struct ModelConfig {
   // "ling-lite-shape" (Ling-Lite ratios: 64 experts, 2 shared, top-6, at a CPU-sized width).
   // Unknown name -> InvalidArgument listing the known ones.
   static Result<ModelConfig> Preset(std::string_view name);
-  // Parses a config.json. Unknown keys -> InvalidArgument naming key and origin; missing required
-  // keys (every HF shape key) -> InvalidArgument naming them. The training-side options and
-  // "architectures"/"model_type"/"torch_dtype" etc. are optional. The result is Validate()d.
+  // Parses a config.json: ours, or Ling's (BailingMoeConfig's full key set). Keys that change
+  // the maths must hold the value implemented here (hidden_act "silu", no biases, rope_scaling
+  // null, norm_softmax false, use_rmsnorm true, dropouts 0, ...) or it is InvalidArgument naming
+  // the key; unknown keys -> InvalidArgument naming key and origin (a typo is not ignored);
+  // missing required keys (every HF shape key) -> InvalidArgument naming them. The
+  // training-side options are optional; benign keys land in kept_keys. Validate()d.
   static Result<ModelConfig> FromJson(std::string_view json, std::string_view origin);
   // HF-style config.json (pretty), with "architectures": ["BailingMoeForCausalLM"] and
-  // "model_type": "bailing_moe". FromJson(ToJson()) == *this.
+  // "model_type": "bailing_moe", then the kept keys. FromJson(ToJson()) == *this.
   std::string ToJson() const;
 
   // Trainable parameter count (embeddings and LM head included).

@@ -45,7 +45,9 @@ Result<LoadedModel> LoadModelFromCheckpoint(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(Model model, Model::Create(config, 1));
   KGF_RETURN_IF_ERROR(LoadParameters(ck.model, model.parameters(), ParameterField::kValue,
                                      JoinPath(ck.dir, kModelFile)));
-  KGF_RETURN_IF_ERROR(model.SetRouterState(ck.state.router_state));
+  // A Hugging Face directory carries no routing-warmup statistics (they only matter while
+  // training within the warmup).
+  if (!ck.from_hf) KGF_RETURN_IF_ERROR(model.SetRouterState(ck.state.router_state));
   LoadedModel out;
   out.model = std::make_unique<Model>(std::move(model));
   out.dir = ck.dir;
