@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <set>
+
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/line_reader.h"
@@ -83,6 +85,102 @@ const Message* FindSystem(const Record& r) {
   return !r.messages.empty() && r.messages[0].role == "system" ? &r.messages[0] : nullptr;
 }
 
+// LLaMA-Factory's separator of parallel tool results inside one observation (its OpenAI
+// converter joins them so; the template wraps the whole in <tool_response>...</tool_response>).
+constexpr std::string_view kResponseJoin = "\n</tool_response>\n<tool_response>\n";
+
+// True when the system text already lists every tool as its function JSON (synth's ReAct,
+// Hermes and Qwen prompts do): a second list (a `tools` field a trainer renders into the
+// prompt, or an appended <tools> block) would show each tool twice.
+bool ListsEveryTool(const std::string& system, const Record& r) {
+  if (r.tools.empty()) return false;
+  for (const FunctionSpec& f : r.tools) {
+    rapidjson::StringBuffer sb;
+    Writer w(sb);
+    w.StartObject();
+    w.Key("name"); Str(w, f.name);
+    w.Key("description"); Str(w, f.description);
+    w.Key("parameters"); Raw(w, f.parameters, rapidjson::kObjectType);
+    w.EndObject();
+    if (system.find(sb.GetString()) == std::string::npos) return false;
+  }
+  return true;
+}
+
+bool SystemListsTools(const Record& r) {
+  const Message* sys = FindSystem(r);
+  return sys != nullptr && ListsEveryTool(sys->content, r);
+}
+
+// The function objects {"name","description","parameters"} written in a text (a system prompt
+// that lists the tools), in order of appearance, each once.
+std::vector<FunctionSpec> ToolsFromText(const std::string& text) {
+  std::vector<FunctionSpec> out;
+  std::set<std::string> seen;
+  for (size_t at = text.find("{\"name\":"); at != std::string::npos;
+       at = text.find("{\"name\":", at + 1)) {
+    JsonDoc doc;
+    doc.Parse<rapidjson::kParseStopWhenDoneFlag>(text.data() + at, text.size() - at);
+    if (doc.HasParseError() || !doc.IsObject()) continue;
+    auto name = doc.FindMember("name"), desc = doc.FindMember("description"),
+         params = doc.FindMember("parameters");
+    if (name == doc.MemberEnd() || !name->value.IsString() || desc == doc.MemberEnd() ||
+        !desc->value.IsString() || params == doc.MemberEnd() || !params->value.IsObject()) {
+      continue;
+    }
+    if (!seen.insert(name->value.GetString()).second) continue;
+    out.push_back({name->value.GetString(), desc->value.GetString(), JsonToString(params->value)});
+  }
+  return out;
+}
+
+// Tools from an optional "tools" string field, else from the system prompt's own listing.
+Result<std::vector<FunctionSpec>> ToolsOf(const JsonDoc& doc, const std::string& system,
+                                         const std::string& where) {
+  if (doc.HasMember("tools")) {
+    KGF_ASSIGN_OR_RETURN(std::string tools, JsonGetString(doc, "tools", where));
+    return ParseFunctions(tools, where + ": tools");
+  }
+  return ToolsFromText(system);
+}
+
+// {"name":..,"arguments":{..}} of one call, or a JSON array of them for parallel calls.
+std::string CallsJson(const std::vector<ToolCall>& calls) {
+  if (calls.size() == 1) return CallJson(calls[0]);
+  std::string arr = "[";
+  for (size_t k = 0; k < calls.size(); ++k) {
+    if (k > 0) arr += ',';
+    arr += CallJson(calls[k]);
+  }
+  return arr + "]";
+}
+
+Result<std::vector<ToolCall>> ParseCalls(std::string_view json, const std::string& at, int turn) {
+  KGF_ASSIGN_OR_RETURN(JsonDoc calls, ParseJson(json, at));
+  std::vector<ToolCall> out;
+  if (calls.IsArray()) {
+    for (rapidjson::SizeType k = 0; k < calls.Size(); ++k) {
+      KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(calls[k], at, CallId(turn, k)));
+      out.push_back(std::move(c));
+    }
+  } else {
+    KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(calls, at, CallId(turn, 0)));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::string> SplitOn(std::string_view text, std::string_view sep) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  for (size_t at = text.find(sep); at != std::string_view::npos; at = text.find(sep, pos)) {
+    out.emplace_back(text.substr(pos, at - pos));
+    pos = at + sep.size();
+  }
+  out.emplace_back(text.substr(pos));
+  return out;
+}
+
 // ---- ShareGPT ----
 std::string ExportShareGpt(const Record& r) {
   rapidjson::StringBuffer sb;
@@ -90,73 +188,46 @@ std::string ExportShareGpt(const Record& r) {
   w.StartObject();
   w.Key("id"); Str(w, r.id);
   w.Key("conversations"); w.StartArray();
-  std::vector<std::pair<int, std::string>> thoughts;
-  int pos = 0;
   for (size_t i = 0; i < r.messages.size(); ++i) {
     const Message& m = r.messages[i];
     if (m.role == "system") continue;
-    if (m.role == "tool") {
-      // Group the tool messages answering one assistant turn into one observation.
-      size_t j = i;
-      while (j < r.messages.size() && r.messages[j].role == "tool") ++j;
-      w.StartObject();
-      w.Key("from"); w.String("observation");
-      w.Key("value");
-      if (j - i == 1) {
-        Str(w, m.content);
-      } else {
-        rapidjson::StringBuffer ob;
-        Writer ow(ob);
-        ow.StartArray();
-        for (size_t k = i; k < j; ++k) Str(ow, r.messages[k].content);
-        ow.EndArray();
-        w.String(ob.GetString());
-      }
-      w.EndObject();
-      ++pos;
-      i = j - 1;
-      continue;
-    }
     w.StartObject();
-    if (m.role == "user") {
+    if (m.role == "tool") {
+      // The results of one turn of calls are one observation (turns alternate), joined as
+      // LLaMA-Factory joins them: one <tool_response> per result once the template wraps it.
+      size_t j = i;
+      std::string value;
+      for (; j < r.messages.size() && r.messages[j].role == "tool"; ++j) {
+        if (j > i) value += kResponseJoin;
+        value += r.messages[j].content;
+      }
+      i = j - 1;
+      w.Key("from"); w.String("observation");
+      w.Key("value"); Str(w, value);
+    } else if (m.role == "user") {
       w.Key("from"); w.String("human");
       w.Key("value"); Str(w, m.content);
     } else if (!m.tool_calls.empty()) {
+      // Text said with the calls (a self-reflection) goes before them, the calls inside
+      // <tool_call></tool_call>: LLaMA-Factory's FunctionFormatter keeps such text as the
+      // turn's thought.
+      const std::string calls = CallsJson(m.tool_calls);
       w.Key("from"); w.String("function_call");
       w.Key("value");
-      if (m.tool_calls.size() == 1) {
-        w.String(CallJson(m.tool_calls[0]).c_str());
-      } else {
-        std::string arr = "[";
-        for (size_t k = 0; k < m.tool_calls.size(); ++k) {
-          if (k > 0) arr += ',';
-          arr += CallJson(m.tool_calls[k]);
-        }
-        arr += "]";
-        Str(w, arr);
-      }
-      if (!m.content.empty()) thoughts.emplace_back(pos, m.content);
+      Str(w, m.content.empty() ? calls : m.content + "<tool_call>" + calls + "</tool_call>");
     } else {
       w.Key("from"); w.String("gpt");
       w.Key("value"); Str(w, m.content);
     }
     w.EndObject();
-    ++pos;
   }
   w.EndArray();
   if (const Message* sys = FindSystem(r)) {
     w.Key("system"); Str(w, sys->content);
   }
-  w.Key("tools"); Str(w, FunctionsJson(r));
-  if (!thoughts.empty()) {
-    w.Key("thoughts"); w.StartArray();
-    for (const auto& [turn, text] : thoughts) {
-      w.StartObject();
-      w.Key("turn"); w.Int(turn);
-      w.Key("content"); Str(w, text);
-      w.EndObject();
-    }
-    w.EndArray();
+  // LLaMA-Factory renders `tools` into the system prompt: only when the prompt lacks them.
+  if (!SystemListsTools(r)) {
+    w.Key("tools"); Str(w, FunctionsJson(r));
   }
   w.EndObject();
   return sb.GetString();
@@ -165,21 +236,12 @@ std::string ExportShareGpt(const Record& r) {
 Result<Record> ImportShareGpt(const JsonDoc& doc, const std::string& where) {
   Record r;
   KGF_ASSIGN_OR_RETURN(r.id, JsonGetString(doc, "id", where));
-  KGF_ASSIGN_OR_RETURN(std::string tools, JsonGetString(doc, "tools", where));
-  KGF_ASSIGN_OR_RETURN(r.tools, ParseFunctions(tools, where + ": tools"));
+  std::string system;
   if (doc.HasMember("system")) {
-    KGF_ASSIGN_OR_RETURN(std::string sys, JsonGetString(doc, "system", where));
-    r.messages.push_back({"system", std::move(sys), {}, "", ""});
+    KGF_ASSIGN_OR_RETURN(system, JsonGetString(doc, "system", where));
+    r.messages.push_back({"system", system, {}, "", ""});
   }
-  std::vector<std::pair<int, std::string>> thoughts;
-  if (doc.HasMember("thoughts")) {
-    KGF_ASSIGN_OR_RETURN(const JsonValue* arr, JsonGetArray(doc, "thoughts", where));
-    for (const JsonValue& t : arr->GetArray()) {
-      KGF_ASSIGN_OR_RETURN(int64_t turn, JsonGetInt(t, "turn", where + ": thoughts"));
-      KGF_ASSIGN_OR_RETURN(std::string text, JsonGetString(t, "content", where + ": thoughts"));
-      thoughts.emplace_back(static_cast<int>(turn), std::move(text));
-    }
-  }
+  KGF_ASSIGN_OR_RETURN(r.tools, ToolsOf(doc, system, where));
   KGF_ASSIGN_OR_RETURN(const JsonValue* conv, JsonGetArray(doc, "conversations", where));
   int call_turn = 0;
   for (rapidjson::SizeType i = 0; i < conv->Size(); ++i) {
@@ -198,38 +260,28 @@ Result<Record> ImportShareGpt(const JsonDoc& doc, const std::string& where) {
     } else if (from == "function_call") {
       ++call_turn;
       Message m{"assistant", "", {}, "", ""};
-      for (auto& [turn, text] : thoughts) {
-        if (turn == static_cast<int>(i)) m.content = text;
+      std::string_view calls = value;
+      const size_t open = value.find("<tool_call>");
+      if (open != std::string::npos && EndsWith(value, "</tool_call>")) {
+        m.content = value.substr(0, open);
+        calls = std::string_view(value).substr(open + 11, value.size() - open - 11 - 12);
       }
-      KGF_ASSIGN_OR_RETURN(JsonDoc calls, ParseJson(value, at));
-      if (calls.IsArray()) {
-        for (rapidjson::SizeType k = 0; k < calls.Size(); ++k) {
-          KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(calls[k], at, CallId(call_turn, k)));
-          m.tool_calls.push_back(std::move(c));
-        }
-      } else {
-        KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(calls, at, CallId(call_turn, 0)));
-        m.tool_calls.push_back(std::move(c));
-      }
+      KGF_ASSIGN_OR_RETURN(m.tool_calls, ParseCalls(calls, at, call_turn));
       r.messages.push_back(std::move(m));
     } else if (from == "observation") {
       if (r.messages.empty() || r.messages.back().tool_calls.empty()) {
         return InvalidArgumentError(at + ": an observation must follow a function_call");
       }
       const std::vector<ToolCall> calls = r.messages.back().tool_calls;
-      if (calls.size() == 1) {
-        r.messages.push_back({"tool", std::move(value), {}, calls[0].id, calls[0].name});
-      } else {
-        KGF_ASSIGN_OR_RETURN(JsonDoc obs, ParseJson(value, at));
-        if (!obs.IsArray() || obs.Size() != calls.size()) {
-          return InvalidArgumentError(at + ": the observation of " + std::to_string(calls.size()) +
-                                      " parallel calls must be an array of as many strings");
-        }
-        for (size_t k = 0; k < calls.size(); ++k) {
-          if (!obs[k].IsString()) return InvalidArgumentError(at + ": observations must be strings");
-          r.messages.push_back({"tool", std::string(obs[k].GetString(), obs[k].GetStringLength()),
-                                {}, calls[k].id, calls[k].name});
-        }
+      std::vector<std::string> results =
+          calls.size() == 1 ? std::vector<std::string>{value} : SplitOn(value, kResponseJoin);
+      if (results.size() != calls.size()) {
+        return InvalidArgumentError(at + ": the observation of " + std::to_string(calls.size()) +
+                                    " parallel calls must hold as many results, joined by "
+                                    "\"\\n</tool_response>\\n<tool_response>\\n\"");
+      }
+      for (size_t k = 0; k < calls.size(); ++k) {
+        r.messages.push_back({"tool", std::move(results[k]), {}, calls[k].id, calls[k].name});
       }
     } else {
       return InvalidArgumentError(at + ": unknown 'from' value '" + from +
@@ -240,11 +292,100 @@ Result<Record> ImportShareGpt(const JsonDoc& doc, const std::string& where) {
 }
 
 // ---- xLAM ----
-std::string ExportXlam(const Record& r) {
+// xLAM's parameter types are Python's: "str", "int", "List[str]" (the 60k release; NeMo's
+// converter maps them back to JSON Schema).
+std::string XlamType(const JsonValue& schema) {
+  auto type = schema.FindMember("type");
+  const std::string t = type != schema.MemberEnd() && type->value.IsString() ? type->value.GetString() : "";
+  if (t == "string") return "str";
+  if (t == "integer") return "int";
+  if (t == "number") return "float";
+  if (t == "boolean") return "bool";
+  if (t == "object") return "dict";
+  if (t == "array") {
+    auto items = schema.FindMember("items");
+    if (items != schema.MemberEnd() && items->value.IsObject()) {
+      return "List[" + XlamType(items->value) + "]";
+    }
+    return "list";
+  }
+  return "str";
+}
+
+// "List[List[str]]" -> {"type":"array","items":{"type":"array","items":{"type":"string"}}}
+void WriteSchemaOfXlamType(Writer& w, std::string_view t) {
+  w.StartObject();
+  w.Key("type");
+  if (t.substr(0, 5) == "List[" && t.back() == ']') {
+    w.String("array");
+    w.Key("items");
+    WriteSchemaOfXlamType(w, t.substr(5, t.size() - 6));
+  } else {
+    w.String(t == "int" ? "integer" : t == "float" ? "number" : t == "bool" ? "boolean"
+             : t == "dict" ? "object" : t == "list" ? "array" : "string");
+  }
+  w.EndObject();
+}
+
+// [{"name","description","parameters":{param:{"type","description"}}}]: xLAM's flat map (every
+// parameter of ours is required, so none has a default).
+std::string XlamToolsJson(const Record& r) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartArray();
+  for (const FunctionSpec& f : r.tools) {
+    w.StartObject();
+    w.Key("name"); Str(w, f.name);
+    w.Key("description"); Str(w, f.description);
+    w.Key("parameters"); w.StartObject();
+    JsonDoc schema;
+    schema.Parse(f.parameters.data(), f.parameters.size());
+    auto props = schema.IsObject() ? schema.FindMember("properties") : schema.MemberEnd();
+    if (schema.IsObject() && props != schema.MemberEnd() && props->value.IsObject()) {
+      for (auto it = props->value.MemberBegin(); it != props->value.MemberEnd(); ++it) {
+        w.Key(it->name.GetString(), it->name.GetStringLength());
+        w.StartObject();
+        w.Key("type"); Str(w, XlamType(it->value));
+        auto desc = it->value.FindMember("description");
+        w.Key("description");
+        if (desc != it->value.MemberEnd() && desc->value.IsString()) {
+          w.String(desc->value.GetString(), desc->value.GetStringLength());
+        } else {
+          w.String("");
+        }
+        w.EndObject();
+      }
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  return sb.GetString();
+}
+
+// xLAM is single-turn: the answers are the calls a model makes from the query alone.
+std::string_view XlamSkipReason(const Record& r) {
+  int call_turns = 0;
+  for (const Message& m : r.messages) {
+    call_turns += m.tool_calls.empty() ? 0 : 1;
+    if (m.role == "tool") {
+      JsonDoc d;
+      if (ParseJsonDepthLimited(m.content, &d) && !d.HasParseError() && d.IsObject() &&
+          d.HasMember("error")) {
+        return "failed_call";  // a self-reflection dialogue: its first call is the mistake
+      }
+    }
+  }
+  if (call_turns == 0) return "no_calls";
+  if (call_turns > 1) return "dependent_calls";  // later arguments come from earlier results
+  return "";
+}
+
+std::string ExportXlam(const Record& r, int64_t index) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
   w.StartObject();
-  w.Key("id"); Str(w, r.id);
+  w.Key("id"); w.Int64(index);
   std::string query;
   for (const Message& m : r.messages) {
     if (m.role == "user") {
@@ -253,7 +394,7 @@ std::string ExportXlam(const Record& r) {
     }
   }
   w.Key("query"); Str(w, query);
-  w.Key("tools"); Str(w, FunctionsJson(r));
+  w.Key("tools"); Str(w, XlamToolsJson(r));
   std::string answers = "[";
   bool first = true;
   for (const Message& m : r.messages) {
@@ -265,16 +406,66 @@ std::string ExportXlam(const Record& r) {
   }
   answers += "]";
   w.Key("answers"); Str(w, answers);
+  w.Key("source_id"); Str(w, r.id);  // our record id (xLAM's id is an integer)
   w.EndObject();
   return sb.GetString();
 }
 
+Result<std::vector<FunctionSpec>> ParseXlamTools(std::string_view text, const std::string& where) {
+  KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(text, where));
+  if (!doc.IsArray()) return InvalidArgumentError(where + ": tools must be a JSON array");
+  std::vector<FunctionSpec> out;
+  for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    FunctionSpec f;
+    KGF_ASSIGN_OR_RETURN(f.name, JsonGetString(doc[i], "name", at));
+    KGF_ASSIGN_OR_RETURN(f.description, JsonGetString(doc[i], "description", at));
+    KGF_ASSIGN_OR_RETURN(const JsonValue* params, JsonGetObject(doc[i], "parameters", at));
+    rapidjson::StringBuffer sb;
+    Writer w(sb);
+    w.StartObject();
+    w.Key("type"); w.String("object");
+    w.Key("properties"); w.StartObject();
+    std::vector<std::string> required;
+    for (auto it = params->MemberBegin(); it != params->MemberEnd(); ++it) {
+      const std::string pat = at + ".parameters." + it->name.GetString();
+      KGF_ASSIGN_OR_RETURN(std::string type, JsonGetString(it->value, "type", pat));
+      w.Key(it->name.GetString(), it->name.GetStringLength());
+      // The schema of the type, then the description inside the same object.
+      rapidjson::StringBuffer tb;
+      Writer tw(tb);
+      WriteSchemaOfXlamType(tw, type);
+      std::string schema = tb.GetString();
+      auto desc = it->value.FindMember("description");
+      if (desc != it->value.MemberEnd() && desc->value.IsString()) {
+        schema.pop_back();
+        schema += ",\"description\":" + JsonQuote(desc->value.GetString()) + "}";
+      }
+      Raw(w, schema, rapidjson::kObjectType);
+      if (!it->value.HasMember("default")) required.push_back(it->name.GetString());
+    }
+    w.EndObject();
+    w.Key("required"); w.StartArray();
+    for (const std::string& q : required) Str(w, q);
+    w.EndArray();
+    w.EndObject();
+    f.parameters = sb.GetString();
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 Result<Record> ImportXlam(const JsonDoc& doc, const std::string& where) {
   Record r;
-  KGF_ASSIGN_OR_RETURN(r.id, JsonGetString(doc, "id", where));
+  if (doc.HasMember("source_id")) {
+    KGF_ASSIGN_OR_RETURN(r.id, JsonGetString(doc, "source_id", where));
+  } else {
+    KGF_ASSIGN_OR_RETURN(int64_t id, JsonGetInt(doc, "id", where));
+    r.id = std::to_string(id);
+  }
   KGF_ASSIGN_OR_RETURN(std::string query, JsonGetString(doc, "query", where));
   KGF_ASSIGN_OR_RETURN(std::string tools, JsonGetString(doc, "tools", where));
-  KGF_ASSIGN_OR_RETURN(r.tools, ParseFunctions(tools, where + ": tools"));
+  KGF_ASSIGN_OR_RETURN(r.tools, ParseXlamTools(tools, where + ": tools"));
   KGF_ASSIGN_OR_RETURN(std::string answers, JsonGetString(doc, "answers", where));
   KGF_ASSIGN_OR_RETURN(JsonDoc calls, ParseJson(answers, where + ": answers"));
   if (!calls.IsArray()) return InvalidArgumentError(where + ": answers must be a JSON array");
@@ -307,23 +498,6 @@ std::string HermesToolsBlock(const Record& r) {
   }
   out += "</tools>";
   return out;
-}
-
-// True when the system text already lists every tool as its function JSON (synth's ReAct
-// prompts do, as "- {...}" lines): a second list in <tools> would show each tool twice.
-bool ListsEveryTool(const std::string& system, const Record& r) {
-  if (r.tools.empty()) return false;
-  for (const FunctionSpec& f : r.tools) {
-    rapidjson::StringBuffer sb;
-    Writer w(sb);
-    w.StartObject();
-    w.Key("name"); Str(w, f.name);
-    w.Key("description"); Str(w, f.description);
-    w.Key("parameters"); Raw(w, f.parameters, rapidjson::kObjectType);
-    w.EndObject();
-    if (system.find(sb.GetString()) == std::string::npos) return false;
-  }
-  return true;
 }
 
 std::string ExportHermes(const Record& r) {
@@ -387,7 +561,7 @@ std::string ExportHermes(const Record& r) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("tools"); Str(w, FunctionsJson(r));
+  // The system turn lists every tool (above); a `tools` field as well would list them twice.
   w.EndObject();
   return sb.GetString();
 }
@@ -415,9 +589,17 @@ Result<std::vector<std::string>> TagBodies(const std::string& text, const std::s
 Result<Record> ImportHermes(const JsonDoc& doc, const std::string& where) {
   Record r;
   KGF_ASSIGN_OR_RETURN(r.id, JsonGetString(doc, "id", where));
-  KGF_ASSIGN_OR_RETURN(std::string tools, JsonGetString(doc, "tools", where));
-  KGF_ASSIGN_OR_RETURN(r.tools, ParseFunctions(tools, where + ": tools"));
   KGF_ASSIGN_OR_RETURN(const JsonValue* conv, JsonGetArray(doc, "conversations", where));
+  std::string system;
+  if (!conv->Empty() && (*conv)[0].IsObject()) {
+    auto from = (*conv)[0].FindMember("from"), value = (*conv)[0].FindMember("value");
+    if (from != (*conv)[0].MemberEnd() && from->value.IsString() &&
+        std::string_view(from->value.GetString()) == "system" &&
+        value != (*conv)[0].MemberEnd() && value->value.IsString()) {
+      system = value->value.GetString();
+    }
+  }
+  KGF_ASSIGN_OR_RETURN(r.tools, ToolsOf(doc, system, where));
   int call_turn = 0;
   for (rapidjson::SizeType i = 0; i < conv->Size(); ++i) {
     std::string at = where + ": conversations[" + std::to_string(i) + "]";
@@ -472,6 +654,112 @@ Result<Record> ImportHermes(const JsonDoc& doc, const std::string& where) {
   return r;
 }
 
+// ---- Bailing (Ling's chat roles) ----
+// Ling's SFT layout as LLaMA-Factory's `bailing` template renders it: <role>SYSTEM</role>,
+// <role>HUMAN</role>, <role>ASSISTANT</role>, <role>OBSERVATION</role>, each followed by its
+// text; calls and results in Ling's (Qwen-style) tags, one block per call / result.
+constexpr std::string_view kRoleTags[] = {"<role>SYSTEM</role>", "<role>HUMAN</role>",
+                                          "<role>ASSISTANT</role>", "<role>OBSERVATION</role>"};
+
+std::string ExportBailing(const Record& r) {
+  std::string text;
+  for (size_t i = 0; i < r.messages.size(); ++i) {
+    const Message& m = r.messages[i];
+    if (m.role == "system") {
+      text += std::string(kRoleTags[0]) + m.content;
+    } else if (m.role == "user") {
+      text += std::string(kRoleTags[1]) + m.content;
+    } else if (m.role == "assistant") {
+      text += std::string(kRoleTags[2]) + m.content;
+      for (const ToolCall& c : m.tool_calls) {
+        if (&c != &m.tool_calls.front() || !m.content.empty()) text += '\n';
+        text += "<tool_call>\n" + CallJson(c) + "\n</tool_call>";
+      }
+    } else {
+      text += kRoleTags[3];
+      size_t j = i;
+      for (; j < r.messages.size() && r.messages[j].role == "tool"; ++j) {
+        if (j > i) text += '\n';
+        text += "<tool_response>\n" + r.messages[j].content + "\n</tool_response>";
+      }
+      i = j - 1;
+    }
+  }
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("id"); Str(w, r.id);
+  w.Key("text"); Str(w, text);
+  if (!SystemListsTools(r)) {
+    w.Key("tools"); Str(w, FunctionsJson(r));
+  }
+  w.EndObject();
+  return sb.GetString();
+}
+
+Result<Record> ImportBailing(const JsonDoc& doc, const std::string& where) {
+  Record r;
+  KGF_ASSIGN_OR_RETURN(r.id, JsonGetString(doc, "id", where));
+  KGF_ASSIGN_OR_RETURN(std::string text, JsonGetString(doc, "text", where));
+  // (role index, body) in order.
+  std::vector<std::pair<int, std::string>> turns;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    int role = -1;
+    for (int k = 0; k < 4; ++k) {
+      if (text.compare(pos, kRoleTags[k].size(), kRoleTags[k]) == 0) role = k;
+    }
+    if (role < 0) {
+      return InvalidArgumentError(where + ": text at byte " + std::to_string(pos) +
+                                  " is not a <role>SYSTEM|HUMAN|ASSISTANT|OBSERVATION</role> tag");
+    }
+    pos += kRoleTags[role].size();
+    size_t next = text.find("<role>", pos);
+    if (next == std::string::npos) next = text.size();
+    turns.emplace_back(role, text.substr(pos, next - pos));
+    pos = next;
+  }
+  const std::string system = !turns.empty() && turns[0].first == 0 ? turns[0].second : "";
+  KGF_ASSIGN_OR_RETURN(r.tools, ToolsOf(doc, system, where));
+  int call_turn = 0;
+  for (size_t t = 0; t < turns.size(); ++t) {
+    auto& [role, body] = turns[t];
+    const std::string at = where + ": turn " + std::to_string(t);
+    if (role == 0) {
+      r.messages.push_back({"system", std::move(body), {}, "", ""});
+    } else if (role == 1) {
+      r.messages.push_back({"user", std::move(body), {}, "", ""});
+    } else if (role == 2) {
+      std::string content;
+      KGF_ASSIGN_OR_RETURN(std::vector<std::string> bodies, TagBodies(body, "tool_call", &content, at));
+      Message m{"assistant", std::move(content), {}, "", ""};
+      if (!bodies.empty()) ++call_turn;
+      for (size_t k = 0; k < bodies.size(); ++k) {
+        KGF_ASSIGN_OR_RETURN(JsonDoc call, ParseJson(bodies[k], at + " <tool_call>"));
+        KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(call, at, CallId(call_turn, k)));
+        m.tool_calls.push_back(std::move(c));
+      }
+      r.messages.push_back(std::move(m));
+    } else {
+      if (r.messages.empty() || r.messages.back().tool_calls.empty()) {
+        return InvalidArgumentError(at + ": an OBSERVATION must follow an ASSISTANT turn with calls");
+      }
+      const std::vector<ToolCall> calls = r.messages.back().tool_calls;
+      std::string ignored;
+      KGF_ASSIGN_OR_RETURN(std::vector<std::string> results,
+                           TagBodies(body, "tool_response", &ignored, at));
+      if (results.size() != calls.size()) {
+        return InvalidArgumentError(at + ": " + std::to_string(results.size()) +
+                                    " tool responses for " + std::to_string(calls.size()) + " calls");
+      }
+      for (size_t k = 0; k < calls.size(); ++k) {
+        r.messages.push_back({"tool", std::move(results[k]), {}, calls[k].id, calls[k].name});
+      }
+    }
+  }
+  return r;
+}
+
 }  // namespace
 
 Result<ExportFormat> ParseExportFormat(std::string_view name) {
@@ -479,8 +767,9 @@ Result<ExportFormat> ParseExportFormat(std::string_view name) {
   if (name == "sharegpt") return ExportFormat::kShareGpt;
   if (name == "xlam") return ExportFormat::kXlam;
   if (name == "hermes") return ExportFormat::kHermes;
+  if (name == "bailing") return ExportFormat::kBailing;
   return InvalidArgumentError("unknown export format '" + std::string(name) +
-                              "'; expected openai, sharegpt, xlam or hermes");
+                              "'; expected openai, sharegpt, xlam, hermes or bailing");
 }
 
 std::string_view ExportFormatName(ExportFormat f) {
@@ -489,16 +778,22 @@ std::string_view ExportFormatName(ExportFormat f) {
     case ExportFormat::kShareGpt: return "sharegpt";
     case ExportFormat::kXlam: return "xlam";
     case ExportFormat::kHermes: return "hermes";
+    case ExportFormat::kBailing: return "bailing";
   }
   return "";
 }
 
-std::string ExportRecord(const Record& record, ExportFormat format) {
+std::string_view ExportSkipReason(const Record& record, ExportFormat format) {
+  return format == ExportFormat::kXlam ? XlamSkipReason(record) : std::string_view();
+}
+
+std::string ExportRecord(const Record& record, ExportFormat format, int64_t index) {
   switch (format) {
     case ExportFormat::kOpenAi: return RecordToJson(record);
     case ExportFormat::kShareGpt: return ExportShareGpt(record);
-    case ExportFormat::kXlam: return ExportXlam(record);
+    case ExportFormat::kXlam: return ExportXlam(record, index);
     case ExportFormat::kHermes: return ExportHermes(record);
+    case ExportFormat::kBailing: return ExportBailing(record);
   }
   return "";
 }
@@ -512,10 +807,72 @@ Result<Record> ImportRecord(std::string_view json, ExportFormat format, std::str
     case ExportFormat::kShareGpt: return ImportShareGpt(doc, where);
     case ExportFormat::kXlam: return ImportXlam(doc, where);
     case ExportFormat::kHermes: return ImportHermes(doc, where);
+    case ExportFormat::kBailing: return ImportBailing(doc, where);
     case ExportFormat::kOpenAi: break;
   }
   return InternalError("unreachable export format");
 }
+
+namespace {
+
+std::string DatasetInfoEntry(ExportFormat format, const std::string& file_name) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("file_name"); Str(w, file_name);
+  if (format == ExportFormat::kShareGpt) {
+    w.Key("formatting"); w.String("sharegpt");
+    w.Key("columns"); w.StartObject();
+    w.Key("messages"); w.String("conversations");
+    w.Key("system"); w.String("system");
+    w.Key("tools"); w.String("tools");
+    w.EndObject();
+  } else {
+    // LLaMA-Factory's OpenAI converter: assistant tool_calls become function turns, `tool`
+    // messages observations (its default observation tag is "observation").
+    w.Key("formatting"); w.String("openai");
+    w.Key("columns"); w.StartObject();
+    w.Key("messages"); w.String("messages");
+    w.EndObject();
+    w.Key("tags"); w.StartObject();
+    for (const auto& [k, v] : {std::pair{"role_tag", "role"}, {"content_tag", "content"},
+                               {"user_tag", "user"}, {"assistant_tag", "assistant"},
+                               {"observation_tag", "tool"}, {"function_tag", "function"},
+                               {"system_tag", "system"}}) {
+      w.Key(k); w.String(v);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return sb.GetString();
+}
+
+Result<std::string> WriteDatasetInfo(const std::string& out, ExportFormat format) {
+  const std::string dir = Dirname(out).empty() ? "." : Dirname(out);
+  const std::string path = JoinPath(dir, "dataset_info.json");
+  std::string name = Basename(out);
+  for (std::string_view ext : {".jsonl", ".json"}) {
+    if (EndsWith(name, ext)) name.resize(name.size() - ext.size());
+  }
+  JsonDoc info;
+  info.SetObject();
+  if (FileExists(path)) {
+    KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+    KGF_ASSIGN_OR_RETURN(info, ParseJson(text, path));
+    if (!info.IsObject()) {
+      return InvalidArgumentError(path + ": not a JSON object; move it away to let export add "
+                                         "its dataset entry");
+    }
+  }
+  KGF_ASSIGN_OR_RETURN(JsonDoc entry, ParseJson(DatasetInfoEntry(format, Basename(out)), "entry"));
+  info.RemoveMember(name.c_str());
+  info.AddMember(JsonValue(name.c_str(), info.GetAllocator()),
+                 JsonValue(entry, info.GetAllocator()), info.GetAllocator());
+  KGF_RETURN_IF_ERROR(WriteFileAtomic(path, JsonToString(info) + "\n"));
+  return path;
+}
+
+}  // namespace
 
 Result<ExportSummary> ExportShards(const ExportOptions& options) {
   if (options.in_dir.empty() || options.out.empty()) {
@@ -543,7 +900,11 @@ Result<ExportSummary> ExportShards(const ExportOptions& options) {
     while (in->Next(&line)) {
       KGF_ASSIGN_OR_RETURN(Record r, RecordFromJson(line, in->Where()));
       if (!options.split.empty() && r.split != options.split) continue;
-      KGF_RETURN_IF_ERROR(out->WriteLine(ExportRecord(r, format)));
+      if (std::string_view why = ExportSkipReason(r, format); !why.empty()) {
+        ++summary.skipped[std::string(why)];
+        continue;
+      }
+      KGF_RETURN_IF_ERROR(out->WriteLine(ExportRecord(r, format, static_cast<int64_t>(summary.records))));
       ++summary.records;
     }
     KGF_RETURN_IF_ERROR(in->status());
@@ -553,6 +914,11 @@ Result<ExportSummary> ExportShards(const ExportOptions& options) {
                          "; point --in at a `kgforge synth` output directory");
   }
   KGF_RETURN_IF_ERROR(out->Close());
+  // LLaMA-Factory reads .json / .jsonl files named in a dataset_info.json beside them.
+  if ((format == ExportFormat::kShareGpt || format == ExportFormat::kOpenAi) &&
+      !EndsWith(options.out, ".zst")) {
+    KGF_ASSIGN_OR_RETURN(summary.dataset_info, WriteDatasetInfo(options.out, format));
+  }
   return summary;
 }
 

@@ -138,10 +138,23 @@ TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
   JsonDoc exp = Json(r);
   EXPECT_EQ(exp["records"].GetUint64(), 12u);
   EXPECT_STREQ(exp["format"].GetString(), "sharegpt");
+  // LLaMA-Factory's dataset entry beside the file.
+  EXPECT_EQ(std::string(exp["dataset_info"].GetString()), dir_.File("dataset_info.json"));
+  auto info = ParseJson(*ReadFileToString(dir_.File("dataset_info.json")), "info");
+  ASSERT_TRUE(info.ok());
+  EXPECT_STREQ((*info)["x"]["file_name"].GetString(), "x.jsonl");
+  EXPECT_STREQ((*info)["x"]["formatting"].GetString(), "sharegpt");
 
-  r = Kgforge("export --in " + out + " --out " + dir_.File("y.jsonl") + " --format xlam");
+  // xLAM is single-turn: 2p and 2i dialogues have calls that depend on earlier results.
+  r = Kgforge("export --in " + out + " --out " + dir_.File("y.jsonl") + " --format xlam --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("12 records"), std::string::npos) << r.out;
+  JsonDoc xlam = Json(r);
+  uint64_t skipped = 0;
+  for (auto it = xlam["skipped"].MemberBegin(); it != xlam["skipped"].MemberEnd(); ++it) {
+    skipped += it->value.GetUint64();
+  }
+  EXPECT_EQ(xlam["records"].GetUint64() + skipped, 12u);
+  EXPECT_GT(xlam["skipped"]["dependent_calls"].GetUint64(), 0u);
 
   r = Kgforge("kg export --store " + store + " --out " + dir_.File("nt.nt") +
               " --format ntriples --json");

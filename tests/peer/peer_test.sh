@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Peer check of `kgforge model export-hf` (label `peer`): a small graph goes through synth,
-# corpus build and one training step; the exported directory is then read the way Hugging
-# Face tooling reads it (tests/peer/check_hf_export.py: jinja2 + sentencepiece + safetensors
-# layout), once per chat-template mode. Usage: hf_export_test.sh KGFORGE_BINARY
+# Peer checks (label `peer`) on a small graph taken through synth:
+# - `kgforge export` files read with LLaMA-Factory's and NeMo's acceptance rules
+#   (tests/peer/check_sft_exports.py);
+# - corpus build, one training step and `kgforge model export-hf`, the directory read the way
+#   Hugging Face tooling reads it (tests/peer/check_hf_export.py: jinja2 + sentencepiece +
+#   safetensors layout), once per chat-template mode.
+# Usage: peer_test.sh KGFORGE_BINARY
 set -euo pipefail
 kgforge=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +27,12 @@ printf 'Portugal\tlanguage\tPortuguese\nAustria\tlanguage\tGerman\n' >> t.tsv
 "$kgforge" kg import --store kg.db t.tsv --name peer > /dev/null
 "$kgforge" synth --kg kg.db --out synth --count 300 --seed 3 > /dev/null
 zstd -dcq synth/shard-*.jsonl.zst > records.jsonl
+
+mkdir exports
+for f in sharegpt xlam hermes; do
+  "$kgforge" export --in synth --out "exports/tool_$f.jsonl" --format "$f" > /dev/null
+done
+/usr/bin/python3 "$here/check_sft_exports.py" exports
 
 cat > cfg.json <<'JSON'
 {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
