@@ -74,8 +74,8 @@ void SetupTrainCommand(CLI::App& root) {
        [&o](const std::string& v) {
          o.vocab_size = v == "corpus" ? trainer::TrainOptions::kVocabFromCorpus : std::stoll(v);
        },
-       "override the config's vocab_size (0: keep): a number, or 'corpus' for the size the "
-       "corpus manifest records for its tokenizer")
+       "override the model's vocab_size: a number, or 'corpus' for the size the corpus "
+       "manifest records (a preset on a corpus folder takes it by default)")
       ->check([](const std::string& v) -> std::string {
         if (v == "corpus") return "";
         if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos ||

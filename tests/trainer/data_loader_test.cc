@@ -179,7 +179,8 @@ TEST_F(DataLoaderCorpusTest, SftMaskIsTheTargetTokensMask) {
 
 TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   TrainOptions o;
-  o.preset = "tiny";  // vocab 64 < the corpus tokenizer's 400
+  o.preset = "tiny";
+  o.vocab_size = 64;  // < the corpus tokenizer's 400
   o.data = Corpus();
   o.dataset = "sft";
   o.out = dir_->File("sft_run");
@@ -193,6 +194,7 @@ TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   c.vocab_size = 400;
   c.max_position_embeddings = 128;
   o.config = dir_->Write("tiny400.json", c.ToJson());
+  o.vocab_size = 0;
   o.seq_len = 128;
   o.batch_size = 2;
   o.steps = 8;
@@ -224,6 +226,13 @@ TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   auto from_corpus = Train(o);
   ASSERT_TRUE(from_corpus.ok()) << from_corpus.status().ToString();
   EXPECT_EQ(from_corpus->num_parameters, fitted->num_parameters);
+  // ... and is the default for a preset on a corpus folder.
+  o.vocab_size = 0;
+  o.out = dir_->File("sft_run5");
+  auto by_default = Train(o);
+  ASSERT_TRUE(by_default.ok()) << by_default.status().ToString();
+  EXPECT_EQ(by_default->num_parameters, fitted->num_parameters);
+  o.vocab_size = TrainOptions::kVocabFromCorpus;
   o.data = dir_->File("text.jsonl");  // not a corpus folder
   o.out = dir_->File("sft_run4");
   auto not_corpus = Trainer::Create(o);

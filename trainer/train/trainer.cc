@@ -158,6 +158,14 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     KGF_ASSIGN_OR_RETURN(s.config, ModelConfig::Preset(options.preset));
   }
   if (options.vocab_size > 0) s.config.vocab_size = static_cast<int>(options.vocab_size);
+  if (options.vocab_size == 0 && options.config.empty() && !init) {
+    // A preset trained on a corpus folder: embedding and head fit the corpus tokenizer.
+    if (Result<corpus::CorpusInfo> info = corpus::ReadCorpusInfo(options.data); info.ok()) {
+      KGF_LOG(INFO) << "vocab_size " << info->vocab_size << " from " << options.data
+                    << "/manifest.json (the preset has " << s.config.vocab_size << ")";
+      s.config.vocab_size = static_cast<int>(info->vocab_size);
+    }
+  }
   if (options.vocab_size == TrainOptions::kVocabFromCorpus) {
     Result<corpus::CorpusInfo> info = corpus::ReadCorpusInfo(options.data);
     if (!info.ok()) {

@@ -31,7 +31,8 @@ struct TrainOptions {
   std::string preset = "tiny";
   // Overrides the config's / preset's vocab_size when > 0 (e.g. the corpus tokenizer's size,
   // `kgforge corpus verify` prints it), so the embedding and LM head are not oversized;
-  // kVocabFromCorpus: the size the corpus manifest records for its tokenizer.
+  // kVocabFromCorpus: the size the corpus manifest records for its tokenizer. 0: a preset
+  // trained on a corpus folder takes the corpus's size; a config or checkpoint keeps its own.
   static constexpr int64_t kVocabFromCorpus = -1;
   int64_t vocab_size = 0;
   // Stochastic Routing Warmup length W (Ling eq. 3). -1: the SPEC §4 default, W = the LR
