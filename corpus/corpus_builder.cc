@@ -37,6 +37,9 @@ struct SourceData {
   SourceBuildStats stats;
   std::vector<std::vector<int32_t>> docs;   // each <= max_document_tokens
   std::vector<std::vector<uint8_t>> masks;  // sft only, parallel to docs
+  // Where each doc came from, parallel to docs: the input's "file:line" and, for tool_use, the
+  // record's id (a long text split into pieces gives each piece the same origin).
+  std::vector<std::pair<std::string, std::string>> origins;
   // tool_use: the valid / test records' original lines, each + '\n', in input order.
   std::string valid_lines, test_lines;
 };
@@ -52,6 +55,7 @@ struct Slot {
   std::vector<std::vector<int32_t>> pieces;
   std::vector<uint8_t> mask;  // sft
   bool split = false, truncated = false, dropped = false, empty = false;
+  std::string record_id;  // tool_use: the record's "id" ("" when it has none)
   RecordSplit record_split = RecordSplit::kTrain;  // tool_use; held out: no pieces, no mask
 };
 
@@ -64,6 +68,9 @@ void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig
     auto record_split = SplitOfRecord(*record, doc.where);
     if (!record_split.ok()) { slot->status = record_split.status(); return; }
     slot->record_split = *record_split;
+    if (auto id = record->FindMember("id"); id != record->MemberEnd() && id->value.IsString()) {
+      slot->record_id = id->value.GetString();
+    }
     // Held-out records are rendered too: one that evaluation could not render fails the build
     // here, naming its line, rather than later.
     auto chat = RenderChat(*record, config.chat_template, doc.where);
@@ -166,6 +173,7 @@ Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb:
     for (auto& piece : slot.pieces) {
       data->stats.unique_tokens += static_cast<int64_t>(piece.size());
       data->docs.push_back(std::move(piece));
+      data->origins.emplace_back(raw[i].where, slot.record_id);
       if (tool_use) data->masks.push_back(std::move(slot.mask));
     }
   }
@@ -232,10 +240,19 @@ struct CatalogSourceRow {
   std::string shard, source;
   int64_t documents = 0, tokens = 0;
 };
+struct CatalogDocumentRow {
+  std::string dataset, shard;
+  int64_t index = 0;  // sequence index inside the shard
+  uint32_t source = 0;
+  uint32_t doc = 0;   // SourceData::docs index
+  int64_t tokens = 0, trained_tokens = 0;
+};
 
 Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shards,
                     const std::vector<CatalogSourceRow>& sources,
-                    const std::vector<SourceBuildStats>& stats) {
+                    const std::vector<SourceBuildStats>& stats,
+                    const std::vector<CatalogDocumentRow>& documents,
+                    const std::vector<SourceData>& data) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     Status s = IoError(path + ": cannot create catalog: " + std::string(sqlite3_errmsg(db)));
@@ -264,6 +281,9 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
       " tokens INTEGER NOT NULL, trained_tokens INTEGER NOT NULL,"
       " dropped_no_trained_tokens INTEGER NOT NULL, train_records INTEGER NOT NULL,"
       " valid_records INTEGER NOT NULL, test_records INTEGER NOT NULL);"
+      "CREATE TABLE documents(dataset TEXT NOT NULL, shard TEXT NOT NULL, seq INTEGER NOT NULL,"
+      " source TEXT NOT NULL, record_id TEXT, input TEXT NOT NULL, tokens INTEGER NOT NULL,"
+      " trained_tokens INTEGER NOT NULL, PRIMARY KEY(shard, seq));"
       "BEGIN;"));
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO shards VALUES(?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
@@ -317,6 +337,29 @@ Status WriteCatalog(const std::string& path, const std::vector<CatalogRow>& shar
     if (rc != SQLITE_DONE) {
       sqlite3_finalize(stmt);
       return IoError(path + ": insert into sources failed: " + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_prepare_v2(db, "INSERT INTO documents VALUES(?,?,?,?,?,?,?,?)", -1, &stmt, nullptr);
+  for (const CatalogDocumentRow& r : documents) {
+    const auto& [input, record_id] = data[r.source].origins[r.doc];
+    sqlite3_bind_text(stmt, 1, r.dataset.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, r.shard.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 3, r.index);
+    sqlite3_bind_text(stmt, 4, data[r.source].config.name.c_str(), -1, SQLITE_TRANSIENT);
+    if (record_id.empty()) {
+      sqlite3_bind_null(stmt, 5);
+    } else {
+      sqlite3_bind_text(stmt, 5, record_id.c_str(), -1, SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_text(stmt, 6, input.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 7, r.tokens);
+    sqlite3_bind_int64(stmt, 8, r.trained_tokens);
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(stmt);
+      return IoError(path + ": insert into documents failed: " + sqlite3_errmsg(db));
     }
   }
   sqlite3_finalize(stmt);
@@ -447,6 +490,7 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
 
   std::vector<CatalogRow> catalog;
   std::vector<CatalogSourceRow> catalog_sources;
+  std::vector<CatalogDocumentRow> catalog_documents;
   for (std::string_view dataset : {"pretrain", "sft"}) {
     std::vector<SourceData*> members;
     std::vector<uint32_t> member_index;
@@ -512,6 +556,8 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
         trained = 0;
         for (uint8_t v : m) trained += v;
       }
+      catalog_documents.push_back({std::string(dataset), shard.prefix, shard.documents, e.source,
+                                   e.doc, len, trained});
       shard.documents += 1;
       shard.tokens += len;
       auto& counts = shard_sources[e.source];
@@ -557,7 +603,8 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     }
   }
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kManifestFile), manifest.ToJson()));
-  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources, manifest.sources));
+  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources,
+                                   manifest.sources, catalog_documents, data));
 
   std::error_code ec;
   if (fs::exists(options.out)) fs::remove(options.out, ec);  // an empty folder

@@ -18,7 +18,10 @@
 //     shards(path, dataset, kind 'tokens'|'mask', documents, tokens, bytes, bin_checksum,
 //            idx_checksum), shard_sources(shard, source, documents, tokens),
 //     sources(name, kind, dataset, records, epochs, documents, tokens, trained_tokens,
-//             dropped_no_trained_tokens, train_records, valid_records, test_records)
+//             dropped_no_trained_tokens, train_records, valid_records, test_records),
+//     documents(dataset, shard, seq, source, record_id, input, tokens, trained_tokens): every
+//             sequence of every shard and where it came from (the record's id for tool_use,
+//             the input's "file:line" always), so a token can be traced to its record
 // Determinism: same inputs, config and tokenizer -> byte-identical shards, eval files and
 // manifest for any thread count (documents are tokenized into fixed slots; order depends only
 // on the seed).

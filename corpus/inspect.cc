@@ -1,7 +1,10 @@
 // Render and inspect views.
 #include "corpus/inspect.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
+#include <memory>
 
 #include "base/file_util.h"
 #include "base/line_reader.h"
@@ -11,6 +14,42 @@
 #include "corpus/tokenizer.h"
 
 namespace kgf::corpus {
+namespace {
+
+// "from source 'tool_use', record s1-42 (synth/shard-00000.jsonl.zst:17)" for a shard sequence,
+// from the catalog beside the shard; "" when there is no catalog or no row (older corpora).
+std::string DocumentOrigin(const std::string& prefix, int64_t seq) {
+  const std::string path = JoinPath(Dirname(prefix), kCatalogFile);
+  if (!FileExists(path)) return "";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return "";
+  }
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT source, record_id, input FROM documents WHERE shard=? AND seq=?",
+                         -1, &stmt, nullptr) != SQLITE_OK) {
+    return "";
+  }
+  const std::string shard = Basename(prefix);
+  sqlite3_bind_text(stmt, 1, shard.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(stmt, 2, seq);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    auto text = [&](int col) {
+      const unsigned char* t = sqlite3_column_text(stmt, col);
+      return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+    };
+    out = "from source '" + text(0) + "'";
+    if (!text(1).empty()) out += ", record " + text(1);
+    out += " (" + text(2) + ")";
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+}  // namespace
 
 Result<std::string> RenderRecord(const RenderOptions& options) {
   std::string json, where;
@@ -91,7 +130,11 @@ Result<std::string> InspectShard(const InspectOptions& options) {
   }
   out += "document " + std::to_string(options.doc) + " (" + std::to_string(tokens.size()) + " tokens" +
          (has_mask ? ", " + std::to_string(std::count(mask.begin(), mask.end(), 1)) + " trained" : "") +
-         "):\n";
+         ")";
+  if (const std::string origin = DocumentOrigin(prefix, options.doc); !origin.empty()) {
+    out += " " + origin;
+  }
+  out += ":\n";
   // Decode runs of equal mask so multi-byte characters inside a run stay whole.
   size_t k = 0;
   while (k < tokens.size()) {

@@ -28,7 +28,8 @@ struct InspectOptions {
 };
 
 // Header facts (dtype, counts, length statistics, mask shard present) and, with doc >= 0, the
-// decoded document with trained tokens highlighted when a <prefix>_mask shard exists.
+// decoded document with trained tokens highlighted when a <prefix>_mask shard exists, and its
+// origin from the catalog beside the shard (source, record id, input file:line).
 // Errors: as IndexedDataset::Open; InvalidArgument for doc out of range.
 Result<std::string> InspectShard(const InspectOptions& options);
 

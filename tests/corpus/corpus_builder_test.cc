@@ -1,4 +1,5 @@
 #include "corpus/corpus_builder.h"
+#include "corpus/inspect.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -431,7 +432,39 @@ TEST_F(CorpusBuilderTest, HeldOutSplitsGoToEvalFilesNeverToSft) {
   EXPECT_EQ(sqlite3_column_int64(st, 1), 6);
   EXPECT_EQ(sqlite3_column_int64(st, 2), 6);
   sqlite3_finalize(st);
+  // Provenance: every sequence has a documents row naming its record; the record's id matches
+  // the record the tokens decode to.
+  auto corpus = Corpus::Open(out);
+  ASSERT_TRUE(corpus.ok());
+  const CorpusDataset* sft = corpus->dataset("sft");
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT seq, record_id, input, tokens FROM documents WHERE "
+                                   "shard='sft_00000' ORDER BY seq", -1, &st, nullptr), SQLITE_OK);
+  int64_t rows = 0;
+  Document doc;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const int64_t seq = sqlite3_column_int64(st, 0);
+    const std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    const std::string input = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
+    sft->Get(seq, &doc);
+    EXPECT_EQ(sqlite3_column_int64(st, 3), static_cast<int64_t>(doc.tokens.size()));
+    const std::string text = *SmallTokenizer().Decode(doc.tokens);
+    EXPECT_NE(text.find("capital of Country" + id.substr(1) + "?"), std::string::npos) << id;
+    EXPECT_NE(input.find("synth_split/shard-0000"), std::string::npos) << input;
+    ++rows;
+  }
+  sqlite3_finalize(st);
+  EXPECT_EQ(rows, 18);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*), COUNT(record_id) FROM documents WHERE "
+                                   "dataset='pretrain'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_GT(sqlite3_column_int64(st, 0), 0);
+  EXPECT_EQ(sqlite3_column_int64(st, 1), 0) << "text documents have no record id";
+  sqlite3_finalize(st);
   sqlite3_close(db);
+  // `corpus inspect` names the origin.
+  auto shown = InspectShard({.shard = out + "/sft_00000", .doc = 0});
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_NE(shown->find("from source 'tools', record r"), std::string::npos) << *shown;
 
   // Same bytes with any thread count.
   ASSERT_TRUE(Build(SplitConfig(), "out1", 1).ok());
