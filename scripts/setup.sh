@@ -11,6 +11,8 @@ PACKAGES=(
   wordnet-base nodejs
   # Peer checks of exported artefacts (tests/peer/): the libraries Hugging Face tooling uses.
   python3 python3-jinja2 python3-sentencepiece python3-numpy
+  # The interactive review view's test drives it through a terminal multiplexer.
+  tmux
 )
 
 SUDO=""

@@ -2,6 +2,7 @@
 #include "synth/record_printer.h"
 
 #include "base/file_util.h"
+#include "base/json.h"
 #include "base/line_reader.h"
 
 namespace kgf::synth {
@@ -100,11 +101,21 @@ Result<std::string> ShowRecords(const ShowOptions& o) {
     KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> in, LineReader::Open(f, 64 << 20));
     std::string line;
     while (shown < o.limit && in->Next(&line)) {
+      // `filter --rejected` lines wrap the record with why it was dropped.
+      std::string reason;
+      KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(line, in->Where()));
+      if (doc.IsObject() && doc.HasMember("filter") && doc.HasMember("reason")) {
+        auto rec = doc.FindMember("record");
+        if (rec == doc.MemberEnd() || !rec->value.IsObject()) continue;  // a bad input line
+        if (doc["reason"].IsString()) reason = doc["reason"].GetString();
+        line = JsonToString(rec->value);
+      }
       KGF_ASSIGN_OR_RETURN(Record r, RecordFromJson(line, in->Where()));
       if (!o.pattern.empty() && r.pattern != o.pattern) continue;
       if (!o.split.empty() && r.split != o.split) continue;
       if (shown > 0) out += "\n";
       out += FormatRecord(r, o.full_system, o.color);
+      if (!reason.empty()) out += "   dropped: " + reason + "\n";
       ++shown;
     }
     KGF_RETURN_IF_ERROR(in->status());

@@ -1,9 +1,11 @@
 // The record layer as a pipeline plugin (see record_filters.h).
 #include "filters/records/record_filters.h"
 
+#include <map>
 #include <optional>
 
 #include "filters/dedup_filters.h"
+#include "review/decision_store.h"
 #include "kg/graph_store.h"
 #include "synth/tool_catalog.h"
 
@@ -35,6 +37,28 @@ Result<std::string> RecordDedupKey(Sample& sample, bool normalize, bool with_cal
   return key;
 }
 
+namespace {
+
+// Drops the records a reviewer rejected (`kgforge review`), reason "<name>.rejected" with the
+// reviewer's own reason as detail. The store is read once, when the pipeline is built.
+class ReviewDecisionsFilter : public RecordFilter {
+ public:
+  ReviewDecisionsFilter(std::string name, std::map<std::string, std::string> rejected)
+      : RecordFilter(std::move(name), "review_decisions"), rejected_(std::move(rejected)) {}
+  Verdict Apply(Sample& sample) const override {
+    Result<const synth::Record*> r = RecordOf(sample);
+    if (!r.ok()) return Verdict::Drop("not_a_record", r.status().message());
+    auto it = rejected_.find((*r)->id);
+    if (it == rejected_.end()) return Verdict::Keep();
+    return Verdict::Drop("rejected", it->second);
+  }
+
+ private:
+  std::map<std::string, std::string> rejected_;  // id -> "by <reviewer>: <reason>"
+};
+
+}  // namespace
+
 FilterPlugins RecordFilterPlugins(KgContext kg) {
   FilterPlugins p;
   p.record_key = RecordDedupKey;
@@ -59,6 +83,25 @@ FilterPlugins RecordFilterPlugins(KgContext kg) {
                        }
                        return std::unique_ptr<Filter>(
                            std::make_unique<RecordExecutionFilter>(name, kg));
+                     }});
+  p.types.push_back({"review_decisions", [](const std::string& name, OptionReader& r)
+                                             -> Result<std::unique_ptr<Filter>> {
+                       std::string db;
+                       KGF_RETURN_IF_ERROR(r.String("db", &db));
+                       if (db.empty()) {
+                         return InvalidArgumentError(r.where() + ": 'db' (the review store, e.g. "
+                                                     "data/review.sqlite) is required");
+                       }
+                       Result<review::DecisionStore> store = review::DecisionStore::OpenReadOnly(db);
+                       if (!store.ok()) return store.status().WithContext(r.where());
+                       std::map<std::string, std::string> rejected;
+                       for (const review::Decision& d : store->All()) {
+                         if (d.decision != "reject") continue;
+                         rejected[d.record_id] = "rejected by " + d.reviewer +
+                                                 (d.reason.empty() ? "" : ": " + d.reason);
+                       }
+                       return std::unique_ptr<Filter>(
+                           std::make_unique<ReviewDecisionsFilter>(name, std::move(rejected)));
                      }});
   return p;
 }

@@ -162,6 +162,36 @@ TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
   EXPECT_EQ(Json(r)["triples"].GetUint64(), 15u);
 }
 
+TEST_F(CliTest, ReviewPrintsTrailAndProvenanceAndRecordsDecisions) {
+  const std::string store = Store();
+  const std::string out = dir_.File("synth");
+  ASSERT_EQ(Kgforge("synth --kg " + store + " --out " + out + " --count 8 --patterns 1p --seed 4").code, 0);
+  // Not a terminal: plain text, every selected record with its provenance.
+  Outcome r = Kgforge("review " + out + " --kg " + store + " --sample 3 --seed 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("[3/3]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("provenance:"), std::string::npos);
+  EXPECT_NE(r.out.find("supported by"), std::string::npos);
+  EXPECT_NE(r.out.find("checks: unfiltered"), std::string::npos);
+  const size_t at = r.out.find("[1/3] ");
+  ASSERT_NE(at, std::string::npos);
+  const std::string id = r.out.substr(at + 6, r.out.find(' ', at + 6) - at - 6);
+  r = Kgforge("review mark " + out + " --id " + id + " --decision reject --reason stilted --reviewer ann");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Kgforge("review mark " + out + " --id nope --decision accept");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no record 'nope'"), std::string::npos) << r.err;
+  r = Kgforge("review stats " + out + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc stats = Json(r);
+  EXPECT_EQ(stats["all"]["total"].GetInt(), 1);
+  EXPECT_EQ(stats["reject_reasons"]["stilted"].GetInt(), 1);
+  // The decision shows in the next view of that record.
+  r = Kgforge("review " + out + " --search " + id);
+  EXPECT_NE(r.out.find("decision: reject (stilted) by ann"), std::string::npos) << r.out;
+  EXPECT_EQ(Kgforge("review").code, 2);
+}
+
 // Issue 13: a killed run's temp files (named by its dead pid) are removed by the next run.
 TEST_F(CliTest, ARerunRemovesWhatAKilledRunLeft) {
   const pid_t dead = fork();

@@ -1,0 +1,69 @@
+// DecisionStore: a reviewer's accept / reject decisions on records, in a SQLite file beside the
+// data (default <data>/review.sqlite), queryable with the sqlite3 CLI:
+//
+//   CREATE TABLE decisions(record_id TEXT PRIMARY KEY,
+//                          decision TEXT NOT NULL CHECK(decision IN ('accept','reject')),
+//                          reason TEXT NOT NULL, note TEXT NOT NULL, reviewer TEXT NOT NULL,
+//                          time TEXT NOT NULL,            -- UTC, ISO 8601
+//                          pattern TEXT NOT NULL, template TEXT NOT NULL, tools TEXT NOT NULL,
+//                          automatic TEXT NOT NULL);      -- 'kept' | 'rejected' | 'unfiltered'
+//
+// The record's pattern, system template, tools (comma-separated) and the automatic checks'
+// outcome are stored with the decision, so statistics need only this file. A later decision on
+// the same record replaces the earlier one. Each Put commits: a killed session loses nothing
+// decided. Not thread-safe (one reviewer, one process).
+#ifndef KGF_REVIEW_DECISION_STORE_H_
+#define KGF_REVIEW_DECISION_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+struct sqlite3;
+
+namespace kgf::review {
+
+struct Decision {
+  std::string record_id;
+  std::string decision;  // "accept" | "reject"
+  std::string reason;    // why rejected (free text, e.g. "unnatural question"); "" for accept
+  std::string note;
+  std::string reviewer;
+  std::string time;      // filled by Put when empty
+  std::string pattern, template_id, tools, automatic;
+};
+
+class DecisionStore {
+ public:
+  // Opens (creating when absent) the store. Errors: IoError naming the path; FailedPrecondition
+  // for a SQLite file without a decisions table of this shape.
+  static Result<DecisionStore> Open(const std::string& path);
+  // Opens an existing store read-only (the filter step). Errors: NotFound naming the path.
+  static Result<DecisionStore> OpenReadOnly(const std::string& path);
+  DecisionStore(DecisionStore&&) noexcept;
+  DecisionStore& operator=(DecisionStore&&) noexcept;
+  ~DecisionStore();
+
+  // Errors: InvalidArgument for a decision other than accept/reject or an empty id; IoError.
+  Status Put(Decision d);
+  std::optional<Decision> Get(const std::string& record_id) const;
+  std::vector<Decision> All() const;  // by record id
+  std::set<std::string> RejectedIds() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  DecisionStore() = default;
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_{nullptr, nullptr};
+  std::string path_;
+};
+
+// Current UTC time as "2026-11-29T21:07:30Z".
+std::string UtcNow();
+
+}  // namespace kgf::review
+
+#endif  // KGF_REVIEW_DECISION_STORE_H_

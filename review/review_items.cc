@@ -1,0 +1,176 @@
+// Loading and selecting review items (review_items.h).
+#include "review/review_items.h"
+
+#include <algorithm>
+#include <map>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/line_reader.h"
+#include "base/rng.h"
+
+namespace kgf::review {
+namespace {
+
+// Filter names in pipeline order, from filter_report.json.
+struct Report {
+  std::vector<std::string> checks;
+  std::vector<std::string> outputs;
+};
+
+Result<Report> ReadReport(const std::string& path) {
+  KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(text, path));
+  Report r;
+  KGF_ASSIGN_OR_RETURN(const JsonValue* filters, JsonGetArray(doc, "filters", path));
+  for (const JsonValue& f : filters->GetArray()) {
+    KGF_ASSIGN_OR_RETURN(std::string name, JsonGetString(f, "name", path + ": filters[]"));
+    r.checks.push_back(std::move(name));
+  }
+  KGF_ASSIGN_OR_RETURN(const JsonValue* outputs, JsonGetArray(doc, "outputs", path));
+  for (const JsonValue& o : outputs->GetArray()) {
+    if (o.IsString()) r.outputs.push_back(o.GetString());
+  }
+  return r;
+}
+
+// Appends the items of one file. Kept lines are records; rejected lines wrap one.
+Status ReadFile(const std::string& path, const std::vector<std::string>& checks,
+                std::vector<ReviewItem>* items) {
+  KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> in, LineReader::Open(path, 64 << 20));
+  std::string line;
+  while (in->Next(&line)) {
+    if (line.empty()) continue;
+    KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(line, in->Where()));
+    ReviewItem item;
+    item.where = in->Where();
+    const JsonValue* record = &doc;
+    if (doc.IsObject() && doc.HasMember("filter") && doc.HasMember("reason")) {
+      auto rec = doc.FindMember("record");
+      if (rec == doc.MemberEnd() || !rec->value.IsObject()) continue;  // a bad input line
+      record = &rec->value;
+      item.automatic = "rejected";
+      KGF_ASSIGN_OR_RETURN(std::string filter, JsonGetString(doc, "filter", in->Where()));
+      KGF_ASSIGN_OR_RETURN(item.reason, JsonGetString(doc, "reason", in->Where()));
+      std::string detail;
+      if (auto d = doc.FindMember("detail"); d != doc.MemberEnd() && d->value.IsString()) {
+        detail = d->value.GetString();
+      }
+      if (auto w = doc.FindMember("where"); w != doc.MemberEnd() && w->value.IsString()) {
+        item.where = w->value.GetString();
+      }
+      for (const std::string& c : checks) {
+        if (c == filter) {
+          item.trail.push_back({c, false, item.reason, detail});
+          break;
+        }
+        item.trail.push_back({c, true, "", ""});
+      }
+    } else {
+      item.automatic = checks.empty() ? "unfiltered" : "kept";
+      for (const std::string& c : checks) item.trail.push_back({c, true, "", ""});
+    }
+    KGF_ASSIGN_OR_RETURN(item.record, synth::RecordFromJson(JsonToString(*record), item.where));
+    items->push_back(std::move(item));
+  }
+  return in->status();
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+bool Matches(const ReviewItem& item, const Selection& s) {
+  const synth::Record& r = item.record;
+  if (!s.pattern.empty() && r.pattern != s.pattern) return false;
+  if (!s.split.empty() && r.split != s.split) return false;
+  if (!s.reason.empty() && item.reason.rfind(s.reason, 0) != 0) return false;
+  if (!s.tool.empty()) {
+    bool called = false;
+    for (const synth::Message& m : r.messages) {
+      for (const synth::ToolCall& c : m.tool_calls) called = called || c.name == s.tool;
+    }
+    if (!called) return false;
+  }
+  if (!s.search.empty() && r.id != s.search) {
+    bool found = false;
+    for (const synth::Message& m : r.messages) {
+      if (m.role == "user") found = found || Contains(m.content, s.search);
+    }
+    for (const synth::AnchorRef& a : r.anchors) {
+      found = found || a.key == s.search || Contains(a.name, s.search);
+    }
+    for (const std::string& a : r.answers) found = found || Contains(a, s.search);
+    if (!found) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ReviewItem::tools() const {
+  std::string out;
+  std::vector<std::string> seen;
+  for (const synth::Message& m : record.messages) {
+    for (const synth::ToolCall& c : m.tool_calls) {
+      if (std::find(seen.begin(), seen.end(), c.name) != seen.end()) continue;
+      seen.push_back(c.name);
+      out += (out.empty() ? "" : ",") + c.name;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path) {
+  std::vector<ReviewItem> items;
+  if (!IsDirectory(path)) {
+    if (!FileExists(path)) return NotFoundError(path + ": no such file or directory");
+    KGF_RETURN_IF_ERROR(ReadFile(path, {}, &items));
+    return items;
+  }
+  const std::string report = JoinPath(path, "filter_report.json");
+  if (FileExists(report)) {
+    KGF_ASSIGN_OR_RETURN(Report r, ReadReport(report));
+    for (const std::string& out : r.outputs) {
+      if (out == report || !(EndsWith(out, ".jsonl") || EndsWith(out, ".jsonl.zst"))) continue;
+      if (!FileExists(out)) {
+        return NotFoundError(out + ": listed in " + report + " but missing (moved?)");
+      }
+      KGF_RETURN_IF_ERROR(ReadFile(out, r.checks, &items));
+    }
+    return items;
+  }
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(path));
+  bool any = false;
+  for (const std::string& name : names) {
+    if (!StartsWith(name, "shard-") || !(EndsWith(name, ".jsonl.zst") || EndsWith(name, ".jsonl"))) {
+      continue;
+    }
+    any = true;
+    KGF_RETURN_IF_ERROR(ReadFile(JoinPath(path, name), {}, &items));
+  }
+  if (!any) {
+    return NotFoundError(path + ": neither a filter output (filter_report.json) nor a synth "
+                                "output (shard-*.jsonl.zst)");
+  }
+  return items;
+}
+
+std::vector<size_t> SelectItems(const std::vector<ReviewItem>& items, const Selection& s) {
+  std::vector<size_t> match;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (Matches(items[i], s)) match.push_back(i);
+  }
+  if (s.sample > 0 && static_cast<size_t>(s.sample) < match.size()) {
+    Rng rng(Mix64(s.seed ^ 0x726576696577ULL));
+    rng.Shuffle(std::span<size_t>(match));
+    match.resize(static_cast<size_t>(s.sample));
+    std::sort(match.begin(), match.end());
+  }
+  std::stable_partition(match.begin(), match.end(), [&](size_t i) {
+    return !s.reviewed.count(items[i].record.id);
+  });
+  return match;
+}
+
+}  // namespace kgf::review

@@ -1,0 +1,58 @@
+// What a reviewer looks at: the records of a synth output, of a filter output (kept and
+// rejected together, with the verdict trail of every check), or of one .jsonl[.zst] file; and
+// how to pick from them (by pattern, split, rejection reason, tool, id or entity, a seeded
+// random sample, the unreviewed first).
+//
+//   auto items = LoadReviewItems("data/synth_kept");   // reads filter_report.json's outputs
+//   std::vector<size_t> pick = SelectItems(*items, {.pattern = "2i", .sample = 50, .seed = 1});
+#ifndef KGF_REVIEW_REVIEW_ITEMS_H_
+#define KGF_REVIEW_REVIEW_ITEMS_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "synth/record.h"
+
+namespace kgf::review {
+
+// One check's verdict on a record, in pipeline order.
+struct TrailStep {
+  std::string check;   // filter name ("record_execution")
+  bool passed = true;
+  std::string reason;  // when not passed: "record_execution.result_mismatch"
+  std::string detail;
+};
+
+struct ReviewItem {
+  synth::Record record;
+  std::string where;      // "file:line"
+  std::string automatic;  // "kept" | "rejected" | "unfiltered" (a synth output)
+  std::string reason;     // the rejection reason, when rejected
+  std::vector<TrailStep> trail;  // empty for unfiltered records
+  std::string tools() const;     // tools called, in order, comma-separated, each once
+};
+
+// `path`: a directory holding filter_report.json (its kept and rejected outputs are read), a
+// synth output directory (shard-*.jsonl.zst), or one .jsonl / .jsonl.zst file of records or of
+// rejected lines ({"where","filter","reason","detail","record"}). Lines that are not records
+// (a rejected input line with no record) are skipped. Errors: NotFound; InvalidArgument /
+// DataLoss naming file:line for a malformed record.
+Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path);
+
+struct Selection {
+  std::string pattern, split, reason, tool;  // "" = any; reason matches a prefix
+  std::string search;   // an id, or text found in the question, an anchor or an answer
+  int64_t sample = 0;   // > 0: a random sample of this many (seeded), else all in order
+  uint64_t seed = 1;
+  std::set<std::string> reviewed;  // ids with a decision: listed after the unreviewed ones
+};
+
+// Indices of the matching items: the seeded sample (or all) in input order, unreviewed first.
+std::vector<size_t> SelectItems(const std::vector<ReviewItem>& items, const Selection& selection);
+
+}  // namespace kgf::review
+
+#endif  // KGF_REVIEW_REVIEW_ITEMS_H_

@@ -1,0 +1,329 @@
+// Review view and session (review_view.h).
+#include "review/review_view.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "kg/graph_store.h"
+#include "synth/record_printer.h"
+
+namespace kgf::review {
+namespace {
+
+constexpr size_t kMaxTriplesPerCall = 6;
+
+std::string Bold(const std::string& s, bool color) {
+  return color ? "\x1b[1m" + s + "\x1b[0m" : s;
+}
+
+// The result names of a tool message, or nullopt for an error object / non-list.
+std::optional<std::vector<std::string>> ResultNames(const std::string& content) {
+  auto doc = ParseJson(content, "result");
+  if (!doc.ok() || !doc->IsArray()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const JsonValue& v : doc->GetArray()) {
+    if (v.IsString()) out.push_back(v.GetString());
+  }
+  return out;
+}
+
+std::vector<std::string> CallProvenance(const synth::ToolCall& call, const std::string& result,
+                                        const GraphContext& g) {
+  const std::string head = "  " + call.name + "(" + call.arguments + ")";
+  const synth::Tool* tool = g.catalog->Find(call.name);
+  if (tool == nullptr) return {head + ": not a tool of this graph"};
+  if (tool->kind == synth::ToolKind::kSet) {
+    return {"  " + call.name + "(...): a set operation over earlier results"};
+  }
+  auto names = ResultNames(result);
+  if (!names) return {head + ": returned an error (" + result.substr(0, 80) + ")"};
+  auto args = ParseJson(call.arguments, "arguments");
+  std::string arg;
+  if (args.ok() && args->IsObject()) {
+    auto it = args->FindMember(tool->parameter.c_str());
+    if (it != args->MemberEnd() && it->value.IsString()) arg = it->value.GetString();
+  }
+  const std::optional<kg::EntityId> e = g.graph->FindEntityByName(arg);
+  if (!e) return {head + ": '" + arg + "' is not an entity of the graph"};
+  const kg::RelationId r = tool->relation;
+  const std::string& rel = g.graph->relation(r).key;
+  std::vector<std::string> out = {head + ": " + std::to_string(names->size()) +
+                                  " result(s), supported by"};
+  size_t shown = 0, missing = 0;
+  for (const std::string& n : *names) {
+    const std::optional<kg::EntityId> other = g.graph->FindEntityByName(n);
+    const bool inverse = tool->kind == synth::ToolKind::kInverse;
+    std::span<const kg::EntityId> ends = inverse ? g.graph->Heads(r, *e) : g.graph->Tails(*e, r);
+    if (!other || std::find(ends.begin(), ends.end(), *other) == ends.end()) {
+      ++missing;
+      out.push_back("    (no triple for '" + n + "')");
+      continue;
+    }
+    if (shown++ >= kMaxTriplesPerCall) continue;
+    const std::string& a = g.graph->entity(inverse ? *other : *e).key;
+    const std::string& b = g.graph->entity(inverse ? *e : *other).key;
+    out.push_back("    " + a + " --" + rel + "--> " + b);
+  }
+  if (shown > kMaxTriplesPerCall) {
+    out.push_back("    ... and " + std::to_string(shown - kMaxTriplesPerCall) + " more");
+  }
+  if (missing > 0) out[0] += " (" + std::to_string(missing) + " without a triple!)";
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Provenance(const synth::Record& record, const GraphContext& g) {
+  std::vector<std::string> out;
+  std::string anchors = "anchors:";
+  for (const synth::AnchorRef& a : record.anchors) anchors += " " + a.name + " [" + a.key + "]";
+  out.push_back(anchors);
+  std::map<std::string, std::string> results;  // tool_call_id -> content
+  for (const synth::Message& m : record.messages) {
+    if (m.role == "tool") results[m.tool_call_id] = m.content;
+  }
+  for (const synth::Message& m : record.messages) {
+    for (const synth::ToolCall& c : m.tool_calls) {
+      for (std::string& line : CallProvenance(c, results[c.id], g)) out.push_back(std::move(line));
+    }
+  }
+  return out;
+}
+
+std::string FormatItem(const ReviewItem& item, const std::optional<Decision>& decision,
+                       const GraphContext* graph, const std::string& position, bool color) {
+  const synth::Record& r = item.record;
+  std::string out = Bold("[" + position + "] " + r.id, color) + "  pattern " + r.pattern +
+                    ", split " + r.split + ", template " + r.templates.system + " / " +
+                    r.templates.question + (r.templates.reflection.empty() ? "" : ", reflection " +
+                                            r.templates.reflection) +
+                    (r.outcome.empty() ? "" : ", outcome " + r.outcome) + "\n  from " + item.where +
+                    "\n";
+  out += synth::FormatRecord(r, /*full_system=*/false, color);
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  out += Bold("checks:", color) + " " + item.automatic;
+  if (!item.reason.empty()) out += " (" + item.reason + ")";
+  out += "\n";
+  for (const TrailStep& t : item.trail) {
+    out += "  " + std::string(t.passed ? "ok   " : "DROP ") + t.check;
+    if (!t.passed) out += ": " + t.reason + (t.detail.empty() ? "" : " - " + t.detail);
+    out += "\n";
+  }
+  if (graph != nullptr && graph->graph != nullptr) {
+    out += Bold("provenance:", color) + "\n";
+    for (const std::string& line : Provenance(r, *graph)) out += "  " + line + "\n";
+  }
+  if (decision) {
+    out += Bold("decision: " + decision->decision, color);
+    if (!decision->reason.empty()) out += " (" + decision->reason + ")";
+    if (!decision->note.empty()) out += ", note: " + decision->note;
+    out += " by " + decision->reviewer + " at " + decision->time + "\n";
+  } else {
+    out += Bold("decision: none", color) + "\n";
+  }
+  return out;
+}
+
+std::string DefaultDbPath(const std::string& in) {
+  if (IsDirectory(in)) return JoinPath(in, "review.sqlite");
+  const std::string dir = Dirname(in);
+  return JoinPath(dir.empty() ? "." : dir, "review.sqlite");
+}
+
+namespace {
+
+// Raw single-key input on a terminal; restored on destruction.
+class RawTerminal {
+ public:
+  RawTerminal() {
+    if (tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios raw = saved_;
+    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+  }
+  ~RawTerminal() { Restore(); }
+  void Restore() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+  void Resume() {
+    if (!active_) return;
+    termios raw = saved_;
+    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  }
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+// One key; arrows map to 'n' / 'p'. -1 at end of input.
+int ReadKey() {
+  unsigned char c = 0;
+  if (::read(STDIN_FILENO, &c, 1) != 1) return -1;
+  if (c != 0x1b) return c;
+  unsigned char seq[2] = {0, 0};
+  if (::read(STDIN_FILENO, &seq[0], 1) != 1 || ::read(STDIN_FILENO, &seq[1], 1) != 1) return 0x1b;
+  if (seq[0] == '[' && seq[1] == 'C') return 'n';
+  if (seq[0] == '[' && seq[1] == 'D') return 'p';
+  return 0;
+}
+
+std::string ReadLine(RawTerminal& term, const std::string& prompt) {
+  term.Restore();
+  std::fputs(prompt.c_str(), stdout);
+  std::fflush(stdout);
+  std::string line;
+  int c;
+  while ((c = std::fgetc(stdin)) != EOF && c != '\n') line.push_back(static_cast<char>(c));
+  term.Resume();
+  return line;
+}
+
+// "pattern=2i split=test tool=get_x reason=record_semantic" -> the selection's fields.
+void ApplyFilter(const std::string& text, Selection* s) {
+  s->pattern.clear();
+  s->split.clear();
+  s->tool.clear();
+  s->reason.clear();
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(pos, end - pos);
+    const size_t eq = part.find('=');
+    if (eq != std::string::npos) {
+      const std::string k = part.substr(0, eq), v = part.substr(eq + 1);
+      if (k == "pattern") s->pattern = v;
+      if (k == "split") s->split = v;
+      if (k == "tool") s->tool = v;
+      if (k == "reason") s->reason = v;
+    }
+    pos = end + 1;
+  }
+}
+
+}  // namespace
+
+Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
+  KGF_ASSIGN_OR_RETURN(std::vector<ReviewItem> items, LoadReviewItems(options.in));
+  const std::string db_path = options.db.empty() ? DefaultDbPath(options.in) : options.db;
+  KGF_ASSIGN_OR_RETURN(DecisionStore store, DecisionStore::Open(db_path));
+  std::optional<kg::OpenedGraph> opened;
+  std::optional<synth::ToolCatalog> catalog;
+  GraphContext graph;
+  if (!options.kg.empty()) {
+    KGF_ASSIGN_OR_RETURN(kg::OpenedGraph g, kg::OpenGraph(options.kg));
+    opened = std::move(g);
+    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(opened->graph));
+    catalog = std::move(c);
+    graph = {&opened->graph, &*catalog};
+  }
+  std::string reviewer = options.reviewer;
+  if (reviewer.empty()) reviewer = std::getenv("USER") ? std::getenv("USER") : "reviewer";
+  Selection sel = options.selection;
+  for (const Decision& d : store.All()) sel.reviewed.insert(d.record_id);
+  std::vector<size_t> order = SelectItems(items, sel);
+  auto show = [&](size_t k) {
+    const ReviewItem& item = items[order[k]];
+    return FormatItem(item, store.Get(item.record.id), options.kg.empty() ? nullptr : &graph,
+                      std::to_string(k + 1) + "/" + std::to_string(order.size()), options.color);
+  };
+  if (!interactive) {
+    for (size_t k = 0; k < order.size(); ++k) {
+      std::fputs((show(k) + "\n").c_str(), stdout);
+    }
+    return static_cast<int64_t>(order.size());
+  }
+
+  RawTerminal term;
+  size_t k = 0;
+  int64_t shown = 0;
+  std::string message;
+  auto decide = [&](const std::string& decision, const std::string& reason,
+                    const std::string& note) -> Status {
+    const ReviewItem& item = items[order[k]];
+    Decision d;
+    if (auto old = store.Get(item.record.id)) d = *old;
+    d.record_id = item.record.id;
+    d.decision = decision.empty() ? d.decision : decision;
+    if (!decision.empty()) d.reason = reason;
+    if (!note.empty()) d.note = note;
+    d.reviewer = reviewer;
+    d.time.clear();
+    d.pattern = item.record.pattern;
+    d.template_id = item.record.templates.system;
+    d.tools = item.tools();
+    d.automatic = item.automatic;
+    if (d.decision.empty()) return InvalidArgumentError("accept or reject before adding a note");
+    return store.Put(d);
+  };
+  while (true) {
+    std::string screen = "\x1b[2J\x1b[H";
+    if (order.empty()) {
+      screen += "no record matches (f: change the filter, /: search, q: quit)\n";
+    } else {
+      screen += show(k);
+      ++shown;
+    }
+    screen += "\n" + message + "\n[n]ext [p]rev [a]ccept [r]eject [c]omment [u]nreviewed "
+              "[/]search [f]ilter [s]ample [q]uit  (store: " + db_path + ")\n";
+    std::fputs(screen.c_str(), stdout);
+    std::fflush(stdout);
+    message.clear();
+    const int key = ReadKey();
+    if (key == 'q' || key == -1) break;
+    if (key == '/' || key == 'f' || key == 's') {
+      if (key == '/') sel.search = ReadLine(term, "search (id or text, empty = all): ");
+      if (key == 'f') ApplyFilter(ReadLine(term, "filter (pattern=.. split=.. tool=.. reason=..): "), &sel);
+      if (key == 's') {
+        const std::string n = ReadLine(term, "sample size (0 = all): ");
+        sel.sample = std::atoll(n.c_str());
+        ++sel.seed;
+      }
+      sel.reviewed.clear();
+      for (const Decision& d : store.All()) sel.reviewed.insert(d.record_id);
+      order = SelectItems(items, sel);
+      k = 0;
+      message = std::to_string(order.size()) + " record(s) selected";
+      continue;
+    }
+    if (order.empty()) continue;
+    if (key == 'n' || key == ' ') k = std::min(k + 1, order.size() - 1);
+    if (key == 'p') k = k > 0 ? k - 1 : 0;
+    if (key == 'u') {
+      size_t j = k + 1;
+      while (j < order.size() && store.Get(items[order[j]].record.id)) ++j;
+      if (j < order.size()) {
+        k = j;
+      } else {
+        message = "every selected record has a decision";
+      }
+    }
+    if (key == 'a' || key == 'r' || key == 'c') {
+      Status st;
+      if (key == 'a') st = decide("accept", "", "");
+      if (key == 'r') st = decide("reject", ReadLine(term, "reason: "), "");
+      if (key == 'c') st = decide("", "", ReadLine(term, "note: "));
+      if (!st.ok()) {
+        message = st.message();
+      } else if (key != 'c') {
+        message = "saved";
+        k = std::min(k + 1, order.size() - 1);
+      }
+    }
+  }
+  std::fputs("\n", stdout);
+  return shown;
+}
+
+}  // namespace kgf::review

@@ -1,0 +1,62 @@
+// How a review item is shown, and the review session: an interactive terminal view when stdin
+// and stdout are terminals, plain printing otherwise.
+//
+// The view of one item: the dialogue (synth/record_printer.h), the automatic checks' trail
+// (which check kept or dropped it and why), the record's provenance in the graph (anchor keys
+// and names; for each call its supporting triples "head key --relation--> tail key", looked up
+// in the graph store), and the reviewer's decision if there is one.
+//
+// Keys of the interactive view: n / → next, p / ← previous, a accept, r reject (asks for a
+// reason), c comment (a note), u next unreviewed, / search (id or text), f filter (pattern=..,
+// split=.., tool=.., reason=..), s new random sample, q quit. Decisions are saved as they are
+// made (review/decision_store.h).
+#ifndef KGF_REVIEW_REVIEW_VIEW_H_
+#define KGF_REVIEW_REVIEW_VIEW_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "kg/graph.h"
+#include "review/decision_store.h"
+#include "review/review_items.h"
+#include "synth/tool_catalog.h"
+
+namespace kgf::review {
+
+// The graph behind the records, for provenance. REQUIRES: both outlive the view.
+struct GraphContext {
+  const kg::Graph* graph = nullptr;
+  const synth::ToolCatalog* catalog = nullptr;
+};
+
+// Provenance lines of a record: anchors, then per call its supporting triples (or why there
+// are none: a set operation, an error result, an entity the graph does not hold).
+std::vector<std::string> Provenance(const synth::Record& record, const GraphContext& graph);
+
+// The full text of one item. `position` like "3/50".
+std::string FormatItem(const ReviewItem& item, const std::optional<Decision>& decision,
+                       const GraphContext* graph, const std::string& position, bool color);
+
+struct ReviewOptions {
+  std::string in;         // LoadReviewItems path
+  std::string db;         // default: <in>/review.sqlite (<dir of in>/review.sqlite for a file)
+  std::string kg;         // graph store for provenance (optional)
+  std::string reviewer;   // default: $USER
+  Selection selection;
+  bool plain = false;     // never interactive
+  bool color = false;
+};
+
+// Runs a session: interactive when `interactive`, else prints the selected items (with their
+// decisions) to stdout and returns. Returns the number of items shown.
+// Errors: from loading the items, the store or the graph.
+Result<int64_t> RunReview(const ReviewOptions& options, bool interactive);
+
+// The default store path for `in`.
+std::string DefaultDbPath(const std::string& in);
+
+}  // namespace kgf::review
+
+#endif  // KGF_REVIEW_REVIEW_VIEW_H_

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The interactive `kgforge review` under tmux (label `cli`): a reviewer accepts one record,
+# rejects the next with a reason, adds a note, and quits; the decisions are in the store, the
+# screen showed the check trail and provenance. Usage: review_tty_test.sh KGFORGE_BINARY
+set -euo pipefail
+kgforge=$1
+work=$(mktemp -d)
+session="kgfreview$$"
+cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+
+printf 'France\tcapital\tParis\nGermany\tcapital\tBerlin\nSpain\tcapital\tMadrid\n' > t.tsv
+printf 'France\tborders\tGermany\nGermany\tborders\tFrance\nFrance\tborders\tSpain\n' >> t.tsv
+printf 'Spain\tborders\tFrance\nFrance\tlanguage\tFrench\nGermany\tlanguage\tGerman\n' >> t.tsv
+printf 'Spain\tlanguage\tSpanish\nBelgium\tlanguage\tFrench\nBelgium\tborders\tFrance\n' >> t.tsv
+printf 'France\tborders\tBelgium\nBelgium\tcapital\tBrussels\n' >> t.tsv
+"$kgforge" kg import --store kg.db t.tsv --name tty > /dev/null
+"$kgforge" synth --kg kg.db --out synth --count 20 --patterns 1p,2p --seed 2 > /dev/null
+
+# Waits (up to 20 s) until the pane shows $1.
+wait_for() {
+  for _ in $(seq 1 200); do
+    if tmux capture-pane -p -t "$session" | grep -qF -- "$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "FAIL: the screen never showed '$1'; it shows:" >&2
+  tmux capture-pane -p -t "$session" >&2
+  return 1
+}
+
+tmux new-session -d -s "$session" -x 200 -y 80 \
+  "$kgforge review synth --kg kg.db --sample 5 --seed 1 --reviewer tester; touch exited; sleep 30"
+wait_for "[n]ext [p]rev"
+wait_for "provenance:"
+first=$(tmux capture-pane -p -t "$session" | grep -o '\[1/5\] [^ ]*' | head -1 | cut -d' ' -f2)
+tmux send-keys -t "$session" a
+wait_for "[2/5]"
+wait_for "saved"
+second=$(tmux capture-pane -p -t "$session" | grep -o '\[2/5\] [^ ]*' | head -1 | cut -d' ' -f2)
+tmux send-keys -t "$session" r
+wait_for "reason:"
+tmux send-keys -t "$session" "stilted question" Enter
+wait_for "[3/5]"
+tmux send-keys -t "$session" p
+wait_for "decision: reject (stilted question)"
+tmux send-keys -t "$session" c
+wait_for "note:"
+tmux send-keys -t "$session" "check the grammar" Enter
+wait_for "note: check the grammar"
+tmux send-keys -t "$session" q
+for _ in $(seq 1 100); do [ -f exited ] && break; sleep 0.1; done
+[ -f exited ] || { echo "FAIL: review did not quit on q" >&2; exit 1; }
+
+rows=$(sqlite3 synth/review.sqlite \
+  "SELECT record_id || '|' || decision || '|' || reason || '|' || note || '|' || reviewer FROM decisions ORDER BY decision")
+expected="$first|accept|||tester
+$second|reject|stilted question|check the grammar|tester"
+if [ "$rows" != "$expected" ]; then
+  echo "FAIL: the store holds:" >&2; echo "$rows" >&2; echo "expected:" >&2; echo "$expected" >&2
+  exit 1
+fi
+echo "ok: accepted $first, rejected $second with a reason and a note"

@@ -1,0 +1,298 @@
+// The reviewer's loop: decisions, items with their check trail, selection, provenance,
+// statistics, and the filter step that honours rejections.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cmath>
+
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/line_writer.h"
+#include "filters/records/record_filters.h"
+#include "review/decision_store.h"
+#include "review/review_items.h"
+#include "review/review_stats.h"
+#include "review/review_view.h"
+#include "synth/dialogue_renderer.h"
+#include "synth/query_sampler.h"
+#include "tests/synth/test_graphs.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kgf::review {
+namespace {
+
+using kgf::testing::TempDir;
+
+struct World {
+  kg::Graph graph;
+  synth::ToolCatalog catalog;
+};
+
+const World& TheWorld() {
+  static const World* w = [] {
+    kg::Graph g = synth::testing::CountryGraph();
+    auto cat = synth::ToolCatalog::Build(g);
+    KGF_CHECK(cat.ok());
+    return new World{std::move(g), std::move(*cat)};
+  }();
+  return *w;
+}
+
+std::vector<synth::Record> Records() {
+  const World& w = TheWorld();
+  auto sampler = synth::QuerySampler::Create(w.graph, {});
+  synth::DialogueRenderer renderer(w.graph, w.catalog, {.distractors = 2, .reflection_share = 0.3},
+                                   {"c", "x"});
+  std::vector<synth::Record> out;
+  for (synth::Pattern p : {synth::Pattern::k1p, synth::Pattern::k2p, synth::Pattern::k2i}) {
+    for (uint64_t i = 0; i < 400 && out.size() < 10 * (static_cast<size_t>(p) + 1); ++i) {
+      Rng rng = Rng::ForItem(5, i * 16 + static_cast<uint64_t>(p));
+      synth::SampleOutcome s = sampler->Sample(p, rng);
+      if (!s.query) continue;
+      if (auto r = renderer.Render(s, "train", 5, i * 16 + static_cast<uint64_t>(p), rng)) {
+        out.push_back(std::move(*r));
+      }
+    }
+  }
+  return out;
+}
+
+// Records -> <dir>/in.jsonl -> a filter run (format + a question-length rule that drops the
+// long ones) into <dir>/out and <dir>/rejected. Returns the number dropped.
+int64_t FilterFixture(const TempDir& dir, const std::vector<synth::Record>& records,
+                      const std::string& extra_filter = "") {
+  std::string lines;
+  for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
+  dir.Write("in.jsonl", lines);
+  dir.Write("checks.json", R"({"filters":[{"type":"record_format"},)"
+                           R"({"type":"record_semantic","max_question_chars":60})" +
+                               extra_filter + "]}");
+  filters::FilterRunOptions o;
+  o.config = dir.File("checks.json");
+  o.inputs = {dir.File("in.jsonl")};
+  o.out_dir = dir.File("out");
+  o.rejected_dir = dir.File("rejected");
+  o.threads = 1;
+  auto report = filters::RunFilterCommand(o);
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  return report.ok() ? report->dropped : -1;
+}
+
+TEST(DecisionStoreTest, PutsReplacesReopensAndRefusesBadInput) {
+  TempDir dir;
+  const std::string path = dir.File("review.sqlite");
+  {
+    auto s = DecisionStore::Open(path);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_TRUE(s->Put({.record_id = "a", .decision = "accept", .reviewer = "ann"}).ok());
+    ASSERT_TRUE(s->Put({.record_id = "b", .decision = "reject", .reason = "leaks", .reviewer = "ann"}).ok());
+    ASSERT_TRUE(s->Put({.record_id = "a", .decision = "reject", .reason = "typo", .reviewer = "bob"}).ok());
+    EXPECT_EQ(s->Put({.record_id = "c", .decision = "maybe"}).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(s->Put({.record_id = "", .decision = "accept"}).code(), StatusCode::kInvalidArgument);
+  }
+  auto s = DecisionStore::OpenReadOnly(path);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->All().size(), 2u);
+  const auto a = s->Get("a");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->decision, "reject");
+  EXPECT_EQ(a->reviewer, "bob");
+  EXPECT_EQ(a->time.size(), 20u) << a->time;  // 2026-11-29T21:07:30Z
+  EXPECT_EQ(s->RejectedIds(), (std::set<std::string>{"a", "b"}));
+  EXPECT_FALSE(s->Get("zzz").has_value());
+  // Queryable with plain SQL.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM decisions WHERE decision='reject'", -1,
+                               &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  // Another SQLite file, or none.
+  EXPECT_EQ(DecisionStore::OpenReadOnly(dir.File("none.sqlite")).status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(sqlite3_open(dir.File("other.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "CREATE TABLE decisions(x INTEGER);", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_EQ(DecisionStore::Open(dir.File("other.sqlite")).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST(ReviewItemsTest, FilterOutputHoldsKeptAndRejectedWithTheirTrail) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  const int64_t dropped = FilterFixture(dir, records);
+  ASSERT_GT(dropped, 0);
+  ASSERT_LT(dropped, static_cast<int64_t>(records.size()));
+  auto items = LoadReviewItems(dir.File("out"));
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), records.size()) << "kept and rejected together";
+  int64_t rejected = 0;
+  for (const ReviewItem& item : *items) {
+    ASSERT_EQ(item.trail.size(), 2u);
+    EXPECT_TRUE(item.trail[0].passed);
+    if (item.automatic == "rejected") {
+      ++rejected;
+      EXPECT_FALSE(item.trail[1].passed);
+      EXPECT_EQ(item.reason, "record_semantic.question_length");
+      EXPECT_NE(item.trail[1].detail.find("outside"), std::string::npos) << item.trail[1].detail;
+    } else {
+      EXPECT_EQ(item.automatic, "kept");
+      EXPECT_TRUE(item.trail[1].passed);
+    }
+    EXPECT_NE(item.where.find("in.jsonl:"), std::string::npos) << item.where;
+  }
+  EXPECT_EQ(rejected, dropped);
+  // A plain record file: unfiltered items.
+  auto plain = LoadReviewItems(dir.File("in.jsonl"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->front().automatic, "unfiltered");
+  EXPECT_TRUE(plain->front().trail.empty());
+  EXPECT_EQ(LoadReviewItems(dir.File("nothing")).status().code(), StatusCode::kNotFound);
+}
+
+TEST(ReviewItemsTest, SelectionIsSeededFilteredAndPutsUnreviewedFirst) {
+  TempDir dir;
+  FilterFixture(dir, Records());
+  auto items = LoadReviewItems(dir.File("out"));
+  ASSERT_TRUE(items.ok());
+  Selection s{.sample = 5, .seed = 7};
+  const auto a = SelectItems(*items, s), b = SelectItems(*items, s);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.size(), 5u);
+  s.seed = 8;
+  EXPECT_NE(SelectItems(*items, s), a);
+  // Filters.
+  for (size_t i : SelectItems(*items, {.pattern = "2i"})) EXPECT_EQ((*items)[i].record.pattern, "2i");
+  for (size_t i : SelectItems(*items, {.reason = "record_semantic"})) {
+    EXPECT_EQ((*items)[i].automatic, "rejected");
+  }
+  const std::string id = (*items)[3].record.id;
+  const auto by_id = SelectItems(*items, {.search = id});
+  ASSERT_FALSE(by_id.empty());
+  EXPECT_EQ((*items)[by_id[0]].record.id, id);
+  const std::string tool = (*items)[0].record.messages[2].tool_calls.at(0).name;
+  for (size_t i : SelectItems(*items, {.tool = tool})) {
+    EXPECT_NE((*items)[i].tools().find(tool), std::string::npos);
+  }
+  // Reviewed items go last.
+  Selection r;
+  r.reviewed = {(*items)[0].record.id, (*items)[1].record.id};
+  const auto order = SelectItems(*items, r);
+  ASSERT_EQ(order.size(), items->size());
+  EXPECT_EQ(order[order.size() - 2], 0u);
+  EXPECT_EQ(order.back(), 1u);
+}
+
+TEST(ProvenanceTest, EveryRelationCallIsBackedByTriplesOfTheGraph) {
+  const World& w = TheWorld();
+  GraphContext g{&w.graph, &w.catalog};
+  int calls = 0;
+  for (const synth::Record& r : Records()) {
+    const std::vector<std::string> lines = Provenance(r, g);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0].rfind("anchors:", 0), 0u);
+    for (const synth::AnchorRef& a : r.anchors) {
+      EXPECT_NE(lines[0].find("[" + a.key + "]"), std::string::npos) << lines[0];
+    }
+    for (const std::string& l : lines) {
+      EXPECT_EQ(l.find("without a triple"), std::string::npos) << r.id << ": " << l;
+      calls += l.find("supported by") != std::string::npos;
+    }
+  }
+  EXPECT_GT(calls, 10);
+  // A call the graph cannot back is flagged.
+  synth::Record r = Records().front();
+  for (synth::Message& m : r.messages) {
+    if (m.role == "tool" && m.content.rfind("[", 0) == 0 && m.content != "[]") {
+      m.content = "[\"Atlantis\"]";
+      break;
+    }
+  }
+  std::string all;
+  for (const std::string& l : Provenance(r, g)) all += l + "\n";
+  EXPECT_NE(all.find("without a triple"), std::string::npos) << all;
+}
+
+TEST(ReviewStatsTest, WilsonIntervalMatchesTheFormula) {
+  Interval i = WilsonInterval(1, 2);
+  EXPECT_NEAR(i.lo, 0.0945, 1e-4);
+  EXPECT_NEAR(i.hi, 0.9055, 1e-4);
+  i = WilsonInterval(45, 50);
+  EXPECT_NEAR(i.lo, 0.7864, 1e-4);
+  EXPECT_NEAR(i.hi, 0.9565, 1e-4);
+  i = WilsonInterval(0, 0);
+  EXPECT_EQ(i.lo, 0);
+  EXPECT_EQ(i.hi, 1);
+  i = WilsonInterval(10, 10);
+  EXPECT_EQ(i.hi, 1);
+  EXPECT_NEAR(i.lo, 0.7225, 1e-4);
+}
+
+TEST(ReviewStatsTest, GroupsAndAgreement) {
+  std::vector<Decision> d = {
+      {.record_id = "1", .decision = "accept", .pattern = "1p", .template_id = "react.1.2",
+       .tools = "f,g", .automatic = "kept"},
+      {.record_id = "2", .decision = "reject", .reason = "stilted", .pattern = "1p",
+       .template_id = "hermes.3", .tools = "f", .automatic = "kept"},
+      {.record_id = "3", .decision = "reject", .reason = "stilted", .pattern = "2i",
+       .template_id = "react.0", .tools = "g", .automatic = "rejected"},
+      {.record_id = "4", .decision = "accept", .pattern = "2i", .template_id = "react.0",
+       .tools = "h", .automatic = "unfiltered"}};
+  const ReviewStats s = ComputeReviewStats(d);
+  EXPECT_EQ(s.all.accepted, 2);
+  EXPECT_EQ(s.all.total, 4);
+  EXPECT_EQ(s.by_pattern.at("1p").total, 2);
+  EXPECT_EQ(s.by_style.at("react").accepted, 2);
+  EXPECT_EQ(s.by_style.at("react").total, 3);
+  EXPECT_EQ(s.by_tool.at("f").total, 2);
+  EXPECT_EQ(s.by_tool.at("g").accepted, 1);
+  EXPECT_EQ(s.accepted_kept, 1);
+  EXPECT_EQ(s.rejected_kept, 1);
+  EXPECT_EQ(s.rejected_rejected, 1);
+  EXPECT_EQ(s.unfiltered, 1);
+  EXPECT_EQ(s.reject_reasons.at("stilted"), 2);
+  auto json = ParseJson(s.ToJson(), "stats");
+  ASSERT_TRUE(json.ok()) << s.ToJson();
+  EXPECT_EQ((*json)["all"]["total"].GetInt(), 4);
+  EXPECT_NE(s.ToText().find("agreement with the automatic checks: 2 of 3"), std::string::npos)
+      << s.ToText();
+}
+
+TEST(ReviewFilterTest, RejectedRecordsAreDroppedAsReviewRejected) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  {
+    auto store = DecisionStore::Open(dir.File("review.sqlite"));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store->Put({.record_id = records[0].id, .decision = "reject",
+                            .reason = "stilted question", .reviewer = "ann"}).ok());
+    ASSERT_TRUE(store->Put({.record_id = records[1].id, .decision = "accept", .reviewer = "ann"}).ok());
+  }
+  FilterFixture(dir, records,
+                R"(,{"type":"review_decisions","name":"review","db":")" + dir.File("review.sqlite") +
+                    "\"}");
+  auto items = LoadReviewItems(dir.File("out"));
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  int found = 0;
+  for (const ReviewItem& item : *items) {
+    if (item.record.id == records[1].id) {
+      EXPECT_NE(item.reason, "review.rejected");
+    }
+    if (item.record.id != records[0].id) continue;
+    ++found;
+    if (item.reason == "record_semantic.question_length") continue;  // dropped earlier
+    EXPECT_EQ(item.reason, "review.rejected");
+    EXPECT_NE(item.trail.back().detail.find("by ann: stilted question"), std::string::npos);
+  }
+  EXPECT_EQ(found, 1);
+  // A missing store is an error naming the step.
+  dir.Write("bad.json", R"({"filters":[{"type":"review_decisions","db":"/no/such.sqlite"}]})");
+  auto p = filters::Pipeline::FromFile(dir.File("bad.json"), filters::RecordFilterPlugins({}));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("filters[0]"), std::string::npos) << p.status().message();
+}
+
+}  // namespace
+}  // namespace kgf::review
