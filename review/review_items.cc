@@ -1,7 +1,11 @@
 // Loading and selecting review items (review_items.h).
 #include "review/review_items.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <map>
 
 #include "base/file_util.h"
@@ -106,6 +110,66 @@ bool Matches(const ReviewItem& item, const Selection& s) {
   return true;
 }
 
+// A "file:line" origin split in two; line 0 when malformed.
+std::pair<std::string, int64_t> SplitWhere(const std::string& where) {
+  const size_t colon = where.rfind(':');
+  if (colon == std::string::npos) return {where, 0};
+  return {where.substr(0, colon), std::atoll(where.c_str() + colon + 1)};
+}
+
+// The sft documents of a corpus folder that came from records (catalog.sqlite's documents
+// table), each with the record read back from its input line.
+Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
+  const std::string catalog = JoinPath(dir, "catalog.sqlite");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(catalog.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return NotFoundError(catalog + ": cannot open the corpus catalog");
+  }
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT shard, seq, input FROM documents WHERE record_id IS NOT NULL "
+                             "ORDER BY shard, seq", -1, &st, nullptr) != SQLITE_OK) {
+    return FailedPreconditionError(catalog + ": no documents table (a corpus built before "
+                                   "provenance was recorded; rebuild it)");
+  }
+  // input file -> (line -> "shard#seq" labels)
+  std::map<std::string, std::map<int64_t, std::vector<std::string>>> wanted;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const std::string shard = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    const int64_t seq = sqlite3_column_int64(st, 1);
+    const auto [file, line] = SplitWhere(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)));
+    wanted[file][line].push_back(shard + "#" + std::to_string(seq));
+  }
+  sqlite3_finalize(st);
+  std::vector<ReviewItem> items;
+  for (const auto& [file, lines] : wanted) {
+    // Inputs are recorded as the mix config named them: relative to where the build ran, or
+    // else to the corpus folder's parent.
+    std::string path = file;
+    if (!FileExists(path)) path = JoinPath(Dirname(dir).empty() ? "." : Dirname(dir), file);
+    if (!FileExists(path)) {
+      return NotFoundError(file + ": an input of " + dir + " is gone; review the records there");
+    }
+    KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> in, LineReader::Open(path, 64 << 20));
+    std::string text;
+    int64_t n = 0;
+    while (in->Next(&text)) {
+      auto it = lines.find(++n);
+      if (it == lines.end()) continue;
+      for (const std::string& label : it->second) {
+        ReviewItem item;
+        item.where = label + " <- " + in->Where();
+        item.automatic = "kept";
+        KGF_ASSIGN_OR_RETURN(item.record, synth::RecordFromJson(text, in->Where()));
+        items.push_back(std::move(item));
+      }
+    }
+    KGF_RETURN_IF_ERROR(in->status());
+  }
+  return items;
+}
+
 }  // namespace
 
 std::string ReviewItem::tools() const {
@@ -128,6 +192,7 @@ Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path) {
     KGF_RETURN_IF_ERROR(ReadFile(path, {}, &items));
     return items;
   }
+  if (FileExists(JoinPath(path, "manifest.json"))) return LoadCorpusItems(path);
   const std::string report = JoinPath(path, "filter_report.json");
   if (FileExists(report)) {
     KGF_ASSIGN_OR_RETURN(Report r, ReadReport(report));

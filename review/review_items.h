@@ -36,7 +36,9 @@ struct ReviewItem {
 };
 
 // `path`: a directory holding filter_report.json (its kept and rejected outputs are read), a
-// synth output directory (shard-*.jsonl.zst), or one .jsonl / .jsonl.zst file of records or of
+// corpus folder (its sft documents' records, found through the catalog's documents table; where
+// says "sft_00000#12 <- file:line"), a synth output directory (shard-*.jsonl.zst), or one
+// .jsonl / .jsonl.zst file of records or of
 // rejected lines ({"where","filter","reason","detail","record"}). Lines that are not records
 // (a rejected input line with no record) are skipped. Errors: NotFound; InvalidArgument /
 // DataLoss naming file:line for a malformed record.

@@ -8,7 +8,9 @@
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/line_writer.h"
+#include "corpus/corpus_builder.h"
 #include "filters/records/record_filters.h"
+#include "tests/corpus/corpus_test_util.h"
 #include "review/decision_store.h"
 #include "review/review_items.h"
 #include "review/review_stats.h"
@@ -150,6 +152,33 @@ TEST(ReviewItemsTest, FilterOutputHoldsKeptAndRejectedWithTheirTrail) {
   EXPECT_EQ(plain->front().automatic, "unfiltered");
   EXPECT_TRUE(plain->front().trail.empty());
   EXPECT_EQ(LoadReviewItems(dir.File("nothing")).status().code(), StatusCode::kNotFound);
+}
+
+TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  ASSERT_TRUE(CreateDirectories(dir.File("recs")).ok());
+  std::string lines;
+  for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
+  dir.Write("recs/shard-00000.jsonl", lines);
+  dir.Write("tok.model", corpus::testing::SmallTokenizer().serialized());
+  dir.Write("mix.json", R"({"seed":1,"tokenizer":"tok.model","max_document_tokens":100000,)"
+                        R"("sources":[{"name":"tools","kind":"tool_use","paths":["recs"]}]})");
+  corpus::CorpusBuildOptions o;
+  o.config = dir.File("mix.json");
+  o.out = dir.File("corpus");
+  auto built = corpus::BuildCorpus(o);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  auto items = LoadReviewItems(dir.File("corpus"));
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), records.size()) << "every record is a train document";
+  std::set<std::string> ids, want;
+  for (const ReviewItem& item : *items) {
+    ids.insert(item.record.id);
+    EXPECT_EQ(item.where.rfind("sft_00000#", 0), 0u) << item.where;
+  }
+  for (const synth::Record& r : records) want.insert(r.id);
+  EXPECT_EQ(ids, want);
 }
 
 TEST(ReviewItemsTest, SelectionIsSeededFilteredAndPutsUnreviewedFirst) {
