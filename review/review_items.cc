@@ -192,7 +192,7 @@ Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path) {
     KGF_RETURN_IF_ERROR(ReadFile(path, {}, &items));
     return items;
   }
-  if (FileExists(JoinPath(path, "manifest.json"))) return LoadCorpusItems(path);
+  if (FileExists(JoinPath(path, "catalog.sqlite"))) return LoadCorpusItems(path);  // a corpus
   const std::string report = JoinPath(path, "filter_report.json");
   if (FileExists(report)) {
     KGF_ASSIGN_OR_RETURN(Report r, ReadReport(report));
