@@ -261,6 +261,78 @@ TEST(ExportersTest, HermesListsEveryToolOnceWhateverThePromptStyle) {
   EXPECT_GT(react, 0) << "no ReAct-style record (its tool lines are what this checks)";
 }
 
+// A small dialogue written by hand: a system prompt that does not list the tools, two parallel
+// calls said with a thought, their results, the answer.
+Record GoldenRecord() {
+  Record r;
+  r.id = "g1";
+  r.tools = {{"get_capital_of_country", "The capital of a country.",
+              R"({"type":"object","properties":{"country":{"type":"string","description":"A country."}},"required":["country"]})"}};
+  r.messages = {
+      {"system", "You answer with tools.", {}, "", ""},
+      {"user", "What are the capitals of France and Spain?", {}, "", ""},
+      {"assistant", "Thought: both at once.",
+       {{"call_1_0", "get_capital_of_country", R"({"country":"France"})"},
+        {"call_1_1", "get_capital_of_country", R"({"country":"Spain"})"}},
+       "", ""},
+      {"tool", R"(["Paris"])", {}, "call_1_0", "get_capital_of_country"},
+      {"tool", R"(["Madrid"])", {}, "call_1_1", "get_capital_of_country"},
+      {"assistant", "Paris and Madrid.", {}, "", ""}};
+  return r;
+}
+
+// Golden lines in the peers' documented shapes: LLaMA-Factory data/README.md (sharegpt: human /
+// function_call / observation / gpt, `tools` a JSON string), APIGen's xlam-function-calling-60k
+// card (xlam), NousResearch hermes-function-calling-v1 (hermes), LLaMA-Factory's `bailing`
+// template (bailing). Each also reads back to the record.
+TEST(ExportersTest, GoldenLinesInThePeersShapes) {
+  const Record r = GoldenRecord();
+  const std::string tools =
+      R"([{\"name\":\"get_capital_of_country\",\"description\":\"The capital of a country.\",)"
+      R"(\"parameters\":{\"type\":\"object\",\"properties\":{\"country\":{\"type\":\"string\",)"
+      R"(\"description\":\"A country.\"}},\"required\":[\"country\"]}}])";
+  EXPECT_EQ(ExportRecord(r, ExportFormat::kShareGpt),
+            R"({"id":"g1","conversations":[)"
+            R"({"from":"human","value":"What are the capitals of France and Spain?"},)"
+            R"({"from":"function_call","value":"Thought: both at once.<tool_call>[{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":\"France\"}},{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":\"Spain\"}}]</tool_call>"},)"
+            R"({"from":"observation","value":"[\"Paris\"]\n</tool_response>\n<tool_response>\n[\"Madrid\"]"},)"
+            R"({"from":"gpt","value":"Paris and Madrid."}],)"
+            R"("system":"You answer with tools.","tools":")" + tools + R"("})");
+  EXPECT_EQ(ExportRecord(r, ExportFormat::kXlam, 7),
+            R"({"id":7,"query":"What are the capitals of France and Spain?","tools":"[{\"name\":)"
+            R"(\"get_capital_of_country\",\"description\":\"The capital of a country.\",)"
+            R"(\"parameters\":{\"country\":{\"type\":\"str\",\"description\":\"A country.\"}}}]",)"
+            R"("answers":"[{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":\"France\"}},)"
+            R"({\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":\"Spain\"}}]",)"
+            R"("source_id":"g1"})");
+  EXPECT_EQ(ExportRecord(r, ExportFormat::kHermes),
+            R"({"id":"g1","conversations":[{"from":"system","value":"You answer with tools.\n\n<tools>\n)"
+            R"({\"type\":\"function\",\"function\":{\"name\":\"get_capital_of_country\",\"description\":)"
+            R"(\"The capital of a country.\",\"parameters\":{\"type\":\"object\",\"properties\":)"
+            R"({\"country\":{\"type\":\"string\",\"description\":\"A country.\"}},\"required\":)"
+            R"([\"country\"]}}}\n</tools>"},{"from":"human","value":"What are the capitals of France and )"
+            R"(Spain?"},{"from":"gpt","value":"Thought: both at once.\n<tool_call>\n{\"name\":)"
+            R"(\"get_capital_of_country\",\"arguments\":{\"country\":\"France\"}}\n</tool_call>\n)"
+            R"(<tool_call>\n{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":)"
+            R"(\"Spain\"}}\n</tool_call>"},{"from":"tool","value":"<tool_response>\n{\"name\":)"
+            R"(\"get_capital_of_country\",\"content\":[\"Paris\"]}\n</tool_response>\n)"
+            R"(<tool_response>\n{\"name\":\"get_capital_of_country\",\"content\":[\"Madrid\"]}\n)"
+            R"(</tool_response>"},{"from":"gpt","value":"Paris and Madrid."}]})");
+  EXPECT_EQ(ExportRecord(r, ExportFormat::kBailing),
+            R"({"id":"g1","text":"<role>SYSTEM</role>You answer with tools.<role>HUMAN</role>What )"
+            R"(are the capitals of France and Spain?<role>ASSISTANT</role>Thought: both at once.\n)"
+            R"(<tool_call>\n{\"name\":\"get_capital_of_country\",\"arguments\":{\"country\":)"
+            R"(\"France\"}}\n</tool_call>\n<tool_call>\n{\"name\":\"get_capital_of_country\",)"
+            R"(\"arguments\":{\"country\":\"Spain\"}}\n</tool_call><role>OBSERVATION</role>)"
+            R"(<tool_response>\n[\"Paris\"]\n</tool_response>\n<tool_response>\n[\"Madrid\"]\n)"
+            R"(</tool_response><role>ASSISTANT</role>Paris and Madrid.","tools":")" + tools + R"("})");
+  for (ExportFormat f : {ExportFormat::kShareGpt, ExportFormat::kHermes, ExportFormat::kBailing}) {
+    auto back = ImportRecord(ExportRecord(r, f), f, "golden");
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, r) << ExportFormatName(f);
+  }
+}
+
 TEST(ExportersTest, MalformedInputIsAnError) {
   EXPECT_FALSE(ParseExportFormat("alpaca").ok());
   auto r = ImportRecord(R"({"id":"a","tools":"[]","conversations":[{"from":"gpt","value":"x"}]})",
