@@ -126,6 +126,32 @@ void SetupTrainCommand(CLI::App& root) {
               "continue from the newest valid checkpoint in --out (default on)");
   c->add_option("--stop-after", o.stop_after_steps, "stop (with a checkpoint) after this many updates (0: --steps)")->capture_default_str();
   c->add_option("--seed", o.seed, "model init, data order, routing noise")->capture_default_str();
+  // Distributed training the Ling way (trainer/train/local_sgd.h).
+  c->add_option("--sync", o.sync, "dp (gradients every update) | local-sgd (EDiT)")
+      ->check(CLI::IsMember({"dp", "local-sgd"}))
+      ->capture_default_str();
+  c->add_option("--sync-every", o.local_sgd.sync_every, "local-sgd: updates between syncs")->capture_default_str();
+  c->add_option("--local-sgd-warmup", o.local_sgd_warmup_steps,
+                "local-sgd: first updates averaged as dp")->capture_default_str();
+  c->add_option("--outer-lr", o.local_sgd.outer_lr, "local-sgd: outer Nesterov SGD learning rate")->capture_default_str();
+  c->add_option("--outer-momentum", o.local_sgd.outer_momentum, "local-sgd: outer momentum")->capture_default_str();
+  c->add_flag("--penalty,!--no-penalty", o.local_sgd.penalty,
+              "local-sgd: EDiT pseudo-gradient penalty (exclusion + norm weighting; default on)");
+  c->add_option("--penalty-warmup", o.local_sgd.anomaly_warmup_syncs,
+                "local-sgd: syncs before anomalous workers are excluded")->capture_default_str();
+  c->add_option("--penalty-z", o.local_sgd.z_threshold, "local-sgd: exclusion z-score")->capture_default_str();
+  c->add_option("--penalty-temperature", o.local_sgd.temperature,
+                "local-sgd: T of the softmax(-norm / T) weights")->capture_default_str();
+  c->add_option("--delta-clip", o.local_sgd.clip_norm,
+                "local-sgd: clip the averaged pseudo-gradient to this norm (0: off)")->capture_default_str();
+  c->add_option("--straggler-factor", o.straggler_factor,
+                "flag a rank slower than this x the median ...")->capture_default_str();
+  c->add_option("--straggler-steps", o.straggler_steps, "... for this many updates in a row")->capture_default_str();
+  c->add_option("--hang-seconds", o.hang_seconds,
+                "a rank without progress this long exits with status 75 (0: off)")->capture_default_str();
+  // Test hooks (hidden): a slow rank.
+  c->add_option("--test-slow-rank", o.test_slow_rank)->group("");
+  c->add_option("--test-slow-ms", o.test_slow_ms)->group("");
   c->add_option("--threads", o.threads, "TBB threads (0 = all cores)")->capture_default_str();
   o.precision = "auto";
   c->add_option("--precision", o.precision,

@@ -192,6 +192,20 @@ TEST_F(CliTest, ReviewPrintsTrailAndProvenanceAndRecordsDecisions) {
   EXPECT_EQ(Kgforge("review").code, 2);
 }
 
+TEST_F(CliTest, AHungRankReportsWhereItIsAndExitsForARestart) {
+  std::vector<int32_t> t(600);
+  for (int i = 0; i < 600; ++i) t[i] = i % 40;
+  const std::string tokens =
+      dir_.Write("t.bin", std::string(reinterpret_cast<const char*>(t.data()), t.size() * 4));
+  // Rank 0 stalls 3 s inside an update; the watchdog allows 1 s.
+  Outcome r = Kgforge("train --preset tiny --data " + tokens + " --out " + dir_.File("run") +
+                      " --steps 3 --seq-len 16 --batch-size 2 --no-progress --hang-seconds 1"
+                      " --test-slow-rank 0 --test-slow-ms 3000");
+  EXPECT_EQ(r.code, 75) << r.err;
+  EXPECT_NE(r.err.find("rank 0 made no progress"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("in forward/backward, step 0"), std::string::npos) << r.err;
+}
+
 // Issue 13: a killed run's temp files (named by its dead pid) are removed by the next run.
 TEST_F(CliTest, ARerunRemovesWhatAKilledRunLeft) {
   const pid_t dead = fork();

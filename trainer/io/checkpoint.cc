@@ -160,12 +160,13 @@ Result<std::string> SaveCheckpoint(const std::string& run_dir, const CheckpointC
   KGF_RETURN_IF_ERROR(CreateDirectories(tmp_dir));
 
   const std::string state_json = c.state.ToJson();
-  const std::pair<const char*, const std::string*> files[] = {
+  std::vector<std::pair<const char*, const std::string*>> files = {
       {kConfigFile, &c.config_json},
       {kModelFile, &c.model_safetensors},
       {kOptimizerFile, &c.optimizer_safetensors},
       {kTrainerStateFile, &state_json},
   };
+  if (!c.local_sgd_safetensors.empty()) files.push_back({kLocalSgdFile, &c.local_sgd_safetensors});
   std::string checksums;
   for (const auto& [file, bytes] : files) {
     Status s = WriteFileAtomic(JoinPath(tmp_dir, file), *bytes);
@@ -233,7 +234,9 @@ Result<Checkpoint> ReadCheckpoint(const std::string& dir) {
     expected[std::string(line.substr(0, sp))] = std::string(line.substr(sp + 1));
   }
   std::map<std::string, std::string> bytes;
-  for (const char* file : {kConfigFile, kModelFile, kOptimizerFile, kTrainerStateFile}) {
+  std::vector<const char*> wanted = {kConfigFile, kModelFile, kOptimizerFile, kTrainerStateFile};
+  if (expected.count(kLocalSgdFile)) wanted.push_back(kLocalSgdFile);
+  for (const char* file : wanted) {
     const std::string path = JoinPath(dir, file);
     auto it = expected.find(file);
     if (it == expected.end()) return DataLossError(checksums_path + ": no checksum for " + file);
@@ -258,6 +261,11 @@ Result<Checkpoint> ReadCheckpoint(const std::string& dir) {
   // Weights that are not finite (a run that diverged before a check caught it, or damage the
   // checksums were recomputed over) make a checkpoint invalid: a resume falls back past it, and
   // generate / eval / --init-checkpoint (which all read checkpoints here) refuse it.
+  if (bytes.count(kLocalSgdFile)) {
+    KGF_ASSIGN_OR_RETURN(SafetensorsFile l, SafetensorsFile::Parse(std::move(bytes[kLocalSgdFile]),
+                                                                  JoinPath(dir, kLocalSgdFile)));
+    c.local_sgd = std::move(l);
+  }
   KGF_RETURN_IF_ERROR(CheckFiniteTensors(c.model, JoinPath(dir, kModelFile)));
   auto state = TrainerState::FromJson(bytes[kTrainerStateFile], JoinPath(dir, kTrainerStateFile));
   if (!state.ok()) return DataLossError(state.status().message());

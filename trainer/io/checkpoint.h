@@ -29,6 +29,8 @@ inline constexpr char kModelFile[] = "model.safetensors";
 inline constexpr char kOptimizerFile[] = "optimizer.safetensors";
 inline constexpr char kTrainerStateFile[] = "trainer_state.json";
 inline constexpr char kChecksumsFile[] = "checksums.xxh3";
+// Optional: the EDiT local-SGD state (trainer/train/local_sgd.h) of a run that syncs so.
+inline constexpr char kLocalSgdFile[] = "local_sgd.safetensors";
 
 // Everything besides parameters and optimizer moments that a resumed run needs to continue
 // exactly as the uninterrupted one would have.
@@ -59,6 +61,7 @@ struct CheckpointContents {
   std::string config_json;
   std::string model_safetensors;
   std::string optimizer_safetensors;
+  std::string local_sgd_safetensors;  // written (and checksummed) only when non-empty
   TrainerState state;
 };
 
@@ -76,6 +79,7 @@ struct Checkpoint {
   std::string config_json;
   SafetensorsShards model;
   SafetensorsFile optimizer;
+  std::optional<SafetensorsFile> local_sgd;  // when the checkpoint has kLocalSgdFile
   TrainerState state;
   bool from_hf = false;
 };

@@ -51,7 +51,24 @@ std::string StepMetrics::ToJson() const {
   }
   s += "],\"events\":[";
   for (size_t i = 0; i < events.size(); ++i) s += (i ? "," : "") + events[i].ToJson();
-  return s + "]}";
+  s += "]";
+  if (!rank_seconds.empty()) {
+    s += ",\"ranks\":[";
+    for (size_t r = 0; r < rank_seconds.size(); ++r) {
+      const auto& t = rank_seconds[r];
+      s += (r ? ",{" : "{") + std::string("\"data\":") + JsonDouble(t[0]) + ",\"compute\":" +
+           JsonDouble(t[1]) + ",\"comm\":" + JsonDouble(t[2]) + ",\"optimizer\":" +
+           JsonDouble(t[3]) + "}";
+    }
+    s += "]";
+  }
+  if (!sync.empty()) s += ",\"sync\":" + sync;
+  if (!system.empty()) {
+    s += ",\"system\":[";
+    for (size_t i = 0; i < system.size(); ++i) s += (i ? "," : "") + system[i];
+    s += "]";
+  }
+  return s + "}";
 }
 
 Result<MetricsWriter> MetricsWriter::Open(const std::string& path, int64_t from_step) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <span>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct StepMetrics {
   double step_seconds = 0, tokens_per_s = 0, model_flops_per_s = 0;
   std::vector<std::vector<int64_t>> expert_load;  // (MoE layers, E)
   std::vector<SpikeEvent> events;                 // this step's spike / NaN events
+  // Per rank (ranks x 4): seconds in data loading, forward+backward, communication, optimizer.
+  std::vector<std::array<double, 4>> rank_seconds;
+  std::string sync;                    // local SGD: this step's SyncReport JSON, else ""
+  std::vector<std::string> system;     // straggler / exclusion notes (JSON objects)
 
   std::string ToJson() const;  // one line, no newline
 };

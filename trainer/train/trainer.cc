@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -62,8 +65,97 @@ Status ValidateOptions(const TrainOptions& o) {
   }
   KGF_RETURN_IF_ERROR(ParseOptimizerKind(o.optimizer));
   KGF_RETURN_IF_ERROR(ParseLrScheduleKind(o.schedule));
+  if (o.sync != "dp" && o.sync != "local-sgd") return bad("--sync must be dp or local-sgd");
+  if (o.sync == "local-sgd") KGF_RETURN_IF_ERROR(o.local_sgd.Validate());
+  if (o.local_sgd_warmup_steps < 0) return bad("--local-sgd-warmup must be >= 0");
+  if (!(o.straggler_factor > 1) || o.straggler_steps < 1) {
+    return bad("--straggler-factor must be > 1 and --straggler-steps >= 1");
+  }
+  if (!(o.hang_seconds >= 0)) return bad("--hang-seconds must be >= 0");
   return Status::Ok();
 }
+
+// Gathers every rank's op times into m->rank_seconds and flags stragglers: a rank whose data +
+// compute + optimizer time exceeds factor x the ranks' median for `steps` updates in a row.
+Status RecordRankTimes(dist::Communicator& comm, const std::array<double, 4>& mine,
+                       const TrainOptions& o, int64_t step, bool lead,
+                       std::vector<int64_t>* streak, StepMetrics* m) {
+  const int R = comm.size(), rank = comm.rank();
+  std::vector<double> all(4 * static_cast<size_t>(R), 0.0);
+  for (int k = 0; k < 4; ++k) all[4 * rank + k] = mine[k];
+  if (R > 1) KGF_RETURN_IF_ERROR(comm.AllReduceMean(std::span<double>(all)));
+  m->rank_seconds.resize(R);
+  std::vector<double> busy(R);
+  for (int r = 0; r < R; ++r) {
+    for (int k = 0; k < 4; ++k) m->rank_seconds[r][k] = all[4 * r + k] * R;
+    busy[r] = m->rank_seconds[r][0] + m->rank_seconds[r][1] + m->rank_seconds[r][3];
+  }
+  if (R < 2) return Status::Ok();
+  std::vector<double> sorted = busy;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = R % 2 ? sorted[R / 2] : 0.5 * (sorted[R / 2 - 1] + sorted[R / 2]);
+  for (int r = 0; r < R; ++r) {
+    (*streak)[r] = busy[r] > o.straggler_factor * median ? (*streak)[r] + 1 : 0;
+    if ((*streak)[r] != o.straggler_steps) continue;
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "{\"kind\":\"straggler\",\"rank\":%d,\"seconds\":%.4f,\"median\":%.4f,"
+                  "\"steps\":%lld}",
+                  r, busy[r], median, static_cast<long long>(o.straggler_steps));
+    m->system.push_back(buf);
+    if (lead) {
+      KGF_LOG(WARNING) << "step " << step << ": rank " << r << " is a straggler: " << busy[r]
+                       << " s of work per update against a median of " << median << " s, "
+                       << o.straggler_steps << " updates in a row";
+    }
+  }
+  return Status::Ok();
+}
+
+// A rank that stops making progress (a hung collective, a stuck disk) reports where it is and
+// exits, so the launcher can restart the job instead of waiting forever.
+class Watchdog {
+ public:
+  Watchdog(int rank, double seconds) : rank_(rank), seconds_(seconds) {
+    if (seconds_ <= 0) return;
+    Beat("start", 0);
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const double idle = Now() - last_.load();
+        if (idle > seconds_) {
+          std::fprintf(stderr,
+                       "kgforge train: rank %d made no progress for %.1f s (in %s, step %lld); "
+                       "exiting with status 75 so the launcher can restart the job\n",
+                       rank_, idle, op_.load(), static_cast<long long>(step_.load()));
+          std::fflush(stderr);
+          std::_Exit(75);
+        }
+      }
+    });
+  }
+  ~Watchdog() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  void Beat(const char* op, int64_t step) {
+    op_ = op;
+    step_ = step;
+    last_ = Now();
+  }
+
+ private:
+  static double Now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  int rank_;
+  double seconds_;
+  std::atomic<bool> stop_{false};
+  std::atomic<double> last_{0};
+  std::atomic<const char*> op_{"start"};
+  std::atomic<int64_t> step_{0};
+  std::thread thread_;
+};
 
 // The run directory must exist (or be creatable) and accept files.
 Status CheckWritable(const std::string& dir) {
@@ -127,6 +219,11 @@ struct Trainer::State {
   Rng rng{1};
   bool resumed = false;
   std::string resumed_from;
+  // Local SGD (--sync local-sgd): created at the first local update; state from a checkpoint.
+  std::optional<LocalSgd> local_sgd;
+  std::optional<SafetensorsFile> local_sgd_state;
+  int64_t local_since_sync = 0;
+  std::vector<int64_t> slow_streak;  // per rank: updates in a row over the straggler factor
 };
 
 Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -298,6 +395,7 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
       if (!spike_doc.ok()) return spike_doc.status();
       KGF_RETURN_IF_ERROR(s.spike.RestoreState(*spike_doc, JoinPath(ck->dir, kTrainerStateFile)));
       s.rng.set_state(ck->state.rng_state);
+      if (ck->local_sgd) s.local_sgd_state = std::move(*ck->local_sgd);
       const std::string opts = s.ts.options;
       s.ts = ck->state;
       s.ts.options = opts;
@@ -345,7 +443,38 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     progress.emplace("train", static_cast<uint64_t>(std::max<int64_t>(end - s.ts.step, 0)), "steps");
   }
 
+  Watchdog watchdog(rank, o.hang_seconds);
+  const bool local_mode = o.sync == "local-sgd";
+  if (ranks > 1) s.slow_streak.assign(ranks, 0);
+  // The routing-warmup statistics are averaged over the ranks, so every rank routes alike.
+  auto reduce_router_state = [&]() -> Status {
+    if (ranks == 1) return Status::Ok();
+    std::vector<float> rs = s.model->RouterState();
+    if (rs.empty()) return Status::Ok();
+    KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<float>(rs)));
+    return s.model->SetRouterState(rs);
+  };
+  // Local SGD: one synchronisation (collective); its report for metrics.jsonl.
+  auto sync_local = [&](int64_t step) -> Result<std::string> {
+    watchdog.Beat("local-sgd sync", step);
+    KGF_ASSIGN_OR_RETURN(SyncReport rep, s.local_sgd->Sync());
+    KGF_RETURN_IF_ERROR(reduce_router_state());
+    s.local_since_sync = 0;
+    if (lead && (!rep.excluded.empty() || rep.clipped)) {
+      std::string ex;
+      for (int r : rep.excluded) ex += (ex.empty() ? "" : ",") + std::to_string(r);
+      KGF_LOG(WARNING) << "step " << step << ": local-sgd sync " << rep.sync
+                       << (ex.empty() ? "" : ": excluded rank(s) " + ex + " (pseudo-gradient norm z > " +
+                                                std::to_string(o.local_sgd.z_threshold) + ")")
+                       << (rep.clipped ? ": averaged pseudo-gradient norm " +
+                                             std::to_string(rep.delta_norm) + " clipped" : "");
+    }
+    return rep.ToJson();
+  };
+
   auto save = [&]() -> Status {
+    // Ranks hold the same parameters only right after a sync: a checkpoint is one.
+    if (s.local_sgd && s.local_since_sync > 0) KGF_RETURN_IF_ERROR(sync_local(s.ts.step).status());
     s.ts.router_state = s.model->RouterState();
     s.ts.spike_detector = s.spike.StateJson();
     s.ts.rng_state = s.rng.state();
@@ -357,6 +486,7 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     c.config_json = s.config.ToJson();
     c.model_safetensors = EncodeSafetensors(refs, {{"format", "pt"}});
     c.optimizer_safetensors = s.optimizer->Encode();
+    if (s.local_sgd) c.local_sgd_safetensors = s.local_sgd->Encode();
     c.state = s.ts;
     KGF_ASSIGN_OR_RETURN(sum.last_checkpoint, SaveCheckpoint(o.out, c, o.keep_checkpoints));
     return Status::Ok();
@@ -370,7 +500,22 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     m.step = step;
     bool first_attempt = true;
     double lr_factor = 1.0;
+    const bool local_phase = local_mode && step >= o.local_sgd_warmup_steps;
+    if (local_phase && !s.local_sgd) {
+      s.local_sgd.emplace(o.local_sgd, s.params, s.comm);
+      if (s.local_sgd_state) {
+        KGF_RETURN_IF_ERROR(s.local_sgd->Restore(*s.local_sgd_state, kLocalSgdFile));
+      }
+    }
+    std::array<double, 4> secs4{};  // data, compute, comm, optimizer
+    auto clock = std::chrono::steady_clock::now();
+    auto lap = [&](int slot) {
+      const auto now = std::chrono::steady_clock::now();
+      secs4[slot] += Seconds(clock, now);
+      clock = now;
+    };
     for (;;) {
+      watchdog.Beat("data", step);
       // The global batch: the next sequences in data order, plus any re-injected spike batches.
       const int64_t global = s.batch.At(step);
       std::vector<int64_t> ids(global);
@@ -399,6 +544,11 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
         batches.push_back(s.loader->MakeBatch(std::span<const int64_t>(mine).subspan(b, n)));
         for (float x : batches.back().loss_mask) total_targets += x;
       }
+      lap(0);
+      watchdog.Beat("forward/backward", step);
+      if (rank == o.test_slow_rank && o.test_slow_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(o.test_slow_ms));
+      }
       ZeroGradients(s.params);
       double loss = 0, lm = 0, bal = 0, z = 0;
       int64_t targets = 0;
@@ -423,13 +573,31 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
           }
         }
       }
-      KGF_RETURN_IF_ERROR(AllReduceGradients(*s.comm, s.params));
-      if (ranks > 1) {
-        double scalars[4] = {loss, lm, bal, z};
-        KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
-        loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
+      lap(1);
+      watchdog.Beat("all-reduce", step);
+      double grad_norm = 0;
+      if (!local_phase) {
+        KGF_RETURN_IF_ERROR(AllReduceGradients(*s.comm, s.params));
+        if (ranks > 1) {
+          double scalars[4] = {loss, lm, bal, z};
+          KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
+          loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
+        }
+        lap(2);
+        grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
+      } else {
+        // Local step: this rank's own gradient; the losses and gradient norm are averaged so
+        // that every rank takes the same spike decisions.
+        grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
+        lap(3);
+        if (ranks > 1) {
+          double scalars[5] = {loss, lm, bal, z, grad_norm};
+          KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
+          loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
+          grad_norm = scalars[4];
+        }
+        lap(2);
       }
-      const double grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
       const SpikeDecision d = s.spike.Observe(step, loss, grad_norm);
       if (d.has_event) {
         KGF_LOG(WARNING) << "step " << step << ": " << d.event.kind << " (loss " << loss
@@ -453,7 +621,9 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
       }
       lr_factor = d.lr_factor;
       const double lr = LearningRate(s.lr, step) * lr_factor;
+      watchdog.Beat("optimizer", step);
       s.optimizer->Step(lr);
+      lap(3);
       m.loss = loss;
       m.lm_loss = lm;
       m.balance_loss = bal;
@@ -468,6 +638,15 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
       s.ts.last_lr = lr;
       break;
     }
+    if (local_phase) {
+      if (++s.local_since_sync >= o.local_sgd.sync_every) {
+        KGF_ASSIGN_OR_RETURN(m.sync, sync_local(step));
+      }
+    } else {
+      KGF_RETURN_IF_ERROR(reduce_router_state());
+    }
+    lap(2);
+    KGF_RETURN_IF_ERROR(RecordRankTimes(*s.comm, secs4, o, step, lead, &s.slow_streak, &m));
     const double secs = Seconds(step_start, std::chrono::steady_clock::now());
     m.step_seconds = secs;
     m.tokens_per_s = secs > 0 ? m.tokens / secs : 0;

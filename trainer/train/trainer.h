@@ -19,6 +19,7 @@
 
 #include "base/status.h"
 #include "trainer/train/grad_communicator.h"
+#include "trainer/train/local_sgd.h"
 #include "trainer/train/metrics.h"
 
 namespace kgf::trainer {
@@ -89,6 +90,26 @@ struct TrainOptions {
   // `evaluate` stops the run.
   int64_t eval_every = 0;
   std::function<Result<std::string>(const std::string& checkpoint_dir, int64_t step)> evaluate;
+
+  // How data-parallel ranks stay together: "dp" averages gradients every update; "local-sgd"
+  // is EDiT (local_sgd.h): each rank steps on its own share of every batch and the ranks
+  // synchronise their parameters every local_sgd.sync_every updates (and before every
+  // checkpoint). The first local_sgd_warmup_steps updates average gradients as "dp" does.
+  std::string sync = "dp";
+  LocalSgdOptions local_sgd;
+  int64_t local_sgd_warmup_steps = 0;
+
+  // Per-rank op timing (data, forward+backward, communication, optimizer) goes to
+  // metrics.jsonl every update. A rank whose data + compute + optimizer time exceeds
+  // straggler_factor x the median of the ranks for straggler_steps updates in a row is
+  // reported (log and metrics). hang_seconds > 0: a rank with no progress for that long
+  // reports where it is and exits with status 75, so the launcher can restart the job.
+  double straggler_factor = 1.5;
+  int64_t straggler_steps = 5;
+  double hang_seconds = 0;
+  // Test hooks: rank test_slow_rank sleeps test_slow_ms in every update's compute phase.
+  int test_slow_rank = -1;
+  int64_t test_slow_ms = 0;
 
   uint64_t seed = 1;                 // model init, data order, routing-warmup noise
   int threads = 0;                   // TBB threads; 0 = all cores
