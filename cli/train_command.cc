@@ -131,6 +131,9 @@ void SetupTrainCommand(CLI::App& root) {
       ->check(CLI::IsMember({"dp", "local-sgd"}))
       ->capture_default_str();
   c->add_option("--sync-every", o.local_sgd.sync_every, "local-sgd: updates between syncs")->capture_default_str();
+  c->add_option("--sync-seconds", o.local_sgd.sync_seconds,
+                "local-sgd: sync every S seconds instead (fast ranks take more local updates)")
+      ->capture_default_str();
   c->add_option("--local-sgd-warmup", o.local_sgd_warmup_steps,
                 "local-sgd: first updates averaged as dp")->capture_default_str();
   c->add_option("--outer-lr", o.local_sgd.outer_lr, "local-sgd: outer Nesterov SGD learning rate")->capture_default_str();

@@ -14,6 +14,7 @@ Status LocalSgdOptions::Validate() const {
     return InvalidArgumentError(std::string("local SGD: ") + what + " " + why);
   };
   if (sync_every < 1) return bad("sync interval", "must be >= 1 step");
+  if (!(sync_seconds >= 0)) return bad("sync time", "must be >= 0 seconds");
   if (!(outer_lr > 0)) return bad("outer learning rate", "must be positive");
   if (!(outer_momentum >= 0 && outer_momentum < 1)) return bad("outer momentum", "must be in [0, 1)");
   if (!(ewma_alpha > 0 && ewma_alpha <= 1)) return bad("penalty EWMA alpha", "must be in (0, 1]");

@@ -32,6 +32,10 @@ namespace kgf::trainer {
 
 struct LocalSgdOptions {
   int64_t sync_every = 8;        // local steps between synchronisations
+  // > 0: time-based instead: each worker steps on its own until this many seconds passed since
+  // the last sync, so fast workers take more local steps and stragglers fewer (EDiT's
+  // asynchronous variant). Not bit-reproducible: step counts depend on timing.
+  double sync_seconds = 0;
   double outer_lr = 0.7;         // DiLoCo's outer Nesterov settings
   double outer_momentum = 0.9;
   bool penalty = true;           // EDiT's pseudo-gradient penalty (exclusion + weighting)

@@ -112,6 +112,45 @@ Status RecordRankTimes(dist::Communicator& comm, const std::array<double, 4>& mi
   return Status::Ok();
 }
 
+}  // namespace
+
+// After a time-based sync: the ranks agree on the step (the most local updates any rank took)
+// and on the data consumed (the phase's positions up to the furthest rank's stride), and the
+// local-update counts per rank go to metrics (a straggler takes fewer).
+struct TimedPhase {
+  int64_t* base;
+  int64_t* taken;
+  int64_t* steps;
+  int64_t* data_position;
+  std::chrono::steady_clock::time_point* last_sync;
+};
+
+Result<int64_t> AgreeAfterTimedSync(dist::Communicator& comm, int64_t my_step, TimedPhase p,
+                                    bool lead, StepMetrics* m) {
+  const int R = comm.size(), rank = comm.rank();
+  std::vector<double> v(3 * static_cast<size_t>(R), 0.0);
+  v[3 * rank] = static_cast<double>(my_step);
+  v[3 * rank + 1] = static_cast<double>(*p.taken);
+  v[3 * rank + 2] = static_cast<double>(*p.steps);
+  if (R > 1) KGF_RETURN_IF_ERROR(comm.AllReduceMean(std::span<double>(v)));
+  int64_t step = 0, taken = 0;
+  std::string counts;
+  for (int r = 0; r < R; ++r) {
+    step = std::max<int64_t>(step, std::llround(v[3 * r] * R));
+    taken = std::max<int64_t>(taken, std::llround(v[3 * r + 1] * R));
+    counts += (r ? "," : "") + std::to_string(std::llround(v[3 * r + 2] * R));
+  }
+  *p.data_position = *p.base + R * taken;
+  *p.base = *p.data_position;
+  *p.taken = *p.steps = 0;
+  *p.last_sync = std::chrono::steady_clock::now();
+  m->system.push_back("{\"kind\":\"local_steps\",\"per_rank\":[" + counts + "]}");
+  if (lead) KGF_LOG(INFO) << "local-sgd timed sync: local updates per rank [" << counts << "]";
+  return step;
+}
+
+namespace {
+
 // A rank that stops making progress (a hung collective, a stuck disk) reports where it is and
 // exits, so the launcher can restart the job instead of waiting forever.
 class Watchdog {
@@ -224,6 +263,11 @@ struct Trainer::State {
   std::optional<SafetensorsFile> local_sgd_state;
   int64_t local_since_sync = 0;
   std::vector<int64_t> slow_streak;  // per rank: updates in a row over the straggler factor
+  // Time-based local SGD: this phase's data base (-1: none yet), sequences this rank has taken
+  // from its stride of it, local updates since the sync, and when the last sync ended.
+  int64_t timed_base = -1, timed_taken = 0, timed_steps = 0;
+  int64_t timed_sync_step = 0;  // the step the ranks agreed on at the last sync
+  std::chrono::steady_clock::time_point last_sync;
 };
 
 Trainer::Trainer(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -501,6 +545,14 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     bool first_attempt = true;
     double lr_factor = 1.0;
     const bool local_phase = local_mode && step >= o.local_sgd_warmup_steps;
+    // Time-based local SGD: no collective until this rank's sync is due (its own clock).
+    const bool timed = local_phase && o.local_sgd.sync_seconds > 0;
+    if (timed && s.timed_base < 0) {
+      s.timed_base = s.ts.data_position;
+      s.timed_sync_step = s.ts.step;
+      s.timed_taken = s.timed_steps = 0;
+      s.last_sync = std::chrono::steady_clock::now();
+    }
     if (local_phase && !s.local_sgd) {
       s.local_sgd.emplace(o.local_sgd, s.params, s.comm);
       if (s.local_sgd_state) {
@@ -519,10 +571,20 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
       // The global batch: the next sequences in data order, plus any re-injected spike batches.
       const int64_t global = s.batch.At(step);
       std::vector<int64_t> ids(global);
-      for (int64_t i = 0; i < global; ++i) ids[i] = s.loader->SequenceAt(s.ts.data_position + i);
-      s.ts.data_position += global;
+      if (timed) {
+        // This rank's stride of the phase's data: positions base + rank + ranks * k.
+        const int64_t per = std::max<int64_t>(1, global / ranks);
+        ids.resize(per);
+        for (int64_t k = 0; k < per; ++k) {
+          ids[k] = s.loader->SequenceAt(s.timed_base + rank + ranks * (s.timed_taken + k));
+        }
+        s.timed_taken += per;
+      } else {
+        for (int64_t i = 0; i < global; ++i) ids[i] = s.loader->SequenceAt(s.ts.data_position + i);
+        s.ts.data_position += global;
+      }
       std::vector<int64_t> all = ids;
-      if (first_attempt) {
+      if (first_attempt && !timed) {
         for (SavedBatch& b : s.spike.TakeDue(step)) {
           SpikeEvent e{step, "reinjected", 0, s.spike.ema(), 0, 1.0, b.from_step};
           KGF_LOG(WARNING) << "step " << step << ": re-injecting the batch held back at step "
@@ -533,7 +595,11 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
       }
       first_attempt = false;
       std::vector<int64_t> mine;
-      for (size_t i = rank; i < all.size(); i += ranks) mine.push_back(all[i]);
+      if (timed) {
+        mine = all;
+      } else {
+        for (size_t i = rank; i < all.size(); i += ranks) mine.push_back(all[i]);
+      }
 
       // Micro-batches; each gradient is weighted by its share of the trained tokens, so the
       // accumulated gradient is that of the mean loss over the whole batch.
@@ -590,7 +656,7 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
         // that every rank takes the same spike decisions.
         grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
         lap(3);
-        if (ranks > 1) {
+        if (ranks > 1 && !timed) {
           double scalars[5] = {loss, lm, bal, z, grad_norm};
           KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
           loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
@@ -638,20 +704,43 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
       s.ts.last_lr = lr;
       break;
     }
-    if (local_phase) {
-      if (++s.local_since_sync >= o.local_sgd.sync_every) {
+    int64_t agreed_step = step + 1;
+    bool synced_now = false;
+    if (timed) {
+      ++s.local_since_sync;
+      ++s.timed_steps;
+      const bool due = Seconds(s.last_sync, std::chrono::steady_clock::now()) >=
+                           o.local_sgd.sync_seconds || step + 1 >= end;
+      if (due) {
         KGF_ASSIGN_OR_RETURN(m.sync, sync_local(step));
+        KGF_ASSIGN_OR_RETURN(
+            agreed_step,
+            AgreeAfterTimedSync(*s.comm, step + 1,
+                                {&s.timed_base, &s.timed_taken, &s.timed_steps,
+                                 &s.ts.data_position, &s.last_sync},
+                                lead, &m));
+        synced_now = true;
       }
+      m.rank_seconds = {secs4};  // this rank's own: no per-update collective in this mode
     } else {
-      KGF_RETURN_IF_ERROR(reduce_router_state());
+      if (local_phase) {
+        if (++s.local_since_sync >= o.local_sgd.sync_every) {
+          KGF_ASSIGN_OR_RETURN(m.sync, sync_local(step));
+        }
+      } else {
+        KGF_RETURN_IF_ERROR(reduce_router_state());
+      }
+      lap(2);
+      KGF_RETURN_IF_ERROR(RecordRankTimes(*s.comm, secs4, o, step, lead, &s.slow_streak, &m));
     }
-    lap(2);
-    KGF_RETURN_IF_ERROR(RecordRankTimes(*s.comm, secs4, o, step, lead, &s.slow_streak, &m));
     const double secs = Seconds(step_start, std::chrono::steady_clock::now());
     m.step_seconds = secs;
     m.tokens_per_s = secs > 0 ? m.tokens / secs : 0;
     m.model_flops_per_s = m.tokens_per_s * flops_per_token;
-    s.ts.step = step + 1;
+    // The step checkpoint boundaries are measured from: the last agreed one when time-based.
+    const int64_t prev_step = timed ? s.timed_sync_step : step;
+    if (synced_now) s.timed_sync_step = agreed_step;
+    s.ts.step = agreed_step;
     s.ts.tokens_seen += m.tokens;
     s.ts.elapsed_seconds += secs;
     sum.losses.push_back(m.loss);
@@ -664,10 +753,16 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
                     << HumanCount(m.tokens_per_s) << " tok/s";
     }
     if (progress) progress->Add(1);
-    const bool periodic = o.checkpoint_every > 0 && s.ts.step % o.checkpoint_every == 0;
-    const bool eval_now = o.eval_every > 0 && o.evaluate &&
-                          (s.ts.step % o.eval_every == 0 || s.ts.step == end);
-    if (periodic || eval_now || s.ts.step == end) KGF_RETURN_IF_ERROR(save());
+    // Checkpoints and evaluations are collective: time-based local SGD takes them only right
+    // after a sync (where the ranks agree on the step), when a boundary was crossed.
+    auto crossed = [&](int64_t every) {
+      return every > 0 && (s.ts.step / every) > (prev_step / every);
+    };
+    const bool aligned = !timed || synced_now;
+    const bool periodic = aligned && crossed(o.checkpoint_every);
+    const bool eval_now = aligned && o.eval_every > 0 && o.evaluate &&
+                          (crossed(o.eval_every) || s.ts.step >= end);
+    if (periodic || eval_now || (aligned && s.ts.step >= end)) KGF_RETURN_IF_ERROR(save());
     if (eval_now) {
       // The lead rank evaluates; every rank learns whether it failed, so none waits forever in
       // the next all-reduce.

@@ -165,6 +165,42 @@ TEST(LocalSgdMpiTest, ASlowRankIsFlaggedAsAStraggler) {
   EXPECT_EQ(flagged, 1) << "reported once, when the streak reaches --straggler-steps";
 }
 
+TEST(LocalSgdMpiTest, TimeBasedSyncLetsTheFastRankTakeMoreLocalSteps) {
+  if (g_comm->size() != 2) GTEST_SKIP() << "-np 2 test";
+  TrainOptions o = Base("timed");
+  o.steps = 60;
+  o.sync = "local-sgd";
+  o.local_sgd.sync_seconds = 0.2;
+  o.local_sgd_warmup_steps = 2;
+  o.test_slow_rank = 1;
+  o.test_slow_ms = 20;
+  o.checkpoint_every = 20;
+  std::vector<StepMetrics> steps;
+  auto s = TrainRun(o, &steps);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->end_step, 60);
+  int syncs = 0;
+  for (const StepMetrics& m : steps) {
+    for (const std::string& e : m.system) {
+      if (e.find("local_steps") == std::string::npos) continue;
+      auto doc = ParseJson(e, "system");
+      ASSERT_TRUE(doc.ok()) << e;
+      const auto& per = (*doc)["per_rank"];
+      EXPECT_GT(per[0].GetInt64(), per[1].GetInt64()) << e << " (rank 1 sleeps 20 ms per update)";
+      ++syncs;
+    }
+  }
+  EXPECT_GT(syncs, 0);
+  Barrier();
+  if (g_comm->rank() == 0) {
+    auto ck = ReadCheckpointOrLatest(o.out);
+    ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+    EXPECT_EQ(ck->step, 60);
+    EXPECT_TRUE(ck->local_sgd.has_value()) << "the EDiT state is in the checkpoint";
+  }
+  Barrier();
+}
+
 // Elastic resume: a run stopped at 2 ranks continues on 1 (here) and on 3 (the -np 3 run),
 // with the uninterrupted 2-rank run's losses up to the per-rank balance loss (not linear in
 // the batch split) and summation order.
