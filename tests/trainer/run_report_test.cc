@@ -35,6 +35,24 @@ TEST(RunReportTest, ChartsShowTheLastValuesOfMetricsAndEvalScores) {
   EXPECT_EQ(html->find("<script"), std::string::npos) << "self-contained, no scripts";
 }
 
+TEST(RunReportTest, PerRankTimelineAndLocalSgdDecisions) {
+  TempDir dir;
+  std::string line = StepLine(0, 2.0);
+  line.resize(line.size() - 2);  // drop "}\n"
+  line += ",\"ranks\":[{\"data\":0.01,\"compute\":0.2,\"comm\":0.05,\"optimizer\":0.01},"
+          "{\"data\":0.01,\"compute\":0.5,\"comm\":0.01,\"optimizer\":0.01}],"
+          "\"sync\":{\"sync\":3,\"norms\":[0.5,9.0],\"excluded\":[1]},"
+          "\"system\":[{\"kind\":\"straggler\",\"rank\":1}]}\n";
+  dir.Write("run/metrics.jsonl", line);
+  auto html = RenderRunReport(dir.File("run"));
+  ASSERT_TRUE(html.ok()) << html.status().ToString();
+  EXPECT_NE(html->find("/rank 1 work (data+compute+optimizer) s\">0.52<"), std::string::npos)
+      << "rank 1's work per update";
+  EXPECT_NE(html->find("rank 1 ||delta||"), std::string::npos);
+  EXPECT_NE(html->find("excluded [1]"), std::string::npos);
+  EXPECT_NE(html->find("straggler"), std::string::npos);
+}
+
 TEST(RunReportTest, BadRunsAreClearErrors) {
   TempDir dir;
   EXPECT_EQ(RenderRunReport(dir.File("nope")).status().code(), StatusCode::kNotFound);

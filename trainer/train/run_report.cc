@@ -104,7 +104,9 @@ Result<std::string> RenderRunReport(const std::string& run_dir) {
   }
   std::map<int, Series> load;  // per MoE layer: max/mean expert load
   std::map<std::string, Series> evals;
-  std::vector<std::string> events;
+  std::map<int, Series> rank_busy, rank_comm;  // per rank: data+compute+optimizer, communication
+  std::map<int, Series> sync_norms;            // local SGD: pseudo-gradient norm per rank
+  std::vector<std::string> events, system;
   std::string line;
   int64_t steps = 0;
   while (reader->Next(&line)) {
@@ -136,6 +138,36 @@ Result<std::string> RenderRunReport(const std::string& run_dir) {
         load[l].points.emplace_back(step, Get(layer, "max_over_mean"));
       }
     }
+    if (auto rk = doc.FindMember("ranks"); rk != doc.MemberEnd() && rk->value.IsArray()) {
+      int r = 0;
+      for (const JsonValue& t : rk->value.GetArray()) {
+        rank_busy[r].name = "rank " + std::to_string(r) + " work (data+compute+optimizer) s";
+        rank_busy[r].points.emplace_back(step, Get(t, "data") + Get(t, "compute") + Get(t, "optimizer"));
+        rank_comm[r].name = "rank " + std::to_string(r) + " communication s";
+        rank_comm[r].points.emplace_back(step, Get(t, "comm"));
+        ++r;
+      }
+    }
+    if (auto sy = doc.FindMember("sync"); sy != doc.MemberEnd() && sy->value.IsObject()) {
+      auto norms = sy->value.FindMember("norms");
+      if (norms != sy->value.MemberEnd() && norms->value.IsArray()) {
+        int r = 0;
+        for (const JsonValue& n : norms->value.GetArray()) {
+          sync_norms[r].name = "rank " + std::to_string(r) + " ||delta||";
+          sync_norms[r].points.emplace_back(step, n.IsNumber() ? n.GetDouble() : 0.0);
+          ++r;
+        }
+      }
+      auto ex = sy->value.FindMember("excluded");
+      if (ex != sy->value.MemberEnd() && ex->value.IsArray() && !ex->value.Empty()) {
+        system.push_back("step " + Num(step) + ": excluded " + JsonToString(ex->value));
+      }
+    }
+    if (auto sm = doc.FindMember("system"); sm != doc.MemberEnd() && sm->value.IsArray()) {
+      for (const JsonValue& e : sm->value.GetArray()) {
+        system.push_back("step " + Num(step) + ": " + JsonToString(e));
+      }
+    }
     auto ev = doc.FindMember("events");
     if (ev != doc.MemberEnd() && ev->value.IsArray()) {
       for (const JsonValue& e : ev->value.GetArray()) events.push_back(JsonToString(e));
@@ -161,6 +193,17 @@ Result<std::string> RenderRunReport(const std::string& run_dir) {
   std::vector<Series> eval_series;
   for (auto& [k, series] : evals) eval_series.push_back(series);
   html += Chart("eval on held-out records (--eval-every)", eval_series);
+  std::vector<Series> busy, comm, norms;
+  for (auto& [r, series] : rank_busy) busy.push_back(series);
+  for (auto& [r, series] : rank_comm) comm.push_back(series);
+  for (auto& [r, series] : sync_norms) norms.push_back(series);
+  html += Chart("per-rank timeline: work per update (s)", busy);
+  html += Chart("per-rank timeline: communication per update (s)", comm);
+  html += Chart("local SGD: pseudo-gradient norm per rank at each sync", norms, /*log_y=*/true);
+  html += "<section><h2>stragglers, exclusions, local steps</h2>";
+  if (system.empty()) html += "<p>none</p>";
+  for (const std::string& e : system) html += "<pre>" + Escape(e) + "</pre>";
+  html += "</section>";
   html += "<section><h2>spike events</h2>";
   if (events.empty()) html += "<p>none</p>";
   for (const std::string& e : events) html += "<pre>" + Escape(e) + "</pre>";
