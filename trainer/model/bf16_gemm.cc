@@ -47,17 +47,27 @@ const dnnl::engine& Engine() {
   return *engine;
 }
 
-// One matmul primitive per shape, per thread (primitives and streams are used by one thread).
-using Shape = std::tuple<bool, bool, int, int, int, int, float, float>;
+// One matmul primitive per shape and operand strides, per thread (primitives and streams are
+// used by one thread).
+using Shape = std::tuple<bool, bool, int, int, int, int, int, int, float, float>;
+
+// op(A) (M, K) is A (M, K) row-major (row stride lda) or A (K, M) row-major read transposed;
+// likewise op(B) (K, N).
+dnnl::memory::desc ADesc(bool ta, int M, int K, int lda) {
+  using dims = dnnl::memory::dims;
+  return {{M, K}, dnnl::memory::data_type::bf16, ta ? dims{1, lda} : dims{lda, 1}};
+}
+dnnl::memory::desc BDesc(bool tb, int K, int N, int ldb) {
+  using dims = dnnl::memory::dims;
+  return {{K, N}, dnnl::memory::data_type::bf16, tb ? dims{1, ldb} : dims{ldb, 1}};
+}
 
 dnnl::matmul MakeMatmul(const Shape& s) {
-  const auto [ta, tb, M, N, K, ldc, alpha, beta] = s;
+  const auto [ta, tb, M, N, K, lda, ldb, ldc, alpha, beta] = s;
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
-  // Compact bf16 copies keep the stored orientation: op(A) (M, K) is A (M, K) row-major or
-  // A (K, M) row-major read transposed; likewise op(B) (K, N).
-  const dnnl::memory::desc a({M, K}, dt::bf16, ta ? dims{1, M} : dims{K, 1});
-  const dnnl::memory::desc b({K, N}, dt::bf16, tb ? dims{1, K} : dims{N, 1});
+  const dnnl::memory::desc a = ADesc(ta, M, K, lda);
+  const dnnl::memory::desc b = BDesc(tb, K, N, ldb);
   const dnnl::memory::desc c({M, N}, dt::f32, dims{ldc, 1});
   dnnl::primitive_attr attr;
   if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
@@ -109,20 +119,23 @@ float RoundToBf16(float x) {
   return out;
 }
 
-void GemmBf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
-              int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+void ConvertToBf16(const float* src, int64_t rows, int64_t cols, int64_t ld, uint16_t* dst) {
+  KGF_CHECK(CpuHasBf16());
+  for (int64_t r = 0; r < rows; ++r) {
+    ToBf16(src + r * ld, 1, static_cast<int>(cols), static_cast<int>(cols), dst + r * cols);
+  }
+}
+
+void GemmBf16Converted(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                       const uint16_t* A, int lda, const uint16_t* B, int ldb, float beta,
+                       float* C, int ldc) {
   KGF_CHECK(CpuHasBf16() && M > 0 && N > 0 && K > 0);
   // oneDNN runs on OpenMP: one thread inside each caller (a TBB task).
   thread_local const bool one_thread = (omp_set_num_threads(1), true);
   (void)one_thread;
-  thread_local std::vector<uint16_t> a, b;
   thread_local std::map<Shape, dnnl::matmul> primitives;
   thread_local dnnl::stream stream(Engine());
-  a.resize(size_t(M) * K);
-  b.resize(size_t(K) * N);
-  ToBf16(A, trans_a ? K : M, trans_a ? M : K, lda, a.data());
-  ToBf16(B, trans_b ? N : K, trans_b ? K : N, ldb, b.data());
-  const Shape shape{trans_a, trans_b, M, N, K, ldc, alpha, beta};
+  const Shape shape{trans_a, trans_b, M, N, K, lda, ldb, ldc, alpha, beta};
   auto it = primitives.find(shape);
   if (it == primitives.end()) {
     if (primitives.size() >= 512) primitives.clear();
@@ -130,11 +143,24 @@ void GemmBf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, cons
   }
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
-  dnnl::memory am({{M, K}, dt::bf16, trans_a ? dims{1, M} : dims{K, 1}}, Engine(), a.data());
-  dnnl::memory bm({{K, N}, dt::bf16, trans_b ? dims{1, K} : dims{N, 1}}, Engine(), b.data());
+  dnnl::memory am(ADesc(trans_a, M, K, lda), Engine(), const_cast<uint16_t*>(A));
+  dnnl::memory bm(BDesc(trans_b, K, N, ldb), Engine(), const_cast<uint16_t*>(B));
   dnnl::memory cm({{M, N}, dt::f32, dims{ldc, 1}}, Engine(), C);
   it->second.execute(stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   stream.wait();
+}
+
+void GemmBf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+              int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  KGF_CHECK(CpuHasBf16() && M > 0 && N > 0 && K > 0);
+  thread_local std::vector<uint16_t> a, b;
+  a.resize(size_t(M) * K);
+  b.resize(size_t(K) * N);
+  // Compact copies in the stored orientation.
+  ToBf16(A, trans_a ? K : M, trans_a ? M : K, lda, a.data());
+  ToBf16(B, trans_b ? N : K, trans_b ? K : N, ldb, b.data());
+  GemmBf16Converted(trans_a, trans_b, M, N, K, alpha, a.data(), trans_a ? M : K, b.data(),
+                    trans_b ? K : N, beta, C, ldc);
 }
 
 }  // namespace kgf::trainer

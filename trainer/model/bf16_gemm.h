@@ -53,6 +53,17 @@ class ScopedMatmulPrecision {
 void GemmBf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
               int lda, const float* B, int ldb, float beta, float* C, int ldc);
 
+// rows x cols floats at `src` (leading dimension ld) -> compact bf16 bits, rounded to nearest
+// even. REQUIRES: CpuHasBf16(). Thread-safe (callers convert disjoint blocks in parallel).
+void ConvertToBf16(const float* src, int64_t rows, int64_t cols, int64_t ld, uint16_t* dst);
+
+// As GemmBf16 on operands already converted (ConvertToBf16): A and B are bf16 bits with leading
+// dimensions lda and ldb in elements. Same results as GemmBf16 on their float originals; lets a
+// caller that splits one product into chunks convert each operand once instead of per chunk.
+void GemmBf16Converted(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                       const uint16_t* A, int lda, const uint16_t* B, int ldb, float beta,
+                       float* C, int ldc);
+
 // x rounded to the nearest bf16 (ties to even), as a float. NaN stays NaN.
 float RoundToBf16(float x);
 

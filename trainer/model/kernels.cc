@@ -81,21 +81,69 @@ int64_t GemmChunk(int64_t n) {
   const int64_t c = std::max<int64_t>(32, (n + 15) / 16);
   return (c + 15) / 16 * 16;
 }
+
+// A GEMM operand of a Linear call: its data and, under bf16 products, the whole operand
+// converted to bf16 once (so the chunks of one call share a conversion instead of converting
+// the shared operand in every chunk). `+ offset` moves both views alike.
+template <typename S>
+struct Operand {
+  const S* f = nullptr;
+  const uint16_t* b = nullptr;  // bf16 bits, same layout; null in fp32 / double
+  Operand operator+(int64_t off) const { return {f + off, b ? b + off : nullptr}; }
+};
+
+template <typename S>
+struct Prepared {
+  std::unique_ptr<uint16_t[]> storage;
+  Operand<S> op;
+};
+
+// rows x cols compact values, converted when the products run in bf16.
+template <typename S>
+Prepared<S> Prepare(const S* src, int64_t rows, int64_t cols) {
+  Prepared<S> p;
+  p.op.f = src;
+  if constexpr (std::is_same_v<S, float>) {
+    if (GetMatmulPrecision() == MatmulPrecision::kBf16 && rows > 0 && cols > 0) {
+      p.storage = Scratch<uint16_t>(size_t(rows) * cols);
+      const int64_t chunk = std::max<int64_t>(1, (int64_t{1} << 15) / cols);
+      ParallelChunks(rows, chunk, [&](int64_t r0, int64_t r1) {
+        ConvertToBf16(src + r0 * cols, r1 - r0, cols, cols, p.storage.get() + r0 * cols);
+      });
+      p.op.b = p.storage.get();
+    }
+  }
+  return p;
+}
+
+// Gemm<S> on prepared operands: the bf16 product on the converted views when there are any.
+template <typename S>
+void GemmOp(bool ta, bool tb, int M, int N, int K, S alpha, Operand<S> A, int lda, Operand<S> B,
+            int ldb, S beta, S* C, int ldc) {
+  if constexpr (std::is_same_v<S, float>) {
+    if (A.b != nullptr && B.b != nullptr && M > 0 && N > 0 && K > 0) {
+      GemmBf16Converted(ta, tb, M, N, K, alpha, A.b, lda, B.b, ldb, beta, C, ldc);
+      return;
+    }
+  }
+  Gemm<S>(ta, tb, M, N, K, alpha, A.f, lda, B.f, ldb, beta, C, ldc);
+}
 }  // namespace
 
 template <typename S>
 void LinearForward(const S* X, const S* W, int M, int K, int N, S* Y, bool accumulate) {
   InitBlasForTbb();
   const S beta = accumulate ? S(1) : S(0);
+  const Prepared<S> x = Prepare(X, M, K), w = Prepare(W, N, K);
   if (M >= N) {  // blocks of rows of X / Y
     ParallelChunks(M, GemmChunk(M), [&](int64_t r0, int64_t r1) {
-      Gemm<S>(false, true, static_cast<int>(r1 - r0), N, K, S(1), X + r0 * K, K, W, K, beta,
-              Y + r0 * N, N);
+      GemmOp<S>(false, true, static_cast<int>(r1 - r0), N, K, S(1), x.op + r0 * K, K, w.op, K,
+                beta, Y + r0 * N, N);
     });
   } else {  // blocks of output features (rows of W, columns of Y)
     ParallelChunks(N, GemmChunk(N), [&](int64_t n0, int64_t n1) {
-      Gemm<S>(false, true, M, static_cast<int>(n1 - n0), K, S(1), X, K, W + n0 * K, K, beta,
-              Y + n0, N);
+      GemmOp<S>(false, true, M, static_cast<int>(n1 - n0), K, S(1), x.op, K, w.op + n0 * K, K,
+                beta, Y + n0, N);
     });
   }
 }
@@ -104,6 +152,7 @@ template <typename S>
 void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bool accumulate) {
   InitBlasForTbb();
   const S beta = accumulate ? S(1) : S(0);
+  const Prepared<S> dy = Prepare(dY, M, N), w = Prepare(W, N, K);
   if (N >= 8 * int64_t{std::max(M, K)}) {
     // A long reduction (the LM head: N = vocab): splitting rows or columns would make every
     // block re-pack one whole operand, so split the reduction itself into fixed chunks and add
@@ -112,8 +161,8 @@ void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bo
     const size_t MK = size_t(M) * K;
     auto partial = Scratch<S>(size_t(chunks) * MK);  // (chunks, M, K)
     ParallelChunks(N, chunk, [&](int64_t n0, int64_t n1) {
-      Gemm<S>(false, false, M, K, static_cast<int>(n1 - n0), S(1), dY + n0, N, W + n0 * K, K,
-              S(0), partial.get() + (n0 / chunk) * MK, K);
+      GemmOp<S>(false, false, M, K, static_cast<int>(n1 - n0), S(1), dy.op + n0, N,
+                w.op + n0 * K, K, S(0), partial.get() + (n0 / chunk) * MK, K);
     });
     ParallelChunks(int64_t(MK), kElementChunk, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
@@ -127,13 +176,13 @@ void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bo
   // Each block reduces over all N output features in one BLAS call.
   if (M >= K) {  // blocks of rows of dY / dX
     ParallelChunks(M, GemmChunk(M), [&](int64_t r0, int64_t r1) {
-      Gemm<S>(false, false, static_cast<int>(r1 - r0), K, N, S(1), dY + r0 * N, N, W, K, beta,
-              dX + r0 * K, K);
+      GemmOp<S>(false, false, static_cast<int>(r1 - r0), K, N, S(1), dy.op + r0 * N, N, w.op, K,
+                beta, dX + r0 * K, K);
     });
   } else {  // blocks of input features (columns of W and dX)
     ParallelChunks(K, GemmChunk(K), [&](int64_t k0, int64_t k1) {
-      Gemm<S>(false, false, M, static_cast<int>(k1 - k0), N, S(1), dY, N, W + k0, K, beta,
-              dX + k0, K);
+      GemmOp<S>(false, false, M, static_cast<int>(k1 - k0), N, S(1), dy.op, N, w.op + k0, K,
+                beta, dX + k0, K);
     });
   }
 }
@@ -141,17 +190,18 @@ void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bo
 template <typename S>
 void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW) {
   InitBlasForTbb();
+  const Prepared<S> dy = Prepare(dY, M, N), x = Prepare(X, M, K);
   // Blocks of dW; each reduces over all M rows in one BLAS call, so the reduction order never
   // depends on scheduling.
   if (N >= K) {  // blocks of rows of dW (output features)
     ParallelChunks(N, GemmChunk(N), [&](int64_t n0, int64_t n1) {
-      Gemm<S>(true, false, static_cast<int>(n1 - n0), K, M, S(1), dY + n0, N, X, K, S(1),
-              dW + n0 * K, K);
+      GemmOp<S>(true, false, static_cast<int>(n1 - n0), K, M, S(1), dy.op + n0, N, x.op, K, S(1),
+                dW + n0 * K, K);
     });
   } else {  // blocks of columns of dW (input features)
     ParallelChunks(K, GemmChunk(K), [&](int64_t k0, int64_t k1) {
-      Gemm<S>(true, false, N, static_cast<int>(k1 - k0), M, S(1), dY, N, X + k0, K, S(1),
-              dW + k0, K);
+      GemmOp<S>(true, false, N, static_cast<int>(k1 - k0), M, S(1), dy.op, N, x.op + k0, K, S(1),
+                dW + k0, K);
     });
   }
 }

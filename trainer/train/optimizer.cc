@@ -1,5 +1,7 @@
 #include "trainer/train/optimizer.h"
 
+#include <immintrin.h>
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -44,15 +46,62 @@ std::string_view OptimizerKindName(OptimizerKind kind) {
   return kind == OptimizerKind::kAdamW ? "adamw" : "sgd";
 }
 
+namespace {
+
+// One AdamW update of n values, 8 at a time (AVX2 + FMA: the x86-64-v3 baseline), then the rest;
+// the memory-bound step is the largest non-matmul cost of a training step. Elementwise, so the
+// result never depends on how the values are chunked across threads.
+void AdamWUpdate(float* __restrict p, const float* __restrict g, float* __restrict m,
+                 float* __restrict v, int64_t n, float decay, float b1, float b2, float step_size,
+                 float inv_sqrt_bias2, float eps) {
+  const __m256 vdecay = _mm256_set1_ps(decay), vb1 = _mm256_set1_ps(b1),
+               vb1c = _mm256_set1_ps(1.0f - b1), vb2 = _mm256_set1_ps(b2),
+               vb2c = _mm256_set1_ps(1.0f - b2), vstep = _mm256_set1_ps(step_size),
+               vinv = _mm256_set1_ps(inv_sqrt_bias2), veps = _mm256_set1_ps(eps);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 gi = _mm256_loadu_ps(g + i);
+    const __m256 mi = _mm256_fmadd_ps(vb1, _mm256_loadu_ps(m + i), _mm256_mul_ps(vb1c, gi));
+    const __m256 vi =
+        _mm256_fmadd_ps(vb2, _mm256_loadu_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(vb2c, gi), gi));
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    const __m256 denom = _mm256_fmadd_ps(_mm256_sqrt_ps(vi), vinv, veps);
+    const __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), vdecay);
+    _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(vstep, mi), denom)));
+  }
+  for (; i < n; ++i) {
+    const float gi = g[i];
+    m[i] = std::fma(b1, m[i], (1.0f - b1) * gi);
+    v[i] = std::fma(b2, v[i], (1.0f - b2) * gi * gi);
+    const float denom = std::fma(std::sqrt(v[i]), inv_sqrt_bias2, eps);
+    p[i] = p[i] * decay - step_size * m[i] / denom;
+  }
+}
+
+// Sum of squares in double, four lanes then the tail; a fixed order for a given n.
+double SumSquares(const float* x, int64_t n) {
+  __m256d acc = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d d = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+    acc = _mm256_fmadd_pd(d, d, acc);
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, acc);
+  double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  return s;
+}
+
+}  // namespace
+
 double GlobalGradNorm(const ParameterList& params) {
   const std::vector<Chunk> chunks = Chunks(params);
   std::vector<double> partial(chunks.size(), 0.0);
   tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
     const Chunk& ch = chunks[c];
-    const float* g = params[ch.param]->grad.data();
-    double s = 0;
-    for (int64_t i = ch.begin; i < ch.end; ++i) s += static_cast<double>(g[i]) * g[i];
-    partial[c] = s;
+    partial[c] = SumSquares(params[ch.param]->grad.data() + ch.begin, ch.end - ch.begin);
   });
   double total = 0;
   for (double s : partial) total += s;
@@ -121,14 +170,8 @@ void Optimizer::Step(double lr) {
     float* v = v_[ch.param].data();
     const float decay =
         p.weight_decay ? static_cast<float>(1.0 - lr * options_.weight_decay) : 1.0f;
-    for (int64_t i = ch.begin; i < ch.end; ++i) {
-      const float g = p.grad[i];
-      p.value[i] *= decay;
-      m[i] = b1 * m[i] + (1.0f - b1) * g;
-      v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-      const float denom = std::sqrt(v[i]) * inv_sqrt_bias2 + eps;
-      p.value[i] -= step_size * m[i] / denom;
-    }
+    AdamWUpdate(p.value.data() + ch.begin, p.grad.data() + ch.begin, m + ch.begin, v + ch.begin,
+                ch.end - ch.begin, decay, b1, b2, step_size, inv_sqrt_bias2, eps);
   });
 }
 
