@@ -456,6 +456,337 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
   return std::unique_ptr<Trainer>(new Trainer(std::move(st)));
 }
 
+namespace {
+
+// What the phases of one Trainer::Run share.
+struct RunContext {
+  RunContext(Trainer::State& state, const TrainOptions& options, int rank_, int ranks_)
+      : s(state), o(options), rank(rank_), ranks(ranks_), lead(rank_ == 0),
+        watchdog(rank_, options.hang_seconds) {}
+  Trainer::State& s;
+  const TrainOptions& o;
+  int rank, ranks;
+  bool lead;
+  int64_t end = 0, micro = 0;
+  Watchdog watchdog;
+  TrainSummary sum;
+  std::optional<MetricsWriter> metrics;
+};
+
+// Seconds spent per phase of an update: data, compute, comm, optimizer.
+struct Laps {
+  std::array<double, 4> secs{};
+  std::chrono::steady_clock::time_point clock = std::chrono::steady_clock::now();
+  void operator()(int slot) {
+    const auto now = std::chrono::steady_clock::now();
+    secs[slot] += Seconds(clock, now);
+    clock = now;
+  }
+};
+
+// The routing-warmup statistics are averaged over the ranks, so every rank routes alike.
+Status ReduceRouterState(RunContext& c) {
+  if (c.ranks == 1) return Status::Ok();
+  std::vector<float> rs = c.s.model->RouterState();
+  if (rs.empty()) return Status::Ok();
+  KGF_RETURN_IF_ERROR(c.s.comm->AllReduceMean(std::span<float>(rs)));
+  return c.s.model->SetRouterState(rs);
+}
+
+// Local SGD: one synchronisation (collective); its report for metrics.jsonl.
+Result<std::string> SyncLocal(RunContext& c, int64_t step) {
+  c.watchdog.Beat("local-sgd sync", step);
+  KGF_ASSIGN_OR_RETURN(SyncReport rep, c.s.local_sgd->Sync());
+  KGF_RETURN_IF_ERROR(ReduceRouterState(c));
+  c.s.local_since_sync = 0;
+  if (c.lead && (!rep.excluded.empty() || rep.clipped)) {
+    std::string ex;
+    for (int r : rep.excluded) ex += (ex.empty() ? "" : ",") + std::to_string(r);
+    KGF_LOG(WARNING) << "step " << step << ": local-sgd sync " << rep.sync
+                     << (ex.empty() ? "" : ": excluded rank(s) " + ex + " (pseudo-gradient norm z > " +
+                                              std::to_string(c.o.local_sgd.z_threshold) + ")")
+                     << (rep.clipped ? ": averaged pseudo-gradient norm " +
+                                           std::to_string(rep.delta_norm) + " clipped" : "");
+  }
+  return rep.ToJson();
+}
+
+// Collective; rank 0 writes. Ranks hold the same parameters only right after a sync, so a
+// local-SGD checkpoint is one.
+Status SaveNow(RunContext& c) {
+  Trainer::State& s = c.s;
+  if (s.local_sgd && s.local_since_sync > 0) KGF_RETURN_IF_ERROR(SyncLocal(c, s.ts.step).status());
+  s.ts.router_state = s.model->RouterState();
+  s.ts.spike_detector = s.spike.StateJson();
+  s.ts.rng_state = s.rng.state();
+  if (!c.lead) return Status::Ok();
+  std::vector<TensorRef> refs;
+  for (const Parameter* p : s.params) refs.push_back({p->name, p->shape, p->value});
+  CheckpointContents cc;
+  cc.step = s.ts.step;
+  cc.config_json = s.config.ToJson();
+  cc.model_safetensors = EncodeSafetensors(refs, {{"format", "pt"}});
+  cc.optimizer_safetensors = s.optimizer->Encode();
+  if (s.local_sgd) cc.local_sgd_safetensors = s.local_sgd->Encode();
+  cc.state = s.ts;
+  KGF_ASSIGN_OR_RETURN(c.sum.last_checkpoint, SaveCheckpoint(c.o.out, cc, c.o.keep_checkpoints));
+  return Status::Ok();
+}
+
+// Starts the local-SGD phase when `step` enters it: the EDiT state (restored from the
+// checkpoint resumed from) and, time-based, the phase's data base and clock.
+Status EnterLocalPhase(RunContext& c, bool local_phase, bool timed) {
+  Trainer::State& s = c.s;
+  if (timed && s.timed_base < 0) {
+    s.timed_base = s.ts.data_position;
+    s.timed_sync_step = s.ts.step;
+    s.timed_taken = s.timed_steps = 0;
+    s.last_sync = std::chrono::steady_clock::now();
+  }
+  if (local_phase && !s.local_sgd) {
+    s.local_sgd.emplace(c.o.local_sgd, s.params, s.comm);
+    if (s.local_sgd_state) KGF_RETURN_IF_ERROR(s.local_sgd->Restore(*s.local_sgd_state, kLocalSgdFile));
+  }
+  return Status::Ok();
+}
+
+// The sequences of this rank's next attempt at update `step` (`all`: every rank's, for the
+// metrics) and the ids to hold back should a spike skip it.
+void NextSequences(RunContext& c, int64_t step, bool timed, bool first_attempt, StepMetrics& m,
+                   std::vector<int64_t>* ids, std::vector<int64_t>* all, std::vector<int64_t>* mine) {
+  Trainer::State& s = c.s;
+  // The global batch: the next sequences in data order, plus any re-injected spike batches.
+  const int64_t global = s.batch.At(step);
+  ids->assign(global, 0);
+  if (timed) {
+    // This rank's stride of the phase's data: positions base + rank + ranks * k.
+    const int64_t per = std::max<int64_t>(1, global / c.ranks);
+    ids->resize(per);
+    for (int64_t k = 0; k < per; ++k) {
+      (*ids)[k] = s.loader->SequenceAt(s.timed_base + c.rank + c.ranks * (s.timed_taken + k));
+    }
+    s.timed_taken += per;
+  } else {
+    for (int64_t i = 0; i < global; ++i) (*ids)[i] = s.loader->SequenceAt(s.ts.data_position + i);
+    s.ts.data_position += global;
+  }
+  *all = *ids;
+  if (first_attempt && !timed) {
+    for (SavedBatch& b : s.spike.TakeDue(step)) {
+      SpikeEvent e{step, "reinjected", 0, s.spike.ema(), 0, 1.0, b.from_step};
+      KGF_LOG(WARNING) << "step " << step << ": re-injecting the batch held back at step "
+                       << b.from_step << " (" << b.sequences.size() << " sequences)";
+      m.events.push_back(e);
+      all->insert(all->end(), b.sequences.begin(), b.sequences.end());
+    }
+  }
+  mine->clear();
+  if (timed) {
+    *mine = *all;
+  } else {
+    for (size_t i = c.rank; i < all->size(); i += c.ranks) mine->push_back((*all)[i]);
+  }
+}
+
+struct Totals {
+  double loss = 0, lm = 0, bal = 0, z = 0;
+  int64_t targets = 0, micro_batches = 0;
+  std::vector<std::vector<int64_t>> load;  // (MoE layers, E)
+};
+
+// Forward and backward over this rank's sequences in micro-batches; each gradient is weighted by
+// its share of the trained tokens, so the accumulated gradient is that of the mean loss over the
+// whole batch.
+Totals ComputeGradients(RunContext& c, int64_t step, const std::vector<int64_t>& mine, Laps& lap) {
+  Trainer::State& s = c.s;
+  std::vector<Batch> batches;
+  double total_targets = 0;
+  for (size_t b = 0; b < mine.size(); b += c.micro) {
+    const size_t n = std::min<size_t>(c.micro, mine.size() - b);
+    batches.push_back(s.loader->MakeBatch(std::span<const int64_t>(mine).subspan(b, n)));
+    for (float x : batches.back().loss_mask) total_targets += x;
+  }
+  lap(0);
+  c.watchdog.Beat("forward/backward", step);
+  if (c.rank == c.o.test_slow_rank && c.o.test_slow_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(c.o.test_slow_ms));
+  }
+  ZeroGradients(s.params);
+  Totals t;
+  t.micro_batches = static_cast<int64_t>(batches.size());
+  for (const Batch& batch : batches) {
+    double n = 0;
+    for (float x : batch.loss_mask) n += x;
+    const double w = total_targets > 0 ? n / total_targets : 1.0 / batches.size();
+    LossParts p = s.model->ForwardBackward(batch, step, static_cast<float>(w));
+    t.loss += w * p.loss;
+    t.lm += w * p.lm_loss;
+    t.bal += w * p.balance_loss;
+    t.z += w * p.z_loss;
+    t.targets += p.target_tokens;
+    if (t.load.empty()) {
+      t.load = std::move(p.expert_load);
+    } else {
+      for (size_t l = 0; l < t.load.size() && l < p.expert_load.size(); ++l) {
+        for (size_t e = 0; e < t.load[l].size() && e < p.expert_load[l].size(); ++e) {
+          t.load[l][e] += p.expert_load[l][e];
+        }
+      }
+    }
+  }
+  lap(1);
+  return t;
+}
+
+// Gradients (data parallel) or losses (local SGD, except time-based) averaged over the ranks;
+// clipping. Returns the gradient norm before clipping.
+Result<double> ReduceAndClip(RunContext& c, int64_t step, bool local_phase, bool timed, Totals& t,
+                             Laps& lap) {
+  Trainer::State& s = c.s;
+  c.watchdog.Beat("all-reduce", step);
+  double grad_norm = 0;
+  if (!local_phase) {
+    KGF_RETURN_IF_ERROR(AllReduceGradients(*s.comm, s.params));
+    if (c.ranks > 1) {
+      double scalars[4] = {t.loss, t.lm, t.bal, t.z};
+      KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
+      t.loss = scalars[0], t.lm = scalars[1], t.bal = scalars[2], t.z = scalars[3];
+    }
+    lap(2);
+    return ClipGradNorm(s.params, c.o.clip_grad_norm);
+  }
+  // Local step: this rank's own gradient; the losses and gradient norm are averaged so that
+  // every rank takes the same spike decisions (time-based: each rank decides for itself).
+  grad_norm = ClipGradNorm(s.params, c.o.clip_grad_norm);
+  lap(3);
+  if (c.ranks > 1 && !timed) {
+    double scalars[5] = {t.loss, t.lm, t.bal, t.z, grad_norm};
+    KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
+    t.loss = scalars[0], t.lm = scalars[1], t.bal = scalars[2], t.z = scalars[3];
+    grad_norm = scalars[4];
+  }
+  lap(2);
+  return grad_norm;
+}
+
+// One applied update at `step`: batches, gradients, reduction, the spike detector's decision
+// (a skipped batch is retried with the next one), the optimizer. Fills m.
+Status ApplyUpdate(RunContext& c, int64_t step, bool local_phase, bool timed, StepMetrics& m,
+                   Laps& lap) {
+  Trainer::State& s = c.s;
+  bool first_attempt = true;
+  std::vector<int64_t> ids, all, mine;
+  for (;;) {
+    c.watchdog.Beat("data", step);
+    NextSequences(c, step, timed, first_attempt, m, &ids, &all, &mine);
+    first_attempt = false;
+    Totals t = ComputeGradients(c, step, mine, lap);
+    KGF_ASSIGN_OR_RETURN(const double grad_norm, ReduceAndClip(c, step, local_phase, timed, t, lap));
+    const SpikeDecision d = s.spike.Observe(step, t.loss, grad_norm);
+    if (d.has_event) {
+      KGF_LOG(WARNING) << "step " << step << ": " << d.event.kind << " (loss " << t.loss
+                       << ", EMA " << d.event.ema << ", sigma " << d.event.sigma
+                       << ", grad norm " << grad_norm << ")";
+      m.events.push_back(d.event);
+      ++c.sum.spike_events;
+    }
+    if (d.action == SpikeAction::kSkipNonFinite) {
+      if (s.spike.Diverged()) {
+        return FailedPreconditionError(
+            "training diverged at step " + std::to_string(step) +
+            ": too many non-finite losses or gradients in a row; lower --lr or resume from " +
+            "an earlier checkpoint");
+      }
+      continue;  // retry on the next batch
+    }
+    if (d.action == SpikeAction::kSkipAndRetry) {
+      s.spike.SaveBatch(step, ids);
+      continue;
+    }
+    const double lr = LearningRate(s.lr, step) * d.lr_factor;
+    c.watchdog.Beat("optimizer", step);
+    s.optimizer->Step(lr);
+    lap(3);
+    m.loss = t.loss;
+    m.lm_loss = t.lm;
+    m.balance_loss = t.bal;
+    m.z_loss = t.z;
+    m.grad_norm = grad_norm;
+    m.lr = lr;
+    m.sequences = static_cast<int64_t>(all.size());
+    m.micro_batches = t.micro_batches;
+    m.tokens = m.sequences * c.o.seq_len;
+    m.target_tokens = t.targets;
+    m.expert_load = std::move(t.load);
+    s.ts.last_lr = lr;
+    return Status::Ok();
+  }
+}
+
+// After an update: local-SGD syncs (by count, or time-based by this rank's clock, where the
+// ranks then agree on step and data), router statistics, per-rank times. Returns the step the
+// run is at now; *synced says whether a time-based sync happened.
+Result<int64_t> FinishUpdate(RunContext& c, int64_t step, bool local_phase, bool timed,
+                             StepMetrics& m, Laps& lap, bool* synced) {
+  Trainer::State& s = c.s;
+  *synced = false;
+  if (timed) {
+    ++s.local_since_sync;
+    ++s.timed_steps;
+    m.rank_seconds = {lap.secs};  // this rank's own: no per-update collective in this mode
+    const bool due = Seconds(s.last_sync, std::chrono::steady_clock::now()) >=
+                         c.o.local_sgd.sync_seconds || step + 1 >= c.end;
+    if (!due) return step + 1;
+    KGF_ASSIGN_OR_RETURN(m.sync, SyncLocal(c, step));
+    *synced = true;
+    return AgreeAfterTimedSync(*s.comm, step + 1,
+                               {&s.timed_base, &s.timed_taken, &s.timed_steps,
+                                &s.ts.data_position, &s.last_sync},
+                               c.lead, &m);
+  }
+  if (local_phase) {
+    if (++s.local_since_sync >= c.o.local_sgd.sync_every) {
+      KGF_ASSIGN_OR_RETURN(m.sync, SyncLocal(c, step));
+    }
+  } else {
+    KGF_RETURN_IF_ERROR(ReduceRouterState(c));
+  }
+  lap(2);
+  KGF_RETURN_IF_ERROR(RecordRankTimes(*s.comm, lap.secs, c.o, step, c.lead, &s.slow_streak, &m));
+  return step + 1;
+}
+
+// Checkpoints and evaluations (collective). `aligned`: the ranks agree on the step (always,
+// except between time-based syncs); a boundary counts once it is crossed since `prev_step`.
+Status CheckpointAndEvaluate(RunContext& c, int64_t prev_step, bool aligned) {
+  Trainer::State& s = c.s;
+  const TrainOptions& o = c.o;
+  auto crossed = [&](int64_t every) {
+    return every > 0 && (s.ts.step / every) > (prev_step / every);
+  };
+  const bool periodic = aligned && crossed(o.checkpoint_every);
+  const bool eval_now = aligned && o.eval_every > 0 && o.evaluate &&
+                        (crossed(o.eval_every) || s.ts.step >= c.end);
+  if (periodic || eval_now || (aligned && s.ts.step >= c.end)) KGF_RETURN_IF_ERROR(SaveNow(c));
+  if (!eval_now) return Status::Ok();
+  // The lead rank evaluates; every rank learns whether it failed, so none waits forever in the
+  // next all-reduce.
+  c.watchdog.Beat("evaluation", s.ts.step);
+  Status evaluated;
+  if (c.lead) {
+    Result<std::string> scores = o.evaluate(c.sum.last_checkpoint, s.ts.step);
+    evaluated = scores.ok() && c.metrics ? c.metrics->WriteEval(s.ts.step, *scores)
+                                         : scores.status();
+  }
+  std::vector<double> failed = {evaluated.ok() ? 0.0 : 1.0};
+  KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(failed)));
+  if (!evaluated.ok()) return evaluated;
+  if (failed[0] > 0) return InternalError("train: the evaluation failed on rank 0; see its error");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
   State& s = *s_;
   const TrainOptions& o = s.options;
@@ -464,326 +795,69 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
   KGF_ASSIGN_OR_RETURN(const MatmulPrecision precision, ResolveMatmulPrecision(o.precision));
   ScopedMatmulPrecision scoped_precision(precision);
 
-  const int64_t end = o.stop_after_steps > 0 ? std::min(o.steps, o.stop_after_steps) : o.steps;
-  const int64_t micro = o.micro_batch_size > 0 ? o.micro_batch_size : o.batch_size;
-  const int rank = s.comm->rank(), ranks = s.comm->size();
+  RunContext c(s, o, s.comm->rank(), s.comm->size());
+  c.end = o.stop_after_steps > 0 ? std::min(o.steps, o.stop_after_steps) : o.steps;
+  c.micro = o.micro_batch_size > 0 ? o.micro_batch_size : o.batch_size;
   const double flops_per_token = s.config.TrainingFlopsPerToken(o.seq_len);
-  const bool lead = rank == 0;
-
-  TrainSummary sum;
+  TrainSummary& sum = c.sum;
   sum.out = o.out;
   sum.precision = std::string(MatmulPrecisionName(precision));
   sum.resumed = s.resumed;
   sum.start_step = s.ts.step;
   sum.num_parameters = s.config.NumParameters();
   sum.num_active_parameters = s.config.NumActiveParameters();
-  std::optional<MetricsWriter> metrics;
-  if (lead) {
+  if (c.lead) {
     KGF_ASSIGN_OR_RETURN(MetricsWriter w, MetricsWriter::Open(JoinPath(o.out, kMetricsFile), s.ts.step));
-    metrics.emplace(std::move(w));
+    c.metrics.emplace(std::move(w));
   }
   std::optional<Progress> progress;
-  if (o.progress && lead) {
-    progress.emplace("train", static_cast<uint64_t>(std::max<int64_t>(end - s.ts.step, 0)), "steps");
+  if (o.progress && c.lead) {
+    progress.emplace("train", static_cast<uint64_t>(std::max<int64_t>(c.end - s.ts.step, 0)), "steps");
   }
-
-  Watchdog watchdog(rank, o.hang_seconds);
-  const bool local_mode = o.sync == "local-sgd";
-  if (ranks > 1) s.slow_streak.assign(ranks, 0);
-  // The routing-warmup statistics are averaged over the ranks, so every rank routes alike.
-  auto reduce_router_state = [&]() -> Status {
-    if (ranks == 1) return Status::Ok();
-    std::vector<float> rs = s.model->RouterState();
-    if (rs.empty()) return Status::Ok();
-    KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<float>(rs)));
-    return s.model->SetRouterState(rs);
-  };
-  // Local SGD: one synchronisation (collective); its report for metrics.jsonl.
-  auto sync_local = [&](int64_t step) -> Result<std::string> {
-    watchdog.Beat("local-sgd sync", step);
-    KGF_ASSIGN_OR_RETURN(SyncReport rep, s.local_sgd->Sync());
-    KGF_RETURN_IF_ERROR(reduce_router_state());
-    s.local_since_sync = 0;
-    if (lead && (!rep.excluded.empty() || rep.clipped)) {
-      std::string ex;
-      for (int r : rep.excluded) ex += (ex.empty() ? "" : ",") + std::to_string(r);
-      KGF_LOG(WARNING) << "step " << step << ": local-sgd sync " << rep.sync
-                       << (ex.empty() ? "" : ": excluded rank(s) " + ex + " (pseudo-gradient norm z > " +
-                                                std::to_string(o.local_sgd.z_threshold) + ")")
-                       << (rep.clipped ? ": averaged pseudo-gradient norm " +
-                                             std::to_string(rep.delta_norm) + " clipped" : "");
-    }
-    return rep.ToJson();
-  };
-
-  auto save = [&]() -> Status {
-    // Ranks hold the same parameters only right after a sync: a checkpoint is one.
-    if (s.local_sgd && s.local_since_sync > 0) KGF_RETURN_IF_ERROR(sync_local(s.ts.step).status());
-    s.ts.router_state = s.model->RouterState();
-    s.ts.spike_detector = s.spike.StateJson();
-    s.ts.rng_state = s.rng.state();
-    if (!lead) return Status::Ok();
-    std::vector<TensorRef> refs;
-    for (const Parameter* p : s.params) refs.push_back({p->name, p->shape, p->value});
-    CheckpointContents c;
-    c.step = s.ts.step;
-    c.config_json = s.config.ToJson();
-    c.model_safetensors = EncodeSafetensors(refs, {{"format", "pt"}});
-    c.optimizer_safetensors = s.optimizer->Encode();
-    if (s.local_sgd) c.local_sgd_safetensors = s.local_sgd->Encode();
-    c.state = s.ts;
-    KGF_ASSIGN_OR_RETURN(sum.last_checkpoint, SaveCheckpoint(o.out, c, o.keep_checkpoints));
-    return Status::Ok();
-  };
+  if (c.ranks > 1) s.slow_streak.assign(c.ranks, 0);
 
   const auto run_start = std::chrono::steady_clock::now();
-  while (s.ts.step < end) {
+  while (s.ts.step < c.end) {
     const int64_t step = s.ts.step;
     const auto step_start = std::chrono::steady_clock::now();
     StepMetrics m;
     m.step = step;
-    bool first_attempt = true;
-    double lr_factor = 1.0;
-    const bool local_phase = local_mode && step >= o.local_sgd_warmup_steps;
+    const bool local_phase = o.sync == "local-sgd" && step >= o.local_sgd_warmup_steps;
     // Time-based local SGD: no collective until this rank's sync is due (its own clock).
     const bool timed = local_phase && o.local_sgd.sync_seconds > 0;
-    if (timed && s.timed_base < 0) {
-      s.timed_base = s.ts.data_position;
-      s.timed_sync_step = s.ts.step;
-      s.timed_taken = s.timed_steps = 0;
-      s.last_sync = std::chrono::steady_clock::now();
-    }
-    if (local_phase && !s.local_sgd) {
-      s.local_sgd.emplace(o.local_sgd, s.params, s.comm);
-      if (s.local_sgd_state) {
-        KGF_RETURN_IF_ERROR(s.local_sgd->Restore(*s.local_sgd_state, kLocalSgdFile));
-      }
-    }
-    std::array<double, 4> secs4{};  // data, compute, comm, optimizer
-    auto clock = std::chrono::steady_clock::now();
-    auto lap = [&](int slot) {
-      const auto now = std::chrono::steady_clock::now();
-      secs4[slot] += Seconds(clock, now);
-      clock = now;
-    };
-    for (;;) {
-      watchdog.Beat("data", step);
-      // The global batch: the next sequences in data order, plus any re-injected spike batches.
-      const int64_t global = s.batch.At(step);
-      std::vector<int64_t> ids(global);
-      if (timed) {
-        // This rank's stride of the phase's data: positions base + rank + ranks * k.
-        const int64_t per = std::max<int64_t>(1, global / ranks);
-        ids.resize(per);
-        for (int64_t k = 0; k < per; ++k) {
-          ids[k] = s.loader->SequenceAt(s.timed_base + rank + ranks * (s.timed_taken + k));
-        }
-        s.timed_taken += per;
-      } else {
-        for (int64_t i = 0; i < global; ++i) ids[i] = s.loader->SequenceAt(s.ts.data_position + i);
-        s.ts.data_position += global;
-      }
-      std::vector<int64_t> all = ids;
-      if (first_attempt && !timed) {
-        for (SavedBatch& b : s.spike.TakeDue(step)) {
-          SpikeEvent e{step, "reinjected", 0, s.spike.ema(), 0, 1.0, b.from_step};
-          KGF_LOG(WARNING) << "step " << step << ": re-injecting the batch held back at step "
-                           << b.from_step << " (" << b.sequences.size() << " sequences)";
-          m.events.push_back(e);
-          all.insert(all.end(), b.sequences.begin(), b.sequences.end());
-        }
-      }
-      first_attempt = false;
-      std::vector<int64_t> mine;
-      if (timed) {
-        mine = all;
-      } else {
-        for (size_t i = rank; i < all.size(); i += ranks) mine.push_back(all[i]);
-      }
-
-      // Micro-batches; each gradient is weighted by its share of the trained tokens, so the
-      // accumulated gradient is that of the mean loss over the whole batch.
-      std::vector<Batch> batches;
-      double total_targets = 0;
-      for (size_t b = 0; b < mine.size(); b += micro) {
-        const size_t n = std::min<size_t>(micro, mine.size() - b);
-        batches.push_back(s.loader->MakeBatch(std::span<const int64_t>(mine).subspan(b, n)));
-        for (float x : batches.back().loss_mask) total_targets += x;
-      }
-      lap(0);
-      watchdog.Beat("forward/backward", step);
-      if (rank == o.test_slow_rank && o.test_slow_ms > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(o.test_slow_ms));
-      }
-      ZeroGradients(s.params);
-      double loss = 0, lm = 0, bal = 0, z = 0;
-      int64_t targets = 0;
-      std::vector<std::vector<int64_t>> load;
-      for (const Batch& batch : batches) {
-        double n = 0;
-        for (float x : batch.loss_mask) n += x;
-        const double w = total_targets > 0 ? n / total_targets : 1.0 / batches.size();
-        LossParts p = s.model->ForwardBackward(batch, step, static_cast<float>(w));
-        loss += w * p.loss;
-        lm += w * p.lm_loss;
-        bal += w * p.balance_loss;
-        z += w * p.z_loss;
-        targets += p.target_tokens;
-        if (load.empty()) {
-          load = std::move(p.expert_load);
-        } else {
-          for (size_t l = 0; l < load.size() && l < p.expert_load.size(); ++l) {
-            for (size_t e = 0; e < load[l].size() && e < p.expert_load[l].size(); ++e) {
-              load[l][e] += p.expert_load[l][e];
-            }
-          }
-        }
-      }
-      lap(1);
-      watchdog.Beat("all-reduce", step);
-      double grad_norm = 0;
-      if (!local_phase) {
-        KGF_RETURN_IF_ERROR(AllReduceGradients(*s.comm, s.params));
-        if (ranks > 1) {
-          double scalars[4] = {loss, lm, bal, z};
-          KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
-          loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
-        }
-        lap(2);
-        grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
-      } else {
-        // Local step: this rank's own gradient; the losses and gradient norm are averaged so
-        // that every rank takes the same spike decisions.
-        grad_norm = ClipGradNorm(s.params, o.clip_grad_norm);
-        lap(3);
-        if (ranks > 1 && !timed) {
-          double scalars[5] = {loss, lm, bal, z, grad_norm};
-          KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
-          loss = scalars[0], lm = scalars[1], bal = scalars[2], z = scalars[3];
-          grad_norm = scalars[4];
-        }
-        lap(2);
-      }
-      const SpikeDecision d = s.spike.Observe(step, loss, grad_norm);
-      if (d.has_event) {
-        KGF_LOG(WARNING) << "step " << step << ": " << d.event.kind << " (loss " << loss
-                         << ", EMA " << d.event.ema << ", sigma " << d.event.sigma
-                         << ", grad norm " << grad_norm << ")";
-        m.events.push_back(d.event);
-        ++sum.spike_events;
-      }
-      if (d.action == SpikeAction::kSkipNonFinite) {
-        if (s.spike.Diverged()) {
-          return FailedPreconditionError(
-              "training diverged at step " + std::to_string(step) +
-              ": too many non-finite losses or gradients in a row; lower --lr or resume from " +
-              "an earlier checkpoint");
-        }
-        continue;  // retry on the next batch
-      }
-      if (d.action == SpikeAction::kSkipAndRetry) {
-        s.spike.SaveBatch(step, ids);
-        continue;
-      }
-      lr_factor = d.lr_factor;
-      const double lr = LearningRate(s.lr, step) * lr_factor;
-      watchdog.Beat("optimizer", step);
-      s.optimizer->Step(lr);
-      lap(3);
-      m.loss = loss;
-      m.lm_loss = lm;
-      m.balance_loss = bal;
-      m.z_loss = z;
-      m.grad_norm = grad_norm;
-      m.lr = lr;
-      m.sequences = static_cast<int64_t>(all.size());
-      m.micro_batches = static_cast<int64_t>(batches.size());
-      m.tokens = m.sequences * o.seq_len;
-      m.target_tokens = targets;
-      m.expert_load = std::move(load);
-      s.ts.last_lr = lr;
-      break;
-    }
-    int64_t agreed_step = step + 1;
-    bool synced_now = false;
-    if (timed) {
-      ++s.local_since_sync;
-      ++s.timed_steps;
-      const bool due = Seconds(s.last_sync, std::chrono::steady_clock::now()) >=
-                           o.local_sgd.sync_seconds || step + 1 >= end;
-      if (due) {
-        KGF_ASSIGN_OR_RETURN(m.sync, sync_local(step));
-        KGF_ASSIGN_OR_RETURN(
-            agreed_step,
-            AgreeAfterTimedSync(*s.comm, step + 1,
-                                {&s.timed_base, &s.timed_taken, &s.timed_steps,
-                                 &s.ts.data_position, &s.last_sync},
-                                lead, &m));
-        synced_now = true;
-      }
-      m.rank_seconds = {secs4};  // this rank's own: no per-update collective in this mode
-    } else {
-      if (local_phase) {
-        if (++s.local_since_sync >= o.local_sgd.sync_every) {
-          KGF_ASSIGN_OR_RETURN(m.sync, sync_local(step));
-        }
-      } else {
-        KGF_RETURN_IF_ERROR(reduce_router_state());
-      }
-      lap(2);
-      KGF_RETURN_IF_ERROR(RecordRankTimes(*s.comm, secs4, o, step, lead, &s.slow_streak, &m));
-    }
+    KGF_RETURN_IF_ERROR(EnterLocalPhase(c, local_phase, timed));
+    Laps lap;
+    KGF_RETURN_IF_ERROR(ApplyUpdate(c, step, local_phase, timed, m, lap));
+    bool synced = false;
+    KGF_ASSIGN_OR_RETURN(const int64_t next, FinishUpdate(c, step, local_phase, timed, m, lap, &synced));
     const double secs = Seconds(step_start, std::chrono::steady_clock::now());
     m.step_seconds = secs;
     m.tokens_per_s = secs > 0 ? m.tokens / secs : 0;
     m.model_flops_per_s = m.tokens_per_s * flops_per_token;
-    // The step checkpoint boundaries are measured from: the last agreed one when time-based.
+    // Checkpoint boundaries are measured from the last agreed step when time-based.
     const int64_t prev_step = timed ? s.timed_sync_step : step;
-    if (synced_now) s.timed_sync_step = agreed_step;
-    s.ts.step = agreed_step;
+    if (synced) s.timed_sync_step = next;
+    s.ts.step = next;
     s.ts.tokens_seen += m.tokens;
     s.ts.elapsed_seconds += secs;
     sum.losses.push_back(m.loss);
     sum.tokens += m.tokens;
-    if (metrics) KGF_RETURN_IF_ERROR(metrics->Write(m));
+    if (c.metrics) KGF_RETURN_IF_ERROR(c.metrics->Write(m));
     if (on_step) on_step(m);
-    if (o.log_every > 0 && (s.ts.step % o.log_every == 0 || s.ts.step == end) && lead) {
+    if (o.log_every > 0 && (s.ts.step % o.log_every == 0 || s.ts.step == c.end) && c.lead) {
       KGF_LOG(INFO) << "step " << s.ts.step << "/" << o.steps << " loss " << m.loss << " lm "
                     << m.lm_loss << " lr " << m.lr << " grad_norm " << m.grad_norm << " "
                     << HumanCount(m.tokens_per_s) << " tok/s";
     }
     if (progress) progress->Add(1);
-    // Checkpoints and evaluations are collective: time-based local SGD takes them only right
-    // after a sync (where the ranks agree on the step), when a boundary was crossed.
-    auto crossed = [&](int64_t every) {
-      return every > 0 && (s.ts.step / every) > (prev_step / every);
-    };
-    const bool aligned = !timed || synced_now;
-    const bool periodic = aligned && crossed(o.checkpoint_every);
-    const bool eval_now = aligned && o.eval_every > 0 && o.evaluate &&
-                          (crossed(o.eval_every) || s.ts.step >= end);
-    if (periodic || eval_now || (aligned && s.ts.step >= end)) KGF_RETURN_IF_ERROR(save());
-    if (eval_now) {
-      // The lead rank evaluates; every rank learns whether it failed, so none waits forever in
-      // the next all-reduce.
-      Status evaluated;
-      if (lead) {
-        Result<std::string> scores = o.evaluate(sum.last_checkpoint, s.ts.step);
-        evaluated = scores.ok() && metrics ? metrics->WriteEval(s.ts.step, *scores)
-                                           : scores.status();
-      }
-      std::vector<double> failed = {evaluated.ok() ? 0.0 : 1.0};
-      KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(failed)));
-      if (!evaluated.ok()) return evaluated;
-      if (failed[0] > 0) return InternalError("train: the evaluation failed on rank 0; see its error");
-    }
+    KGF_RETURN_IF_ERROR(CheckpointAndEvaluate(c, prev_step, !timed || synced));
   }
   if (progress) progress->Finish();
   sum.end_step = s.ts.step;
   sum.seconds = Seconds(run_start, std::chrono::steady_clock::now());
   sum.tokens_per_s = sum.seconds > 0 ? sum.tokens / sum.seconds : 0;
   sum.model_flops_per_s = sum.tokens_per_s * flops_per_token;
-  if (sum.last_checkpoint.empty() && lead) {
+  if (sum.last_checkpoint.empty() && c.lead) {
     auto all = ListCheckpoints(o.out);
     if (!all.empty()) sum.last_checkpoint = all.back().second;
   }
