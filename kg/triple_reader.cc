@@ -113,6 +113,19 @@ class NtCursor {
     if (i_ >= s_.size()) return "unterminated IRI (missing '>')";
     ++i_;
     if (out->empty()) return "empty IRI";
+    // N-Triples IRIs are absolute: a scheme ([A-Za-z][A-Za-z0-9+.-]*) and ':' (RFC 3987).
+    size_t k = 0;
+    if (std::isalpha(static_cast<unsigned char>((*out)[0]))) {
+      k = 1;
+      while (k < out->size() && (std::isalnum(static_cast<unsigned char>((*out)[k])) ||
+                                 (*out)[k] == '+' || (*out)[k] == '.' || (*out)[k] == '-')) {
+        ++k;
+      }
+    }
+    if (k == 0 || k >= out->size() || (*out)[k] != ':') {
+      return "relative IRI <" + *out + "> (N-Triples needs absolute IRIs such as "
+             "<http://example.org/" + *out + ">)";
+    }
     return "";
   }
 
@@ -177,6 +190,13 @@ class NtCursor {
       while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-')) ++i_;
       if (i_ == start) return "empty language tag";
       lang->assign(s_.substr(start, i_ - start));
+      // LANGTAG: [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*
+      bool ok = std::isalpha(static_cast<unsigned char>((*lang)[0])) && lang->back() != '-' &&
+                lang->find("--") == std::string::npos;
+      for (size_t j = 0; ok && j < lang->size() && (*lang)[j] != '-'; ++j) {
+        ok = std::isalpha(static_cast<unsigned char>((*lang)[j]));
+      }
+      if (!ok) return "language tag '@" + *lang + "' is not [a-zA-Z]+('-'[a-zA-Z0-9]+)*";
       *canonical = NTriplesLiteral(*lexical, *lang, "");
     } else if (s_.substr(i_, 2) == "^^") {
       i_ += 2;

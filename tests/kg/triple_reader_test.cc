@@ -139,14 +139,21 @@ TEST(TripleReaderTest, NTriplesTermsEscapesLabelsAndTypes) {
 TEST(TripleReaderTest, MalformedNTriplesAreLocated) {
   TempDir dir;
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"<a> <b> <c>", "expected '.' at the end of the statement"},
-      {"<a> <b> \"x .", "object: unterminated string literal"},
-      {"a <b> <c> .", "subject: expected an IRI or a blank node at column 1"},
-      {"<a> _:b <c> .", "predicate: expected '<' to open an IRI at column 5"},
-      {"<a b> <p> <c> .", "subject: character not allowed in an IRI at column 3"},
-      {"<a> <p> \"x\"@ .", "object: empty language tag"},
-      {"<a> <p> \"\\q\" .", "object: unknown escape \\q"},
-      {"<a> <p> <c> . extra", "unexpected text after '.'"},
+      {"<x:a> <x:b> <x:c>", "expected '.' at the end of the statement"},
+      {"<x:a> <x:b> \"x .", "object: unterminated string literal"},
+      {"a <x:b> <x:c> .", "subject: expected an IRI or a blank node at column 1"},
+      {"<x:a> _:b <x:c> .", "predicate: expected '<' to open an IRI at column 7"},
+      {"<x:a b> <x:p> <x:c> .", "subject: character not allowed in an IRI at column 5"},
+      {"<x:a> <x:p> \"x\"@ .", "object: empty language tag"},
+      {"<x:a> <x:p> \"\\q\" .", "object: unknown escape \\q"},
+      {"<x:a> <x:p> <x:c> . extra", "unexpected text after '.'"},
+      // Issue 13: relative IRIs and malformed language tags were accepted.
+      {"<a> <x:p> <x:c> .",
+       "subject: relative IRI <a> (N-Triples needs absolute IRIs such as <http://example.org/a>)"},
+      {"<x:a> <x:p> \"hello\"@-en .",
+       "object: language tag '@-en' is not [a-zA-Z]+('-'[a-zA-Z0-9]+)*"},
+      {"<x:a> <x:p> \"hello\"@en- .",
+       "object: language tag '@en-' is not [a-zA-Z]+('-'[a-zA-Z0-9]+)*"},
   };
   for (const auto& [line, want] : cases) {
     std::string p = dir.Write("m.nt", line + "\n");
