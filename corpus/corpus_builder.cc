@@ -54,7 +54,7 @@ struct Slot {
   Status status;
   std::vector<std::vector<int32_t>> pieces;
   std::vector<uint8_t> mask;  // sft
-  bool split = false, truncated = false, dropped = false, empty = false;
+  bool split = false, truncated = false, dropped = false, empty = false, cut = false;
   std::string record_id;  // tool_use: the record's "id" ("" when it has none)
   RecordSplit record_split = RecordSplit::kTrain;  // tool_use; held out: no pieces, no mask
 };
@@ -63,6 +63,13 @@ void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig
                      const Tokenizer& tokenizer, Slot* slot) {
   const int64_t max = config.max_document_tokens;
   if (kind == SourceKind::kToolUse) {
+    if (static_cast<int64_t>(doc.text.size()) > config.max_document_bytes) {
+      slot->status = InvalidArgumentError(
+          doc.where + ": record of " + std::to_string(doc.text.size()) +
+          " bytes, more than max_document_bytes " + std::to_string(config.max_document_bytes) +
+          "; raise it in the mix config if the record is meant to be this long");
+      return;
+    }
     auto record = ParseJson(doc.text, doc.where);
     if (!record.ok()) { slot->status = record.status(); return; }
     auto record_split = SplitOfRecord(*record, doc.where);
@@ -104,6 +111,13 @@ void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig
     if (!t.ok()) { slot->status = t.status(); return; }
     parsed = std::move(t).value();
     if (parsed.empty()) { slot->empty = true; return; }
+    if (static_cast<int64_t>(parsed.size()) > config.max_document_bytes) {
+      // Cut at a UTF-8 boundary: never inside a multi-byte character.
+      size_t n = static_cast<size_t>(config.max_document_bytes);
+      while (n > 0 && (static_cast<unsigned char>(parsed[n]) & 0xC0) == 0x80) --n;
+      parsed.resize(n);
+      slot->cut = true;
+    }
     text = &parsed;
   }
   std::vector<int32_t> ids;
@@ -169,6 +183,7 @@ Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb:
     data->stats.records += !slot.empty;
     data->stats.split += slot.split;
     data->stats.truncated += slot.truncated;
+    data->stats.cut += slot.cut;
     data->stats.dropped_no_trained_tokens += slot.dropped;
     for (auto& piece : slot.pieces) {
       data->stats.unique_tokens += static_cast<int64_t>(piece.size());

@@ -128,6 +128,7 @@ std::string Manifest::ToJson() const {
     Int(w, "empty_skipped", s.empty_skipped);
     Int(w, "split", s.split);
     Int(w, "truncated", s.truncated);
+    Int(w, "cut", s.cut);
     Int(w, "dropped_no_trained_tokens", s.dropped_no_trained_tokens);
     Int(w, "unique_documents", s.unique_documents);
     Int(w, "unique_tokens", s.unique_tokens);
@@ -239,6 +240,9 @@ Result<Manifest> Manifest::Parse(std::string_view json, std::string_view where_v
           std::pair{"tokens", &st.tokens}, std::pair{"trained_tokens", &st.trained_tokens}}) {
       KGF_ASSIGN_OR_RETURN(*target, JsonGetInt(s, field, p));
     }
+    if (s.HasMember("cut")) {  // manifests written before the cap have none
+      KGF_ASSIGN_OR_RETURN(st.cut, JsonGetInt(s, "cut", p));
+    }
     KGF_ASSIGN_OR_RETURN(st.epochs, JsonGetDouble(s, "epochs", p));
     KGF_RETURN_IF_ERROR(ParseSplits(s, p, &st));
     m.sources.push_back(std::move(st));
@@ -293,6 +297,12 @@ std::string Manifest::Summary() const {
                   static_cast<long long>(s.records), s.epochs, static_cast<long long>(s.documents),
                   static_cast<long long>(s.tokens), static_cast<long long>(s.trained_tokens),
                   static_cast<long long>(s.dropped_no_trained_tokens));
+    out += line;
+  }
+  for (const auto& s : sources) {
+    if (s.cut == 0) continue;
+    std::snprintf(line, sizeof(line), "cut %s: %lld document(s) longer than max_document_bytes\n",
+                  s.name.c_str(), static_cast<long long>(s.cut));
     out += line;
   }
   bool any_tool_use = false;

@@ -8,7 +8,7 @@
 //    "chat_template":{"always_render_tools":false,"train_on_failed_calls":false,
 //                     "compact_prompts":false},
 //    "train_on_valid":false,
-//    "sources":[{"name","kind","dataset","files","records","empty_skipped","split","truncated",
+//    "sources":[{"name","kind","dataset","files","records","empty_skipped","split","truncated","cut",
 //                "dropped_no_trained_tokens","unique_documents","unique_tokens","epochs",
 //                "documents","tokens","trained_tokens",
 //                "splits":{"train":N,"valid":N,"test":N,"valid_trained":false}}],  (tool_use only)
@@ -47,6 +47,7 @@ struct SourceBuildStats {
   int64_t empty_skipped = 0;    // text lines with empty text
   int64_t split = 0;            // pretrain documents split at max_document_tokens
   int64_t truncated = 0;        // sft samples truncated (kept: they still train something)
+  int64_t cut = 0;              // text documents cut at max_document_bytes
   int64_t dropped_no_trained_tokens = 0;  // sft samples whose truncated mask was all zero
   int64_t unique_documents = 0;  // after tokenization (pieces of split documents count)
   int64_t unique_tokens = 0;

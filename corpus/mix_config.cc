@@ -78,14 +78,14 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
   KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(json, where));
   if (!doc.IsObject()) return InvalidArgumentError(where + ": the mix config must be a JSON object");
   static const std::set<std::string> kTop = {"seed", "tokenizer", "max_document_tokens",
-                                             "max_shard_tokens", "split_long_documents",
+                                             "max_document_bytes", "max_shard_tokens", "split_long_documents",
                                              "truncate_sft", "train_on_valid", "chat_template",
                                              "sources"};
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     if (!kTop.count(it->name.GetString())) {
       return InvalidArgumentError(where + ": unknown field '" + std::string(it->name.GetString()) +
                                   "' (known: seed, tokenizer, max_document_tokens, "
-                                  "max_shard_tokens, split_long_documents, truncate_sft, "
+                                  "max_document_bytes, max_shard_tokens, split_long_documents, truncate_sft, "
                                   "train_on_valid, chat_template, sources)");
     }
   }
@@ -99,6 +99,7 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
     config.tokenizer = Resolve(base_dir, t);
   }
   for (auto [field, target] : {std::pair{"max_document_tokens", &config.max_document_tokens},
+                               std::pair{"max_document_bytes", &config.max_document_bytes},
                                std::pair{"max_shard_tokens", &config.max_shard_tokens}}) {
     if (doc.HasMember(field)) {
       KGF_ASSIGN_OR_RETURN(*target, JsonGetInt(doc, field, where));

@@ -1,6 +1,7 @@
 // Mix config: which sources go into the corpus, how much of each, and how the build behaves.
 // JSON (relative paths resolve against the config file's folder):
 //   {"seed": 1, "tokenizer": "tokenizer.model", "max_document_tokens": 4096,
+//    "max_document_bytes": 1048576,
 //    "max_shard_tokens": 50000000, "split_long_documents": true, "truncate_sft": true,
 //    "train_on_valid": false,
 //    "chat_template": {"compact_prompts": false, "always_render_tools": false,
@@ -53,6 +54,10 @@ struct MixConfig {
   uint64_t seed = 1;
   std::string tokenizer;  // resolved path; may be empty when given on the command line
   int64_t max_document_tokens = 4096;
+  // A text document longer than this many bytes is cut there (at a UTF-8 boundary) before it
+  // is tokenized, and counted ("cut" in the manifest): one 20 MB line would otherwise cost a
+  // minute and gigabytes. A tool_use record longer than this is an error (a malformed record).
+  int64_t max_document_bytes = 1 << 20;
   int64_t max_shard_tokens = 50'000'000;
   bool split_long_documents = true;  // pretrain: split, else error
   bool truncate_sft = true;          // sft: truncate (dropping all-zero masks), else error

@@ -49,8 +49,12 @@ Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, Sourc
     std::string line;
     while (reader->Next(&line)) {
       ++stats->lines;
-      if (line.empty()) continue;
       const std::string where = reader->Where();
+      if (line.find_first_not_of(" \t\r") == std::string::npos) {
+        // Every source is JSON Lines: a blank line is a malformed file, not an empty document.
+        return InvalidArgumentError(where + ": blank line; JSON Lines files hold one JSON object "
+                                            "per line (remove the blank line)");
+      }
       if (!IsValidUtf8(line)) {
         return InvalidArgumentError(where + ": not valid UTF-8; re-encode the file as UTF-8");
       }

@@ -24,8 +24,8 @@ struct SourceReadStats {
   int64_t empty_skipped = 0;  // text lines whose `text` is empty
 };
 
-// Errors: NotFound (missing input), InvalidArgument naming file:line (not JSON, no string
-// `text`, invalid UTF-8).
+// Errors: NotFound (missing input), InvalidArgument naming file:line (a blank line, not JSON,
+// no string `text`, invalid UTF-8).
 // With defer_text_parsing, text lines are returned as raw JSON (text = the line) so callers can
 // parse them in parallel with TextOfLine(); empty texts are then not counted here.
 Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,

@@ -301,6 +301,42 @@ TEST_F(CorpusBuilderTest, SftTruncationDropsSamplesWithoutTrainedTokens) {
   }
 }
 
+// Issue 13: one 20 MB line cost a minute and gigabytes. Text past max_document_bytes is cut
+// (at a UTF-8 boundary) and counted; a tool_use record that long is an error.
+TEST_F(CorpusBuilderTest, DocumentsOverTheByteCapAreCutAndCounted) {
+  std::string big = "{\"text\":\"";
+  for (int i = 0; i < 5000; ++i) big += "caf\u00e9 olive ";  // 2-byte characters throughout
+  big += "\"}\n";
+  dir_.Write("big.jsonl", big + "{\"text\":\"short one\"}\n");
+  auto r = Build(Config(R"("max_document_bytes":1001,)",
+                        R"([{"name":"big","kind":"text","paths":["big.jsonl"]}])"),
+                 "capped");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->manifest.sources[0].cut, 1);
+  EXPECT_EQ(r->manifest.sources[0].records, 2);
+  EXPECT_NE(r->manifest.Summary().find("cut big: 1 document(s)"), std::string::npos);
+  auto parsed = Manifest::Parse(*ReadFileToString(dir_.File("capped/manifest.json")), "m");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->sources[0].cut, 1);
+  // The cut document decodes to valid UTF-8 of at most the cap.
+  auto corpus = Corpus::Open(dir_.File("capped"));
+  ASSERT_TRUE(corpus.ok());
+  Document doc;
+  size_t longest = 0;
+  for (int64_t i = 0; i < corpus->dataset("pretrain")->num_documents(); ++i) {
+    corpus->dataset("pretrain")->Get(i, &doc);
+    const std::string text = *SmallTokenizer().Decode(doc.tokens);
+    longest = std::max(longest, text.size());
+  }
+  EXPECT_LE(longest, 1001u + 20u) << "the cap plus the end-of-text token's text";
+  auto rec = Build(Config(R"("max_document_bytes":100,)",
+                          R"([{"name":"t","kind":"tool_use","paths":["synth"]}])"),
+                   "recs");
+  ASSERT_FALSE(rec.ok());
+  EXPECT_NE(rec.status().message().find("more than max_document_bytes 100"), std::string::npos)
+      << rec.status().message();
+}
+
 TEST_F(CorpusBuilderTest, BadInputsFailCleanlyAndLeaveNothing) {
   const std::string before = ListFilesRecursive(dir_.path());
   struct Case {
@@ -322,8 +358,12 @@ TEST_F(CorpusBuilderTest, BadInputsFailCleanlyAndLeaveNothing) {
        "sources[0].kind 'txt'"},
       {Config("", R"([{"name":"x","kind":"text","paths":["bad.jsonl"]}])"),
        StatusCode::kInvalidArgument, "bad.jsonl:2"},
+      // Issue 13: a blank line was skipped silently.
+      {Config("", R"([{"name":"x","kind":"text","paths":["blank.jsonl"]}])"),
+       StatusCode::kInvalidArgument, "blank.jsonl:2: blank line"},
   };
   dir_.Write("bad.jsonl", "{\"text\":\"fine\"}\n{\"title\":\"no text\"}\n");
+  dir_.Write("blank.jsonl", "{\"text\":\"fine\"}\n  \n{\"text\":\"also fine\"}\n");
   int n = 0;
   for (const auto& c : cases) {
     const std::string out = "bad" + std::to_string(n++);
