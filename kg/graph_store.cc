@@ -200,6 +200,39 @@ GraphStore& GraphStore::operator=(GraphStore&&) noexcept = default;
 GraphStore::~GraphStore() = default;
 const std::string& GraphStore::path() const { return impl_->path; }
 
+namespace {
+
+// A WAL-mode store on a read-only file system (or in a directory this user cannot write) cannot
+// be opened the usual way: readers need the -shm file. Such a store is read as immutable media
+// then, unless it holds a write-ahead log not yet folded into the file (read it after copying
+// the store somewhere writable).
+Status ReopenIfReadOnlyMedia(const std::string& path, sqlite3** db) {
+  Status st;
+  {
+    Stmt probe(*db, "SELECT count(*) FROM sqlite_master", &st);
+    if (st.ok() && sqlite3_step(probe.get()) == SQLITE_ROW) return Status::Ok();
+  }
+  if (sqlite3_errcode(*db) != SQLITE_CANTOPEN) return Status::Ok();  // reported later
+  Result<uint64_t> wal = FileSize(path + "-wal");
+  if (wal.ok() && *wal > 0) {
+    return FailedPreconditionError(path + ": on a read-only file system with an unmerged "
+                                   "write-ahead log (" + path + "-wal); copy the store and its "
+                                   "-wal file somewhere writable to read it");
+  }
+  sqlite3_close(*db);
+  *db = nullptr;
+  const std::string uri = "file:" + path + "?immutable=1";
+  if (sqlite3_open_v2(uri.c_str(), db,
+                      SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return IoError(path + ": cannot open graph store on read-only media: " +
+                   (*db ? sqlite3_errmsg(*db) : "out of memory"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
   const bool exists = FileExists(path);
   if (!exists && mode == Mode::kReadOnly) {
@@ -219,6 +252,7 @@ Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
                    (impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
   }
   sqlite3_busy_timeout(impl->db, 10000);
+  if (mode == Mode::kReadOnly) KGF_RETURN_IF_ERROR(ReopenIfReadOnlyMedia(path, &impl->db));
   // Reading the schema is the first access to the file: a non-SQLite file fails here.
   Result<int64_t> tables = [&]() -> Result<int64_t> {
     Status st;
