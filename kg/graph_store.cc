@@ -134,6 +134,8 @@ struct PendingEntity {
   bool dirty = false;  // an existing entity whose metadata changed
 };
 
+struct ImportState;  // below, with the phases of an import
+
 }  // namespace
 
 struct GraphStore::Impl {
@@ -192,6 +194,13 @@ struct GraphStore::Impl {
 
   Result<std::string> ComputeChecksum() const;
   Result<ImportReport> Import(const std::vector<std::string>& files, const ImportOptions& options);
+  // The phases of Import that touch the database (the rest are free functions below).
+  Status ReadSnapshot(ImportState* st) const;
+  Status WriteImport(const ImportState& st, const ImportOptions& options,
+                     ImportReport* report);
+  Status WriteRelationsAndEntities(const ImportState& st, ImportReport* report);
+  Status WriteTriples(const ImportState& st, ImportReport* report);
+  Status WriteSources(const ImportState& st, const ImportReport& report);
 };
 
 GraphStore::GraphStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -423,6 +432,454 @@ Result<ImportReport> GraphStore::Import(const std::vector<std::string>& files,
   return impl_->Import(files, options);
 }
 
+namespace {
+
+// Everything an import builds in memory before it writes: the store's entities and relations
+// (read in one snapshot) plus what the side files and triple files add.
+struct ImportState {
+  std::vector<PendingEntity> entities;
+  std::unordered_map<std::string, uint32_t> entity_by_key, entity_by_name;
+  std::vector<RelationInfo> relations;
+  std::unordered_map<std::string, uint32_t> relation_by_key;
+  std::unordered_set<std::string> relation_names;
+  std::vector<bool> relation_dirty;  // to (re)write
+  std::vector<bool> relation_typed;  // types fixed (an old relation, or a side file)
+  size_t old_entities = 0, old_relations = 0;
+  std::vector<std::pair<uint32_t, std::string>> renames;  // existing entity -> new name
+  std::vector<std::array<uint32_t, 3>> triples;           // (head, relation, tail) ids
+  struct Source {
+    std::string path, checksum, format;
+    uint64_t bytes = 0, read = 0;
+  };
+  std::vector<Source> sources;
+
+  uint32_t InternEntity(const std::string& key) {
+    auto [it, inserted] = entity_by_key.try_emplace(key, static_cast<uint32_t>(entities.size()));
+    if (inserted) {
+      PendingEntity e;
+      e.key = key;
+      e.name = DeriveEntityName(key);
+      entities.push_back(std::move(e));
+    }
+    return it->second;
+  }
+  uint32_t InternRelation(const std::string& key) {
+    auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));
+    if (inserted) {
+      RelationInfo info;
+      info.key = key;
+      relations.push_back(std::move(info));
+      relation_dirty.push_back(true);
+      relation_typed.push_back(false);
+    }
+    return it->second;
+  }
+};
+
+// Relation side file: names, descriptions, types, inverse names and question phrases.
+Status ApplyRelationSideFile(const std::string& path, ImportState* st) {
+  KGF_ASSIGN_OR_RETURN(std::vector<RelationRow> rows, ReadRelationRows(path));
+  for (RelationRow& row : rows) {
+    const uint32_t id = st->InternRelation(row.key);
+    RelationInfo& info = st->relations[id];
+    RelationInfo updated{row.key,
+                         row.name.empty() ? info.name : row.name,
+                         row.description.empty() ? info.description : row.description,
+                         row.head_type.empty() ? info.head_type : row.head_type,
+                         row.tail_type.empty() ? info.tail_type : row.tail_type,
+                         row.inverse_name.empty() ? info.inverse_name : row.inverse_name,
+                         row.question_phrase.empty() ? info.question_phrase : row.question_phrase};
+    if (id < st->old_relations && updated.name != info.name) {
+      if (st->relation_names.count(updated.name)) {
+        return InvalidArgumentError(path + ": relation '" + row.key + "' renamed to '" +
+                                    updated.name +
+                                    "', which another relation of the store already has");
+      }
+      st->relation_names.erase(info.name);
+      st->relation_names.insert(updated.name);
+    }
+    if (!(updated.name == info.name && updated.description == info.description &&
+          updated.head_type == info.head_type && updated.tail_type == info.tail_type &&
+          updated.inverse_name == info.inverse_name &&
+          updated.question_phrase == info.question_phrase)) {
+      st->relation_dirty[id] = true;
+    }
+    if (!row.head_type.empty() || !row.tail_type.empty()) st->relation_typed[id] = true;
+    info = std::move(updated);
+  }
+  return Status::Ok();
+}
+
+// Entity side file: types, aliases and names (new entities take them; existing ones are renamed
+// after all names are known).
+Status ApplyEntitySideFile(const std::string& path, ImportState* st) {
+  KGF_ASSIGN_OR_RETURN(std::vector<EntityRow> rows, ReadEntityRows(path));
+  for (EntityRow& row : rows) {
+    const uint32_t id = st->InternEntity(row.key);
+    PendingEntity& e = st->entities[id];
+    if (!row.type.empty() && row.type != e.type) {
+      e.type = row.type;
+      e.dirty = true;
+    }
+    if (!row.aliases.empty() && row.aliases != e.aliases) {
+      e.aliases = row.aliases;
+      e.dirty = true;
+    }
+    if (!row.name.empty()) {
+      if (e.is_new) {
+        e.name = row.name;
+        e.name_priority = 3;
+      } else if (row.name != e.name) {
+        st->renames.emplace_back(id, row.name);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// One parsed line of a triple file into the state: a triple, a name label or a type.
+void ApplyRawTriple(const RawTriple& raw, ImportState* st, ImportState::Source* src) {
+  switch (raw.kind) {
+    case RawTriple::Kind::kName: {
+      PendingEntity& e = st->entities[st->InternEntity(raw.head)];
+      const int priority =
+          raw.relation.empty() || raw.relation == "en" || StartsWith(raw.relation, "en-") ? 2 : 1;
+      if (e.is_new && priority > e.name_priority) {
+        e.name = raw.tail;
+        e.name_priority = priority;
+      }
+      return;
+    }
+    case RawTriple::Kind::kType: {
+      PendingEntity& e = st->entities[st->InternEntity(raw.head)];
+      if (e.type.empty()) {
+        e.type = raw.tail;
+        e.dirty = !e.is_new;
+      }
+      return;
+    }
+    case RawTriple::Kind::kTriple: {
+      const uint32_t h = st->InternEntity(raw.head);
+      const uint32_t r = st->InternRelation(raw.relation);
+      const uint32_t t = st->InternEntity(raw.tail);
+      if (!raw.tail_name.empty() && st->entities[t].is_new && st->entities[t].name_priority == 0) {
+        st->entities[t].name = raw.tail_name;
+      }
+      st->triples.push_back({h, r, t});
+      ++src->read;
+      return;
+    }
+  }
+}
+
+// Every triple file, line by line; a bad line fails the import or (skip) is counted.
+Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOptions& options,
+                       ImportState* st, ImportReport* report) {
+  for (const std::string& file : files) {
+    KGF_ASSIGN_OR_RETURN(TripleFormat format, ResolveTripleFormat(options.format, file));
+    TripleReaderOptions ropts;
+    ropts.format = format;
+    ropts.order = options.order;
+    ropts.header = options.header;
+    KGF_ASSIGN_OR_RETURN(auto reader, TripleReader::Open(file, ropts));
+    ImportState::Source src;
+    src.path = file;
+    src.format = std::string(TripleFormatName(format));
+    KGF_ASSIGN_OR_RETURN(src.checksum, FileChecksum(file));
+    KGF_ASSIGN_OR_RETURN(src.bytes, FileSize(file));
+    Progress progress("import " + Basename(file), 0, "lines");
+    RawTriple raw;
+    std::string line_error;
+    while (reader->Next(&raw, &line_error)) {
+      ++report->lines;
+      progress.Add();
+      if (line_error.empty()) {
+        ApplyRawTriple(raw, st, &src);
+        continue;
+      }
+      if (options.on_error == "fail") {
+        return InvalidArgumentError(line_error +
+                                    " (nothing was imported; fix the line or pass --on-error=skip)");
+      }
+      ++report->skipped;
+      if (report->skipped_examples.size() < kMaxSkippedExamples) {
+        report->skipped_examples.push_back(line_error);
+      }
+    }
+    KGF_RETURN_IF_ERROR(reader->status().WithContext("nothing was imported"));
+    report->triples_read += src.read;
+    st->sources.push_back(std::move(src));
+  }
+  return Status::Ok();
+}
+
+// Relations get unique snake_case names, entities unique display names ("name (type)", else
+// "name (2)", ...); existing entities renamed by a side file first free their old names (names
+// may swap), then take new ones in id order.
+void AssignNames(ImportState* st, ImportReport* report) {
+  for (size_t r = st->old_relations; r < st->relations.size(); ++r) {
+    RelationInfo& info = st->relations[r];
+    const std::string base = info.name.empty() ? DeriveRelationName(info.key) : info.name;
+    std::string name = base;
+    for (int k = 2; st->relation_names.count(name); ++k) name = base + "_" + std::to_string(k);
+    st->relation_names.insert(name);
+    info.name = name;
+  }
+  auto free_name = [&](const std::string& base, const std::string& type) {
+    std::string name = base;
+    if (st->entity_by_name.count(name) && !type.empty()) name = base + " (" + type + ")";
+    for (int k = 2; st->entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
+    return name;
+  };
+  std::sort(st->renames.begin(), st->renames.end());
+  for (const auto& [id, wanted] : st->renames) st->entity_by_name.erase(st->entities[id].name);
+  for (const auto& [id, wanted] : st->renames) {
+    PendingEntity& e = st->entities[id];
+    const std::string name = free_name(wanted, e.type);
+    if (name != e.name) {
+      e.name = name;
+      e.dirty = true;
+    }
+    st->entity_by_name.emplace(e.name, id);
+  }
+  for (size_t i = st->old_entities; i < st->entities.size(); ++i) {
+    PendingEntity& e = st->entities[i];
+    if (e.name.empty()) e.name = e.key;
+    const std::string name = free_name(e.name, e.type);
+    if (name != e.name) ++report->renamed;
+    e.name = name;
+    st->entity_by_name.emplace(e.name, static_cast<uint32_t>(i));
+  }
+}
+
+// Untyped new relations take the most frequent head and tail type of their triples.
+void InferRelationTypes(ImportState* st) {
+  const size_t R = st->relations.size();
+  std::vector<std::map<std::string, uint64_t>> head_types(R), tail_types(R);
+  for (const auto& t : st->triples) {
+    if (st->relation_typed[t[1]]) continue;
+    if (!st->entities[t[0]].type.empty()) ++head_types[t[1]][st->entities[t[0]].type];
+    if (!st->entities[t[2]].type.empty()) ++tail_types[t[1]][st->entities[t[2]].type];
+  }
+  auto most = [](const std::map<std::string, uint64_t>& m) {
+    std::string best;
+    uint64_t n = 0;
+    for (const auto& [k, v] : m) {
+      if (v > n) best = k, n = v;
+    }
+    return best;
+  };
+  for (size_t r = 0; r < R; ++r) {
+    if (st->relation_typed[r]) continue;
+    if (st->relations[r].head_type.empty()) st->relations[r].head_type = most(head_types[r]);
+    if (st->relations[r].tail_type.empty()) st->relations[r].tail_type = most(tail_types[r]);
+  }
+}
+
+// The content checksum of a store that held nothing before: everything is in memory.
+std::string ChecksumOfState(const ImportState& st) {
+  ContentHasher h;
+  for (const PendingEntity& e : st.entities) {
+    for (const std::string* f : {&e.key, &e.name, &e.type}) h.Field(*f);
+    h.Field(JoinAliases(e.aliases));
+  }
+  for (const RelationInfo& r : st.relations) {
+    for (const std::string* f : {&r.key, &r.name, &r.description, &r.head_type, &r.tail_type,
+                                 &r.inverse_name, &r.question_phrase}) {
+      h.Field(*f);
+    }
+  }
+  for (const auto& t : st.triples) h.Triple(t[0], t[1], t[2]);
+  return h.Finish();
+}
+
+}  // namespace
+
+Status GraphStore::Impl::ReadSnapshot(ImportState* st) const {
+  KGF_RETURN_IF_ERROR(Exec("BEGIN"));
+  const Status read = [&]() -> Status {
+    Status status;
+    Stmt s(db, "SELECT id, key, name, type, aliases FROM entities ORDER BY id", &status);
+    KGF_RETURN_IF_ERROR(status);
+    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+      if (sqlite3_column_int64(s.get(), 0) != static_cast<int64_t>(st->entities.size())) {
+        return DataLossError(path + ": entity ids are not dense (store damaged)");
+      }
+      PendingEntity e;
+      e.key = s.Text(1);
+      e.name = s.Text(2);
+      e.type = s.Text(3);
+      e.aliases = SplitAliases(s.Text(4));
+      e.is_new = false;
+      e.name_priority = 4;  // existing names stay unless a side file renames
+      st->entity_by_key.emplace(e.key, static_cast<uint32_t>(st->entities.size()));
+      st->entity_by_name.emplace(e.name, static_cast<uint32_t>(st->entities.size()));
+      st->entities.push_back(std::move(e));
+    }
+    Stmt r(db, "SELECT id, key, name, description, head_type, tail_type, inverse_name, "
+               "question_phrase FROM relations ORDER BY id", &status);
+    KGF_RETURN_IF_ERROR(status);
+    while (sqlite3_step(r.get()) == SQLITE_ROW) {
+      if (sqlite3_column_int64(r.get(), 0) != static_cast<int64_t>(st->relations.size())) {
+        return DataLossError(path + ": relation ids are not dense (store damaged)");
+      }
+      RelationInfo info{r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+      st->relation_by_key.emplace(info.key, static_cast<uint32_t>(st->relations.size()));
+      st->relation_names.insert(info.name);
+      st->relations.push_back(std::move(info));
+      st->relation_dirty.push_back(false);
+    }
+    return Status::Ok();
+  }();
+  KGF_RETURN_IF_ERROR(Exec("COMMIT"));
+  KGF_RETURN_IF_ERROR(read);
+  st->old_entities = st->entities.size();
+  st->old_relations = st->relations.size();
+  st->relation_typed.assign(st->relations.size(), true);
+  return Status::Ok();
+}
+
+Status GraphStore::Impl::WriteRelationsAndEntities(const ImportState& st, ImportReport* report) {
+  Status status;
+  {
+    Stmt ins(db, "INSERT INTO relations(id, key, name, description, head_type, tail_type, "
+                 "inverse_name, question_phrase) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE "
+                 "SET name=excluded.name, description=excluded.description, "
+                 "head_type=excluded.head_type, tail_type=excluded.tail_type, "
+                 "inverse_name=excluded.inverse_name, question_phrase=excluded.question_phrase",
+             &status);
+    KGF_RETURN_IF_ERROR(status);
+    for (size_t r = 0; r < st.relations.size(); ++r) {
+      if (!st.relation_dirty[r]) continue;
+      const RelationInfo& info = st.relations[r];
+      ins.Bind(1, static_cast<int64_t>(r));
+      ins.Bind(2, info.key);
+      ins.Bind(3, info.name);
+      ins.Bind(4, info.description);
+      ins.Bind(5, info.head_type);
+      ins.Bind(6, info.tail_type);
+      ins.Bind(7, info.inverse_name);
+      ins.Bind(8, info.question_phrase);
+      if (ins.Run() != SQLITE_DONE) return Error("writing relation '" + info.key + "'");
+      if (r >= st.old_relations) ++report->relations_added;
+    }
+  }
+  // Renames first move names out of the way (UNIQUE(name) holds at every row).
+  Stmt tmp(db, "UPDATE entities SET name = '\x01' || id WHERE id = ?", &status);
+  KGF_RETURN_IF_ERROR(status);
+  for (size_t i = 0; i < st.old_entities; ++i) {
+    if (!st.entities[i].dirty) continue;
+    tmp.Bind(1, static_cast<int64_t>(i));
+    if (tmp.Run() != SQLITE_DONE) return Error("renaming entities");
+  }
+  Stmt ins(db, "INSERT INTO entities(id, key, name, type, aliases) VALUES(?,?,?,?,?) "
+               "ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "
+               "aliases=excluded.aliases", &status);
+  KGF_RETURN_IF_ERROR(status);
+  for (size_t i = 0; i < st.entities.size(); ++i) {
+    const PendingEntity& e = st.entities[i];
+    if (!e.is_new && !e.dirty) continue;
+    ins.Bind(1, static_cast<int64_t>(i));
+    ins.Bind(2, e.key);
+    ins.Bind(3, e.name);
+    ins.Bind(4, e.type);
+    const std::string aliases = JoinAliases(e.aliases);  // alive until Run()
+    ins.Bind(5, aliases);
+    if (ins.Run() != SQLITE_DONE) return Error("writing entity '" + e.key + "'");
+    if (e.is_new) ++report->entities_added;
+  }
+  return Status::Ok();
+}
+
+Status GraphStore::Impl::WriteTriples(const ImportState& st, ImportReport* report) {
+  // Multi-row INSERTs (kRows triples per statement) cut SQLite's per-statement overhead.
+  constexpr size_t kRows = 256;
+  auto sql = [](size_t rows) {
+    std::string q = "INSERT OR IGNORE INTO triples(head, relation, tail) VALUES ";
+    for (size_t i = 0; i < rows; ++i) q += i ? ",(?,?,?)" : "(?,?,?)";
+    return q;
+  };
+  Status status;
+  Stmt full(db, sql(kRows).c_str(), &status);
+  KGF_RETURN_IF_ERROR(status);
+  Progress progress("write triples", st.triples.size(), "triples");
+  for (size_t i = 0; i < st.triples.size(); i += kRows) {
+    const size_t rows = std::min(kRows, st.triples.size() - i);
+    Stmt tail_stmt;
+    Stmt* ins = &full;
+    if (rows < kRows) {
+      tail_stmt = Stmt(db, sql(rows).c_str(), &status);
+      KGF_RETURN_IF_ERROR(status);
+      ins = &tail_stmt;
+    }
+    for (size_t k = 0; k < rows; ++k) {
+      ins->Bind(static_cast<int>(3 * k + 1), st.triples[i + k][0]);
+      ins->Bind(static_cast<int>(3 * k + 2), st.triples[i + k][1]);
+      ins->Bind(static_cast<int>(3 * k + 3), st.triples[i + k][2]);
+    }
+    if (ins->Run() != SQLITE_DONE) return Error("writing triples");
+    report->triples_added += static_cast<uint64_t>(sqlite3_changes(db));
+    progress.Add(rows);
+  }
+  return Status::Ok();
+}
+
+Status GraphStore::Impl::WriteSources(const ImportState& st, const ImportReport& report) {
+  Status status;
+  Stmt ins(db, "INSERT INTO sources(path, checksum, format, bytes, triples_read, triples_added, "
+               "imported_at) VALUES(?,?,?,?,?,?,?)", &status);
+  KGF_RETURN_IF_ERROR(status);
+  const std::string now = NowUtc();
+  for (const ImportState::Source& s : st.sources) {
+    ins.Bind(1, s.path);
+    ins.Bind(2, s.checksum);
+    ins.Bind(3, s.format);
+    ins.Bind(4, static_cast<int64_t>(s.bytes));
+    ins.Bind(5, static_cast<int64_t>(s.read));
+    // Added triples are attributed to the run as a whole (files may share triples).
+    ins.Bind(6, static_cast<int64_t>(st.sources.size() == 1 ? report.triples_added : 0));
+    ins.Bind(7, now);
+    if (ins.Run() != SQLITE_DONE) return Error("writing sources");
+  }
+  return Status::Ok();
+}
+
+// Inside the import's write transaction: everything, then the checksum and the totals.
+Status GraphStore::Impl::WriteImport(const ImportState& st, const ImportOptions& options,
+                                     ImportReport* report) {
+  KGF_ASSIGN_OR_RETURN(int64_t before, Count("triples"));
+  // Bulk load into an empty store: build the indexes once at the end (much faster than
+  // maintaining them row by row).
+  KGF_ASSIGN_OR_RETURN(int64_t entities_before, Count("entities"));
+  const bool rebuild_index = before == 0 && entities_before == 0 && st.triples.size() > 100000;
+  if (rebuild_index) {
+    KGF_RETURN_IF_ERROR(Exec("DROP INDEX triples_by_tail; DROP INDEX entities_by_key; "
+                             "DROP INDEX entities_by_name"));
+  }
+  KGF_RETURN_IF_ERROR(WriteRelationsAndEntities(st, report));
+  KGF_RETURN_IF_ERROR(WriteTriples(st, report));
+  if (rebuild_index) {
+    KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head); "
+                             "CREATE UNIQUE INDEX entities_by_key ON entities(key); "
+                             "CREATE UNIQUE INDEX entities_by_name ON entities(name)"));
+  }
+  KGF_RETURN_IF_ERROR(WriteSources(st, *report));
+  if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
+  if (before == 0) {
+    report->checksum = ChecksumOfState(st);
+  } else {
+    KGF_ASSIGN_OR_RETURN(report->checksum, ComputeChecksum());
+  }
+  KGF_RETURN_IF_ERROR(SetMeta("checksum", report->checksum));
+  KGF_ASSIGN_OR_RETURN(int64_t ne, Count("entities"));
+  KGF_ASSIGN_OR_RETURN(int64_t nr, Count("relations"));
+  KGF_ASSIGN_OR_RETURN(int64_t nt, Count("triples"));
+  report->total_entities = static_cast<uint64_t>(ne);
+  report->total_relations = static_cast<uint64_t>(nr);
+  report->total_triples = static_cast<uint64_t>(nt);
+  return Status::Ok();
+}
+
 Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& files,
                                               const ImportOptions& options) {
   const auto start = std::chrono::steady_clock::now();
@@ -434,427 +891,22 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   }
   ImportReport report;
   report.files = files;
-
-  // --- Current store state, read in one snapshot.
-  KGF_RETURN_IF_ERROR(Exec("BEGIN"));
-  std::vector<PendingEntity> entities;
-  std::unordered_map<std::string, uint32_t> entity_by_key;
-  std::unordered_map<std::string, uint32_t> entity_by_name;
-  std::vector<RelationInfo> relations;
-  std::unordered_map<std::string, uint32_t> relation_by_key;
-  std::unordered_set<std::string> relation_names;
-  std::vector<bool> relation_dirty;
-  const Status read = [&]() -> Status {
-    Status st;
-    Stmt s(db, "SELECT id, key, name, type, aliases FROM entities ORDER BY id", &st);
-    KGF_RETURN_IF_ERROR(st);
-    while (sqlite3_step(s.get()) == SQLITE_ROW) {
-      if (sqlite3_column_int64(s.get(), 0) != static_cast<int64_t>(entities.size())) {
-        return DataLossError(path + ": entity ids are not dense (store damaged)");
-      }
-      PendingEntity e;
-      e.key = s.Text(1);
-      e.name = s.Text(2);
-      e.type = s.Text(3);
-      e.aliases = SplitAliases(s.Text(4));
-      e.is_new = false;
-      e.name_priority = 4;  // existing names stay unless a side file renames
-      entity_by_key.emplace(e.key, static_cast<uint32_t>(entities.size()));
-      entity_by_name.emplace(e.name, static_cast<uint32_t>(entities.size()));
-      entities.push_back(std::move(e));
-    }
-    Stmt r(db, "SELECT id, key, name, description, head_type, tail_type, inverse_name, "
-               "question_phrase FROM relations ORDER BY id", &st);
-    KGF_RETURN_IF_ERROR(st);
-    while (sqlite3_step(r.get()) == SQLITE_ROW) {
-      if (sqlite3_column_int64(r.get(), 0) != static_cast<int64_t>(relations.size())) {
-        return DataLossError(path + ": relation ids are not dense (store damaged)");
-      }
-      RelationInfo info{r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
-      relation_by_key.emplace(info.key, static_cast<uint32_t>(relations.size()));
-      relation_names.insert(info.name);
-      relations.push_back(std::move(info));
-      relation_dirty.push_back(false);
-    }
-    return Status::Ok();
-  }();
-  KGF_RETURN_IF_ERROR(Exec("COMMIT"));
-  KGF_RETURN_IF_ERROR(read);
-  const size_t old_entities = entities.size(), old_relations = relations.size();
-  std::vector<bool> relation_typed(relations.size(), true);  // types fixed (old or side file)
-
-  auto intern_entity = [&](const std::string& key) -> uint32_t {
-    auto [it, inserted] = entity_by_key.try_emplace(key, static_cast<uint32_t>(entities.size()));
-    if (inserted) {
-      PendingEntity e;
-      e.key = key;
-      e.name = DeriveEntityName(key);
-      entities.push_back(std::move(e));
-    }
-    return it->second;
-  };
-  auto intern_relation = [&](const std::string& key) -> uint32_t {
-    auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));
-    if (inserted) {
-      RelationInfo info;
-      info.key = key;
-      relations.push_back(std::move(info));
-      relation_dirty.push_back(true);
-      relation_typed.push_back(false);
-    }
-    return it->second;
-  };
-
-  // --- Side files first: they fix relation metadata and entity names.
-  if (!options.relations.empty()) {
-    KGF_ASSIGN_OR_RETURN(std::vector<RelationRow> rows, ReadRelationRows(options.relations));
-    for (RelationRow& row : rows) {
-      const uint32_t id = intern_relation(row.key);
-      RelationInfo& info = relations[id];
-      RelationInfo updated{row.key,
-                           row.name.empty() ? info.name : row.name,
-                           row.description.empty() ? info.description : row.description,
-                           row.head_type.empty() ? info.head_type : row.head_type,
-                           row.tail_type.empty() ? info.tail_type : row.tail_type,
-                           row.inverse_name.empty() ? info.inverse_name : row.inverse_name,
-                           row.question_phrase.empty() ? info.question_phrase : row.question_phrase};
-      if (id < old_relations && updated.name != info.name) {
-        if (relation_names.count(updated.name)) {
-          return InvalidArgumentError(options.relations + ": relation '" + row.key +
-                                      "' renamed to '" + updated.name +
-                                      "', which another relation of the store already has");
-        }
-        relation_names.erase(info.name);
-        relation_names.insert(updated.name);
-      }
-      if (!(updated.name == info.name && updated.description == info.description &&
-            updated.head_type == info.head_type && updated.tail_type == info.tail_type &&
-            updated.inverse_name == info.inverse_name &&
-            updated.question_phrase == info.question_phrase)) {
-        relation_dirty[id] = true;
-      }
-      if (!row.head_type.empty() || !row.tail_type.empty()) relation_typed[id] = true;
-      info = std::move(updated);
-    }
-  }
-  std::vector<std::pair<uint32_t, std::string>> renames;  // existing entity -> new name
-  if (!options.entities.empty()) {
-    KGF_ASSIGN_OR_RETURN(std::vector<EntityRow> rows, ReadEntityRows(options.entities));
-    for (EntityRow& row : rows) {
-      const uint32_t id = intern_entity(row.key);
-      PendingEntity& e = entities[id];
-      if (!row.type.empty() && row.type != e.type) {
-        e.type = row.type;
-        e.dirty = true;
-      }
-      if (!row.aliases.empty() && row.aliases != e.aliases) {
-        e.aliases = row.aliases;
-        e.dirty = true;
-      }
-      if (!row.name.empty()) {
-        if (e.is_new) {
-          e.name = row.name;
-          e.name_priority = 3;
-        } else if (row.name != e.name) {
-          renames.emplace_back(id, row.name);
-        }
-      }
-    }
-  }
-
-  // --- Triple files.
-  std::vector<std::array<uint32_t, 3>> triples;
-  struct SourceRow {
-    std::string path, checksum, format;
-    uint64_t bytes = 0, read = 0;
-    size_t first = 0, last = 0;  // range in `triples`
-  };
-  std::vector<SourceRow> sources;
-  for (const std::string& file : files) {
-    KGF_ASSIGN_OR_RETURN(TripleFormat format, ResolveTripleFormat(options.format, file));
-    TripleReaderOptions ropts;
-    ropts.format = format;
-    ropts.order = options.order;
-    ropts.header = options.header;
-    KGF_ASSIGN_OR_RETURN(auto reader, TripleReader::Open(file, ropts));
-    SourceRow src;
-    src.path = file;
-    src.format = std::string(TripleFormatName(format));
-    KGF_ASSIGN_OR_RETURN(src.checksum, FileChecksum(file));
-    KGF_ASSIGN_OR_RETURN(src.bytes, FileSize(file));
-    src.first = triples.size();
-    Progress progress("import " + Basename(file), 0, "lines");
-    RawTriple raw;
-    std::string line_error;
-    while (reader->Next(&raw, &line_error)) {
-      ++report.lines;
-      progress.Add();
-      if (!line_error.empty()) {
-        if (options.on_error == "fail") {
-          return InvalidArgumentError(line_error +
-                                      " (nothing was imported; fix the line or pass --on-error=skip)");
-        }
-        ++report.skipped;
-        if (report.skipped_examples.size() < kMaxSkippedExamples) {
-          report.skipped_examples.push_back(line_error);
-        }
-        continue;
-      }
-      switch (raw.kind) {
-        case RawTriple::Kind::kName: {
-          PendingEntity& e = entities[intern_entity(raw.head)];
-          const int priority =
-              raw.relation.empty() || raw.relation == "en" || StartsWith(raw.relation, "en-") ? 2 : 1;
-          if (e.is_new && priority > e.name_priority) {
-            e.name = raw.tail;
-            e.name_priority = priority;
-          }
-          break;
-        }
-        case RawTriple::Kind::kType: {
-          PendingEntity& e = entities[intern_entity(raw.head)];
-          if (e.type.empty()) {
-            e.type = raw.tail;
-            e.dirty = !e.is_new;
-          }
-          break;
-        }
-        case RawTriple::Kind::kTriple: {
-          const uint32_t h = intern_entity(raw.head);
-          const uint32_t r = intern_relation(raw.relation);
-          const uint32_t t = intern_entity(raw.tail);
-          if (!raw.tail_name.empty() && entities[t].is_new && entities[t].name_priority == 0) {
-            entities[t].name = raw.tail_name;
-          }
-          triples.push_back({h, r, t});
-          ++src.read;
-          break;
-        }
-      }
-    }
-    KGF_RETURN_IF_ERROR(reader->status().WithContext("nothing was imported"));
-    src.last = triples.size();
-    report.triples_read += src.read;
-    sources.push_back(std::move(src));
-  }
-
-  auto phase = [&start](const char* what) {
-    KGF_LOG(DEBUG) << "import: " << what << " done at "
-                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << "s";
-  };
-  phase("parse");
-  // --- Names: relations get unique snake_case names, entities unique display names.
-  for (size_t r = old_relations; r < relations.size(); ++r) {
-    RelationInfo& info = relations[r];
-    std::string base = info.name.empty() ? DeriveRelationName(info.key) : info.name;
-    std::string name = base;
-    for (int k = 2; relation_names.count(name); ++k) name = base + "_" + std::to_string(k);
-    relation_names.insert(name);
-    info.name = name;
-  }
-  // A taken name becomes "name (type)", else "name (2)", "name (3)", ...
-  auto free_name = [&](const std::string& base, const std::string& type) {
-    std::string name = base;
-    if (entity_by_name.count(name) && !type.empty()) name = base + " (" + type + ")";
-    for (int k = 2; entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
-    return name;
-  };
-  // Renames of existing entities: free all their old names first (names may swap), then
-  // assign in id order, disambiguating like new entities.
-  std::sort(renames.begin(), renames.end());
-  for (const auto& [id, wanted] : renames) entity_by_name.erase(entities[id].name);
-  for (const auto& [id, wanted] : renames) {
-    std::string name = free_name(wanted, entities[id].type);
-    if (name != entities[id].name) {
-      entities[id].name = name;
-      entities[id].dirty = true;
-    }
-    entity_by_name.emplace(entities[id].name, id);
-  }
-  for (size_t i = old_entities; i < entities.size(); ++i) {
-    PendingEntity& e = entities[i];
-    if (e.name.empty()) e.name = e.key;
-    std::string name = free_name(e.name, e.type);
-    if (name != e.name) ++report.renamed;
-    e.name = name;
-    entity_by_name.emplace(e.name, static_cast<uint32_t>(i));
-  }
-  // Untyped new relations take the most frequent head and tail type of their triples.
-  {
-    std::vector<std::map<std::string, uint64_t>> head_types(relations.size()), tail_types(relations.size());
-    for (const auto& t : triples) {
-      if (relation_typed[t[1]]) continue;
-      if (!entities[t[0]].type.empty()) ++head_types[t[1]][entities[t[0]].type];
-      if (!entities[t[2]].type.empty()) ++tail_types[t[1]][entities[t[2]].type];
-    }
-    auto most = [](const std::map<std::string, uint64_t>& m) {
-      std::string best;
-      uint64_t n = 0;
-      for (const auto& [k, v] : m) {
-        if (v > n) best = k, n = v;
-      }
-      return best;
-    };
-    for (size_t r = 0; r < relations.size(); ++r) {
-      if (relation_typed[r]) continue;
-      if (relations[r].head_type.empty()) relations[r].head_type = most(head_types[r]);
-      if (relations[r].tail_type.empty()) relations[r].tail_type = most(tail_types[r]);
-    }
-  }
-
-  phase("names");
-  // --- Write, in one transaction.
-  std::sort(triples.begin(), triples.end());
-  triples.erase(std::unique(triples.begin(), triples.end()), triples.end());
+  ImportState st;
+  KGF_RETURN_IF_ERROR(ReadSnapshot(&st));
+  // Side files first: they fix relation metadata and entity names.
+  if (!options.relations.empty()) KGF_RETURN_IF_ERROR(ApplyRelationSideFile(options.relations, &st));
+  if (!options.entities.empty()) KGF_RETURN_IF_ERROR(ApplyEntitySideFile(options.entities, &st));
+  KGF_RETURN_IF_ERROR(ReadTripleFiles(files, options, &st, &report));
+  AssignNames(&st, &report);
+  InferRelationTypes(&st);
+  std::sort(st.triples.begin(), st.triples.end());
+  st.triples.erase(std::unique(st.triples.begin(), st.triples.end()), st.triples.end());
+  // Write, in one transaction.
   KGF_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto write = [&]() -> Status {
-    Status st;
-    KGF_ASSIGN_OR_RETURN(int64_t before, Count("triples"));
-    // Bulk load into an empty store: build the reverse index once at the end (much faster
-    // than maintaining it row by row).
-    KGF_ASSIGN_OR_RETURN(int64_t entities_before, Count("entities"));
-    const bool rebuild_index = before == 0 && entities_before == 0 && triples.size() > 100000;
-    if (rebuild_index) {
-      KGF_RETURN_IF_ERROR(Exec("DROP INDEX triples_by_tail; DROP INDEX entities_by_key; "
-                               "DROP INDEX entities_by_name"));
-    }
-    {
-      Stmt ins(db, "INSERT INTO relations(id, key, name, description, head_type, tail_type, "
-                   "inverse_name, question_phrase) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE "
-                   "SET name=excluded.name, description=excluded.description, "
-                   "head_type=excluded.head_type, tail_type=excluded.tail_type, "
-                   "inverse_name=excluded.inverse_name, question_phrase=excluded.question_phrase",
-               &st);
-      KGF_RETURN_IF_ERROR(st);
-      for (size_t r = 0; r < relations.size(); ++r) {
-        if (!relation_dirty[r]) continue;
-        const RelationInfo& info = relations[r];
-        ins.Bind(1, static_cast<int64_t>(r));
-        ins.Bind(2, info.key);
-        ins.Bind(3, info.name);
-        ins.Bind(4, info.description);
-        ins.Bind(5, info.head_type);
-        ins.Bind(6, info.tail_type);
-        ins.Bind(7, info.inverse_name);
-        ins.Bind(8, info.question_phrase);
-        if (ins.Run() != SQLITE_DONE) return Error("writing relation '" + info.key + "'");
-        if (r >= old_relations) ++report.relations_added;
-      }
-    }
-    {
-      // Renames first move names out of the way (UNIQUE(name) holds at every row).
-      Stmt tmp(db, "UPDATE entities SET name = '\x01' || id WHERE id = ?", &st);
-      KGF_RETURN_IF_ERROR(st);
-      for (size_t i = 0; i < old_entities; ++i) {
-        if (entities[i].dirty) {
-          tmp.Bind(1, static_cast<int64_t>(i));
-          if (tmp.Run() != SQLITE_DONE) return Error("renaming entities");
-        }
-      }
-      Stmt ins(db, "INSERT INTO entities(id, key, name, type, aliases) VALUES(?,?,?,?,?) "
-                   "ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "
-                   "aliases=excluded.aliases", &st);
-      KGF_RETURN_IF_ERROR(st);
-      for (size_t i = 0; i < entities.size(); ++i) {
-        const PendingEntity& e = entities[i];
-        if (!e.is_new && !e.dirty) continue;
-        ins.Bind(1, static_cast<int64_t>(i));
-        ins.Bind(2, e.key);
-        ins.Bind(3, e.name);
-        ins.Bind(4, e.type);
-        const std::string aliases = JoinAliases(e.aliases);  // alive until Run()
-        ins.Bind(5, aliases);
-        if (ins.Run() != SQLITE_DONE) return Error("writing entity '" + e.key + "'");
-        if (e.is_new) ++report.entities_added;
-      }
-    }
-    {
-      // Multi-row INSERTs (kRows triples per statement) cut SQLite's per-statement overhead.
-      constexpr size_t kRows = 256;
-      auto sql = [](size_t rows) {
-        std::string q = "INSERT OR IGNORE INTO triples(head, relation, tail) VALUES ";
-        for (size_t i = 0; i < rows; ++i) q += i ? ",(?,?,?)" : "(?,?,?)";
-        return q;
-      };
-      Stmt full(db, sql(kRows).c_str(), &st);
-      KGF_RETURN_IF_ERROR(st);
-      Progress progress("write triples", triples.size(), "triples");
-      for (size_t i = 0; i < triples.size(); i += kRows) {
-        const size_t rows = std::min(kRows, triples.size() - i);
-        Stmt tail_stmt;
-        Stmt* ins = &full;
-        if (rows < kRows) {
-          tail_stmt = Stmt(db, sql(rows).c_str(), &st);
-          KGF_RETURN_IF_ERROR(st);
-          ins = &tail_stmt;
-        }
-        for (size_t k = 0; k < rows; ++k) {
-          ins->Bind(static_cast<int>(3 * k + 1), triples[i + k][0]);
-          ins->Bind(static_cast<int>(3 * k + 2), triples[i + k][1]);
-          ins->Bind(static_cast<int>(3 * k + 3), triples[i + k][2]);
-        }
-        if (ins->Run() != SQLITE_DONE) return Error("writing triples");
-        report.triples_added += static_cast<uint64_t>(sqlite3_changes(db));
-        progress.Add(rows);
-      }
-    }
-    phase("write triples");
-    if (rebuild_index) {
-      KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head); "
-                               "CREATE UNIQUE INDEX entities_by_key ON entities(key); "
-                               "CREATE UNIQUE INDEX entities_by_name ON entities(name)"));
-    }
-    {
-      Stmt ins(db, "INSERT INTO sources(path, checksum, format, bytes, triples_read, triples_added, "
-                   "imported_at) VALUES(?,?,?,?,?,?,?)", &st);
-      KGF_RETURN_IF_ERROR(st);
-      const std::string now = NowUtc();
-      for (const SourceRow& s : sources) {
-        ins.Bind(1, s.path);
-        ins.Bind(2, s.checksum);
-        ins.Bind(3, s.format);
-        ins.Bind(4, static_cast<int64_t>(s.bytes));
-        ins.Bind(5, static_cast<int64_t>(s.read));
-        // Added triples are attributed to the run as a whole (files may share triples).
-        ins.Bind(6, static_cast<int64_t>(sources.size() == 1 ? report.triples_added : 0));
-        ins.Bind(7, now);
-        if (ins.Run() != SQLITE_DONE) return Error("writing sources");
-      }
-    }
-    if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
-    phase("index");
-    if (before == 0) {
-      // Everything in the store is in memory: hash it there instead of reading it back.
-      ContentHasher h;
-      for (const PendingEntity& e : entities) {
-        for (const std::string* f : {&e.key, &e.name, &e.type}) h.Field(*f);
-        h.Field(JoinAliases(e.aliases));
-      }
-      for (const RelationInfo& r : relations) {
-        for (const std::string* f : {&r.key, &r.name, &r.description, &r.head_type, &r.tail_type,
-                                     &r.inverse_name, &r.question_phrase}) {
-          h.Field(*f);
-        }
-      }
-      for (const auto& t : triples) h.Triple(t[0], t[1], t[2]);
-      report.checksum = h.Finish();
-    } else {
-      KGF_ASSIGN_OR_RETURN(report.checksum, ComputeChecksum());
-    }
-    phase("checksum");
-    KGF_RETURN_IF_ERROR(SetMeta("checksum", report.checksum));
-    KGF_ASSIGN_OR_RETURN(int64_t ne, Count("entities"));
-    KGF_ASSIGN_OR_RETURN(int64_t nr, Count("relations"));
-    KGF_ASSIGN_OR_RETURN(int64_t nt, Count("triples"));
-    report.total_entities = static_cast<uint64_t>(ne);
-    report.total_relations = static_cast<uint64_t>(nr);
-    report.total_triples = static_cast<uint64_t>(nt);
-    return Status::Ok();
-  };
-  Status st = write();
-  if (!st.ok()) {
+  Status written = WriteImport(st, options, &report);
+  if (!written.ok()) {
     Exec("ROLLBACK").IgnoreError();
-    return st.WithContext("import rolled back, store unchanged");
+    return written.WithContext("import rolled back, store unchanged");
   }
   KGF_RETURN_IF_ERROR(Exec("COMMIT"));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
