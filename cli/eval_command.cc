@@ -38,6 +38,9 @@ void SetupEvalCommand(CLI::App& root) {
   c->add_option("--per-pattern", o.per_pattern, "At most this many records per pattern (0 = all)")
       ->capture_default_str();
   c->add_option("--max-turns", o.max_turns, "Assistant turns per dialogue")->capture_default_str();
+  c->add_flag("--constrain-calls", o.constrain_calls,
+              "Constrained decoding of calls: tool names from the record's tools, arguments from "
+              "the graph's entity names (report beside unconstrained scores)");
   c->add_option("--max-new-tokens", o.max_new_tokens, "Generated tokens per turn")
       ->capture_default_str();
   c->add_option("--threads", o.threads,

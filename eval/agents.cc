@@ -104,7 +104,12 @@ Result<std::unique_ptr<ModelAgent>> ModelAgent::Create(const std::string& checkp
                                    " has a vocabulary of " + std::to_string(vocab) +
                                    "; evaluate with the tokenizer of the corpus it was trained on");
   }
-  return std::unique_ptr<ModelAgent>(new ModelAgent(std::move(model), std::move(tok), options));
+  std::vector<std::string> names = std::move(options.constrain_to_entities);
+  auto agent = std::unique_ptr<ModelAgent>(new ModelAgent(std::move(model), std::move(tok), options));
+  if (!names.empty()) {
+    agent->constraint_ = std::make_unique<CallConstraint>(agent->tokenizer_, std::move(names));
+  }
+  return agent;
 }
 
 int ModelAgent::context_length() const { return model_.model->config().max_position_embeddings; }
@@ -204,6 +209,22 @@ Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& 
   trainer::Model::GenerateOptions g;
   g.max_new_tokens = options_.max_new_tokens;
   g.stop_tokens = {SpecialId(Special::kToolResultOpen), SpecialId(Special::kEndOfText)};
+  std::vector<std::string> tool_names, argument_names;
+  if (constraint_) {
+    for (const synth::FunctionSpec& f : record.tools) tool_names.push_back(f.name);
+    // Arguments are copied from the dialogue: the question and the results so far.
+    std::string seen;
+    for (const synth::Message& m : record.messages) {
+      if (m.role == "user") seen += m.content + "\n";
+    }
+    for (const auto& turn : so_far.observations) {
+      for (const std::string& o : turn) seen += o + "\n";
+    }
+    argument_names = constraint_->NamesIn(seen);
+    g.constrain = [&](std::span<const int32_t> generated, std::span<float> logits) {
+      constraint_->Apply(generated, tool_names, argument_names, logits);
+    };
+  }
   return ParseTurn(model_.model->Generate(context, g));
 }
 

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "corpus/chat_template.h"
 #include "corpus/tokenizer.h"
+#include "eval/call_constraint.h"
 #include "eval/dialogue.h"
 #include "synth/record.h"
 #include "trainer/train/inference.h"
@@ -50,6 +51,9 @@ class FirstCallBaseline final : public Agent {
 struct ModelAgentOptions {
   int max_new_tokens = 192;  // per turn
   corpus::ChatTemplateOptions chat;
+  // Non-empty: constrained decoding of calls (eval/call_constraint.h): tool names from the
+  // record's tools, argument strings from these entity names.
+  std::vector<std::string> constrain_to_entities;
 };
 
 class ModelAgent final : public Agent {
@@ -74,10 +78,11 @@ class ModelAgent final : public Agent {
 
  private:
   ModelAgent(trainer::LoadedModel model, corpus::Tokenizer tokenizer, ModelAgentOptions options)
-      : model_(std::move(model)), tokenizer_(std::move(tokenizer)), options_(options) {}
+      : model_(std::move(model)), tokenizer_(std::move(tokenizer)), options_(std::move(options)) {}
   trainer::LoadedModel model_;
   corpus::Tokenizer tokenizer_;
   ModelAgentOptions options_;
+  std::unique_ptr<CallConstraint> constraint_;  // when constrain_to_entities is non-empty
   std::string cached_id_;
   std::vector<int32_t> cached_prompt_;
 };

@@ -317,6 +317,10 @@ std::string EvalReport::ToText() const {
                 static_cast<long long>(records), seconds);
   out += buf;
   if (has_model) {
+    if (constrained) {
+      out += "model calls decoded under the call constraint (tool names and entity names only; "
+             "--constrain-calls)\n";
+    }
     out += "  pattern  dialogs  valid calls  chain exact  exec answer  precision recall     F1  turns  tokens\n";
     for (synth::Pattern p : synth::AllPatterns()) {
       auto it = model.by_pattern.find(std::string(synth::PatternName(p)));
@@ -340,6 +344,7 @@ std::string EvalReport::ToJson() const {
   w.StartObject();
   w.Key("records"); w.Int64(records);
   w.Key("seconds"); w.Double(seconds);
+  w.Key("constrained"); w.Bool(constrained);
   if (has_model) {
     w.Key("model"); WriteTable(w, model);
   }
@@ -397,6 +402,12 @@ Result<EvalReport> RunEval(const EvalOptions& options) {
     ModelAgentOptions mo;
     mo.max_new_tokens = o.max_new_tokens;
     mo.chat = o.chat;
+    if (o.constrain_calls) {
+      for (size_t i = 0; i < graph.num_entities(); ++i) {
+        mo.constrain_to_entities.push_back(graph.entity(kg::EntityId(static_cast<uint32_t>(i))).name);
+      }
+      report.constrained = true;
+    }
     // One agent (and model copy) per worker: an agent keeps the dialogue it is playing.
     const int workers = std::max<int64_t>(
         1, std::min<int64_t>(o.threads > 0 ? o.threads : tbb::info::default_concurrency(),

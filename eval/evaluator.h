@@ -35,6 +35,9 @@ struct EvalOptions {
   int64_t per_pattern = 0;           // at most this many records per pattern (0 = all)
   int max_turns = 8;                 // assistant turns per dialogue
   int max_new_tokens = 192;          // tokens per turn
+  // Constrained decoding of calls (eval/call_constraint.h): tool names from the record's tools,
+  // argument strings from the graph's entity names. Reported as such (ToText says so).
+  bool constrain_calls = false;
   std::string transcript;            // JSONL of every model dialogue with its verdict; "" = none
   // Dialogues played at once, each worker with its own copy of the model (0 = one per core);
   // never changes the report.
@@ -43,6 +46,7 @@ struct EvalOptions {
 
 struct EvalReport {
   bool has_model = false;
+  bool constrained = false;  // the model's calls were decoded under CallConstraint
   ScoreTable model, gold, baseline;
   std::string baseline_call;  // e.g. "get_capital_of_country(<first anchor>)"
   int64_t records = 0;

@@ -264,6 +264,7 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
       }
     }
   }
+  if (options.constrain) options.constrain(out, logits);
   int32_t token = PickToken(logits, options, rng);
   out.push_back(token);
   if (is_stop(token)) return out;
@@ -316,6 +317,7 @@ std::vector<int32_t> Model::Generate(std::span<const int32_t> prompt,
     RmsNormForward(x.data(), v[index.final_norm], 1, C, c.rms_norm_eps, hf.data(), rstd.data());
     for (int i = 0; i < C; ++i) hf[i] *= inv_norm[i];
     LinearForward(hf.data(), W_head, 1, C, V, logits.data());
+    if (options.constrain) options.constrain(out, logits);
     token = PickToken(logits, options, rng);
     out.push_back(token);
     if (is_stop(token)) break;

@@ -7,6 +7,7 @@
 #define KGF_TRAINER_MODEL_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -82,6 +83,10 @@ class Model {
     double top_p = 1.0;
     uint64_t seed = 1;
     std::vector<int32_t> stop_tokens;
+    // Optional: called before every token is picked with the tokens generated so far and the
+    // next token's logits (V), which it may edit (e.g. set to -inf what must not come next:
+    // constrained decoding).
+    std::function<void(std::span<const int32_t> generated, std::span<float> logits)> constrain;
   };
   std::vector<int32_t> Generate(std::span<const int32_t> prompt, const GenerateOptions& options);
   // Logits (V) of the last position of `tokens` by a full forward without cache (reference for
