@@ -586,6 +586,22 @@ Result<std::vector<std::string>> TagBodies(const std::string& text, const std::s
   return out;
 }
 
+// An assistant turn written as text then <tool_call>\n{...}\n</tool_call> blocks (Hermes,
+// Bailing). `call_turn` counts turns with calls (the call ids).
+Result<Message> ParseTaggedAssistant(const std::string& value, const std::string& at,
+                                     int* call_turn) {
+  std::string text;
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> bodies, TagBodies(value, "tool_call", &text, at));
+  Message m{"assistant", std::move(text), {}, "", ""};
+  if (!bodies.empty()) ++*call_turn;
+  for (size_t k = 0; k < bodies.size(); ++k) {
+    KGF_ASSIGN_OR_RETURN(JsonDoc call, ParseJson(bodies[k], at + " <tool_call>"));
+    KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(call, at, CallId(*call_turn, k)));
+    m.tool_calls.push_back(std::move(c));
+  }
+  return m;
+}
+
 Result<Record> ImportHermes(const JsonDoc& doc, const std::string& where) {
   Record r;
   KGF_ASSIGN_OR_RETURN(r.id, JsonGetString(doc, "id", where));
@@ -612,15 +628,7 @@ Result<Record> ImportHermes(const JsonDoc& doc, const std::string& where) {
     } else if (from == "human") {
       r.messages.push_back({"user", std::move(value), {}, "", ""});
     } else if (from == "gpt") {
-      std::string text;
-      KGF_ASSIGN_OR_RETURN(std::vector<std::string> bodies, TagBodies(value, "tool_call", &text, at));
-      Message m{"assistant", std::move(text), {}, "", ""};
-      if (!bodies.empty()) ++call_turn;
-      for (size_t k = 0; k < bodies.size(); ++k) {
-        KGF_ASSIGN_OR_RETURN(JsonDoc call, ParseJson(bodies[k], at + " <tool_call>"));
-        KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(call, at, CallId(call_turn, k)));
-        m.tool_calls.push_back(std::move(c));
-      }
+      KGF_ASSIGN_OR_RETURN(Message m, ParseTaggedAssistant(value, at, &call_turn));
       r.messages.push_back(std::move(m));
     } else if (from == "tool") {
       if (r.messages.empty() || r.messages.back().tool_calls.empty()) {
@@ -730,15 +738,7 @@ Result<Record> ImportBailing(const JsonDoc& doc, const std::string& where) {
     } else if (role == 1) {
       r.messages.push_back({"user", std::move(body), {}, "", ""});
     } else if (role == 2) {
-      std::string content;
-      KGF_ASSIGN_OR_RETURN(std::vector<std::string> bodies, TagBodies(body, "tool_call", &content, at));
-      Message m{"assistant", std::move(content), {}, "", ""};
-      if (!bodies.empty()) ++call_turn;
-      for (size_t k = 0; k < bodies.size(); ++k) {
-        KGF_ASSIGN_OR_RETURN(JsonDoc call, ParseJson(bodies[k], at + " <tool_call>"));
-        KGF_ASSIGN_OR_RETURN(ToolCall c, ParseCall(call, at, CallId(call_turn, k)));
-        m.tool_calls.push_back(std::move(c));
-      }
+      KGF_ASSIGN_OR_RETURN(Message m, ParseTaggedAssistant(body, at, &call_turn));
       r.messages.push_back(std::move(m));
     } else {
       if (r.messages.empty() || r.messages.back().tool_calls.empty()) {
