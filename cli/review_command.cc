@@ -102,7 +102,12 @@ void SetupReviewCommand(CLI::App& root) {
       ReportError(store.status());
       return;
     }
-    const review::ReviewStats st = review::ComputeReviewStats(store->All());
+    auto all = store->All();
+    if (!all.ok()) {
+      ReportError(all.status());
+      return;
+    }
+    const review::ReviewStats st = review::ComputeReviewStats(*all);
     std::fputs(*stats_json ? (st.ToJson() + "\n").c_str() : st.ToText().c_str(), stdout);
     SetExitCode(0);
   });

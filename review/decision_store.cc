@@ -131,34 +131,44 @@ Status DecisionStore::Put(Decision d) {
   return Status::Ok();
 }
 
-std::optional<Decision> DecisionStore::Get(const std::string& record_id) const {
+Result<std::optional<Decision>> DecisionStore::Get(const std::string& record_id) const {
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_.get(), (std::string(kSelect) + " WHERE record_id=?").c_str(), -1,
                          &st, nullptr) != SQLITE_OK) {
-    return std::nullopt;
+    return IoError(path_ + ": " + sqlite3_errmsg(db_.get()));
   }
   sqlite3_bind_text(st, 1, record_id.c_str(), -1, SQLITE_TRANSIENT);
   std::optional<Decision> out;
-  if (sqlite3_step(st) == SQLITE_ROW) out = Row(st);
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) out = Row(st);
   sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return IoError(path_ + ": reading the decision on " + record_id + " failed: " +
+                   sqlite3_errmsg(db_.get()));
+  }
   return out;
 }
 
-std::vector<Decision> DecisionStore::All() const {
+Result<std::vector<Decision>> DecisionStore::All() const {
   std::vector<Decision> out;
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_.get(), (std::string(kSelect) + " ORDER BY record_id").c_str(), -1,
                          &st, nullptr) != SQLITE_OK) {
-    return out;
+    return IoError(path_ + ": " + sqlite3_errmsg(db_.get()));
   }
-  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(Row(st));
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(Row(st));
   sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    return IoError(path_ + ": reading decisions failed: " + sqlite3_errmsg(db_.get()));
+  }
   return out;
 }
 
-std::set<std::string> DecisionStore::RejectedIds() const {
+Result<std::set<std::string>> DecisionStore::RejectedIds() const {
+  KGF_ASSIGN_OR_RETURN(std::vector<Decision> all, All());
   std::set<std::string> out;
-  for (const Decision& d : All()) {
+  for (const Decision& d : all) {
     if (d.decision == "reject") out.insert(d.record_id);
   }
   return out;

@@ -50,9 +50,10 @@ class DecisionStore {
 
   // Errors: InvalidArgument for a decision other than accept/reject or an empty id; IoError.
   Status Put(Decision d);
-  std::optional<Decision> Get(const std::string& record_id) const;
-  std::vector<Decision> All() const;  // by record id
-  std::set<std::string> RejectedIds() const;
+  // Errors: IoError naming the store when SQLite fails (busy, corrupt): never a partial list.
+  Result<std::optional<Decision>> Get(const std::string& record_id) const;
+  Result<std::vector<Decision>> All() const;  // by record id
+  Result<std::set<std::string>> RejectedIds() const;
   const std::string& path() const { return path_; }
 
  private:

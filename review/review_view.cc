@@ -217,7 +217,27 @@ void ApplyFilter(const std::string& text, Selection* s) {
 Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
   KGF_ASSIGN_OR_RETURN(std::vector<ReviewItem> items, LoadReviewItems(options.in));
   const std::string db_path = options.db.empty() ? DefaultDbPath(options.in) : options.db;
-  KGF_ASSIGN_OR_RETURN(DecisionStore store, DecisionStore::Open(db_path));
+  // Printing only reads decisions: no store is created beside the data, and read-only data
+  // works; the interactive view creates the store on first use.
+  std::optional<DecisionStore> maybe_store;
+  if (interactive) {
+    KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::Open(db_path));
+    maybe_store.emplace(std::move(st));
+  } else if (FileExists(db_path)) {
+    KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::OpenReadOnly(db_path));
+    maybe_store.emplace(std::move(st));
+  }
+  auto decision_of = [&](const std::string& id) -> Result<std::optional<Decision>> {
+    if (!maybe_store) return std::optional<Decision>();
+    return maybe_store->Get(id);
+  };
+  auto reviewed_ids = [&](Selection* sel) -> Status {
+    sel->reviewed.clear();
+    if (!maybe_store) return Status::Ok();
+    KGF_ASSIGN_OR_RETURN(std::vector<Decision> all, maybe_store->All());
+    for (const Decision& d : all) sel->reviewed.insert(d.record_id);
+    return Status::Ok();
+  };
   std::optional<kg::OpenedGraph> opened;
   std::optional<synth::ToolCatalog> catalog;
   GraphContext graph;
@@ -231,19 +251,22 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
   std::string reviewer = options.reviewer;
   if (reviewer.empty()) reviewer = std::getenv("USER") ? std::getenv("USER") : "reviewer";
   Selection sel = options.selection;
-  for (const Decision& d : store.All()) sel.reviewed.insert(d.record_id);
+  KGF_RETURN_IF_ERROR(reviewed_ids(&sel));
   std::vector<size_t> order = SelectItems(items, sel);
-  auto show = [&](size_t k) {
+  auto show = [&](size_t k) -> Result<std::string> {
     const ReviewItem& item = items[order[k]];
-    return FormatItem(item, store.Get(item.record.id), options.kg.empty() ? nullptr : &graph,
+    KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, decision_of(item.record.id));
+    return FormatItem(item, d, options.kg.empty() ? nullptr : &graph,
                       std::to_string(k + 1) + "/" + std::to_string(order.size()), options.color);
   };
   if (!interactive) {
     for (size_t k = 0; k < order.size(); ++k) {
-      std::fputs((show(k) + "\n").c_str(), stdout);
+      KGF_ASSIGN_OR_RETURN(std::string text, show(k));
+      std::fputs((text + "\n").c_str(), stdout);
     }
     return static_cast<int64_t>(order.size());
   }
+  DecisionStore& store = *maybe_store;
 
   RawTerminal term;
   size_t k = 0;
@@ -253,7 +276,8 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
                     const std::string& note) -> Status {
     const ReviewItem& item = items[order[k]];
     Decision d;
-    if (auto old = store.Get(item.record.id)) d = *old;
+    KGF_ASSIGN_OR_RETURN(std::optional<Decision> old, store.Get(item.record.id));
+    if (old) d = *old;
     d.record_id = item.record.id;
     d.decision = decision.empty() ? d.decision : decision;
     if (!decision.empty()) d.reason = reason;
@@ -272,7 +296,9 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
     if (order.empty()) {
       screen += "no record matches (f: change the filter, /: search, q: quit)\n";
     } else {
-      screen += show(k);
+      Result<std::string> text = show(k);
+      if (!text.ok()) return text.status();
+      screen += *text;
       ++shown;
     }
     screen += "\n" + message + "\n[n]ext [p]rev [a]ccept [r]eject [c]omment [u]nreviewed "
@@ -290,8 +316,7 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
         sel.sample = std::atoll(n.c_str());
         ++sel.seed;
       }
-      sel.reviewed.clear();
-      for (const Decision& d : store.All()) sel.reviewed.insert(d.record_id);
+      KGF_RETURN_IF_ERROR(reviewed_ids(&sel));
       order = SelectItems(items, sel);
       k = 0;
       message = std::to_string(order.size()) + " record(s) selected";
@@ -300,14 +325,17 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
     if (order.empty()) continue;
     if (key == 'n' || key == ' ') k = std::min(k + 1, order.size() - 1);
     if (key == 'p') k = k > 0 ? k - 1 : 0;
-    if (key == 'u') {
-      size_t j = k + 1;
-      while (j < order.size() && store.Get(items[order[j]].record.id)) ++j;
-      if (j < order.size()) {
-        k = j;
-      } else {
-        message = "every selected record has a decision";
+    if (key == 'u') {  // the next record without a decision, wrapping around
+      bool found = false;
+      for (size_t step = 1; step <= order.size() && !found; ++step) {
+        const size_t j = (k + step) % order.size();
+        KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, store.Get(items[order[j]].record.id));
+        if (!d) {
+          k = j;
+          found = true;
+        }
       }
+      if (!found) message = "every selected record has a decision";
     }
     if (key == 'a' || key == 'r' || key == 'c') {
       Status st;

@@ -94,8 +94,10 @@ FilterPlugins RecordFilterPlugins(KgContext kg) {
                        }
                        Result<review::DecisionStore> store = review::DecisionStore::OpenReadOnly(db);
                        if (!store.ok()) return store.status().WithContext(r.where());
+                       Result<std::vector<review::Decision>> all = store->All();
+                       if (!all.ok()) return all.status().WithContext(r.where());
                        std::map<std::string, std::string> rejected;
-                       for (const review::Decision& d : store->All()) {
+                       for (const review::Decision& d : *all) {
                          if (d.decision != "reject") continue;
                          rejected[d.record_id] = "rejected by " + d.reviewer +
                                                  (d.reason.empty() ? "" : ": " + d.reason);

@@ -94,14 +94,14 @@ TEST(DecisionStoreTest, PutsReplacesReopensAndRefusesBadInput) {
   }
   auto s = DecisionStore::OpenReadOnly(path);
   ASSERT_TRUE(s.ok());
-  ASSERT_EQ(s->All().size(), 2u);
-  const auto a = s->Get("a");
+  ASSERT_EQ(s->All()->size(), 2u);
+  const auto a = *s->Get("a");
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->decision, "reject");
   EXPECT_EQ(a->reviewer, "bob");
   EXPECT_EQ(a->time.size(), 20u) << a->time;  // 2026-11-29T21:07:30Z
-  EXPECT_EQ(s->RejectedIds(), (std::set<std::string>{"a", "b"}));
-  EXPECT_FALSE(s->Get("zzz").has_value());
+  EXPECT_EQ(*s->RejectedIds(), (std::set<std::string>{"a", "b"}));
+  EXPECT_FALSE(s->Get("zzz")->has_value());
   // Queryable with plain SQL.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);

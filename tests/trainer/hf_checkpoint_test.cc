@@ -235,6 +235,15 @@ TEST_F(HfCheckpointTest, BrokenShardSetsAreDataLossNamingTheFile) {
   EXPECT_NE(bad.status().message().find("missing"), std::string::npos) << bad.status().message();
 }
 
+TEST_F(HfCheckpointTest, AnEmptyOutputGivenWithATrailingSlashIsFilled) {
+  ASSERT_TRUE(CreateDirectories(dir_.File("slash")).ok());
+  HfExportOptions o = Options("slash");
+  o.out += "/";
+  auto r = ExportHf(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(IsHfModelDir(dir_.File("slash")));
+}
+
 TEST_F(HfCheckpointTest, ExportIsAllOrNothing) {
   // An output that holds something is refused, untouched.
   dir_.Write("full/keep.txt", "mine");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "dist/communicator.h"
 
@@ -74,6 +75,16 @@ TEST(LocalSgdTest, StateRoundTripsThroughACheckpointFile) {
   Parameter other{"v", {2}, {0, 0}, {0, 0}};
   LocalSgd c(o, {&other}, &comm);
   EXPECT_EQ(c.Restore(*file, "ck").code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(LocalSgdTest, ANonFinitePseudoGradientFailsTheSyncInsteadOfPoisoningIt) {
+  dist::LocalCommunicator comm;
+  Parameter p{"w", {2}, {1, 1}, {0, 0}};
+  LocalSgd sgd({}, {&p}, &comm);
+  p.value = {std::numeric_limits<float>::infinity(), 1};
+  auto r = sgd.Sync();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("non-finite"), std::string::npos) << r.status().message();
 }
 
 TEST(LocalSgdTest, OptionsAreValidatedByName) {

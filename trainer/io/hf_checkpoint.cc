@@ -311,7 +311,9 @@ Result<HfExportSummary> ExportHf(const HfExportOptions& o) {
         "corpus");
   }
   // Written under a temporary name beside the target and renamed: all or nothing.
-  const std::string out = fs::path(o.out).lexically_normal().string();
+  fs::path out_path = fs::path(o.out).lexically_normal();
+  if (!out_path.has_filename()) out_path = out_path.parent_path();  // "dir/" -> "dir"
+  const std::string out = out_path.string();
   const std::string tmp = out + ".tmp-" + std::to_string(::getpid());
   KGF_RETURN_IF_ERROR(RemoveTree(tmp));
   KGF_RETURN_IF_ERROR(CreateDirectories(tmp));

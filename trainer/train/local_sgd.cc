@@ -76,15 +76,25 @@ Result<SyncReport> LocalSgd::Sync() {
   for (double& n : rep.norms) n *= R;  // only one rank contributed each slot
 
   // Penalty: z-scores against each worker's own EWMA, exclusion, softmax(-norm / T) weights.
+  // A worker whose pseudo-gradient is not finite is always left out (0 x inf would still poison
+  // the sum), penalty or not; with no finite worker the sync fails on every rank alike.
   rep.z.assign(R, 0.0);
   std::vector<bool> in(R, true);
+  for (int k = 0; k < R; ++k) in[k] = std::isfinite(rep.norms[k]);
+  if (std::none_of(in.begin(), in.end(), [](bool b) { return b; })) {
+    return FailedPreconditionError("local SGD sync " + std::to_string(syncs_) +
+                                   ": every worker's pseudo-gradient is non-finite (diverged); "
+                                   "lower the learning rate or resume from an earlier checkpoint");
+  }
   if (o_.penalty && syncs_ > o_.anomaly_warmup_syncs) {
+    std::vector<bool> finite = in;
     for (int k = 0; k < R; ++k) {
+      if (!in[k]) continue;
       const double sd = std::sqrt(ewma_var_[k]);
       rep.z[k] = sd > 0 ? (rep.norms[k] - ewma_mean_[k]) / sd : 0.0;
       if (rep.z[k] > o_.z_threshold) in[k] = false;
     }
-    if (std::none_of(in.begin(), in.end(), [](bool b) { return b; })) in.assign(R, true);
+    if (std::none_of(in.begin(), in.end(), [](bool b) { return b; })) in = finite;
   }
   for (int k = 0; k < R; ++k) {
     if (!in[k]) {
@@ -114,11 +124,12 @@ Result<SyncReport> LocalSgd::Sync() {
   }
   for (double& w : rep.weights) w /= total;
 
-  // sum_k w_k delta_k: each rank scales its own delta by w_k * R, the mean all-reduce sums.
+  // sum_k w_k delta_k: each rank scales its own delta by w_k * R, the mean all-reduce sums; an
+  // excluded rank sends zeros (not 0 x its delta, which is NaN for an infinite one).
   const float scale = static_cast<float>(rep.weights[rank] * R);
   double avg_sq = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
-    for (float& x : delta[i]) x *= scale;
+    for (float& x : delta[i]) x = in[rank] ? x * scale : 0.0f;
     KGF_RETURN_IF_ERROR(comm_->AllReduceMean(std::span<float>(delta[i])));
     for (float x : delta[i]) avg_sq += static_cast<double>(x) * x;
   }

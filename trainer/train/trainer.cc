@@ -162,7 +162,7 @@ class Watchdog {
       while (!stop_.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         const double idle = Now() - last_.load();
-        if (idle > seconds_) {
+        if (!paused_.load() && idle > seconds_) {
           std::fprintf(stderr,
                        "kgforge train: rank %d made no progress for %.1f s (in %s, step %lld); "
                        "exiting with status 75 so the launcher can restart the job\n",
@@ -182,6 +182,12 @@ class Watchdog {
     step_ = step;
     last_ = Now();
   }
+  // While paused (a checkpoint write, an evaluation: long, and not a hang) nothing fires.
+  void Pause() { paused_ = true; }
+  void Resume(const char* op, int64_t step) {
+    Beat(op, step);
+    paused_ = false;
+  }
 
  private:
   static double Now() {
@@ -189,7 +195,7 @@ class Watchdog {
   }
   int rank_;
   double seconds_;
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_{false}, paused_{false};
   std::atomic<double> last_{0};
   std::atomic<const char*> op_{"start"};
   std::atomic<int64_t> step_{0};
@@ -471,7 +477,19 @@ struct RunContext {
   Watchdog watchdog;
   TrainSummary sum;
   std::optional<MetricsWriter> metrics;
+  Status metrics_error;  // rank 0's first metrics.jsonl failure, shared at the next checkpoint
 };
+
+// Collective: an error any rank hit becomes every rank's, so none waits in a collective the
+// failed rank never reaches (rank 0 alone writes checkpoints and metrics).
+Status ShareOutcome(RunContext& c, Status mine) {
+  if (c.ranks == 1) return mine;
+  std::vector<double> failed = {mine.ok() ? 0.0 : 1.0};
+  KGF_RETURN_IF_ERROR(c.s.comm->AllReduceMean(std::span<double>(failed)));
+  if (!mine.ok()) return mine;
+  if (failed[0] > 0) return InternalError("train: another rank failed (see its error); stopping");
+  return Status::Ok();
+}
 
 // Seconds spent per phase of an update: data, compute, comm, optimizer.
 struct Laps {
@@ -767,21 +785,26 @@ Status CheckpointAndEvaluate(RunContext& c, int64_t prev_step, bool aligned) {
   const bool periodic = aligned && crossed(o.checkpoint_every);
   const bool eval_now = aligned && o.eval_every > 0 && o.evaluate &&
                         (crossed(o.eval_every) || s.ts.step >= c.end);
-  if (periodic || eval_now || (aligned && s.ts.step >= c.end)) KGF_RETURN_IF_ERROR(SaveNow(c));
+  if (periodic || eval_now || (aligned && s.ts.step >= c.end)) {
+    // Writing (rank 0) and waiting for it (the others) is not a hang.
+    c.watchdog.Pause();
+    Status saved = SaveNow(c);
+    if (saved.ok()) saved = c.metrics_error;
+    KGF_RETURN_IF_ERROR(ShareOutcome(c, saved));
+    c.watchdog.Resume("checkpoint", s.ts.step);
+  }
   if (!eval_now) return Status::Ok();
   // The lead rank evaluates; every rank learns whether it failed, so none waits forever in the
   // next all-reduce.
-  c.watchdog.Beat("evaluation", s.ts.step);
+  c.watchdog.Pause();
   Status evaluated;
   if (c.lead) {
     Result<std::string> scores = o.evaluate(c.sum.last_checkpoint, s.ts.step);
     evaluated = scores.ok() && c.metrics ? c.metrics->WriteEval(s.ts.step, *scores)
                                          : scores.status();
   }
-  std::vector<double> failed = {evaluated.ok() ? 0.0 : 1.0};
-  KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(failed)));
-  if (!evaluated.ok()) return evaluated;
-  if (failed[0] > 0) return InternalError("train: the evaluation failed on rank 0; see its error");
+  KGF_RETURN_IF_ERROR(ShareOutcome(c, evaluated));
+  c.watchdog.Resume("evaluation", s.ts.step);
   return Status::Ok();
 }
 
@@ -806,10 +829,13 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
   sum.start_step = s.ts.step;
   sum.num_parameters = s.config.NumParameters();
   sum.num_active_parameters = s.config.NumActiveParameters();
+  Status opened;
   if (c.lead) {
-    KGF_ASSIGN_OR_RETURN(MetricsWriter w, MetricsWriter::Open(JoinPath(o.out, kMetricsFile), s.ts.step));
-    c.metrics.emplace(std::move(w));
+    Result<MetricsWriter> w = MetricsWriter::Open(JoinPath(o.out, kMetricsFile), s.ts.step);
+    opened = w.status();
+    if (w.ok()) c.metrics.emplace(std::move(w).value());
   }
+  KGF_RETURN_IF_ERROR(ShareOutcome(c, opened));
   std::optional<Progress> progress;
   if (o.progress && c.lead) {
     progress.emplace("train", static_cast<uint64_t>(std::max<int64_t>(c.end - s.ts.step, 0)), "steps");
@@ -842,7 +868,7 @@ Result<TrainSummary> Trainer::Run(const StepCallback& on_step) {
     s.ts.elapsed_seconds += secs;
     sum.losses.push_back(m.loss);
     sum.tokens += m.tokens;
-    if (c.metrics) KGF_RETURN_IF_ERROR(c.metrics->Write(m));
+    if (c.metrics && c.metrics_error.ok()) c.metrics_error = c.metrics->Write(m);
     if (on_step) on_step(m);
     if (o.log_every > 0 && (s.ts.step % o.log_every == 0 || s.ts.step == c.end) && c.lead) {
       KGF_LOG(INFO) << "step " << s.ts.step << "/" << o.steps << " loss " << m.loss << " lm "
