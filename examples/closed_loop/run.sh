@@ -4,7 +4,8 @@
 # questions -> scores. Usage:
 #   examples/closed_loop/run.sh [countries|wordnet]      (default countries)
 # Knobs (environment): KGF_CL_RECORDS (30000), KGF_CL_STEPS (3000), KGF_CL_STEPS2 (2000),
-# KGF_CL_EVAL_PER_PATTERN (30),
+# KGF_CL_EVAL_PER_PATTERN (30), KGF_CL_PATTERNS (the synth pattern mix), KGF_CL_NAME_TOKENS (0),
+# KGF_CL_STAGE2 (1: run stage 2),
 # KGF_CL_DIR (out/closed_loop/<graph>), KGF_DATA_DIR (data).
 #
 # The recipe (why, in examples/closed_loop/README.md): compact prompts (one instruction and a
@@ -34,7 +35,7 @@ store="$out/$graph.db"
 echo "== synth"
 rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run"
 $k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-30000}" --seed 3 \
-  --patterns "1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni"
+  --patterns "${KGF_CL_PATTERNS:-1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni}"
 echo "== filter"
 $k filter --config examples/countries/record_checks.json --kg "$store" --out "$out/kept" \
   "$out"/synth/shard-*.jsonl.zst
@@ -60,14 +61,21 @@ echo "== train"
 $k train --preset small --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
   --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-3000}" --lr 2e-3 --warmup-steps 100 \
   --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress
-echo "== train, stage 2: 2,000 more steps at 1e-3 (scores on valid records every 1,000 steps)"
-$k train --init-checkpoint "$out/run" --data "$out/corpus" --dataset sft --out "$out/run2" \
-  --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS2:-2000}" --lr 1e-3 --warmup-steps 50 \
-  --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress \
-  --eval-every 1000 --eval-kg "$store" --eval-per-pattern 5
-$k report "$out/run2" --out "$out/report.html"
+if [ "${KGF_CL_STAGE2:-1}" = 1 ]; then
+  echo "== train, stage 2: 2,000 more steps at 1e-3 (scores on valid records every 1,000 steps)"
+  $k train --init-checkpoint "$out/run" --data "$out/corpus" --dataset sft --out "$out/run2" \
+    --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS2:-2000}" --lr 1e-3 --warmup-steps 50 \
+    --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress \
+    --eval-every 1000 --eval-kg "$store" --eval-per-pattern 5
+  $k report "$out/run2" --out "$out/report.html"
+fi
 echo "== eval on held-out test questions (their anchors never anchor a training record)"
 $k eval --checkpoint "$out/run" --kg "$store" --corpus "$out/corpus" \
   --per-pattern "${KGF_CL_EVAL_PER_PATTERN:-30}" --json > "$out/eval_stage1.json"
-$k eval --checkpoint "$out/run2" --kg "$store" --corpus "$out/corpus" \
+final="$out/run2"
+[ "${KGF_CL_STAGE2:-1}" = 1 ] || final="$out/run"
+$k eval --checkpoint "$final" --kg "$store" --corpus "$out/corpus" \
   --per-pattern "${KGF_CL_EVAL_PER_PATTERN:-30}" --transcript "$out/transcript.jsonl"
+echo "== the same with constrained calls (names copied from the dialogue; eval/README.md)"
+$k eval --checkpoint "$final" --kg "$store" --corpus "$out/corpus" \
+  --per-pattern "${KGF_CL_EVAL_PER_PATTERN:-30}" --constrain-calls
