@@ -13,6 +13,9 @@ PACKAGES=(
   python3 python3-jinja2 python3-sentencepiece python3-numpy
   # The interactive review view's test drives it through a terminal multiplexer.
   tmux
+  # The fuzz job (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, and the
+  # OpenMP runtime clang links oneDNN's users against.
+  clang libclang-rt-14-dev libomp-dev
 )
 
 SUDO=""

@@ -338,7 +338,10 @@ std::string QuestionGrammar::SetClause(const Query& q, int n, Rng& rng) const {
 Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
   const PatternTree& tree = TreeOf(q.pattern);
   const Phrase np = NounPhrase(q, tree.root, rng);
-  auto [sg, pl] = TypeOf(q, tree.root);
+  // Named variables, not a structured binding: lambdas below capture them (clang < 16).
+  const auto type_names = TypeOf(q, tree.root);
+  const std::string& sg = type_names.first;
+  const std::string& pl = type_names.second;
   const std::string be = np.plural ? "are" : "is";
   const std::string type = np.plural ? pl : sg;
   // Frames are built lazily: only the chosen one is rendered.
@@ -395,7 +398,10 @@ Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
 Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
   const PatternTree& tree = TreeOf(q.pattern);
   const QueryNode& root = tree.nodes[tree.root];
-  auto [sg, pl] = TypeOf(q, tree.root);
+  // Named variables, not a structured binding: lambdas below capture them (clang < 16).
+  const auto type_names = TypeOf(q, tree.root);
+  const std::string& sg = type_names.first;
+  const std::string& pl = type_names.second;
   const bool negation = root.op == QueryOp::kNegate;
   // The positive clauses (joined by the operator) and, for a negation, the negated one.
   std::vector<std::string> parts;
