@@ -2,11 +2,84 @@
 
 #include <rapidjson/error/en.h>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace kgf {
+namespace {
+
+// SAX handler in front of a document: numbers arrive as text (kParseNumbersAsStringsFlag) and
+// are converted here. Integers are typed as rapidjson types them (int, unsigned, int64, uint64,
+// a double past 64 bits); other numbers go through std::from_chars, which rounds to the nearest
+// double. rapidjson 1.1's own conversion can be an ulp off (5.0e215 -> 4.999999999999999e215,
+// so a config written back reads as another config) and its full-precision mode is wrong for a
+// zero significand ("0e-37" -> 5e-57; found by fuzz/model_config_fuzzer).
+class ExactNumbers {
+ public:
+  explicit ExactNumbers(JsonDoc& doc) : doc_(doc) {}
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+    const char* end = s + n;
+    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      if (*s == '-') {
+        int64_t v = 0;
+        auto r = std::from_chars(s, end, v);
+        if (r.ec == std::errc() && r.ptr == end) {
+          return v >= std::numeric_limits<int>::min() ? doc_.Int(static_cast<int>(v)) : doc_.Int64(v);
+        }
+      } else {
+        uint64_t v = 0;
+        auto r = std::from_chars(s, end, v);
+        if (r.ec == std::errc() && r.ptr == end) {
+          return v <= std::numeric_limits<unsigned>::max() ? doc_.Uint(static_cast<unsigned>(v))
+                                                           : doc_.Uint64(v);
+        }
+      }
+    }
+    double d = 0;
+    auto r = std::from_chars(s, end, d);
+    if (r.ec == std::errc::result_out_of_range) {
+      d = std::strtod(std::string(s, n).c_str(), nullptr);  // underflow: 0 or a subnormal
+      if (std::isinf(d)) {
+        too_big_ = std::string(s, n);
+        return false;
+      }
+    } else if (r.ec != std::errc() || r.ptr != end) {
+      too_big_ = std::string(s, n);  // the reader validated the grammar; not expected
+      return false;
+    }
+    return doc_.Double(d);
+  }
+
+  // The number that overflowed a double, or "" (copied out: the handler dies with the parse).
+  const std::string& too_big() const { return too_big_; }
+
+ private:
+  JsonDoc& doc_;
+  std::string too_big_;
+};
+
+}  // namespace
 
 int JsonNestingDepth(std::string_view text, int limit, size_t* offset) {
   int depth = 0, deepest = 0;
@@ -50,11 +123,27 @@ Result<JsonDoc> ParseJson(std::string_view text, std::string_view where) {
                                 std::to_string(at));
   }
   JsonDoc doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  if (doc.HasParseError()) {
+  rapidjson::ParseResult result;
+  std::string bad_number;
+  auto generate = [&](JsonDoc& handler) {
+    ExactNumbers exact(handler);
+    rapidjson::MemoryStream memory(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(memory);
+    rapidjson::Reader reader;
+    result = reader.Parse<rapidjson::kParseValidateEncodingFlag |
+                          rapidjson::kParseNumbersAsStringsFlag>(in, exact);
+    bad_number = exact.too_big();
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (!bad_number.empty()) {
+    return InvalidArgumentError(std::string(where) + ": number too big for a double: " +
+                                bad_number.substr(0, 40));
+  }
+  if (result.IsError()) {
     return InvalidArgumentError(std::string(where) + ": invalid JSON at offset " +
-                                std::to_string(doc.GetErrorOffset()) + ": " +
-                                rapidjson::GetParseError_En(doc.GetParseError()));
+                                std::to_string(result.Offset()) + ": " +
+                                rapidjson::GetParseError_En(result.Code()));
   }
   return doc;
 }
@@ -104,6 +193,14 @@ Result<int64_t> JsonGetInt(const JsonValue& obj, const char* field, std::string_
   if (it == obj.MemberEnd()) return Missing(field, where);
   if (!it->value.IsInt64()) return WrongType(field, where, "an integer");
   return it->value.GetInt64();
+}
+
+Result<uint64_t> JsonGetUint64(const JsonValue& obj, const char* field, std::string_view where) {
+  if (!obj.IsObject()) return InvalidArgumentError(std::string(where) + ": expected a JSON object");
+  auto it = obj.FindMember(field);
+  if (it == obj.MemberEnd()) return Missing(field, where);
+  if (!it->value.IsUint64()) return WrongType(field, where, "a non-negative integer");
+  return it->value.GetUint64();
 }
 
 Result<double> JsonGetDouble(const JsonValue& obj, const char* field, std::string_view where) {

@@ -43,6 +43,8 @@ std::string JsonQuote(std::string_view s);
 // Typed field access: errors read "<where>: field 'name' missing" / "... must be a string".
 Result<std::string> JsonGetString(const JsonValue& obj, const char* field, std::string_view where);
 Result<int64_t> JsonGetInt(const JsonValue& obj, const char* field, std::string_view where);
+// 0 .. 2^64-1; a negative or fractional value is "must be a non-negative integer".
+Result<uint64_t> JsonGetUint64(const JsonValue& obj, const char* field, std::string_view where);
 Result<double> JsonGetDouble(const JsonValue& obj, const char* field, std::string_view where);
 Result<bool> JsonGetBool(const JsonValue& obj, const char* field, std::string_view where);
 // Returns the member or an error when it is missing / not of the kind wanted.

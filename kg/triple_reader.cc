@@ -437,6 +437,18 @@ std::string TripleReader::ParseNTriples(std::string_view line, RawTriple* out) {
   if (!err.empty()) return "object: " + err;
   err = c.ParseEnd();
   if (!err.empty()) return err;
+  // A kgforge key IRI decodes to the key itself: "<urn:kgforge:key:>" would be an empty key
+  // and "%00" a control character (found by fuzz/triple_reader_fuzzer).
+  for (const auto& [what, value] : {std::pair<const char*, const std::string*>{"subject", &subject},
+                                    {"predicate", &predicate},
+                                    {"object", literal ? nullptr : &object}}) {
+    if (value == nullptr) continue;
+    if (value->empty()) return std::string(what) + ": the IRI names an empty key";
+    if (int cc = ControlCharacter(*value); cc >= 0 || value->find('\t') != std::string::npos) {
+      return std::string(what) + ": the decoded IRI holds " +
+             (cc >= 0 ? ControlCharacterProblem(cc) : std::string("a tab; keys must be printable text"));
+    }
+  }
   out->head = std::move(subject);
   out->tail_name.clear();
   if (literal && (predicate == kRdfsLabel || predicate == kSkosPrefLabel ||

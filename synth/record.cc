@@ -267,10 +267,9 @@ Result<Record> RecordFromJson(std::string_view json, std::string_view where_view
   KGF_ASSIGN_OR_RETURN(r.templates.question, JsonGetString(*t, "question", where + ": template"));
   KGF_ASSIGN_OR_RETURN(r.templates.answer, JsonGetString(*t, "answer", where + ": template"));
   KGF_ASSIGN_OR_RETURN(r.templates.reflection, JsonGetString(*t, "reflection", where + ": template"));
-  KGF_ASSIGN_OR_RETURN(int64_t seed, JsonGetInt(doc, "seed", where));
-  KGF_ASSIGN_OR_RETURN(int64_t index, JsonGetInt(doc, "index", where));
-  r.seed = static_cast<uint64_t>(seed);
-  r.index = static_cast<uint64_t>(index);
+  // Written as unsigned 64-bit numbers; a negative value would not read back the same.
+  KGF_ASSIGN_OR_RETURN(r.seed, JsonGetUint64(doc, "seed", where));
+  KGF_ASSIGN_OR_RETURN(r.index, JsonGetUint64(doc, "index", where));
   return r;
 }
 

@@ -154,6 +154,15 @@ TEST(TripleReaderTest, MalformedNTriplesAreLocated) {
        "object: language tag '@-en' is not [a-zA-Z]+('-'[a-zA-Z0-9]+)*"},
       {"<x:a> <x:p> \"hello\"@en- .",
        "object: language tag '@en-' is not [a-zA-Z]+('-'[a-zA-Z0-9]+)*"},
+      // Found by fuzz/triple_reader_fuzzer: kgforge key IRIs that decode to an empty key or
+      // to a control character.
+      {"<urn:kgforge:key:> <x:p> <x:c> .", "subject: the IRI names an empty key"},
+      {"<x:a> <urn:kgforge:key:> <x:c> .", "predicate: the IRI names an empty key"},
+      {"<x:a> <x:p> <urn:kgforge:key:a%00b> .",
+       "object: the decoded IRI holds control character 0x00 in the line; keys and names must be "
+       "printable text"},
+      {"<urn:kgforge:key:a%09b> <x:p> <x:c> .",
+       "subject: the decoded IRI holds a tab; keys must be printable text"},
   };
   for (const auto& [line, want] : cases) {
     std::string p = dir.Write("m.nt", line + "\n");

@@ -42,6 +42,25 @@ TEST(RecordTest, JsonRoundTrip) {
   EXPECT_EQ(RecordToJson(*back), json);
 }
 
+// Found by fuzz/record_json_fuzzer (fuzz/regressions/record_json/): a negative index parsed,
+// was stored as a huge unsigned number and the record's own JSON then failed to parse.
+TEST(RecordTest, SeedAndIndexAreUnsigned64) {
+  Record r = Sample();
+  r.seed = UINT64_MAX;
+  r.index = (uint64_t{1} << 63) + 5;
+  auto back = RecordFromJson(RecordToJson(r), "x");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->seed, UINT64_MAX);
+  EXPECT_EQ(back->index, (uint64_t{1} << 63) + 5);
+  std::string json = RecordToJson(Sample());
+  json.replace(json.find("\"index\":7"), 9, "\"index\":-7");
+  auto bad = RecordFromJson(json, "shard-00000.jsonl.zst:9");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("shard-00000.jsonl.zst:9: field 'index' must be a non-negative integer"),
+            std::string::npos)
+      << bad.status().ToString();
+}
+
 TEST(RecordTest, DirectionsRoundTripAndDefaultToForward) {
   Record r = Sample();
   r.inverse = {1};
