@@ -28,6 +28,9 @@ void SetupFilterCommand(CLI::App& root) {
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores); never changes output")
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the report as JSON on stdout");
+  cmd->add_flag("--force", o->force,
+                "Run even when --out holds a finished run of the same inputs, config, named "
+                "files, graph and kgforge binary (which is otherwise reused)");
   cmd->callback([o] {
     Result<filters::PipelineReport> report = filters::RunFilterCommand(*o);
     if (!report.ok()) {

@@ -174,12 +174,72 @@ std::string PipelineReport::ToJson() const {
   }
   s += "],\"outputs\":[";
   for (size_t i = 0; i < outputs.size(); ++i) s += (i ? "," : "") + JsonQuote(outputs[i]);
-  s += "]}";
+  s += "]";
+  if (!fingerprint.empty()) s += ",\"fingerprint\":" + JsonQuote(fingerprint);
+  s += "}";
   return s;
+}
+
+namespace {
+
+Status ReadCounts(const JsonValue& obj, const char* field, const std::string& where,
+                  std::map<std::string, int64_t>* out) {
+  KGF_ASSIGN_OR_RETURN(const JsonValue* m, JsonGetObject(obj, field, where));
+  for (auto it = m->MemberBegin(); it != m->MemberEnd(); ++it) {
+    if (!it->value.IsInt64()) {
+      return InvalidArgumentError(where + ": " + field + "." + it->name.GetString() +
+                                  " must be an integer");
+    }
+    (*out)[it->name.GetString()] = it->value.GetInt64();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<PipelineReport> PipelineReport::FromJson(std::string_view json, std::string_view where_sv) {
+  const std::string where(where_sv);
+  KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(json, where));
+  PipelineReport r;
+  KGF_ASSIGN_OR_RETURN(r.records, JsonGetInt(doc, "records", where));
+  KGF_ASSIGN_OR_RETURN(r.kept, JsonGetInt(doc, "kept", where));
+  KGF_ASSIGN_OR_RETURN(r.dropped, JsonGetInt(doc, "dropped", where));
+  KGF_ASSIGN_OR_RETURN(r.input_bytes, JsonGetInt(doc, "input_bytes", where));
+  KGF_ASSIGN_OR_RETURN(r.kept_bytes, JsonGetInt(doc, "kept_bytes", where));
+  KGF_RETURN_IF_ERROR(ReadCounts(doc, "input_errors", where, &r.input_errors));
+  KGF_ASSIGN_OR_RETURN(const JsonValue* filters, JsonGetArray(doc, "filters", where));
+  for (rapidjson::SizeType i = 0; i < filters->Size(); ++i) {
+    const JsonValue& f = (*filters)[i];
+    const std::string at = where + ": filters[" + std::to_string(i) + "]";
+    FilterStats st;
+    KGF_ASSIGN_OR_RETURN(st.name, JsonGetString(f, "name", at));
+    KGF_ASSIGN_OR_RETURN(st.type, JsonGetString(f, "type", at));
+    KGF_ASSIGN_OR_RETURN(st.input, JsonGetInt(f, "input", at));
+    KGF_ASSIGN_OR_RETURN(st.kept, JsonGetInt(f, "kept", at));
+    KGF_ASSIGN_OR_RETURN(st.dropped, JsonGetInt(f, "dropped", at));
+    KGF_ASSIGN_OR_RETURN(st.modified, JsonGetInt(f, "modified", at));
+    KGF_RETURN_IF_ERROR(ReadCounts(f, "reasons", at, &st.reasons));
+    KGF_RETURN_IF_ERROR(ReadCounts(f, "counts", at, &st.counts));
+    r.filters.push_back(std::move(st));
+  }
+  KGF_ASSIGN_OR_RETURN(const JsonValue* outputs, JsonGetArray(doc, "outputs", where));
+  for (const JsonValue& o : outputs->GetArray()) {
+    if (!o.IsString()) return InvalidArgumentError(where + ": outputs must be file names");
+    r.outputs.emplace_back(o.GetString(), o.GetStringLength());
+  }
+  if (doc.HasMember("fingerprint")) {
+    KGF_ASSIGN_OR_RETURN(r.fingerprint, JsonGetString(doc, "fingerprint", where));
+  }
+  return r;
 }
 
 std::string PipelineReport::ToText() const {
   std::ostringstream os;
+  if (reused) {
+    os << "up to date: same inputs, config, named files, graph and kgforge binary as the run "
+          "that wrote these outputs (fingerprint "
+       << fingerprint << "); nothing redone (--force runs again)\n";
+  }
   auto pct = [](int64_t a, int64_t b) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", b > 0 ? 100.0 * a / b : 0.0);
@@ -228,6 +288,7 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
   }
   KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, "filter_report.json.tmp.").status());
   PipelineReport report;
+  report.fingerprint = fingerprint_;
   // Read every line (serial I/O), then parse in parallel.
   std::vector<InputLine> lines;
   {

@@ -39,6 +39,8 @@ struct FilterRunOptions {
   std::string kg;                    // optional graph store: enables record_execution
   int threads = 0;                   // 0: all cores
   bool json = false;                 // CLI prints the report as JSON
+  // Run even when out_dir holds a finished run with the same fingerprint (see RunFilterCommand).
+  bool force = false;
 };
 
 struct FilterStats {
@@ -54,10 +56,16 @@ struct PipelineReport {
   std::map<std::string, int64_t> input_errors;  // "invalid_json" -> lines (bad_lines: drop)
   std::vector<FilterStats> filters;
   std::vector<std::string> outputs;  // files written
-  double seconds = 0;                // wall time of Run (not part of ToJson, for determinism)
+  // Digest of the inputs, config, files it names, graph and binary (base/run_fingerprint.h);
+  // "" when the run was not fingerprinted.
+  std::string fingerprint;
+  double seconds = 0;   // wall time of Run (not part of ToJson, for determinism)
+  bool reused = false;  // read back from a finished run's filter_report.json (not in ToJson)
 
   std::string ToJson() const;  // deterministic, compact
   std::string ToText() const;  // a readable table
+  // Reads ToJson's output back. Errors: InvalidArgument naming `where` and the field.
+  static Result<PipelineReport> FromJson(std::string_view json, std::string_view where);
 };
 
 // The outcome of one record.
@@ -74,6 +82,8 @@ class Pipeline {
   static Result<Pipeline> FromJson(std::string_view config_json, std::string_view where,
                                    std::string config_dir, const FilterPlugins& plugins = {});
   static Result<Pipeline> FromFile(const std::string& path, const FilterPlugins& plugins = {});
+  // Written into filter_report.json by Run, for a later run to recognise its own outputs.
+  void set_fingerprint(std::string fingerprint) { fingerprint_ = std::move(fingerprint); }
 
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
@@ -98,6 +108,7 @@ class Pipeline {
   std::vector<std::unique_ptr<Filter>> filters_;
   std::string text_field_ = "text";
   bool drop_bad_lines_ = false;
+  std::string fingerprint_;
 };
 
 }  // namespace kgf::filters

@@ -4,6 +4,10 @@
 #include <map>
 #include <optional>
 
+#include "base/file_util.h"
+#include "base/json.h"
+#include "base/line_reader.h"
+#include "base/run_fingerprint.h"
 #include "filters/dedup_filters.h"
 #include "review/decision_store.h"
 #include "kg/graph_store.h"
@@ -108,8 +112,63 @@ FilterPlugins RecordFilterPlugins(KgContext kg) {
   return p;
 }
 
+namespace {
+
+// Everything the outputs depend on: config bytes and the files it names (word lists, the review
+// store), every input by name and content, the output locations, the graph store, the binary.
+Result<std::string> FilterFingerprint(const FilterRunOptions& options) {
+  RunFingerprint fp;
+  fp.AddText("command", "filter");
+  KGF_RETURN_IF_ERROR(fp.AddFile("config", options.config));
+  KGF_ASSIGN_OR_RETURN(std::string config_text, ReadFileToString(options.config));
+  Result<JsonDoc> config = ParseJson(config_text, options.config);
+  if (config.ok()) KGF_RETURN_IF_ERROR(fp.AddFilesNamedIn(*config, Dirname(options.config)));
+  for (const std::string& in : options.inputs) {
+    fp.AddText("input", in);
+    KGF_RETURN_IF_ERROR(fp.AddFile("input-bytes", in));
+  }
+  fp.AddText("out", options.out_dir);
+  fp.AddText("rejected", options.rejected_dir);
+  fp.AddText("kg", options.kg);
+  if (!options.kg.empty() && FileExists(options.kg)) {
+    KGF_RETURN_IF_ERROR(fp.AddFile("kg-bytes", options.kg));
+  }
+  return fp.Digest();
+}
+
+// The report of a finished run in out_dir with this fingerprint whose outputs all exist, or
+// nullopt (no report, another fingerprint, an unreadable report, a missing output).
+std::optional<PipelineReport> FinishedRun(const std::string& out_dir, const std::string& fingerprint) {
+  const std::string path = JoinPath(out_dir, "filter_report.json");
+  if (!FileExists(path)) return std::nullopt;
+  Result<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return std::nullopt;
+  Result<PipelineReport> report = PipelineReport::FromJson(*text, path);
+  if (!report.ok() || report->fingerprint != fingerprint) return std::nullopt;
+  for (const std::string& out : report->outputs) {
+    if (!FileExists(out)) return std::nullopt;
+  }
+  report->reused = true;
+  return std::move(report).value();
+}
+
+}  // namespace
+
 Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
   if (options.config.empty()) return InvalidArgumentError("filter: --config CONFIG is required");
+  if (!FileExists(options.config)) {
+    return NotFoundError(options.config + ": filter config not found");
+  }
+  for (const std::string& in : options.inputs) {
+    // The reader's own checks and messages (missing file, a directory, a bad zstd frame).
+    KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(in));
+  }
+  // A rerun with the same fingerprint reuses the finished outputs (written last, atomically, so
+  // a killed run never looks finished).
+  KGF_ASSIGN_OR_RETURN(std::string fingerprint, FilterFingerprint(options));
+  if (!options.force && !options.out_dir.empty()) {
+    if (std::optional<PipelineReport> done = FinishedRun(options.out_dir, fingerprint)) return *done;
+  }
   // record_execution re-runs calls on the graph the records came from.
   std::optional<kg::OpenedGraph> opened;
   std::optional<synth::ToolCatalog> catalog;
@@ -122,6 +181,7 @@ Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
     kg = KgContext{&opened->graph, &*catalog, opened->checksum};
   }
   KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config, RecordFilterPlugins(kg)));
+  p.set_fingerprint(fingerprint);
   return p.Run(options.inputs, options.out_dir, options.rejected_dir, options.threads);
 }
 

@@ -323,5 +323,61 @@ TEST(ReviewFilterTest, RejectedRecordsAreDroppedAsReviewRejected) {
   EXPECT_NE(p.status().message().find("filters[0]"), std::string::npos) << p.status().message();
 }
 
+// Issue 13: a rerun with unchanged inputs reuses the finished outputs; a new review mark, a
+// changed input or --force runs again (and the mark is honoured).
+TEST(ReviewFilterTest, RerunReusesFinishedOutputsUntilAMarkOrAnInputChanges) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  { ASSERT_TRUE(DecisionStore::Open(dir.File("review.sqlite")).ok()); }
+  dir.Write("in.jsonl", [&] {
+    std::string lines;
+    for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
+    return lines;
+  }());
+  dir.Write("checks.json", R"({"filters":[{"type":"record_format"},)"
+                           R"({"type":"review_decisions","name":"review","db":")" +
+                               dir.File("review.sqlite") + "\"}]}");
+  filters::FilterRunOptions o;
+  o.config = dir.File("checks.json");
+  o.inputs = {dir.File("in.jsonl")};
+  o.out_dir = dir.File("out");
+  o.rejected_dir = dir.File("rejected");
+  o.threads = 1;
+  auto first = filters::RunFilterCommand(o);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->reused);
+  EXPECT_EQ(first->dropped, 0);
+  const std::string kept = *ReadFileToString(dir.File("out/in.jsonl"));
+  auto again = filters::RunFilterCommand(o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->ToJson(), first->ToJson());  // the report reads back whole
+  EXPECT_NE(again->ToText().find("up to date"), std::string::npos);
+  EXPECT_EQ(*ReadFileToString(dir.File("out/in.jsonl")), kept);
+  {
+    auto store = DecisionStore::Open(dir.File("review.sqlite"));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store->Put({.record_id = records[0].id, .decision = "reject", .reviewer = "ann"}).ok());
+  }
+  auto marked = filters::RunFilterCommand(o);
+  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  EXPECT_FALSE(marked->reused);
+  EXPECT_EQ(marked->dropped, 1);
+  EXPECT_TRUE(filters::RunFilterCommand(o)->reused);
+  o.force = true;
+  EXPECT_FALSE(filters::RunFilterCommand(o)->reused);
+  o.force = false;
+  dir.Write("in.jsonl", synth::RecordToJson(records[1]) + "\n");
+  auto changed = filters::RunFilterCommand(o);
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_FALSE(changed->reused);
+  EXPECT_EQ(changed->records, 1);
+  // A lost output means the run is redone, not reused.
+  std::remove(dir.File("out/in.jsonl").c_str());
+  auto lost = filters::RunFilterCommand(o);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_FALSE(lost->reused);
+}
+
 }  // namespace
 }  // namespace kgf::review
