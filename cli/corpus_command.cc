@@ -88,6 +88,9 @@ void SetupCorpusCommand(CLI::App& root) {
   b->add_option("--out", build->out, "new output folder")->required();
   b->add_option("--tokenizer", build->tokenizer, "overrides the config's tokenizer");
   b->add_option("--threads", build->threads, "0 = all cores")->capture_default_str();
+  b->add_flag("--force", build->force,
+              "Rebuild even when --out holds a finished corpus (one built from the same config, "
+              "inputs, tokenizer and kgforge binary is otherwise reused; another is refused)");
   auto build_json = std::make_shared<bool>(false);
   b->add_flag("--json", *build_json, "Print the corpus manifest (manifest.json) as JSON");
   b->callback([build, build_json] {
@@ -96,7 +99,13 @@ void SetupCorpusCommand(CLI::App& root) {
     if (*build_json) {
       Print(summary->manifest.ToJson() + "\n");
     } else {
-      Print("built " + summary->out + "\n" + summary->manifest.Summary());
+      Print((summary->reused ? "up to date: " + summary->out +
+                                   " was built from the same config, inputs, tokenizer and "
+                                   "kgforge binary (fingerprint " +
+                                   summary->manifest.fingerprint + "); nothing rebuilt (--force "
+                                   "rebuilds)\n"
+                             : "built " + summary->out + "\n") +
+            summary->manifest.Summary());
     }
     SetExitCode(0);
   });

@@ -14,12 +14,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "base/file_util.h"
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/progress.h"
+#include "base/run_fingerprint.h"
 #include "base/rng.h"
 #include "corpus/chat_template.h"
 #include "corpus/indexed_dataset.h"
@@ -446,6 +448,43 @@ std::string ShardName(std::string_view dataset, int index) {
 
 }  // namespace
 
+namespace {
+
+// Everything the corpus depends on: the mix config's bytes, every input file's content in
+// order (folders expanded), the tokenizer and the binary. Paths are left out: the same inputs
+// elsewhere build the same bytes (and the manifest stays identical wherever it is built).
+Result<std::string> BuildFingerprint(const CorpusBuildOptions& options, const MixConfig& config,
+                                     const std::string& tokenizer_path) {
+  RunFingerprint fp;
+  fp.AddText("command", "corpus build");
+  KGF_RETURN_IF_ERROR(fp.AddFile("config", options.config));
+  for (const SourceConfig& source : config.sources) {
+    KGF_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandSourcePaths(source));
+    fp.AddText("source", source.name);
+    for (const std::string& f : files) KGF_RETURN_IF_ERROR(fp.AddFile("file", f));
+  }
+  KGF_RETURN_IF_ERROR(fp.AddFile("tokenizer", tokenizer_path));
+  return fp.Digest();
+}
+
+// The manifest of a finished corpus at `out` (its manifest parses and every file it lists has
+// its recorded size), or nullopt.
+std::optional<Manifest> FinishedCorpus(const std::string& out) {
+  const std::string path = JoinPath(out, kManifestFile);
+  Result<std::string> text = ReadFileToString(path);
+  if (!text.ok()) return std::nullopt;
+  Result<Manifest> m = Manifest::Parse(*text, path);
+  if (!m.ok()) return std::nullopt;
+  for (const ManifestFile& f : m->files) {
+    std::error_code ec;
+    const auto size = fs::file_size(JoinPath(out, f.path), ec);
+    if (ec || size != f.bytes) return std::nullopt;
+  }
+  return std::move(m).value();
+}
+
+}  // namespace
+
 Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   KGF_ASSIGN_OR_RETURN(MixConfig config, LoadMixConfig(options.config));
   const std::string tokenizer_path = options.tokenizer.empty() ? config.tokenizer : options.tokenizer;
@@ -455,9 +494,21 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   }
   KGF_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Load(tokenizer_path));
   if (options.out.empty()) return InvalidArgumentError("corpus build: --out is required");
+  KGF_ASSIGN_OR_RETURN(std::string fingerprint, BuildFingerprint(options, config, tokenizer_path));
   if (fs::exists(options.out) && (!fs::is_directory(options.out) || !fs::is_empty(options.out))) {
-    return AlreadyExistsError(options.out + ": already exists and is not an empty folder; choose a "
-                                            "new --out or remove it");
+    std::optional<Manifest> done = FinishedCorpus(options.out);
+    if (!done) {
+      return AlreadyExistsError(options.out + ": already exists and is not an empty folder nor a "
+                                              "finished corpus; choose a new --out or remove it");
+    }
+    if (!options.force) {
+      if (done->fingerprint == fingerprint) {
+        return BuildSummary{options.out, std::move(*done), /*reused=*/true};
+      }
+      return AlreadyExistsError(options.out + ": holds a corpus built from other inputs, config, "
+                                              "tokenizer or kgforge binary; choose a new --out, "
+                                              "or pass --force to replace it");
+    }
   }
   // More threads than cores only makes TBB warn; the output does not depend on the count.
   const int cores = tbb::info::default_concurrency();
@@ -480,8 +531,7 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     if (!out.has_filename()) out = out.parent_path();
     const std::string name = Basename(out.string());
     KGF_RETURN_IF_ERROR(
-        RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-")
-            .status());
+        RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-"));
   }
   const std::string tmp = options.out + ".tmp-" + std::to_string(::getpid());
   {
@@ -617,12 +667,14 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
       }
     }
   }
+  manifest.fingerprint = fingerprint;
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kManifestFile), manifest.ToJson()));
   KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources,
                                    manifest.sources, catalog_documents, data));
 
   std::error_code ec;
-  if (fs::exists(options.out)) fs::remove(options.out, ec);  // an empty folder
+  // An empty folder, or (--force) a finished corpus of the same fingerprint.
+  if (fs::exists(options.out)) fs::remove_all(options.out, ec);
   fs::rename(tmp, options.out, ec);
   if (ec) return IoError("cannot move " + tmp + " to " + options.out + ": " + ec.message());
   tmp_guard.Release();

@@ -43,16 +43,23 @@ struct CorpusBuildOptions {
   std::string out;        // output folder; must not exist or be empty
   std::string tokenizer;  // overrides the config's "tokenizer" when set
   int threads = 0;        // 0: all cores
+  // Build even when `out` holds a finished corpus (same fingerprint or not): it is replaced
+  // once the new one is complete. A folder that is not a finished corpus is never replaced.
+  bool force = false;
 };
 
 struct BuildSummary {
   std::string out;
   Manifest manifest;  // as written to out/manifest.json; manifest.Summary() for people
+  // `out` already held a corpus built from the same config, input files, tokenizer and
+  // kgforge binary (manifest.fingerprint): nothing was rebuilt.
+  bool reused = false;
 };
 
 // Errors: config and input errors as in mix_config.h / source_reader.h / chat_template.h
 // (file:line named; a tool_use "split" other than train / valid / test included), NotFound / FailedPrecondition for the tokenizer, AlreadyExists when `out`
-// holds files, InvalidArgument for a document over max_document_tokens when splitting or
+// holds files other than a finished corpus of the same fingerprint (reused, see BuildSummary;
+// `force` replaces a finished corpus), InvalidArgument for a document over max_document_tokens when splitting or
 // truncation is off. On any error nothing is left at `out` (nor the temporary folder).
 Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options);
 

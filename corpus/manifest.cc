@@ -196,6 +196,7 @@ std::string Manifest::ToJson() const {
     w.EndObject();
   }
   w.EndArray();
+  if (!fingerprint.empty()) Str(w, "fingerprint", fingerprint);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
 }
@@ -276,6 +277,9 @@ Result<Manifest> Manifest::Parse(std::string_view json, std::string_view where_v
     f.bytes = static_cast<uint64_t>(bytes);
     KGF_ASSIGN_OR_RETURN(f.checksum, JsonGetString((*files)[i], "checksum", p));
     m.files.push_back(std::move(f));
+  }
+  if (doc.HasMember("fingerprint")) {
+    KGF_ASSIGN_OR_RETURN(m.fingerprint, JsonGetString(doc, "fingerprint", where));
   }
   KGF_RETURN_IF_ERROR(ParseEval(doc, where, &m));
   return m;

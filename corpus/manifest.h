@@ -107,6 +107,9 @@ struct Manifest {
   std::vector<ManifestDataset> datasets;
   std::vector<ManifestEvalFile> eval;  // only splits with at least one record
   std::vector<ManifestFile> files;
+  // Digest of the config, every input file, the tokenizer and the binary
+  // (base/run_fingerprint.h): a rerun with the same one reuses the corpus. "" when absent.
+  std::string fingerprint;
 
   std::string ToJson() const;  // pretty, deterministic
   // Errors: InvalidArgument naming `where` and the field (also: an eval file not listed in

@@ -281,12 +281,12 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
   // A killed earlier run's temp files (named by its pid) would stay forever otherwise; only the
   // temp files of this run's own outputs are touched.
   for (const std::string& name : names) {
-    KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, name + ".tmp.").status());
+    KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, name + ".tmp."));
     if (!rejected_dir.empty()) {
-      KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir, name + ".tmp.").status());
+      KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir, name + ".tmp."));
     }
   }
-  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, "filter_report.json.tmp.").status());
+  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, "filter_report.json.tmp."));
   PipelineReport report;
   report.fingerprint = fingerprint_;
   // Read every line (serial I/O), then parse in parallel.

@@ -2,6 +2,8 @@
 #include "corpus/inspect.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -384,9 +386,49 @@ TEST_F(CorpusBuilderTest, BadInputsFailCleanlyAndLeaveNothing) {
   auto missing = Build(dir_.Write("m.json", R"({"tokenizer":"none.model","sources":[{"name":"b","kind":"text","paths":["brown.jsonl"]}]})"), "m");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("none.model"), std::string::npos);
-  // Output folder already holds files.
+  // Output folder already holds a corpus built from another config, or other files.
   ASSERT_TRUE(Build(Config(""), "taken").ok());
-  EXPECT_EQ(Build(Config(""), "taken").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Build(Config(R"("max_document_tokens":2048,)"), "taken").status().code(),
+            StatusCode::kAlreadyExists);
+  dir_.Write("other/notes.txt", "mine");
+  EXPECT_EQ(Build(Config(""), "other").status().code(), StatusCode::kAlreadyExists);
+}
+
+// Issue 13: a rerun with the same config, inputs, tokenizer and binary reuses the finished
+// corpus; a changed input is refused unless --force, which rebuilds it in place.
+TEST_F(CorpusBuilderTest, RerunReusesAFinishedCorpusUntilAnInputChanges) {
+  auto first = Build(Config(""), "c");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->reused);
+  EXPECT_EQ(first->manifest.fingerprint.rfind("xxh3:", 0), 0u) << first->manifest.fingerprint;
+  const std::string manifest = *ReadFileToString(dir_.File("c/manifest.json"));
+  auto again = Build(Config(""), "c");  // same bytes in another config file
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->manifest.ToJson(), manifest);
+  // One more text line: another fingerprint.
+  dir_.Write("brown.jsonl", *ReadFileToString(dir_.File("brown.jsonl")) +
+                                "{\"text\":\"One more line of text for the corpus.\"}\n");
+  auto changed = Build(Config(""), "c");
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(changed.status().message().find("--force"), std::string::npos);
+  CorpusBuildOptions force;
+  force.config = Config("");
+  force.out = dir_.File("c");
+  force.force = true;
+  auto rebuilt = BuildCorpus(force);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_FALSE(rebuilt->reused);
+  EXPECT_NE(rebuilt->manifest.fingerprint, first->manifest.fingerprint);
+  EXPECT_TRUE(Build(Config(""), "c")->reused);
+  // A damaged corpus (a shard cut short) is not reused.
+  for (const ManifestFile& f : rebuilt->manifest.files) {
+    if (f.path.find(".bin") == std::string::npos) continue;
+    std::filesystem::resize_file(dir_.File("c/" + f.path), f.bytes / 2);
+    break;
+  }
+  EXPECT_EQ(Build(Config(""), "c").status().code(), StatusCode::kAlreadyExists);
 }
 
 TEST_F(CorpusBuilderTest, TrainsTokenizerFromTheMixSources) {

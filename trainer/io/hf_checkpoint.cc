@@ -378,7 +378,7 @@ Result<Checkpoint> ReadHfModelDir(const std::string& dir) {
   c.dir = dir;
   c.from_hf = true;
   KGF_ASSIGN_OR_RETURN(c.config_json, ReadFileToString(JoinPath(dir, kConfigFile)));
-  KGF_RETURN_IF_ERROR(ModelConfig::FromJson(c.config_json, JoinPath(dir, kConfigFile)).status());
+  KGF_RETURN_IF_ERROR(ModelConfig::FromJson(c.config_json, JoinPath(dir, kConfigFile)));
   const std::string index_path = JoinPath(dir, kHfIndexFile);
   if (FileExists(index_path)) {
     KGF_ASSIGN_OR_RETURN(auto files, ReadIndex(index_path));

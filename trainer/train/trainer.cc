@@ -533,7 +533,7 @@ Result<std::string> SyncLocal(RunContext& c, int64_t step) {
 // local-SGD checkpoint is one.
 Status SaveNow(RunContext& c) {
   Trainer::State& s = c.s;
-  if (s.local_sgd && s.local_since_sync > 0) KGF_RETURN_IF_ERROR(SyncLocal(c, s.ts.step).status());
+  if (s.local_sgd && s.local_since_sync > 0) KGF_RETURN_IF_ERROR(SyncLocal(c, s.ts.step));
   s.ts.router_state = s.model->RouterState();
   s.ts.spike_detector = s.spike.StateJson();
   s.ts.rng_state = s.rng.state();
