@@ -107,11 +107,12 @@ const Status& GetStatus(const Result<T>& r) { return r.status(); }
 #define KGF_CONCAT_(a, b) KGF_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` (a Status or Result) is not OK.
+// The Status is copied out inside the full expression: `expr` may be `Make().status()`, a
+// reference into a temporary that dies at the end of it (ASan: stack-use-after-scope).
 #define KGF_RETURN_IF_ERROR(expr)                                               \
   do {                                                                          \
-    auto&& kgf_status_or_result_ = (expr);                                      \
-    if (!kgf_status_or_result_.ok())                                            \
-      return ::kgf::internal::GetStatus(kgf_status_or_result_);                 \
+    ::kgf::Status kgf_status_copy_ = ::kgf::internal::GetStatus((expr));        \
+    if (!kgf_status_copy_.ok()) return kgf_status_copy_;                        \
   } while (0)
 
 // KGF_ASSIGN_OR_RETURN(auto x, MakeX()); declares/assigns x or returns the error.

@@ -173,7 +173,8 @@ TEST(LocalSgdMpiTest, TimeBasedSyncLetsTheFastRankTakeMoreLocalSteps) {
   o.local_sgd.sync_seconds = 0.2;
   o.local_sgd_warmup_steps = 2;
   o.test_slow_rank = 1;
-  o.test_slow_ms = 20;
+  // Long enough to dominate a step under ASan too (a step there takes tens of milliseconds).
+  o.test_slow_ms = 60;
   o.checkpoint_every = 20;
   std::vector<StepMetrics> steps;
   auto s = TrainRun(o, &steps);
@@ -186,7 +187,7 @@ TEST(LocalSgdMpiTest, TimeBasedSyncLetsTheFastRankTakeMoreLocalSteps) {
       auto doc = ParseJson(e, "system");
       ASSERT_TRUE(doc.ok()) << e;
       const auto& per = (*doc)["per_rank"];
-      EXPECT_GT(per[0].GetInt64(), per[1].GetInt64()) << e << " (rank 1 sleeps 20 ms per update)";
+      EXPECT_GT(per[0].GetInt64(), per[1].GetInt64()) << e << " (rank 1 sleeps 60 ms per update)";
       ++syncs;
     }
   }
