@@ -5,12 +5,17 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/encodedstream.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 namespace kgf {
 namespace {
@@ -164,10 +169,81 @@ std::string JsonToPrettyString(const JsonValue& value) {
 }
 
 std::string JsonQuote(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
-  writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return std::string(buf.GetString(), buf.GetSize());
+  std::string out;
+  AppendJsonQuoted(s, &out);
+  return out;
+}
+
+namespace {
+
+// The bytes rapidjson's Writer escapes (the same output, byte for byte: tests/base compares the
+// two over every byte value): '"', '\\' and every control character (rapidjson 1.1's SSE4.2
+// scan lets some of 0x1A-0x1F through raw, which strict readers, rapidjson's own, refuse).
+constexpr bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+}  // namespace
+
+void AppendJsonQuoted(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  // Output goes through a small stack buffer (a system prompt holding a tool list has an escape
+  // every ten bytes or so: appending to the string piece by piece cost more than the scan);
+  // runs without escapes are found and copied 32 bytes at a time.
+  char buf[1024];
+  size_t k = 0;
+  out->reserve(out->size() + s.size() + 2);
+  out->push_back('"');
+  const char* p = s.data();
+  const size_t n = s.size();
+  size_t i = 0;
+#ifdef __AVX2__
+  const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+  const __m256i space = _mm256_set1_epi8(0x20);
+#endif
+  while (i < n) {
+    if (k > sizeof(buf) - 64) {
+      out->append(buf, k);
+      k = 0;
+    }
+#ifdef __AVX2__
+    if (i + 32 <= n) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+      // Unsigned c < 0x20 <=> max(c, 0x20) != c.
+      const __m256i plain = _mm256_cmpeq_epi8(_mm256_max_epu8(v, space), v);
+      const __m256i special = _mm256_or_si256(_mm256_cmpeq_epi8(v, quote),
+                                              _mm256_cmpeq_epi8(v, backslash));
+      const uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(special)) |
+                            ~static_cast<uint32_t>(_mm256_movemask_epi8(plain));
+      const size_t run = mask == 0 ? 32 : static_cast<size_t>(__builtin_ctz(mask));
+      std::memcpy(buf + k, p + i, run);  // k <= 960: room for 32
+      k += run;
+      i += run;
+      if (run == 32) continue;
+    }
+#endif
+    const unsigned char c = static_cast<unsigned char>(p[i++]);
+    if (!NeedsEscape(c)) {
+      buf[k++] = static_cast<char>(c);
+      continue;
+    }
+    buf[k++] = '\\';
+    switch (c) {
+      case '"': buf[k++] = '"'; break;
+      case '\\': buf[k++] = '\\'; break;
+      case '\b': buf[k++] = 'b'; break;
+      case '\f': buf[k++] = 'f'; break;
+      case '\n': buf[k++] = 'n'; break;
+      case '\r': buf[k++] = 'r'; break;
+      case '\t': buf[k++] = 't'; break;
+      default:
+        buf[k++] = 'u';
+        buf[k++] = '0';
+        buf[k++] = '0';
+        buf[k++] = kHex[c >> 4];
+        buf[k++] = kHex[c & 0xF];
+    }
+  }
+  out->append(buf, k);
+  out->push_back('"');
 }
 
 namespace {

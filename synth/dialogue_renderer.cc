@@ -64,11 +64,18 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
   const PatternTree& tree = TreeOf(q.pattern);
   std::vector<int> ready(tree.nodes.size(), 0);
   std::vector<PlannedCall> calls;
+  // Each node's set as a JSON list, written once (a set is an observation and the argument of
+  // the operation above it).
+  std::vector<std::string> set_json(tree.nodes.size());
+  auto json_of = [&](int n) -> const std::string& {
+    if (set_json[n].empty()) set_json[n] = executor_.NamesJsonOf(sets[n]);
+    return set_json[n];
+  };
   auto sets_json = [&](const std::vector<int>& nodes) {
     std::string args = "{\"sets\":[";
     for (size_t k = 0; k < nodes.size(); ++k) {
       if (k > 0) args += ',';
-      args += executor_.NamesJsonOf(sets[nodes[k]]);
+      args += json_of(nodes[k]);
     }
     return args + "]}";
   };
@@ -83,25 +90,27 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
       const Tool& tool = catalog_.Hop(rel, inverse);
       // One call per input entity, in name order (as the observation lists them).
       EntitySet inputs = sets[c];
-      std::sort(inputs.begin(), inputs.end(), [&](kg::EntityId a, kg::EntityId b) {
-        return graph_.entity(a).name < graph_.entity(b).name;
-      });
+      executor_.SortByName(&inputs);
       std::vector<std::string> partials;
       for (kg::EntityId x : inputs) {
         const std::string& name = graph_.entity(x).name;
         auto next = Neighbors(graph_, x, rel, inverse);
-        std::string obs = executor_.NamesJsonOf(EntitySet(next.begin(), next.end()));
-        partials.push_back(obs);
-        calls.push_back({turn, &tool, "{" + JsonQuote(tool.parameter) + ":" + JsonQuote(name) + "}",
-                         std::move(obs), name, rel, inverse, static_cast<int>(n)});
+        std::string obs = executor_.NamesJsonOf(next);
+        if (inputs.size() > 1) partials.push_back(obs);
+        std::string args = "{";
+        AppendJsonQuoted(tool.parameter, &args);
+        args += ':';
+        AppendJsonQuoted(name, &args);
+        args += '}';
+        calls.push_back({turn, &tool, std::move(args), std::move(obs), name, rel, inverse,
+                         static_cast<int>(n)});
       }
       ready[n] = turn;
       if (partials.size() > 1) {
         std::string args = "{\"sets\":[";
         for (size_t k = 0; k < partials.size(); ++k) args += (k > 0 ? "," : "") + partials[k];
-        calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), args + "]}",
-                         executor_.NamesJsonOf(sets[n]), "", rel, inverse, static_cast<int>(n),
-                         true});
+        calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), args + "]}", json_of(n),
+                         "", rel, inverse, static_cast<int>(n), true});
         ready[n] = turn + 1;
       }
       continue;
@@ -109,12 +118,12 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
     int turn = 0;
     for (int c : node.children) turn = std::max(turn, ready[c]);
     ++turn;
-    PlannedCall call{turn, nullptr, "", executor_.NamesJsonOf(sets[n]), "", {}, false,
+    PlannedCall call{turn, nullptr, "", json_of(static_cast<int>(n)), "", {}, false,
                      static_cast<int>(n)};
     if (node.op == QueryOp::kNegate) {
       call.tool = &catalog_.SetTool(SetOp::kNegation);
-      call.arguments = "{\"entities\":" + executor_.NamesJsonOf(sets[node.children[1]]) +
-                       ",\"within\":" + executor_.NamesJsonOf(sets[node.children[0]]) + "}";
+      call.arguments = "{\"entities\":" + json_of(node.children[1]) +
+                       ",\"within\":" + json_of(node.children[0]) + "}";
     } else {
       call.tool = &catalog_.SetTool(node.op == QueryOp::kIntersect ? SetOp::kIntersection
                                                                     : SetOp::kUnion);

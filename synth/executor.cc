@@ -57,7 +57,7 @@ std::string NamesJson(const std::vector<std::string>& names) {
   std::string out = "[";
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += ',';
-    out += JsonQuote(names[i]);
+    AppendJsonQuoted(names[i], &out);
   }
   out += ']';
   return out;
@@ -91,14 +91,19 @@ Executor::Executor(const kg::Graph& graph, const ToolCatalog& catalog)
   for (uint32_t i = 0; i < order.size(); ++i) rank_[order[i]] = i;
 }
 
-std::string Executor::NamesJsonOf(const EntitySet& set) const {
-  EntitySet sorted = set;
-  std::sort(sorted.begin(), sorted.end(),
+void Executor::SortByName(EntitySet* ids) const {
+  std::sort(ids->begin(), ids->end(),
             [&](kg::EntityId a, kg::EntityId b) { return rank_[a.value()] < rank_[b.value()]; });
+}
+
+std::string Executor::NamesJsonOf(std::span<const kg::EntityId> set) const {
+  thread_local EntitySet sorted;
+  sorted.assign(set.begin(), set.end());
+  SortByName(&sorted);
   std::string out = "[";
   for (size_t i = 0; i < sorted.size(); ++i) {
     if (i > 0) out += ',';
-    out += JsonQuote(graph_.entity(sorted[i]).name);
+    AppendJsonQuoted(graph_.entity(sorted[i]).name, &out);
   }
   out += ']';
   return out;

@@ -5,6 +5,7 @@
 #define KGF_SYNTH_EXECUTOR_H_
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -54,7 +55,9 @@ class Executor {
   // Display names sorted bytewise.
   std::vector<std::string> Names(const EntitySet& set) const;
   // NamesJson(Names(set)), without building the strings: ids ordered by their names' rank.
-  std::string NamesJsonOf(const EntitySet& set) const;
+  std::string NamesJsonOf(std::span<const kg::EntityId> set) const;
+  // Orders ids by their entities' names (the order observations list them in).
+  void SortByName(EntitySet* ids) const;
 
  private:
   const kg::Graph& graph_;

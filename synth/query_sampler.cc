@@ -86,11 +86,36 @@ Result<QuerySampler> QuerySampler::Create(const kg::Graph& graph, SamplerOptions
   for (uint32_t e = 0; e < graph.num_entities(); ++e) {
     moves.clear();
     s.MovesInto(kg::EntityId(e), &moves);
-    size_t hops = 0;  // distinct (move, edge) ways into e
-    for (const Move& m : moves) hops += m.edges.size();
+    size_t hops = 0;       // distinct (move, edge) ways into e
+    size_t wide_hops = 0;  // those whose start reaches another entity by the same move
+    bool wide_move = false;
+    for (const Move& m : moves) {
+      hops += m.edges.size();
+      wide_move = wide_move || m.edges.size() >= 2;
+      for (const kg::Edge& edge : m.edges) {
+        wide_hops += Neighbors(graph, edge.other, m.relation, m.inverse).size() >= 2;
+      }
+    }
+    if (wide_move) s.union_hop_targets_.push_back(kg::EntityId(e));
+    s.wide_hops_.push_back(static_cast<uint8_t>(std::min<size_t>(wide_hops, 3)));
     for (size_t k = 1; k <= 3; ++k) {
       if (hops >= k) s.candidates_by_hops_[k - 1].push_back(kg::EntityId(e));
+      if (wide_hops >= k) s.candidates_by_wide_hops_[k - 1].push_back(kg::EntityId(e));
     }
+  }
+  for (uint32_t e = 0; e < graph.num_entities(); ++e) {
+    moves.clear();
+    s.MovesInto(kg::EntityId(e), &moves);
+    bool found = false;
+    for (size_t m = 0; m < moves.size() && !found; ++m) {
+      for (const kg::Edge& edge : moves[m].edges) {
+        if (s.wide_hops_[edge.other.value()] >= 2 && edge.other.value() != e) {
+          found = true;
+          break;
+        }
+      }
+    }
+    if (found) s.hop_over_intersection_targets_.push_back(kg::EntityId(e));
   }
   return s;
 }
@@ -141,12 +166,42 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
         return false;
       }
       const bool union_below = tree.nodes[node.children[0]].op == QueryOp::kUnion;
+      const bool anchored = tree.nodes[node.children[0]].op == QueryOp::kAnchor;
+      const size_t wide_needed = WideHopsNeeded(tree, node.children[0]);
+      if (union_below) {
+        // The union's two branches aim at two entities this hop starts from: only relations
+        // with two edges into the target can carry it.
+        std::erase_if(moves, [](const Move& m) { return m.edges.size() < 2; });
+        if (moves.empty()) {
+          *why = RejectReason::kBroken;
+          return false;
+        }
+      }
+      RejectReason skipped = RejectReason::kNone;
       for (int t = 0; t < options_.hop_tries; ++t) {
         // BetaE: the relation (direction included) uniformly, then one of its edges, so small
         // relations are not crowded out by large ones.
         const Move& move = moves[rng.Uniform(moves.size())];
         const kg::EntityId from = move.edges[rng.Uniform(move.edges.size())].other;
         if (static_cast<int64_t>(from.value()) == hints.avoid || from == target) continue;
+        // Look-ahead: a draw the rest of the query could not use is skipped now (the reason is
+        // kept for when every try is skipped).
+        if (anchored && hints.outer_relation >= 0) {
+          const RejectReason r = FeedsOuterHop(from, move, hints);
+          if (r != RejectReason::kNone) {
+            skipped = r;
+            continue;
+          }
+        }
+        if (wide_needed > 0 && wide_hops_[from.value()] < wide_needed) {
+          skipped = RejectReason::kBroken;
+          continue;
+        }
+        if (anchored && hints.wide &&
+            Neighbors(*graph_, from, move.relation, move.inverse).size() < 2) {
+          skipped = RejectReason::kRedundantBranch;
+          continue;
+        }
         const uint64_t key = HopKey(move.relation, move.inverse, from);
         if (hints.siblings != nullptr) {
           // A branch that starts like an earlier one would give the same set.
@@ -160,17 +215,22 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
         query->inverse[node.slot] = move.inverse ? 1 : 0;
         FillHints next;
         next.avoid = target.value();
-        if (union_below && move.edges.size() > 1) {
-          // A union below this hop: its second branch aims at another entity this hop also
-          // starts from, so the branches differ and both lead on to `target`.
-          size_t k = rng.Uniform(move.edges.size() - 1);
-          if (move.edges[k].other == from) k = move.edges.size() - 1;
-          next.alt = move.edges[k].other.value();
+        // A union below this hop: its second branch aims at another entity this hop also starts
+        // from, so the branches differ and both lead on to `target`.
+        if (union_below) next.alt_pool = move.edges;
+        // A chain, or a union whose every member leads on over this hop (up).
+        if (tree.nodes[node.children[0]].op == QueryOp::kProject || union_below) {
+          next.outer_relation = move.relation.value();
+          next.outer_inverse = move.inverse;
         }
         return Fill(tree, node.children[0], from, next, query, rng, why);
       }
-      *why = hints.siblings != nullptr ? RejectReason::kIdenticalBranches
-                                       : RejectReason::kRoundTrip;
+      if (skipped != RejectReason::kNone) {
+        *why = skipped;
+      } else {
+        *why = hints.siblings != nullptr ? RejectReason::kIdenticalBranches
+                                         : RejectReason::kRoundTrip;
+      }
       return false;
     }
     case QueryOp::kNegate: return FillNegation(tree, n, target, hints.avoid, query, rng, why);
@@ -182,19 +242,40 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
       std::vector<uint64_t> taken;
       FillHints branch;
       branch.siblings = &taken;
+      branch.wide = node.op == QueryOp::kIntersect;
+      if (node.op == QueryOp::kUnion) {
+        branch.outer_relation = hints.outer_relation;
+        branch.outer_inverse = hints.outer_inverse;
+      }
       branch.avoid = hints.avoid;  // a branch's hop must not start where the outer hop goes
       std::vector<EntitySet> sets(tree.nodes.size());
       for (size_t c = 0; c < node.children.size(); ++c) {
         const int child = node.children[c];
-        kg::EntityId to = target;
-        if (node.op == QueryOp::kUnion && c > 0 && hints.alt >= 0) {
-          to = kg::EntityId(static_cast<uint32_t>(hints.alt));
-        }
         for (int redraw = 0;; ++redraw) {
+          kg::EntityId to = target;
+          if (node.op == QueryOp::kUnion && c > 0 && !hints.alt_pool.empty()) {
+            // An entity the first branch's set lacks: the second set is not inside the first.
+            const EntitySet& first = sets[node.children[0]];
+            bool found = false;
+            for (int t = 0; t < 8 && !found; ++t) {
+              to = hints.alt_pool[rng.Uniform(hints.alt_pool.size())].other;
+              found = !std::binary_search(first.begin(), first.end(), to);
+            }
+            if (!found) {
+              *why = RejectReason::kRedundantBranch;
+              return false;
+            }
+          } else if (node.op == QueryOp::kUnion && c > 0 && hints.alt >= 0) {
+            to = kg::EntityId(static_cast<uint32_t>(hints.alt));
+          }
           if (!Fill(tree, child, to, branch, query, rng, why)) return false;
           if (node.op == QueryOp::kIntersect) {
             ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
-            if (sets[child].size() > 1) break;
+            // A branch of one member (the target) makes the others redundant; one with the set
+            // of an earlier branch adds nothing.
+            bool same = false;
+            for (size_t e = 0; e < c; ++e) same = same || sets[node.children[e]] == sets[child];
+            if (sets[child].size() > 1 && !same) break;
           } else {
             // A union branch inside an earlier one (or containing it) adds nothing.
             ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
@@ -217,6 +298,32 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
   }
 }
 
+size_t QuerySampler::WideHopsNeeded(const PatternTree& tree, int n) {
+  const QueryNode& node = tree.nodes[n];
+  if (node.op != QueryOp::kIntersect) return 0;
+  for (int c : node.children) {
+    const QueryNode& b = tree.nodes[c];
+    if (b.op != QueryOp::kProject || tree.nodes[b.children[0]].op != QueryOp::kAnchor) return 0;
+  }
+  return std::min<size_t>(node.children.size(), 3);
+}
+
+// The first hop of a chain, from an anchor: its set must pass what Verify asks of the hop it
+// feeds (no wider than max_width, every member leads on, none to itself), or another edge is
+// drawn now instead of rejecting the whole query later.
+RejectReason QuerySampler::FeedsOuterHop(kg::EntityId from, const Move& move,
+                                         const FillHints& hints) const {
+  const auto set = Neighbors(*graph_, from, move.relation, move.inverse);
+  if (static_cast<int>(set.size()) > options_.max_width) return RejectReason::kTooWide;
+  const kg::RelationId outer(static_cast<uint32_t>(hints.outer_relation));
+  for (kg::EntityId x : set) {
+    const auto next = Neighbors(*graph_, x, outer, hints.outer_inverse);
+    if (next.empty()) return RejectReason::kEmptyIntermediate;
+    if (std::binary_search(next.begin(), next.end(), x)) return RejectReason::kRoundTrip;
+  }
+  return RejectReason::kNone;
+}
+
 bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId target,
                                 int64_t avoid, Query* query, Rng& rng, RejectReason* why) const {
   const QueryNode& node = tree.nodes[n];
@@ -225,7 +332,13 @@ bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId tar
   // is drawn again (a few times) while its set is only the target.
   std::vector<EntitySet> sets(tree.nodes.size());
   for (int redraw = 0;; ++redraw) {
-    if (!Fill(tree, positive, target, {.avoid = avoid}, query, rng, why)) return false;
+    if (!Fill(tree, positive, target, {.avoid = avoid,
+                                           .alt = -1,
+                                           .alt_pool = {},
+                                           .siblings = nullptr,
+                                           .outer_relation = -1,
+                                           .outer_inverse = false,
+                                           .wide = false}, query, rng, why)) return false;
     ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, positive), positive, &sets);
     if (sets[positive].size() >= 2) break;
     if (redraw == 3) {
@@ -242,7 +355,13 @@ bool QuerySampler::FillNegation(const PatternTree& tree, int n, kg::EntityId tar
   // an answer unless the negated branch also reaches it).
   size_t pick = rng.Uniform(within.size() - 1);
   if (within[pick] == target) pick = within.size() - 1;  // skip the target, uniformly
-  return Fill(tree, negated, within[pick], {.avoid = avoid}, query, rng, why);
+  return Fill(tree, negated, within[pick], {.avoid = avoid,
+                                           .alt = -1,
+                                           .alt_pool = {},
+                                           .siblings = nullptr,
+                                           .outer_relation = -1,
+                                           .outer_inverse = false,
+                                           .wide = false}, query, rng, why);
 }
 
 // Forward execution with early exits (sets can explode around hub entities) and the SPEC §1
@@ -343,7 +462,22 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   const QueryNode* top = &tree.nodes[tree.root];
   if (top->op == QueryOp::kNegate) top = &tree.nodes[top->children[0]];
   const size_t branches = top->op == QueryOp::kIntersect ? top->children.size() : 1;
-  const std::vector<kg::EntityId>& pool = candidates_by_hops_[std::min<size_t>(branches, 3) - 1];
+  // A hop over a union at the top (up) ends at an entity with two edges of one move into it
+  // (uniform among them: the same distribution as drawing from all and rejecting the rest).
+  const bool union_hop = tree.nodes[tree.root].op == QueryOp::kProject &&
+                         tree.nodes[tree.nodes[tree.root].children[0]].op == QueryOp::kUnion;
+  // An intersection of anchored hops (2i 3i 2in 3in): each hop's set needs a second member.
+  const bool anchored_branches = WideHopsNeeded(tree, static_cast<int>(top - tree.nodes.data())) > 0;
+  const size_t k = std::min<size_t>(branches, 3) - 1;
+  // A hop over an intersection of two anchored hops (ip) starts at an entity with two wide hops.
+  const bool intersection_hop =
+      tree.nodes[tree.root].op == QueryOp::kProject &&
+      WideHopsNeeded(tree, tree.nodes[tree.root].children[0]) == 2;
+  const std::vector<kg::EntityId>& pool =
+      union_hop          ? union_hop_targets_
+      : intersection_hop ? hop_over_intersection_targets_
+      : anchored_branches ? candidates_by_wide_hops_[k]
+                          : candidates_by_hops_[k];
   if (pool.empty()) {
     out.reason = RejectReason::kNoCandidates;
     return out;

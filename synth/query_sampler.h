@@ -90,12 +90,24 @@ class QuerySampler {
   struct FillHints {
     int64_t avoid = -1;  // the entity the chain continues to: a hop must not come from it
     int64_t alt = -1;    // a union's second branch aims here instead of at the target
+    // Or among these edges' entities (each reaches the target by the hop above the union): the
+    // second branch aims at one outside the first branch's set, so neither set holds the other.
+    std::span<const kg::Edge> alt_pool;
     std::vector<uint64_t>* siblings = nullptr;  // first hops of earlier branches; gets this one
+    // The hop this subtree feeds (a chain): an anchored hop checks its set against it at once.
+    int64_t outer_relation = -1;
+    bool outer_inverse = false;
+    bool wide = false;  // an intersection branch: its set needs a member besides the target
   };
   // Fills node n's subtree so that its set contains `target` (a union: one of its branches).
   // On failure sets *why.
   bool Fill(const PatternTree& tree, int n, kg::EntityId target, const FillHints& hints,
             Query* query, Rng& rng, RejectReason* why) const;
+  // The wide hops an entity needs to end an intersection of anchored hops at node n (2i 3i
+  // below: one per branch), else 0.
+  static size_t WideHopsNeeded(const PatternTree& tree, int n);
+  // kNone when the set of the hop `move` from `from` passes the checks of the hop it feeds.
+  RejectReason FeedsOuterHop(kg::EntityId from, const Move& move, const FillHints& hints) const;
   bool FillNegation(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid,
                     Query* query, Rng& rng, RejectReason* why) const;
   RejectReason Verify(const Query& q, std::vector<EntitySet>* sets) const;
@@ -105,6 +117,15 @@ class QuerySampler {
   std::vector<uint8_t> allowed_;      // per relation
   std::vector<uint8_t> inverse_hop_;  // per relation: r^-1 is a move of its own
   std::vector<kg::EntityId> candidates_by_hops_[3];  // [k-1]: entities with >= k hops into them
+  // [k-1]: entities with >= k hops into them from an entity the hop leads to one more entity
+  // from: the answers of an intersection of k anchored hops (2i, 3i).
+  std::vector<kg::EntityId> candidates_by_wide_hops_[3];
+  std::vector<uint8_t> wide_hops_;  // per entity: that count, capped at 3
+  // Entities one hop from an entity with >= 2 wide hops: the answers of a hop over an
+  // intersection of two anchored hops (ip).
+  std::vector<kg::EntityId> hop_over_intersection_targets_;
+  // Entities with two edges of one move into them: the answers a hop over a union (up) can end at.
+  std::vector<kg::EntityId> union_hop_targets_;
 };
 
 }  // namespace kgf::synth

@@ -1,8 +1,6 @@
 // Canonical record JSON (OpenAI chat + tools shape) writer and reader.
 #include "synth/record.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <charconv>
 #include <unordered_map>
@@ -12,11 +10,6 @@
 namespace kgf::synth {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
 
 Result<std::vector<std::string>> StringArray(const JsonValue& obj, const char* field,
                                              const std::string& where) {
@@ -34,51 +27,50 @@ Result<std::vector<std::string>> StringArray(const JsonValue& obj, const char* f
 }  // namespace
 
 void AppendRecordJson(const Record& r, std::string* out) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
+  JsonAppender w(out);
   w.StartObject();
-  w.Key("id"); Str(w, r.id);
+  w.Key("id"); w.String(r.id);
   w.Key("kg"); w.StartObject();
-  w.Key("name"); Str(w, r.kg_name);
-  w.Key("checksum"); Str(w, r.kg_checksum);
+  w.Key("name"); w.String(r.kg_name);
+  w.Key("checksum"); w.String(r.kg_checksum);
   w.EndObject();
-  w.Key("pattern"); Str(w, r.pattern);
-  w.Key("split"); Str(w, r.split);
+  w.Key("pattern"); w.String(r.pattern);
+  w.Key("split"); w.String(r.split);
   w.Key("query"); w.StartObject();
   w.Key("anchors"); w.StartArray();
   for (const AnchorRef& a : r.anchors) {
     w.StartObject();
-    w.Key("key"); Str(w, a.key);
-    w.Key("name"); Str(w, a.name);
+    w.Key("key"); w.String(a.key);
+    w.Key("name"); w.String(a.name);
     w.EndObject();
   }
   w.EndArray();
   w.Key("relations"); w.StartArray();
-  for (const std::string& rel : r.relations) Str(w, rel);
+  for (const std::string& rel : r.relations) w.String(rel);
   w.EndArray();
   w.Key("directions"); w.StartArray();
   for (size_t i = 0; i < r.relations.size(); ++i) {
     w.String(i < r.inverse.size() && r.inverse[i] ? "inverse" : "forward");
   }
   w.EndArray();
-  w.Key("structure"); Str(w, r.structure);
-  w.Key("program"); Str(w, r.program);
+  w.Key("structure"); w.String(r.structure);
+  w.Key("program"); w.String(r.program);
   w.EndObject();
   w.Key("answers"); w.StartArray();
-  for (const std::string& a : r.answers) Str(w, a);
+  for (const std::string& a : r.answers) w.String(a);
   w.EndArray();
   if (!r.outcome.empty()) {
-    w.Key("outcome"); Str(w, r.outcome);
+    w.Key("outcome"); w.String(r.outcome);
   }
   w.Key("tools"); w.StartArray();
   for (const FunctionSpec& f : r.tools) {
     w.StartObject();
     w.Key("type"); w.String("function");
     w.Key("function"); w.StartObject();
-    w.Key("name"); Str(w, f.name);
-    w.Key("description"); Str(w, f.description);
+    w.Key("name"); w.String(f.name);
+    w.Key("description"); w.String(f.description);
     w.Key("parameters");
-    w.RawValue(f.parameters.data(), f.parameters.size(), rapidjson::kObjectType);
+    w.RawValue(f.parameters);
     w.EndObject();
     w.EndObject();
   }
@@ -86,26 +78,26 @@ void AppendRecordJson(const Record& r, std::string* out) {
   w.Key("messages"); w.StartArray();
   for (const Message& m : r.messages) {
     w.StartObject();
-    w.Key("role"); Str(w, m.role);
+    w.Key("role"); w.String(m.role);
     if (m.role == "tool") {
-      w.Key("tool_call_id"); Str(w, m.tool_call_id);
-      w.Key("name"); Str(w, m.name);
+      w.Key("tool_call_id"); w.String(m.tool_call_id);
+      w.Key("name"); w.String(m.name);
     }
     w.Key("content");
     if (m.content.empty() && !m.tool_calls.empty()) {
       w.Null();
     } else {
-      Str(w, m.content);
+      w.String(m.content);
     }
     if (!m.tool_calls.empty()) {
       w.Key("tool_calls"); w.StartArray();
       for (const ToolCall& c : m.tool_calls) {
         w.StartObject();
-        w.Key("id"); Str(w, c.id);
+        w.Key("id"); w.String(c.id);
         w.Key("type"); w.String("function");
         w.Key("function"); w.StartObject();
-        w.Key("name"); Str(w, c.name);
-        w.Key("arguments"); Str(w, c.arguments);
+        w.Key("name"); w.String(c.name);
+        w.Key("arguments"); w.String(c.arguments);
         w.EndObject();
         w.EndObject();
       }
@@ -115,15 +107,14 @@ void AppendRecordJson(const Record& r, std::string* out) {
   }
   w.EndArray();
   w.Key("template"); w.StartObject();
-  w.Key("system"); Str(w, r.templates.system);
-  w.Key("question"); Str(w, r.templates.question);
-  w.Key("answer"); Str(w, r.templates.answer);
-  w.Key("reflection"); Str(w, r.templates.reflection);
+  w.Key("system"); w.String(r.templates.system);
+  w.Key("question"); w.String(r.templates.question);
+  w.Key("answer"); w.String(r.templates.answer);
+  w.Key("reflection"); w.String(r.templates.reflection);
   w.EndObject();
   w.Key("seed"); w.Uint64(r.seed);
   w.Key("index"); w.Uint64(r.index);
   w.EndObject();
-  out->append(sb.GetString(), sb.GetSize());
 }
 
 std::string RecordToJson(const Record& record) {

@@ -145,7 +145,9 @@ Result<int64_t> AgreeAfterTimedSync(dist::Communicator& comm, int64_t my_step, T
   *p.taken = *p.steps = 0;
   *p.last_sync = std::chrono::steady_clock::now();
   m->system.push_back("{\"kind\":\"local_steps\",\"per_rank\":[" + counts + "]}");
-  if (lead) KGF_LOG(INFO) << "local-sgd timed sync: local updates per rank [" << counts << "]";
+  if (lead) {
+    KGF_LOG(INFO) << "local-sgd timed sync: local updates per rank [" << counts << "]";
+  }
   return step;
 }
 
