@@ -485,6 +485,172 @@ std::optional<Manifest> FinishedCorpus(const std::string& out) {
 
 }  // namespace
 
+namespace {
+
+// What an existing --out means: nullopt to build (absent or empty), the finished corpus when
+// its fingerprint matches (reused), an error otherwise (--force builds over a finished one).
+Result<std::optional<BuildSummary>> CheckOutputFolder(const CorpusBuildOptions& options,
+                                                      const std::string& fingerprint) {
+  if (!fs::exists(options.out) || (fs::is_directory(options.out) && fs::is_empty(options.out))) {
+    return std::optional<BuildSummary>();
+  }
+  std::optional<Manifest> done = FinishedCorpus(options.out);
+  if (!done) {
+    return AlreadyExistsError(options.out + ": already exists and is not an empty folder nor a "
+                                            "finished corpus; choose a new --out or remove it");
+  }
+  if (options.force) return std::optional<BuildSummary>();
+  if (done->fingerprint == fingerprint) {
+    return std::optional<BuildSummary>(BuildSummary{options.out, std::move(*done), /*reused=*/true});
+  }
+  return AlreadyExistsError(options.out + ": holds a corpus built from other inputs, config, "
+                                          "tokenizer or kgforge binary; choose a new --out, "
+                                          "or pass --force to replace it");
+}
+
+// A fresh <out>.tmp-<pid> folder, after removing what killed earlier builds left.
+Result<std::string> MakeTempFolder(const std::string& out_dir) {
+  fs::path out = fs::absolute(out_dir).lexically_normal();
+  if (!out.has_filename()) out = out.parent_path();
+  const std::string name = Basename(out.string());
+  KGF_RETURN_IF_ERROR(
+      RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-"));
+  const std::string tmp = out_dir + ".tmp-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  KGF_RETURN_IF_ERROR(CreateDirectories(tmp));
+  return tmp;
+}
+
+struct CatalogTables {
+  std::vector<CatalogRow> shards;
+  std::vector<CatalogSourceRow> sources;
+  std::vector<CatalogDocumentRow> documents;
+};
+
+// Writes one dataset ("pretrain" or "sft": masks for sft) of the sources in `data` that belong
+// to it into shards under `tmp`, in the seeded shuffled order; adds it to the manifest (nothing
+// when no source feeds it) and its rows to the catalog tables.
+Status WriteDataset(std::string_view dataset, const MixConfig& config, DType dtype,
+                    const std::string& tmp, std::vector<SourceData>& data, Manifest* manifest,
+                    CatalogTables* tables) {
+  std::vector<SourceData*> members;
+  std::vector<uint32_t> member_index;
+  for (uint32_t i = 0; i < data.size(); ++i) {
+    if (data[i].stats.dataset == dataset) {
+      members.push_back(&data[i]);
+      member_index.push_back(i);
+    }
+  }
+  if (members.empty()) return Status::Ok();
+  KGF_RETURN_IF_ERROR(ResolveEpochs(members));
+  std::vector<Entry> entries;
+  for (size_t m = 0; m < members.size(); ++m) {
+    SelectDocuments(*members[m], member_index[m], config.seed, &entries);
+  }
+  Rng rng(Mix64(config.seed) ^ Hash64(dataset));
+  rng.Shuffle(std::span<Entry>(entries));
+
+  const bool masks = dataset == "sft";
+  ManifestDataset md;
+  md.name = std::string(dataset);
+  md.masks = masks;
+  std::unique_ptr<IndexedDatasetWriter> tokens_writer, mask_writer;
+  std::map<uint32_t, std::pair<int64_t, int64_t>> shard_sources;  // source -> docs, tokens
+  ManifestShard shard;
+  auto finish_shard = [&]() -> Status {
+    if (!tokens_writer) return Status::Ok();
+    KGF_RETURN_IF_ERROR(tokens_writer->Finish());
+    if (mask_writer) KGF_RETURN_IF_ERROR(mask_writer->Finish());
+    tokens_writer.reset();
+    mask_writer.reset();
+    for (const auto& [src, counts] : shard_sources) {
+      tables->sources.push_back({shard.prefix, data[src].config.name, counts.first, counts.second});
+    }
+    shard_sources.clear();
+    md.shards.push_back(shard);
+    return Status::Ok();
+  };
+  IndexedDatasetWriterOptions wopt;
+  wopt.dtype = dtype;
+  wopt.max_sequence_length = config.max_document_tokens;
+  std::vector<int32_t> mask_values;
+  for (const Entry& e : entries) {
+    const std::vector<int32_t>& doc = data[e.source].docs[e.doc];
+    const int64_t len = static_cast<int64_t>(doc.size());
+    if (tokens_writer && shard.tokens + len > config.max_shard_tokens) KGF_RETURN_IF_ERROR(finish_shard());
+    if (!tokens_writer) {
+      shard = ManifestShard{ShardName(dataset, static_cast<int>(md.shards.size())), 0, 0};
+      KGF_ASSIGN_OR_RETURN(tokens_writer, IndexedDatasetWriter::Open(JoinPath(tmp, shard.prefix), wopt));
+      if (masks) {
+        IndexedDatasetWriterOptions mopt = wopt;
+        mopt.dtype = DType::kUint8;
+        KGF_ASSIGN_OR_RETURN(mask_writer,
+                             IndexedDatasetWriter::Open(JoinPath(tmp, shard.prefix + "_mask"), mopt));
+      }
+    }
+    KGF_RETURN_IF_ERROR(tokens_writer->AddDocument(doc));
+    int64_t trained = len;
+    if (masks) {
+      const std::vector<uint8_t>& m = data[e.source].masks[e.doc];
+      mask_values.assign(m.begin(), m.end());
+      KGF_RETURN_IF_ERROR(mask_writer->AddDocument(mask_values));
+      trained = 0;
+      for (uint8_t v : m) trained += v;
+    }
+    tables->documents.push_back({std::string(dataset), shard.prefix, shard.documents, e.source,
+                                 e.doc, len, trained});
+    shard.documents += 1;
+    shard.tokens += len;
+    auto& counts = shard_sources[e.source];
+    counts.first += 1;
+    counts.second += len;
+    SourceBuildStats& st = data[e.source].stats;
+    st.documents += 1;
+    st.tokens += len;
+    st.trained_tokens += trained;
+    md.documents += 1;
+    md.tokens += len;
+  }
+  KGF_RETURN_IF_ERROR(finish_shard());
+  manifest->datasets.push_back(std::move(md));
+  return Status::Ok();
+}
+
+// Sizes and checksums of every file under `tmp` so far (all but the manifest and the catalog)
+// into the manifest, its eval files and the catalog's shard rows.
+Status RecordFiles(const std::string& tmp, Manifest* manifest, std::vector<CatalogRow>* shards) {
+  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFilesBelow(tmp));
+  std::map<std::string, ManifestFile> by_name;
+  for (const std::string& name : names) {
+    ManifestFile f;
+    f.path = name;
+    KGF_ASSIGN_OR_RETURN(f.bytes, FileSize(JoinPath(tmp, name)));
+    KGF_ASSIGN_OR_RETURN(f.checksum, FileChecksum(JoinPath(tmp, name)));
+    by_name[name] = f;
+    manifest->files.push_back(f);
+  }
+  for (ManifestEvalFile& e : manifest->eval) {
+    e.bytes = by_name[e.path].bytes;
+    e.checksum = by_name[e.path].checksum;
+  }
+  for (const ManifestDataset& d : manifest->datasets) {
+    for (const ManifestShard& s : d.shards) {
+      for (const char* suffix : {"", "_mask"}) {
+        if (*suffix && !d.masks) continue;
+        const std::string prefix = s.prefix + suffix;
+        const ManifestFile& bin = by_name[BinPath(prefix)];
+        const ManifestFile& idx = by_name[IdxPath(prefix)];
+        shards->push_back({prefix, d.name, *suffix ? "mask" : "tokens", s.documents, s.tokens,
+                           bin.bytes + idx.bytes, bin.checksum, idx.checksum});
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   KGF_ASSIGN_OR_RETURN(MixConfig config, LoadMixConfig(options.config));
   const std::string tokenizer_path = options.tokenizer.empty() ? config.tokenizer : options.tokenizer;
@@ -495,25 +661,12 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   KGF_ASSIGN_OR_RETURN(Tokenizer tokenizer, Tokenizer::Load(tokenizer_path));
   if (options.out.empty()) return InvalidArgumentError("corpus build: --out is required");
   KGF_ASSIGN_OR_RETURN(std::string fingerprint, BuildFingerprint(options, config, tokenizer_path));
-  if (fs::exists(options.out) && (!fs::is_directory(options.out) || !fs::is_empty(options.out))) {
-    std::optional<Manifest> done = FinishedCorpus(options.out);
-    if (!done) {
-      return AlreadyExistsError(options.out + ": already exists and is not an empty folder nor a "
-                                              "finished corpus; choose a new --out or remove it");
-    }
-    if (!options.force) {
-      if (done->fingerprint == fingerprint) {
-        return BuildSummary{options.out, std::move(*done), /*reused=*/true};
-      }
-      return AlreadyExistsError(options.out + ": holds a corpus built from other inputs, config, "
-                                              "tokenizer or kgforge binary; choose a new --out, "
-                                              "or pass --force to replace it");
-    }
-  }
+  KGF_ASSIGN_OR_RETURN(std::optional<BuildSummary> reused, CheckOutputFolder(options, fingerprint));
+  if (reused) return std::move(*reused);
+
   // More threads than cores only makes TBB warn; the output does not depend on the count.
   const int cores = tbb::info::default_concurrency();
   tbb::task_arena arena(options.threads > 0 ? std::min(options.threads, cores) : cores);
-
   std::vector<SourceData> data(config.sources.size());
   for (size_t i = 0; i < config.sources.size(); ++i) {
     data[i].config = config.sources[i];
@@ -525,22 +678,8 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     KGF_RETURN_IF_ERROR(LoadAndTokenize(config, tokenizer, arena, &data[i]));
   }
 
-  // A killed earlier build's folder (<out>.tmp-<pid>) would stay forever otherwise.
-  {
-    fs::path out = fs::absolute(options.out).lexically_normal();
-    if (!out.has_filename()) out = out.parent_path();
-    const std::string name = Basename(out.string());
-    KGF_RETURN_IF_ERROR(
-        RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-"));
-  }
-  const std::string tmp = options.out + ".tmp-" + std::to_string(::getpid());
-  {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-  }
-  KGF_RETURN_IF_ERROR(CreateDirectories(tmp));
+  KGF_ASSIGN_OR_RETURN(const std::string tmp, MakeTempFolder(options.out));
   TempFolder tmp_guard(tmp);
-
   Manifest manifest;
   manifest.seed = config.seed;
   manifest.tokenizer_checksum = tokenizer.checksum();
@@ -552,125 +691,16 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   manifest.train_on_valid = config.train_on_valid;
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kTokenizerFile), tokenizer.serialized()));
   KGF_ASSIGN_OR_RETURN(manifest.eval, WriteEvalFiles(tmp, data, config));
-
-  std::vector<CatalogRow> catalog;
-  std::vector<CatalogSourceRow> catalog_sources;
-  std::vector<CatalogDocumentRow> catalog_documents;
+  CatalogTables tables;
   for (std::string_view dataset : {"pretrain", "sft"}) {
-    std::vector<SourceData*> members;
-    std::vector<uint32_t> member_index;
-    for (uint32_t i = 0; i < data.size(); ++i) {
-      if (data[i].stats.dataset == dataset) {
-        members.push_back(&data[i]);
-        member_index.push_back(i);
-      }
-    }
-    if (members.empty()) continue;
-    KGF_RETURN_IF_ERROR(ResolveEpochs(members));
-    std::vector<Entry> entries;
-    for (size_t m = 0; m < members.size(); ++m) {
-      SelectDocuments(*members[m], member_index[m], config.seed, &entries);
-    }
-    Rng rng(Mix64(config.seed) ^ Hash64(dataset));
-    rng.Shuffle(std::span<Entry>(entries));
-
-    const bool masks = dataset == "sft";
-    ManifestDataset md;
-    md.name = std::string(dataset);
-    md.masks = masks;
-    std::unique_ptr<IndexedDatasetWriter> tokens_writer, mask_writer;
-    std::map<uint32_t, std::pair<int64_t, int64_t>> shard_sources;  // source -> docs, tokens
-    ManifestShard shard;
-    auto finish_shard = [&]() -> Status {
-      if (!tokens_writer) return Status::Ok();
-      KGF_RETURN_IF_ERROR(tokens_writer->Finish());
-      if (mask_writer) KGF_RETURN_IF_ERROR(mask_writer->Finish());
-      tokens_writer.reset();
-      mask_writer.reset();
-      for (const auto& [src, counts] : shard_sources) {
-        catalog_sources.push_back({shard.prefix, data[src].config.name, counts.first, counts.second});
-      }
-      shard_sources.clear();
-      md.shards.push_back(shard);
-      return Status::Ok();
-    };
-    IndexedDatasetWriterOptions wopt;
-    wopt.dtype = dtype;
-    wopt.max_sequence_length = config.max_document_tokens;
-    std::vector<int32_t> mask_values;
-    for (const Entry& e : entries) {
-      const std::vector<int32_t>& doc = data[e.source].docs[e.doc];
-      const int64_t len = static_cast<int64_t>(doc.size());
-      if (tokens_writer && shard.tokens + len > config.max_shard_tokens) KGF_RETURN_IF_ERROR(finish_shard());
-      if (!tokens_writer) {
-        shard = ManifestShard{ShardName(dataset, static_cast<int>(md.shards.size())), 0, 0};
-        KGF_ASSIGN_OR_RETURN(tokens_writer, IndexedDatasetWriter::Open(JoinPath(tmp, shard.prefix), wopt));
-        if (masks) {
-          IndexedDatasetWriterOptions mopt = wopt;
-          mopt.dtype = DType::kUint8;
-          KGF_ASSIGN_OR_RETURN(mask_writer,
-                               IndexedDatasetWriter::Open(JoinPath(tmp, shard.prefix + "_mask"), mopt));
-        }
-      }
-      KGF_RETURN_IF_ERROR(tokens_writer->AddDocument(doc));
-      int64_t trained = len;
-      if (masks) {
-        const std::vector<uint8_t>& m = data[e.source].masks[e.doc];
-        mask_values.assign(m.begin(), m.end());
-        KGF_RETURN_IF_ERROR(mask_writer->AddDocument(mask_values));
-        trained = 0;
-        for (uint8_t v : m) trained += v;
-      }
-      catalog_documents.push_back({std::string(dataset), shard.prefix, shard.documents, e.source,
-                                   e.doc, len, trained});
-      shard.documents += 1;
-      shard.tokens += len;
-      auto& counts = shard_sources[e.source];
-      counts.first += 1;
-      counts.second += len;
-      SourceBuildStats& st = data[e.source].stats;
-      st.documents += 1;
-      st.tokens += len;
-      st.trained_tokens += trained;
-      md.documents += 1;
-      md.tokens += len;
-    }
-    KGF_RETURN_IF_ERROR(finish_shard());
-    manifest.datasets.push_back(std::move(md));
+    KGF_RETURN_IF_ERROR(WriteDataset(dataset, config, dtype, tmp, data, &manifest, &tables));
   }
   for (const SourceData& d : data) manifest.sources.push_back(d.stats);
-
-  // Per-file sizes and checksums (everything except the manifest and catalog themselves).
-  KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFilesBelow(tmp));
-  std::map<std::string, ManifestFile> by_name;
-  for (const std::string& name : names) {
-    ManifestFile f;
-    f.path = name;
-    KGF_ASSIGN_OR_RETURN(f.bytes, FileSize(JoinPath(tmp, name)));
-    KGF_ASSIGN_OR_RETURN(f.checksum, FileChecksum(JoinPath(tmp, name)));
-    by_name[name] = f;
-    manifest.files.push_back(f);
-  }
-  for (ManifestEvalFile& e : manifest.eval) {
-    e.bytes = by_name[e.path].bytes;
-    e.checksum = by_name[e.path].checksum;
-  }
-  for (const ManifestDataset& d : manifest.datasets) {
-    for (const ManifestShard& s : d.shards) {
-      for (const char* suffix : {"", "_mask"}) {
-        if (*suffix && !d.masks) continue;
-        const std::string prefix = s.prefix + suffix;
-        const ManifestFile& bin = by_name[BinPath(prefix)];
-        const ManifestFile& idx = by_name[IdxPath(prefix)];
-        catalog.push_back({prefix, d.name, *suffix ? "mask" : "tokens", s.documents, s.tokens,
-                           bin.bytes + idx.bytes, bin.checksum, idx.checksum});
-      }
-    }
-  }
+  KGF_RETURN_IF_ERROR(RecordFiles(tmp, &manifest, &tables.shards));
   manifest.fingerprint = fingerprint;
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kManifestFile), manifest.ToJson()));
-  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), catalog, catalog_sources,
-                                   manifest.sources, catalog_documents, data));
+  KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), tables.shards, tables.sources,
+                                   manifest.sources, tables.documents, data));
 
   std::error_code ec;
   // An empty folder, or (--force) a finished corpus of the same fingerprint.
