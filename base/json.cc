@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -182,6 +183,17 @@ namespace {
 constexpr bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
 }  // namespace
+
+void JsonAppender::Double(double v) {
+  Prefix();
+  if (!std::isfinite(v)) {
+    out_->append("null");
+    return;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  out_->append(buf);
+}
 
 void AppendJsonQuoted(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -67,6 +67,16 @@ class JsonAppender {
     Prefix();
     out_->append(std::to_string(v));
   }
+  void Int64(int64_t v) {
+    Prefix();
+    out_->append(std::to_string(v));
+  }
+  void Bool(bool v) {
+    Prefix();
+    out_->append(v ? "true" : "false");
+  }
+  // %.17g (reads back to the same double); NaN and infinities as null.
+  void Double(double v);
   // `json` is one complete JSON value, written as is.
   void RawValue(std::string_view json) {
     Prefix();

@@ -47,20 +47,27 @@ void WireEvaluation(TrainFlags* f) {
 }
 
 std::string SummaryJson(const trainer::TrainSummary& s) {
-  using trainer::JsonDouble;
-  std::string losses;
-  for (size_t i = 0; i < s.losses.size(); ++i) losses += (i ? "," : "") + JsonDouble(s.losses[i]);
-  return "{\"out\":" + JsonQuote(s.out) + ",\"resumed\":" + (s.resumed ? "true" : "false") +
-         ",\"start_step\":" + std::to_string(s.start_step) +
-         ",\"end_step\":" + std::to_string(s.end_step) + ",\"losses\":[" + losses +
-         "],\"spike_events\":" + std::to_string(s.spike_events) +
-         ",\"tokens\":" + std::to_string(s.tokens) + ",\"seconds\":" + JsonDouble(s.seconds) +
-         ",\"tokens_per_s\":" + JsonDouble(s.tokens_per_s) +
-         ",\"model_flops_per_s\":" + JsonDouble(s.model_flops_per_s) +
-         ",\"precision\":" + JsonQuote(s.precision) +
-         ",\"parameters\":" + std::to_string(s.num_parameters) +
-         ",\"active_parameters\":" + std::to_string(s.num_active_parameters) +
-         ",\"last_checkpoint\":" + JsonQuote(s.last_checkpoint) + "}\n";
+  std::string out;
+  JsonAppender w(&out);
+  w.StartObject();
+  w.Key("out"); w.String(s.out);
+  w.Key("resumed"); w.Bool(s.resumed);
+  w.Key("start_step"); w.Int64(s.start_step);
+  w.Key("end_step"); w.Int64(s.end_step);
+  w.Key("losses"); w.StartArray();
+  for (double loss : s.losses) w.Double(loss);
+  w.EndArray();
+  w.Key("spike_events"); w.Int64(s.spike_events);
+  w.Key("tokens"); w.Int64(s.tokens);
+  w.Key("seconds"); w.Double(s.seconds);
+  w.Key("tokens_per_s"); w.Double(s.tokens_per_s);
+  w.Key("model_flops_per_s"); w.Double(s.model_flops_per_s);
+  w.Key("precision"); w.String(s.precision);
+  w.Key("parameters"); w.Int64(s.num_parameters);
+  w.Key("active_parameters"); w.Int64(s.num_active_parameters);
+  w.Key("last_checkpoint"); w.String(s.last_checkpoint);
+  w.EndObject();
+  return out + "\n";
 }
 
 void SetupTrainCommand(CLI::App& root) {

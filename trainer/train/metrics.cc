@@ -29,46 +29,61 @@ ExpertLoadStats ComputeLoadStats(std::span<const int64_t> counts) {
 }
 
 std::string StepMetrics::ToJson() const {
-  std::string s = "{\"step\":" + std::to_string(step) + ",\"loss\":" + JsonDouble(loss) +
-                  ",\"lm_loss\":" + JsonDouble(lm_loss) + ",\"balance_loss\":" +
-                  JsonDouble(balance_loss) + ",\"z_loss\":" + JsonDouble(z_loss) +
-                  ",\"grad_norm\":" + JsonDouble(grad_norm) + ",\"lr\":" + JsonDouble(lr) +
-                  ",\"sequences\":" + std::to_string(sequences) +
-                  ",\"micro_batches\":" + std::to_string(micro_batches) +
-                  ",\"tokens\":" + std::to_string(tokens) +
-                  ",\"target_tokens\":" + std::to_string(target_tokens) +
-                  ",\"step_seconds\":" + JsonDouble(step_seconds) +
-                  ",\"tokens_per_s\":" + JsonDouble(tokens_per_s) +
-                  ",\"model_flops_per_s\":" + JsonDouble(model_flops_per_s) + ",\"expert_load\":[";
+  std::string s;
+  JsonAppender w(&s);
+  w.StartObject();
+  w.Key("step"); w.Int64(step);
+  w.Key("loss"); w.Double(loss);
+  w.Key("lm_loss"); w.Double(lm_loss);
+  w.Key("balance_loss"); w.Double(balance_loss);
+  w.Key("z_loss"); w.Double(z_loss);
+  w.Key("grad_norm"); w.Double(grad_norm);
+  w.Key("lr"); w.Double(lr);
+  w.Key("sequences"); w.Int64(sequences);
+  w.Key("micro_batches"); w.Int64(micro_batches);
+  w.Key("tokens"); w.Int64(tokens);
+  w.Key("target_tokens"); w.Int64(target_tokens);
+  w.Key("step_seconds"); w.Double(step_seconds);
+  w.Key("tokens_per_s"); w.Double(tokens_per_s);
+  w.Key("model_flops_per_s"); w.Double(model_flops_per_s);
+  w.Key("expert_load"); w.StartArray();
   for (size_t l = 0; l < expert_load.size(); ++l) {
     const ExpertLoadStats st = ComputeLoadStats(expert_load[l]);
-    s += (l ? ",{" : "{") + std::string("\"layer\":") + std::to_string(l) + ",\"counts\":[";
-    for (size_t e = 0; e < expert_load[l].size(); ++e) {
-      s += (e ? "," : "") + std::to_string(expert_load[l][e]);
-    }
-    s += "],\"max_over_mean\":" + JsonDouble(st.max_over_mean) +
-         ",\"entropy\":" + JsonDouble(st.entropy) + "}";
+    w.StartObject();
+    w.Key("layer"); w.Uint64(l);
+    w.Key("counts"); w.StartArray();
+    for (int64_t c : expert_load[l]) w.Int64(c);
+    w.EndArray();
+    w.Key("max_over_mean"); w.Double(st.max_over_mean);
+    w.Key("entropy"); w.Double(st.entropy);
+    w.EndObject();
   }
-  s += "],\"events\":[";
-  for (size_t i = 0; i < events.size(); ++i) s += (i ? "," : "") + events[i].ToJson();
-  s += "]";
+  w.EndArray();
+  w.Key("events"); w.StartArray();
+  for (const SpikeEvent& e : events) w.RawValue(e.ToJson());
+  w.EndArray();
   if (!rank_seconds.empty()) {
-    s += ",\"ranks\":[";
-    for (size_t r = 0; r < rank_seconds.size(); ++r) {
-      const auto& t = rank_seconds[r];
-      s += (r ? ",{" : "{") + std::string("\"data\":") + JsonDouble(t[0]) + ",\"compute\":" +
-           JsonDouble(t[1]) + ",\"comm\":" + JsonDouble(t[2]) + ",\"optimizer\":" +
-           JsonDouble(t[3]) + "}";
+    w.Key("ranks"); w.StartArray();
+    for (const auto& t : rank_seconds) {
+      w.StartObject();
+      w.Key("data"); w.Double(t[0]);
+      w.Key("compute"); w.Double(t[1]);
+      w.Key("comm"); w.Double(t[2]);
+      w.Key("optimizer"); w.Double(t[3]);
+      w.EndObject();
     }
-    s += "]";
+    w.EndArray();
   }
-  if (!sync.empty()) s += ",\"sync\":" + sync;
+  if (!sync.empty()) {
+    w.Key("sync"); w.RawValue(sync);
+  }
   if (!system.empty()) {
-    s += ",\"system\":[";
-    for (size_t i = 0; i < system.size(); ++i) s += (i ? "," : "") + system[i];
-    s += "]";
+    w.Key("system"); w.StartArray();
+    for (const std::string& note : system) w.RawValue(note);
+    w.EndArray();
   }
-  return s + "}";
+  w.EndObject();
+  return s;
 }
 
 Result<MetricsWriter> MetricsWriter::Open(const std::string& path, int64_t from_step) {

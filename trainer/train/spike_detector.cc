@@ -8,10 +8,20 @@
 namespace kgf::trainer {
 
 std::string SpikeEvent::ToJson() const {
-  return "{\"step\":" + std::to_string(step) + ",\"kind\":" + JsonQuote(kind) +
-         ",\"loss\":" + JsonDouble(loss) + ",\"ema\":" + JsonDouble(ema) +
-         ",\"sigma\":" + JsonDouble(sigma) + ",\"lr_factor\":" + JsonDouble(lr_factor) +
-         (from_step >= 0 ? ",\"from_step\":" + std::to_string(from_step) : std::string()) + "}";
+  std::string s;
+  JsonAppender w(&s);
+  w.StartObject();
+  w.Key("step"); w.Int64(step);
+  w.Key("kind"); w.String(kind);
+  w.Key("loss"); w.Double(loss);
+  w.Key("ema"); w.Double(ema);
+  w.Key("sigma"); w.Double(sigma);
+  w.Key("lr_factor"); w.Double(lr_factor);
+  if (from_step >= 0) {
+    w.Key("from_step"); w.Int64(from_step);
+  }
+  w.EndObject();
+  return s;
 }
 
 double SpikeDetector::sigma() const {
