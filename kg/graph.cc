@@ -11,63 +11,11 @@
 #include <string>
 #include <utility>
 
-#include "base/hash.h"
+#include "base/string_id_index.h"
 
 namespace kgf::kg {
 namespace {
 
-// Name -> id for strings owned elsewhere (the entity and relation vectors, never resized after
-// the build): open addressing over a power-of-two table of (id + 1, 32 hash bits), linear
-// probing, xxh3. A lookup touches one slot run and, on a hash match, the one string it compares,
-// where std::unordered_map chases a bucket list of heap nodes (10% of a verified synthesis
-// record's time on WordNet went there).
-class NameIndex {
- public:
-  // name_of(id) returns the string of id. Returns the id already holding `name` when it is taken.
-  template <typename NameOf>
-  std::optional<uint32_t> Build(size_t n, NameOf name_of) {
-    size_t cap = 16;
-    while (cap < 2 * n) cap <<= 1;
-    slots_.assign(cap, Slot{});
-    mask_ = cap - 1;
-    for (uint32_t id = 0; id < n; ++id) {
-      const std::string_view name = name_of(id);
-      const uint64_t h = Hash64(name);
-      for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-        Slot& s = slots_[i];
-        if (s.id_plus_one == 0) {
-          s = {id + 1, static_cast<uint32_t>(h >> 32)};
-          break;
-        }
-        if (s.hash_hi == static_cast<uint32_t>(h >> 32) && name_of(s.id_plus_one - 1) == name) {
-          return s.id_plus_one - 1;
-        }
-      }
-    }
-    return std::nullopt;
-  }
-
-  template <typename NameOf>
-  std::optional<uint32_t> Find(std::string_view name, NameOf name_of) const {
-    if (slots_.empty()) return std::nullopt;
-    const uint64_t h = Hash64(name);
-    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.id_plus_one == 0) return std::nullopt;
-      if (s.hash_hi == static_cast<uint32_t>(h >> 32) && name_of(s.id_plus_one - 1) == name) {
-        return s.id_plus_one - 1;
-      }
-    }
-  }
-
- private:
-  struct Slot {
-    uint32_t id_plus_one = 0;
-    uint32_t hash_hi = 0;
-  };
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-};
 
 // Boost CSR with vertices = entities; the edge property is the relation id.
 using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, uint32_t,
@@ -190,7 +138,7 @@ struct Adjacency {
 struct Graph::Impl {
   std::vector<EntityInfo> entities;
   std::vector<RelationInfo> relations;
-  NameIndex entity_by_name, entity_by_key, relation_by_name, relation_by_key;
+  StringIdIndex entity_by_name, entity_by_key, relation_by_name, relation_by_key;
   Adjacency out, in;
   std::vector<size_t> relation_size;
 };
@@ -229,22 +177,25 @@ Result<Graph> Graph::Build(std::vector<EntityInfo> entities, std::vector<Relatio
     auto entity_key = [&](uint32_t k) -> std::string_view { return es[k].key; };
     auto relation_name = [&](uint32_t k) -> std::string_view { return rs[k].name; };
     auto relation_key = [&](uint32_t k) -> std::string_view { return rs[k].key; };
-    if (auto i = impl->entity_by_name.Build(es.size(), entity_name)) {
-      // The first entity after *i with the same name is the duplicate.
-      size_t j = *i + 1;
-      while (es[j].name != es[*i].name) ++j;
-      return InvalidArgumentError("duplicate entity name '" + es[j].name + "' (entity keys '" +
-                                  es[*i].key + "' and '" + es[j].key +
-                                  "'): display names must be unique");
+    impl->entity_by_name.Reserve(es.size());
+    impl->entity_by_key.Reserve(es.size());
+    for (uint32_t k = 0; k < es.size(); ++k) {
+      if (auto [first, added] = impl->entity_by_name.FindOrInsert(es[k].name, k, entity_name); !added) {
+        return InvalidArgumentError("duplicate entity name '" + es[k].name + "' (entity keys '" +
+                                    es[first].key + "' and '" + es[k].key +
+                                    "'): display names must be unique");
+      }
+      if (!impl->entity_by_key.FindOrInsert(es[k].key, k, entity_key).second) {
+        return InvalidArgumentError("duplicate entity key '" + es[k].key + "'");
+      }
     }
-    if (auto i = impl->entity_by_key.Build(es.size(), entity_key)) {
-      return InvalidArgumentError("duplicate entity key '" + es[*i].key + "'");
-    }
-    if (auto i = impl->relation_by_key.Build(rs.size(), relation_key)) {
-      return InvalidArgumentError("duplicate relation key '" + rs[*i].key + "'");
-    }
-    if (auto i = impl->relation_by_name.Build(rs.size(), relation_name)) {
-      return InvalidArgumentError("duplicate relation name '" + rs[*i].name + "'");
+    for (uint32_t k = 0; k < rs.size(); ++k) {
+      if (!impl->relation_by_key.FindOrInsert(rs[k].key, k, relation_key).second) {
+        return InvalidArgumentError("duplicate relation key '" + rs[k].key + "'");
+      }
+      if (!impl->relation_by_name.FindOrInsert(rs[k].name, k, relation_name).second) {
+        return InvalidArgumentError("duplicate relation name '" + rs[k].name + "'");
+      }
     }
     return Status::Ok();
   };

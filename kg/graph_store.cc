@@ -23,6 +23,7 @@
 #include "base/json.h"
 #include "base/logging.h"
 #include "base/progress.h"
+#include "base/string_id_index.h"
 #include "kg/kg_names.h"
 #include "kg/triple_reader.h"
 
@@ -438,7 +439,8 @@ namespace {
 // (read in one snapshot) plus what the side files and triple files add.
 struct ImportState {
   std::vector<PendingEntity> entities;
-  std::unordered_map<std::string, uint32_t> entity_by_key, entity_by_name;
+  StringIdIndex entity_by_key;  // over entities[id].key
+  std::unordered_map<std::string, uint32_t> entity_by_name;
   std::vector<RelationInfo> relations;
   std::unordered_map<std::string, uint32_t> relation_by_key;
   std::unordered_set<std::string> relation_names;
@@ -453,15 +455,17 @@ struct ImportState {
   };
   std::vector<Source> sources;
 
+  std::string_view KeyOf(uint32_t id) const { return entities[id].key; }
   uint32_t InternEntity(const std::string& key) {
-    auto [it, inserted] = entity_by_key.try_emplace(key, static_cast<uint32_t>(entities.size()));
+    const auto [id, inserted] = entity_by_key.FindOrInsert(
+        key, static_cast<uint32_t>(entities.size()), [this](uint32_t i) { return KeyOf(i); });
     if (inserted) {
       PendingEntity e;
       e.key = key;
       e.name = DeriveEntityName(key);
       entities.push_back(std::move(e));
     }
-    return it->second;
+    return id;
   }
   uint32_t InternRelation(const std::string& key) {
     auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));
@@ -712,7 +716,8 @@ Status GraphStore::Impl::ReadSnapshot(ImportState* st) const {
       e.aliases = SplitAliases(s.Text(4));
       e.is_new = false;
       e.name_priority = 4;  // existing names stay unless a side file renames
-      st->entity_by_key.emplace(e.key, static_cast<uint32_t>(st->entities.size()));
+      st->entity_by_key.FindOrInsert(e.key, static_cast<uint32_t>(st->entities.size()),
+                                     [st](uint32_t i) { return st->KeyOf(i); });
       st->entity_by_name.emplace(e.name, static_cast<uint32_t>(st->entities.size()));
       st->entities.push_back(std::move(e));
     }
