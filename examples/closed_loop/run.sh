@@ -5,7 +5,8 @@
 #   examples/closed_loop/run.sh [countries|wordnet]      (default countries)
 # Knobs (environment): KGF_CL_RECORDS (30000), KGF_CL_STEPS (3000), KGF_CL_STEPS2 (2000),
 # KGF_CL_EVAL_PER_PATTERN (30), KGF_CL_PATTERNS (the synth pattern mix), KGF_CL_NAME_TOKENS (0),
-# KGF_CL_STAGE2 (1: run stage 2),
+# KGF_CL_STAGE2 (1: run stage 2), KGF_CL_MAX_ATTEMPTS (synth --max-attempts-per-record, 50; exact
+# quotas near a graph's distinct query count need ~2000),
 # KGF_CL_DIR (out/closed_loop/<graph>), KGF_DATA_DIR (data).
 #
 # The recipe (why, in examples/closed_loop/README.md): compact prompts (one instruction and a
@@ -35,7 +36,8 @@ store="$out/$graph.db"
 echo "== synth"
 rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run"
 $k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-30000}" --seed 3 \
-  --patterns "${KGF_CL_PATTERNS:-1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni}"
+  --patterns "${KGF_CL_PATTERNS:-1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni}" \
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-50}"
 echo "== filter"
 $k filter --config examples/countries/record_checks.json --kg "$store" --out "$out/kept" \
   "$out"/synth/shard-*.jsonl.zst
