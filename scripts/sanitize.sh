@@ -2,7 +2,7 @@
 # The sanitizer job: an ASan + UBSan build (RelWithDebInfo, benchmarks off) in build-asan/ and the
 # default test suite under it. LeakSanitizer ignores OpenMPI's own allocations only
 # (scripts/lsan_openmpi.supp). Run after scripts/setup.sh; CI (.ci/run) runs it after the fuzz
-# job: a cold build takes ~14 minutes on 2 cores, the suite ~3.
+# job: a cold build takes ~13 minutes on 2 cores, the suite ~3.
 #   bash scripts/sanitize.sh [ctest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
