@@ -5,11 +5,14 @@
 #include <cmath>
 #include <set>
 
+#include "base/enum_names.h"
 #include "base/file_util.h"
 #include "base/json.h"
 
 namespace kgf::corpus {
 namespace {
+
+constexpr EnumNames<SourceKind, 2> kSourceKindNames({"text", "tool_use"});
 
 std::string Resolve(std::string_view base_dir, const std::string& path) {
   if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
@@ -62,13 +65,7 @@ Result<ChatTemplateOptions> ParseChatTemplate(const JsonValue& doc, const std::s
 
 }  // namespace
 
-std::string_view SourceKindName(SourceKind kind) {
-  switch (kind) {
-    case SourceKind::kText: return "text";
-    case SourceKind::kToolUse: return "tool_use";
-  }
-  return "?";
-}
+std::string_view SourceKindName(SourceKind kind) { return kSourceKindNames.Name(kind); }
 
 std::string_view DatasetOf(SourceKind kind) { return kind == SourceKind::kToolUse ? "sft" : "pretrain"; }
 
@@ -139,17 +136,16 @@ Result<MixConfig> ParseMixConfig(std::string_view json, std::string_view base_di
       return InvalidArgumentError(path + ".name '" + source.name + "' is used twice");
     }
     KGF_ASSIGN_OR_RETURN(std::string kind, JsonGetString(s, "kind", path));
-    if (kind == "text") {
-      source.kind = SourceKind::kText;
-    } else if (kind == "tool_use") {
-      source.kind = SourceKind::kToolUse;
+    if (auto named = kSourceKindNames.Find(kind)) {
+      source.kind = *named;
     } else if (kind == "kg_facts") {
       return InvalidArgumentError(
           path + ".kind 'kg_facts': graph facts are a text source now; write them with `kgforge kg "
                  "export --store STORE --format sentences --out facts.jsonl` and list that file "
                  "under a source of kind \"text\"");
     } else {
-      return InvalidArgumentError(path + ".kind '" + kind + "' is not one of text, tool_use");
+      return InvalidArgumentError(path + ".kind '" + kind + "' is not one of " +
+                                  kSourceKindNames.Joined());
     }
     {
       KGF_ASSIGN_OR_RETURN(const JsonValue* paths, JsonGetArray(s, "paths", path));

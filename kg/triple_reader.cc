@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "base/enum_names.h"
 #include "base/file_util.h"
 #include "kg/kg_names.h"
 
 namespace kgf::kg {
 namespace {
+
+constexpr EnumNames<TripleFormat, 3> kTripleFormatNames({"tsv", "ntriples", "kgtk"});
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
@@ -247,12 +250,11 @@ std::vector<std::string_view> SplitTabs(std::string_view line) {
 }
 
 Result<TripleFormat> ResolveTripleFormat(std::string_view format, const std::string& path) {
-  if (format == "tsv") return TripleFormat::kTsv;
-  if (format == "ntriples" || format == "nt") return TripleFormat::kNTriples;
-  if (format == "kgtk") return TripleFormat::kKgtk;
+  if (auto named = kTripleFormatNames.Find(format)) return *named;
+  if (format == "nt") return TripleFormat::kNTriples;
   if (format != "auto") {
-    return InvalidArgumentError("unknown import format '" + std::string(format) +
-                                "': use auto, tsv, ntriples or kgtk");
+    return InvalidArgumentError("unknown import format '" + std::string(format) + "': use auto, " +
+                                kTripleFormatNames.Alternatives());
   }
   std::string base = path;
   if (EndsWith(base, ".zst")) base.resize(base.size() - 4);
@@ -272,14 +274,7 @@ Result<TripleFormat> ResolveTripleFormat(std::string_view format, const std::str
   return TripleFormat::kTsv;
 }
 
-std::string_view TripleFormatName(TripleFormat format) {
-  switch (format) {
-    case TripleFormat::kTsv: return "tsv";
-    case TripleFormat::kNTriples: return "ntriples";
-    case TripleFormat::kKgtk: return "kgtk";
-  }
-  return "?";
-}
+std::string_view TripleFormatName(TripleFormat format) { return kTripleFormatNames.Name(format); }
 
 Result<std::unique_ptr<TripleReader>> TripleReader::Open(const std::string& path,
                                                          const TripleReaderOptions& options) {

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "base/enum_names.h"
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/line_reader.h"
@@ -762,26 +763,18 @@ Result<Record> ImportBailing(const JsonDoc& doc, const std::string& where) {
 
 }  // namespace
 
+namespace {
+constexpr EnumNames<ExportFormat, 5> kExportFormatNames(
+    {"openai", "sharegpt", "xlam", "hermes", "bailing"});
+}  // namespace
+
 Result<ExportFormat> ParseExportFormat(std::string_view name) {
-  if (name == "openai") return ExportFormat::kOpenAi;
-  if (name == "sharegpt") return ExportFormat::kShareGpt;
-  if (name == "xlam") return ExportFormat::kXlam;
-  if (name == "hermes") return ExportFormat::kHermes;
-  if (name == "bailing") return ExportFormat::kBailing;
-  return InvalidArgumentError("unknown export format '" + std::string(name) +
-                              "'; expected openai, sharegpt, xlam, hermes or bailing");
+  if (auto format = kExportFormatNames.Find(name)) return *format;
+  return InvalidArgumentError("unknown export format '" + std::string(name) + "'; expected " +
+                              kExportFormatNames.Alternatives());
 }
 
-std::string_view ExportFormatName(ExportFormat f) {
-  switch (f) {
-    case ExportFormat::kOpenAi: return "openai";
-    case ExportFormat::kShareGpt: return "sharegpt";
-    case ExportFormat::kXlam: return "xlam";
-    case ExportFormat::kHermes: return "hermes";
-    case ExportFormat::kBailing: return "bailing";
-  }
-  return "";
-}
+std::string_view ExportFormatName(ExportFormat f) { return kExportFormatNames.Name(f); }
 
 std::string_view ExportSkipReason(const Record& record, ExportFormat format) {
   return format == ExportFormat::kXlam ? XlamSkipReason(record) : std::string_view();

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "base/enum_names.h"
 #include "base/json.h"
 
 namespace kgf::synth {
@@ -123,25 +124,18 @@ std::string RecordToJson(const Record& record) {
   return out;
 }
 
-std::string_view RecordOutcomeName(RecordOutcome o) {
-  switch (o) {
-    case RecordOutcome::kAnswered: return "answered";
-    case RecordOutcome::kNoAnswer: return "no_answer";
-    case RecordOutcome::kEmptyStep: return "empty_step";
-    case RecordOutcome::kNoTool: return "no_tool";
-  }
-  return "";
-}
+namespace {
+constexpr EnumNames<RecordOutcome, kNumRecordOutcomes> kOutcomeNames(
+    {"answered", "no_answer", "empty_step", "no_tool"});
+}  // namespace
+
+std::string_view RecordOutcomeName(RecordOutcome o) { return kOutcomeNames.Name(o); }
 
 Result<RecordOutcome> ParseRecordOutcome(std::string_view name, std::string_view where) {
   if (name.empty()) return RecordOutcome::kAnswered;
-  for (int i = 0; i < kNumRecordOutcomes; ++i) {
-    if (RecordOutcomeName(static_cast<RecordOutcome>(i)) == name) {
-      return static_cast<RecordOutcome>(i);
-    }
-  }
+  if (auto outcome = kOutcomeNames.Find(name)) return *outcome;
   return InvalidArgumentError(std::string(where) + ": 'outcome' is '" + std::string(name) +
-                              "'; expected answered, no_answer, empty_step or no_tool");
+                              "'; expected " + kOutcomeNames.Alternatives());
 }
 
 Result<Record> RecordFromJson(std::string_view json, std::string_view where_view) {

@@ -4,24 +4,21 @@
 #include <cmath>
 #include <numbers>
 
+#include "base/enum_names.h"
+
 namespace kgf::trainer {
 
+namespace {
+constexpr EnumNames<LrScheduleKind, 3> kLrScheduleNames({"wsd", "cosine", "constant"});
+}  // namespace
+
 Result<LrScheduleKind> ParseLrScheduleKind(std::string_view name) {
-  if (name == "wsd") return LrScheduleKind::kWsd;
-  if (name == "cosine") return LrScheduleKind::kCosine;
-  if (name == "constant") return LrScheduleKind::kConstant;
-  return InvalidArgumentError("unknown LR schedule '" + std::string(name) +
-                              "' (known: wsd, cosine, constant)");
+  if (auto kind = kLrScheduleNames.Find(name)) return *kind;
+  return InvalidArgumentError("unknown LR schedule '" + std::string(name) + "' (known: " +
+                              kLrScheduleNames.Joined() + ")");
 }
 
-std::string_view LrScheduleKindName(LrScheduleKind kind) {
-  switch (kind) {
-    case LrScheduleKind::kWsd: return "wsd";
-    case LrScheduleKind::kCosine: return "cosine";
-    case LrScheduleKind::kConstant: return "constant";
-  }
-  return "?";
-}
+std::string_view LrScheduleKindName(LrScheduleKind kind) { return kLrScheduleNames.Name(kind); }
 
 Status ValidateLrSchedule(const LrScheduleOptions& o) {
   if (o.total_steps <= 0) return InvalidArgumentError("steps must be > 0");

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "base/enum_names.h"
 #include "base/file_util.h"
 
 namespace kgf::trainer {
@@ -35,16 +36,17 @@ std::vector<Chunk> Chunks(const ParameterList& params) {
 
 }  // namespace
 
+namespace {
+constexpr EnumNames<OptimizerKind, 2> kOptimizerNames({"adamw", "sgd"});
+}  // namespace
+
 Result<OptimizerKind> ParseOptimizerKind(std::string_view name) {
-  if (name == "adamw") return OptimizerKind::kAdamW;
-  if (name == "sgd") return OptimizerKind::kSgd;
-  return InvalidArgumentError("unknown optimizer '" + std::string(name) +
-                              "' (known: adamw, sgd)");
+  if (auto kind = kOptimizerNames.Find(name)) return *kind;
+  return InvalidArgumentError("unknown optimizer '" + std::string(name) + "' (known: " +
+                              kOptimizerNames.Joined() + ")");
 }
 
-std::string_view OptimizerKindName(OptimizerKind kind) {
-  return kind == OptimizerKind::kAdamW ? "adamw" : "sgd";
-}
+std::string_view OptimizerKindName(OptimizerKind kind) { return kOptimizerNames.Name(kind); }
 
 namespace {
 
