@@ -445,6 +445,19 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
   add(21, [&] { return std::string("Which " + who + " " + clause + "? Please check the knowledge graph."); });
   if (root.op == QueryOp::kUnion) {
     add(22, [&] { return std::string("Which " + who + " " + clause + "? Either one is enough."); });
+    add(24, [&] { return std::string("What are the " + who + " that " + clause + "?"); });
+    add(25, [&] { return std::string("Get me all the " + who + " that " + clause + "."); });
+    add(26, [&] { return std::string("List all the " + who + " that " + clause + "; one of the two is enough."); });
+    if (parts.size() == 2) {
+      add(27, [&] { return std::string("Find the " + who + " that " + parts[0] + ", or that " + parts[1] + "."); });
+      add(28, [&] { return std::string("Which " + who + " either " + parts[0] + " or " + parts[1] + "?"); });
+      add(29, [&] { return std::string("Look up the " + who + " that " + parts[0] + ", or the ones that " +
+                                       parts[1] + "."); });
+      add(30, [&] { return std::string("Which " + who + " meet at least one of these: they " + parts[0] +
+                                       ", or they " + parts[1] + "?"); });
+      add(31, [&] { return std::string("Find all " + who + " that either " + parts[0] + " or " + parts[1] +
+                                       "."); });
+    }
   }
   if (negation) {
     add(23, [&] { return std::string("Of the " + who + " that " + JoinClauses(parts, conj) + ", which " + neg + "?"); });
