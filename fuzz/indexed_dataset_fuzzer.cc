@@ -25,6 +25,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int64_t i = 0; i < dataset->num_sequences(); ++i) {
     KGF_FUZZ_ASSERT(dataset->length(i) >= 0, "lengths are non-negative");
     elements += dataset->length(i);
+    KGF_FUZZ_ASSERT(dataset->SequenceBytes(i).size() ==
+                        static_cast<size_t>(dataset->length(i)) * kgf::corpus::DTypeSize(dataset->dtype()),
+                    "a sequence's bytes are its length times the element size");
+    // AppendSequence REQUIRES an integer dtype of at most 32 bits (the corpus reader checks the
+    // dtype against the manifest first); a valid index of another dtype is not read as tokens.
+    const kgf::corpus::DType t = dataset->dtype();
+    if (t != kgf::corpus::DType::kUint8 && t != kgf::corpus::DType::kInt8 &&
+        t != kgf::corpus::DType::kInt16 && t != kgf::corpus::DType::kUint16 &&
+        t != kgf::corpus::DType::kInt32) {
+      continue;
+    }
     tokens.clear();
     dataset->AppendSequence(i, &tokens);
     KGF_FUZZ_ASSERT(static_cast<int64_t>(tokens.size()) == dataset->length(i),
