@@ -7,7 +7,7 @@
 #include "base/json.h"
 #include "base/line_writer.h"
 #include "kg/fact_sentences.h"
-#include "kg/kg_names.h"
+#include "kg/import/names.h"
 
 namespace kgf::kg {
 namespace {

@@ -1,5 +1,5 @@
-// GraphStore on SQLite. An import parses every input into memory first (keys interned, names
-// decided once all labels are known), then writes in one transaction: relations, entities,
+// GraphStore on SQLite. An import parses every input into memory first (kg/import/: keys interned,
+// names decided once all labels are known), then writes in one transaction: relations, entities,
 // triples sorted in primary-key order, the source rows, and the new content checksum.
 #include "kg/graph_store.h"
 
@@ -24,12 +24,9 @@
 #include "base/logging.h"
 #include "base/progress.h"
 #include "base/string_id_index.h"
-#include "kg/kg_names.h"
-#include "kg/triple_reader.h"
 
 namespace kgf::kg {
 namespace {
-
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -48,8 +45,6 @@ CREATE TABLE sources(id INTEGER PRIMARY KEY, path TEXT NOT NULL, checksum TEXT N
                      format TEXT NOT NULL, bytes INTEGER NOT NULL, triples_read INTEGER NOT NULL,
                      triples_added INTEGER NOT NULL, imported_at TEXT NOT NULL);
 )sql";
-
-constexpr size_t kMaxSkippedExamples = 5;
 
 // RAII prepared statement.
 class Stmt {
@@ -98,44 +93,11 @@ std::string NowUtc() {
   return buf;
 }
 
-std::string JoinAliases(const std::vector<std::string>& aliases) {
-  std::string out;
-  for (const std::string& a : aliases) {
-    if (!out.empty()) out.push_back('|');
-    out += a;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitAliases(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t bar = s.find('|', start);
-    if (bar == std::string::npos) bar = s.size();
-    if (bar > start) out.push_back(s.substr(start, bar - start));
-    start = bar + 1;
-  }
-  return out;
-}
-
 std::string StoreStem(const std::string& path) {
   std::string base = Basename(path);
   const size_t dot = base.find('.');
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
-
-// An entity as the import sees it: existing (id < first_new) or new.
-struct PendingEntity {
-  std::string key, name, type;
-  std::vector<std::string> aliases;
-  int name_priority = 0;  // 3 side file, 2 English/untagged label, 1 other label, 0 derived
-  bool from_side_file = false;
-  bool is_new = true;
-  bool dirty = false;  // an existing entity whose metadata changed
-};
-
-struct ImportState;  // below, with the phases of an import
 
 }  // namespace
 
@@ -362,42 +324,7 @@ Result<std::vector<std::string>> GraphStore::Sources() const {
   return out;
 }
 
-// xxh3 over the canonical content: entities, relations and triples in id order (triples sorted
-// by (head, relation, tail) as little-endian uint32), each text field NUL-terminated. Equal
-// content gives an equal checksum whatever the import history.
-namespace {
-
-class ContentHasher {
- public:
-  void Field(std::string_view s) {
-    h_.Update(s);
-    h_.Update(std::string_view("\0", 1));
-    any_ = true;
-  }
-  void Triple(uint32_t head, uint32_t relation, uint32_t tail) {
-    const uint32_t v[3] = {head, relation, tail};
-    const char* p = reinterpret_cast<const char*>(v);
-    buf_.insert(buf_.end(), p, p + sizeof(v));
-    if (buf_.size() >= (1 << 16)) Flush();
-    any_ = true;
-  }
-  std::string Finish() {
-    Flush();
-    return any_ ? "xxh3:" + Hex64(h_.Digest()) : std::string();
-  }
-
- private:
-  void Flush() {
-    h_.Update(std::string_view(buf_.data(), buf_.size()));
-    buf_.clear();
-  }
-  Hasher h_;
-  std::vector<char> buf_;
-  bool any_ = false;
-};
-
-}  // namespace
-
+// The content checksum (ContentHasher, kg/import/import_state.h) read back from the store.
 Result<std::string> GraphStore::Impl::ComputeChecksum() const {
   ContentHasher h;
   Status st;
@@ -432,272 +359,6 @@ Result<ImportReport> GraphStore::Import(const std::vector<std::string>& files,
   }
   return impl_->Import(files, options);
 }
-
-namespace {
-
-// Everything an import builds in memory before it writes: the store's entities and relations
-// (read in one snapshot) plus what the side files and triple files add.
-struct ImportState {
-  std::vector<PendingEntity> entities;
-  StringIdIndex entity_by_key;  // over entities[id].key
-  std::unordered_map<std::string, uint32_t> entity_by_name;
-  std::vector<RelationInfo> relations;
-  std::unordered_map<std::string, uint32_t> relation_by_key;
-  std::unordered_set<std::string> relation_names;
-  std::vector<bool> relation_dirty;  // to (re)write
-  std::vector<bool> relation_typed;  // types fixed (an old relation, or a side file)
-  size_t old_entities = 0, old_relations = 0;
-  std::vector<std::pair<uint32_t, std::string>> renames;  // existing entity -> new name
-  std::vector<std::array<uint32_t, 3>> triples;           // (head, relation, tail) ids
-  struct Source {
-    std::string path, checksum, format;
-    uint64_t bytes = 0, read = 0;
-  };
-  std::vector<Source> sources;
-
-  std::string_view KeyOf(uint32_t id) const { return entities[id].key; }
-  uint32_t InternEntity(const std::string& key) {
-    const auto [id, inserted] = entity_by_key.FindOrInsert(
-        key, static_cast<uint32_t>(entities.size()), [this](uint32_t i) { return KeyOf(i); });
-    if (inserted) {
-      PendingEntity e;
-      e.key = key;
-      e.name = DeriveEntityName(key);
-      entities.push_back(std::move(e));
-    }
-    return id;
-  }
-  uint32_t InternRelation(const std::string& key) {
-    auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));
-    if (inserted) {
-      RelationInfo info;
-      info.key = key;
-      relations.push_back(std::move(info));
-      relation_dirty.push_back(true);
-      relation_typed.push_back(false);
-    }
-    return it->second;
-  }
-};
-
-// Relation side file: names, descriptions, types, inverse names and question phrases.
-Status ApplyRelationSideFile(const std::string& path, ImportState* st) {
-  KGF_ASSIGN_OR_RETURN(std::vector<RelationRow> rows, ReadRelationRows(path));
-  for (RelationRow& row : rows) {
-    const uint32_t id = st->InternRelation(row.key);
-    RelationInfo& info = st->relations[id];
-    RelationInfo updated{row.key,
-                         row.name.empty() ? info.name : row.name,
-                         row.description.empty() ? info.description : row.description,
-                         row.head_type.empty() ? info.head_type : row.head_type,
-                         row.tail_type.empty() ? info.tail_type : row.tail_type,
-                         row.inverse_name.empty() ? info.inverse_name : row.inverse_name,
-                         row.question_phrase.empty() ? info.question_phrase : row.question_phrase};
-    if (id < st->old_relations && updated.name != info.name) {
-      if (st->relation_names.count(updated.name)) {
-        return InvalidArgumentError(path + ": relation '" + row.key + "' renamed to '" +
-                                    updated.name +
-                                    "', which another relation of the store already has");
-      }
-      st->relation_names.erase(info.name);
-      st->relation_names.insert(updated.name);
-    }
-    if (!(updated.name == info.name && updated.description == info.description &&
-          updated.head_type == info.head_type && updated.tail_type == info.tail_type &&
-          updated.inverse_name == info.inverse_name &&
-          updated.question_phrase == info.question_phrase)) {
-      st->relation_dirty[id] = true;
-    }
-    if (!row.head_type.empty() || !row.tail_type.empty()) st->relation_typed[id] = true;
-    info = std::move(updated);
-  }
-  return Status::Ok();
-}
-
-// Entity side file: types, aliases and names (new entities take them; existing ones are renamed
-// after all names are known).
-Status ApplyEntitySideFile(const std::string& path, ImportState* st) {
-  KGF_ASSIGN_OR_RETURN(std::vector<EntityRow> rows, ReadEntityRows(path));
-  for (EntityRow& row : rows) {
-    const uint32_t id = st->InternEntity(row.key);
-    PendingEntity& e = st->entities[id];
-    if (!row.type.empty() && row.type != e.type) {
-      e.type = row.type;
-      e.dirty = true;
-    }
-    if (!row.aliases.empty() && row.aliases != e.aliases) {
-      e.aliases = row.aliases;
-      e.dirty = true;
-    }
-    if (!row.name.empty()) {
-      if (e.is_new) {
-        e.name = row.name;
-        e.name_priority = 3;
-      } else if (row.name != e.name) {
-        st->renames.emplace_back(id, row.name);
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-// One parsed line of a triple file into the state: a triple, a name label or a type.
-void ApplyRawTriple(const RawTriple& raw, ImportState* st, ImportState::Source* src) {
-  switch (raw.kind) {
-    case RawTriple::Kind::kName: {
-      PendingEntity& e = st->entities[st->InternEntity(raw.head)];
-      const int priority =
-          raw.relation.empty() || raw.relation == "en" || StartsWith(raw.relation, "en-") ? 2 : 1;
-      if (e.is_new && priority > e.name_priority) {
-        e.name = raw.tail;
-        e.name_priority = priority;
-      }
-      return;
-    }
-    case RawTriple::Kind::kType: {
-      PendingEntity& e = st->entities[st->InternEntity(raw.head)];
-      if (e.type.empty()) {
-        e.type = raw.tail;
-        e.dirty = !e.is_new;
-      }
-      return;
-    }
-    case RawTriple::Kind::kTriple: {
-      const uint32_t h = st->InternEntity(raw.head);
-      const uint32_t r = st->InternRelation(raw.relation);
-      const uint32_t t = st->InternEntity(raw.tail);
-      if (!raw.tail_name.empty() && st->entities[t].is_new && st->entities[t].name_priority == 0) {
-        st->entities[t].name = raw.tail_name;
-      }
-      st->triples.push_back({h, r, t});
-      ++src->read;
-      return;
-    }
-  }
-}
-
-// Every triple file, line by line; a bad line fails the import or (skip) is counted.
-Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOptions& options,
-                       ImportState* st, ImportReport* report) {
-  for (const std::string& file : files) {
-    KGF_ASSIGN_OR_RETURN(TripleFormat format, ResolveTripleFormat(options.format, file));
-    TripleReaderOptions ropts;
-    ropts.format = format;
-    ropts.order = options.order;
-    ropts.header = options.header;
-    KGF_ASSIGN_OR_RETURN(auto reader, TripleReader::Open(file, ropts));
-    ImportState::Source src;
-    src.path = file;
-    src.format = std::string(TripleFormatName(format));
-    KGF_ASSIGN_OR_RETURN(src.checksum, FileChecksum(file));
-    KGF_ASSIGN_OR_RETURN(src.bytes, FileSize(file));
-    Progress progress("import " + Basename(file), 0, "lines");
-    RawTriple raw;
-    std::string line_error;
-    while (reader->Next(&raw, &line_error)) {
-      ++report->lines;
-      progress.Add();
-      if (line_error.empty()) {
-        ApplyRawTriple(raw, st, &src);
-        continue;
-      }
-      if (options.on_error == "fail") {
-        return InvalidArgumentError(line_error +
-                                    " (nothing was imported; fix the line or pass --on-error=skip)");
-      }
-      ++report->skipped;
-      if (report->skipped_examples.size() < kMaxSkippedExamples) {
-        report->skipped_examples.push_back(line_error);
-      }
-    }
-    KGF_RETURN_IF_ERROR(reader->status().WithContext("nothing was imported"));
-    report->triples_read += src.read;
-    st->sources.push_back(std::move(src));
-  }
-  return Status::Ok();
-}
-
-// Relations get unique snake_case names, entities unique display names ("name (type)", else
-// "name (2)", ...); existing entities renamed by a side file first free their old names (names
-// may swap), then take new ones in id order.
-void AssignNames(ImportState* st, ImportReport* report) {
-  for (size_t r = st->old_relations; r < st->relations.size(); ++r) {
-    RelationInfo& info = st->relations[r];
-    const std::string base = info.name.empty() ? DeriveRelationName(info.key) : info.name;
-    std::string name = base;
-    for (int k = 2; st->relation_names.count(name); ++k) name = base + "_" + std::to_string(k);
-    st->relation_names.insert(name);
-    info.name = name;
-  }
-  auto free_name = [&](const std::string& base, const std::string& type) {
-    std::string name = base;
-    if (st->entity_by_name.count(name) && !type.empty()) name = base + " (" + type + ")";
-    for (int k = 2; st->entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
-    return name;
-  };
-  std::sort(st->renames.begin(), st->renames.end());
-  for (const auto& [id, wanted] : st->renames) st->entity_by_name.erase(st->entities[id].name);
-  for (const auto& [id, wanted] : st->renames) {
-    PendingEntity& e = st->entities[id];
-    const std::string name = free_name(wanted, e.type);
-    if (name != e.name) {
-      e.name = name;
-      e.dirty = true;
-    }
-    st->entity_by_name.emplace(e.name, id);
-  }
-  for (size_t i = st->old_entities; i < st->entities.size(); ++i) {
-    PendingEntity& e = st->entities[i];
-    if (e.name.empty()) e.name = e.key;
-    const std::string name = free_name(e.name, e.type);
-    if (name != e.name) ++report->renamed;
-    e.name = name;
-    st->entity_by_name.emplace(e.name, static_cast<uint32_t>(i));
-  }
-}
-
-// Untyped new relations take the most frequent head and tail type of their triples.
-void InferRelationTypes(ImportState* st) {
-  const size_t R = st->relations.size();
-  std::vector<std::map<std::string, uint64_t>> head_types(R), tail_types(R);
-  for (const auto& t : st->triples) {
-    if (st->relation_typed[t[1]]) continue;
-    if (!st->entities[t[0]].type.empty()) ++head_types[t[1]][st->entities[t[0]].type];
-    if (!st->entities[t[2]].type.empty()) ++tail_types[t[1]][st->entities[t[2]].type];
-  }
-  auto most = [](const std::map<std::string, uint64_t>& m) {
-    std::string best;
-    uint64_t n = 0;
-    for (const auto& [k, v] : m) {
-      if (v > n) best = k, n = v;
-    }
-    return best;
-  };
-  for (size_t r = 0; r < R; ++r) {
-    if (st->relation_typed[r]) continue;
-    if (st->relations[r].head_type.empty()) st->relations[r].head_type = most(head_types[r]);
-    if (st->relations[r].tail_type.empty()) st->relations[r].tail_type = most(tail_types[r]);
-  }
-}
-
-// The content checksum of a store that held nothing before: everything is in memory.
-std::string ChecksumOfState(const ImportState& st) {
-  ContentHasher h;
-  for (const PendingEntity& e : st.entities) {
-    for (const std::string* f : {&e.key, &e.name, &e.type}) h.Field(*f);
-    h.Field(JoinAliases(e.aliases));
-  }
-  for (const RelationInfo& r : st.relations) {
-    for (const std::string* f : {&r.key, &r.name, &r.description, &r.head_type, &r.tail_type,
-                                 &r.inverse_name, &r.question_phrase}) {
-      h.Field(*f);
-    }
-  }
-  for (const auto& t : st.triples) h.Triple(t[0], t[1], t[2]);
-  return h.Finish();
-}
-
-}  // namespace
 
 Status GraphStore::Impl::ReadSnapshot(ImportState* st) const {
   KGF_RETURN_IF_ERROR(Exec("BEGIN"));
@@ -1028,50 +689,6 @@ Result<ImportReport> ImportIntoStore(const std::string& store_path,
   return report;
 }
 
-std::string ImportReport::ToText() const {
-  char buf[512];
-  std::string out;
-  std::snprintf(buf, sizeof(buf),
-                "import: %llu lines, %llu triples read, +%llu triples, +%llu entities, "
-                "+%llu relations (%llu names disambiguated) in %.2fs\n"
-                "store:  %llu entities, %llu relations, %llu triples, checksum %s\n",
-                static_cast<unsigned long long>(lines), static_cast<unsigned long long>(triples_read),
-                static_cast<unsigned long long>(triples_added),
-                static_cast<unsigned long long>(entities_added),
-                static_cast<unsigned long long>(relations_added),
-                static_cast<unsigned long long>(renamed), seconds,
-                static_cast<unsigned long long>(total_entities),
-                static_cast<unsigned long long>(total_relations),
-                static_cast<unsigned long long>(total_triples),
-                checksum.empty() ? "-" : checksum.c_str());
-  out = buf;
-  if (skipped > 0) {
-    out += "skipped " + std::to_string(skipped) + " bad lines, first:\n";
-    for (const std::string& s : skipped_examples) out += "  " + s + "\n";
-  }
-  return out;
-}
-
-std::string ImportReport::ToJson() const {
-  std::string out = "{\"files\":[";
-  for (size_t i = 0; i < files.size(); ++i) out += (i ? "," : "") + JsonQuote(files[i]);
-  out += "],\"lines\":" + std::to_string(lines) + ",\"triples_read\":" + std::to_string(triples_read) +
-         ",\"triples_added\":" + std::to_string(triples_added) +
-         ",\"entities_added\":" + std::to_string(entities_added) +
-         ",\"relations_added\":" + std::to_string(relations_added) +
-         ",\"renamed\":" + std::to_string(renamed) + ",\"skipped\":" + std::to_string(skipped) +
-         ",\"skipped_examples\":[";
-  for (size_t i = 0; i < skipped_examples.size(); ++i) {
-    out += (i ? "," : "") + JsonQuote(skipped_examples[i]);
-  }
-  char secs[32];
-  std::snprintf(secs, sizeof(secs), "%.3f", seconds);
-  out += "],\"entities\":" + std::to_string(total_entities) +
-         ",\"relations\":" + std::to_string(total_relations) +
-         ",\"triples\":" + std::to_string(total_triples) + ",\"checksum\":" + JsonQuote(checksum) +
-         ",\"seconds\":" + secs + "}";
-  return out;
-}
 
 Result<OpenedGraph> OpenGraph(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(path, GraphStore::Mode::kReadOnly));

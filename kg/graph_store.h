@@ -21,37 +21,11 @@
 
 #include "base/status.h"
 #include "kg/graph.h"
+#include "kg/import/import_state.h"
 
 namespace kgf::kg {
 
 inline constexpr int kStoreSchemaVersion = 1;
-
-struct ImportOptions {
-  std::string format = "auto";   // auto | tsv | ntriples | kgtk (triple_reader.h)
-  std::string order = "hrt";     // tsv columns: hrt | htr (OpenKE)
-  std::string header = "auto";   // tsv header line: auto | yes | no
-  std::string entities;          // optional entities.tsv (key, name, type, aliases)
-  std::string relations;         // optional relations.tsv (key, name, description, ...)
-  std::string on_error = "fail"; // fail: first bad line aborts, store unchanged; skip: count it
-  std::string name;              // graph name; default: kept, or the store file's stem
-};
-
-struct ImportReport {
-  std::vector<std::string> files;
-  uint64_t lines = 0;            // data lines read (triples + N-Triples label/type lines)
-  uint64_t triples_read = 0;
-  uint64_t triples_added = 0;    // new distinct triples
-  uint64_t entities_added = 0;
-  uint64_t relations_added = 0;
-  uint64_t renamed = 0;          // entities whose name was disambiguated
-  uint64_t skipped = 0;          // bad lines skipped (on_error = skip)
-  std::vector<std::string> skipped_examples;  // the first few "file:line: problem"
-  uint64_t total_entities = 0, total_relations = 0, total_triples = 0;
-  std::string checksum;          // store content checksum after the import
-  double seconds = 0;
-  std::string ToText() const;
-  std::string ToJson() const;
-};
 
 class GraphStore {
  public:

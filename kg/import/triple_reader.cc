@@ -1,6 +1,6 @@
 // Parsers of the triple import formats and the side files. N-Triples follows the W3C grammar
 // (RDF 1.1 N-Triples, https://www.w3.org/TR/n-triples/) for one statement per line.
-#include "kg/triple_reader.h"
+#include "kg/import/triple_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 
 #include "base/enum_names.h"
 #include "base/file_util.h"
-#include "kg/kg_names.h"
+#include "kg/import/names.h"
 
 namespace kgf::kg {
 namespace {

@@ -1,5 +1,5 @@
 // Name derivation and N-Triples spelling of keys.
-#include "kg/kg_names.h"
+#include "kg/import/names.h"
 
 #include <cctype>
 #include <cstdio>

@@ -1,8 +1,8 @@
 // Names and keys: display names derived from keys, snake_case relation names, the N-Triples
 // spelling of keys (IRIs, literals, and the urn:kgforge:key: namespace that lets any key
 // round-trip through N-Triples).
-#ifndef KGF_KG_KG_NAMES_H_
-#define KGF_KG_KG_NAMES_H_
+#ifndef KGF_KG_IMPORT_NAMES_H_
+#define KGF_KG_IMPORT_NAMES_H_
 
 #include <string>
 #include <string_view>
@@ -34,4 +34,4 @@ std::string NTriplesIri(std::string_view iri);
 
 }  // namespace kgf::kg
 
-#endif  // KGF_KG_KG_NAMES_H_
+#endif  // KGF_KG_IMPORT_NAMES_H_

@@ -13,8 +13,8 @@
 //   kgtk      KGTK edge file: a header naming at least node1, label, node2 (id optional, any
 //             column order), then one edge per line.
 // Files ending in .zst are decompressed on the fly.
-#ifndef KGF_KG_TRIPLE_READER_H_
-#define KGF_KG_TRIPLE_READER_H_
+#ifndef KGF_KG_IMPORT_TRIPLE_READER_H_
+#define KGF_KG_IMPORT_TRIPLE_READER_H_
 
 #include <memory>
 #include <string>
@@ -96,4 +96,4 @@ Result<std::vector<RelationRow>> ReadRelationRows(const std::string& path);
 
 }  // namespace kgf::kg
 
-#endif  // KGF_KG_TRIPLE_READER_H_
+#endif  // KGF_KG_IMPORT_TRIPLE_READER_H_
