@@ -183,44 +183,59 @@ std::vector<std::string> SplitOn(std::string_view text, std::string_view sep) {
 }
 
 // ---- ShareGPT ----
-std::string ExportShareGpt(const Record& r) {
+
+// What ShareGPT and Hermes records share: {"id": ..., "conversations": [{"from", "value"}, ...]
+// and the run of consecutive tool messages that is one turn's observation.
+struct ConversationJson {
   rapidjson::StringBuffer sb;
-  Writer w(sb);
-  w.StartObject();
-  w.Key("id"); Str(w, r.id);
-  w.Key("conversations"); w.StartArray();
+  Writer w{sb};
+  explicit ConversationJson(const Record& r) {
+    w.StartObject();
+    w.Key("id"); Str(w, r.id);
+    w.Key("conversations"); w.StartArray();
+  }
+  void Turn(const char* from, const std::string& value) {
+    w.StartObject();
+    w.Key("from"); w.String(from);
+    w.Key("value"); Str(w, value);
+    w.EndObject();
+  }
+};
+
+// The end of the run of tool messages starting at i (one turn's results).
+size_t ToolRunEnd(const Record& r, size_t i) {
+  while (i < r.messages.size() && r.messages[i].role == "tool") ++i;
+  return i;
+}
+std::string ExportShareGpt(const Record& r) {
+  ConversationJson c(r);
+  Writer& w = c.w;
   for (size_t i = 0; i < r.messages.size(); ++i) {
     const Message& m = r.messages[i];
     if (m.role == "system") continue;
-    w.StartObject();
     if (m.role == "tool") {
       // The results of one turn of calls are one observation (turns alternate), joined as
       // LLaMA-Factory joins them: one <tool_response> per result once the template wraps it.
-      size_t j = i;
+      const size_t end = ToolRunEnd(r, i);
       std::string value;
-      for (; j < r.messages.size() && r.messages[j].role == "tool"; ++j) {
+      for (size_t j = i; j < end; ++j) {
         if (j > i) value += kResponseJoin;
         value += r.messages[j].content;
       }
-      i = j - 1;
-      w.Key("from"); w.String("observation");
-      w.Key("value"); Str(w, value);
+      i = end - 1;
+      c.Turn("observation", value);
     } else if (m.role == "user") {
-      w.Key("from"); w.String("human");
-      w.Key("value"); Str(w, m.content);
+      c.Turn("human", m.content);
     } else if (!m.tool_calls.empty()) {
       // Text said with the calls (a self-reflection) goes before them, the calls inside
       // <tool_call></tool_call>: LLaMA-Factory's FunctionFormatter keeps such text as the
       // turn's thought.
       const std::string calls = CallsJson(m.tool_calls);
-      w.Key("from"); w.String("function_call");
-      w.Key("value");
-      Str(w, m.content.empty() ? calls : m.content + "<tool_call>" + calls + "</tool_call>");
+      c.Turn("function_call",
+             m.content.empty() ? calls : m.content + "<tool_call>" + calls + "</tool_call>");
     } else {
-      w.Key("from"); w.String("gpt");
-      w.Key("value"); Str(w, m.content);
+      c.Turn("gpt", m.content);
     }
-    w.EndObject();
   }
   w.EndArray();
   if (const Message* sys = FindSystem(r)) {
@@ -231,7 +246,7 @@ std::string ExportShareGpt(const Record& r) {
     w.Key("tools"); Str(w, FunctionsJson(r));
   }
   w.EndObject();
-  return sb.GetString();
+  return c.sb.GetString();
 }
 
 Result<Record> ImportShareGpt(const JsonDoc& doc, const std::string& where) {
@@ -502,41 +517,29 @@ std::string HermesToolsBlock(const Record& r) {
 }
 
 std::string ExportHermes(const Record& r) {
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
-  w.StartObject();
-  w.Key("id"); Str(w, r.id);
-  w.Key("conversations"); w.StartArray();
+  ConversationJson conv(r);
   const Message* sys = FindSystem(r);
-  {
-    std::string value = sys ? sys->content : "";
-    if (value.find("<tools>") == std::string::npos && !ListsEveryTool(value, r)) {
-      value += HermesToolsBlock(r);
-    }
-    w.StartObject();
-    w.Key("from"); w.String("system");
-    w.Key("value"); Str(w, value);
-    w.EndObject();
+  std::string system = sys ? sys->content : "";
+  if (system.find("<tools>") == std::string::npos && !ListsEveryTool(system, r)) {
+    system += HermesToolsBlock(r);
   }
+  conv.Turn("system", system);
   for (size_t i = sys ? 1 : 0; i < r.messages.size(); ++i) {
     const Message& m = r.messages[i];
-    w.StartObject();
     if (m.role == "user") {
-      w.Key("from"); w.String("human");
-      w.Key("value"); Str(w, m.content);
+      conv.Turn("human", m.content);
     } else if (m.role == "assistant") {
       std::string value = m.content;
       for (const ToolCall& c : m.tool_calls) {
         if (!value.empty()) value += '\n';
         value += "<tool_call>\n" + CallJson(c) + "\n</tool_call>";
       }
-      w.Key("from"); w.String("gpt");
-      w.Key("value"); Str(w, value);
+      conv.Turn("gpt", value);
     } else {
       // Consecutive tool messages form one tool turn.
+      const size_t end = ToolRunEnd(r, i);
       std::string value;
-      size_t j = i;
-      for (; j < r.messages.size() && r.messages[j].role == "tool"; ++j) {
+      for (size_t j = i; j < end; ++j) {
         rapidjson::StringBuffer tb;
         Writer tw(tb);
         tw.StartObject();
@@ -555,16 +558,14 @@ std::string ExportHermes(const Record& r) {
         if (!value.empty()) value += '\n';
         value += "<tool_response>\n" + std::string(tb.GetString()) + "\n</tool_response>";
       }
-      i = j - 1;
-      w.Key("from"); w.String("tool");
-      w.Key("value"); Str(w, value);
+      i = end - 1;
+      conv.Turn("tool", value);
     }
-    w.EndObject();
   }
-  w.EndArray();
+  conv.w.EndArray();
   // The system turn lists every tool (above); a `tools` field as well would list them twice.
-  w.EndObject();
-  return sb.GetString();
+  conv.w.EndObject();
+  return conv.sb.GetString();
 }
 
 // Splits `text` into the bodies of <tag>...</tag> blocks; *prefix gets the text before the first.
@@ -686,12 +687,12 @@ std::string ExportBailing(const Record& r) {
       }
     } else {
       text += kRoleTags[3];
-      size_t j = i;
-      for (; j < r.messages.size() && r.messages[j].role == "tool"; ++j) {
+      const size_t end = ToolRunEnd(r, i);
+      for (size_t j = i; j < end; ++j) {
         if (j > i) text += '\n';
         text += "<tool_response>\n" + r.messages[j].content + "\n</tool_response>";
       }
-      i = j - 1;
+      i = end - 1;
     }
   }
   rapidjson::StringBuffer sb;

@@ -1,9 +1,9 @@
 // TripleReader and name helpers: every format, every malformed-line message, side files.
-#include "kg/triple_reader.h"
+#include "kg/import/triple_reader.h"
 
 #include <gtest/gtest.h>
 
-#include "kg/kg_names.h"
+#include "kg/import/names.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kgf::kg {
