@@ -70,16 +70,14 @@ std::string SummaryJson(const trainer::TrainSummary& s) {
   return out + "\n";
 }
 
-void SetupTrainCommand(CLI::App& root) {
-  auto f = std::make_shared<TrainFlags>();
-  trainer::TrainOptions& o = f->options;
-  auto* c = root.add_subcommand("train", "train the bundled Ling-style MoE model on token shards");
+// The model: a preset or config, its vocabulary, routing warmup, a checkpoint to start from.
+void AddModelOptions(CLI::App* c, trainer::TrainOptions& o) {
   c->add_option("--config", o.config, "model config.json (Ling HF keys); overrides --preset");
   c->add_option("--preset", o.preset, "tiny | small | small-dense | ling-lite-shape")->capture_default_str();
   c->add_option_function<std::string>(
        "--vocab-size",
-       [&o](const std::string& v) {
-         o.vocab_size = v == "corpus" ? trainer::TrainOptions::kVocabFromCorpus : std::stoll(v);
+       [opts = &o](const std::string& v) {
+         opts->vocab_size = v == "corpus" ? trainer::TrainOptions::kVocabFromCorpus : std::stoll(v);
        },
        "override the model's vocab_size: a number, or 'corpus' for the size the corpus "
        "manifest records (a preset on a corpus folder takes it by default)")
@@ -97,6 +95,10 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--init-checkpoint,--init", o.init_checkpoint,
                 "start from this checkpoint's (or run dir's newest) weights: fine-tuning, "
                 "fresh optimizer, step 0");
+}
+
+// The data and the batch.
+void AddDataOptions(CLI::App* c, trainer::TrainOptions& o) {
   c->add_option("--data", o.data, "corpus folder (kgforge corpus build) or raw int32 token file")->required();
   c->add_option("--dataset", o.dataset, "pretrain (all tokens) | sft (mask 1 only)")->capture_default_str();
   c->add_option("--seq-len", o.seq_len, "positions per sequence")->capture_default_str();
@@ -107,6 +109,10 @@ void SetupTrainCommand(CLI::App& root) {
                 "sequences per forward/backward (gradient accumulation); 0 = whole batch")->capture_default_str();
   c->add_option("--batch-warmup-start", o.batch_warmup_start, "batch-size warmup start (0 = off)")->capture_default_str();
   c->add_option("--batch-warmup-steps", o.batch_warmup_steps, "updates to reach --batch-size")->capture_default_str();
+}
+
+// Optimizer, LR schedule and loss-spike handling (SPEC §5).
+void AddOptimizerOptions(CLI::App* c, trainer::TrainOptions& o) {
   c->add_option("--optimizer", o.optimizer, "adamw | sgd")->capture_default_str();
   c->add_option("--lr", o.lr, "peak learning rate")->capture_default_str();
   c->add_option("--beta1", o.beta1, "AdamW beta1")->capture_default_str();
@@ -127,13 +133,20 @@ void SetupTrainCommand(CLI::App& root) {
   c->add_option("--spike-ema-alpha", o.spike_ema_alpha, "loss EMA alpha")->capture_default_str();
   c->add_option("--reinject-after", o.reinject_after_steps,
                 "a spiking batch is re-injected this many updates later")->capture_default_str();
+}
+
+// Checkpoints, resume, early stop, seed.
+void AddCheckpointOptions(CLI::App* c, trainer::TrainOptions& o) {
   c->add_option("--checkpoint-every", o.checkpoint_every, "updates between checkpoints (0: only at the end)")->capture_default_str();
   c->add_option("--keep-checkpoints", o.keep_checkpoints, "newest checkpoints kept")->capture_default_str();
   c->add_flag("--resume,!--no-resume", o.resume,
               "continue from the newest valid checkpoint in --out (default on)");
   c->add_option("--stop-after", o.stop_after_steps, "stop (with a checkpoint) after this many updates (0: --steps)")->capture_default_str();
   c->add_option("--seed", o.seed, "model init, data order, routing noise")->capture_default_str();
-  // Distributed training the Ling way (trainer/train/local_sgd.h).
+}
+
+// Distributed training the Ling way (trainer/train/local_sgd.h) and its watchdogs.
+void AddDistributedOptions(CLI::App* c, trainer::TrainOptions& o) {
   c->add_option("--sync", o.sync, "dp (gradients every update) | local-sgd (EDiT)")
       ->check(CLI::IsMember({"dp", "local-sgd"}))
       ->capture_default_str();
@@ -162,6 +175,10 @@ void SetupTrainCommand(CLI::App& root) {
   // Test hooks (hidden): a slow rank.
   c->add_option("--test-slow-rank", o.test_slow_rank)->group("");
   c->add_option("--test-slow-ms", o.test_slow_ms)->group("");
+}
+
+// Threads, precision, logging and the summary format.
+void AddRunOptions(CLI::App* c, trainer::TrainOptions& o, bool* json) {
   c->add_option("--threads", o.threads, "TBB threads (0 = all cores)")->capture_default_str();
   o.precision = "auto";
   c->add_option("--precision", o.precision,
@@ -171,8 +188,12 @@ void SetupTrainCommand(CLI::App& root) {
       ->capture_default_str();
   c->add_option("--log-every", o.log_every, "log a line every N updates (0: never)")->capture_default_str();
   c->add_flag("--progress,!--no-progress", o.progress, "progress line on a TTY (default on)");
-  c->add_flag("--json", f->json, "print the summary as JSON");
-  c->add_option("--eval-every", o.eval_every,
+  c->add_flag("--json", *json, "print the summary as JSON");
+}
+
+// Evaluation during training: `kgforge eval` on a checkpoint every N updates.
+void AddEvalOptions(CLI::App* c, TrainFlags* f) {
+  c->add_option("--eval-every", f->options.eval_every,
                 "every N updates, run `kgforge eval` on the checkpoint (needs --eval-kg); scores "
                 "go into metrics.jsonl")->capture_default_str();
   c->add_option("--eval-kg", f->eval_kg, "graph store for --eval-every");
@@ -180,62 +201,77 @@ void SetupTrainCommand(CLI::App& root) {
                 "records for --eval-every (default: the corpus's eval/valid.jsonl)");
   c->add_option("--eval-per-pattern", f->eval_per_pattern, "records per pattern for --eval-every")
       ->capture_default_str();
-  c->callback([f] {
-    if (f->options.eval_every > 0) {
-      // Check what the evaluation needs now, not after eval_every updates of training.
-      Status ready = [&]() -> Status {
-        if (f->eval_kg.empty()) {
-          return InvalidArgumentError("--eval-every needs --eval-kg, the graph store the records "
-                                      "were made from");
-        }
-        if (!FileExists(f->eval_kg)) return NotFoundError("--eval-kg " + f->eval_kg + " does not exist");
-        KGF_ASSIGN_OR_RETURN(corpus::CorpusInfo info, corpus::ReadCorpusInfo(f->options.data));
-        if (f->eval_records.empty() && info.eval_files.count("valid") == 0) {
-          return NotFoundError("--eval-every: " + f->options.data + " holds no valid records "
-                               "(eval/valid.jsonl); build the corpus from records with a valid "
-                               "split or pass --eval-records");
-        }
-        return Status::Ok();
-      }();
-      if (!ready.ok()) {
-        ReportError(ready);
-        return;
-      }
-    }
-    WireEvaluation(f.get());
-    // Data parallel under mpirun (every rank trains its share of each batch), else one process.
-    dist::Communicator& comm = World();
-    auto t = trainer::Trainer::Create(f->options, &comm);
-    if (!t.ok()) {
-      ReportError(t.status());
-      return;
-    }
-    auto summary = (*t)->Run();
-    if (!summary.ok()) {
-      ReportError(summary.status());
-      return;
-    }
-    const trainer::TrainSummary& s = *summary;
-    if (comm.rank() != 0) {
-      SetExitCode(0);
-      return;
-    }
-    if (f->json) {
-      std::fputs(SummaryJson(s).c_str(), stdout);
-    } else {
-      std::string head = (s.resumed ? "resumed at step " + std::to_string(s.start_step) + ", "
-                                    : std::string()) +
-                         "trained to step " + std::to_string(s.end_step) + " in " +
-                         HumanDuration(s.seconds) + ": " + HumanCount(s.tokens_per_s) +
-                         " tokens/s, " + HumanCount(s.model_flops_per_s / 1e9) + " model GFLOP/s (" +
-                         s.precision + " products), " +
-                         std::to_string(s.spike_events) + " spike events\n";
-      std::fputs(head.c_str(), stdout);
-      std::fputs(trainer::LossCurveSummary(s).c_str(), stdout);
-      std::fputs(("checkpoint: " + s.last_checkpoint + "\n").c_str(), stdout);
-    }
-    SetExitCode(0);
-  });
+}
+
+// What --eval-every needs, checked before training rather than after eval_every updates.
+Status CheckEvaluation(const TrainFlags& f) {
+  if (f.options.eval_every <= 0) return Status::Ok();
+  if (f.eval_kg.empty()) {
+    return InvalidArgumentError("--eval-every needs --eval-kg, the graph store the records "
+                                "were made from");
+  }
+  if (!FileExists(f.eval_kg)) return NotFoundError("--eval-kg " + f.eval_kg + " does not exist");
+  KGF_ASSIGN_OR_RETURN(corpus::CorpusInfo info, corpus::ReadCorpusInfo(f.options.data));
+  if (f.eval_records.empty() && info.eval_files.count("valid") == 0) {
+    return NotFoundError("--eval-every: " + f.options.data + " holds no valid records "
+                         "(eval/valid.jsonl); build the corpus from records with a valid "
+                         "split or pass --eval-records");
+  }
+  return Status::Ok();
+}
+
+// The summary on stdout (rank 0): a headline, the loss curve, the last checkpoint.
+void PrintSummary(const trainer::TrainSummary& s, bool json) {
+  if (json) {
+    std::fputs(SummaryJson(s).c_str(), stdout);
+    return;
+  }
+  std::string head = (s.resumed ? "resumed at step " + std::to_string(s.start_step) + ", "
+                                : std::string()) +
+                     "trained to step " + std::to_string(s.end_step) + " in " +
+                     HumanDuration(s.seconds) + ": " + HumanCount(s.tokens_per_s) +
+                     " tokens/s, " + HumanCount(s.model_flops_per_s / 1e9) + " model GFLOP/s (" +
+                     s.precision + " products), " +
+                     std::to_string(s.spike_events) + " spike events\n";
+  std::fputs(head.c_str(), stdout);
+  std::fputs(trainer::LossCurveSummary(s).c_str(), stdout);
+  std::fputs(("checkpoint: " + s.last_checkpoint + "\n").c_str(), stdout);
+}
+
+void RunTrain(TrainFlags* f) {
+  if (Status ready = CheckEvaluation(*f); !ready.ok()) {
+    ReportError(ready);
+    return;
+  }
+  WireEvaluation(f);
+  // Data parallel under mpirun (every rank trains its share of each batch), else one process.
+  dist::Communicator& comm = World();
+  auto t = trainer::Trainer::Create(f->options, &comm);
+  if (!t.ok()) {
+    ReportError(t.status());
+    return;
+  }
+  auto summary = (*t)->Run();
+  if (!summary.ok()) {
+    ReportError(summary.status());
+    return;
+  }
+  if (comm.rank() == 0) PrintSummary(*summary, f->json);
+  SetExitCode(0);
+}
+
+void SetupTrainCommand(CLI::App& root) {
+  auto f = std::make_shared<TrainFlags>();
+  trainer::TrainOptions& o = f->options;
+  auto* c = root.add_subcommand("train", "train the bundled Ling-style MoE model on token shards");
+  AddModelOptions(c, o);
+  AddDataOptions(c, o);
+  AddOptimizerOptions(c, o);
+  AddCheckpointOptions(c, o);
+  AddDistributedOptions(c, o);
+  AddRunOptions(c, o, &f->json);
+  AddEvalOptions(c, f.get());
+  c->callback([f] { RunTrain(f.get()); });
 }
 
 }  // namespace
