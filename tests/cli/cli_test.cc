@@ -104,6 +104,16 @@ TEST_F(CliTest, InputErrorsAreExitOneOnStderrNamingTheFileAndLine) {
   EXPECT_NE(r.err.find("Atlantis"), std::string::npos) << r.err;
   r = Kgforge("train --data " + dir_.File("missing") + " --out " + dir_.File("run"));
   EXPECT_EQ(r.code, 1) << r.err;
+  // --eval-every is checked before any training: what it lacks is named, no run is started.
+  r = Kgforge("train --data " + dir_.File("missing") + " --out " + dir_.File("run") +
+              " --eval-every 10");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("--eval-every needs --eval-kg"), std::string::npos) << r.err;
+  r = Kgforge("train --data " + dir_.File("missing") + " --out " + dir_.File("run") +
+              " --eval-every 10 --eval-kg " + dir_.File("no.db"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("no.db does not exist"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("run")));
 }
 
 TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
