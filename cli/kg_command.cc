@@ -51,15 +51,14 @@ std::string EntityJson(const kg::Graph& g, kg::EntityId e, size_t limit) {
   return w.str();
 }
 
-void SetupKgCommand(CLI::App& root) {
-  CLI::App* kg = root.add_subcommand("kg", "Knowledge-graph store: import, stats, show, query, export");
-  kg->require_subcommand(1);
-  auto store = std::make_shared<std::string>("kg.db");
-  auto add_store = [store](CLI::App* cmd) {
-    cmd->add_option("--store", *store, "Graph store file (SQLite)")->capture_default_str();
-  };
+// The graph store every kg subcommand reads or writes (--store, one value shared by all).
+using StorePath = std::shared_ptr<std::string>;
 
-  // import
+void AddStoreOption(CLI::App* cmd, const StorePath& store) {
+  cmd->add_option("--store", *store, "Graph store file (SQLite)")->capture_default_str();
+}
+
+void AddImportCommand(CLI::App* kg, const StorePath& store) {
   struct ImportFlags {
     std::vector<std::string> files;
     kg::ImportOptions options;
@@ -68,7 +67,7 @@ void SetupKgCommand(CLI::App& root) {
   auto imp = std::make_shared<ImportFlags>();
   CLI::App* import_cmd = kg->add_subcommand(
       "import", "Import triples (TSV, N-Triples, KGTK) and side files into the store, transactionally");
-  add_store(import_cmd);
+  AddStoreOption(import_cmd, store);
   import_cmd->add_option("files", imp->files, "Triple files (.tsv, .nt, KGTK .tsv; .zst ok)");
   import_cmd->add_option("--format", imp->options.format, "auto | tsv | ntriples | kgtk")->capture_default_str();
   import_cmd->add_option("--order", imp->options.order, "TSV columns: hrt (head relation tail) | htr (OpenKE)")
@@ -89,11 +88,12 @@ void SetupKgCommand(CLI::App& root) {
     else std::fputs(r->ToText().c_str(), stdout);
     SetExitCode(0);
   });
+}
 
-  // stats
+void AddStatsCommand(CLI::App* kg, const StorePath& store) {
   auto stats_json = std::make_shared<bool>(false);
   CLI::App* stats_cmd = kg->add_subcommand("stats", "Entities, relations, triples, degrees, per-relation counts");
-  add_store(stats_cmd);
+  AddStoreOption(stats_cmd, store);
   stats_cmd->add_flag("--json", *stats_json, "Print as JSON");
   stats_cmd->callback([store, stats_json] {
     std::string name, checksum;
@@ -104,8 +104,9 @@ void SetupKgCommand(CLI::App& root) {
     else std::fputs(s.ToText().c_str(), stdout);
     SetExitCode(0);
   });
+}
 
-  // show
+void AddShowCommand(CLI::App* kg, const StorePath& store) {
   struct ShowFlags {
     std::string entity;
     size_t limit = 20;
@@ -113,7 +114,7 @@ void SetupKgCommand(CLI::App& root) {
   };
   auto show = std::make_shared<ShowFlags>();
   CLI::App* show_cmd = kg->add_subcommand("show", "An entity (by name or key) and its edges");
-  add_store(show_cmd);
+  AddStoreOption(show_cmd, store);
   show_cmd->add_option("entity", show->entity, "Entity display name or key")->required();
   show_cmd->add_option("--limit", show->limit, "Neighbours shown per relation")->capture_default_str();
   show_cmd->add_flag("--json", show->json, "Print the entity and its edges as JSON");
@@ -129,8 +130,9 @@ void SetupKgCommand(CLI::App& root) {
     }
     SetExitCode(0);
   });
+}
 
-  // query
+void AddQueryCommand(CLI::App* kg, const StorePath& store) {
   struct QueryFlags {
     std::string entity, relation;
     bool inverse = false;
@@ -139,7 +141,7 @@ void SetupKgCommand(CLI::App& root) {
   auto query = std::make_shared<QueryFlags>();
   CLI::App* query_cmd = kg->add_subcommand(
       "query", "One hop: tails of (ENTITY, RELATION), or heads with --inverse; one name per line");
-  add_store(query_cmd);
+  AddStoreOption(query_cmd, store);
   query_cmd->add_option("entity", query->entity, "Entity display name or key")->required();
   query_cmd->add_option("relation", query->relation, "Relation name or key")->required();
   query_cmd->add_flag("--inverse", query->inverse, "Follow the relation backwards (heads of RELATION to ENTITY)");
@@ -165,13 +167,14 @@ void SetupKgCommand(CLI::App& root) {
     }
     SetExitCode(0);
   });
+}
 
-  // export
+void AddExportCommand(CLI::App* kg, const StorePath& store) {
   auto exp = std::make_shared<kg::ExportOptions>();
-  CLI::App* export_cmd = kg->add_subcommand("export", "Export the graph: tsv folder, N-Triples file, neo4j-admin CSV folder");
-  add_store(export_cmd);
+  CLI::App* export_cmd = kg->add_subcommand("export", "Export the graph: tsv folder, N-Triples file, neo4j-admin CSV folder, fact sentences, entity names");
+  AddStoreOption(export_cmd, store);
   export_cmd->add_option("--format", exp->format, "tsv | ntriples | neo4j-csv | sentences | names")->capture_default_str();
-  export_cmd->add_option("--out", exp->out, "Output folder (tsv, neo4j-csv) or file (ntriples)")->required();
+  export_cmd->add_option("--out", exp->out, "Output folder (tsv, neo4j-csv) or file (ntriples, sentences, names)")->required();
   auto export_json = std::make_shared<bool>(false);
   export_cmd->add_flag("--json", *export_json, "Print the summary as JSON");
   export_cmd->callback([store, exp, export_json] {
@@ -192,6 +195,17 @@ void SetupKgCommand(CLI::App& root) {
     }
     SetExitCode(0);
   });
+}
+
+void SetupKgCommand(CLI::App& root) {
+  CLI::App* kg = root.add_subcommand("kg", "Knowledge-graph store: import, stats, show, query, export");
+  kg->require_subcommand(1);
+  auto store = std::make_shared<std::string>("kg.db");
+  AddImportCommand(kg, store);
+  AddStatsCommand(kg, store);
+  AddShowCommand(kg, store);
+  AddQueryCommand(kg, store);
+  AddExportCommand(kg, store);
 }
 
 }  // namespace
