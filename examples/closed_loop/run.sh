@@ -6,7 +6,10 @@
 # Knobs (environment): KGF_CL_RECORDS (30000), KGF_CL_STEPS (3000), KGF_CL_STEPS2 (2000),
 # KGF_CL_EVAL_PER_PATTERN (30), KGF_CL_PATTERNS (the synth pattern mix), KGF_CL_NAME_TOKENS (0),
 # KGF_CL_STAGE2 (1: run stage 2), KGF_CL_MAX_ATTEMPTS (synth --max-attempts-per-record, 50; exact
-# quotas near a graph's distinct query count need ~2000),
+# quotas near a graph's distinct query count need ~2000), KGF_CL_SPLIT (anchors: test records'
+# anchor entities never anchor a training record; facts: BetaE's convention, test records each
+# read a fact no training record reads, 1% valid / 3% test facts), KGF_CL_SEED (synth seed, 3),
+# KGF_CL_PRESET (small: the MoE; small-dense: the dense model of equal FLOPs per token),
 # KGF_CL_DIR (out/closed_loop/<graph>), KGF_DATA_DIR (data).
 #
 # The recipe (why, in examples/closed_loop/README.md): compact prompts (one instruction and a
@@ -35,7 +38,13 @@ store="$out/$graph.db"
 
 echo "== synth"
 rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run"
-$k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-30000}" --seed 3 \
+split_flags=()
+case "${KGF_CL_SPLIT:-anchors}" in
+  anchors) ;;
+  facts) split_flags=(--split-by-facts --valid-fraction 0.01 --test-fraction 0.03) ;;
+  *) echo "KGF_CL_SPLIT must be anchors or facts, not '${KGF_CL_SPLIT}'" >&2; exit 2 ;;
+esac
+$k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-30000}" --seed "${KGF_CL_SEED:-3}" "${split_flags[@]}" \
   --patterns "${KGF_CL_PATTERNS:-1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni}" \
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-50}"
 echo "== filter"
@@ -60,7 +69,7 @@ else
 fi
 $k corpus build --config "$out/mix.json" --out "$out/corpus"
 echo "== train"
-$k train --preset small --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
+$k train --preset "${KGF_CL_PRESET:-small}" --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
   --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-3000}" --lr 2e-3 --warmup-steps 100 \
   --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress
 if [ "${KGF_CL_STAGE2:-1}" = 1 ]; then
