@@ -89,6 +89,12 @@ void AddModelOptions(CLI::App* c, trainer::TrainOptions& o) {
         }
         return "";
       });
+  c->add_option_function<std::string>(
+       "--tie-embeddings",
+       [opts = &o](const std::string& v) { opts->tie_word_embeddings = v == "yes" ? 1 : 0; },
+       "yes: the LM head is the embedding table (helps a small model copy names it never wrote); "
+       "no: a head of its own; default: as the config or preset says")
+      ->check(CLI::IsMember({"yes", "no"}));
   c->add_option("--routing-warmup-steps", o.routing_warmup_steps,
                 "Stochastic Routing Warmup length W (-1: = --warmup-steps for a fresh MoE model; 0: off)")
       ->capture_default_str();

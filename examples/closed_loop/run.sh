@@ -10,6 +10,7 @@
 # anchor entities never anchor a training record; facts: BetaE's convention, test records each
 # read a fact no training record reads, 1% valid / 3% test facts), KGF_CL_SEED (synth seed, 3),
 # KGF_CL_PRESET (small: the MoE; small-dense: the dense model of equal FLOPs per token),
+# KGF_CL_TIE (yes: the LM head is the embedding table; no: a head of its own),
 # KGF_CL_DIR (out/closed_loop/<graph>), KGF_DATA_DIR (data).
 #
 # The recipe (why, in examples/closed_loop/README.md): compact prompts (one instruction and a
@@ -69,7 +70,7 @@ else
 fi
 $k corpus build --config "$out/mix.json" --out "$out/corpus"
 echo "== train"
-$k train --preset "${KGF_CL_PRESET:-small}" --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
+$k train --preset "${KGF_CL_PRESET:-small}" --tie-embeddings "${KGF_CL_TIE:-yes}" --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
   --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-3000}" --lr 2e-3 --warmup-steps 100 \
   --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress
 if [ "${KGF_CL_STAGE2:-1}" = 1 ]; then

@@ -341,6 +341,30 @@ TEST(TrainerTest, RoutingWarmupDefaultsToTheLrWarmupLength) {
   EXPECT_EQ((*seven)->model().config().routing_warmup_steps, 7);
 }
 
+TEST(TrainerTest, TieEmbeddingsOverridesThePresetForAFreshModelOnly) {
+  TempDir dir;
+  TrainOptions o = Base(dir, "tied");  // tiny: a head of its own
+  o.steps = 4;
+  o.tie_word_embeddings = 1;
+  auto tied = Train(o);
+  ASSERT_TRUE(tied.ok()) << tied.status().ToString();
+  auto ck = ReadCheckpoint(tied->last_checkpoint);
+  ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+  EXPECT_NE(ck->config_json.find("\"tie_word_embeddings\": true"), std::string::npos)
+      << ck->config_json;
+  EXPECT_FALSE(ck->model.Find("lm_head.weight").has_value()) << "one [V, C] table";
+  // A checkpoint keeps its layout: asking otherwise names both.
+  TrainOptions ft = Base(dir, "ft");
+  ft.init_checkpoint = tied->last_checkpoint;
+  ft.tie_word_embeddings = 0;
+  auto bad = Trainer::Create(ft);
+  ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("was trained with true"), std::string::npos)
+      << bad.status().ToString();
+  ft.tie_word_embeddings = 1;
+  EXPECT_TRUE(Trainer::Create(ft).ok());
+}
+
 }  // namespace
 }  // namespace kgf::trainer
 

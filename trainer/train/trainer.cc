@@ -324,6 +324,16 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     }
     s.config.vocab_size = static_cast<int>(info->vocab_size);
   }
+  if (options.tie_word_embeddings >= 0) {
+    const bool tie = options.tie_word_embeddings == 1;
+    if (init && tie != s.config.tie_word_embeddings) {
+      return InvalidArgumentError(
+          "tie_word_embeddings " + std::string(tie ? "true" : "false") + " asked for, but " +
+          init->dir + " was trained with " + (tie ? "false" : "true") +
+          "; a checkpoint keeps its layout (leave the option out)");
+    }
+    s.config.tie_word_embeddings = tie;
+  }
   if (options.routing_warmup_steps >= 0) {
     s.config.routing_warmup_steps = options.routing_warmup_steps;
   } else if (!init && s.config.routing_warmup_steps == 0 && s.config.NumMoeLayers() > 0) {

@@ -40,6 +40,10 @@ struct TrainOptions {
   // warmup length, for a fresh MoE model whose config leaves it 0 (fine-tuning from
   // --init-checkpoint keeps the checkpoint's config); 0: off; > 0: this many steps.
   int64_t routing_warmup_steps = -1;
+  // 1: the LM head is the embedding table (tie_word_embeddings; one [V, C] matrix, which lets a
+  // small model copy names it never had to write); 0: a head of its own; -1: as the config or
+  // preset says. A fresh model only: --init-checkpoint keeps the checkpoint's layout.
+  int tie_word_embeddings = -1;
   // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0); a run
   // directory means its newest valid checkpoint. Its config is used (`preset` ignored) unless
   // `config` is given, which must then match it.
