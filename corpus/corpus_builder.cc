@@ -508,13 +508,18 @@ Result<std::optional<BuildSummary>> CheckOutputFolder(const CorpusBuildOptions& 
                                           "or pass --force to replace it");
 }
 
-// A fresh <out>.tmp-<pid> folder, after removing what killed earlier builds left.
-Result<std::string> MakeTempFolder(const std::string& out_dir) {
+// Removes the <out>.tmp-<pid> folders killed builds (pids no longer alive) left.
+Status RemoveTempLeftovers(const std::string& out_dir) {
   fs::path out = fs::absolute(out_dir).lexically_normal();
   if (!out.has_filename()) out = out.parent_path();
   const std::string name = Basename(out.string());
-  KGF_RETURN_IF_ERROR(
-      RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-"));
+  return RemoveStaleTempFiles(out.parent_path().string(), name.empty() ? "-" : name + ".tmp-")
+      .status();
+}
+
+// A fresh <out>.tmp-<pid> folder, after removing what killed earlier builds left.
+Result<std::string> MakeTempFolder(const std::string& out_dir) {
+  KGF_RETURN_IF_ERROR(RemoveTempLeftovers(out_dir));
   const std::string tmp = out_dir + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
   fs::remove_all(tmp, ec);
@@ -662,7 +667,11 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
   if (options.out.empty()) return InvalidArgumentError("corpus build: --out is required");
   KGF_ASSIGN_OR_RETURN(std::string fingerprint, BuildFingerprint(options, config, tokenizer_path));
   KGF_ASSIGN_OR_RETURN(std::optional<BuildSummary> reused, CheckOutputFolder(options, fingerprint));
-  if (reused) return std::move(*reused);
+  if (reused) {
+    // A build killed after this corpus was finished (--force) left its temp folder.
+    KGF_RETURN_IF_ERROR(RemoveTempLeftovers(options.out));
+    return std::move(*reused);
+  }
 
   // More threads than cores only makes TBB warn; the output does not depend on the count.
   const int cores = tbb::info::default_concurrency();

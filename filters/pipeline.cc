@@ -262,6 +262,18 @@ std::string PipelineReport::ToText() const {
   return os.str();
 }
 
+Status Pipeline::RemoveLeftovers(const std::vector<std::string>& inputs,
+                                 const std::string& out_dir, const std::string& rejected_dir) {
+  // Only the temp files of this run's own outputs are touched.
+  for (const std::string& in : inputs) {
+    KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, OutputName(in) + ".tmp."));
+    if (!rejected_dir.empty()) {
+      KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir, OutputName(in) + ".tmp."));
+    }
+  }
+  return RemoveStaleTempFiles(out_dir, "filter_report.json.tmp.").status();
+}
+
 Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
                                      const std::string& out_dir, const std::string& rejected_dir,
                                      int threads) const {
@@ -278,15 +290,7 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
                                   "'; outputs are named after inputs, rename one");
     }
   }
-  // A killed earlier run's temp files (named by its pid) would stay forever otherwise; only the
-  // temp files of this run's own outputs are touched.
-  for (const std::string& name : names) {
-    KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, name + ".tmp."));
-    if (!rejected_dir.empty()) {
-      KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(rejected_dir, name + ".tmp."));
-    }
-  }
-  KGF_RETURN_IF_ERROR(RemoveStaleTempFiles(out_dir, "filter_report.json.tmp."));
+  KGF_RETURN_IF_ERROR(RemoveLeftovers(inputs, out_dir, rejected_dir));
   PipelineReport report;
   report.fingerprint = fingerprint_;
   // Read every line (serial I/O), then parse in parallel.

@@ -103,6 +103,12 @@ class Pipeline {
   Result<PipelineReport> Run(const std::vector<std::string>& inputs, const std::string& out_dir,
                              const std::string& rejected_dir, int threads) const;
 
+  // Removes the temp files killed runs (pids no longer alive) left for these inputs' outputs and
+  // the report. Run does it first; a rerun that reuses a finished run must do it too (a run
+  // killed while replacing the report of an identical earlier run leaves its temp file).
+  static Status RemoveLeftovers(const std::vector<std::string>& inputs, const std::string& out_dir,
+                                const std::string& rejected_dir);
+
  private:
   Pipeline() = default;
   std::vector<std::unique_ptr<Filter>> filters_;

@@ -167,7 +167,11 @@ Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
   // a killed run never looks finished).
   KGF_ASSIGN_OR_RETURN(std::string fingerprint, FilterFingerprint(options));
   if (!options.force && !options.out_dir.empty()) {
-    if (std::optional<PipelineReport> done = FinishedRun(options.out_dir, fingerprint)) return *done;
+    if (std::optional<PipelineReport> done = FinishedRun(options.out_dir, fingerprint)) {
+      KGF_RETURN_IF_ERROR(
+          Pipeline::RemoveLeftovers(options.inputs, options.out_dir, options.rejected_dir));
+      return *done;
+    }
   }
   // record_execution re-runs calls on the graph the records came from.
   std::optional<kg::OpenedGraph> opened;

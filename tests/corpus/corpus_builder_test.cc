@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -422,6 +424,20 @@ TEST_F(CorpusBuilderTest, RerunReusesAFinishedCorpusUntilAnInputChanges) {
   EXPECT_FALSE(rebuilt->reused);
   EXPECT_NE(rebuilt->manifest.fingerprint, first->manifest.fingerprint);
   EXPECT_TRUE(Build(Config(""), "c")->reused);
+  // A --force build killed over this finished corpus left its temp folder: the reuse removes it.
+  {
+    const pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    ASSERT_GT(dead, 0);
+    int status = 0;
+    waitpid(dead, &status, 0);
+    const std::string tmp = dir_.File("c.tmp-" + std::to_string(dead));
+    dir_.Write("c.tmp-" + std::to_string(dead) + "/manifest.json", "{");
+    auto reused = Build(Config(""), "c");
+    ASSERT_TRUE(reused.ok()) << reused.status().ToString();
+    EXPECT_TRUE(reused->reused);
+    EXPECT_FALSE(FileExists(tmp));
+  }
   // A damaged corpus (a shard cut short) is not reused.
   for (const ManifestFile& f : rebuilt->manifest.files) {
     if (f.path.find(".bin") == std::string::npos) continue;

@@ -2,6 +2,8 @@
 // statistics, and the filter step that honours rejections.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 
@@ -354,6 +356,23 @@ TEST(ReviewFilterTest, RerunReusesFinishedOutputsUntilAMarkOrAnInputChanges) {
   EXPECT_EQ(again->ToJson(), first->ToJson());  // the report reads back whole
   EXPECT_NE(again->ToText().find("up to date"), std::string::npos);
   EXPECT_EQ(*ReadFileToString(dir.File("out/in.jsonl")), kept);
+  // A run killed while replacing the report of this identical run leaves its temp files; the
+  // rerun that reuses the finished run removes them (kill_rerun_test.sh found it under load).
+  {
+    const pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    ASSERT_GT(dead, 0);
+    int status = 0;
+    waitpid(dead, &status, 0);
+    const std::string d = std::to_string(dead);
+    dir.Write("out/filter_report.json.tmp." + d, "{");
+    dir.Write("rejected/in.jsonl.tmp." + d, "partial");
+    auto reused = filters::RunFilterCommand(o);
+    ASSERT_TRUE(reused.ok()) << reused.status().ToString();
+    EXPECT_TRUE(reused->reused);
+    EXPECT_FALSE(FileExists(dir.File("out/filter_report.json.tmp." + d)));
+    EXPECT_FALSE(FileExists(dir.File("rejected/in.jsonl.tmp." + d)));
+  }
   {
     auto store = DecisionStore::Open(dir.File("review.sqlite"));
     ASSERT_TRUE(store.ok());
