@@ -3,26 +3,37 @@
 # MoE trained on the train split -> the model's calls executed on the graph for held-out
 # questions -> scores. Usage:
 #   examples/closed_loop/run.sh [countries|wordnet]      (default countries)
-# Knobs (environment): KGF_CL_RECORDS (30000), KGF_CL_STEPS (3000), KGF_CL_STEPS2 (2000),
-# KGF_CL_EVAL_PER_PATTERN (30), KGF_CL_PATTERNS (the synth pattern mix), KGF_CL_NAME_TOKENS (0),
-# KGF_CL_STAGE2 (1: run stage 2), KGF_CL_MAX_ATTEMPTS (synth --max-attempts-per-record, 50; exact
-# quotas near a graph's distinct query count need ~2000), KGF_CL_SPLIT (anchors: test records'
-# anchor entities never anchor a training record; facts: BetaE's convention, test records each
-# read a fact no training record reads, 1% valid / 3% test facts), KGF_CL_SEED (synth seed, 3),
-# KGF_CL_PRESET (small: the MoE; small-dense: the dense model of equal FLOPs per token),
-# KGF_CL_TIE (yes: the LM head is the embedding table; no: a head of its own),
-# KGF_CL_DIR (out/closed_loop/<graph>), KGF_DATA_DIR (data).
+# Knobs (environment), defaults for countries / wordnet where they differ:
+#   KGF_CL_PATTERNS   synth pattern mix (countries: 1p=2297,2p=3701,2i=7104, every distinct 1p
+#                     and 2p query of the graph; wordnet: the same shares as weights; the
+#                     14-pattern recipe: 1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni)
+#   KGF_CL_RECORDS    13102            KGF_CL_SEED  synth seed, 5
+#   KGF_CL_MAX_ATTEMPTS  synth --max-attempts-per-record (2000 / 50: exact quotas near a
+#                     graph's distinct query count need many draws per record)
+#   KGF_CL_SPLIT      anchors: test records' anchor entities never anchor a training record;
+#                     facts: BetaE's convention, each test record reads a fact no training
+#                     record reads (1% valid / 3% test facts)
+#   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
+#   KGF_CL_PRESET     small (the MoE) | small-dense (the dense model of equal FLOPs per token)
+#   KGF_CL_TIE        yes: the LM head is the embedding table; no: a head of its own
+#   KGF_CL_STEPS      3500 / 2000      KGF_CL_STAGE2  0 (1: 2,000 more steps at 1e-3, KGF_CL_STEPS2)
+#   KGF_CL_EVAL_PER_PATTERN  30        KGF_CL_DIR  out/closed_loop/<graph>   KGF_DATA_DIR  data
 #
-# The recipe (why, in examples/closed_loop/README.md): compact prompts (one instruction and a
-# signature line per tool instead of a persona and JSON schemas: ~500 tokens a dialogue instead of
-# ~1,500), a 2,000-piece tokenizer trained on the dialogues, the `small` MoE preset (4 layers,
-# hidden 256, 8 experts top-2 + 1 shared) trained from scratch on the SFT split only (loss on the
-# assistant's tokens), sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, 3,000 steps
-# (~43 minutes on 2 cores), then 2,000 more at 1e-3 (~26 minutes), the simple patterns weighted 3x.
+# The recipe (why, in examples/closed_loop/README.md): the patterns the target is about, compact
+# prompts (one instruction and a signature line per tool: ~300 tokens a dialogue instead of
+# ~1,500), a tokenizer trained on the dialogues (2,000 pieces, plus every entity name as one
+# token on countries), the `small` MoE preset (4 layers, hidden 256, 8 experts top-2 + 1 shared)
+# with its LM head tied to the embedding, trained from scratch on the SFT split only (loss on the
+# assistant's tokens), sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule,
+# 3,500 steps (~30 minutes on 2 cores with bf16 products).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
-case "$graph" in countries|wordnet) ;; *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;; esac
+case "$graph" in
+  countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=3500 ;;
+  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 ;;
+  *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;;
+esac
 out="${KGF_CL_DIR:-out/closed_loop/$graph}"
 data="${KGF_DATA_DIR:-data}"
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then
@@ -45,9 +56,9 @@ case "${KGF_CL_SPLIT:-anchors}" in
   facts) split_flags=(--split-by-facts --valid-fraction 0.01 --test-fraction 0.03) ;;
   *) echo "KGF_CL_SPLIT must be anchors or facts, not '${KGF_CL_SPLIT}'" >&2; exit 2 ;;
 esac
-$k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-30000}" --seed "${KGF_CL_SEED:-3}" "${split_flags[@]}" \
-  --patterns "${KGF_CL_PATTERNS:-1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni}" \
-  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-50}"
+$k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-13102}" --seed "${KGF_CL_SEED:-5}" "${split_flags[@]}" \
+  --patterns "${KGF_CL_PATTERNS:-$d_patterns}" \
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}"
 echo "== filter"
 $k filter --config examples/countries/record_checks.json --kg "$store" --out "$out/kept" \
   "$out"/synth/shard-*.jsonl.zst
@@ -59,7 +70,7 @@ cat > "$out/mix.json" <<JSON
 JSON
 # KGF_CL_NAME_TOKENS=1: every entity name is one token (user symbols), the vocabulary grows by
 # the graph's entity count (countries: 846).
-if [ "${KGF_CL_NAME_TOKENS:-0}" = 1 ]; then
+if [ "${KGF_CL_NAME_TOKENS:-$d_names}" = 1 ]; then
   $k kg export --store "$store" --format names --out "$out/names.txt"
   vocab=$((2000 + $(wc -l < "$out/names.txt")))
   $k corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" \
@@ -71,21 +82,25 @@ fi
 $k corpus build --config "$out/mix.json" --out "$out/corpus"
 echo "== train"
 $k train --preset "${KGF_CL_PRESET:-small}" --tie-embeddings "${KGF_CL_TIE:-yes}" --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
-  --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-3000}" --lr 2e-3 --warmup-steps 100 \
-  --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress
-if [ "${KGF_CL_STAGE2:-1}" = 1 ]; then
+  --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-$d_steps}" --lr 2e-3 --warmup-steps 100 \
+  --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress \
+  --eval-every 500 --eval-kg "$store" --eval-per-pattern 5
+$k report "$out/run" --out "$out/report.html"  # loss, LR, expert load, valid-set scores by step
+if [ "${KGF_CL_STAGE2:-0}" = 1 ]; then
   echo "== train, stage 2: 2,000 more steps at 1e-3 (scores on valid records every 1,000 steps)"
   $k train --init-checkpoint "$out/run" --data "$out/corpus" --dataset sft --out "$out/run2" \
     --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS2:-2000}" --lr 1e-3 --warmup-steps 50 \
     --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress \
     --eval-every 1000 --eval-kg "$store" --eval-per-pattern 5
-  $k report "$out/run2" --out "$out/report.html"
+  $k report "$out/run2" --out "$out/report2.html"
 fi
-echo "== eval on held-out test questions (their anchors never anchor a training record)"
-$k eval --checkpoint "$out/run" --kg "$store" --corpus "$out/corpus" \
-  --per-pattern "${KGF_CL_EVAL_PER_PATTERN:-30}" --json > "$out/eval_stage1.json"
-final="$out/run2"
-[ "${KGF_CL_STAGE2:-1}" = 1 ] || final="$out/run"
+echo "== eval on held-out test questions (split: ${KGF_CL_SPLIT:-anchors})"
+final="$out/run"
+if [ "${KGF_CL_STAGE2:-0}" = 1 ]; then
+  $k eval --checkpoint "$out/run" --kg "$store" --corpus "$out/corpus" \
+    --per-pattern "${KGF_CL_EVAL_PER_PATTERN:-30}" --json > "$out/eval_stage1.json"
+  final="$out/run2"
+fi
 $k eval --checkpoint "$final" --kg "$store" --corpus "$out/corpus" \
   --per-pattern "${KGF_CL_EVAL_PER_PATTERN:-30}" --transcript "$out/transcript.jsonl"
 echo "== the same with constrained calls (names copied from the dialogue; eval/README.md)"
