@@ -20,7 +20,7 @@
 #include "base/rng.h"
 #include "filters/filter_factory.h"
 #include "filters/minhash.h"
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace kgf::filters {
 namespace {

@@ -3,7 +3,8 @@
 # A module with headers only becomes an INTERFACE library.
 function(kgf_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
-  # This folder only: a subfolder with sources is a module of its own (filters/records).
+  # This folder only: a subfolder with sources is a module of its own (filters/records), or
+  # added to this one by its CMakeLists (filters/text).
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   if(srcs)
     add_library(kgf_${name} STATIC ${srcs})

@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "base/hash.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 

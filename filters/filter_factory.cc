@@ -2,13 +2,13 @@
 #include "filters/filter_factory.h"
 
 #include "base/file_util.h"
-#include "filters/c4_filter.h"
+#include "filters/text/c4_filter.h"
 #include "filters/dedup_filters.h"
-#include "filters/fineweb_filter.h"
-#include "filters/gopher_quality_filter.h"
-#include "filters/gopher_repetition_filter.h"
-#include "filters/pii_filter.h"
-#include "filters/script_filter.h"
+#include "filters/text/fineweb_filter.h"
+#include "filters/text/gopher_quality_filter.h"
+#include "filters/text/gopher_repetition_filter.h"
+#include "filters/text/pii_filter.h"
+#include "filters/text/script_filter.h"
 
 namespace kgf::filters {
 

@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "filters/json_schema.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 #include "synth/executor.h"
 
 namespace kgf::filters {

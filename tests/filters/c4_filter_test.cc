@@ -1,7 +1,7 @@
 // C4Filter bad-word matching (hashes, prefix bitmap, phrase index) against a slow twin that
 // compares strings: NormalizedWords of the cleaned page against the list, words first (first
 // in page order), then phrases (first in list order), as documented in c4_filter.h.
-#include "filters/c4_filter.h"
+#include "filters/text/c4_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/rng.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 namespace {

@@ -1,7 +1,7 @@
 // GopherRepetitionFilter against a slow, obviously correct twin of its documented rules
 // (gopher_repetition_filter.h: datatrove's GopherRepetitionFilter with string keys in std::map)
 // on random repetitive texts and random thresholds: same reason and same detail.
-#include "filters/gopher_repetition_filter.h"
+#include "filters/text/gopher_repetition_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "base/rng.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 namespace {

@@ -1,7 +1,7 @@
 // PiiFilter: the prefilter (skipping RE2 scans that cannot match) never changes the output.
 // Random texts dense in digits, separators, '@', ':' and hex so every pattern and its
 // near misses occur; outputs and counts with and without the prefilter must be identical.
-#include "filters/pii_filter.h"
+#include "filters/text/pii_filter.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Text helpers against their definitions: byte classes, normalised-word hashes (must stay
 // Hash64 of NormalizedWords: MinHash signatures and the C4 bad-word match depend on it), and
 // the flat counter against a std::map oracle.
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Text helpers shared by the text-quality rules: whitespace words, lines, paragraphs, UTF-8
 // decoding, a flat hash set for n-gram counting. Pure functions, thread-safe.
-#ifndef KGF_FILTERS_TEXT_UTIL_H_
-#define KGF_FILTERS_TEXT_UTIL_H_
+#ifndef KGF_FILTERS_TEXT_TEXT_UTIL_H_
+#define KGF_FILTERS_TEXT_TEXT_UTIL_H_
 
 #include <array>
 #include <cstdint>
@@ -129,4 +129,4 @@ class FlatCounter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_TEXT_UTIL_H_
+#endif  // KGF_FILTERS_TEXT_TEXT_UTIL_H_

@@ -1,11 +1,11 @@
 // C4 cleaning; see the header for the source and rule definitions.
-#include "filters/c4_filter.h"
+#include "filters/text/c4_filter.h"
 
 #include <algorithm>
 #include <sstream>
 
 #include "base/file_util.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 #ifndef KGF_FILTERS_DATA_DIR
 #define KGF_FILTERS_DATA_DIR "filters/data"

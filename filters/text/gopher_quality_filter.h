@@ -2,14 +2,14 @@
 // from Training Gopher", appendix A.1.1; thresholds as in SPEC §2; the rule order and word
 // definitions follow datatrove's GopherQualityFilter). Words are whitespace tokens; a "symbol
 // word" consists only of ASCII punctuation.
-#ifndef KGF_FILTERS_GOPHER_QUALITY_FILTER_H_
-#define KGF_FILTERS_GOPHER_QUALITY_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_GOPHER_QUALITY_FILTER_H_
+#define KGF_FILTERS_TEXT_GOPHER_QUALITY_FILTER_H_
 
 #include <string>
 #include <vector>
 
 #include "filters/option_reader.h"
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace kgf::filters {
 
@@ -42,4 +42,4 @@ class GopherQualityFilter : public TextFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_GOPHER_QUALITY_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_GOPHER_QUALITY_FILTER_H_

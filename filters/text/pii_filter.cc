@@ -1,5 +1,5 @@
 // PII redaction; see the header.
-#include "filters/pii_filter.h"
+#include "filters/text/pii_filter.h"
 
 #include <arpa/inet.h>
 #include <re2/re2.h>
@@ -7,7 +7,7 @@
 #include <cctype>
 #include <functional>
 
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 

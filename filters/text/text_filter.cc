@@ -1,5 +1,5 @@
 // TextFilter::Apply: fetch the field, judge it, write back a rewrite.
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace kgf::filters {
 

@@ -1,10 +1,10 @@
 // Script share check; see the header.
-#include "filters/script_filter.h"
+#include "filters/text/script_filter.h"
 
 #include <array>
 #include <sstream>
 
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 

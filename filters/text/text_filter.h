@@ -1,8 +1,8 @@
 // TextFilter: a per-record filter over one string field of the record ("text" by default).
 // A record without that field, or with a non-string value, is dropped with reason
 // "missing_field" (a counted drop, documented in filters/README.md).
-#ifndef KGF_FILTERS_TEXT_FILTER_H_
-#define KGF_FILTERS_TEXT_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_TEXT_FILTER_H_
+#define KGF_FILTERS_TEXT_TEXT_FILTER_H_
 
 #include <string>
 #include <string_view>
@@ -28,4 +28,4 @@ class TextFilter : public RecordFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_TEXT_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_TEXT_FILTER_H_

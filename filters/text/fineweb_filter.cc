@@ -1,10 +1,10 @@
 // FineWeb quality rules; see the header.
-#include "filters/fineweb_filter.h"
+#include "filters/text/fineweb_filter.h"
 
 #include <sstream>
 
 #include "base/hash.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 

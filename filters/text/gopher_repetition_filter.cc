@@ -1,10 +1,10 @@
 // Gopher repetition rules; see the header for sources and definitions.
-#include "filters/gopher_repetition_filter.h"
+#include "filters/text/gopher_repetition_filter.h"
 
 #include <sstream>
 
 #include "base/hash.h"
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 

@@ -1,5 +1,5 @@
 // Text helpers (see text_util.h).
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 #include <string.h>
 

@@ -7,14 +7,14 @@
 // 7812-1 annex B); phone numbers need 9..15 digits and a '+', a '(' or '-'/'.' separators
 // (plain space-separated numbers such as years are left alone). Cost: one RE2 scan per pattern
 // over texts that could contain it (see `prefilter`).
-#ifndef KGF_FILTERS_PII_FILTER_H_
-#define KGF_FILTERS_PII_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_PII_FILTER_H_
+#define KGF_FILTERS_TEXT_PII_FILTER_H_
 
 #include <memory>
 #include <string>
 
 #include "filters/option_reader.h"
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace re2 {
 class RE2;
@@ -52,4 +52,4 @@ class PiiFilter : public TextFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_PII_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_PII_FILTER_H_

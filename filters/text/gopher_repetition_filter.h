@@ -5,14 +5,14 @@
 // counted only when it occurs at least twice. Duplicated n-gram share: greedy left-to-right
 // scan; an n-gram already seen adds its characters (words joined without spaces) and skips n
 // words.
-#ifndef KGF_FILTERS_GOPHER_REPETITION_FILTER_H_
-#define KGF_FILTERS_GOPHER_REPETITION_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_GOPHER_REPETITION_FILTER_H_
+#define KGF_FILTERS_TEXT_GOPHER_REPETITION_FILTER_H_
 
 #include <string>
 #include <vector>
 
 #include "filters/option_reader.h"
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace kgf::filters {
 
@@ -42,4 +42,4 @@ class GopherRepetitionFilter : public TextFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_GOPHER_REPETITION_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_GOPHER_REPETITION_FILTER_H_

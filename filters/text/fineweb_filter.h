@@ -7,13 +7,13 @@
 //   "dup_line_chars": chars in duplicated lines / chars without '\n' > max_dup_line_chars;
 //   "newline_ratio": '\n' count / whitespace words > max_newline_ratio;
 //   "empty": no non-blank line.
-#ifndef KGF_FILTERS_FINEWEB_FILTER_H_
-#define KGF_FILTERS_FINEWEB_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_FINEWEB_FILTER_H_
+#define KGF_FILTERS_TEXT_FINEWEB_FILTER_H_
 
 #include <string>
 
 #include "filters/option_reader.h"
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace kgf::filters {
 
@@ -39,4 +39,4 @@ class FineWebFilter : public TextFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_FINEWEB_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_FINEWEB_FILTER_H_

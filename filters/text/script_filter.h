@@ -3,14 +3,14 @@
 // punctuation, symbols and spaces are ignored. Drops: "no_letters" (fewer than min_letters
 // letters), "script_share" (share < min_share). Also drops "control_chars" when the share of
 // C0 control characters other than \t \n \r exceeds max_control_share (binary junk).
-#ifndef KGF_FILTERS_SCRIPT_FILTER_H_
-#define KGF_FILTERS_SCRIPT_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_SCRIPT_FILTER_H_
+#define KGF_FILTERS_TEXT_SCRIPT_FILTER_H_
 
 #include <string>
 #include <vector>
 
 #include "filters/option_reader.h"
-#include "filters/text_filter.h"
+#include "filters/text/text_filter.h"
 
 namespace kgf::filters {
 
@@ -47,4 +47,4 @@ class ScriptFilter : public TextFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_SCRIPT_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_SCRIPT_FILTER_H_

@@ -1,10 +1,10 @@
 // Gopher quality rules; see the header for sources.
-#include "filters/gopher_quality_filter.h"
+#include "filters/text/gopher_quality_filter.h"
 
 #include <algorithm>
 #include <sstream>
 
-#include "filters/text_util.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 

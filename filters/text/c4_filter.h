@@ -10,16 +10,16 @@
 // or end with punctuation cannot match and are ignored). Kept pages are rewritten
 // to their surviving lines joined by '\n'. Sentences are counted as words ending in . ? !
 // (optionally followed by closing quotes/brackets): an approximation of TFDS's nltk splitter.
-#ifndef KGF_FILTERS_C4_FILTER_H_
-#define KGF_FILTERS_C4_FILTER_H_
+#ifndef KGF_FILTERS_TEXT_C4_FILTER_H_
+#define KGF_FILTERS_TEXT_C4_FILTER_H_
 
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "filters/option_reader.h"
-#include "filters/text_filter.h"
-#include "filters/text_util.h"
+#include "filters/text/text_filter.h"
+#include "filters/text/text_util.h"
 
 namespace kgf::filters {
 
@@ -66,4 +66,4 @@ class C4Filter : public TextFilter {
 
 }  // namespace kgf::filters
 
-#endif  // KGF_FILTERS_C4_FILTER_H_
+#endif  // KGF_FILTERS_TEXT_C4_FILTER_H_
