@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/file_util.h"
 #include "base/json.h"
 #include "cli/command.h"
 #include "corpus/corpus_builder.h"
@@ -126,10 +127,21 @@ void SetupCorpusCommand(CLI::App& root) {
   auto verify_dir = std::make_shared<std::string>();
   auto* v = corpus->add_subcommand("verify", "check sizes, xxh3 checksums (shards and eval files) and index consistency");
   v->add_option("DIR", *verify_dir, "corpus folder")->required();
-  v->callback([verify_dir] {
+  auto verify_json = std::make_shared<bool>(false);
+  v->add_flag("--json", *verify_json, "Print {ok, corpus, manifest} as JSON");
+  v->callback([verify_dir, verify_json] {
     auto report = corpus::VerifyCorpus(*verify_dir);
     if (!report.ok()) return (void)ReportError(report.status());
-    Print(*report);
+    if (*verify_json) {
+      // Verified above: the manifest parses and every file it lists matches.
+      auto manifest = ReadFileToString(JoinPath(*verify_dir, "manifest.json"));
+      if (!manifest.ok()) return (void)ReportError(manifest.status());
+      std::string m = *manifest;
+      while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+      Print("{\"ok\":true,\"corpus\":" + JsonQuote(*verify_dir) + ",\"manifest\":" + m + "}\n");
+    } else {
+      Print(*report);
+    }
     SetExitCode(0);
   });
 }

@@ -29,17 +29,28 @@ void SetupModelCommand(CLI::App& root) {
   g->add_option("--out", job->out, "gradients (.safetensors, HF parameter names)")->required();
   g->add_option("--batch-size", job->batch_size, "rows in the token file")->capture_default_str();
   g->add_option("--step", job->step, "routing-warmup step (-1: the checkpoint's)")->capture_default_str();
+  auto grads_json = std::make_shared<bool>(false);
+  g->add_flag("--json", *grads_json, "Print the losses as JSON");
   SetupExportHf(*model);
-  g->callback([job] {
+  g->callback([job, grads_json] {
     auto r = trainer::ComputeGradients(*job);
     if (!r.ok()) {
       ReportError(r.status());
       return;
     }
-    std::printf("loss %.9g (lm %.9g, balance %.9g, z %.9g) over %lld target tokens, B=%d T=%d\n"
-                "wrote %s\n",
-                r->loss.loss, r->loss.lm_loss, r->loss.balance_loss, r->loss.z_loss,
-                static_cast<long long>(r->loss.target_tokens), r->B, r->T, job->out.c_str());
+    if (*grads_json) {
+      JsonWriter w;
+      w.BeginObject().Key("loss").Double(r->loss.loss).Key("lm_loss").Double(r->loss.lm_loss);
+      w.Key("balance_loss").Double(r->loss.balance_loss).Key("z_loss").Double(r->loss.z_loss);
+      w.Key("target_tokens").Int(r->loss.target_tokens).Key("batch").Int(r->B);
+      w.Key("seq_len").Int(r->T).Key("out").String(job->out).EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      std::printf("loss %.9g (lm %.9g, balance %.9g, z %.9g) over %lld target tokens, B=%d T=%d\n"
+                  "wrote %s\n",
+                  r->loss.loss, r->loss.lm_loss, r->loss.balance_loss, r->loss.z_loss,
+                  static_cast<long long>(r->loss.target_tokens), r->B, r->T, job->out.c_str());
+    }
     SetExitCode(0);
   });
 }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "base/file_util.h"
+#include "base/json.h"
 #include "cli/command.h"
 #include "trainer/train/run_report.h"
 
@@ -13,6 +14,7 @@ namespace {
 struct ReportFlags {
   std::string run;
   std::string out = "report.html";
+  bool json = false;
 };
 
 void SetupReportCommand(CLI::App& root) {
@@ -20,6 +22,7 @@ void SetupReportCommand(CLI::App& root) {
   auto* c = root.add_subcommand("report", "Write a self-contained HTML report of a training run");
   c->add_option("run", f->run, "Run directory of `kgforge train`")->required();
   c->add_option("--out", f->out, "HTML file to write")->capture_default_str();
+  c->add_flag("--json", f->json, "Print {report, bytes} as JSON");
   c->callback([f] {
     Result<std::string> html = trainer::RenderRunReport(f->run);
     if (!html.ok()) {
@@ -31,7 +34,11 @@ void SetupReportCommand(CLI::App& root) {
       ReportError(s);
       return;
     }
-    std::printf("report: %s (%zu bytes)\n", f->out.c_str(), html->size());
+    if (f->json) {
+      std::printf("{\"report\":%s,\"bytes\":%zu}\n", JsonQuote(f->out).c_str(), html->size());
+    } else {
+      std::printf("report: %s (%zu bytes)\n", f->out.c_str(), html->size());
+    }
     SetExitCode(0);
   });
 }

@@ -92,6 +92,8 @@ void SetupSynthCommand(CLI::App& root) {
   show_cmd->add_option("--pattern", show->pattern, "Only this pattern");
   show_cmd->add_option("--split", show->split, "Only this split");
   show_cmd->add_flag("--full-system", show->full_system, "Print whole system prompts");
+  show_cmd->add_flag("--json", show->json,
+                     "JSON Lines: one {where, record[, dropped]} object per record");
   show_cmd->callback([show] {
     show->color = isatty(STDOUT_FILENO) != 0;
     Result<std::string> text = synth::ShowRecords(*show);

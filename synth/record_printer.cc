@@ -113,6 +113,13 @@ Result<std::string> ShowRecords(const ShowOptions& o) {
       KGF_ASSIGN_OR_RETURN(Record r, RecordFromJson(line, in->Where()));
       if (!o.pattern.empty() && r.pattern != o.pattern) continue;
       if (!o.split.empty() && r.split != o.split) continue;
+      if (o.json) {
+        out += "{\"where\":" + JsonQuote(in->Where());
+        if (!reason.empty()) out += ",\"dropped\":" + JsonQuote(reason);
+        out += ",\"record\":" + RecordToJson(r) + "}\n";
+        ++shown;
+        continue;
+      }
       if (shown > 0) out += "\n";
       out += FormatRecord(r, o.full_system, o.color);
       if (!reason.empty()) out += "   dropped: " + reason + "\n";
@@ -121,7 +128,7 @@ Result<std::string> ShowRecords(const ShowOptions& o) {
     KGF_RETURN_IF_ERROR(in->status());
     if (shown >= o.limit) break;
   }
-  if (shown == 0) out += "(no matching records)\n";
+  if (shown == 0 && !o.json) out += "(no matching records)\n";
   return out;
 }
 

@@ -18,6 +18,9 @@ struct ShowOptions {
   std::string split;       // "" = any
   bool full_system = false;  // print the whole system prompt (default: its first line)
   bool color = false;        // ANSI colours (the CLI enables them on a TTY)
+  // JSON Lines instead of text: one {"where", "record"} object per record (plus "dropped": the
+  // reason, for lines of a `filter --rejected` file); nothing when no record matches.
+  bool json = false;
 };
 
 // Human-readable text of one record.

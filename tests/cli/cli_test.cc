@@ -143,6 +143,38 @@ TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
   JsonDoc synth = Json(r);
   EXPECT_EQ(synth["records"].GetUint64(), 12u);
 
+  // synth show --json: JSON Lines, one {where, record} per record, each record whole.
+  r = Kgforge("synth show --in " + out + " --limit 3 --pattern 2p --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  int shown = 0;
+  for (size_t start = 0, end; (end = r.out.find('\n', start)) != std::string::npos; start = end + 1) {
+    auto line = ParseJson(r.out.substr(start, end - start), "show");
+    ASSERT_TRUE(line.ok()) << r.out;
+    EXPECT_NE(std::string((*line)["where"].GetString()).find("shard-"), std::string::npos);
+    EXPECT_STREQ((*line)["record"]["pattern"].GetString(), "2p");
+    EXPECT_TRUE((*line)["record"]["messages"].IsArray());
+    ++shown;
+  }
+  EXPECT_GE(shown, 1);
+  EXPECT_LE(shown, 3);
+
+  // corpus: tokenizer, build and verify, each --json one object.
+  dir_.Write("mix.json", R"({"seed":1,"tokenizer":"tok.model","sources":[{"name":"t",)"
+                         R"("kind":"tool_use","paths":[")" + out + "\"]}]}");
+  r = Kgforge("corpus tokenizer train --config " + dir_.File("mix.json") + " --out " +
+              dir_.File("tok.model") + " --vocab-size 600 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Json(r).IsObject());
+  r = Kgforge("corpus build --config " + dir_.File("mix.json") + " --out " + dir_.File("corpus") +
+              " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Json(r).IsObject());
+  r = Kgforge("corpus verify " + dir_.File("corpus") + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc verified = Json(r);
+  EXPECT_TRUE(verified["ok"].GetBool());
+  EXPECT_STREQ(verified["manifest"]["format"].GetString(), "kgforge-corpus");
+
   r = Kgforge("export --in " + out + " --out " + dir_.File("x.jsonl") + " --format sharegpt --json");
   ASSERT_EQ(r.code, 0) << r.err;
   JsonDoc exp = Json(r);
@@ -170,6 +202,33 @@ TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
               " --format ntriples --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(Json(r)["triples"].GetUint64(), 15u);
+}
+
+TEST_F(CliTest, TrainingCommandsPrintJsonSummaries) {
+  // 200 tokens < 64 (the tiny preset's vocabulary), raw int32.
+  std::string tokens;
+  for (int32_t i = 0; i < 200; ++i) {
+    const int32_t t = (i * 7) % 64;
+    tokens.append(reinterpret_cast<const char*>(&t), sizeof(t));
+  }
+  const std::string data = dir_.Write("tokens.bin", tokens);
+  Outcome r = Kgforge("train --preset tiny --data " + data + " --out " + dir_.File("run") +
+                      " --steps 2 --seq-len 16 --batch-size 2 --no-progress --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Json(r)["end_step"].GetInt64(), 2);
+  r = Kgforge("report " + dir_.File("run") + " --out " + dir_.File("r.html") + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_GT(Json(r)["bytes"].GetInt64(), 1000);
+  EXPECT_TRUE(FileExists(dir_.File("r.html")));
+  // One batch for `model grads`: 2 rows of T + 1 = 17 tokens.
+  const std::string batch = dir_.Write("batch.bin", tokens.substr(0, 2 * 17 * sizeof(int32_t)));
+  r = Kgforge("model grads --checkpoint " + dir_.File("run") + " --tokens " + batch +
+              " --batch-size 2 --out " + dir_.File("g.safetensors") + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc g = Json(r);
+  EXPECT_GT(g["loss"].GetDouble(), 0.0);
+  EXPECT_EQ(g["batch"].GetInt64(), 2);
+  EXPECT_TRUE(FileExists(dir_.File("g.safetensors")));
 }
 
 TEST_F(CliTest, ReviewPrintsTrailAndProvenanceAndRecordsDecisions) {
