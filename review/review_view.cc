@@ -214,69 +214,52 @@ void ApplyFilter(const std::string& text, Selection* s) {
 
 }  // namespace
 
-Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
-  KGF_ASSIGN_OR_RETURN(std::vector<ReviewItem> items, LoadReviewItems(options.in));
-  const std::string db_path = options.db.empty() ? DefaultDbPath(options.in) : options.db;
-  // Printing only reads decisions: no store is created beside the data, and read-only data
-  // works; the interactive view creates the store on first use.
-  std::optional<DecisionStore> maybe_store;
-  if (interactive) {
-    KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::Open(db_path));
-    maybe_store.emplace(std::move(st));
-  } else if (FileExists(db_path)) {
-    KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::OpenReadOnly(db_path));
-    maybe_store.emplace(std::move(st));
-  }
-  auto decision_of = [&](const std::string& id) -> Result<std::optional<Decision>> {
-    if (!maybe_store) return std::optional<Decision>();
-    return maybe_store->Get(id);
-  };
-  auto reviewed_ids = [&](Selection* sel) -> Status {
-    sel->reviewed.clear();
-    if (!maybe_store) return Status::Ok();
-    KGF_ASSIGN_OR_RETURN(std::vector<Decision> all, maybe_store->All());
-    for (const Decision& d : all) sel->reviewed.insert(d.record_id);
-    return Status::Ok();
-  };
+namespace {
+
+// What one `kgforge review` works on: the items, the decisions (a store, when there is one),
+// the graph for the triples behind a record, and the current selection.
+struct ReviewSession {
+  const ReviewOptions& options;
+  std::vector<ReviewItem> items;
+  std::string db_path;
+  std::optional<DecisionStore> store;
   std::optional<kg::OpenedGraph> opened;
   std::optional<synth::ToolCatalog> catalog;
   GraphContext graph;
-  if (!options.kg.empty()) {
-    KGF_ASSIGN_OR_RETURN(kg::OpenedGraph g, kg::OpenGraph(options.kg));
-    opened = std::move(g);
-    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(opened->graph));
-    catalog = std::move(c);
-    graph = {&opened->graph, &*catalog};
+  std::string reviewer;
+  Selection sel;
+  std::vector<size_t> order;  // indices into items, as selected
+
+  explicit ReviewSession(const ReviewOptions& o) : options(o) {}
+  ReviewSession(const ReviewSession&) = delete;  // graph points into opened / catalog
+
+  // Recomputes the selection (the reviewed set first: "unreviewed" filters depend on it).
+  Status Select() {
+    sel.reviewed.clear();
+    if (store) {
+      KGF_ASSIGN_OR_RETURN(std::vector<Decision> all, store->All());
+      for (const Decision& d : all) sel.reviewed.insert(d.record_id);
+    }
+    order = SelectItems(items, sel);
+    return Status::Ok();
   }
-  std::string reviewer = options.reviewer;
-  if (reviewer.empty()) reviewer = std::getenv("USER") ? std::getenv("USER") : "reviewer";
-  Selection sel = options.selection;
-  KGF_RETURN_IF_ERROR(reviewed_ids(&sel));
-  std::vector<size_t> order = SelectItems(items, sel);
-  auto show = [&](size_t k) -> Result<std::string> {
+  Result<std::optional<Decision>> DecisionOf(const std::string& id) const {
+    if (!store) return std::optional<Decision>();
+    return store->Get(id);
+  }
+  // The k-th selected item as text, with its decision and (given a graph) its triples.
+  Result<std::string> Show(size_t k) const {
     const ReviewItem& item = items[order[k]];
-    KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, decision_of(item.record.id));
+    KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, DecisionOf(item.record.id));
     return FormatItem(item, d, options.kg.empty() ? nullptr : &graph,
                       std::to_string(k + 1) + "/" + std::to_string(order.size()), options.color);
-  };
-  if (!interactive) {
-    for (size_t k = 0; k < order.size(); ++k) {
-      KGF_ASSIGN_OR_RETURN(std::string text, show(k));
-      std::fputs((text + "\n").c_str(), stdout);
-    }
-    return static_cast<int64_t>(order.size());
   }
-  DecisionStore& store = *maybe_store;
-
-  RawTerminal term;
-  size_t k = 0;
-  int64_t shown = 0;
-  std::string message;
-  auto decide = [&](const std::string& decision, const std::string& reason,
-                    const std::string& note) -> Status {
+  // Records a decision (or, with decision "", a note on the existing one) for the k-th item.
+  Status Decide(size_t k, const std::string& decision, const std::string& reason,
+                const std::string& note) {
     const ReviewItem& item = items[order[k]];
     Decision d;
-    KGF_ASSIGN_OR_RETURN(std::optional<Decision> old, store.Get(item.record.id));
+    KGF_ASSIGN_OR_RETURN(std::optional<Decision> old, store->Get(item.record.id));
     if (old) d = *old;
     d.record_id = item.record.id;
     d.decision = decision.empty() ? d.decision : decision;
@@ -289,47 +272,78 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
     d.tools = item.tools();
     d.automatic = item.automatic;
     if (d.decision.empty()) return InvalidArgumentError("accept or reject before adding a note");
-    return store.Put(d);
-  };
+    return store->Put(d);
+  }
+};
+
+// Printing only reads decisions: no store is created beside the data, and read-only data
+// works; the interactive view creates the store on first use.
+Status OpenSession(bool interactive, ReviewSession* s) {
+  KGF_ASSIGN_OR_RETURN(s->items, LoadReviewItems(s->options.in));
+  s->db_path = s->options.db.empty() ? DefaultDbPath(s->options.in) : s->options.db;
+  if (interactive) {
+    KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::Open(s->db_path));
+    s->store.emplace(std::move(st));
+  } else if (FileExists(s->db_path)) {
+    KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::OpenReadOnly(s->db_path));
+    s->store.emplace(std::move(st));
+  }
+  if (!s->options.kg.empty()) {
+    KGF_ASSIGN_OR_RETURN(kg::OpenedGraph g, kg::OpenGraph(s->options.kg));
+    s->opened = std::move(g);
+    KGF_ASSIGN_OR_RETURN(synth::ToolCatalog c, synth::ToolCatalog::Build(s->opened->graph));
+    s->catalog = std::move(c);
+    s->graph = {&s->opened->graph, &*s->catalog};
+  }
+  s->reviewer = s->options.reviewer;
+  if (s->reviewer.empty()) s->reviewer = std::getenv("USER") ? std::getenv("USER") : "reviewer";
+  s->sel = s->options.selection;
+  return s->Select();
+}
+
+// The terminal view: one record at a time, keys to move, decide, search, filter and sample.
+Result<int64_t> RunInteractive(ReviewSession& s) {
+  RawTerminal term;
+  size_t k = 0;
+  int64_t shown = 0;
+  std::string message;
   while (true) {
     std::string screen = "\x1b[2J\x1b[H";
-    if (order.empty()) {
+    if (s.order.empty()) {
       screen += "no record matches (f: change the filter, /: search, q: quit)\n";
     } else {
-      Result<std::string> text = show(k);
-      if (!text.ok()) return text.status();
-      screen += *text;
+      KGF_ASSIGN_OR_RETURN(std::string text, s.Show(k));
+      screen += text;
       ++shown;
     }
     screen += "\n" + message + "\n[n]ext [p]rev [a]ccept [r]eject [c]omment [u]nreviewed "
-              "[/]search [f]ilter [s]ample [q]uit  (store: " + db_path + ")\n";
+              "[/]search [f]ilter [s]ample [q]uit  (store: " + s.db_path + ")\n";
     std::fputs(screen.c_str(), stdout);
     std::fflush(stdout);
     message.clear();
     const int key = ReadKey();
     if (key == 'q' || key == -1) break;
     if (key == '/' || key == 'f' || key == 's') {
-      if (key == '/') sel.search = ReadLine(term, "search (id or text, empty = all): ");
-      if (key == 'f') ApplyFilter(ReadLine(term, "filter (pattern=.. split=.. tool=.. reason=..): "), &sel);
+      if (key == '/') s.sel.search = ReadLine(term, "search (id or text, empty = all): ");
+      if (key == 'f') ApplyFilter(ReadLine(term, "filter (pattern=.. split=.. tool=.. reason=..): "), &s.sel);
       if (key == 's') {
         const std::string n = ReadLine(term, "sample size (0 = all): ");
-        sel.sample = std::atoll(n.c_str());
-        ++sel.seed;
+        s.sel.sample = std::atoll(n.c_str());
+        ++s.sel.seed;
       }
-      KGF_RETURN_IF_ERROR(reviewed_ids(&sel));
-      order = SelectItems(items, sel);
+      KGF_RETURN_IF_ERROR(s.Select());
       k = 0;
-      message = std::to_string(order.size()) + " record(s) selected";
+      message = std::to_string(s.order.size()) + " record(s) selected";
       continue;
     }
-    if (order.empty()) continue;
-    if (key == 'n' || key == ' ') k = std::min(k + 1, order.size() - 1);
+    if (s.order.empty()) continue;
+    if (key == 'n' || key == ' ') k = std::min(k + 1, s.order.size() - 1);
     if (key == 'p') k = k > 0 ? k - 1 : 0;
     if (key == 'u') {  // the next record without a decision, wrapping around
       bool found = false;
-      for (size_t step = 1; step <= order.size() && !found; ++step) {
-        const size_t j = (k + step) % order.size();
-        KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, store.Get(items[order[j]].record.id));
+      for (size_t step = 1; step <= s.order.size() && !found; ++step) {
+        const size_t j = (k + step) % s.order.size();
+        KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, s.DecisionOf(s.items[s.order[j]].record.id));
         if (!d) {
           k = j;
           found = true;
@@ -339,19 +353,32 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
     }
     if (key == 'a' || key == 'r' || key == 'c') {
       Status st;
-      if (key == 'a') st = decide("accept", "", "");
-      if (key == 'r') st = decide("reject", ReadLine(term, "reason: "), "");
-      if (key == 'c') st = decide("", "", ReadLine(term, "note: "));
+      if (key == 'a') st = s.Decide(k, "accept", "", "");
+      if (key == 'r') st = s.Decide(k, "reject", ReadLine(term, "reason: "), "");
+      if (key == 'c') st = s.Decide(k, "", "", ReadLine(term, "note: "));
       if (!st.ok()) {
         message = st.message();
       } else if (key != 'c') {
         message = "saved";
-        k = std::min(k + 1, order.size() - 1);
+        k = std::min(k + 1, s.order.size() - 1);
       }
     }
   }
   std::fputs("\n", stdout);
   return shown;
+}
+
+}  // namespace
+
+Result<int64_t> RunReview(const ReviewOptions& options, bool interactive) {
+  ReviewSession s(options);
+  KGF_RETURN_IF_ERROR(OpenSession(interactive, &s));
+  if (interactive) return RunInteractive(s);
+  for (size_t k = 0; k < s.order.size(); ++k) {
+    KGF_ASSIGN_OR_RETURN(std::string text, s.Show(k));
+    std::fputs((text + "\n").c_str(), stdout);
+  }
+  return static_cast<int64_t>(s.order.size());
 }
 
 }  // namespace kgf::review
