@@ -181,17 +181,22 @@ TEST(LocalSgdMpiTest, TimeBasedSyncLetsTheFastRankTakeMoreLocalSteps) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->end_step, 60);
   int syncs = 0;
+  int faster = 0;
   for (const StepMetrics& m : steps) {
     for (const std::string& e : m.system) {
       if (e.find("local_steps") == std::string::npos) continue;
       auto doc = ParseJson(e, "system");
       ASSERT_TRUE(doc.ok()) << e;
       const auto& per = (*doc)["per_rank"];
-      EXPECT_GT(per[0].GetInt64(), per[1].GetInt64()) << e << " (rank 1 sleeps 60 ms per update)";
+      // The window the step budget cuts short can end level ([2,2] was seen under ASan), so
+      // every window must favour the fast rank or tie, and at least one must favour it.
+      EXPECT_GE(per[0].GetInt64(), per[1].GetInt64()) << e << " (rank 1 sleeps 60 ms per update)";
+      if (per[0].GetInt64() > per[1].GetInt64()) ++faster;
       ++syncs;
     }
   }
   EXPECT_GT(syncs, 0);
+  EXPECT_GT(faster, 0) << "the fast rank took more local steps in some window";
   Barrier();
   if (g_comm->rank() == 0) {
     auto ck = ReadCheckpointOrLatest(o.out);
