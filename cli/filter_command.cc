@@ -27,6 +27,10 @@ void SetupFilterCommand(CLI::App& root) {
                   "Graph store the records were synthesized from (needed by record_execution)");
   cmd->add_option("--threads", o->threads, "Worker threads (0 = all cores); never changes output")
       ->capture_default_str();
+  cmd->add_option("--chunk-mib", o->chunk_mib,
+                  "MiB of input read, judged and written at a time: bounds memory; never changes "
+                  "output (dedup remembers compact keys across chunks)")
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the report as JSON on stdout");
   cmd->add_flag("--force", o->force,
                 "Run even when --out holds a finished run of the same inputs, config, named "

@@ -1,5 +1,11 @@
-// Corpus-level dedup filters. Both see the whole batch in input order and keep the first
-// member of every duplicate group, so results do not depend on the thread count.
+// Corpus-level dedup filters. Both judge each record against the records before it in input
+// order and keep the first member of every duplicate group, so results depend neither on the
+// thread count nor on how the pipeline cuts a run into chunks. What they remember of earlier
+// records is compact (Filter::State): exact dedup a 128-bit key and the first record's "where"
+// per distinct key (~100 bytes); MinHash the band keys (~50 bytes per band per distinct key),
+// 8 bytes of union-find per record, and per kept record its "where" and a 32-bit-per-hash
+// signature (4 x bands x rows bytes) for the Jaccard estimate in the detail. Nothing spills
+// to disk: a run of N records holds O(N) such bytes, never the records.
 //  - ExactDedupFilter ("exact_dedup"): 128-bit xxh3 of a key; later records with the same key
 //    are dropped ("duplicate", detail names the kept record). Keys: source "field" = the text
 //    field (normalised: lower-case words joined by one space, unless normalize=false);
@@ -7,10 +13,14 @@
 //    "record" = normalised question + every call's tool name and canonical arguments
 //    (issue 4 "Dedup: exact (normalised question + calls)").
 //  - MinHashDedupFilter ("minhash_dedup"): MinHash signatures (minhash.h) computed in parallel,
-//    LSH banding, union-find over candidate pairs (Tarjan 1975), one record kept per cluster
-//    (the earliest); dropped records get reason "near_duplicate" with "cluster=<file:line of
-//    the kept record>" (the cluster id). Counts: "clusters" (groups with > 1 member), "duplicates".
-//    Texts without words are never near-duplicates. Source "field" or "question".
+//    LSH banding, union-find over candidate pairs (Tarjan 1975) in input order: a record that
+//    shares a band with an earlier record (kept or dropped) joins that record's cluster and is
+//    dropped, with reason "near_duplicate" and "cluster=<file:line of the cluster's first
+//    record> jaccard_estimate=<x>". A record that collides with no earlier record is kept, even
+//    when a later record links it to an earlier cluster (the streaming reading of union-find:
+//    a decision never waits for the future). Counts: "clusters" (kept records that got at least
+//    one near-duplicate), "duplicates". Texts without words are never near-duplicates. Source
+//    "field" or "question".
 // Records lacking the source are dropped with reason "missing_field".
 #ifndef KGF_FILTERS_DEDUP_FILTERS_H_
 #define KGF_FILTERS_DEDUP_FILTERS_H_
@@ -51,8 +61,9 @@ class ExactDedupFilter : public Filter {
  public:
   ExactDedupFilter(std::string name, ExactDedupOptions options)
       : Filter(std::move(name), "exact_dedup"), options_(std::move(options)) {}
-  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
-           Progress* progress) const override;
+  std::unique_ptr<State> NewState() const override;
+  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts, Progress* progress,
+           State* state) const override;
 
  private:
   ExactDedupOptions options_;
@@ -68,8 +79,9 @@ class MinHashDedupFilter : public Filter {
  public:
   MinHashDedupFilter(std::string name, MinHashDedupOptions options)
       : Filter(std::move(name), "minhash_dedup"), options_(options), hasher_(options.params) {}
-  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
-           Progress* progress) const override;
+  std::unique_ptr<State> NewState() const override;
+  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts, Progress* progress,
+           State* state) const override;
 
  private:
   MinHashDedupOptions options_;

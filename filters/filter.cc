@@ -6,7 +6,7 @@
 namespace kgf::filters {
 
 void RecordFilter::Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
-                       Progress* progress) const {
+                       Progress* progress, State* /*state*/) const {
   tbb::parallel_for(tbb::blocked_range<size_t>(0, samples.size(), 16),
                     [&](const tbb::blocked_range<size_t>& range) {
                       for (size_t i = range.begin(); i != range.end(); ++i) {

@@ -2,11 +2,14 @@
 // one per input line) and returns a Verdict per sample: keep, or drop with a machine-readable
 // reason. Filters may rewrite a kept sample (PII redaction, C4 line cleaning) through
 // Sample::SetString. Per-record filters derive from RecordFilter; corpus-level filters (dedup)
-// override Run() and see the whole batch so their decisions depend only on input order.
+// compare a sample with the samples before it: they keep what they need of those (compact keys,
+// never the samples) in a State, so the pipeline can feed a run in consecutive chunks with
+// bounded memory and get the verdicts one call over everything would give.
 #ifndef KGF_FILTERS_FILTER_H_
 #define KGF_FILTERS_FILTER_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -42,12 +45,31 @@ class Filter {
   const std::string& name() const { return name_; }
   const std::string& type() const { return type_; }
 
-  // Decides verdicts[i] for samples[i]. May rewrite samples that it keeps. The result depends
-  // only on the samples and their order, never on the number of threads (TBB inside).
+  // What a filter remembers of the samples it has judged in one run (nothing for per-record
+  // filters). Not thread-safe; one per run.
+  class State {
+   public:
+    virtual ~State() = default;
+    // Bytes held (for the pipeline's report and memory tests).
+    virtual int64_t MemoryBytes() const = 0;
+  };
+  // A fresh state for a run; nullptr when the filter keeps none.
+  virtual std::unique_ptr<State> NewState() const { return nullptr; }
+
+  // Decides verdicts[i] for samples[i], the next samples of the run that `state` (from
+  // NewState(), nullptr when that was) has seen so far. May rewrite samples that it keeps. The
+  // result depends only on the run's samples and their order, never on the number of threads
+  // (TBB inside) or on where the run was cut into chunks.
   // REQUIRES: verdicts.size() == samples.size(); each verdict starts as Keep().
   // `progress` (nullable) is advanced by one per sample judged.
   virtual void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
-                   Progress* progress) const = 0;
+                   Progress* progress, State* state) const = 0;
+  // A whole run in one call (a fresh state).
+  void RunAll(std::span<Sample* const> samples, std::span<Verdict> verdicts,
+              Progress* progress) const {
+    std::unique_ptr<State> state = NewState();
+    Run(samples, verdicts, progress, state.get());
+  }
 
  private:
   std::string name_, type_;
@@ -59,8 +81,8 @@ class RecordFilter : public Filter {
  public:
   using Filter::Filter;
   virtual Verdict Apply(Sample& sample) const = 0;
-  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
-           Progress* progress) const final;
+  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts, Progress* progress,
+           State* state) const final;
 };
 
 }  // namespace kgf::filters

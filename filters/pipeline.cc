@@ -4,8 +4,10 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -62,11 +64,25 @@ Result<Pipeline> Pipeline::FromFile(const std::string& path, const FilterPlugins
   return FromJson(*text, path, Dirname(path), plugins);
 }
 
-std::vector<RecordOutcome> Pipeline::Process(std::vector<Sample>& samples,
-                                             PipelineReport* report) const {
+std::vector<std::unique_ptr<Filter::State>> Pipeline::NewStates() const {
+  std::vector<std::unique_ptr<Filter::State>> states;
+  for (const auto& f : filters_) states.push_back(f->NewState());
+  return states;
+}
+
+std::vector<RecordOutcome> Pipeline::ProcessChunk(
+    std::vector<Sample>& samples, std::span<const std::unique_ptr<Filter::State>> states,
+    std::vector<FilterStats>* stats, bool show_progress) const {
   std::vector<RecordOutcome> outcomes(samples.size());
   std::vector<size_t> alive(samples.size());
   for (size_t i = 0; i < alive.size(); ++i) alive[i] = i;
+  if (stats->size() != filters_.size()) {
+    stats->assign(filters_.size(), FilterStats{});
+    for (size_t fi = 0; fi < filters_.size(); ++fi) {
+      (*stats)[fi].name = filters_[fi]->name();
+      (*stats)[fi].type = filters_[fi]->type();
+    }
+  }
   for (size_t fi = 0; fi < filters_.size(); ++fi) {
     const Filter& f = *filters_[fi];
     std::vector<Sample*> ptrs(alive.size());
@@ -76,31 +92,41 @@ std::vector<RecordOutcome> Pipeline::Process(std::vector<Sample>& samples,
       was_modified[k] = ptrs[k]->modified();
     }
     std::vector<Verdict> verdicts(alive.size());
-    {
+    if (show_progress) {
       Progress progress("filter " + f.name(), alive.size(), "records");
-      f.Run(ptrs, verdicts, &progress);
+      f.Run(ptrs, verdicts, &progress, states[fi].get());
+    } else {
+      f.Run(ptrs, verdicts, nullptr, states[fi].get());
     }
-    FilterStats stats;
-    stats.name = f.name();
-    stats.type = f.type();
-    stats.input = static_cast<int64_t>(alive.size());
+    FilterStats& st = (*stats)[fi];
+    st.input += static_cast<int64_t>(alive.size());
     std::vector<size_t> next;
     next.reserve(alive.size());
     for (size_t k = 0; k < alive.size(); ++k) {
       Verdict& v = verdicts[k];
-      for (const auto& [key, n] : v.counts) stats.counts[key] += n;
+      for (const auto& [key, n] : v.counts) st.counts[key] += n;
       if (v.keep) {
-        ++stats.kept;
-        stats.modified += !was_modified[k] && ptrs[k]->modified();
+        ++st.kept;
+        st.modified += !was_modified[k] && ptrs[k]->modified();
         next.push_back(alive[k]);
       } else {
-        ++stats.dropped;
-        ++stats.reasons[v.reason];
+        ++st.dropped;
+        ++st.reasons[v.reason];
         outcomes[alive[k]] = RecordOutcome{false, static_cast<int>(fi), std::move(v)};
       }
     }
     alive = std::move(next);
-    if (report != nullptr) report->filters.push_back(std::move(stats));
+  }
+  return outcomes;
+}
+
+std::vector<RecordOutcome> Pipeline::Process(std::vector<Sample>& samples,
+                                             PipelineReport* report) const {
+  std::vector<std::unique_ptr<Filter::State>> states = NewStates();
+  std::vector<FilterStats> stats;
+  std::vector<RecordOutcome> outcomes = ProcessChunk(samples, states, &stats, true);
+  if (report != nullptr) {
+    for (FilterStats& st : stats) report->filters.push_back(std::move(st));
   }
   return outcomes;
 }
@@ -249,6 +275,7 @@ std::string PipelineReport::ToText() const {
      << dropped << "  in " << HumanCount(static_cast<double>(input_bytes)) << "B  kept "
      << HumanCount(static_cast<double>(kept_bytes)) << "B";
   if (seconds > 0) os << "  " << HumanDuration(seconds);
+  if (state_bytes > 0) os << "  dedup state " << HumanCount(static_cast<double>(state_bytes)) << "B";
   os << "\n";
   for (const auto& [k, n] : input_errors) os << "  input." << k << "  " << n << "\n";
   for (const FilterStats& f : filters) {
@@ -274,6 +301,126 @@ Status Pipeline::RemoveLeftovers(const std::vector<std::string>& inputs,
   return RemoveStaleTempFiles(out_dir, "filter_report.json.tmp.").status();
 }
 
+// One run over the inputs, chunk by chunk: the filters' states, the statistics and the writers
+// live here; a chunk's lines are parsed, judged and written before the next is read.
+class Pipeline::Stream {
+ public:
+  Stream(const Pipeline& p, PipelineReport* report) : p_(p), report_(report), states_(p.NewStates()) {}
+
+  Status OpenWriters(const std::vector<std::string>& inputs, const std::string& out_dir,
+                     const std::string& rejected_dir) {
+    KGF_RETURN_IF_ERROR(CreateDirectories(out_dir));
+    if (!rejected_dir.empty()) KGF_RETURN_IF_ERROR(CreateDirectories(rejected_dir));
+    for (const auto& in : inputs) {
+      KGF_ASSIGN_OR_RETURN(auto w, LineWriter::Open(JoinPath(out_dir, OutputName(in))));
+      kept_w_.push_back(std::move(w));
+      if (!rejected_dir.empty()) {
+        KGF_ASSIGN_OR_RETURN(auto r, LineWriter::Open(JoinPath(rejected_dir, OutputName(in))));
+        rej_w_.push_back(std::move(r));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Parses, judges and writes `lines` (the next lines of the run, in input order).
+  Status Flush(std::vector<InputLine>& lines) {
+    std::vector<Slot> slots(lines.size());
+    tbb::parallel_for(size_t{0}, lines.size(), [&](size_t i) {
+      const std::string& where = lines[i].where;
+      if (!IsValidUtf8(lines[i].text)) {
+        slots[i].error = InvalidArgumentError(
+            where + ": invalid UTF-8 bytes; re-encode the file as UTF-8 or set \"bad_lines\": "
+                    "\"drop\" in the config");
+        slots[i].bad_reason = "invalid_utf8";
+        return;
+      }
+      Result<Sample> s = Sample::Parse(std::move(lines[i].text), where);
+      if (!s.ok()) {
+        slots[i].error = s.status();
+        slots[i].bad_reason = "invalid_json";
+        lines[i].text = s.status().message();
+        return;
+      }
+      slots[i].sample.emplace(std::move(s).value());
+    });
+    std::vector<Sample> samples;
+    std::vector<size_t> sample_slot;  // sample index -> slot index
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (slots[i].sample) {
+        sample_slot.push_back(i);
+        samples.push_back(std::move(*slots[i].sample));
+        slots[i].sample.reset();
+      } else if (!p_.drop_bad_lines_) {
+        return slots[i].error;
+      } else {
+        ++report_->input_errors[slots[i].bad_reason];
+      }
+    }
+    report_->records += static_cast<int64_t>(slots.size());
+    std::vector<RecordOutcome> outcomes = p_.ProcessChunk(samples, states_, &stats_, false);
+    int64_t held = 0;
+    for (const auto& st : states_) held += st ? st->MemoryBytes() : 0;
+    state_bytes_ = std::max(state_bytes_, held);
+    size_t next_sample = 0;
+    for (size_t i = 0; i < slots.size(); ++i) {
+      const size_t file = lines[i].file;
+      const std::string& where = lines[i].where;
+      if (next_sample < sample_slot.size() && sample_slot[next_sample] == i) {
+        const Sample& s = samples[next_sample];
+        const RecordOutcome& o = outcomes[next_sample];
+        ++next_sample;
+        std::string json = s.Json();
+        if (o.keep) {
+          ++report_->kept;
+          report_->kept_bytes += static_cast<int64_t>(json.size());
+          KGF_RETURN_IF_ERROR(kept_w_[file]->WriteLine(json));
+          continue;
+        }
+        ++report_->dropped;
+        if (rej_w_.empty()) continue;
+        const Filter& f = *p_.filters_[o.filter];
+        KGF_RETURN_IF_ERROR(rej_w_[file]->WriteLine(
+            "{\"where\":" + JsonQuote(where) + ",\"filter\":" + JsonQuote(f.name()) +
+            ",\"reason\":" + JsonQuote(f.name() + "." + o.verdict.reason) +
+            ",\"detail\":" + JsonQuote(o.verdict.detail) + ",\"record\":" + json + "}"));
+      } else {
+        ++report_->dropped;
+        if (rej_w_.empty()) continue;
+        const std::string detail = slots[i].error.message();
+        std::string raw =
+            slots[i].bad_reason == "invalid_utf8" ? SanitizeUtf8(lines[i].text) : "";
+        KGF_RETURN_IF_ERROR(rej_w_[file]->WriteLine(
+            "{\"where\":" + JsonQuote(where) + ",\"filter\":\"input\",\"reason\":" +
+            JsonQuote("input." + slots[i].bad_reason) + ",\"detail\":" + JsonQuote(detail) +
+            ",\"line\":" + JsonQuote(raw) + "}"));
+      }
+    }
+    lines.clear();
+    return Status::Ok();
+  }
+
+  // Commits every output and the report (nothing is in place before this).
+  Status Finish(const std::string& out_dir) {
+    report_->filters = std::move(stats_);  // Flush ran at least once: one entry per filter
+    report_->state_bytes = state_bytes_;
+    for (auto& w : kept_w_) report_->outputs.push_back(w->path());
+    for (auto& w : rej_w_) report_->outputs.push_back(w->path());
+    const std::string report_path = JoinPath(out_dir, "filter_report.json");
+    report_->outputs.push_back(report_path);
+    for (auto& w : kept_w_) KGF_RETURN_IF_ERROR(w->Close());
+    for (auto& w : rej_w_) KGF_RETURN_IF_ERROR(w->Close());
+    return WriteFileAtomic(report_path, report_->ToJson() + "\n");
+  }
+
+ private:
+  const Pipeline& p_;
+  PipelineReport* report_;
+  std::vector<std::unique_ptr<Filter::State>> states_;
+  std::vector<FilterStats> stats_;
+  std::vector<std::unique_ptr<LineWriter>> kept_w_, rej_w_;
+  int64_t state_bytes_ = 0;
+};
+
 Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
                                      const std::string& out_dir, const std::string& rejected_dir,
                                      int threads) const {
@@ -291,117 +438,57 @@ Result<PipelineReport> Pipeline::Run(const std::vector<std::string>& inputs,
     }
   }
   KGF_RETURN_IF_ERROR(RemoveLeftovers(inputs, out_dir, rejected_dir));
+  // On error the writers' temp files go with the stream; folders this run made go too.
+  const bool made_out = !FileExists(out_dir);
+  const bool made_rejected = !rejected_dir.empty() && !FileExists(rejected_dir);
+  Result<PipelineReport> report = RunStreaming(inputs, out_dir, rejected_dir, threads);
+  if (!report.ok()) {
+    std::error_code ignored;  // a folder something else wrote into stays
+    if (made_rejected) std::filesystem::remove(rejected_dir, ignored);
+    if (made_out) std::filesystem::remove(out_dir, ignored);
+    return report;
+  }
+  report->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+Result<PipelineReport> Pipeline::RunStreaming(const std::vector<std::string>& inputs,
+                                              const std::string& out_dir,
+                                              const std::string& rejected_dir,
+                                              int threads) const {
   PipelineReport report;
   report.fingerprint = fingerprint_;
-  // Read every line (serial I/O), then parse in parallel.
-  std::vector<InputLine> lines;
-  {
-    Progress progress("read", 0, "lines");
-    for (size_t fi = 0; fi < inputs.size(); ++fi) {
-      KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(inputs[fi]));
-      std::string line;
-      while (reader->Next(&line)) {
-        report.input_bytes += static_cast<int64_t>(line.size());
-        lines.push_back({fi, reader->Where(), std::move(line)});
-        progress.Add(1);
-      }
-      KGF_RETURN_IF_ERROR(reader->status());
-    }
-  }
+  Stream stream(*this, &report);
+  KGF_RETURN_IF_ERROR(stream.OpenWriters(inputs, out_dir, rejected_dir));
   tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
-  std::vector<Slot> slots(lines.size());
-  std::vector<RecordOutcome> outcomes;
-  std::vector<Sample> samples;
-  std::vector<size_t> sample_slot;  // sample index -> slot index
-  Status first_error;
-  arena.execute([&] {
-    tbb::parallel_for(size_t{0}, lines.size(), [&](size_t i) {
-      const std::string where = lines[i].where;
-      if (!IsValidUtf8(lines[i].text)) {
-        slots[i].error = InvalidArgumentError(
-            where + ": invalid UTF-8 bytes; re-encode the file as UTF-8 or set \"bad_lines\": "
-                    "\"drop\" in the config");
-        slots[i].bad_reason = "invalid_utf8";
-        return;
+  // Read serially; each full chunk is parsed and judged in parallel, then written.
+  std::vector<InputLine> chunk;
+  int64_t chunk_bytes = 0;
+  Progress progress("filter", 0, "records");
+  for (size_t fi = 0; fi < inputs.size(); ++fi) {
+    KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(inputs[fi]));
+    std::string line;
+    while (reader->Next(&line)) {
+      report.input_bytes += static_cast<int64_t>(line.size());
+      chunk_bytes += static_cast<int64_t>(line.size());
+      chunk.push_back({fi, reader->Where(), std::move(line)});
+      if (chunk_bytes >= chunk_bytes_ || static_cast<int64_t>(chunk.size()) >= kChunkRecords) {
+        progress.Add(chunk.size());
+        Status st;
+        arena.execute([&] { st = stream.Flush(chunk); });
+        KGF_RETURN_IF_ERROR(st);
+        chunk_bytes = 0;
       }
-      Result<Sample> s = Sample::Parse(std::move(lines[i].text), where);
-      if (!s.ok()) {
-        slots[i].error = s.status();
-        slots[i].bad_reason = "invalid_json";
-        lines[i].text = s.status().message();
-        return;
-      }
-      slots[i].sample.emplace(std::move(s).value());
-    });
-  });
-  for (size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i].sample) {
-      sample_slot.push_back(i);
-      samples.push_back(std::move(*slots[i].sample));
-      slots[i].sample.reset();
-    } else if (!drop_bad_lines_) {
-      return slots[i].error;
-    } else {
-      ++report.input_errors[slots[i].bad_reason];
     }
+    KGF_RETURN_IF_ERROR(reader->status());
   }
-  report.records = static_cast<int64_t>(slots.size());
-  arena.execute([&] { outcomes = Process(samples, &report); });
-
-  // Writers: one kept and (optionally) one rejected file per input; committed together.
-  KGF_RETURN_IF_ERROR(CreateDirectories(out_dir));
-  if (!rejected_dir.empty()) KGF_RETURN_IF_ERROR(CreateDirectories(rejected_dir));
-  std::vector<std::unique_ptr<LineWriter>> kept_w, rej_w;
-  for (const auto& in : inputs) {
-    KGF_ASSIGN_OR_RETURN(auto w, LineWriter::Open(JoinPath(out_dir, OutputName(in))));
-    kept_w.push_back(std::move(w));
-    if (!rejected_dir.empty()) {
-      KGF_ASSIGN_OR_RETURN(auto r, LineWriter::Open(JoinPath(rejected_dir, OutputName(in))));
-      rej_w.push_back(std::move(r));
-    }
-  }
-  size_t next_sample = 0;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    size_t file = lines[i].file;
-    const std::string& where = lines[i].where;
-    if (next_sample < sample_slot.size() && sample_slot[next_sample] == i) {
-      const Sample& s = samples[next_sample];
-      const RecordOutcome& o = outcomes[next_sample];
-      ++next_sample;
-      std::string json = s.Json();
-      if (o.keep) {
-        ++report.kept;
-        report.kept_bytes += static_cast<int64_t>(json.size());
-        KGF_RETURN_IF_ERROR(kept_w[file]->WriteLine(json));
-        continue;
-      }
-      ++report.dropped;
-      if (rej_w.empty()) continue;
-      const Filter& f = *filters_[o.filter];
-      KGF_RETURN_IF_ERROR(rej_w[file]->WriteLine(
-          "{\"where\":" + JsonQuote(where) + ",\"filter\":" + JsonQuote(f.name()) +
-          ",\"reason\":" + JsonQuote(f.name() + "." + o.verdict.reason) +
-          ",\"detail\":" + JsonQuote(o.verdict.detail) + ",\"record\":" + json + "}"));
-    } else {
-      ++report.dropped;
-      if (rej_w.empty()) continue;
-      const std::string detail = slots[i].error.message();
-      std::string raw = slots[i].bad_reason == "invalid_utf8" ? SanitizeUtf8(lines[i].text) : "";
-      KGF_RETURN_IF_ERROR(rej_w[file]->WriteLine(
-          "{\"where\":" + JsonQuote(where) + ",\"filter\":\"input\",\"reason\":" +
-          JsonQuote("input." + slots[i].bad_reason) + ",\"detail\":" + JsonQuote(detail) +
-          ",\"line\":" + JsonQuote(raw) + "}"));
-    }
-  }
-  for (auto& w : kept_w) report.outputs.push_back(w->path());
-  for (auto& w : rej_w) report.outputs.push_back(w->path());
-  const std::string report_path = JoinPath(out_dir, "filter_report.json");
-  report.outputs.push_back(report_path);
-  for (auto& w : kept_w) KGF_RETURN_IF_ERROR(w->Close());
-  for (auto& w : rej_w) KGF_RETURN_IF_ERROR(w->Close());
-  KGF_RETURN_IF_ERROR(WriteFileAtomic(report_path, report.ToJson() + "\n"));
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.Add(chunk.size());
+  Status st;
+  arena.execute([&] { st = stream.Flush(chunk); });
+  KGF_RETURN_IF_ERROR(st);
+  progress.Finish();
+  KGF_RETURN_IF_ERROR(stream.Finish(out_dir));
   return report;
 }
 

@@ -12,7 +12,11 @@
 //                                   // "input.invalid_json" (counted, written to rejected)
 //    "filters": [{"type": "gopher_quality", ...}, ...]}   // see filter_factory.h
 //
-// Memory: all records of all inputs are held at once (dedup compares across files).
+// Memory: the run streams. Lines are read into a chunk (set_chunk_bytes, default 32 MiB of
+// input, or 65,536 lines), the chunk is parsed and judged in parallel and written out, then the
+// next is read; across chunks only the filters' states persist (dedup's compact keys, see
+// dedup_filters.h; PipelineReport::state_bytes). Verdicts and outputs do not depend on the
+// chunk size or the thread count.
 // Thread safety: a Pipeline is immutable after Create(); Run() may be called concurrently on
 // different outputs.
 #ifndef KGF_FILTERS_PIPELINE_H_
@@ -21,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +43,7 @@ struct FilterRunOptions {
   std::string rejected_dir;          // optional: dropped records with reasons
   std::string kg;                    // optional graph store: enables record_execution
   int threads = 0;                   // 0: all cores
+  int64_t chunk_mib = 32;            // input read before judging and writing (memory bound)
   bool json = false;                 // CLI prints the report as JSON
   // Run even when out_dir holds a finished run with the same fingerprint (see RunFilterCommand).
   bool force = false;
@@ -60,6 +66,8 @@ struct PipelineReport {
   // "" when the run was not fingerprinted.
   std::string fingerprint;
   double seconds = 0;   // wall time of Run (not part of ToJson, for determinism)
+  // The most bytes the filters' states held (dedup keys; not in ToJson: an estimate).
+  int64_t state_bytes = 0;
   bool reused = false;  // read back from a finished run's filter_report.json (not in ToJson)
 
   std::string ToJson() const;  // deterministic, compact
@@ -84,6 +92,10 @@ class Pipeline {
   static Result<Pipeline> FromFile(const std::string& path, const FilterPlugins& plugins = {});
   // Written into filter_report.json by Run, for a later run to recognise its own outputs.
   void set_fingerprint(std::string fingerprint) { fingerprint_ = std::move(fingerprint); }
+  // Input bytes Run reads before judging and writing them (at least one line per chunk).
+  void set_chunk_bytes(int64_t bytes) { chunk_bytes_ = bytes; }
+  static constexpr int64_t kDefaultChunkBytes = int64_t{32} << 20;
+  static constexpr int64_t kChunkRecords = 65536;
 
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
@@ -93,8 +105,9 @@ class Pipeline {
   const std::string& text_field() const { return text_field_; }
   bool drop_bad_lines() const { return drop_bad_lines_; }
 
-  // Runs every filter over `samples` (rewriting kept ones in place); one outcome per sample.
-  // Adds per-filter statistics to *report when non-null. Uses the current TBB arena.
+  // Runs every filter over `samples` as one whole run (rewriting kept ones in place); one
+  // outcome per sample. Adds per-filter statistics to *report when non-null. Uses the current
+  // TBB arena.
   std::vector<RecordOutcome> Process(std::vector<Sample>& samples, PipelineReport* report) const;
 
   // Reads the inputs, filters, writes outputs and the report. threads: 0 = all.
@@ -110,11 +123,23 @@ class Pipeline {
                                 const std::string& rejected_dir);
 
  private:
+  class Stream;
   Pipeline() = default;
+  std::vector<std::unique_ptr<Filter::State>> NewStates() const;
+  Result<PipelineReport> RunStreaming(const std::vector<std::string>& inputs,
+                                      const std::string& out_dir, const std::string& rejected_dir,
+                                      int threads) const;
+  // The next samples of a run with the filters' `states`; adds to *stats (one per filter,
+  // created on the first call).
+  std::vector<RecordOutcome> ProcessChunk(std::vector<Sample>& samples,
+                                          std::span<const std::unique_ptr<Filter::State>> states,
+                                          std::vector<FilterStats>* stats,
+                                          bool show_progress) const;
   std::vector<std::unique_ptr<Filter>> filters_;
   std::string text_field_ = "text";
   bool drop_bad_lines_ = false;
   std::string fingerprint_;
+  int64_t chunk_bytes_ = kDefaultChunkBytes;
 };
 
 }  // namespace kgf::filters

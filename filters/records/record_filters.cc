@@ -156,6 +156,9 @@ std::optional<PipelineReport> FinishedRun(const std::string& out_dir, const std:
 
 Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
   if (options.config.empty()) return InvalidArgumentError("filter: --config CONFIG is required");
+  if (options.chunk_mib < 1) {
+    return InvalidArgumentError("filter: --chunk-mib must be at least 1 (MiB of input per chunk)");
+  }
   if (!FileExists(options.config)) {
     return NotFoundError(options.config + ": filter config not found");
   }
@@ -186,6 +189,7 @@ Result<PipelineReport> RunFilterCommand(const FilterRunOptions& options) {
   }
   KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(options.config, RecordFilterPlugins(kg)));
   p.set_fingerprint(fingerprint);
+  p.set_chunk_bytes(options.chunk_mib << 20);
   return p.Run(options.inputs, options.out_dir, options.rejected_dir, options.threads);
 }
 

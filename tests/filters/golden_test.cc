@@ -60,7 +60,7 @@ void RunCase(const JsonValue& c, const std::string& where) {
   std::vector<Sample*> ptrs;
   for (auto& s : samples) ptrs.push_back(&s);
   std::vector<Verdict> verdicts(samples.size());
-  (*filter)->Run(ptrs, verdicts, nullptr);
+  (*filter)->RunAll(ptrs, verdicts, nullptr);
   for (size_t i = 0; i < samples.size(); ++i) {
     SCOPED_TRACE("text " + std::to_string(i) + ": " + verdicts[i].detail);
     EXPECT_EQ(verdicts[i].keep ? "keep" : "drop", expects[i]);

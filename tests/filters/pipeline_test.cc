@@ -146,6 +146,109 @@ TEST(PipelineTest, ParallelEqualsSerialByteForByte) {
   EXPECT_GT(serial->dropped, 100);
 }
 
+Result<PipelineReport> RunChunked(const TempDir& dir, const std::string& config,
+                                   const std::vector<std::string>& inputs, const std::string& out,
+                                   const std::string& rejected, int64_t chunk_bytes) {
+  std::string cfg = dir.Write("config.json", config);
+  KGF_ASSIGN_OR_RETURN(Pipeline p, Pipeline::FromFile(cfg));
+  p.set_chunk_bytes(chunk_bytes);
+  return p.Run(inputs, out, rejected, 2);
+}
+
+TEST(PipelineTest, AnyChunkSizeGivesTheSameBytes) {
+  TempDir dir;
+  std::string a = dir.Write("a.jsonl", MixedCorpus(3, 300));
+  std::string b = dir.Write("b.jsonl", MixedCorpus(4, 200));
+  // One line per chunk, a few kilobytes (chunks end mid-file and across files), one chunk.
+  const std::vector<int64_t> sizes = {1, 5000, Pipeline::kDefaultChunkBytes};
+  std::vector<std::string> kept, rejected, reports;
+  for (int64_t size : sizes) {
+    const std::string tag = std::to_string(size);
+    Result<PipelineReport> r = RunChunked(dir, kAllTextRules, {a, b}, dir.File("out" + tag),
+                                          dir.File("rej" + tag), size);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->records, 500);
+    std::string k, j;
+    for (const char* f : {"a.jsonl", "b.jsonl"}) {
+      k += *ReadFileToString(JoinPath(dir.File("out" + tag), f));
+      j += *ReadFileToString(JoinPath(dir.File("rej" + tag), f));
+    }
+    kept.push_back(k);
+    rejected.push_back(j);
+    PipelineReport copy = *r;
+    copy.outputs.clear();
+    reports.push_back(copy.ToJson());
+  }
+  for (size_t i = 1; i < sizes.size(); ++i) {
+    EXPECT_EQ(kept[0], kept[i]) << "chunk " << sizes[i];
+    EXPECT_EQ(rejected[0], rejected[i]) << "chunk " << sizes[i];
+    EXPECT_EQ(reports[0], reports[i]) << "chunk " << sizes[i];
+  }
+  // Dedup across the chunk and file boundaries is what is being compared.
+  EXPECT_NE(rejected[0].find("exact_dedup.duplicate"), std::string::npos);
+  EXPECT_NE(rejected[0].find("minhash_dedup.near_duplicate"), std::string::npos);
+}
+
+TEST(PipelineTest, DedupStateHoldsKeysNotRecords) {
+  TempDir dir;
+  // 200 distinct documents of ~12 KB (a Brown text's size): 2.5 MB of input.
+  Rng rng(11);
+  std::string docs;
+  for (int i = 0; i < 200; ++i) {
+    docs += "{\"text\":" + JsonQuote(Prose(rng, 160)) + "}\n";
+  }
+  std::string in = dir.Write("big.jsonl", docs);
+  Result<PipelineReport> r = RunChunked(dir, R"({"filters": [{"type": "exact_dedup"},
+      {"type": "minhash_dedup"}]})", {in}, dir.File("out"), "", 64 << 10);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->kept, 200);
+  EXPECT_GT(r->state_bytes, 0);
+  // Per kept record: a key and a "where" (exact), band keys, a 448-byte signature (MinHash).
+  EXPECT_LT(r->state_bytes, 200 * 2500) << "the states hold " << r->state_bytes << " bytes";
+  EXPECT_LT(r->state_bytes * 8, r->input_bytes) << "the states must not hold the records";
+}
+
+TEST(PipelineTest, MinHashJudgesEachRecordAgainstTheEarlierOnes) {
+  TempDir dir;
+  const std::string a = "alpha bravo charlie delta echo foxtrot golf hotel india juliet";
+  const std::string c = "kilo lima mike november oscar papa quebec romeo sierra tango";
+  // b shares half its words with a and half with c: it links the two clusters.
+  std::string in = dir.Write("in.jsonl", "{\"text\":\"" + a + "\"}\n{\"text\":\"" + c +
+                                             "\"}\n{\"text\":\"" + a + " " + c +
+                                             "\"}\n{\"text\":\"" + c + "\"}\n");
+  Result<PipelineReport> r = RunChunked(
+      dir, R"({"filters": [{"type": "minhash_dedup", "ngram": 1, "bands": 24, "rows": 1}]})",
+      {in}, dir.File("out"), dir.File("rej"), 1);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> kept = ReadLines(dir.File("out/in.jsonl"));
+  std::vector<std::string> rej = ReadLines(dir.File("rej/in.jsonl"));
+  ASSERT_EQ(kept.size(), 2u) << "a, and c: c collided with nothing before it";
+  EXPECT_NE(kept[1].find("kilo"), std::string::npos);
+  ASSERT_EQ(rej.size(), 2u);
+  EXPECT_NE(rej[0].find("in.jsonl:3"), std::string::npos) << rej[0];
+  EXPECT_NE(rej[0].find("cluster=" + dir.File("in.jsonl") + ":1"), std::string::npos) << rej[0];
+  // b merged c's cluster into a's: the copy of c is a's cluster now.
+  EXPECT_NE(rej[1].find("in.jsonl:4"), std::string::npos) << rej[1];
+  EXPECT_NE(rej[1].find("cluster=" + dir.File("in.jsonl") + ":1 jaccard_estimate=0.0"),
+            std::string::npos)
+      << rej[1];
+  EXPECT_EQ(r->filters[0].counts.at("clusters"), 1);
+  EXPECT_EQ(r->filters[0].counts.at("duplicates"), 2);
+}
+
+TEST(PipelineTest, ABadLineInALaterChunkLeavesNothingBehind) {
+  TempDir dir;
+  std::string good = MixedCorpus(5, 100);
+  std::string in = dir.Write("in.jsonl", good + "{\"text\": broken\n");
+  Result<PipelineReport> r =
+      RunChunked(dir, kAllTextRules, {in}, dir.File("out"), dir.File("rej"), 1000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("in.jsonl:101"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_FALSE(FileExists(dir.File("out"))) << "earlier chunks' outputs were temp files";
+  EXPECT_FALSE(FileExists(dir.File("rej")));
+}
+
 TEST(PipelineTest, KeptRecordsKeepInputOrderAndRejectedCarryReasons) {
   TempDir dir;
   std::string in = dir.Write("in.jsonl", MixedCorpus(3, 200));
