@@ -122,13 +122,19 @@ bool ParseJsonDepthLimited(std::string_view text, JsonDoc* doc) {
 }
 
 Result<JsonDoc> ParseJson(std::string_view text, std::string_view where) {
+  JsonDoc doc;
+  KGF_RETURN_IF_ERROR(ParseJsonInto(text, where, &doc));
+  return doc;
+}
+
+Status ParseJsonInto(std::string_view text, std::string_view where, JsonDoc* out) {
+  JsonDoc& doc = *out;
   size_t at = 0;
   if (JsonNestingDepth(text, kMaxJsonDepth, &at) > kMaxJsonDepth) {
     return InvalidArgumentError(std::string(where) + ": JSON nested deeper than " +
                                 std::to_string(kMaxJsonDepth) + " levels at offset " +
                                 std::to_string(at));
   }
-  JsonDoc doc;
   rapidjson::ParseResult result;
   std::string bad_number;
   auto generate = [&](JsonDoc& handler) {
@@ -151,7 +157,7 @@ Result<JsonDoc> ParseJson(std::string_view text, std::string_view where) {
                                 std::to_string(result.Offset()) + ": " +
                                 rapidjson::GetParseError_En(result.Code()));
   }
-  return doc;
+  return Status::Ok();
 }
 
 std::string JsonToString(const JsonValue& value) {

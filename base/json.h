@@ -31,6 +31,8 @@ int JsonNestingDepth(std::string_view text, int limit = kMaxJsonDepth, size_t* o
 // Parses `text`; on error the message is "<where>: invalid JSON at offset N: <reason>" or
 // "<where>: JSON nested deeper than 256 levels at offset N".
 Result<JsonDoc> ParseJson(std::string_view text, std::string_view where);
+// ParseJson into a document the caller made (for example one on its own allocator).
+Status ParseJsonInto(std::string_view text, std::string_view where, JsonDoc* doc);
 
 // Parses `text` into *doc like rapidjson's Parse; false (doc untouched) when it is nested
 // deeper than kMaxJsonDepth. For hot paths that treat any bad JSON alike (tool arguments).

@@ -4,10 +4,13 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cstring>
+#include <optional>
 #include <memory>
 #include <unordered_map>
 
 #include "base/hash.h"
+#include "filters/spill_table.h"
 #include "filters/text/text_util.h"
 
 namespace kgf::filters {
@@ -38,54 +41,72 @@ Status ReadSource(OptionReader& r, DedupSourceOptions* s, bool allow_record) {
   return Status::Ok();
 }
 
-struct PairHash {
-  size_t operator()(const std::pair<uint64_t, uint64_t>& p) const { return p.first; }
-};
-
-// An unordered_map node: the value, the next pointer and the cached hash, plus a bucket slot.
-template <typename Map>
-int64_t MapBytes(const Map& m) {
-  return static_cast<int64_t>(m.size() * (sizeof(typename Map::value_type) + 2 * sizeof(void*)) +
-                              m.bucket_count() * sizeof(void*));
-}
-
-// The first record of every distinct key: its key -> its "where", in one arena.
+// The first record of every distinct key: its key -> its "where".
 struct ExactDedupState : Filter::State {
-  std::unordered_map<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, uint32_t>, PairHash> first;
-  std::string wheres;  // the kept records' "where"s, back to back
-  int64_t MemoryBytes() const override {
-    return MapBytes(first) + static_cast<int64_t>(wheres.capacity());
-  }
+  explicit ExactDedupState(int64_t budget) : first(budget) {}
+  SpillTable first;
+  int64_t MemoryBytes() const override { return first.MemoryBytes(); }
+  Status status() const override { return first.status(); }
 };
 
 // Union-find over the run's records with a signature (ordinals in input order), with path
 // halving; the smaller ordinal is always the root, so a cluster's root is its earliest record.
-// Band buckets point at the first record with that band key; the cluster roots that are still
-// roots keep their "where" and a signature of 32-bit hashes (the Jaccard estimate's input).
+// In `table`: band buckets, (slot, 0) -> the ordinal of the first record with that band key
+// (8 bytes); cluster roots that are still roots, (ordinal, 1) -> a has-duplicates byte, the
+// signature as 32-bit hashes (the Jaccard estimate's input) and the root's "where".
 struct MinHashDedupState : Filter::State {
+  explicit MinHashDedupState(int64_t budget) : table(budget) {}
   std::vector<uint64_t> parent;
-  std::unordered_map<uint64_t, uint64_t> bucket;  // Mix(band, band key) -> ordinal
-  struct Root {
-    std::string where;
-    std::vector<uint32_t> signature;
-    bool has_duplicates = false;
-  };
-  std::unordered_map<uint64_t, Root> roots;
-  int64_t root_bytes = 0;
+  SpillTable table;
 
   uint64_t Find(uint64_t x) {
     while (parent[x] != x) x = parent[x] = parent[parent[x]];
     return x;
   }
   int64_t MemoryBytes() const override {
-    return static_cast<int64_t>(parent.capacity() * sizeof(uint64_t)) + MapBytes(bucket) +
-           MapBytes(roots) + root_bytes;
+    return static_cast<int64_t>(parent.capacity() * sizeof(uint64_t)) + table.MemoryBytes();
   }
+  Status status() const override { return table.status(); }
 };
+
+int64_t SpillBudget(int64_t mib) { return mib < 0 ? -1 : mib << 20; }
 
 // One bucket table for all bands: a band key salted with its band.
 uint64_t BandSlot(uint64_t band_key, int band) {
   return band_key ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(band + 1));
+}
+
+std::string EncodeOrdinal(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
+uint64_t DecodeOrdinal(const std::string& s) {
+  uint64_t v = 0;
+  std::memcpy(&v, s.data(), std::min<size_t>(8, s.size()));
+  return v;
+}
+
+// A cluster root: [has duplicates][signature, 32 bits per hash][where].
+std::string EncodeRoot(bool has_duplicates, const std::vector<uint64_t>& sig,
+                       std::string_view where) {
+  std::string out(1 + 4 * sig.size(), '\0');
+  out[0] = has_duplicates ? 1 : 0;
+  for (size_t k = 0; k < sig.size(); ++k) {
+    const auto h = static_cast<uint32_t>(sig[k]);
+    std::memcpy(out.data() + 1 + 4 * k, &h, 4);
+  }
+  out += where;
+  return out;
+}
+struct RootView {
+  bool has_duplicates = false;
+  std::vector<uint32_t> signature;
+  std::string_view where;
+};
+RootView DecodeRoot(const std::string& s, size_t hashes) {
+  RootView v;
+  v.has_duplicates = s[0] != 0;
+  v.signature.resize(hashes);
+  std::memcpy(v.signature.data(), s.data() + 1, 4 * hashes);
+  v.where = std::string_view(s).substr(1 + 4 * hashes);
+  return v;
 }
 
 // The share of equal positions between a signature and a root's 32-bit one (EstimateJaccard on
@@ -110,11 +131,12 @@ Result<std::string> DedupText(Sample& sample, const DedupSourceOptions& source, 
 Status ExactDedupOptions::Read(OptionReader& r) {
   KGF_RETURN_IF_ERROR(ReadSource(r, &source, true));
   KGF_RETURN_IF_ERROR(r.Bool("normalize", &normalize));
+  KGF_RETURN_IF_ERROR(r.Int("spill_after_mib", &spill_after_mib, -1, int64_t{1} << 30));
   return Status::Ok();
 }
 
 std::unique_ptr<Filter::State> ExactDedupFilter::NewState() const {
-  return std::make_unique<ExactDedupState>();
+  return std::make_unique<ExactDedupState>(SpillBudget(options_.spill_after_mib));
 }
 
 void ExactDedupFilter::Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
@@ -136,15 +158,13 @@ void ExactDedupFilter::Run(std::span<Sample* const> samples, std::span<Verdict> 
   auto& st = *static_cast<ExactDedupState*>(state);
   for (size_t i = 0; i < samples.size(); ++i) {
     if (!keys[i].ok) continue;
-    const std::string& where = samples[i]->where();
-    auto [it, inserted] = st.first.try_emplace(
-        {keys[i].a, keys[i].b}, st.wheres.size(), static_cast<uint32_t>(where.size()));
-    if (inserted) {
-      st.wheres += where;
+    const SpillTable::Key key{keys[i].a, keys[i].b};
+    std::optional<std::string> first = st.first.Find(key);
+    if (!first) {
+      st.first.Put(key, samples[i]->where());
       continue;
     }
-    verdicts[i] = Verdict::Drop(
-        "duplicate", "same key as " + st.wheres.substr(it->second.first, it->second.second));
+    verdicts[i] = Verdict::Drop("duplicate", "same key as " + *first);
     verdicts[i].counts.emplace_back("duplicates", 1);
   }
 }
@@ -157,11 +177,12 @@ Status MinHashDedupOptions::Read(OptionReader& r) {
   int64_t seed = static_cast<int64_t>(params.seed);
   KGF_RETURN_IF_ERROR(r.Int("seed", &seed, 0, INT64_MAX));
   params.seed = static_cast<uint64_t>(seed);
+  KGF_RETURN_IF_ERROR(r.Int("spill_after_mib", &spill_after_mib, -1, int64_t{1} << 30));
   return Status::Ok();
 }
 
 std::unique_ptr<Filter::State> MinHashDedupFilter::NewState() const {
-  return std::make_unique<MinHashDedupState>();
+  return std::make_unique<MinHashDedupState>(SpillBudget(options_.spill_after_mib));
 }
 
 void MinHashDedupFilter::Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
@@ -192,15 +213,15 @@ void MinHashDedupFilter::Run(std::span<Sample* const> samples, std::span<Verdict
     st.parent.push_back(self);
     hits.clear();
     for (int b = 0; b < bands; ++b) {
-      auto [it, inserted] = st.bucket.try_emplace(band_keys[i * bands + b], self);
-      if (!inserted) hits.push_back(st.Find(it->second));
+      const SpillTable::Key slot{band_keys[i * bands + b], 0};
+      if (std::optional<std::string> first = st.table.Find(slot)) {
+        hits.push_back(st.Find(DecodeOrdinal(*first)));
+      } else {
+        st.table.Put(slot, EncodeOrdinal(self));
+      }
     }
     if (hits.empty()) {
-      MinHashDedupState::Root& root = st.roots[self];
-      root.where = samples[i]->where();
-      root.signature.assign(sigs[i].begin(), sigs[i].end());
-      st.root_bytes += static_cast<int64_t>(root.where.capacity() +
-                                            root.signature.capacity() * sizeof(uint32_t));
+      st.table.Put({self, 1}, EncodeRoot(false, sigs[i], samples[i]->where()));
       continue;
     }
     const uint64_t first = *std::min_element(hits.begin(), hits.end());
@@ -208,19 +229,17 @@ void MinHashDedupFilter::Run(std::span<Sample* const> samples, std::span<Verdict
     for (uint64_t r : hits) {  // clusters this record links merge into the earliest one
       if (r == first || st.parent[r] == first) continue;
       st.parent[r] = first;
-      auto gone = st.roots.find(r);
-      if (gone != st.roots.end()) {
-        st.root_bytes -= static_cast<int64_t>(gone->second.where.capacity() +
-                                              gone->second.signature.capacity() * sizeof(uint32_t));
-        st.roots.erase(gone);
-      }
+      st.table.Erase({r, 1});
     }
-    MinHashDedupState::Root& root = st.roots.at(first);
+    std::optional<std::string> root = st.table.Find({first, 1});
+    if (!root) continue;  // a disk error (the pipeline reports state->status())
+    const RootView view = DecodeRoot(*root, sigs[i].size());
     verdicts[i] = Verdict::Drop(
-        "near_duplicate", "cluster=" + root.where + " jaccard_estimate=" +
-                              std::to_string(EstimateJaccard32(sigs[i], root.signature)));
-    if (!root.has_duplicates) {
-      root.has_duplicates = true;
+        "near_duplicate", "cluster=" + std::string(view.where) + " jaccard_estimate=" +
+                              std::to_string(EstimateJaccard32(sigs[i], view.signature)));
+    if (!view.has_duplicates) {
+      (*root)[0] = 1;
+      st.table.Put({first, 1}, *root);
       verdicts[i].counts.emplace_back("clusters", 1);
     }
     verdicts[i].counts.emplace_back("duplicates", 1);

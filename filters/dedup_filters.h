@@ -4,8 +4,9 @@
 // records is compact (Filter::State): exact dedup a 128-bit key and the first record's "where"
 // per distinct key (~100 bytes); MinHash the band keys (~50 bytes per band per distinct key),
 // 8 bytes of union-find per record, and per kept record its "where" and a 32-bit-per-hash
-// signature (4 x bands x rows bytes) for the Jaccard estimate in the detail. Nothing spills
-// to disk: a run of N records holds O(N) such bytes, never the records.
+// signature (4 x bands x rows bytes) for the Jaccard estimate in the detail. Past
+// "spill_after_mib" (default 1 GiB) of such state a filter moves it to a temporary SQLite file
+// (spill_table.h); MinHash's union-find (8 bytes per record) stays in memory.
 //  - ExactDedupFilter ("exact_dedup"): 128-bit xxh3 of a key; later records with the same key
 //    are dropped ("duplicate", detail names the kept record). Keys: source "field" = the text
 //    field (normalised: lower-case words joined by one space, unless normalize=false);
@@ -45,6 +46,10 @@ struct DedupSourceOptions {
   RecordKeyFn record_key;        // needed by question / record (set by the factory)
 };
 
+// Option "spill_after_mib": MiB of state a dedup filter keeps in memory before it moves it to a
+// temporary file (filters/spill_table.h; -1 never, 0 after every record, for tests).
+inline constexpr int64_t kDefaultSpillAfterMib = 1024;
+
 // Lower-case words joined by one space (the dedup normalisation).
 std::string NormalizeDedupText(std::string_view text);
 
@@ -54,6 +59,7 @@ Result<std::string> DedupText(Sample& sample, const DedupSourceOptions& source, 
 struct ExactDedupOptions {
   DedupSourceOptions source;
   bool normalize = true;
+  int64_t spill_after_mib = kDefaultSpillAfterMib;
   Status Read(OptionReader& reader);
 };
 
@@ -72,6 +78,7 @@ class ExactDedupFilter : public Filter {
 struct MinHashDedupOptions {
   DedupSourceOptions source;
   MinHashParams params;
+  int64_t spill_after_mib = kDefaultSpillAfterMib;
   Status Read(OptionReader& reader);
 };
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/progress.h"
+#include "base/status.h"
 #include "filters/sample.h"
 
 namespace kgf::filters {
@@ -50,8 +51,11 @@ class Filter {
   class State {
    public:
     virtual ~State() = default;
-    // Bytes held (for the pipeline's report and memory tests).
+    // Bytes held in memory (for the pipeline's report and memory tests).
     virtual int64_t MemoryBytes() const = 0;
+    // A failure keeping the state (a full disk under a spilled dedup table); the pipeline stops
+    // with it after the chunk.
+    virtual Status status() const { return Status::Ok(); }
   };
   // A fresh state for a run; nullptr when the filter keeps none.
   virtual std::unique_ptr<State> NewState() const { return nullptr; }

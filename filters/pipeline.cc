@@ -359,7 +359,13 @@ class Pipeline::Stream {
     report_->records += static_cast<int64_t>(slots.size());
     std::vector<RecordOutcome> outcomes = p_.ProcessChunk(samples, states_, &stats_, false);
     int64_t held = 0;
-    for (const auto& st : states_) held += st ? st->MemoryBytes() : 0;
+    for (size_t fi = 0; fi < states_.size(); ++fi) {
+      if (!states_[fi]) continue;
+      if (Status st = states_[fi]->status(); !st.ok()) {
+        return st.WithContext("filter " + p_.filters_[fi]->name());
+      }
+      held += states_[fi]->MemoryBytes();
+    }
     state_bytes_ = std::max(state_bytes_, held);
     size_t next_sample = 0;
     for (size_t i = 0; i < slots.size(); ++i) {

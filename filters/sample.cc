@@ -9,14 +9,17 @@ Result<Sample> Sample::Parse(std::string line, std::string where) {
   if (!IsValidUtf8(line)) {
     return InvalidArgumentError(where + ": invalid UTF-8 bytes; re-encode the file as UTF-8");
   }
-  KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(line, where));
-  if (!doc.IsObject()) {
+  Sample s;
+  // rapidjson's default pool grows in 64 KiB blocks: a chunk of 30,000 short records would
+  // hold 2 GB. A pool sized to the line holds the DOM (values and copied strings) in one block.
+  s.pool_ = std::make_unique<JsonPool>(2 * line.size() + 512);
+  s.doc_ = std::make_unique<JsonDoc>(s.pool_.get());
+  KGF_RETURN_IF_ERROR(ParseJsonInto(line, where, s.doc_.get()));
+  if (!s.doc_->IsObject()) {
     return InvalidArgumentError(where + ": a record must be a JSON object, one per line");
   }
-  Sample s;
   s.line_ = std::move(line);
   s.where_ = std::move(where);
-  s.doc_ = std::make_unique<JsonDoc>(std::move(doc));
   return s;
 }
 

@@ -46,7 +46,9 @@ class Sample {
 
  private:
   Sample() = default;
+  using JsonPool = rapidjson::MemoryPoolAllocator<>;
   std::string line_, where_;
+  std::unique_ptr<JsonPool> pool_;  // before doc_: the document goes first
   std::unique_ptr<JsonDoc> doc_;
   bool modified_ = false;
   std::any parsed_;
