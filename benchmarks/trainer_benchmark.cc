@@ -163,6 +163,18 @@ void BM_TrainStep_SmallMoeBf16(benchmark::State& state) {
 void BM_TrainStep_SmallMoeBf16OneCore(benchmark::State& state) {
   TrainStep(state, "small", 1, MatmulPrecision::kBf16);
 }
+void BM_TrainStep_SmallDenseBf16OneCore(benchmark::State& state) {
+  TrainStep(state, "small-dense", 1, MatmulPrecision::kBf16);
+}
+void BM_TrainStep_LingLiteShapeOneCore(benchmark::State& state) {
+  TrainStep(state, "ling-lite-shape", 1);
+}
+void BM_TrainStep_LingLiteShapeBf16OneCore(benchmark::State& state) {
+  TrainStep(state, "ling-lite-shape", 1, MatmulPrecision::kBf16);
+}
+BENCHMARK(BM_TrainStep_SmallDenseBf16OneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_TrainStep_LingLiteShapeOneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_TrainStep_LingLiteShapeBf16OneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallDenseBf16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallMoeBf16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_TrainStep_SmallMoeBf16OneCore)->Unit(benchmark::kMillisecond)->MinTime(2.0);
