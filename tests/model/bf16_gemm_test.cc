@@ -118,5 +118,34 @@ TEST_P(Bf16LinearTest, TrackFp32WithinBf16ToleranceAndStayDeterministic) {
   EXPECT_EQ(run(MatmulPrecision::kBf16, 1), bf16);
 }
 
+TEST_P(Bf16LinearTest, SharedConversionsGiveTheSameBitsAsSeparateCalls) {
+  // LinearBackward (dY converted once) and PreparedWeight (W converted once) against the
+  // one-product-per-call kernels, in both precisions.
+  const auto [M, K, N] = GetParam();
+  std::vector<float> X = Random(size_t(M) * K, 7), W = Random(size_t(N) * K, 8);
+  std::vector<float> dY = Random(size_t(M) * N, 9);
+  std::vector<MatmulPrecision> precisions = {MatmulPrecision::kFp32};
+  if (CpuHasBf16()) precisions.push_back(MatmulPrecision::kBf16);
+  for (MatmulPrecision p : precisions) {
+    ScopedMatmulPrecision scoped(p);
+    std::vector<float> Y1(size_t(M) * N), dX1(size_t(M) * K, 1.0f), dW1(size_t(N) * K, 0.5f);
+    std::vector<float> Y2 = Y1, dX2 = dX1, dW2 = dW1, dX3 = dX1, dW3 = dW1;
+    LinearForward(X.data(), W.data(), M, K, N, Y1.data());
+    LinearBackwardInput(dY.data(), W.data(), M, K, N, dX1.data(), /*accumulate=*/true);
+    LinearBackwardWeight(dY.data(), X.data(), M, K, N, dW1.data());
+    LinearBackward(dY.data(), X.data(), W.data(), M, K, N, dX2.data(), dW2.data(), true);
+    const PreparedWeight<float> w(W.data(), N, K);
+    EXPECT_EQ(w.bf16() != nullptr, p == MatmulPrecision::kBf16);
+    LinearForward(X.data(), w, M, K, N, Y2.data());
+    LinearBackward(dY.data(), X.data(), w, M, K, N, dX3.data(), dW3.data(), true);
+    const std::string name(MatmulPrecisionName(p));
+    EXPECT_EQ(Y1, Y2) << name;
+    EXPECT_EQ(dX1, dX2) << name;
+    EXPECT_EQ(dW1, dW2) << name;
+    EXPECT_EQ(dX1, dX3) << name;
+    EXPECT_EQ(dW1, dW3) << name;
+  }
+}
+
 }  // namespace
 }  // namespace kgf::trainer

@@ -128,13 +128,20 @@ void GemmOp(bool ta, bool tb, int M, int N, int K, S alpha, Operand<S> A, int ld
   }
   Gemm<S>(ta, tb, M, N, K, alpha, A.f, lda, B.f, ldb, beta, C, ldc);
 }
-}  // namespace
+
+// A view of a PreparedWeight as an operand (its conversion, if any, is shared, not owned).
+template <typename S>
+Prepared<S> View(const PreparedWeight<S>& w) {
+  Prepared<S> p;
+  p.op.f = w.data();
+  p.op.b = w.bf16();
+  return p;
+}
 
 template <typename S>
-void LinearForward(const S* X, const S* W, int M, int K, int N, S* Y, bool accumulate) {
-  InitBlasForTbb();
+void ForwardOp(const Prepared<S>& x, const Prepared<S>& w, int M, int K, int N, S* Y,
+               bool accumulate) {
   const S beta = accumulate ? S(1) : S(0);
-  const Prepared<S> x = Prepare(X, M, K), w = Prepare(W, N, K);
   if (M >= N) {  // blocks of rows of X / Y
     ParallelChunks(M, GemmChunk(M), [&](int64_t r0, int64_t r1) {
       GemmOp<S>(false, true, static_cast<int>(r1 - r0), N, K, S(1), x.op + r0 * K, K, w.op, K,
@@ -147,12 +154,34 @@ void LinearForward(const S* X, const S* W, int M, int K, int N, S* Y, bool accum
     });
   }
 }
+}  // namespace
 
 template <typename S>
-void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bool accumulate) {
+PreparedWeight<S>::PreparedWeight(const S* W, int N, int K) : w_(W) {
   InitBlasForTbb();
+  Prepared<S> p = Prepare(W, N, K);
+  bf16_ = std::move(p.storage);
+}
+
+template <typename S>
+void LinearForward(const S* X, const S* W, int M, int K, int N, S* Y, bool accumulate) {
+  InitBlasForTbb();
+  ForwardOp(Prepare(X, M, K), Prepare(W, N, K), M, K, N, Y, accumulate);
+}
+
+template <typename S>
+void LinearForward(const S* X, const PreparedWeight<S>& W, int M, int K, int N, S* Y,
+                   bool accumulate) {
+  InitBlasForTbb();
+  ForwardOp(Prepare(X, M, K), View(W), M, K, N, Y, accumulate);
+}
+
+namespace {
+// The backward products on prepared operands (so a caller with both can share dY's conversion).
+template <typename S>
+void BackwardInputOp(const Prepared<S>& dy, const Prepared<S>& w, int M, int K, int N, S* dX,
+                     bool accumulate) {
   const S beta = accumulate ? S(1) : S(0);
-  const Prepared<S> dy = Prepare(dY, M, N), w = Prepare(W, N, K);
   if (N >= 8 * int64_t{std::max(M, K)}) {
     // A long reduction (the LM head: N = vocab): splitting rows or columns would make every
     // block re-pack one whole operand, so split the reduction itself into fixed chunks and add
@@ -188,9 +217,7 @@ void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bo
 }
 
 template <typename S>
-void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW) {
-  InitBlasForTbb();
-  const Prepared<S> dy = Prepare(dY, M, N), x = Prepare(X, M, K);
+void BackwardWeightOp(const Prepared<S>& dy, const Prepared<S>& x, int M, int K, int N, S* dW) {
   // Blocks of dW; each reduces over all M rows in one BLAS call, so the reduction order never
   // depends on scheduling.
   if (N >= K) {  // blocks of rows of dW (output features)
@@ -204,6 +231,38 @@ void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW) {
                 dW + k0, K);
     });
   }
+}
+
+}  // namespace
+
+template <typename S>
+void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX, bool accumulate) {
+  InitBlasForTbb();
+  BackwardInputOp(Prepare(dY, M, N), Prepare(W, N, K), M, K, N, dX, accumulate);
+}
+
+template <typename S>
+void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW) {
+  InitBlasForTbb();
+  BackwardWeightOp(Prepare(dY, M, N), Prepare(X, M, K), M, K, N, dW);
+}
+
+template <typename S>
+void LinearBackward(const S* dY, const S* X, const S* W, int M, int K, int N, S* dX, S* dW,
+                    bool accumulate) {
+  InitBlasForTbb();
+  const Prepared<S> dy = Prepare(dY, M, N);  // bf16: converted once for both products
+  BackwardWeightOp(dy, Prepare(X, M, K), M, K, N, dW);
+  BackwardInputOp(dy, Prepare(W, N, K), M, K, N, dX, accumulate);
+}
+
+template <typename S>
+void LinearBackward(const S* dY, const S* X, const PreparedWeight<S>& W, int M, int K, int N,
+                    S* dX, S* dW, bool accumulate) {
+  InitBlasForTbb();
+  const Prepared<S> dy = Prepare(dY, M, N);
+  BackwardWeightOp(dy, Prepare(X, M, K), M, K, N, dW);
+  BackwardInputOp(dy, View(W), M, K, N, dX, accumulate);
 }
 
 template <typename S>
@@ -545,6 +604,11 @@ void NormHeadBackward(const S* dW_eff, const S* inv_norm, int V, int C, S* dW) {
   template void LinearForward<S>(const S*, const S*, int, int, int, S*, bool);                \
   template void LinearBackwardInput<S>(const S*, const S*, int, int, int, S*, bool);          \
   template void LinearBackwardWeight<S>(const S*, const S*, int, int, int, S*);               \
+  template void LinearBackward<S>(const S*, const S*, const S*, int, int, int, S*, S*, bool); \
+  template class PreparedWeight<S>;                                                           \
+  template void LinearForward<S>(const S*, const PreparedWeight<S>&, int, int, int, S*, bool); \
+  template void LinearBackward<S>(const S*, const S*, const PreparedWeight<S>&, int, int, int, \
+                                  S*, S*, bool);                                               \
   template void LinearForwardNaive<S>(const S*, const S*, int, int, int, S*);                 \
   template void LinearBackwardInputNaive<S>(const S*, const S*, int, int, int, S*);           \
   template void LinearBackwardWeightNaive<S>(const S*, const S*, int, int, int, S*);          \

@@ -51,6 +51,33 @@ void LinearBackwardInput(const S* dY, const S* W, int M, int K, int N, S* dX,
 template <typename S>
 void LinearBackwardWeight(const S* dY, const S* X, int M, int K, int N, S* dW);
 
+// Both backward products of one Linear: dW += dY^T X, then dX (+)= dY W; the same results as
+// the two calls above, but under bf16 products dY is converted once.
+template <typename S>
+void LinearBackward(const S* dY, const S* X, const S* W, int M, int K, int N, S* dX, S* dW,
+                    bool accumulate = false);
+
+// A Linear weight W (N, K) made ready once for several products while it does not change (the
+// LM head's forward and backward in one step): under bf16 products its bf16 copy is made here,
+// not in every call; otherwise it is only the pointer. W must outlive it and stay unchanged.
+template <typename S>
+class PreparedWeight {
+ public:
+  PreparedWeight(const S* W, int N, int K);
+  const S* data() const { return w_; }
+  const uint16_t* bf16() const { return bf16_.get(); }  // null unless bf16 products
+
+ private:
+  const S* w_;
+  std::unique_ptr<uint16_t[]> bf16_;
+};
+template <typename S>
+void LinearForward(const S* X, const PreparedWeight<S>& W, int M, int K, int N, S* Y,
+                   bool accumulate = false);
+template <typename S>
+void LinearBackward(const S* dY, const S* X, const PreparedWeight<S>& W, int M, int K, int N,
+                    S* dX, S* dW, bool accumulate = false);
+
 // Naive references of the three above (triple loops, accumulation in double).
 template <typename S>
 void LinearForwardNaive(const S* X, const S* W, int M, int K, int N, S* Y);

@@ -303,16 +303,16 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     std::vector<S>& logits = ws.logits;  // (rows, V)
     logits.resize(size_t(rows) * V);
     double ce_sum = 0;
+    const PreparedWeight<S> head(W_head, V, C);  // bf16: one copy for every chunk, both ways
     for (int r0 = 0; r0 < N; r0 += rows) {
       const int n = std::min(rows, N - r0);
-      LinearForward(h_head + int64_t{r0} * C, W_head, n, C, V, logits.data());
+      LinearForward(h_head + int64_t{r0} * C, head, n, C, V, logits.data());
       ce_sum += CrossEntropyMasked(logits.data(), batch.targets.data() + r0,
                                    batch.loss_mask.data() + r0, n, V, mask_sum, grad_scale,
                                    lm_grad ? logits.data() : static_cast<S*>(nullptr));
       if (lm_grad) {
-        LinearBackwardInput(logits.data(), W_head, n, C, V, dhf.data() + int64_t{r0} * C);
-        LinearBackwardWeight(logits.data(), h_head + int64_t{r0} * C, n, C, V,
-                             (*grads)[index.head]);
+        LinearBackward(logits.data(), h_head + int64_t{r0} * C, head, n, C, V,
+                       dhf.data() + int64_t{r0} * C, (*grads)[index.head]);
       }
     }
     parts.lm_loss = ce_sum / mask_sum;
@@ -353,12 +353,10 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     RmsNormBackward(dh.data(), s.x_mid.data(), v[li.post_norm], s.rstd2.data(), N, C, dx.data(),
                     gr[li.post_norm]);
     // Attention block: x_mid = x_in + dense(attn(rope(qkv(norm(x_in))))).
-    LinearBackwardWeight(dx.data(), s.att.data(), N, OD, C, gr[li.dense]);
-    LinearBackwardInput(dx.data(), v[li.dense], N, OD, C, datt.data());
+    LinearBackward(dx.data(), s.att.data(), v[li.dense], N, OD, C, datt.data(), gr[li.dense]);
     AttentionBackward(ashape, s.qkv.data(), s.att.data(), s.lse.data(), datt.data(), dqkv.data());
     RopeBackward(dqkv.data(), B, T, H + KV, d, R, rope);
-    LinearBackwardWeight(dqkv.data(), s.h1.data(), N, C, R, gr[li.qkv]);
-    LinearBackwardInput(dqkv.data(), v[li.qkv], N, C, R, dh.data());
+    LinearBackward(dqkv.data(), s.h1.data(), v[li.qkv], N, C, R, dh.data(), gr[li.qkv]);
     RmsNormBackward(dh.data(), s.x_in.data(), v[li.input_norm], s.rstd1.data(), N, C, dx.data(),
                     gr[li.input_norm]);
   }

@@ -29,13 +29,10 @@ void FfnBackward(const FfnWeights<S>& w, const S* x, const S* g, const S* u, con
   auto act = Scratch<S>(nI), dact = Scratch<S>(nI);  // (n, I)
   auto dg = Scratch<S>(nI), du = Scratch<S>(nI);      // (n, I)
   SwigluForward(g, u, int64_t(nI), act.get());
-  LinearBackwardWeight(dy, act.get(), n, w.I, w.C, grads.down);
-  LinearBackwardInput(dy, w.down, n, w.I, w.C, dact.get());
+  LinearBackward(dy, act.get(), w.down, n, w.I, w.C, dact.get(), grads.down);
   SwigluBackward(dact.get(), g, u, int64_t(nI), dg.get(), du.get());
-  LinearBackwardWeight(dg.get(), x, n, w.C, w.I, grads.gate);
-  LinearBackwardWeight(du.get(), x, n, w.C, w.I, grads.up);
-  LinearBackwardInput(dg.get(), w.gate, n, w.C, w.I, dx);
-  LinearBackwardInput(du.get(), w.up, n, w.C, w.I, dx, /*accumulate=*/true);
+  LinearBackward(dg.get(), x, w.gate, n, w.C, w.I, dx, grads.gate);
+  LinearBackward(du.get(), x, w.up, n, w.C, w.I, dx, grads.up, /*accumulate=*/true);
 }
 
 template <typename S>
@@ -263,8 +260,7 @@ void MoeBackward(const MoeWeights<S>& w, const S* x, const MoeSaved<S>& sv, cons
   RouteBackward(sv.probs.data(), sv.topk.data(), sv.gates.data(), dgates.get(), dprobs.data(),
                 options.a, N, E, K, w.norm_topk, ds.data());
   ZLoss(sv.logits.data(), N, E, options.z_coef, grad_scale, ds.data());
-  LinearBackwardWeight(ds.data(), x, N, C, E, grads.router);
-  LinearBackwardInput(ds.data(), w.router, N, C, E, dx, /*accumulate=*/true);
+  LinearBackward(ds.data(), x, w.router, N, C, E, dx, grads.router, /*accumulate=*/true);
 }
 
 template <typename S>
