@@ -54,8 +54,15 @@ class GraphStore {
   Result<std::vector<std::string>> Sources() const;
 
  private:
+  friend Result<ImportReport> ImportIntoStore(const std::string& store_path,
+                                              const std::vector<std::string>& files,
+                                              const ImportOptions& options);
   struct Impl;
   explicit GraphStore(std::unique_ptr<Impl> impl);
+  // Open on the SQLite file `file`, naming the store `path` in messages and metadata. bulk: a
+  // new private file for one import (no journal; ImportIntoStore renames it into place).
+  static Result<GraphStore> OpenFile(const std::string& path, const std::string& file, Mode mode,
+                                     bool bulk);
   std::unique_ptr<Impl> impl_;
 };
 
