@@ -87,8 +87,12 @@ struct ImportState {
 
   std::string_view KeyOf(uint32_t id) const { return entities[id].key; }
   uint32_t InternEntity(const std::string& key) {
-    const auto [id, inserted] = entity_by_key.FindOrInsert(
-        key, static_cast<uint32_t>(entities.size()), [this](uint32_t i) { return KeyOf(i); });
+    return InternEntityHashed(key, StringIdIndex::HashOf(key));
+  }
+  // REQUIRES: hash == StringIdIndex::HashOf(key) (batched interning: triple_files.cc).
+  uint32_t InternEntityHashed(const std::string& key, uint32_t hash) {
+    const auto [id, inserted] = entity_by_key.FindOrInsertHashed(
+        key, hash, static_cast<uint32_t>(entities.size()), [this](uint32_t i) { return KeyOf(i); });
     if (inserted) {
       PendingEntity e;
       e.key = key;

@@ -24,6 +24,7 @@ void AssignNames(ImportState* st, ImportReport* report) {
     for (int k = 2; st->entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
     return name;
   };
+  st->entity_by_name.reserve(st->entities.size());  // one table size, no rehash per doubling
   std::sort(st->renames.begin(), st->renames.end());
   for (const auto& [id, wanted] : st->renames) st->entity_by_name.erase(st->entities[id].name);
   for (const auto& [id, wanted] : st->renames) {
