@@ -1,6 +1,7 @@
 // GraphStore on SQLite. An import parses every input into memory first (kg/import/: keys interned,
 // names decided once all labels are known), then writes in one transaction: relations, entities,
-// triples sorted in primary-key order, the source rows, and the new content checksum.
+// triples sorted in primary-key order, the source rows, and the new content checksum. A new
+// store is bulk-loaded into a private file and renamed into place (ImportIntoStore).
 #include "kg/graph_store.h"
 
 #include <fcntl.h>
