@@ -101,6 +101,14 @@ struct ImportState {
     }
     return id;
   }
+  // Frees entity_by_key, entity_by_name, relation_by_key and relation_names (after the phases
+  // that use them: the store writes from the vectors). The state cannot intern after this.
+  void ReleaseLookupTables() {
+    entity_by_key = StringIdIndex();
+    std::unordered_map<std::string, uint32_t>().swap(entity_by_name);
+    std::unordered_map<std::string, uint32_t>().swap(relation_by_key);
+    std::unordered_set<std::string>().swap(relation_names);
+  }
   uint32_t InternRelation(const std::string& key) {
     auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));
     if (inserted) {
