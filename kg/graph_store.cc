@@ -780,10 +780,6 @@ class ImportLock {
   int fd_ = -1;
 };
 
-}  // namespace
-
-namespace {
-
 // Flushes a file (or a directory's entries) to disk.
 Status SyncPath(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -198,7 +198,9 @@ TEST(GraphStoreTest, BulkLoadedNewStoreEqualsImportIntoExistingEmptyStore) {
   dir.Write("fresh.db.importing", "half a store");
   Result<ImportReport> bulk = ImportIntoStore(fresh, {tsv}, {});
   ASSERT_TRUE(bulk.ok()) << bulk.status().ToString();
-  EXPECT_FALSE(FileExists(fresh + ".importing"));
+  for (const char* left : {".importing", ".importing-wal", ".importing-shm", "-wal"}) {
+    EXPECT_FALSE(FileExists(fresh + left)) << left;  // nothing the rename could have missed
+  }
   EXPECT_EQ(SqlValue(fresh, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Indexes(fresh), "entities_by_key entities_by_name");
   EXPECT_EQ(SqlValue(fresh, "SELECT value FROM meta WHERE key = 'name'"), "fresh");
