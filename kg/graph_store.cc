@@ -635,6 +635,12 @@ Status GraphStore::Impl::WriteBulkImport(const ImportState& st, const ImportOpti
   KGF_RETURN_IF_ERROR(WriteRelationsAndEntities(st, report));
   KGF_RETURN_IF_ERROR(WriteTriples(st, report));
   KGF_RETURN_IF_ERROR(Exec(kEntityIndexes));
+  if (st.entities.empty() && st.triples.empty()) {
+    // A store still empty (a first import of only a relations file): kgforge before issue 12
+    // drops and rebuilds triples_by_tail when it bulk-loads an empty store, and fails without
+    // one. Empty, it costs nothing; imports from now on keep it.
+    KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
+  }
   KGF_RETURN_IF_ERROR(WriteSources(st, *report));
   if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
   report->checksum = ChecksumOfState(st);

@@ -249,6 +249,14 @@ TEST(GraphStoreTest, StoresWithTheOldTailIndexKeepItAndReadTheSame) {
   EXPECT_EQ(Checksum(old_store), Checksum(new_store));
   Graph a = Load(old_store), b = Load(new_store);
   EXPECT_EQ(a.AllTriples(), b.AllTriples());
+
+  // A first import that leaves the store empty (relations only) keeps the old layout, so an
+  // older kgforge's first bulk load into it (which drops and rebuilds the index) still works.
+  const std::string empty = dir.File("empty.db");
+  ImportOptions relations_only;
+  relations_only.relations = dir.Write("r.tsv", "r1\tfirst relation\n");
+  ASSERT_TRUE(ImportIntoStore(empty, {}, relations_only).ok());
+  EXPECT_EQ(Indexes(empty), "entities_by_key entities_by_name triples_by_tail");
 }
 
 TEST(GraphStoreTest, SkipModeImportsGoodLinesAndReportsBadOnes) {
