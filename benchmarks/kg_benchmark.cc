@@ -1,7 +1,8 @@
 // Knowledge-graph store throughput on this machine: import (parse + intern + SQLite write +
-// reverse index + checksum) in triples/s on WordNet (KGF_WORDNET_DIR, the folder made by
-// examples/wordnet/fetch.sh; skipped when absent) and on a generated graph (5M triples with
-// --benchmark_filter=5M; 1M by default); CSR build in edges/s; Tails/Heads look-up latency.
+// entity indexes + checksum) in triples/s on WordNet (KGF_WORDNET_DIR, the folder made by
+// examples/wordnet/fetch.sh; skipped when absent) and on generated graphs of 1M, 5M and 10M
+// triples (--benchmark_filter=Generated1M for one); CSR build in edges/s; Tails/Heads look-up
+// latency.
 // Inputs are written before the timed loops from fixed seeds.
 #include <benchmark/benchmark.h>
 
@@ -72,6 +73,9 @@ void BM_Import_Generated(benchmark::State& state) {
 }
 BENCHMARK(BM_Import_Generated)->Arg(1'000'000)->Name("BM_Import_Generated1M")->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK(BM_Import_Generated)->Arg(5'000'000)->Name("BM_Import_Generated5M")->Unit(benchmark::kMillisecond)->Iterations(1);
+// Linearity (issue 12): per-triple cost at 10M over 1M; benchmarks/kg_import_scaling.sh runs
+// the CLI at 1M/2M/5M/10M, old binary beside new, with CPU seconds and peak RSS.
+BENCHMARK(BM_Import_Generated)->Arg(10'000'000)->Name("BM_Import_Generated10M")->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void BM_Import_WordNet(benchmark::State& state) {
   const char* dir = std::getenv("KGF_WORDNET_DIR");

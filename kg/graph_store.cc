@@ -1,6 +1,7 @@
 // GraphStore on SQLite. An import parses every input into memory first (kg/import/: keys interned,
 // names decided once all labels are known), then writes in one transaction: relations, entities,
-// triples sorted in primary-key order, the source rows, and the new content checksum.
+// triples sorted in primary-key order, the source rows, and the new content checksum. A new
+// store is bulk-loaded into a private file and renamed into place (ImportIntoStore).
 #include "kg/graph_store.h"
 
 #include <fcntl.h>
@@ -24,27 +25,33 @@
 #include "base/logging.h"
 #include "base/progress.h"
 #include "base/string_id_index.h"
+#include "kg/import/triple_sort.h"
 
 namespace kgf::kg {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// The tables of a store. A store made by `kg import` has no index over triples by tail: no
+// query reads one (EXPLAIN QUERY PLAN over every statement here; LoadGraph names its order).
+// Stores made before keep their `triples_by_tail` and imports maintain it.
+constexpr const char* kTables = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE entities(id INTEGER PRIMARY KEY, key TEXT NOT NULL, name TEXT NOT NULL,
                       type TEXT NOT NULL DEFAULT '', aliases TEXT NOT NULL DEFAULT '');
-CREATE UNIQUE INDEX entities_by_key ON entities(key);
-CREATE UNIQUE INDEX entities_by_name ON entities(name);
 CREATE TABLE relations(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL UNIQUE,
                        description TEXT NOT NULL DEFAULT '', head_type TEXT NOT NULL DEFAULT '',
                        tail_type TEXT NOT NULL DEFAULT '', inverse_name TEXT NOT NULL DEFAULT '',
                        question_phrase TEXT NOT NULL DEFAULT '');
 CREATE TABLE triples(head INTEGER NOT NULL, relation INTEGER NOT NULL, tail INTEGER NOT NULL,
                      PRIMARY KEY(head, relation, tail)) WITHOUT ROWID;
-CREATE INDEX triples_by_tail ON triples(tail, relation, head);
 CREATE TABLE sources(id INTEGER PRIMARY KEY, path TEXT NOT NULL, checksum TEXT NOT NULL,
                      format TEXT NOT NULL, bytes INTEGER NOT NULL, triples_read INTEGER NOT NULL,
                      triples_added INTEGER NOT NULL, imported_at TEXT NOT NULL);
 )sql";
+// Unique keys and display names. A bulk load builds them after the rows are in (one sort each
+// instead of a B-tree insert per row).
+constexpr const char* kEntityIndexes =
+    "CREATE UNIQUE INDEX entities_by_key ON entities(key); "
+    "CREATE UNIQUE INDEX entities_by_name ON entities(name)";
 
 // RAII prepared statement.
 class Stmt {
@@ -105,6 +112,9 @@ struct GraphStore::Impl {
   std::string path;
   sqlite3* db = nullptr;
   Mode mode = Mode::kReadOnly;
+  // A new store written into a private file (GraphStore::OpenFile): empty when the import
+  // starts, no journal, entity indexes built after the rows.
+  bool bulk = false;
   ~Impl() {
     if (db != nullptr) sqlite3_close(db);
   }
@@ -155,14 +165,26 @@ struct GraphStore::Impl {
     return sqlite3_column_int64(s.get(), 0);
   }
 
+  Result<bool> HasIndex(const char* name) const {
+    Status st;
+    Stmt s(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?", &st);
+    KGF_RETURN_IF_ERROR(st);
+    s.Bind(1, std::string_view(name));
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("reading schema");
+    return sqlite3_column_int64(s.get(), 0) > 0;
+  }
+
   Result<std::string> ComputeChecksum() const;
   Result<ImportReport> Import(const std::vector<std::string>& files, const ImportOptions& options);
   // The phases of Import that touch the database (the rest are free functions below).
   Status ReadSnapshot(ImportState* st) const;
   Status WriteImport(const ImportState& st, const ImportOptions& options,
                      ImportReport* report);
+  Status WriteBulkImport(const ImportState& st, const ImportOptions& options,
+                         ImportReport* report);
   Status WriteRelationsAndEntities(const ImportState& st, ImportReport* report);
   Status WriteTriples(const ImportState& st, ImportReport* report);
+  Status WriteNewEntities(const ImportState& st, ImportReport* report);
   Status WriteSources(const ImportState& st, const ImportReport& report);
 };
 
@@ -206,20 +228,26 @@ Status ReopenIfReadOnlyMedia(const std::string& path, sqlite3** db) {
 }  // namespace
 
 Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
-  const bool exists = FileExists(path);
+  return OpenFile(path, path, mode, /*bulk=*/false);
+}
+
+Result<GraphStore> GraphStore::OpenFile(const std::string& path, const std::string& file, Mode mode,
+                                        bool bulk) {
+  const bool exists = FileExists(file);
   if (!exists && mode == Mode::kReadOnly) {
     return NotFoundError(path + ": graph store not found (create it with `kgforge kg import --store " +
                          path + " FILE...`)");
   }
-  if (exists && IsDirectory(path)) return InvalidArgumentError(path + ": is a directory, not a graph store");
+  if (exists && IsDirectory(file)) return InvalidArgumentError(path + ": is a directory, not a graph store");
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->mode = mode;
+  impl->bulk = bulk;
   // NOMUTEX: a GraphStore is used from one thread at a time (see the header).
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &impl->db, flags, nullptr) != SQLITE_OK) {
     return IoError(path + ": cannot open graph store: " +
                    (impl->db ? sqlite3_errmsg(impl->db) : "out of memory"));
   }
@@ -256,7 +284,15 @@ Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
     }
     // A new store. 16 KiB pages: fewer B-tree levels and splits for bulk triple loads.
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA page_size=16384"));
-    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
+    if (bulk) {
+      // A private file that becomes the store only when complete (ImportIntoStore renames it):
+      // no journal and no syncs while it is written, one fsync at the end.
+      KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=OFF"));
+      KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA synchronous=OFF"));
+      KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA locking_mode=EXCLUSIVE"));
+    } else {
+      KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
+    }
     KGF_RETURN_IF_ERROR(impl->Exec("BEGIN IMMEDIATE"));
     // Another process may have created the schema while this one waited for the lock.
     Result<int64_t> created = [&]() -> Result<int64_t> {
@@ -268,7 +304,8 @@ Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
       return sqlite3_column_int64(s.get(), 0);
     }();
     Status st = created.ok() ? Status::Ok() : created.status();
-    if (st.ok() && *created == 0) st = impl->Exec(kSchema);
+    if (st.ok() && *created == 0) st = impl->Exec(kTables);
+    if (st.ok() && *created == 0 && !bulk) st = impl->Exec(kEntityIndexes);
     if (st.ok() && *created == 0) {
       st = impl->SetMeta("schema_version", std::to_string(kStoreSchemaVersion));
       if (st.ok()) st = impl->SetMeta("name", StoreStem(path));
@@ -293,8 +330,10 @@ Result<GraphStore> GraphStore::Open(const std::string& path, Mode mode) {
                                    std::to_string(kStoreSchemaVersion) + "); upgrade kgforge");
   }
   if (mode == Mode::kReadWrite) {
-    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
-    KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA synchronous=NORMAL"));
+    if (!bulk) {
+      KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL"));
+      KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA synchronous=NORMAL"));
+    }
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA cache_size=-262144"));  // 256 MiB
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA temp_store=MEMORY"));
     KGF_RETURN_IF_ERROR(impl->Exec("PRAGMA threads=2"));  // sorter helpers for CREATE INDEX
@@ -438,6 +477,7 @@ Status GraphStore::Impl::WriteRelationsAndEntities(const ImportState& st, Import
     tmp.Bind(1, static_cast<int64_t>(i));
     if (tmp.Run() != SQLITE_DONE) return Error("renaming entities");
   }
+  if (bulk) return WriteNewEntities(st, report);
   Stmt ins(db, "INSERT INTO entities(id, key, name, type, aliases) VALUES(?,?,?,?,?) "
                "ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "
                "aliases=excluded.aliases", &status);
@@ -454,6 +494,43 @@ Status GraphStore::Impl::WriteRelationsAndEntities(const ImportState& st, Import
     if (ins.Run() != SQLITE_DONE) return Error("writing entity '" + e.key + "'");
     if (e.is_new) ++report->entities_added;
   }
+  return Status::Ok();
+}
+
+// A bulk load's entities, all new: multi-row INSERTs of kRows rows, ids ascending (appends).
+Status GraphStore::Impl::WriteNewEntities(const ImportState& st, ImportReport* report) {
+  constexpr size_t kRows = 64;
+  auto sql = [](size_t rows) {
+    std::string q = "INSERT INTO entities(id, key, name, type, aliases) VALUES ";
+    for (size_t i = 0; i < rows; ++i) q += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
+    return q;
+  };
+  Status status;
+  Stmt full(db, sql(kRows).c_str(), &status);
+  KGF_RETURN_IF_ERROR(status);
+  std::array<std::string, kRows> aliases;  // alive until Run()
+  for (size_t i = 0; i < st.entities.size(); i += kRows) {
+    const size_t rows = std::min(kRows, st.entities.size() - i);
+    Stmt tail_stmt;
+    Stmt* ins = &full;
+    if (rows < kRows) {
+      tail_stmt = Stmt(db, sql(rows).c_str(), &status);
+      KGF_RETURN_IF_ERROR(status);
+      ins = &tail_stmt;
+    }
+    for (size_t k = 0; k < rows; ++k) {
+      const PendingEntity& e = st.entities[i + k];
+      const int p = static_cast<int>(5 * k);
+      ins->Bind(p + 1, static_cast<int64_t>(i + k));
+      ins->Bind(p + 2, e.key);
+      ins->Bind(p + 3, e.name);
+      ins->Bind(p + 4, e.type);
+      aliases[k] = JoinAliases(e.aliases);
+      ins->Bind(p + 5, aliases[k]);
+    }
+    if (ins->Run() != SQLITE_DONE) return Error("writing entities");
+  }
+  report->entities_added += st.entities.size();
   return Status::Ok();
 }
 
@@ -513,21 +590,25 @@ Status GraphStore::Impl::WriteSources(const ImportState& st, const ImportReport&
 // Inside the import's write transaction: everything, then the checksum and the totals.
 Status GraphStore::Impl::WriteImport(const ImportState& st, const ImportOptions& options,
                                      ImportReport* report) {
+  if (bulk) return WriteBulkImport(st, options, report);
   KGF_ASSIGN_OR_RETURN(int64_t before, Count("triples"));
   // Bulk load into an empty store: build the indexes once at the end (much faster than
   // maintaining them row by row).
   KGF_ASSIGN_OR_RETURN(int64_t entities_before, Count("entities"));
   const bool rebuild_index = before == 0 && entities_before == 0 && st.triples.size() > 100000;
+  bool tail_index = false;  // a store made before issue 12 holds one
   if (rebuild_index) {
-    KGF_RETURN_IF_ERROR(Exec("DROP INDEX triples_by_tail; DROP INDEX entities_by_key; "
-                             "DROP INDEX entities_by_name"));
+    KGF_ASSIGN_OR_RETURN(tail_index, HasIndex("triples_by_tail"));
+    if (tail_index) KGF_RETURN_IF_ERROR(Exec("DROP INDEX triples_by_tail"));
+    KGF_RETURN_IF_ERROR(Exec("DROP INDEX entities_by_key; DROP INDEX entities_by_name"));
   }
   KGF_RETURN_IF_ERROR(WriteRelationsAndEntities(st, report));
   KGF_RETURN_IF_ERROR(WriteTriples(st, report));
   if (rebuild_index) {
-    KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head); "
-                             "CREATE UNIQUE INDEX entities_by_key ON entities(key); "
-                             "CREATE UNIQUE INDEX entities_by_name ON entities(name)"));
+    if (tail_index) {
+      KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
+    }
+    KGF_RETURN_IF_ERROR(Exec(kEntityIndexes));
   }
   KGF_RETURN_IF_ERROR(WriteSources(st, *report));
   if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
@@ -543,6 +624,30 @@ Status GraphStore::Impl::WriteImport(const ImportState& st, const ImportOptions&
   report->total_entities = static_cast<uint64_t>(ne);
   report->total_relations = static_cast<uint64_t>(nr);
   report->total_triples = static_cast<uint64_t>(nt);
+  return Status::Ok();
+}
+
+// A new store: the rows are appended in id and key order, the entity indexes are built once
+// from them, and the totals are the state's (nothing was there before).
+Status GraphStore::Impl::WriteBulkImport(const ImportState& st, const ImportOptions& options,
+                                         ImportReport* report) {
+  KGF_CHECK(st.old_entities == 0 && st.old_relations == 0) << "a bulk load starts empty";
+  KGF_RETURN_IF_ERROR(WriteRelationsAndEntities(st, report));
+  KGF_RETURN_IF_ERROR(WriteTriples(st, report));
+  KGF_RETURN_IF_ERROR(Exec(kEntityIndexes));
+  if (st.entities.empty() && st.triples.empty()) {
+    // A store still empty (a first import of only a relations file): kgforge before issue 12
+    // drops and rebuilds triples_by_tail when it bulk-loads an empty store, and fails without
+    // one. Empty, it costs nothing; imports from now on keep it.
+    KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
+  }
+  KGF_RETURN_IF_ERROR(WriteSources(st, *report));
+  if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
+  report->checksum = ChecksumOfState(st);
+  KGF_RETURN_IF_ERROR(SetMeta("checksum", report->checksum));
+  report->total_entities = st.entities.size();
+  report->total_relations = st.relations.size();
+  report->total_triples = st.triples.size();
   return Status::Ok();
 }
 
@@ -565,8 +670,10 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   KGF_RETURN_IF_ERROR(ReadTripleFiles(files, options, &st, &report));
   AssignNames(&st, &report);
   InferRelationTypes(&st);
-  std::sort(st.triples.begin(), st.triples.end());
-  st.triples.erase(std::unique(st.triples.begin(), st.triples.end()), st.triples.end());
+  // The look-up tables are done with: their memory (a quarter of a large import's) goes back
+  // before the sort's scratch and SQLite's page cache are taken.
+  st.ReleaseLookupTables();
+  SortUniqueTriples(&st.triples);
   // Write, in one transaction.
   KGF_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Status written = WriteImport(st, options, &report);
@@ -575,6 +682,15 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
     return written.WithContext("import rolled back, store unchanged");
   }
   KGF_RETURN_IF_ERROR(Exec("COMMIT"));
+  // A bulk-loaded store becomes an ordinary WAL store (readers expect one).
+  if (bulk) {
+    Status status;
+    Stmt wal(db, "PRAGMA journal_mode=WAL", &status);
+    KGF_RETURN_IF_ERROR(status);
+    if (sqlite3_step(wal.get()) != SQLITE_ROW || wal.Text(0) != "wal") {
+      return Error("switching the new store to WAL mode");
+    }
+  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
@@ -608,7 +724,8 @@ Result<Graph> GraphStore::LoadGraph() const {
       }
       relations.push_back({r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)});
     }
-    Stmt t(db, "SELECT head, relation, tail FROM triples", &st);
+    // In key order: a scan of the table itself, whatever indexes the store has.
+    Stmt t(db, "SELECT head, relation, tail FROM triples ORDER BY head, relation, tail", &st);
     KGF_RETURN_IF_ERROR(st);
     while (sqlite3_step(t.get()) == SQLITE_ROW) {
       triples.push_back({EntityId(static_cast<uint32_t>(sqlite3_column_int64(t.get(), 0))),
@@ -669,26 +786,57 @@ class ImportLock {
   int fd_ = -1;
 };
 
+// Flushes a file (or a directory's entries) to disk.
+Status SyncPath(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError(path + ": cannot open to sync: " + std::strerror(errno));
+  const bool ok = fsync(fd) == 0;
+  const std::string why = ok ? "" : std::strerror(errno);
+  close(fd);
+  return ok ? Status::Ok() : IoError(path + ": fsync failed: " + why);
+}
+
+void RemoveStoreFiles(const std::string& file) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    RemoveFile(file + suffix).IgnoreError();
+  }
+}
+
 }  // namespace
 
 Result<ImportReport> ImportIntoStore(const std::string& store_path,
                                      const std::vector<std::string>& files,
                                      const ImportOptions& options) {
   KGF_ASSIGN_OR_RETURN(ImportLock lock, ImportLock::Acquire(store_path));
-  // Under the lock: whether this import creates the store (and so removes it on failure).
-  const bool existed = FileExists(store_path);
-  Result<ImportReport> report = [&]() -> Result<ImportReport> {
+  // Under the lock: whether this import creates the store.
+  if (FileExists(store_path)) {
     KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(store_path, GraphStore::Mode::kReadWrite));
     return store.Import(files, options);
-  }();
-  if (!report.ok() && !existed) {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      RemoveFile(store_path + suffix).IgnoreError();
-    }
   }
+  // A new store is built in "<store>.importing" and renamed into place once complete, so a
+  // failed (or killed) import never leaves a store behind; the lock makes the name ours, and
+  // a leftover from a killed import is overwritten.
+  const std::string file = store_path + ".importing";
+  RemoveStoreFiles(file);
+  Result<ImportReport> report = [&]() -> Result<ImportReport> {
+    Result<ImportReport> r = [&]() -> Result<ImportReport> {
+      KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::OpenFile(store_path, file,
+                                                                  GraphStore::Mode::kReadWrite,
+                                                                  /*bulk=*/true));
+      return store.Import(files, options);
+    }();  // closed here: the store is complete on disk
+    KGF_RETURN_IF_ERROR(r.status());
+    KGF_RETURN_IF_ERROR(SyncPath(file));
+    if (std::rename(file.c_str(), store_path.c_str()) != 0) {
+      return IoError(store_path + ": cannot move the new store into place: " +
+                     std::strerror(errno));
+    }
+    SyncPath(Dirname(store_path)).IgnoreError();  // the rename; some file systems refuse
+    return r;
+  }();
+  if (!report.ok()) RemoveStoreFiles(file);
   return report;
 }
-
 
 Result<OpenedGraph> OpenGraph(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(path, GraphStore::Mode::kReadOnly));

@@ -1,5 +1,5 @@
 // GraphStore: the on-disk knowledge graph, one SQLite file (WAL mode) with a versioned schema:
-// entities, relations, triples (indexed head->tail and tail->head), import sources with their
+// entities, relations, triples (keyed head, relation, tail), import sources with their
 // checksums, and metadata (schema version, graph name, content checksum).
 //
 //   KGF_ASSIGN_OR_RETURN(ImportReport r, ImportIntoStore("kg.db", {"triples.tsv"}, {}));
@@ -7,7 +7,8 @@
 //   KGF_ASSIGN_OR_RETURN(Graph graph, store.LoadGraph());
 //
 // Imports are transactional and incremental: a failed import leaves the store exactly as it was
-// (a store the import created is removed again); importing the same data again adds nothing;
+// (a first import builds the store aside and renames it into place only when complete, so a
+// failed one leaves none); importing the same data again adds nothing;
 // duplicate triples are kept once. Entity display names are unique in a store: a name already
 // taken becomes "name (type)", else "name (2)", "name (3)", ... in first-seen order.
 // Not thread-safe: one GraphStore per thread; SQLite serialises writers across processes.
@@ -54,13 +55,21 @@ class GraphStore {
   Result<std::vector<std::string>> Sources() const;
 
  private:
+  friend Result<ImportReport> ImportIntoStore(const std::string& store_path,
+                                              const std::vector<std::string>& files,
+                                              const ImportOptions& options);
   struct Impl;
   explicit GraphStore(std::unique_ptr<Impl> impl);
+  // Open on the SQLite file `file`, naming the store `path` in messages and metadata. bulk: a
+  // new private file for one import (no journal; ImportIntoStore renames it into place).
+  static Result<GraphStore> OpenFile(const std::string& path, const std::string& file, Mode mode,
+                                     bool bulk);
   std::unique_ptr<Impl> impl_;
 };
 
-// Opens (creating if needed) and imports; if the store did not exist and the import fails,
-// the store file is removed so a failed first import leaves nothing behind.
+// Opens and imports. A store that does not exist yet is bulk-loaded into "<store>.importing"
+// (no journal; see kg/README.md) and renamed onto store_path when complete, so a failed first
+// import leaves nothing behind. Takes "<store>.lock" for the whole import.
 Result<ImportReport> ImportIntoStore(const std::string& store_path,
                                      const std::vector<std::string>& files,
                                      const ImportOptions& options);

@@ -87,8 +87,12 @@ struct ImportState {
 
   std::string_view KeyOf(uint32_t id) const { return entities[id].key; }
   uint32_t InternEntity(const std::string& key) {
-    const auto [id, inserted] = entity_by_key.FindOrInsert(
-        key, static_cast<uint32_t>(entities.size()), [this](uint32_t i) { return KeyOf(i); });
+    return InternEntityHashed(key, StringIdIndex::HashOf(key));
+  }
+  // REQUIRES: hash == StringIdIndex::HashOf(key) (batched interning: triple_files.cc).
+  uint32_t InternEntityHashed(const std::string& key, uint32_t hash) {
+    const auto [id, inserted] = entity_by_key.FindOrInsertHashed(
+        key, hash, static_cast<uint32_t>(entities.size()), [this](uint32_t i) { return KeyOf(i); });
     if (inserted) {
       PendingEntity e;
       e.key = key;
@@ -96,6 +100,14 @@ struct ImportState {
       entities.push_back(std::move(e));
     }
     return id;
+  }
+  // Frees entity_by_key, entity_by_name, relation_by_key and relation_names (after the phases
+  // that use them: the store writes from the vectors). The state cannot intern after this.
+  void ReleaseLookupTables() {
+    entity_by_key = StringIdIndex();
+    std::unordered_map<std::string, uint32_t>().swap(entity_by_name);
+    std::unordered_map<std::string, uint32_t>().swap(relation_by_key);
+    std::unordered_set<std::string>().swap(relation_names);
   }
   uint32_t InternRelation(const std::string& key) {
     auto [it, inserted] = relation_by_key.try_emplace(key, static_cast<uint32_t>(relations.size()));

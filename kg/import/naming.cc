@@ -24,6 +24,7 @@ void AssignNames(ImportState* st, ImportReport* report) {
     for (int k = 2; st->entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
     return name;
   };
+  st->entity_by_name.reserve(st->entities.size());  // one table size, no rehash per doubling
   std::sort(st->renames.begin(), st->renames.end());
   for (const auto& [id, wanted] : st->renames) st->entity_by_name.erase(st->entities[id].name);
   for (const auto& [id, wanted] : st->renames) {
@@ -38,9 +39,10 @@ void AssignNames(ImportState* st, ImportReport* report) {
   for (size_t i = st->old_entities; i < st->entities.size(); ++i) {
     PendingEntity& e = st->entities[i];
     if (e.name.empty()) e.name = e.key;
-    const std::string name = free_name(e.name, e.type);
-    if (name != e.name) ++report->renamed;
-    e.name = name;
+    // Most names are free: one look-up that also takes the name.
+    if (st->entity_by_name.try_emplace(e.name, static_cast<uint32_t>(i)).second) continue;
+    e.name = free_name(e.name, e.type);  // differs from the taken name
+    ++report->renamed;
     st->entity_by_name.emplace(e.name, static_cast<uint32_t>(i));
   }
 }

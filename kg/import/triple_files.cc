@@ -1,6 +1,10 @@
 // Triple files, line by line, into the import state.
 #include "kg/import/import_state.h"
 
+#include <array>
+#include <optional>
+#include <span>
+
 #include "base/file_util.h"
 #include "base/progress.h"
 #include "kg/import/triple_reader.h"
@@ -11,11 +15,21 @@ namespace {
 
 constexpr size_t kMaxSkippedExamples = 5;
 
+// Lines are applied in batches of kBatch: each batch's entity keys are hashed and their table
+// slots and entities prefetched before any is interned, so the cache misses of a large graph
+// overlap instead of queueing (a third of a 10M-triple import before, issue 12).
+constexpr size_t kBatch = 64;
+
+struct Hashed {
+  uint32_t head = 0, tail = 0;  // StringIdIndex::HashOf(raw.head), (raw.tail) for kTriple
+};
+
 // One parsed line of a triple file into the state: a triple, a name label or a type.
-void ApplyRawTriple(const RawTriple& raw, ImportState* st, ImportState::Source* src) {
+void ApplyRawTriple(const RawTriple& raw, const Hashed& hash, ImportState* st,
+                    ImportState::Source* src) {
   switch (raw.kind) {
     case RawTriple::Kind::kName: {
-      PendingEntity& e = st->entities[st->InternEntity(raw.head)];
+      PendingEntity& e = st->entities[st->InternEntityHashed(raw.head, hash.head)];
       const int priority =
           raw.relation.empty() || raw.relation == "en" || StartsWith(raw.relation, "en-") ? 2 : 1;
       if (e.is_new && priority > e.name_priority) {
@@ -25,7 +39,7 @@ void ApplyRawTriple(const RawTriple& raw, ImportState* st, ImportState::Source* 
       return;
     }
     case RawTriple::Kind::kType: {
-      PendingEntity& e = st->entities[st->InternEntity(raw.head)];
+      PendingEntity& e = st->entities[st->InternEntityHashed(raw.head, hash.head)];
       if (e.type.empty()) {
         e.type = raw.tail;
         e.dirty = !e.is_new;
@@ -33,9 +47,9 @@ void ApplyRawTriple(const RawTriple& raw, ImportState* st, ImportState::Source* 
       return;
     }
     case RawTriple::Kind::kTriple: {
-      const uint32_t h = st->InternEntity(raw.head);
+      const uint32_t h = st->InternEntityHashed(raw.head, hash.head);
       const uint32_t r = st->InternRelation(raw.relation);
-      const uint32_t t = st->InternEntity(raw.tail);
+      const uint32_t t = st->InternEntityHashed(raw.tail, hash.tail);
       if (!raw.tail_name.empty() && st->entities[t].is_new && st->entities[t].name_priority == 0) {
         st->entities[t].name = raw.tail_name;
       }
@@ -45,6 +59,28 @@ void ApplyRawTriple(const RawTriple& raw, ImportState* st, ImportState::Source* 
     }
   }
 }
+// Applies batch[0, n) in order, after the prefetches described at kBatch.
+void ApplyBatch(std::span<const RawTriple> batch, ImportState* st, ImportState::Source* src) {
+  std::array<Hashed, kBatch> hash;
+  const StringIdIndex& index = st->entity_by_key;
+  for (size_t k = 0; k < batch.size(); ++k) {
+    hash[k].head = StringIdIndex::HashOf(batch[k].head);
+    index.Prefetch(hash[k].head);
+    if (batch[k].kind == RawTriple::Kind::kTriple) {
+      hash[k].tail = StringIdIndex::HashOf(batch[k].tail);
+      index.Prefetch(hash[k].tail);
+    }
+  }
+  auto prefetch_entity = [&](uint32_t h) {
+    if (std::optional<uint32_t> id = index.Candidate(h)) __builtin_prefetch(&st->entities[*id]);
+  };
+  for (size_t k = 0; k < batch.size(); ++k) {
+    prefetch_entity(hash[k].head);
+    if (batch[k].kind == RawTriple::Kind::kTriple) prefetch_entity(hash[k].tail);
+  }
+  for (size_t k = 0; k < batch.size(); ++k) ApplyRawTriple(batch[k], hash[k], st, src);
+}
+
 }  // namespace
 
 // Every triple file, line by line; a bad line fails the import or (skip) is counted.
@@ -63,13 +99,17 @@ Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOption
     KGF_ASSIGN_OR_RETURN(src.checksum, FileChecksum(file));
     KGF_ASSIGN_OR_RETURN(src.bytes, FileSize(file));
     Progress progress("import " + Basename(file), 0, "lines");
-    RawTriple raw;
+    std::vector<RawTriple> batch(kBatch);  // filled in place: the strings keep their buffers
+    size_t filled = 0;
     std::string line_error;
-    while (reader->Next(&raw, &line_error)) {
+    while (reader->Next(&batch[filled], &line_error)) {
       ++report->lines;
       progress.Add();
       if (line_error.empty()) {
-        ApplyRawTriple(raw, st, &src);
+        if (++filled == kBatch) {
+          ApplyBatch(batch, st, &src);
+          filled = 0;
+        }
         continue;
       }
       if (options.on_error == "fail") {
@@ -82,6 +122,7 @@ Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOption
       }
     }
     KGF_RETURN_IF_ERROR(reader->status().WithContext("nothing was imported"));
+    ApplyBatch(std::span<const RawTriple>(batch.data(), filled), st, &src);
     report->triples_read += src.read;
     st->sources.push_back(std::move(src));
   }

@@ -48,6 +48,37 @@ std::string Checksum(const std::string& path) {
   return s->checksum();
 }
 
+// One text value of a query against the SQLite file itself ("" when there is no row).
+std::string SqlValue(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  KGF_CHECK(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  KGF_CHECK(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) << sql;
+  std::string out;
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::string Indexes(const std::string& path) {
+  return SqlValue(path, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master "
+                        "WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)");
+}
+
+// A generated TSV: n triples over n/4 entities, 7 relations.
+std::string GeneratedTsv(const TempDir& dir, const std::string& name, int n, uint64_t seed) {
+  Rng rng(seed);
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    text += "e" + std::to_string(rng.Uniform(n / 4 + 1)) + "\tr" + std::to_string(rng.Uniform(7)) +
+            "\te" + std::to_string(rng.Uniform(n / 4 + 1)) + "\n";
+  }
+  return dir.Write(name, text);
+}
+
 TEST(GraphStoreTest, ImportWithSideFilesLoadsNamesTypesAndMetadata) {
   TempDir dir;
   std::string t = dir.Write("t.tsv", "FR\tcapital\tc:paris\nFR\tborders\tES\nES\tborders\tFR\n");
@@ -148,11 +179,84 @@ TEST(GraphStoreTest, FailedImportLeavesStoreExactlyAsBefore) {
   ASSERT_FALSE(fresh.ok());
   EXPECT_FALSE(FileExists(dir.File("new.db")));
   EXPECT_FALSE(FileExists(dir.File("new.db-wal")));
+  EXPECT_FALSE(FileExists(dir.File("new.db.importing")));  // nor the file it was built in
   // A missing file is an error too, with the store unchanged.
   Result<ImportReport> missing = ImportIntoStore(db, {dir.File("nope.tsv")}, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(Checksum(db), before);
+}
+
+// Issue 12: a new store is bulk-loaded into "<store>.importing" (no journal) and renamed into
+// place; it must come out an ordinary WAL store with the entity indexes, and equal, checksum
+// and all, to the same import written row by row into an existing empty store.
+TEST(GraphStoreTest, BulkLoadedNewStoreEqualsImportIntoExistingEmptyStore) {
+  TempDir dir;
+  const std::string tsv = GeneratedTsv(dir, "g.tsv", 20000, 3);
+  const std::string fresh = dir.File("fresh.db");
+  // A leftover of a killed import is overwritten.
+  dir.Write("fresh.db.importing", "half a store");
+  Result<ImportReport> bulk = ImportIntoStore(fresh, {tsv}, {});
+  ASSERT_TRUE(bulk.ok()) << bulk.status().ToString();
+  for (const char* left : {".importing", ".importing-wal", ".importing-shm", "-wal"}) {
+    EXPECT_FALSE(FileExists(fresh + left)) << left;  // nothing the rename could have missed
+  }
+  EXPECT_EQ(SqlValue(fresh, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Indexes(fresh), "entities_by_key entities_by_name");
+  EXPECT_EQ(SqlValue(fresh, "SELECT value FROM meta WHERE key = 'name'"), "fresh");
+  EXPECT_EQ(SqlValue(fresh, "PRAGMA integrity_check"), "ok");
+
+  const std::string existing = dir.File("existing.db");
+  ASSERT_TRUE(GraphStore::Open(existing, GraphStore::Mode::kReadWrite).ok());
+  Result<ImportReport> rows = ImportIntoStore(existing, {tsv}, {});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(bulk->checksum, rows->checksum);
+  EXPECT_EQ(Checksum(fresh), Checksum(existing));
+  for (auto total : {&ImportReport::total_entities, &ImportReport::total_relations,
+                     &ImportReport::total_triples, &ImportReport::triples_added,
+                     &ImportReport::entities_added, &ImportReport::relations_added}) {
+    EXPECT_EQ((*bulk).*total, (*rows).*total);
+  }
+  Graph a = Load(fresh), b = Load(existing);
+  EXPECT_EQ(KeyTriples(a), KeyTriples(b));
+  EXPECT_EQ(a.AllTriples().size(), bulk->total_triples);
+}
+
+// Stores made before issue 12 carry an index of triples by tail: imports keep it (also when
+// an empty store's first import drops and rebuilds the indexes) and reads do not depend on it.
+TEST(GraphStoreTest, StoresWithTheOldTailIndexKeepItAndReadTheSame) {
+  TempDir dir;
+  const std::string big = GeneratedTsv(dir, "big.tsv", 120000, 4);  // over the rebuild size
+  const std::string more = GeneratedTsv(dir, "more.tsv", 500, 5);
+  const std::string old_store = dir.File("old.db");
+  ASSERT_TRUE(GraphStore::Open(old_store, GraphStore::Mode::kReadWrite).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(old_store.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE INDEX triples_by_tail ON triples(tail, relation, head)",
+                         nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  for (const std::string& file : {big, more}) {
+    Result<ImportReport> r = ImportIntoStore(old_store, {file}, {});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  EXPECT_EQ(Indexes(old_store), "entities_by_key entities_by_name triples_by_tail");
+  EXPECT_EQ(SqlValue(old_store, "PRAGMA integrity_check"), "ok");
+
+  const std::string new_store = dir.File("new.db");
+  ASSERT_TRUE(ImportIntoStore(new_store, {big}, {}).ok());
+  ASSERT_TRUE(ImportIntoStore(new_store, {more}, {}).ok());
+  EXPECT_EQ(Indexes(new_store), "entities_by_key entities_by_name");
+  EXPECT_EQ(Checksum(old_store), Checksum(new_store));
+  Graph a = Load(old_store), b = Load(new_store);
+  EXPECT_EQ(a.AllTriples(), b.AllTriples());
+
+  // A first import that leaves the store empty (relations only) keeps the old layout, so an
+  // older kgforge's first bulk load into it (which drops and rebuilds the index) still works.
+  const std::string empty = dir.File("empty.db");
+  ImportOptions relations_only;
+  relations_only.relations = dir.Write("r.tsv", "r1\tfirst relation\n");
+  ASSERT_TRUE(ImportIntoStore(empty, {}, relations_only).ok());
+  EXPECT_EQ(Indexes(empty), "entities_by_key entities_by_name triples_by_tail");
 }
 
 TEST(GraphStoreTest, SkipModeImportsGoodLinesAndReportsBadOnes) {
