@@ -70,10 +70,53 @@ int64_t SpillTable::EntryBytes(const std::string& value) {
   return static_cast<int64_t>(sizeof(Key) + sizeof(std::string) + 2 * sizeof(void*)) + heap;
 }
 
+namespace {
+constexpr int kBloomHashes = 7;  // optimal for 10 bits a key: 0.8% false positives
+constexpr int64_t kBloomBitsPerKey = 10;
+}  // namespace
+
+bool SpillTable::BloomMayHave(const Key& key) const {
+  const uint64_t bits = bloom_.size() * 64;
+  uint64_t h = key.first ^ (key.second * 0x9E3779B97F4A7C15ULL);
+  const uint64_t step = (h >> 29) | 1;  // double hashing (Kirsch-Mitzenmacher)
+  for (int i = 0; i < kBloomHashes; ++i, h += step) {
+    const uint64_t b = h % bits;
+    if (!(bloom_[b / 64] >> (b % 64) & 1)) return false;
+  }
+  return true;
+}
+
+void SpillTable::BloomAdd(const Key& key) {
+  const uint64_t bits = bloom_.size() * 64;
+  uint64_t h = key.first ^ (key.second * 0x9E3779B97F4A7C15ULL);
+  const uint64_t step = (h >> 29) | 1;
+  for (int i = 0; i < kBloomHashes; ++i, h += step) {
+    const uint64_t b = h % bits;
+    bloom_[b / 64] |= uint64_t{1} << (b % 64);
+  }
+}
+
+void SpillTable::BloomRebuild(int64_t capacity) {
+  bloom_capacity_ = capacity;
+  bloom_.assign(static_cast<size_t>((capacity * kBloomBitsPerKey + 63) / 64), 0);
+  sqlite3_stmt* scan = nullptr;
+  if (sqlite3_prepare_v2(disk_->db, "SELECT a, b FROM t", -1, &scan, nullptr) != SQLITE_OK) {
+    status_ = disk_->Error("scan");
+    return;
+  }
+  int rc;
+  while ((rc = sqlite3_step(scan)) == SQLITE_ROW) {
+    BloomAdd({static_cast<uint64_t>(sqlite3_column_int64(scan, 0)),
+              static_cast<uint64_t>(sqlite3_column_int64(scan, 1))});
+  }
+  if (rc != SQLITE_DONE) status_ = disk_->Error("scan");
+  sqlite3_finalize(scan);
+}
+
 std::optional<std::string> SpillTable::Find(const Key& key) {
   auto it = map_.find(key);
   if (it != map_.end()) return it->second;
-  if (spilled_ == 0 || !status_.ok()) return std::nullopt;
+  if (spilled_ == 0 || !status_.ok() || !BloomMayHave(key)) return std::nullopt;
   Disk::BindKey(disk_->find, key);
   const int rc = sqlite3_step(disk_->find);
   if (rc == SQLITE_ROW) {
@@ -116,6 +159,9 @@ void SpillTable::Spill() {
     status_ = disk_->Open();
     if (!status_.ok()) return;
   }
+  // Room in the Bloom filter for what is on disk and this batch; else twice that, rebuilt.
+  const int64_t needed = spilled_ + static_cast<int64_t>(map_.size());
+  const bool rebuild = needed > bloom_capacity_;
   if (sqlite3_exec(disk_->db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
     status_ = disk_->Error("begin");
     return;
@@ -134,6 +180,11 @@ void SpillTable::Spill() {
   if (sqlite3_exec(disk_->db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     status_ = disk_->Error("commit");
     return;
+  }
+  if (rebuild) {
+    BloomRebuild(2 * needed);  // from the table: it now holds this batch too
+  } else {
+    for (const auto& entry : map_) BloomAdd(entry.first);
   }
   spilled_ += static_cast<int64_t>(map_.size());
   ++spills_;

@@ -3,7 +3,9 @@
 // bounded memory. Entries live in a hash map; when the map holds more than `budget_bytes` it
 // is written into a private temporary SQLite database (SQLite unlinks its file at once, so
 // nothing is left behind even if the process dies) and emptied. The map is the newer layer:
-// Find looks there first, then on disk. What Find returns never depends on the budget, so
+// Find looks there first, then on disk, behind a Bloom filter over the spilled keys (10 bits a
+// key, 1% false positives; rebuilt twice the size from the table when it fills), so a key that
+// was never spilled costs no disk lookup. What Find returns never depends on the budget, so
 // filter output is the same with or without spilling (PipelineTest.SpilledDedupGivesTheSameBytes).
 // Not thread-safe.
 #ifndef KGF_FILTERS_SPILL_TABLE_H_
@@ -16,6 +18,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -39,7 +42,10 @@ class SpillTable {
 
   // Bytes held in memory (the map's entries and nodes; SQLite's page cache is capped at 8 MiB
   // on top of this once spilled).
-  int64_t MemoryBytes() const { return memory_bytes_ + map_.bucket_count() * sizeof(void*); }
+  int64_t MemoryBytes() const {
+    return memory_bytes_ + static_cast<int64_t>(map_.bucket_count() * sizeof(void*) +
+                                                bloom_.capacity() * sizeof(uint64_t));
+  }
   int64_t spilled_entries() const { return spilled_; }
   int spills() const { return spills_; }
   // The first disk error (opening the temporary database, a full disk); OK otherwise.
@@ -52,6 +58,12 @@ class SpillTable {
   static int64_t EntryBytes(const std::string& value);
   void Spill();
   struct Disk;
+  // The Bloom filter over spilled keys.
+  void BloomAdd(const Key& key);
+  bool BloomMayHave(const Key& key) const;
+  void BloomRebuild(int64_t capacity);
+  std::vector<uint64_t> bloom_;  // bits
+  int64_t bloom_capacity_ = 0;   // keys it was sized for
 
   int64_t budget_;
   std::unordered_map<Key, std::string, KeyHash> map_;
