@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   // glibc hands the top of the heap back to the kernel as soon as 128 KiB are free there.
   // sentencepiece's Encode allocates and frees a few hundred KiB of temporaries per document,
   // so `corpus build` faulted them in afresh for every document: at 10x the Brown corpus, 800k
-  // page faults and ~12% of the CPU time (issue 12; benchmarks/README.md "## corpus"). Keeping
+  // page faults and ~9% of the CPU time (issue 12; benchmarks/README.md "## corpus"). Keeping
   // up to 64 MiB free at the top costs at most that much resident memory.
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
