@@ -1,4 +1,6 @@
 // kgforge: the command-line entry point. Subcommands register themselves (cli/command.h).
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +66,13 @@ int main(int argc, char** argv) {
     setenv("OPENBLAS_CORETYPE", "SkylakeX", /*overwrite=*/1);
     execv("/proc/self/exe", argv);  // returns only on failure: carry on with the default
   }
+
+  // glibc hands the top of the heap back to the kernel as soon as 128 KiB are free there.
+  // sentencepiece's Encode allocates and frees a few hundred KiB of temporaries per document,
+  // so `corpus build` faulted them in afresh for every document: at 10x the Brown corpus, 800k
+  // page faults and ~9% of the CPU time (issue 12; benchmarks/README.md "## corpus"). Keeping
+  // up to 64 MiB free at the top costs at most that much resident memory.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
   CLI::App app{"kgforge: knowledge graph -> verified tool-use data -> MoE training"};
   app.require_subcommand(1);

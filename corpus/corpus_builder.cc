@@ -3,13 +3,14 @@
 #include "corpus/corpus_builder.h"
 
 #include <sqlite3.h>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 #include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -143,57 +144,113 @@ void ProcessDocument(const SourceDocument& doc, SourceKind kind, const MixConfig
   }
 }
 
-Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb::task_arena& arena,
-                       SourceData* data) {
-  SourceReadStats read;
-  KGF_ASSIGN_OR_RETURN(std::vector<SourceDocument> raw,
-                       ReadSource(data->config, &read, /*defer_text_parsing=*/true));
-  data->stats.files = read.files;
-  std::vector<Slot> slots(raw.size());
-  Progress progress("tokenize " + data->config.name, raw.size(), "documents");
-  arena.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, raw.size(), 16),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                        for (size_t i = r.begin(); i < r.end(); ++i) {
-                          ProcessDocument(raw[i], data->config.kind, config, tokenizer, &slots[i]);
-                        }
-                        progress.Add(r.size());
-                      });
-  });
-  progress.Finish();
-  // Serial merge in input order: the first error (by input position) wins, deterministically.
-  const bool tool_use = data->config.kind == SourceKind::kToolUse;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    Slot& slot = slots[i];
-    KGF_RETURN_IF_ERROR(slot.status);
-    if (tool_use) {
-      switch (slot.record_split) {
-        case RecordSplit::kTrain: ++data->stats.train_records; break;
-        case RecordSplit::kValid:
-          ++data->stats.valid_records;
-          data->valid_lines += raw[i].text;
-          data->valid_lines += '\n';
-          break;
-        case RecordSplit::kTest:
-          ++data->stats.test_records;
-          data->test_lines += raw[i].text;
-          data->test_lines += '\n';
-          break;
-      }
-    }
-    data->stats.empty_skipped += slot.empty;
-    data->stats.records += !slot.empty;
-    data->stats.split += slot.split;
-    data->stats.truncated += slot.truncated;
-    data->stats.cut += slot.cut;
-    data->stats.dropped_no_trained_tokens += slot.dropped;
-    for (auto& piece : slot.pieces) {
-      data->stats.unique_tokens += static_cast<int64_t>(piece.size());
-      data->docs.push_back(std::move(piece));
-      data->origins.emplace_back(raw[i].where, slot.record_id);
-      if (tool_use) data->masks.push_back(std::move(slot.mask));
+// Lines per pipeline chunk: large enough that TBB's per-chunk cost vanishes next to
+// sentencepiece, small enough that 2 threads stay busy and memory stays bounded.
+constexpr size_t kChunkLines = static_cast<size_t>(kBuildChunkLines);
+
+// One chunk of input lines and their outcomes.
+struct Chunk {
+  std::vector<SourceDocument> raw;
+  std::vector<Slot> slots;  // parallel to raw
+};
+
+// Moves the outcome of raw line `doc` into `data`. The caller stops at the first error.
+Status MergeSlot(SourceDocument& doc, Slot& slot, SourceData* data) {
+  KGF_RETURN_IF_ERROR(slot.status);
+  if (data->config.kind == SourceKind::kToolUse) {
+    switch (slot.record_split) {
+      case RecordSplit::kTrain: ++data->stats.train_records; break;
+      case RecordSplit::kValid:
+        ++data->stats.valid_records;
+        data->valid_lines += doc.text;
+        data->valid_lines += '\n';
+        break;
+      case RecordSplit::kTest:
+        ++data->stats.test_records;
+        data->test_lines += doc.text;
+        data->test_lines += '\n';
+        break;
     }
   }
+  data->stats.empty_skipped += slot.empty;
+  data->stats.records += !slot.empty;
+  data->stats.split += slot.split;
+  data->stats.truncated += slot.truncated;
+  data->stats.cut += slot.cut;
+  data->stats.dropped_no_trained_tokens += slot.dropped;
+  for (size_t k = 0; k < slot.pieces.size(); ++k) {
+    data->stats.unique_tokens += static_cast<int64_t>(slot.pieces[k].size());
+    data->docs.push_back(std::move(slot.pieces[k]));
+    // The last piece may take the strings; earlier ones copy them.
+    if (k + 1 == slot.pieces.size()) {
+      data->origins.emplace_back(std::move(doc.where), std::move(slot.record_id));
+    } else {
+      data->origins.emplace_back(doc.where, slot.record_id);
+    }
+    if (data->config.kind == SourceKind::kToolUse) data->masks.push_back(std::move(slot.mask));
+  }
+  return Status::Ok();
+}
+
+// Reads, tokenizes and merges one source as a TBB pipeline: a serial reader hands out chunks
+// of lines, chunks are tokenized in parallel, and a serial in-order stage merges them, so
+// reading and merging overlap tokenization and the result is the same for any thread count.
+// Errors are those of reading the whole source first, then processing in input order: a read
+// error (missing file, blank line, invalid UTF-8) wins over any processing error, and among
+// processing errors the first by input position wins.
+Status LoadAndTokenize(const MixConfig& config, const Tokenizer& tokenizer, tbb::task_arena& arena,
+                       SourceData* data) {
+  KGF_ASSIGN_OR_RETURN(SourceLineReader reader, SourceLineReader::Open(data->config));
+  Progress progress("tokenize " + data->config.name, 0, "documents");
+  Status merge_status;
+  // Set by the merge stage at the first processing error: later chunks skip their work.
+  std::atomic<bool> failed{false};
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        4 * static_cast<size_t>(arena.max_concurrency()),
+        tbb::make_filter<void, std::shared_ptr<Chunk>>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> std::shared_ptr<Chunk> {
+              auto chunk = std::make_shared<Chunk>();
+              chunk->raw.reserve(kChunkLines);
+              SourceDocument doc;
+              while (chunk->raw.size() < kChunkLines && reader.Next(&doc)) {
+                chunk->raw.push_back(std::move(doc));
+              }
+              if (chunk->raw.empty()) {
+                fc.stop();
+                return nullptr;
+              }
+              return chunk;
+            }) &
+            tbb::make_filter<std::shared_ptr<Chunk>, std::shared_ptr<Chunk>>(
+                tbb::filter_mode::parallel,
+                [&](std::shared_ptr<Chunk> chunk) {
+                  if (failed.load(std::memory_order_relaxed)) return chunk;
+                  chunk->slots.resize(chunk->raw.size());
+                  for (size_t i = 0; i < chunk->raw.size(); ++i) {
+                    ProcessDocument(chunk->raw[i], data->config.kind, config, tokenizer,
+                                    &chunk->slots[i]);
+                  }
+                  progress.Add(chunk->raw.size());
+                  return chunk;
+                }) &
+            tbb::make_filter<std::shared_ptr<Chunk>, void>(
+                tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Chunk> chunk) {
+                  if (!merge_status.ok()) return;
+                  for (size_t i = 0; i < chunk->raw.size(); ++i) {
+                    merge_status = MergeSlot(chunk->raw[i], chunk->slots[i], data);
+                    if (!merge_status.ok()) {
+                      failed = true;
+                      return;
+                    }
+                  }
+                }));
+  });
+  progress.Finish();
+  data->stats.files = reader.files();
+  KGF_RETURN_IF_ERROR(reader.status());
+  KGF_RETURN_IF_ERROR(merge_status);
   data->stats.unique_documents = static_cast<int64_t>(data->docs.size());
   return Status::Ok();
 }
@@ -624,16 +681,27 @@ Status WriteDataset(std::string_view dataset, const MixConfig& config, DType dty
 
 // Sizes and checksums of every file under `tmp` so far (all but the manifest and the catalog)
 // into the manifest, its eval files and the catalog's shard rows.
-Status RecordFiles(const std::string& tmp, Manifest* manifest, std::vector<CatalogRow>* shards) {
+// Files are checksummed in parallel (one task per file), recorded in sorted order.
+Status RecordFiles(const std::string& tmp, tbb::task_arena& arena, Manifest* manifest,
+                   std::vector<CatalogRow>* shards) {
   KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFilesBelow(tmp));
+  std::vector<ManifestFile> files(names.size());
+  std::vector<Status> statuses(names.size());
+  arena.execute([&] {
+    tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
+      statuses[i] = [&]() -> Status {
+        files[i].path = names[i];
+        KGF_ASSIGN_OR_RETURN(files[i].bytes, FileSize(JoinPath(tmp, names[i])));
+        KGF_ASSIGN_OR_RETURN(files[i].checksum, FileChecksum(JoinPath(tmp, names[i])));
+        return Status::Ok();
+      }();
+    });
+  });
   std::map<std::string, ManifestFile> by_name;
-  for (const std::string& name : names) {
-    ManifestFile f;
-    f.path = name;
-    KGF_ASSIGN_OR_RETURN(f.bytes, FileSize(JoinPath(tmp, name)));
-    KGF_ASSIGN_OR_RETURN(f.checksum, FileChecksum(JoinPath(tmp, name)));
-    by_name[name] = f;
-    manifest->files.push_back(f);
+  for (size_t i = 0; i < names.size(); ++i) {
+    KGF_RETURN_IF_ERROR(statuses[i]);
+    by_name[names[i]] = files[i];
+    manifest->files.push_back(files[i]);
   }
   for (ManifestEvalFile& e : manifest->eval) {
     e.bytes = by_name[e.path].bytes;
@@ -705,7 +773,7 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
     KGF_RETURN_IF_ERROR(WriteDataset(dataset, config, dtype, tmp, data, &manifest, &tables));
   }
   for (const SourceData& d : data) manifest.sources.push_back(d.stats);
-  KGF_RETURN_IF_ERROR(RecordFiles(tmp, &manifest, &tables.shards));
+  KGF_RETURN_IF_ERROR(RecordFiles(tmp, arena, &manifest, &tables.shards));
   manifest.fingerprint = fingerprint;
   KGF_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(tmp, kManifestFile), manifest.ToJson()));
   KGF_RETURN_IF_ERROR(WriteCatalog(JoinPath(tmp, kCatalogFile), tables.shards, tables.sources,

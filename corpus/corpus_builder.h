@@ -23,8 +23,9 @@
 //             sequence of every shard and where it came from (the record's id for tool_use,
 //             the input's "file:line" always), so a token can be traced to its record
 // Determinism: same inputs, config and tokenizer -> byte-identical shards, eval files and
-// manifest for any thread count (documents are tokenized into fixed slots; order depends only
-// on the seed).
+// manifest for any thread count (documents are tokenized in parallel and merged in input order;
+// order depends only on the seed). Errors too: a read error (missing file, blank line, invalid
+// UTF-8) wins over any processing error, and the first processing error by input position wins.
 #ifndef KGF_CORPUS_CORPUS_BUILDER_H_
 #define KGF_CORPUS_CORPUS_BUILDER_H_
 
@@ -55,6 +56,10 @@ struct BuildSummary {
   // kgforge binary (manifest.fingerprint): nothing was rebuilt.
   bool reused = false;
 };
+
+// Sources are read, tokenized and merged as a pipeline over chunks of this many input lines
+// (corpus_builder.cc); the output does not depend on it. Exposed for tests of chunk boundaries.
+inline constexpr int64_t kBuildChunkLines = 64;
 
 // Errors: config and input errors as in mix_config.h / source_reader.h / chat_template.h
 // (file:line named; a tool_use "split" other than train / valid / test included), NotFound / FailedPrecondition for the tokenizer, AlreadyExists when `out`

@@ -25,6 +25,19 @@ void PutLe(std::string* out, T v) {
   out->append(bytes, sizeof(T));
 }
 
+// Writes values as little-endian T to out (values.size() * sizeof(T) bytes). Returns the
+// position of the first value outside [lo, hi], or -1 when all fit.
+template <typename T>
+int64_t EncodeLe(std::span<const int32_t> values, int64_t lo, int64_t hi, char* out) {
+  for (size_t k = 0; k < values.size(); ++k) {
+    const int64_t v = values[k];
+    if (v < lo || v > hi) return static_cast<int64_t>(k);
+    const T t = static_cast<T>(v);
+    std::memcpy(out + k * sizeof(T), &t, sizeof(T));
+  }
+  return -1;
+}
+
 template <typename T>
 T GetLe(const char* p) {
   T v;
@@ -160,26 +173,24 @@ Status IndexedDatasetWriter::AddDocument(std::span<const int32_t> values) {
   }
   int64_t lo, hi;
   RangeOf(options_.dtype, &lo, &hi);
-  const int size = DTypeSize(options_.dtype);
-  buffer_.clear();
-  buffer_.reserve(values.size() * size);
-  for (size_t k = 0; k < values.size(); ++k) {
-    const int64_t v = values[k];
-    if (v < lo || v > hi) {
-      return InvalidArgumentError(prefix_ + ": document " + std::to_string(index) + " position " +
-                                  std::to_string(k) + ": value " + std::to_string(v) +
-                                  " does not fit " + std::string(DTypeName(options_.dtype)) +
-                                  " (vocabulary too large for this dtype?)");
-    }
-    switch (options_.dtype) {
-      case DType::kUint8: PutLe<uint8_t>(&buffer_, static_cast<uint8_t>(v)); break;
-      case DType::kInt8: PutLe<int8_t>(&buffer_, static_cast<int8_t>(v)); break;
-      case DType::kInt16: PutLe<int16_t>(&buffer_, static_cast<int16_t>(v)); break;
-      case DType::kUint16: PutLe<uint16_t>(&buffer_, static_cast<uint16_t>(v)); break;
-      case DType::kInt32: PutLe<int32_t>(&buffer_, static_cast<int32_t>(v)); break;
-      case DType::kInt64: PutLe<int64_t>(&buffer_, v); break;
-      default: KGF_CHECK(false) << "non-integer dtype";
-    }
+  const size_t size = static_cast<size_t>(DTypeSize(options_.dtype));
+  buffer_.resize(values.size() * size);
+  // One type switch per document, not per value: the shard writer is the build's serial tail.
+  int64_t bad = -1;
+  switch (options_.dtype) {
+    case DType::kUint8: bad = EncodeLe<uint8_t>(values, lo, hi, buffer_.data()); break;
+    case DType::kInt8: bad = EncodeLe<int8_t>(values, lo, hi, buffer_.data()); break;
+    case DType::kInt16: bad = EncodeLe<int16_t>(values, lo, hi, buffer_.data()); break;
+    case DType::kUint16: bad = EncodeLe<uint16_t>(values, lo, hi, buffer_.data()); break;
+    case DType::kInt32: bad = EncodeLe<int32_t>(values, lo, hi, buffer_.data()); break;
+    case DType::kInt64: bad = EncodeLe<int64_t>(values, lo, hi, buffer_.data()); break;
+    default: KGF_CHECK(false) << "non-integer dtype";
+  }
+  if (bad >= 0) {
+    return InvalidArgumentError(prefix_ + ": document " + std::to_string(index) + " position " +
+                                std::to_string(bad) + ": value " + std::to_string(values[bad]) +
+                                " does not fit " + std::string(DTypeName(options_.dtype)) +
+                                " (vocabulary too large for this dtype?)");
   }
   pointers_.push_back(static_cast<int64_t>(bin_.bytes_written()));
   KGF_RETURN_IF_ERROR(bin_.Write(buffer_));

@@ -39,39 +39,75 @@ Result<RecordSplit> SplitOfRecord(const JsonValue& record, std::string_view wher
                               ", not one of \"train\", \"valid\", \"test\" (omit it for train)");
 }
 
+Result<SourceLineReader> SourceLineReader::Open(const SourceConfig& source) {
+  SourceLineReader r;
+  KGF_ASSIGN_OR_RETURN(r.paths_, ExpandSourcePaths(source));
+  return r;
+}
+
+SourceLineReader::SourceLineReader(SourceLineReader&&) noexcept = default;
+SourceLineReader& SourceLineReader::operator=(SourceLineReader&&) noexcept = default;
+SourceLineReader::~SourceLineReader() = default;
+
+bool SourceLineReader::Next(SourceDocument* doc) {
+  if (!status_.ok()) return false;
+  while (true) {
+    if (reader_ == nullptr) {
+      if (next_path_ == paths_.size()) return false;
+      ++files_;
+      auto opened = LineReader::Open(paths_[next_path_++], size_t{64} << 20);
+      if (!opened.ok()) {
+        status_ = opened.status();
+        return false;
+      }
+      reader_ = std::move(opened).value();
+    }
+    LineReader& reader = *reader_;
+    if (!reader.Next(&line_)) {
+      status_ = reader.status();
+      reader_.reset();
+      if (!status_.ok()) return false;
+      continue;
+    }
+    std::string where = reader.Where();
+    if (line_.find_first_not_of(" \t\r") == std::string::npos) {
+      // Every source is JSON Lines: a blank line is a malformed file, not an empty document.
+      status_ = InvalidArgumentError(where + ": blank line; JSON Lines files hold one JSON "
+                                             "object per line (remove the blank line)");
+      return false;
+    }
+    if (!IsValidUtf8(line_)) {
+      status_ = InvalidArgumentError(where + ": not valid UTF-8; re-encode the file as UTF-8");
+      return false;
+    }
+    ++lines_;
+    doc->text = std::move(line_);
+    doc->where = std::move(where);
+    line_.clear();
+    return true;
+  }
+}
+
 Result<std::vector<SourceDocument>> ReadSource(const SourceConfig& source, SourceReadStats* stats,
                                                bool defer_text_parsing) {
   std::vector<SourceDocument> docs;
-  KGF_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandSourcePaths(source));
-  for (const std::string& file : files) {
-    ++stats->files;
-    KGF_ASSIGN_OR_RETURN(auto reader, LineReader::Open(file, size_t{64} << 20));
-    std::string line;
-    while (reader->Next(&line)) {
-      ++stats->lines;
-      const std::string where = reader->Where();
-      if (line.find_first_not_of(" \t\r") == std::string::npos) {
-        // Every source is JSON Lines: a blank line is a malformed file, not an empty document.
-        return InvalidArgumentError(where + ": blank line; JSON Lines files hold one JSON object "
-                                            "per line (remove the blank line)");
-      }
-      if (!IsValidUtf8(line)) {
-        return InvalidArgumentError(where + ": not valid UTF-8; re-encode the file as UTF-8");
-      }
-      if (source.kind == SourceKind::kToolUse || defer_text_parsing) {
-        docs.push_back({std::move(line), where});
-        continue;
-      }
-      SourceDocument raw{std::move(line), where};
-      KGF_ASSIGN_OR_RETURN(std::string text, TextOfLine(raw));
-      if (text.empty()) {
-        ++stats->empty_skipped;
-        continue;
-      }
-      docs.push_back({std::move(text), where});
+  KGF_ASSIGN_OR_RETURN(SourceLineReader reader, SourceLineReader::Open(source));
+  SourceDocument raw;
+  while (reader.Next(&raw)) {
+    if (source.kind == SourceKind::kToolUse || defer_text_parsing) {
+      docs.push_back(std::move(raw));
+      continue;
     }
-    KGF_RETURN_IF_ERROR(reader->status());
+    KGF_ASSIGN_OR_RETURN(std::string text, TextOfLine(raw));
+    if (text.empty()) {
+      ++stats->empty_skipped;
+      continue;
+    }
+    docs.push_back({std::move(text), std::move(raw.where)});
   }
+  stats->files += reader.files();
+  stats->lines += reader.lines();
+  KGF_RETURN_IF_ERROR(reader.status());
   return docs;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -213,7 +214,17 @@ Result<Tokenizer> Tokenizer::FromSerialized(std::string serialized, std::string_
 }
 
 Status Tokenizer::EncodeAppend(std::string_view text, std::vector<int32_t>* ids) const {
+  static_assert(std::is_same_v<int32_t, int>, "sentencepiece ids are int");
   if (text.empty()) return Status::Ok();
+  if (ids->empty()) {
+    // Straight into the caller's vector: no copy of the ids (the common case, one document).
+    auto st = sp_->Encode(text, ids);
+    if (!st.ok()) {
+      ids->clear();
+      return InternalError("tokenizer: encode failed: " + st.ToString());
+    }
+    return Status::Ok();
+  }
   std::vector<int> out;
   auto st = sp_->Encode(text, &out);
   if (!st.ok()) return InternalError("tokenizer: encode failed: " + st.ToString());

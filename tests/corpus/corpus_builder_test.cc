@@ -242,6 +242,74 @@ TEST_F(CorpusBuilderTest, ByteIdenticalForAnyThreadCount) {
             *ReadFileToString(dir_.File("s8/pretrain_00000.bin")));
 }
 
+// Sources longer than one pipeline chunk: the shards, manifest and catalog rows are the same
+// for any thread count, and errors are those of reading everything first, then processing in
+// input order, whichever chunk they fall in.
+TEST_F(CorpusBuilderTest, ChunkedPipelineIsThreadCountIndependentAcrossChunks) {
+  const int64_t n = 4 * kBuildChunkLines + 5;
+  std::vector<std::string> lines;
+  for (int64_t i = 0; i < n; ++i) {
+    JsonDoc d;
+    d.SetObject();
+    const std::string body = i % 17 == 0 ? "" : GenerateText(2000 + i, 1 + i % 5);
+    d.AddMember("text", JsonValue(body.c_str(), d.GetAllocator()), d.GetAllocator());
+    lines.push_back(JsonToString(d));
+  }
+  auto write = [&](const std::string& name, const std::vector<std::string>& ls) {
+    std::string text;
+    for (const std::string& l : ls) text += l + "\n";
+    dir_.Write(name, text);
+    return Config(R"("max_shard_tokens":3000,"max_document_tokens":40,)",
+                  R"([{"name":"long","kind":"text","paths":[")" + name + R"("]},)"
+                  R"({"name":"tools","kind":"tool_use","paths":["synth"]}])");
+  };
+  const std::string config = write("long.jsonl", lines);
+  ASSERT_TRUE(Build(config, "c1", 1).ok());
+  ASSERT_TRUE(Build(config, "c2", 2).ok());
+  ASSERT_TRUE(Build(config, "c8", 8).ok());
+  const std::vector<std::string> names = *ListDirectory(dir_.File("c1"));
+  EXPECT_GT(names.size(), 6u) << "several shards";
+  for (const char* other : {"c2", "c8"}) {
+    EXPECT_EQ(ListFilesRecursive(dir_.File("c1")), ListFilesRecursive(dir_.File(other)));
+    for (const auto& f : names) {
+      if (f == "catalog.sqlite") continue;
+      EXPECT_EQ(*ReadFileToString(dir_.File("c1/" + f)),
+                *ReadFileToString(dir_.File(std::string(other) + "/" + f))) << f;
+    }
+  }
+  auto built = Corpus::Open(dir_.File("c1"));
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  auto summary = Build(config, "c1", 2);  // reused: the manifest as written
+  ASSERT_TRUE(summary.ok());
+  const SourceBuildStats& st = summary->manifest.sources[0];
+  EXPECT_EQ(st.empty_skipped, (n + 16) / 17);
+  EXPECT_EQ(st.records, n - st.empty_skipped);
+  EXPECT_GT(st.split, 0);
+
+  // Processing errors (a line without "text") in the second and fourth chunks: the second's
+  // wins for any thread count.
+  std::vector<std::string> bad = lines;
+  bad[kBuildChunkLines + 3] = R"({"title":"no text"})";
+  bad[3 * kBuildChunkLines + 1] = R"({"title":"no text either"})";
+  const std::string bad_config = write("bad.jsonl", bad);
+  const std::string first = "bad.jsonl:" + std::to_string(kBuildChunkLines + 4) + ":";
+  for (int threads : {1, 2, 8}) {
+    auto r = Build(bad_config, "bad" + std::to_string(threads), threads);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find(first), std::string::npos) << r.status().message();
+    EXPECT_FALSE(FileExists(dir_.File("bad" + std::to_string(threads))));
+  }
+  // A blank line in the last chunk (a read error) wins over those processing errors.
+  bad.back() = "  ";
+  const std::string blank_config = write("blank.jsonl", bad);
+  for (int threads : {1, 2, 8}) {
+    auto r = Build(blank_config, "blank" + std::to_string(threads), threads);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("blank.jsonl:" + std::to_string(n) + ": blank line"),
+              std::string::npos) << r.status().message();
+  }
+}
+
 TEST_F(CorpusBuilderTest, ShardSizeLimitSplitsShards) {
   auto summary = Build(Config(R"("max_shard_tokens":900,"max_document_tokens":200,)"), "out");
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
