@@ -497,20 +497,26 @@ Status GraphStore::Impl::WriteRelationsAndEntities(const ImportState& st, Import
   return Status::Ok();
 }
 
-// A bulk load's entities, all new: multi-row INSERTs of kRows rows, ids ascending (appends).
-Status GraphStore::Impl::WriteNewEntities(const ImportState& st, ImportReport* report) {
-  constexpr size_t kRows = 64;
-  auto sql = [](size_t rows) {
-    std::string q = "INSERT INTO entities(id, key, name, type, aliases) VALUES ";
-    for (size_t i = 0; i < rows; ++i) q += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
+// Runs `insert` (an "INSERT ... VALUES" prefix) over `count` rows of `columns` values, kRows rows
+// per statement (the last one shorter): multi-row INSERTs cut SQLite's per-statement overhead.
+// bind(stmt, row, first) binds row `row`'s values from parameter `first` on; after(rows) runs
+// after each statement (counts, progress).
+template <size_t kRows, typename BindRow, typename AfterRun>
+Status InsertRows(sqlite3* db, const std::string& path, const std::string& insert, int columns,
+                  size_t count, BindRow bind, AfterRun after, const char* what) {
+  auto sql = [&](size_t rows) {
+    std::string tuple = "(?";
+    for (int c = 1; c < columns; ++c) tuple += ",?";
+    tuple += ")";
+    std::string q = insert + " VALUES ";
+    for (size_t i = 0; i < rows; ++i) q += (i ? "," : "") + tuple;
     return q;
   };
   Status status;
   Stmt full(db, sql(kRows).c_str(), &status);
   KGF_RETURN_IF_ERROR(status);
-  std::array<std::string, kRows> aliases;  // alive until Run()
-  for (size_t i = 0; i < st.entities.size(); i += kRows) {
-    const size_t rows = std::min(kRows, st.entities.size() - i);
+  for (size_t i = 0; i < count; i += kRows) {
+    const size_t rows = std::min(kRows, count - i);
     Stmt tail_stmt;
     Stmt* ins = &full;
     if (rows < kRows) {
@@ -518,53 +524,49 @@ Status GraphStore::Impl::WriteNewEntities(const ImportState& st, ImportReport* r
       KGF_RETURN_IF_ERROR(status);
       ins = &tail_stmt;
     }
-    for (size_t k = 0; k < rows; ++k) {
-      const PendingEntity& e = st.entities[i + k];
-      const int p = static_cast<int>(5 * k);
-      ins->Bind(p + 1, static_cast<int64_t>(i + k));
-      ins->Bind(p + 2, e.key);
-      ins->Bind(p + 3, e.name);
-      ins->Bind(p + 4, e.type);
-      aliases[k] = JoinAliases(e.aliases);
-      ins->Bind(p + 5, aliases[k]);
+    for (size_t k = 0; k < rows; ++k) bind(*ins, i + k, static_cast<int>(columns * k + 1));
+    if (ins->Run() != SQLITE_DONE) {
+      return DataLossError(path + ": " + what + ": " + sqlite3_errmsg(db));
     }
-    if (ins->Run() != SQLITE_DONE) return Error("writing entities");
+    after(rows);
   }
+  return Status::Ok();
+}
+
+// A bulk load's entities, all new: 64-row INSERTs, ids ascending (appends).
+Status GraphStore::Impl::WriteNewEntities(const ImportState& st, ImportReport* report) {
+  constexpr size_t kRows = 64;
+  std::array<std::string, kRows> aliases;  // alive until Run()
+  KGF_RETURN_IF_ERROR(InsertRows<kRows>(
+      db, path, "INSERT INTO entities(id, key, name, type, aliases)", 5, st.entities.size(),
+      [&](Stmt& ins, size_t row, int p) {
+        const PendingEntity& e = st.entities[row];
+        ins.Bind(p, static_cast<int64_t>(row));
+        ins.Bind(p + 1, e.key);
+        ins.Bind(p + 2, e.name);
+        ins.Bind(p + 3, e.type);
+        aliases[row % kRows] = JoinAliases(e.aliases);
+        ins.Bind(p + 4, aliases[row % kRows]);
+      },
+      [](size_t) {}, "writing entities"));
   report->entities_added += st.entities.size();
   return Status::Ok();
 }
 
 Status GraphStore::Impl::WriteTriples(const ImportState& st, ImportReport* report) {
-  // Multi-row INSERTs (kRows triples per statement) cut SQLite's per-statement overhead.
-  constexpr size_t kRows = 256;
-  auto sql = [](size_t rows) {
-    std::string q = "INSERT OR IGNORE INTO triples(head, relation, tail) VALUES ";
-    for (size_t i = 0; i < rows; ++i) q += i ? ",(?,?,?)" : "(?,?,?)";
-    return q;
-  };
-  Status status;
-  Stmt full(db, sql(kRows).c_str(), &status);
-  KGF_RETURN_IF_ERROR(status);
   Progress progress("write triples", st.triples.size(), "triples");
-  for (size_t i = 0; i < st.triples.size(); i += kRows) {
-    const size_t rows = std::min(kRows, st.triples.size() - i);
-    Stmt tail_stmt;
-    Stmt* ins = &full;
-    if (rows < kRows) {
-      tail_stmt = Stmt(db, sql(rows).c_str(), &status);
-      KGF_RETURN_IF_ERROR(status);
-      ins = &tail_stmt;
-    }
-    for (size_t k = 0; k < rows; ++k) {
-      ins->Bind(static_cast<int>(3 * k + 1), st.triples[i + k][0]);
-      ins->Bind(static_cast<int>(3 * k + 2), st.triples[i + k][1]);
-      ins->Bind(static_cast<int>(3 * k + 3), st.triples[i + k][2]);
-    }
-    if (ins->Run() != SQLITE_DONE) return Error("writing triples");
-    report->triples_added += static_cast<uint64_t>(sqlite3_changes(db));
-    progress.Add(rows);
-  }
-  return Status::Ok();
+  return InsertRows<256>(
+      db, path, "INSERT OR IGNORE INTO triples(head, relation, tail)", 3, st.triples.size(),
+      [&](Stmt& ins, size_t row, int p) {
+        ins.Bind(p, st.triples[row][0]);
+        ins.Bind(p + 1, st.triples[row][1]);
+        ins.Bind(p + 2, st.triples[row][2]);
+      },
+      [&](size_t rows) {
+        report->triples_added += static_cast<uint64_t>(sqlite3_changes(db));
+        progress.Add(rows);
+      },
+      "writing triples");
 }
 
 Status GraphStore::Impl::WriteSources(const ImportState& st, const ImportReport& report) {
