@@ -72,6 +72,12 @@ int main(int argc, char** argv) {
   // so `corpus build` faulted them in afresh for every document: at 10x the Brown corpus, 800k
   // page faults and ~9% of the CPU time (issue 12; benchmarks/README.md "## corpus"). Keeping
   // up to 64 MiB free at the top costs at most that much resident memory.
+  // Setting any of these turns off glibc's sliding mmap threshold (which, after the first free
+  // of a large block, serves blocks up to 32 MiB from the heap): without it every allocation
+  // over 128 KiB is a fresh mmap, and the trainer's per-step scratch buffers were faulted in
+  // afresh at each step (training 1.5x slower). So the threshold is pinned where it would
+  // have slid to.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
   CLI::App app{"kgforge: knowledge graph -> verified tool-use data -> MoE training"};
