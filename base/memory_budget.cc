@@ -1,6 +1,8 @@
 // Memory budgets (see memory_budget.h).
 #include "base/memory_budget.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +41,11 @@ Status CheckMemoryBudget(double bytes, std::string_view what, std::string_view h
   std::snprintf(buf, sizeof(buf), " needs %.1f GiB but %.1f GiB are available; ",
                 bytes / double(1 << 30), static_cast<double>(available) / double(1 << 30));
   return FailedPreconditionError(std::string(what) + buf + std::string(hint));
+}
+
+void TuneAllocator() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
 }  // namespace kgf

@@ -1,5 +1,4 @@
 // kgforge: the command-line entry point. Subcommands register themselves (cli/command.h).
-#include <malloc.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -9,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/memory_budget.h"
 #include "cli/command.h"
 
 namespace kgf::cli {
@@ -67,18 +67,9 @@ int main(int argc, char** argv) {
     execv("/proc/self/exe", argv);  // returns only on failure: carry on with the default
   }
 
-  // glibc hands the top of the heap back to the kernel as soon as 128 KiB are free there.
-  // sentencepiece's Encode allocates and frees a few hundred KiB of temporaries per document,
-  // so `corpus build` faulted them in afresh for every document: at 10x the Brown corpus, 800k
-  // page faults and ~9% of the CPU time (issue 12; benchmarks/README.md "## corpus"). Keeping
-  // up to 64 MiB free at the top costs at most that much resident memory.
-  // Setting any of these turns off glibc's sliding mmap threshold (which, after the first free
-  // of a large block, serves blocks up to 32 MiB from the heap): without it every allocation
-  // over 128 KiB is a fresh mmap, and the trainer's per-step scratch buffers were faulted in
-  // afresh at each step (training 1.5x slower). So the threshold is pinned where it would
-  // have slid to.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  // The heap's trim and mmap thresholds (base/memory_budget.h says why: corpus build's page
+  // faults, the trainer's scratch buffers).
+  kgf::TuneAllocator();
 
   CLI::App app{"kgforge: knowledge graph -> verified tool-use data -> MoE training"};
   app.require_subcommand(1);
