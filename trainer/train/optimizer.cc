@@ -114,15 +114,23 @@ double ClipGradNorm(const ParameterList& params, double max_norm) {
   const double norm = GlobalGradNorm(params);
   if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
     const float scale = static_cast<float>(max_norm / (norm + 1e-6));
-    tbb::parallel_for(size_t{0}, params.size(), [&](size_t i) {
-      for (float& g : params[i]->grad) g *= scale;
+    // In equal chunks, not one task per tensor: the embedding and the head are most of it.
+    const std::vector<Chunk> chunks = Chunks(params);
+    tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+      float* g = params[chunks[c].param]->grad.data();
+      for (int64_t i = chunks[c].begin; i < chunks[c].end; ++i) g[i] *= scale;
     });
   }
   return norm;
 }
 
 void ZeroGradients(const ParameterList& params) {
-  for (Parameter* p : params) std::fill(p->grad.begin(), p->grad.end(), 0.0f);
+  // ~90 MB on the `small` preset: one thread alone was a serial pass in every step.
+  const std::vector<Chunk> chunks = Chunks(params);
+  tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+    float* g = params[chunks[c].param]->grad.data();
+    std::fill(g + chunks[c].begin, g + chunks[c].end, 0.0f);
+  });
 }
 
 bool GradientsFinite(const ParameterList& params) {
