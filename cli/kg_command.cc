@@ -1,4 +1,4 @@
-// `kgforge kg`: the knowledge-graph store (kg/): import, stats, show, query, export.
+// `kgforge kg`: the knowledge-graph store (kg/): import, stats, show, query, export, relabel.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -7,6 +7,7 @@
 #include "base/json.h"
 #include "cli/command.h"
 #include "kg/graph_export.h"
+#include "kg/graph_relabel.h"
 #include "kg/graph_report.h"
 #include "kg/graph_store.h"
 
@@ -197,8 +198,32 @@ void AddExportCommand(CLI::App* kg, const StorePath& store) {
   });
 }
 
+void AddRelabelCommand(CLI::App* kg, const StorePath& store) {
+  struct RelabelFlags {
+    std::string out, name;
+    uint64_t seed = 1;
+    bool json = false;
+  };
+  auto f = std::make_shared<RelabelFlags>();
+  CLI::App* cmd = kg->add_subcommand(
+      "relabel",
+      "Write a counterfactual copy of the graph for training: entities trade places within their "
+      "type (seeded), so the facts change and names, types and relations do not");
+  AddStoreOption(cmd, store);
+  cmd->add_option("--out", f->out, "The new store (must not exist)")->required();
+  cmd->add_option("--seed", f->seed, "Permutation seed: one copy per seed")->capture_default_str();
+  cmd->add_option("--name", f->name, "Graph name of the copy (default: \"<name>, relabelled <seed>\")");
+  cmd->add_flag("--json", f->json, "Print the report as JSON");
+  cmd->callback([store, f] {
+    Result<kg::RelabelReport> r = kg::WriteRelabelledStore(*store, f->out, f->seed, f->name);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("%s", f->json ? (r->ToJson() + "\n").c_str() : r->ToText().c_str());
+    SetExitCode(0);
+  });
+}
+
 void SetupKgCommand(CLI::App& root) {
-  CLI::App* kg = root.add_subcommand("kg", "Knowledge-graph store: import, stats, show, query, export");
+  CLI::App* kg = root.add_subcommand("kg", "Knowledge-graph store: import, stats, show, query, export, relabel");
   kg->require_subcommand(1);
   auto store = std::make_shared<std::string>("kg.db");
   AddImportCommand(kg, store);
@@ -206,6 +231,7 @@ void SetupKgCommand(CLI::App& root) {
   AddShowCommand(kg, store);
   AddQueryCommand(kg, store);
   AddExportCommand(kg, store);
+  AddRelabelCommand(kg, store);
 }
 
 }  // namespace

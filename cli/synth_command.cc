@@ -83,6 +83,9 @@ void SetupSynthCommand(CLI::App& root) {
       ->capture_default_str();
   cmd->add_flag("--split-by-facts", o.split.by_facts,
                 "Hold out facts instead of anchor entities: no test fact is read by a train record");
+  cmd->add_flag("--train-only", o.split.train_only,
+                "Write train records only (held-out samples are rejected as held_out): for "
+                "counterfactual copies from `kg relabel`, which are never evaluated on");
   cmd->add_flag("--json", flags->json, "Print the summary as JSON instead of text");
 
   auto show = std::make_shared<synth::ShowOptions>();

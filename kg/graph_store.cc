@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -348,6 +349,18 @@ std::string GraphStore::name() const {
 std::string GraphStore::checksum() const {
   Result<std::string> c = impl_->Meta("checksum");
   return c.ok() ? *c : std::string();
+}
+std::string GraphStore::counterfactual_of() const {
+  Result<std::string> c = impl_->Meta("counterfactual_of");
+  return c.ok() ? *c : std::string();
+}
+uint64_t GraphStore::relabel_seed() const {
+  Result<std::string> c = impl_->Meta("relabel_seed");
+  return c.ok() && !c->empty() ? std::strtoull(c->c_str(), nullptr, 10) : 0;
+}
+Status GraphStore::MarkCounterfactual(std::string_view original_checksum, uint64_t seed) {
+  KGF_RETURN_IF_ERROR(impl_->SetMeta("counterfactual_of", original_checksum));
+  return impl_->SetMeta("relabel_seed", std::to_string(seed));
 }
 
 Result<std::vector<std::string>> GraphStore::Sources() const {
@@ -843,7 +856,7 @@ Result<ImportReport> ImportIntoStore(const std::string& store_path,
 Result<OpenedGraph> OpenGraph(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(path, GraphStore::Mode::kReadOnly));
   KGF_ASSIGN_OR_RETURN(Graph graph, store.LoadGraph());
-  return OpenedGraph{std::move(graph), store.name(), store.checksum()};
+  return OpenedGraph{std::move(graph), store.name(), store.checksum(), store.counterfactual_of()};
 }
 
 }  // namespace kgf::kg

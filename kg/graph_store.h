@@ -51,6 +51,12 @@ class GraphStore {
   const std::string& path() const;
   std::string name() const;      // graph name (metadata)
   std::string checksum() const;  // "xxh3:<16 hex>" of the content, "" for an empty store
+  // A counterfactual copy (`kg relabel`, kg/graph_relabel.h): the checksum of the graph it was
+  // relabelled from, and the seed; "" and 0 for any other store.
+  std::string counterfactual_of() const;
+  uint64_t relabel_seed() const;
+  // Marks this store as such a copy. REQUIRES: opened kReadWrite.
+  Status MarkCounterfactual(std::string_view original_checksum, uint64_t seed);
   // Import history: one line per source file ("path  checksum  +triples  time").
   Result<std::vector<std::string>> Sources() const;
 
@@ -79,6 +85,7 @@ struct OpenedGraph {
   Graph graph;
   std::string name;
   std::string checksum;  // "xxh3:<16 hex>"
+  std::string counterfactual_of;  // GraphStore::counterfactual_of ("" for a real graph)
 };
 
 // Opens the store at `path` read-only and loads its graph: what every command that works on a

@@ -40,6 +40,7 @@ std::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kRoundTrip: return "round_trip";
     case RejectReason::kRedundantBranch: return "redundant_branch";
     case RejectReason::kAnswerIsAnchor: return "answer_is_anchor";
+    case RejectReason::kHeldOut: return "held_out";
   }
   return "";
 }

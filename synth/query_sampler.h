@@ -41,8 +41,9 @@ enum class RejectReason : uint8_t {
   kRoundTrip,          // a hop leads back to where its chain came from (x -> y -> x, a self loop)
   kRedundantBranch,    // a set operation's result equals one of its branches
   kAnswerIsAnchor,     // an answer is one of the anchor entities
+  kHeldOut,            // a valid or test sample under SplitOptions::train_only (runner)
 };
-inline constexpr int kNumRejectReasons = 14;
+inline constexpr int kNumRejectReasons = 15;
 std::string_view RejectReasonName(RejectReason r);  // "too_many_answers", ...
 
 struct SamplerOptions {

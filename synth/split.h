@@ -30,6 +30,10 @@ struct SplitOptions {
   // triples its gold calls read, so no test fact is read by a train or valid record. A record
   // reads several facts, so far more than test_fraction of the records become test.
   bool by_facts = false;
+  // Write train records only: a sample that the split would hold out (valid or test) is
+  // rejected (reason held_out) and another drawn. For counterfactual copies of a graph (`kg
+  // relabel`): their held-out facts are, by key, the original's, and a copy is never evaluated on.
+  bool train_only = false;
 };
 
 // The fractions actually used on a graph of `num_entities` entities: each raised to

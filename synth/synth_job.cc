@@ -10,6 +10,12 @@ Result<SynthJobResult> RunSynthJob(const SynthJobOptions& options, dist::Communi
   if (options.synth.out_dir.empty()) return InvalidArgumentError("--out is required (a directory)");
   // Every rank loads the graph itself (read-only, no communication needed).
   KGF_ASSIGN_OR_RETURN(kg::OpenedGraph opened, kg::OpenGraph(options.kg_path));
+  if (!opened.counterfactual_of.empty() && !options.synth.split.train_only) {
+    return FailedPreconditionError(
+        options.kg_path + ": a counterfactual copy of the graph " + opened.counterfactual_of +
+        " (kg relabel): its facts are not the graph's, so none of its records may be held out "
+        "for evaluation; add --train-only");
+  }
   const KgRef ref{opened.name, opened.checksum};
   SynthJobResult result;
   KGF_ASSIGN_OR_RETURN(result.summary, RunSynth(opened.graph, ref, options.synth, comm));

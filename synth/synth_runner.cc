@@ -77,6 +77,7 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
        " reflection=" + std::to_string(o.render.reflection_share);
   s += " valid=" + std::to_string(o.split.valid_fraction) + " test=" + std::to_string(o.split.test_fraction);
   if (o.split.by_facts) s += " split=facts";
+  if (o.split.train_only) s += " train_only";
   return s;
 }
 
@@ -418,7 +419,12 @@ void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
       // Only the question is needed to know whether Render() will keep it.
       const bool leaks = ctx.renderer->AnswerLeaks(sample, rng);
       a.reason = static_cast<uint8_t>(leaks ? RejectReason::kAnswerLeak : RejectReason::kNone);
-      st->candidates += leaks ? 0 : 1;
+      const SplitOptions& split = ctx.options->split;
+      if (!leaks && split.train_only &&
+          SampleSplit(*ctx.graph, *sample.query, sample.node_sets, split) != Split::kTrain) {
+        a.reason = static_cast<uint8_t>(RejectReason::kHeldOut);
+      }
+      st->candidates += a.reason == static_cast<uint8_t>(RejectReason::kNone) ? 1 : 0;
     }
   }
   st->attempts.push_back(a);
@@ -750,6 +756,7 @@ void WriteOptions(Writer& w, const SynthOptions& o) {
   w.Key("no_tool_share"); w.Double(o.outcomes.no_tool_share);
   w.Key("valid_fraction"); w.Double(o.split.valid_fraction);
   w.Key("test_fraction"); w.Double(o.split.test_fraction);
+  if (o.split.train_only) { w.Key("train_only"); w.Bool(true); }
   w.EndObject();
 }
 

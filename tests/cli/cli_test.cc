@@ -204,6 +204,35 @@ TEST_F(CliTest, SummariesGoToStdoutAndJsonIsOneObject) {
   EXPECT_EQ(Json(r)["triples"].GetUint64(), 15u);
 }
 
+// kg relabel writes a marked copy; synth refuses it without --train-only (its records must never
+// be held out for evaluation) and with it writes train records only.
+TEST_F(CliTest, SynthOnARelabelledCopyNeedsTrainOnly) {
+  const std::string store = Store();
+  const std::string copy = dir_.File("copy.db");
+  Outcome r = Kgforge("kg relabel --store " + store + " --out " + copy + " --seed 2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc rel = Json(r);
+  EXPECT_EQ(rel["triples"].GetUint64(), 15u);
+  r = Kgforge("kg stats --store " + store + " --json");
+  EXPECT_STREQ(rel["counterfactual_of"].GetString(), Json(r)["checksum"].GetString());
+  r = Kgforge("kg relabel --store " + store + " --out " + copy + " --seed 3");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("copy.db: exists"), std::string::npos) << r.err;
+
+  const std::string out = dir_.File("copy_synth");
+  const std::string args = "synth --kg " + copy + " --out " + out +
+                           " --count 8 --patterns 1p,2p --seed 3 --split-by-facts "
+                           "--valid-fraction 0.2 --test-fraction 0.2 --json";
+  r = Kgforge(args);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--train-only"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(JoinPath(out, "manifest.json")));
+  r = Kgforge(args + " --train-only");
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc synth = Json(r);
+  EXPECT_EQ(synth["splits"]["train"].GetUint64(), 8u) << r.out;
+}
+
 TEST_F(CliTest, TrainingCommandsPrintJsonSummaries) {
   // 200 tokens < 64 (the tiny preset's vocabulary), raw int32.
   std::string tokens;

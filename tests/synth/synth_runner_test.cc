@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include "base/line_reader.h"
 #include "base/json.h"
 #include "base/rng.h"
+#include "kg/graph_relabel.h"
 #include "synth/query.h"
 #include "tests/synth/record_checks.h"
 #include "tests/synth/test_graphs.h"
@@ -283,6 +285,46 @@ TEST_F(SynthRunnerTest, HeldOutFactsAreNeverReadByTrainRecordsAndOverlapIsCounte
     EXPECT_EQ(sum->counts.TestRecordsWithOnlyTrainFacts(), covered) << by_facts;
     if (by_facts) EXPECT_EQ(covered, 0u) << "a test fact is read by a train record";
   }
+}
+
+// A counterfactual copy (kg relabel) with --train-only: every record is train, the held-out
+// samples are counted as held_out, and no record reads a fact whose keys make it a held-out
+// fact of the original graph (the key-hashed fact split is the same in every copy).
+TEST_F(SynthRunnerTest, TrainOnlyCopyNeverReadsAFactTheOriginalHoldsOut) {
+  const kg::Graph copy = std::move(kg::RelabelGraph(graph_, 7)).value();
+  TempDir a;
+  SynthOptions o = SmallOptions(a.path());
+  o.split.by_facts = true;
+  o.split.valid_fraction = 0.05;
+  o.split.test_fraction = 0.1;
+  o.split.train_only = true;
+  dist::LocalCommunicator comm;
+  auto sum = RunSynth(copy, {"copy", "xxh3:c0b1"}, o, comm);
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_GT(sum->counts.Rejections(RejectReason::kHeldOut), 0u);
+  std::vector<Record> records = ReadAll(a.path());
+  ASSERT_EQ(records.size(), o.count);
+  for (const Record& r : records) {
+    EXPECT_EQ(r.split, "train") << r.id;
+    for (const kg::Triple& t : RecordFacts(copy, r)) {
+      auto h = graph_.FindEntityByKey(copy.entity(t.head).key);
+      auto tl = graph_.FindEntityByKey(copy.entity(t.tail).key);
+      ASSERT_TRUE(h && tl);
+      const kg::Triple in_original{*h, t.relation, *tl};
+      const auto tails = graph_.Tails(*h, t.relation);
+      if (std::find(tails.begin(), tails.end(), *tl) == tails.end()) continue;
+      EXPECT_EQ(FactSplit(graph_, in_original, o.split), Split::kTrain) << r.id;
+    }
+  }
+  // Without train_only the same copy yields held-out records.
+  TempDir b;
+  o.out_dir = b.path();
+  o.split.train_only = false;
+  auto all = RunSynth(copy, {"copy", "xxh3:c0b1"}, o, comm);
+  ASSERT_TRUE(all.ok());
+  size_t held_out = 0;
+  for (const Record& r : ReadAll(b.path())) held_out += r.split != "train";
+  EXPECT_GT(held_out, 0u);
 }
 
 TEST_F(SynthRunnerTest, RecordsVerifyAndSplitsHoldOut) {
