@@ -10,13 +10,16 @@
 #   KGF_CL_RECORDS    13102            KGF_CL_SEED  synth seed, 5
 #   KGF_CL_MAX_ATTEMPTS  synth --max-attempts-per-record (2000 / 50: exact quotas near a
 #                     graph's distinct query count need many draws per record)
-#   KGF_CL_SPLIT      anchors: test records' anchor entities never anchor a training record;
-#                     facts: BetaE's convention, each test record reads a fact no training
-#                     record reads (1% valid / 3% test facts)
+#   KGF_CL_SPLIT      facts (default): BetaE's convention, each test record reads a fact no
+#                     training record reads (1% valid / 3% test facts); anchors: test records'
+#                     anchor entities never anchor a training record
+#   KGF_CL_VIEWS      4 / 0: counterfactual copies of the graph (`kg relabel`, seeds 1..N) whose
+#                     train records join the real graph's, so names must be copied, not recalled
+#   KGF_CL_VIEW_RECORDS  10000: train records synthesized on each copy
 #   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
 #   KGF_CL_PRESET     small (the MoE) | small-dense (the dense model of equal FLOPs per token)
 #   KGF_CL_TIE        yes: the LM head is the embedding table; no: a head of its own
-#   KGF_CL_STEPS      3500 / 2000      KGF_CL_STAGE2  0 (1: 2,000 more steps at 1e-3, KGF_CL_STEPS2)
+#   KGF_CL_STEPS      7000 / 2000      KGF_CL_STAGE2  0 (1: 2,000 more steps at 1e-3, KGF_CL_STEPS2)
 #   KGF_CL_EVAL_PER_PATTERN  30        KGF_CL_DIR  out/closed_loop/<graph>   KGF_DATA_DIR  data
 #
 # The recipe (why, in examples/closed_loop/README.md): the patterns the target is about, compact
@@ -24,14 +27,15 @@
 # ~1,500), a tokenizer trained on the dialogues (2,000 pieces, plus every entity name as one
 # token on countries), the `small` MoE preset (4 layers, hidden 256, 8 experts top-2 + 1 shared)
 # with its LM head tied to the embedding, trained from scratch on the SFT split only (loss on the
-# assistant's tokens), sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule,
-# 3,500 steps (~30 minutes on 2 cores with bf16 products).
+# assistant's tokens) of the real graph's dialogues and those of four counterfactual copies,
+# sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule, 7,000 steps (~55
+# minutes on 2 cores with bf16 products).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
 case "$graph" in
-  countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=3500 ;;
-  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 ;;
+  countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=7000 d_views=4 ;;
+  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 d_views=0 ;;
   *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;;
 esac
 out="${KGF_CL_DIR:-out/closed_loop/$graph}"
@@ -49,24 +53,41 @@ store="$out/$graph.db"
   --entities "$data/$graph/entities.tsv" --relations "$data/$graph/relations.tsv"
 
 echo "== synth"
-rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run"
+rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run" "$out"/view*
 split_flags=()
-case "${KGF_CL_SPLIT:-anchors}" in
+case "${KGF_CL_SPLIT:-facts}" in
   anchors) ;;
   facts) split_flags=(--split-by-facts --valid-fraction 0.01 --test-fraction 0.03) ;;
   *) echo "KGF_CL_SPLIT must be anchors or facts, not '${KGF_CL_SPLIT}'" >&2; exit 2 ;;
 esac
-$k synth --kg "$store" --out "$out/synth" --count "${KGF_CL_RECORDS:-13102}" --seed "${KGF_CL_SEED:-5}" "${split_flags[@]}" \
-  --patterns "${KGF_CL_PATTERNS:-$d_patterns}" \
-  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}"
+seed="${KGF_CL_SEED:-5}"
+synth_flags=(--count "${KGF_CL_RECORDS:-13102}" "${split_flags[@]}" --patterns "${KGF_CL_PATTERNS:-$d_patterns}"
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}")
+$k synth --kg "$store" --out "$out/synth" --seed "$seed" "${synth_flags[@]}"
 echo "== filter"
 $k filter --config examples/countries/record_checks.json --kg "$store" --out "$out/kept" \
   "$out"/synth/shard-*.jsonl.zst
+# Counterfactual copies: the same mix on each copy as weights (a copy holds no more distinct
+# train queries than the graph), 10,000 train records only (the split's held-out facts and
+# anchors are the real graph's, by key), filtered against the copy they were made on.
+paths='"kept"'
+mix="${KGF_CL_PATTERNS:-$d_patterns}"
+view_flags=(--count "${KGF_CL_VIEW_RECORDS:-10000}" "${split_flags[@]}" --patterns "${mix//=/:}"
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
+for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
+  echo "== counterfactual copy $v: relabel, synth (train only), filter"
+  $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v"
+  $k synth --kg "$out/view$v/graph.db" --out "$out/view$v/synth" --seed "$((seed + v))" \
+    "${view_flags[@]}"
+  $k filter --config examples/countries/record_checks.json --kg "$out/view$v/graph.db" \
+    --out "$out/view$v/kept" "$out/view$v"/synth/shard-*.jsonl.zst
+  paths="$paths, \"view$v/kept\""
+done
 echo "== corpus (test and valid records are held out: eval/test.jsonl, eval/valid.jsonl)"
 cat > "$out/mix.json" <<JSON
 {"seed": 1, "tokenizer": "tokenizer.model", "max_document_tokens": 1024,
  "chat_template": {"compact_prompts": true},
- "sources": [{"name": "tool_use", "kind": "tool_use", "paths": ["kept"]}]}
+ "sources": [{"name": "tool_use", "kind": "tool_use", "paths": [$paths]}]}
 JSON
 # KGF_CL_NAME_TOKENS=1: every entity name is one token (user symbols), the vocabulary grows by
 # the graph's entity count (countries: 846).
@@ -94,7 +115,7 @@ if [ "${KGF_CL_STAGE2:-0}" = 1 ]; then
     --eval-every 1000 --eval-kg "$store" --eval-per-pattern 5
   $k report "$out/run2" --out "$out/report2.html"
 fi
-echo "== eval on held-out test questions (split: ${KGF_CL_SPLIT:-anchors})"
+echo "== eval on held-out test questions of the real graph (split: ${KGF_CL_SPLIT:-facts})"
 final="$out/run"
 if [ "${KGF_CL_STAGE2:-0}" = 1 ]; then
   $k eval --checkpoint "$out/run" --kg "$store" --corpus "$out/corpus" \
