@@ -224,14 +224,17 @@ void WriteArray(Writer& w, const char* key, const std::array<uint64_t, N>& a) {
   w.EndArray();
 }
 
+// `shorter_ok`: a row may be shorter than N, the missing tail read as zeros (the rejection
+// reasons are only ever appended, so a file written before a reason existed stays readable).
 template <size_t N>
 Status ReadArray(const JsonValue& row, const std::string& where, const char* field,
-                 std::array<uint64_t, N>* out) {
-  if (!row.IsArray() || row.Size() != N) {
+                 std::array<uint64_t, N>* out, bool shorter_ok = false) {
+  if (!row.IsArray() || row.Size() > N || (row.Size() < N && !shorter_ok)) {
     return DataLossError(where + ": field '" + field + "' has the wrong length; delete the file "
                          "to regenerate");
   }
-  for (size_t k = 0; k < N; ++k) {
+  out->fill(0);
+  for (size_t k = 0; k < row.Size(); ++k) {
     if (!row[k].IsUint64()) return DataLossError(where + ": non-integer count in " + field);
     (*out)[k] = row[k].GetUint64();
   }
@@ -240,14 +243,14 @@ Status ReadArray(const JsonValue& row, const std::string& where, const char* fie
 
 template <size_t N>
 Status ReadMatrix(const JsonValue& doc, const char* field, const std::string& where,
-                  std::array<std::array<uint64_t, N>, kNumPatterns>* out) {
+                  std::array<std::array<uint64_t, N>, kNumPatterns>* out, bool shorter_ok = false) {
   KGF_ASSIGN_OR_RETURN(const JsonValue* rows, JsonGetArray(doc, field, where));
   if (rows->Size() != kNumPatterns) {
     return DataLossError(where + ": field '" + field + "' must have " +
                          std::to_string(kNumPatterns) + " rows; delete the file to regenerate");
   }
   for (int p = 0; p < kNumPatterns; ++p) {
-    KGF_RETURN_IF_ERROR(ReadArray((*rows)[p], where, field, &(*out)[p]));
+    KGF_RETURN_IF_ERROR(ReadArray((*rows)[p], where, field, &(*out)[p], shorter_ok));
   }
   return Status::Ok();
 }
@@ -316,7 +319,8 @@ Result<ShardStats> ReadShardStats(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(c.attempts, ReadUint(doc, "attempts", path));
   KGF_RETURN_IF_ERROR(
       ReadMatrix(doc, "records_by_pattern_split", path, &c.records_by_pattern_split));
-  KGF_RETURN_IF_ERROR(ReadMatrix(doc, "rejections_by_pattern_reason", path, &c.rejections));
+  KGF_RETURN_IF_ERROR(ReadMatrix(doc, "rejections_by_pattern_reason", path, &c.rejections,
+                                 /*shorter_ok=*/true));
   KGF_ASSIGN_OR_RETURN(c.cross_shard_duplicates, ReadUint(doc, "cross_shard_duplicates", path));
   KGF_ASSIGN_OR_RETURN(const JsonValue* kinds, JsonGetArray(doc, "calls_by_kind", path));
   KGF_RETURN_IF_ERROR(ReadArray(*kinds, path, "calls_by_kind", &c.calls_by_kind));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "base/file_util.h"
@@ -532,6 +533,43 @@ TEST_F(SynthRunnerTest, ResumeAfterKillGivesIdenticalOutput) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->shards_reused, 4u);
   EXPECT_EQ(Snapshot(b.path()), full);
+}
+
+// A run started before the last rejection reason existed (its shard stats have one column fewer)
+// resumes reusing those shards: the missing count reads as zero and the records and manifest
+// are those of a fresh run.
+TEST_F(SynthRunnerTest, ResumeReadsShardStatsWrittenBeforeTheLastRejectionReason) {
+  TempDir a, b;
+  ASSERT_TRUE(Run(SmallOptions(a.path())).ok());
+  SynthOptions o = SmallOptions(b.path());
+  ASSERT_TRUE(Run(o).ok());
+  ASSERT_TRUE(RemoveFile(b.File("manifest.json")).ok());
+  ASSERT_TRUE(RemoveFile(b.File("shard-00001.jsonl.zst")).ok());
+  const std::string stats = b.File("shard-00000.stats.json");
+  std::string text = *ReadFileToString(stats);
+  const size_t at = text.find("\"rejections_by_pattern_reason\"");
+  ASSERT_NE(at, std::string::npos);
+  const size_t end = text.find("]]", at) + 2;
+  const std::string old_rows = text.substr(at, end - at);
+  // Every row without its last count.
+  const std::string rows = std::regex_replace(old_rows, std::regex(",[0-9]+\\]"), "]");
+  ASSERT_NE(rows, old_rows);
+  b.Write("shard-00000.stats.json", text.substr(0, at) + rows + text.substr(end));
+  auto s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->shards_reused, 3u);
+  std::map<std::string, std::string> got = Snapshot(b.path()), want = Snapshot(a.path());
+  got.erase("shard-00000.stats.json");
+  want.erase("shard-00000.stats.json");
+  EXPECT_EQ(got, want);
+  // A row longer than today's reasons does not read: that shard is rebuilt, as any shard whose
+  // stats do not verify, and the directory ends as a fresh run's.
+  b.Write("shard-00000.stats.json", text.substr(0, end - 2) + ",0" + text.substr(end - 2));
+  ASSERT_TRUE(RemoveFile(b.File("manifest.json")).ok());
+  s = Run(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->shards_reused, 3u);
+  EXPECT_EQ(Snapshot(b.path()), Snapshot(a.path()));
 }
 
 TEST_F(SynthRunnerTest, ResumeWithManyShardsRebuildsTheMissingOnesIdentically) {
