@@ -48,8 +48,11 @@ CREATE TABLE sources(id INTEGER PRIMARY KEY, path TEXT NOT NULL, checksum TEXT N
                      format TEXT NOT NULL, bytes INTEGER NOT NULL, triples_read INTEGER NOT NULL,
                      triples_added INTEGER NOT NULL, imported_at TEXT NOT NULL);
 )sql";
-// Unique keys and display names. A bulk load builds them after the rows are in (one sort each
-// instead of a B-tree insert per row).
+// Stores made before issue 12 also index entities by key and by name (UNIQUE). No statement
+// reads them (every entity read scans in id order) and the import guarantees both uniquenesses
+// in memory (keys interned, names disambiguated; Graph::Build checks them again at every load),
+// so a bulk-loaded store goes without: building them was 40% of a 10M-triple import. Imports
+// into an older non-empty store keep its indexes up to date.
 constexpr const char* kEntityIndexes =
     "CREATE UNIQUE INDEX entities_by_key ON entities(key); "
     "CREATE UNIQUE INDEX entities_by_name ON entities(name)";
@@ -306,6 +309,8 @@ Result<GraphStore> GraphStore::OpenFile(const std::string& path, const std::stri
     }();
     Status st = created.ok() ? Status::Ok() : created.status();
     if (st.ok() && *created == 0) st = impl->Exec(kTables);
+    // An empty store keeps the old layout (an older kgforge's first bulk load into it drops
+    // and rebuilds these indexes); a bulk load of a new store makes none.
     if (st.ok() && *created == 0 && !bulk) st = impl->Exec(kEntityIndexes);
     if (st.ok() && *created == 0) {
       st = impl->SetMeta("schema_version", std::to_string(kStoreSchemaVersion));
@@ -431,7 +436,6 @@ Status GraphStore::Impl::ReadSnapshot(ImportState* st) const {
       e.name_priority = 4;  // existing names stay unless a side file renames
       st->entity_by_key.FindOrInsert(e.key, static_cast<uint32_t>(st->entities.size()),
                                      [st](uint32_t i) { return st->KeyOf(i); });
-      st->entity_by_name.emplace(e.name, static_cast<uint32_t>(st->entities.size()));
       st->entities.push_back(std::move(e));
     }
     Stmt r(db, "SELECT id, key, name, description, head_type, tail_type, inverse_name, "
@@ -615,15 +619,14 @@ Status GraphStore::Impl::WriteImport(const ImportState& st, const ImportOptions&
   if (rebuild_index) {
     KGF_ASSIGN_OR_RETURN(tail_index, HasIndex("triples_by_tail"));
     if (tail_index) KGF_RETURN_IF_ERROR(Exec("DROP INDEX triples_by_tail"));
-    KGF_RETURN_IF_ERROR(Exec("DROP INDEX entities_by_key; DROP INDEX entities_by_name"));
+    // Not rebuilt: the store is no longer empty, so no older kgforge drops them.
+    KGF_RETURN_IF_ERROR(Exec("DROP INDEX IF EXISTS entities_by_key; "
+                             "DROP INDEX IF EXISTS entities_by_name"));
   }
   KGF_RETURN_IF_ERROR(WriteRelationsAndEntities(st, report));
   KGF_RETURN_IF_ERROR(WriteTriples(st, report));
-  if (rebuild_index) {
-    if (tail_index) {
-      KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
-    }
-    KGF_RETURN_IF_ERROR(Exec(kEntityIndexes));
+  if (rebuild_index && tail_index) {
+    KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
   }
   KGF_RETURN_IF_ERROR(WriteSources(st, *report));
   if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));
@@ -642,19 +645,19 @@ Status GraphStore::Impl::WriteImport(const ImportState& st, const ImportOptions&
   return Status::Ok();
 }
 
-// A new store: the rows are appended in id and key order, the entity indexes are built once
-// from them, and the totals are the state's (nothing was there before).
+// A new store: the rows are appended in id and key order (no entity indexes: kEntityIndexes),
+// and the totals are the state's (nothing was there before).
 Status GraphStore::Impl::WriteBulkImport(const ImportState& st, const ImportOptions& options,
                                          ImportReport* report) {
   KGF_CHECK(st.old_entities == 0 && st.old_relations == 0) << "a bulk load starts empty";
   KGF_RETURN_IF_ERROR(WriteRelationsAndEntities(st, report));
   KGF_RETURN_IF_ERROR(WriteTriples(st, report));
-  KGF_RETURN_IF_ERROR(Exec(kEntityIndexes));
   if (st.entities.empty() && st.triples.empty()) {
     // A store still empty (a first import of only a relations file): kgforge before issue 12
     // drops and rebuilds triples_by_tail when it bulk-loads an empty store, and fails without
-    // one. Empty, it costs nothing; imports from now on keep it.
+    // one (and the entity indexes). Empty, they cost nothing; imports from now on keep them.
     KGF_RETURN_IF_ERROR(Exec("CREATE INDEX triples_by_tail ON triples(tail, relation, head)"));
+    KGF_RETURN_IF_ERROR(Exec(kEntityIndexes));
   }
   KGF_RETURN_IF_ERROR(WriteSources(st, *report));
   if (!options.name.empty()) KGF_RETURN_IF_ERROR(SetMeta("name", options.name));

@@ -69,8 +69,8 @@ struct ImportState;  // below, with the phases of an import
 // (read in one snapshot) plus what the side files and triple files add.
 struct ImportState {
   std::vector<PendingEntity> entities;
-  StringIdIndex entity_by_key;  // over entities[id].key
-  std::unordered_map<std::string, uint32_t> entity_by_name;
+  StringIdIndex entity_by_key;   // over entities[id].key
+  StringIdIndex entity_by_name;  // over entities[id].name; built by AssignNames
   std::vector<RelationInfo> relations;
   std::unordered_map<std::string, uint32_t> relation_by_key;
   std::unordered_set<std::string> relation_names;
@@ -105,7 +105,7 @@ struct ImportState {
   // that use them: the store writes from the vectors). The state cannot intern after this.
   void ReleaseLookupTables() {
     entity_by_key = StringIdIndex();
-    std::unordered_map<std::string, uint32_t>().swap(entity_by_name);
+    entity_by_name = StringIdIndex();
     std::unordered_map<std::string, uint32_t>().swap(relation_by_key);
     std::unordered_set<std::string>().swap(relation_names);
   }

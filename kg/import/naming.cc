@@ -18,32 +18,45 @@ void AssignNames(ImportState* st, ImportReport* report) {
     st->relation_names.insert(name);
     info.name = name;
   }
+  // The table holds each entity's current name (key_of reads it), so an entity takes a name by
+  // setting it and then inserting its id. Existing names go in first, except those a side file
+  // renames (their old names are free for the renames and the new entities).
+  auto name_of = [st](uint32_t i) -> std::string_view { return st->entities[i].name; };
+  auto taken = [&](const std::string& name) { return st->entity_by_name.Find(name, name_of).has_value(); };
   auto free_name = [&](const std::string& base, const std::string& type) {
     std::string name = base;
-    if (st->entity_by_name.count(name) && !type.empty()) name = base + " (" + type + ")";
-    for (int k = 2; st->entity_by_name.count(name); ++k) name = base + " (" + std::to_string(k) + ")";
+    if (taken(name) && !type.empty()) name = base + " (" + type + ")";
+    for (int k = 2; taken(name); ++k) name = base + " (" + std::to_string(k) + ")";
     return name;
   };
-  st->entity_by_name.reserve(st->entities.size());  // one table size, no rehash per doubling
+  st->entity_by_name = StringIdIndex();
+  st->entity_by_name.Reserve(st->entities.size());  // one table size, no rehash per doubling
   std::sort(st->renames.begin(), st->renames.end());
-  for (const auto& [id, wanted] : st->renames) st->entity_by_name.erase(st->entities[id].name);
-  for (const auto& [id, wanted] : st->renames) {
+  std::vector<bool> renamed(st->old_entities, false);
+  for (const auto& [id, wanted] : st->renames) renamed[id] = true;
+  for (uint32_t id = 0; id < st->old_entities; ++id) {
+    if (!renamed[id]) st->entity_by_name.FindOrInsert(st->entities[id].name, id, name_of);
+  }
+  for (size_t r = 0; r < st->renames.size(); ++r) {
+    const auto& [id, wanted] = st->renames[r];
+    if (r + 1 < st->renames.size() && st->renames[r + 1].first == id) continue;  // the last wins
     PendingEntity& e = st->entities[id];
     const std::string name = free_name(wanted, e.type);
     if (name != e.name) {
       e.name = name;
       e.dirty = true;
     }
-    st->entity_by_name.emplace(e.name, id);
+    st->entity_by_name.FindOrInsert(e.name, id, name_of);
   }
   for (size_t i = st->old_entities; i < st->entities.size(); ++i) {
     PendingEntity& e = st->entities[i];
     if (e.name.empty()) e.name = e.key;
     // Most names are free: one look-up that also takes the name.
-    if (st->entity_by_name.try_emplace(e.name, static_cast<uint32_t>(i)).second) continue;
+    const auto id = static_cast<uint32_t>(i);
+    if (st->entity_by_name.FindOrInsert(e.name, id, name_of).second) continue;
     e.name = free_name(e.name, e.type);  // differs from the taken name
     ++report->renamed;
-    st->entity_by_name.emplace(e.name, static_cast<uint32_t>(i));
+    st->entity_by_name.FindOrInsert(e.name, id, name_of);
   }
 }
 
