@@ -276,6 +276,30 @@ TEST(GraphStoreTest, StoresWithTheOldTailIndexKeepItAndReadTheSame) {
   EXPECT_EQ(Indexes(empty), "entities_by_key entities_by_name triples_by_tail");
 }
 
+// A bulk-loaded store has no UNIQUE entity indexes: a store edited by hand into a duplicate
+// key or name is refused at load, naming it, instead of loading an ambiguous graph.
+TEST(GraphStoreTest, LoadRefusesADuplicateEntityNameOrKeyInAStoreWithoutIndexes) {
+  TempDir dir;
+  const std::string tsv = dir.Write("g.tsv", "a\tr\tb\nb\tr\tc\n");
+  for (const char* column : {"name", "key"}) {
+    const std::string path = dir.File(std::string(column) + ".db");
+    ASSERT_TRUE(ImportIntoStore(path, {tsv}, {}).ok());
+    ASSERT_EQ(Indexes(path), "");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string sql = std::string("UPDATE entities SET ") + column + " = (SELECT " + column +
+                            " FROM entities WHERE id = 0) WHERE id = 1";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    Result<GraphStore> store = GraphStore::Open(path, GraphStore::Mode::kReadOnly);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    Result<Graph> g = store->LoadGraph();
+    ASSERT_FALSE(g.ok()) << column;
+    EXPECT_NE(g.status().message().find(std::string("duplicate entity ") + column + " 'a'"),
+              std::string::npos) << g.status().message();
+  }
+}
+
 TEST(GraphStoreTest, SkipModeImportsGoodLinesAndReportsBadOnes) {
   TempDir dir;
   std::string f = dir.Write("f.tsv", "a\tr\tb\nbad\n\tr\tb\nc\tr\td\nx\xfe\tr\ty\ne\tr\tf\ng\th\nh\ti\nj\tk\n");
