@@ -109,8 +109,11 @@ void RunPattern(benchmark::State& state, bool verify) {
       AppendRecordJson(*r, &line);
       if (verify) {
         bool ok = true;
+        std::vector<std::string> earlier;
         for (const ExecutedCall& c : CallsOf(*r)) {
-          ok = ok && ObservationJson(f.executor.Execute(c.call.name, c.call.arguments)) == c.observation;
+          ok = ok && ObservationJson(f.executor.Execute(c.call.name, c.call.arguments, earlier)) ==
+                         c.observation;
+          earlier.push_back(c.observation);
         }
         if (!ok) state.SkipWithError("a recorded call did not re-execute to its observation");
       }

@@ -59,6 +59,13 @@ void SetupSynthCommand(CLI::App& root) {
                   "Never these relations (keys or names)")->delimiter(',');
   cmd->add_option("--distractors", o.render.distractors, "Extra tools listed per sample")
       ->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--set-arguments",
+         [&o](const std::string& v) { o.render.result_refs = v == "refs"; },
+         "How set calls (intersection, union, negation) name their input lists: lists (copied "
+         "names) or refs (\"#k\", the k-th tool result of the dialogue)")
+      ->check(CLI::IsMember({"lists", "refs"}))
+      ->default_str("lists");
   cmd->add_option("--reflection-share", o.render.reflection_share,
                   "Share of self-reflection samples (a wrong call, its error, the fix)")
       ->capture_default_str();

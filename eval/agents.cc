@@ -1,6 +1,8 @@
 // Agents of the closed loop (see agents.h).
 #include "eval/agents.h"
 
+#include <algorithm>
+
 #include "base/json.h"
 #include "eval/scoring.h"
 
@@ -217,10 +219,15 @@ Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& 
     for (const synth::Message& m : record.messages) {
       if (m.role == "user") seen += m.content + "\n";
     }
+    size_t results = 0;
     for (const auto& turn : so_far.observations) {
       for (const std::string& o : turn) seen += o + "\n";
+      results += turn.size();
     }
     argument_names = constraint_->NamesIn(seen);
+    // Result references ("#k") name the results so far.
+    for (size_t k = 1; k <= results; ++k) argument_names.push_back("#" + std::to_string(k));
+    std::sort(argument_names.begin(), argument_names.end());
     g.constrain = [&](std::span<const int32_t> generated, std::span<float> logits) {
       constraint_->Apply(generated, tool_names, argument_names, logits);
     };

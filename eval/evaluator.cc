@@ -84,6 +84,7 @@ Result<std::vector<synth::Record>> ReadRecords(const EvalOptions& o) {
 Result<Dialogue> Play(Agent& agent, const synth::Record& record, const synth::Executor& exec,
                       int max_turns) {
   Dialogue d;
+  std::vector<std::string> earlier;  // every result so far, for result references ("#k")
   for (int turn = 0; turn < max_turns; ++turn) {
     KGF_ASSIGN_OR_RETURN(AgentTurn t, agent.Next(record, d));
     if (t.out_of_context) {
@@ -102,9 +103,10 @@ Result<Dialogue> Play(Agent& agent, const synth::Record& record, const synth::Ex
     }
     std::vector<std::string> obs;
     for (const AgentCall& c : t.calls) {
-      obs.push_back(c.parsed ? synth::ObservationJson(exec.Execute(c.name, c.arguments))
+      obs.push_back(c.parsed ? synth::ObservationJson(exec.Execute(c.name, c.arguments, earlier))
                              : "{\"error\":\"the call is not a JSON object with a name and "
                                "arguments\"}");
+      earlier.push_back(obs.back());
     }
     d.turns.push_back(std::move(t));
     d.observations.push_back(std::move(obs));

@@ -6,29 +6,34 @@
 #include <set>
 
 #include "base/json.h"
+#include "synth/executor.h"
 
 namespace kgf::eval {
 namespace {
 
-void SortKeys(JsonValue& v, rapidjson::Document::AllocatorType& alloc) {
-  if (v.IsObject()) {
-    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) SortKeys(it->value, alloc);
+void SortKeys(JsonValue& v, rapidjson::Document::AllocatorType& alloc,
+              std::span<const std::string> earlier) {
+  if (v.IsString()) {
+    const int k = synth::ResultRefNumber(std::string_view(v.GetString(), v.GetStringLength()));
+    if (k > 0 && static_cast<size_t>(k) <= earlier.size()) {
+      const std::string& call = earlier[static_cast<size_t>(k) - 1];
+      v.SetString(call.data(), static_cast<rapidjson::SizeType>(call.size()), alloc);
+    }
+  } else if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) SortKeys(it->value, alloc, earlier);
     std::sort(v.MemberBegin(), v.MemberEnd(), [](const auto& a, const auto& b) {
       return std::string_view(a.name.GetString(), a.name.GetStringLength()) <
              std::string_view(b.name.GetString(), b.name.GetStringLength());
     });
   } else if (v.IsArray()) {
-    for (auto& x : v.GetArray()) SortKeys(x, alloc);
+    for (auto& x : v.GetArray()) SortKeys(x, alloc, earlier);
   }
 }
 
-// JSON Schema subset used by tool catalogs: type string / array (items) / object (properties,
-// required, no unknown keys).
-bool MatchesSchema(const JsonValue& v, const JsonValue& schema) {
-  if (!schema.IsObject()) return true;
-  auto type = schema.FindMember("type");
-  if (type == schema.MemberEnd() || !type->value.IsString()) return true;
-  const std::string_view t(type->value.GetString(), type->value.GetStringLength());
+bool MatchesSchema(const JsonValue& v, const JsonValue& schema);
+
+// One JSON Schema type name against a value (arrays: their items; objects: their properties).
+bool MatchesType(std::string_view t, const JsonValue& v, const JsonValue& schema) {
   if (t == "string") return v.IsString();
   if (t == "array") {
     if (!v.IsArray()) return false;
@@ -56,6 +61,23 @@ bool MatchesSchema(const JsonValue& v, const JsonValue& schema) {
     return true;
   }
   return true;
+}
+
+// JSON Schema subset used by tool catalogs: type string / array (items) / object (properties,
+// required, no unknown keys), or a list of those ("type":["array","string"]: a list of names or
+// a result reference).
+bool MatchesSchema(const JsonValue& v, const JsonValue& schema) {
+  if (!schema.IsObject()) return true;
+  auto type = schema.FindMember("type");
+  if (type == schema.MemberEnd()) return true;
+  if (type->value.IsString()) {
+    return MatchesType({type->value.GetString(), type->value.GetStringLength()}, v, schema);
+  }
+  if (!type->value.IsArray()) return true;
+  for (const auto& t : type->value.GetArray()) {
+    if (t.IsString() && MatchesType({t.GetString(), t.GetStringLength()}, v, schema)) return true;
+  }
+  return false;
 }
 
 std::vector<std::string> NamesOf(const std::string& observation) {
@@ -96,11 +118,16 @@ bool IsError(const std::string& observation) {
 
 }  // namespace
 
-std::string CanonicalArguments(std::string_view json) {
+std::string CanonicalArguments(std::string_view json, std::span<const std::string> earlier) {
   rapidjson::Document doc;
   if (!ParseJsonDepthLimited(json, &doc) || doc.HasParseError() || !doc.IsObject()) return "";
-  SortKeys(doc, doc.GetAllocator());
+  SortKeys(doc, doc.GetAllocator(), earlier);
   return JsonToString(doc);
+}
+
+std::string CanonicalCall(std::string_view name, std::string_view arguments,
+                          std::span<const std::string> earlier) {
+  return std::string(name) + "(" + CanonicalArguments(arguments, earlier) + ")";
 }
 
 bool IsMistake(const synth::Record& r) { return synth::MistakeTurn(r) > 0; }
@@ -109,12 +136,21 @@ std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const 
   std::vector<std::vector<std::pair<std::string, std::string>>> turns;
   const int mistake = synth::MistakeTurn(r);
   int turn_no = 0;
+  std::vector<std::string> earlier;  // every call so far, the wrong one too (it has a number)
   for (const synth::Message& m : r.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
-    if (++turn_no == mistake) continue;  // the deliberate wrong call of a self-reflection sample
+    if (++turn_no == mistake) {  // the deliberate wrong call of a self-reflection sample
+      for (const synth::ToolCall& c : m.tool_calls) {
+        earlier.push_back(CanonicalCall(c.name, c.arguments, earlier));
+      }
+      continue;
+    }
     std::vector<std::pair<std::string, std::string>> turn;
     for (const synth::ToolCall& c : m.tool_calls) {
-      turn.emplace_back(c.name, CanonicalArguments(c.arguments));
+      turn.emplace_back(c.name, CanonicalArguments(c.arguments, earlier));
+    }
+    for (const synth::ToolCall& c : m.tool_calls) {
+      earlier.push_back(CanonicalCall(c.name, c.arguments, earlier));
     }
     std::sort(turn.begin(), turn.end());
     turns.push_back(std::move(turn));
@@ -145,6 +181,7 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   // from the question ("The capital of France is Paris") is not an answer given.
   std::set<std::string> seen_names(record.answers.begin(), record.answers.end());
   std::set<std::string> last_turn_names;  // what the last call turn returned
+  std::vector<std::string> earlier;  // canonical form of every call so far (result references)
   for (const AgentTurn& t : d.turns) {
     if (t.calls.empty()) continue;
     std::vector<std::pair<std::string, std::string>> turn;
@@ -154,7 +191,7 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
       const AgentCall& c = t.calls[k];
       ++s.calls;
       s.valid_calls += CallIsValid(c, record);
-      turn.emplace_back(c.name, c.parsed ? CanonicalArguments(c.arguments) : c.raw);
+      turn.emplace_back(c.name, c.parsed ? CanonicalArguments(c.arguments, earlier) : c.raw);
       if (call_turn < d.observations.size() && k < d.observations[call_turn].size()) {
         const std::string& obs = d.observations[call_turn][k];
         if (!IsError(obs)) {
@@ -165,6 +202,9 @@ DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
           for (std::string& n : found) seen_names.insert(std::move(n));
         }
       }
+    }
+    for (const AgentCall& c : t.calls) {
+      earlier.push_back(c.parsed ? CanonicalCall(c.name, c.arguments, earlier) : c.raw);
     }
     std::sort(turn.begin(), turn.end());
     got.push_back(std::move(turn));

@@ -17,6 +17,7 @@
 #define KGF_EVAL_SCORING_H_
 
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,14 @@ bool IsMistake(const synth::Record& r);
 std::vector<std::vector<std::pair<std::string, std::string>>> GoldProgram(const synth::Record& r);
 
 // Canonical JSON text of an arguments object (keys sorted, compact), or "" when `json` is not
-// a JSON object.
-std::string CanonicalArguments(std::string_view json);
+// a JSON object. A string value "#k" (a result reference, synth/executor.h) with k <= the
+// size of `earlier` becomes earlier[k - 1], the canonical form of the call it names
+// (CanonicalCall): programs then compare by what they compute, not by how their calls were
+// numbered, ordered inside a turn, or preceded by a deliberate wrong call.
+std::string CanonicalArguments(std::string_view json, std::span<const std::string> earlier = {});
+// "name(canonical arguments)" of a call whose result references resolve in `earlier`.
+std::string CanonicalCall(std::string_view name, std::string_view arguments,
+                          std::span<const std::string> earlier);
 
 // True when the call is valid for the record's listed tools (see above).
 bool CallIsValid(const AgentCall& call, const synth::Record& record);

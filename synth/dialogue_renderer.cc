@@ -63,6 +63,7 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
                                                      const std::vector<EntitySet>& sets) const {
   const PatternTree& tree = TreeOf(q.pattern);
   std::vector<int> ready(tree.nodes.size(), 0);
+  std::vector<int> producer(tree.nodes.size(), -1);  // seq of the call whose result is the set
   std::vector<PlannedCall> calls;
   // Each node's set as a JSON list, written once (a set is an observation and the argument of
   // the operation above it).
@@ -92,6 +93,7 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
       EntitySet inputs = sets[c];
       executor_.SortByName(&inputs);
       std::vector<std::string> partials;
+      std::vector<int> partial_seqs;
       for (kg::EntityId x : inputs) {
         const std::string& name = graph_.entity(x).name;
         auto next = Neighbors(graph_, x, rel, inverse);
@@ -102,15 +104,21 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
         args += ':';
         AppendJsonQuoted(name, &args);
         args += '}';
+        const int seq = static_cast<int>(calls.size());
+        partial_seqs.push_back(seq);
+        producer[n] = seq;
         calls.push_back({turn, &tool, std::move(args), std::move(obs), name, rel, inverse,
-                         static_cast<int>(n)});
+                         static_cast<int>(n), false, seq, {}});
       }
       ready[n] = turn;
       if (partials.size() > 1) {
         std::string args = "{\"sets\":[";
         for (size_t k = 0; k < partials.size(); ++k) args += (k > 0 ? "," : "") + partials[k];
+        const int seq = static_cast<int>(calls.size());
+        producer[n] = seq;
         calls.push_back({turn + 1, &catalog_.SetTool(SetOp::kUnion), args + "]}", json_of(n),
-                         "", rel, inverse, static_cast<int>(n), true});
+                         "", rel, inverse, static_cast<int>(n), true, seq,
+                         std::move(partial_seqs)});
         ready[n] = turn + 1;
       }
       continue;
@@ -120,15 +128,19 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
     ++turn;
     PlannedCall call{turn, nullptr, "", json_of(static_cast<int>(n)), "", {}, false,
                      static_cast<int>(n)};
+    call.seq = static_cast<int>(calls.size());
     if (node.op == QueryOp::kNegate) {
       call.tool = &catalog_.SetTool(SetOp::kNegation);
       call.arguments = "{\"entities\":" + json_of(node.children[1]) +
                        ",\"within\":" + json_of(node.children[0]) + "}";
+      call.sources = {producer[node.children[1]], producer[node.children[0]]};
     } else {
       call.tool = &catalog_.SetTool(node.op == QueryOp::kIntersect ? SetOp::kIntersection
                                                                     : SetOp::kUnion);
       call.arguments = sets_json(node.children);
+      for (int c : node.children) call.sources.push_back(producer[c]);
     }
+    producer[n] = call.seq;
     calls.push_back(std::move(call));
     ready[n] = turn;
   }
@@ -264,6 +276,7 @@ std::optional<Mistake> DialogueRenderer::PlanWrongSetOp(const PlannedCall& call,
       m.arguments = "{\"entities\":" + JsonToString((*doc)["within"]) +
                     ",\"within\":" + JsonToString((*doc)["entities"]) + "}";
       m.listed = call.tool;
+      m.swapped = true;
       v['G' - 'A'] = "the excluded entities that are not in the list";
       v['W' - 'A'] = "the list without the excluded entities";
       break;
@@ -274,6 +287,7 @@ std::optional<Mistake> DialogueRenderer::PlanWrongSetOp(const PlannedCall& call,
   if (!out.ok()) return std::nullopt;
   m.observation = ObservationJson(out);
   if (m.observation == call.observation) return std::nullopt;
+  m.call_seq = call.seq;
   FillReflection(SetOpDiagnosisBank(), v, rng, &m);
   return m;
 }
@@ -591,6 +605,29 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
 void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
                                    const std::optional<Mistake>& mistake, bool thoughts, Rng& rng,
                                    std::vector<Message>* messages) const {
+  // Result references: number[seq] is the result number ("#k") of the planned call `seq` once
+  // its result is in; `results` counts every tool result so far, the mistake's too.
+  int max_seq = -1;
+  for (const PlannedCall& c : calls) max_seq = std::max(max_seq, c.seq);
+  std::vector<int> number(static_cast<size_t>(max_seq + 1), 0);
+  int results = 0;
+  // {"sets":["#a","#b"]} / {"entities":"#a","within":"#b"}; "" when a list has no number.
+  auto ref_arguments = [&](const PlannedCall& c, bool swapped) -> std::string {
+    if (!options_.result_refs || c.tool->kind != ToolKind::kSet || c.sources.empty()) return "";
+    std::vector<std::string> refs;
+    for (int src : c.sources) {
+      if (src < 0 || src > max_seq || number[src] == 0) return "";
+      refs.push_back("\"#" + std::to_string(number[src]) + "\"");
+    }
+    if (c.tool->set_op == SetOp::kNegation) {
+      if (refs.size() != 2) return "";
+      if (swapped) std::swap(refs[0], refs[1]);
+      return "{\"entities\":" + refs[0] + ",\"within\":" + refs[1] + "}";
+    }
+    std::string args = "{\"sets\":[";
+    for (size_t k = 0; k < refs.size(); ++k) args += (k > 0 ? "," : "") + refs[k];
+    return args + "]}";
+  };
   int turn_no = 0;
   std::string text;
   for (size_t i = 0; i < calls.size();) {
@@ -601,9 +638,17 @@ void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
       const std::string id = "call_" + std::to_string(turn_no) + "_0";
       std::string content =
           thoughts ? ThoughtText(StepText({calls.data() + i, j - i}), turn_no == 1, rng) : "";
+      std::string arguments = mistake->arguments;
+      for (size_t k = i; k < j && mistake->call_seq >= 0; ++k) {
+        if (calls[k].seq != mistake->call_seq) continue;
+        if (std::string refs = ref_arguments(calls[k], mistake->swapped); !refs.empty()) {
+          arguments = std::move(refs);
+        }
+      }
       messages->push_back({"assistant", std::move(content),
-                           {{id, mistake->tool, mistake->arguments}}, "", ""});
+                           {{id, mistake->tool, std::move(arguments)}}, "", ""});
       messages->push_back({"tool", mistake->observation, {}, id, mistake->tool});
+      ++results;
       text = mistake->reflection;
     }
     ++turn_no;
@@ -613,17 +658,21 @@ void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
     Message assistant{"assistant", std::move(text), {}, "", ""};
     text.clear();
     for (size_t k = i; k < j; ++k) {
+      std::string refs = ref_arguments(calls[k], false);
       assistant.tool_calls.push_back({"call_" + std::to_string(turn_no) + "_" +
                                           std::to_string(k - i),
-                                      calls[k].tool->name, calls[k].arguments});
+                                      calls[k].tool->name,
+                                      refs.empty() ? calls[k].arguments : std::move(refs)});
     }
-    std::vector<Message> results;
+    std::vector<Message> results_of_turn;
     for (size_t k = i; k < j; ++k) {
-      results.push_back({"tool", std::move(calls[k].observation), {},
-                         assistant.tool_calls[k - i].id, calls[k].tool->name});
+      results_of_turn.push_back({"tool", std::move(calls[k].observation), {},
+                                 assistant.tool_calls[k - i].id, calls[k].tool->name});
+      ++results;
+      if (calls[k].seq >= 0) number[calls[k].seq] = results;
     }
     messages->push_back(std::move(assistant));
-    for (Message& m : results) messages->push_back(std::move(m));
+    for (Message& m : results_of_turn) messages->push_back(std::move(m));
     i = j;
   }
 }

@@ -24,6 +24,10 @@ namespace kgf::synth {
 struct RenderOptions {
   int distractors = 4;            // tools listed beyond the needed ones (fewer if the catalog is small)
   double reflection_share = 0.1;  // share of samples with one corrected wrong call
+  // Set calls name their input lists by result reference ("#k", the k-th tool result of the
+  // dialogue: executor.h) instead of copying them; the catalog should be built with
+  // ToolCatalogOptions::result_refs so the tools say so.
+  bool result_refs = false;
 };
 
 struct KgRef {
@@ -42,6 +46,8 @@ struct PlannedCall {
   bool inverse = false;
   int node = -1;               // the pattern-tree node the call computes (part of)
   bool merge = false;          // the union that merges a fan-out hop's calls
+  int seq = -1;                // the call's index in the plan before it is ordered by turn
+  std::vector<int> sources;    // set calls: the seq of the call giving each list argument
 };
 
 // A deliberate call that goes wrong, placed as a turn of its own before planned turn `turn`,
@@ -54,6 +60,8 @@ struct Mistake {
   std::string tool, arguments, observation;
   std::string reflection;   // the next assistant turn's text
   const Tool* listed = nullptr;  // a real tool that was called wrongly (listed with the others)
+  int call_seq = -1;        // a wrong set operation: the planned call it stands in for
+  bool swapped = false;     // ... a negation with its two lists swapped
 };
 
 class DialogueRenderer {

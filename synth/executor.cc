@@ -11,13 +11,8 @@ namespace {
 ToolError Err(ToolError::Kind kind, std::string message) { return {kind, std::move(message)}; }
 
 // Resolves a JSON array of names into an id-sorted set.
-std::variant<EntitySet, ToolError> ResolveList(const kg::Graph& graph, const JsonValue& v,
-                                               std::string_view tool, std::string_view field) {
-  if (!v.IsArray()) {
-    return Err(ToolError::Kind::kWrongArgumentType,
-               std::string(tool) + ": argument '" + std::string(field) +
-                   "' must be an array of entity names");
-  }
+std::variant<EntitySet, ToolError> ResolveNames(const kg::Graph& graph, const JsonValue& v,
+                                                std::string_view tool, std::string_view field) {
   EntitySet out;
   out.reserve(v.Size());
   for (const JsonValue& item : v.GetArray()) {
@@ -40,7 +35,51 @@ std::variant<EntitySet, ToolError> ResolveList(const kg::Graph& graph, const Jso
   return out;
 }
 
+// A list argument: a JSON array of names, or "#k", the k-th earlier result.
+std::variant<EntitySet, ToolError> ResolveList(const kg::Graph& graph, const JsonValue& v,
+                                               std::span<const std::string> earlier,
+                                               std::string_view tool, std::string_view field) {
+  if (v.IsString()) {
+    const std::string_view ref(v.GetString(), v.GetStringLength());
+    const int k = ResultRefNumber(ref);
+    if (k == 0) {
+      return Err(ToolError::Kind::kWrongArgumentType,
+                 std::string(tool) + ": '" + std::string(field) + "' takes a list of entity names "
+                     "or a result reference such as \"#1\", not '" + std::string(ref) + "'");
+    }
+    if (static_cast<size_t>(k) > earlier.size()) {
+      return Err(ToolError::Kind::kWrongArgumentType,
+                 std::string(tool) + ": no result " + std::string(ref) + " yet; the conversation has " +
+                     std::to_string(earlier.size()) + " tool result" +
+                     (earlier.size() == 1 ? "" : "s"));
+    }
+    rapidjson::Document doc;
+    const std::string& obs = earlier[static_cast<size_t>(k) - 1];
+    if (!ParseJsonDepthLimited(obs, &doc) || doc.HasParseError() || !doc.IsArray()) {
+      return Err(ToolError::Kind::kWrongArgumentType,
+                 std::string(tool) + ": result " + std::string(ref) + " is an error, not a list");
+    }
+    return ResolveNames(graph, doc, tool, field);
+  }
+  if (!v.IsArray()) {
+    return Err(ToolError::Kind::kWrongArgumentType,
+               std::string(tool) + ": argument '" + std::string(field) +
+                   "' must be an array of entity names");
+  }
+  return ResolveNames(graph, v, tool, field);
+}
+
 }  // namespace
+
+int ResultRefNumber(std::string_view s) {
+  if (s.size() < 2 || s.size() > 7 || s[0] != '#' || s[1] == '0') return 0;
+  int k = 0;
+  for (char c : s.substr(1)) {
+    if (c < '0' || c > '9') return 0;
+    k = k * 10 + (c - '0');
+  }
+  return k;
+}
 
 std::string_view ToolErrorKindName(ToolError::Kind kind) {
   switch (kind) {
@@ -120,7 +159,8 @@ std::vector<std::string> Executor::Names(const EntitySet& set) const {
 }
 
 std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_name,
-                                                        std::string_view arguments_json) const {
+                                                        std::string_view arguments_json,
+                                                        std::span<const std::string> earlier) const {
   const Tool* tool = catalog_.Find(tool_name);
   if (tool == nullptr) {
     return Err(ToolError::Kind::kUnknownTool,
@@ -174,9 +214,9 @@ std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_na
     const JsonValue* within = member("within");
     if (entities == nullptr) return missing("entities");
     if (within == nullptr) return missing("within");
-    auto a = ResolveList(graph_, *within, tool->name, "within");
+    auto a = ResolveList(graph_, *within, earlier, tool->name, "within");
     if (auto* e = std::get_if<ToolError>(&a)) return *e;
-    auto b = ResolveList(graph_, *entities, tool->name, "entities");
+    auto b = ResolveList(graph_, *entities, earlier, tool->name, "entities");
     if (auto* e = std::get_if<ToolError>(&b)) return *e;
     return SetDifference(std::get<EntitySet>(a), std::get<EntitySet>(b));
   }
@@ -184,11 +224,12 @@ std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_na
   if (sets == nullptr) return missing("sets");
   if (!sets->IsArray() || sets->Size() == 0) {
     return Err(ToolError::Kind::kWrongArgumentType,
-               tool->name + ": argument 'sets' must be a non-empty array of arrays of names");
+               tool->name + ": argument 'sets' must be a non-empty array of lists of names "
+                            "(or result references such as \"#1\")");
   }
   EntitySet acc;
   for (rapidjson::SizeType i = 0; i < sets->Size(); ++i) {
-    auto s = ResolveList(graph_, (*sets)[i], tool->name, "sets");
+    auto s = ResolveList(graph_, (*sets)[i], earlier, tool->name, "sets");
     if (auto* e = std::get_if<ToolError>(&s)) return *e;
     EntitySet& set = std::get<EntitySet>(s);
     if (i == 0) {
@@ -200,8 +241,9 @@ std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_na
   return acc;
 }
 
-CallOutcome Executor::Execute(std::string_view tool_name, std::string_view arguments_json) const {
-  auto r = ExecuteIds(tool_name, arguments_json);
+CallOutcome Executor::Execute(std::string_view tool_name, std::string_view arguments_json,
+                              std::span<const std::string> earlier) const {
+  auto r = ExecuteIds(tool_name, arguments_json, earlier);
   CallOutcome out;
   if (auto* e = std::get_if<ToolError>(&r)) {
     out.error = std::move(*e);

@@ -1,6 +1,12 @@
 // Executor: runs one tool call (tool name + JSON arguments string) on the in-memory graph.
 // Results are entity display names sorted bytewise (a stable order); failures are typed
 // ToolErrors whose message is what the model sees as the observation. Thread-safe (const).
+//
+// Result references: a set tool's list argument (an item of "sets", or "entities" / "within")
+// may be the string "#k" instead of a list of names: the result of the conversation's k-th
+// tool call (1-based, every call counted, failed ones too), given to Execute as `earlier`,
+// the observations so far in order. A reference to a failed call, or past the calls so far,
+// is an error the model sees like any other.
 #ifndef KGF_SYNTH_EXECUTOR_H_
 #define KGF_SYNTH_EXECUTOR_H_
 
@@ -46,11 +52,13 @@ class Executor {
   // REQUIRES: graph and catalog outlive the executor; catalog was built from graph.
   Executor(const kg::Graph& graph, const ToolCatalog& catalog);
 
-  CallOutcome Execute(std::string_view tool_name, std::string_view arguments_json) const;
+  CallOutcome Execute(std::string_view tool_name, std::string_view arguments_json,
+                      std::span<const std::string> earlier = {}) const;
 
   // Ids of the result (sorted by id), for callers that work on ids. Same errors.
   std::variant<EntitySet, ToolError> ExecuteIds(std::string_view tool_name,
-                                                std::string_view arguments_json) const;
+                                                std::string_view arguments_json,
+                                                std::span<const std::string> earlier = {}) const;
 
   // Display names sorted bytewise.
   std::vector<std::string> Names(const EntitySet& set) const;
@@ -67,6 +75,9 @@ class Executor {
   std::vector<std::pair<std::string_view, std::string_view>> by_base_;
   std::vector<uint32_t> rank_;  // per entity: its position among all names sorted bytewise
 };
+
+// k for a result reference "#k" (k >= 1, no sign or leading zero), else 0.
+int ResultRefNumber(std::string_view s);
 
 // "Micronesia" for "Micronesia (subregion)"; the name itself when it has no "(...)" suffix.
 std::string_view BaseName(std::string_view name);

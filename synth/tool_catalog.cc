@@ -58,35 +58,45 @@ void FinishJson(Tool* tool) {
   tool->openai_json = "{\"type\":\"function\",\"function\":" + tool->function_json + "}";
 }
 
-Tool MakeSetTool(SetOp op) {
+Tool MakeSetTool(SetOp op, bool refs) {
   Tool t;
   t.kind = ToolKind::kSet;
   t.set_op = op;
-  const char* set_array =
-      R"({"type":"array","items":{"type":"string"},"description":"A list of entity names."})";
+  // With references a list argument is an array of names or the string "#k".
+  const std::string list_type = refs ? R"("type":["array","string"],"items":{"type":"string"})"
+                                     : R"("type":"array","items":{"type":"string"})";
+  const std::string list =
+      "{" + list_type + R"(,"description":"A list of entity names)" +
+      (refs ? R"(, or \"#k\" for the result of the k-th tool call so far (#1 is the first)."})"
+            : R"(."})");
+  const std::string refs_note =
+      refs ? " A list may be given as \"#k\", the result of the k-th tool call so far." : "";
   switch (op) {
     case SetOp::kIntersection:
-      t.name = "get_intersection_of";
-      t.description = "Returns the entities that appear in every one of the given lists.";
-      t.parameters_json = std::string(R"({"type":"object","properties":{"sets":{"type":"array","items":)") +
-                          set_array +
-                          R"(,"description":"Two or more lists of entity names."}},"required":["sets"]})";
-      break;
     case SetOp::kUnion:
-      t.name = "get_union_of";
-      t.description = "Returns the entities that appear in at least one of the given lists.";
-      t.parameters_json = std::string(R"({"type":"object","properties":{"sets":{"type":"array","items":)") +
-                          set_array +
-                          R"(,"description":"Two or more lists of entity names."}},"required":["sets"]})";
+      t.name = op == SetOp::kIntersection ? "get_intersection_of" : "get_union_of";
+      t.description = (op == SetOp::kIntersection
+                           ? "Returns the entities that appear in every one of the given lists."
+                           : "Returns the entities that appear in at least one of the given lists.") +
+                      refs_note;
+      t.parameters_json = R"({"type":"object","properties":{"sets":{"type":"array","items":)" +
+                          list + R"(,"description":"Two or more lists of entity names."}},"required":["sets"]})";
       break;
-    case SetOp::kNegation:
+    case SetOp::kNegation: {
       t.name = "get_negation_of";
       t.description =
           "Returns the entities of 'within' that are not in 'entities' (a difference inside the "
-          "given context, not a global complement).";
-      t.parameters_json =
-          R"({"type":"object","properties":{"entities":{"type":"array","items":{"type":"string"},"description":"The entity names to exclude."},"within":{"type":"array","items":{"type":"string"},"description":"The entity names to keep unless excluded."}},"required":["entities","within"]})";
+          "given context, not a global complement)." + refs_note;
+      auto field = [&](const char* what) {
+        return "{" + list_type + R"(,"description":")" + what +
+               (refs ? R"(, or \"#k\" for the result of the k-th tool call so far."})" : R"(."})");
+      };
+      t.parameters_json = R"({"type":"object","properties":{"entities":)" +
+                          field("The entity names to exclude") + R"(,"within":)" +
+                          field("The entity names to keep unless excluded") +
+                          R"(},"required":["entities","within"]})";
       break;
+    }
     case SetOp::kNone: KGF_CHECK(false) << "not a set op";
   }
   FinishJson(&t);
@@ -133,7 +143,7 @@ std::string_view ToolKindName(ToolKind kind) {
   return "";
 }
 
-Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
+Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph, ToolCatalogOptions options) {
   if (graph.num_relations() == 0) {
     return InvalidArgumentError(
         "tool catalog: the graph has no relations, so there are no tools; load a graph with "
@@ -151,9 +161,9 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph) {
     return cat.tools_.size() - 1;
   };
   // Set tools first so their names are never taken by a relation.
-  cat.set_tools_[0] = add(MakeSetTool(SetOp::kIntersection));
-  cat.set_tools_[1] = add(MakeSetTool(SetOp::kUnion));
-  cat.set_tools_[2] = add(MakeSetTool(SetOp::kNegation));
+  cat.set_tools_[0] = add(MakeSetTool(SetOp::kIntersection, options.result_refs));
+  cat.set_tools_[1] = add(MakeSetTool(SetOp::kUnion, options.result_refs));
+  cat.set_tools_[2] = add(MakeSetTool(SetOp::kNegation, options.result_refs));
   const RelationDirections directions = RelationDirections::Analyze(graph);
   const QuestionGrammar grammar = QuestionGrammar::Build(graph);
   for (uint32_t i = 0; i < graph.num_relations(); ++i) {

@@ -42,12 +42,19 @@ struct Tool {
 // True when `tool` looks up one of `relations` (either direction); set tools look up none.
 bool LooksUpAnyOf(const Tool& tool, std::span<const kg::RelationId> relations);
 
+struct ToolCatalogOptions {
+  // The set tools' schemas and descriptions offer result references ("#k", the k-th tool
+  // result of the conversation: executor.h) beside lists of names. The executor accepts both
+  // either way; this only changes what the tools tell the model.
+  bool result_refs = false;
+};
+
 class ToolCatalog {
  public:
   // Builds the catalog for `graph`. Tool names are derived from relation names and entity
   // types; a name that would collide gets the suffix _2, _3, ... in relation order.
   // Errors: InvalidArgument for a graph without relations.
-  static Result<ToolCatalog> Build(const kg::Graph& graph);
+  static Result<ToolCatalog> Build(const kg::Graph& graph, ToolCatalogOptions options = {});
 
   const std::vector<Tool>& tools() const { return tools_; }
   const Tool* Find(std::string_view name) const;

@@ -21,13 +21,16 @@ Verdict RecordExecutionFilter::Apply(Sample& sample) const {
     return Verdict::Drop("kg_mismatch", "record was made from kg " + r.kg_checksum +
                                             ", the graph given is " + context_.checksum);
   }
+  std::vector<std::string> earlier;  // results so far, for result references ("#k")
   for (const auto& c : synth::CallsOf(r)) {
-    std::string got = synth::ObservationJson(executor_.Execute(c.call.name, c.call.arguments));
+    std::string got =
+        synth::ObservationJson(executor_.Execute(c.call.name, c.call.arguments, earlier));
     if (got != c.observation) {
       return Verdict::Drop("observation_mismatch", "call '" + c.call.id + "' to " + c.call.name +
                                                        " gives " + got.substr(0, 200) +
                                                        ", recorded " + c.observation.substr(0, 200));
     }
+    earlier.push_back(c.observation);
   }
   Result<synth::Pattern> pattern = synth::ParsePattern(r.pattern);
   if (!pattern.ok()) return Verdict::Drop("bad_pattern", pattern.status().message());

@@ -160,6 +160,43 @@ TEST(ScoringTest, AMistakeAtALaterTurnIsLeftOutOfTheGold) {
 
 // Dialogues without answers: the right end is "none" (no names), reached by the empty turn or,
 // for no_tool, without calling.
+// Result references ("#k") compare by the call they name: the model may order its parallel
+// calls otherwise (so its numbers differ), and the gold's numbers count a deliberate wrong call
+// the model never makes.
+TEST(ScoringTest, ResultReferencesCompareByTheCallTheyName) {
+  constexpr const char* kRefSchema =
+      R"({"type":"object","properties":{"sets":{"type":"array","items":{"type":["array","string"],"items":{"type":"string"}}}},"required":["sets"]})";
+  synth::Record r = TwoBranchRecord();
+  r.tools[1].parameters = kRefSchema;
+  r.templates.reflection = "wrong_tool.1";
+  r.messages.insert(r.messages.begin() + 2,
+                    {{"assistant", "", {{"c0", "fetch_borders", R"({"country":"France"})"}}, "", ""},
+                     {"tool", R"({"error":"unknown tool"})", {}, "c0", "fetch_borders"}});
+  r.messages[7].tool_calls[0].arguments = R"({"sets":["#2","#3"]})";  // after the mistake (#1)
+  const std::vector<std::vector<std::string>> obs = {
+      {R"(["Andorra","Portugal"])", R"(["Andorra","Belgium"])"}, {R"(["Andorra"])"}};
+  auto played = [&](const char* sets) {
+    return Played({Calls({R"({"name":"get_borders_of_country","arguments":{"country":"Spain"}})",
+                          R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"}),
+                   Calls({std::string(R"({"name":"get_intersection_of","arguments":{"sets":)") +
+                          sets + "}}"})},
+                  obs, "Andorra");
+  };
+  // The model numbered Spain #1 and France #2: ["#2","#1"] is the gold's ["#2","#3"].
+  DialogueScore s = ScoreDialogue(r, played(R"(["#2","#1"])"));
+  EXPECT_TRUE(s.chain_exact);
+  EXPECT_EQ(s.valid_calls, 3);
+  EXPECT_FALSE(ScoreDialogue(r, played(R"(["#1","#2"])")).chain_exact) << "lists swapped";
+  EXPECT_FALSE(ScoreDialogue(r, played(R"(["#2","#3"])")).chain_exact) << "#3 is not a call yet";
+  // The copied lists compute the same but are not the same program.
+  EXPECT_FALSE(ScoreDialogue(r, played(R"([["Andorra","Belgium"],["Andorra","Portugal"]])")).chain_exact);
+  // The schema takes a list of names or a reference, nothing else.
+  EXPECT_TRUE(CallIsValid(ParseCall(R"({"name":"get_intersection_of","arguments":{"sets":["#1",["a"]]}})"), r));
+  EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_intersection_of","arguments":{"sets":[7]}})"), r));
+  const std::vector<std::string> earlier = {"f()"};
+  EXPECT_EQ(CanonicalArguments(R"({"sets":["#1","#9"]})", earlier), R"j({"sets":["f()","#9"]})j");
+}
+
 TEST(ScoringTest, DialoguesWithoutAnswersScoreTheirOwnEnd) {
   synth::Record r = TwoBranchRecord();
   r.outcome = "empty_step";

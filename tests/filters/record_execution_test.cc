@@ -17,13 +17,15 @@ namespace {
 
 using synth::Record;
 
-std::vector<Record> Rendered(const kg::Graph& g, const synth::ToolCatalog& cat) {
+std::vector<Record> Rendered(const kg::Graph& g, const synth::ToolCatalog& cat,
+                             bool result_refs = false) {
   auto sampler = synth::QuerySampler::Create(g, {});
   KGF_CHECK(sampler.ok());
   synth::OutcomeShaper shaper(
       g, {.no_answer_share = 0.2, .empty_step_share = 0.2, .no_tool_share = 0.15}, {});
-  synth::DialogueRenderer renderer(g, cat, {.distractors = 3, .reflection_share = 0.4},
-                                   {"random", "xxh3:1"});
+  synth::DialogueRenderer renderer(
+      g, cat, {.distractors = 3, .reflection_share = 0.4, .result_refs = result_refs},
+      {"random", "xxh3:1"});
   std::vector<Record> out;
   for (synth::Pattern p : synth::AllPatterns()) {
     for (uint64_t i = 0, made = 0; i < 3000 && made < 30; ++i) {
@@ -93,6 +95,34 @@ TEST(RecordExecutionTest, RenderedRecordsPassEveryLayerAndTamperedOnesAreNamed) 
       EXPECT_EQ(Check(execution, bad).reason, "observation_mismatch");
     }
   }
+}
+
+// Records whose set calls name earlier results ("#k") pass every layer; a reference moved to
+// another result is an observation mismatch.
+TEST(RecordExecutionTest, ResultReferencesReplayAndAMovedReferenceIsNamed) {
+  kg::Graph g = synth::testing::RandomGraph(11);
+  synth::ToolCatalog cat = *synth::ToolCatalog::Build(g, {.result_refs = true});
+  RecordFormatFilter format("format");
+  RecordSemanticFilter semantic("semantic", {});
+  RecordExecutionFilter execution("execution", {&g, &cat, "xxh3:1"});
+  int moved = 0;
+  for (const Record& r : Rendered(g, cat, /*result_refs=*/true)) {
+    for (const RecordFilter* f : std::initializer_list<const RecordFilter*>{&format, &semantic, &execution}) {
+      EXPECT_TRUE(Check(*f, r).keep) << Check(*f, r).reason << " " << synth::RecordToJson(r);
+    }
+    // The last call of a 2i record intersects "#1" and "#2": point it at "#1" twice.
+    if (r.pattern != "2i" || !r.outcome.empty() || !r.templates.reflection.empty()) continue;
+    Record bad = r;
+    for (synth::Message& m : bad.messages) {
+      for (synth::ToolCall& c : m.tool_calls) {
+        if (c.arguments == R"({"sets":["#1","#2"]})") c.arguments = R"({"sets":["#1","#1"]})";
+      }
+    }
+    if (bad == r) continue;
+    EXPECT_EQ(Check(execution, bad).reason, "observation_mismatch");
+    ++moved;
+  }
+  EXPECT_GT(moved, 3);
 }
 
 // The record layer plugs into the core pipeline: its types, a clear error for record_execution

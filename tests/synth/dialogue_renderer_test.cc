@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/file_util.h"
+#include "base/json.h"
 #include "synth/templates.h"
 #include "tests/synth/record_checks.h"
 #include "tests/synth/test_graphs.h"
@@ -53,6 +54,60 @@ TEST(DialogueRendererTest, EveryCallReExecutesAndAnswersMatchForAllPatterns) {
     }
     EXPECT_EQ(patterns.size(), 14u);
   }
+}
+
+// --set-arguments refs: every set call names its lists by result reference, "#k" numbers the
+// results in order (the mistake's too), and every record still re-executes exactly.
+TEST(DialogueRendererTest, ResultReferencesNameEarlierResultsAndReExecute) {
+  for (uint64_t seed : {1, 2}) {
+    kg::Graph g = testing::RandomGraph(seed * 13);
+    ToolCatalog cat = *ToolCatalog::Build(g, {.result_refs = true});
+    RenderOptions ro;
+    ro.reflection_share = 0.5;
+    ro.result_refs = true;
+    std::vector<Record> records = RenderMany(g, cat, ro, 30, seed);
+    int set_calls = 0, wrong_set_ops = 0;
+    for (const Record& r : records) {
+      testing::ExpectRecordVerifies(g, cat, r);
+      std::vector<ExecutedCall> calls = CallsOf(r);
+      for (size_t k = 0; k < calls.size(); ++k) {
+        const Tool* tool = cat.Find(calls[k].call.name);
+        if (tool == nullptr || tool->kind != ToolKind::kSet) continue;
+        ++set_calls;
+        wrong_set_ops += r.templates.reflection.rfind("wrong_set_op", 0) == 0;
+        // Only references, each to an earlier successful result.
+        auto doc = ParseJson(calls[k].call.arguments, "arguments");
+        ASSERT_TRUE(doc.ok());
+        std::vector<const JsonValue*> lists;
+        if (tool->set_op == SetOp::kNegation) {
+          lists = {&(*doc)["entities"], &(*doc)["within"]};
+        } else {
+          for (const JsonValue& v : (*doc)["sets"].GetArray()) lists.push_back(&v);
+        }
+        for (const JsonValue* v : lists) {
+          ASSERT_TRUE(v->IsString()) << calls[k].call.arguments;
+          const int ref = ResultRefNumber(v->GetString());
+          ASSERT_GT(ref, 0) << calls[k].call.arguments;
+          ASSERT_LE(static_cast<size_t>(ref), k) << calls[k].call.arguments;
+          EXPECT_EQ(calls[ref - 1].observation.rfind("[", 0), 0u) << calls[k].call.arguments;
+        }
+      }
+    }
+    EXPECT_GT(set_calls, 100);
+    EXPECT_GT(wrong_set_ops, 0);
+  }
+  // The catalog says so; without the option nothing changes.
+  kg::Graph g = testing::CountryGraph();
+  ToolCatalog refs = *ToolCatalog::Build(g, {.result_refs = true});
+  ToolCatalog lists = *ToolCatalog::Build(g);
+  EXPECT_NE(refs.SetTool(SetOp::kIntersection).description.find("\"#k\""), std::string::npos);
+  EXPECT_NE(refs.SetTool(SetOp::kNegation).parameters_json.find(R"("type":["array","string"])"),
+            std::string::npos);
+  EXPECT_EQ(lists.SetTool(SetOp::kIntersection).description.find("#k"), std::string::npos);
+  EXPECT_EQ(lists.SetTool(SetOp::kUnion).parameters_json,
+            R"({"type":"object","properties":{"sets":{"type":"array","items":{"type":"array",)"
+            R"("items":{"type":"string"},"description":"A list of entity names."},)"
+            R"("description":"Two or more lists of entity names."}},"required":["sets"]})");
 }
 
 TEST(DialogueRendererTest, CountryDialoguesReadNaturally) {

@@ -66,5 +66,35 @@ TEST_F(ExecutorTest, TypedErrors) {
   EXPECT_EQ(ObservationJson(r).rfind("{\"error\":", 0), 0u);
 }
 
+// Result references: "#k" is the k-th earlier result, in any list argument of a set tool.
+TEST_F(ExecutorTest, SetToolsTakeResultReferences) {
+  const std::vector<std::string> earlier = {R"(["France","Italy","Spain"])",
+                                            R"({"error":"unknown tool"})", R"(["Italy","Spain"])"};
+  auto r = exec_.Execute("get_intersection_of", R"({"sets":["#1","#3"]})", earlier);
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.result, (Names{"Italy", "Spain"}));
+  r = exec_.Execute("get_union_of", R"({"sets":["#3",["France"]]})", earlier);  // mixed forms
+  EXPECT_EQ(r.result, (Names{"France", "Italy", "Spain"}));
+  r = exec_.Execute("get_negation_of", R"({"entities":"#3","within":"#1"})", earlier);
+  EXPECT_EQ(r.result, Names{"France"});
+  // Errors the model can act on: a failed result, one not there yet, not a reference.
+  auto error = [&](std::string_view args) {
+    CallOutcome out = exec_.Execute("get_union_of", args, earlier);
+    EXPECT_FALSE(out.ok()) << args;
+    return out.ok() ? std::string() : out.error->message;
+  };
+  EXPECT_NE(error(R"({"sets":["#2"]})").find("#2 is an error"), std::string::npos);
+  EXPECT_NE(error(R"({"sets":["#4"]})").find("no result #4 yet; the conversation has 3 tool results"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"sets":["#0"]})").find("not '#0'"), std::string::npos);
+  EXPECT_NE(error(R"({"sets":["France"]})").find("result reference"), std::string::npos);
+  // Without earlier results a reference resolves to nothing.
+  EXPECT_FALSE(exec_.Execute("get_union_of", R"({"sets":["#1"]})").ok());
+  EXPECT_EQ(ResultRefNumber("#12"), 12);
+  for (const char* bad : {"#", "#01", "12", "#1a", "#-1", "#12345678"}) {
+    EXPECT_EQ(ResultRefNumber(bad), 0) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace kgf::synth

@@ -181,6 +181,7 @@ inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog,
   std::string last_observation;
   bool last_turn_empty = false;
   int errors = 0;
+  std::vector<std::string> earlier;  // results so far, for result references ("#k")
   for (size_t t = 0; t < turns.size(); ++t) {
     // ambiguous_name: the first call uses the name as the user wrote it and gets the candidates.
     const bool is_mistake = static_cast<int>(t) + 1 == mistake ||
@@ -188,8 +189,9 @@ inline void ExpectRecordVerifies(const kg::Graph& g, const ToolCatalog& catalog,
     if (is_mistake) EXPECT_EQ(turns[t].size(), 1u);
     for (const ExecutedCall& c : turns[t]) {
       EXPECT_TRUE(ids.insert(c.call.id).second) << c.call.id;
-      CallOutcome out = exec.Execute(c.call.name, c.call.arguments);
+      CallOutcome out = exec.Execute(c.call.name, c.call.arguments, earlier);
       EXPECT_EQ(ObservationJson(out), c.observation) << c.call.name << c.call.arguments;
+      earlier.push_back(c.observation);
       if (!out.ok()) {
         EXPECT_TRUE(is_mistake) << "an error outside the mistake turn: " << c.call.name;
         ++errors;

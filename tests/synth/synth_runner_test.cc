@@ -368,6 +368,43 @@ TEST_F(SynthRunnerTest, RecordsVerifyAndSplitsHoldOut) {
   }
 }
 
+// --set-arguments refs: the manifest and tools.json say so, the same queries come out (only
+// the set calls' arguments and the set tools' texts differ), and every record re-executes.
+TEST_F(SynthRunnerTest, ResultReferencesChangeOnlyTheSetCalls) {
+  TempDir a, b;
+  SynthOptions lists = SmallOptions(a.path());
+  SynthOptions refs = SmallOptions(b.path());
+  refs.render.result_refs = true;
+  ASSERT_TRUE(Run(lists).ok());
+  ASSERT_TRUE(Run(refs).ok());
+  auto manifest = [](const TempDir& d) {
+    return std::move(ParseJson(*ReadFileToString(d.File("manifest.json")), "manifest").value());
+  };
+  EXPECT_STREQ(manifest(a)["options"]["set_arguments"].GetString(), "lists");
+  EXPECT_STREQ(manifest(b)["options"]["set_arguments"].GetString(), "refs");
+  EXPECT_NE(manifest(a)["fingerprint"].GetString(), std::string(manifest(b)["fingerprint"].GetString()));
+  EXPECT_NE(ReadFileToString(b.File("tools.json"))->find("k-th tool call"), std::string::npos);
+  std::vector<Record> with_lists = ReadAll(a.path()), with_refs = ReadAll(b.path());
+  ASSERT_EQ(with_lists.size(), with_refs.size());
+  ToolCatalog cat = *ToolCatalog::Build(graph_, {.result_refs = true});
+  int differ = 0;
+  for (size_t i = 0; i < with_refs.size(); ++i) {
+    testing::ExpectRecordVerifies(graph_, cat, with_refs[i]);
+    EXPECT_EQ(with_refs[i].id, with_lists[i].id);
+    EXPECT_EQ(with_refs[i].answers, with_lists[i].answers);
+    std::vector<ExecutedCall> x = CallsOf(with_lists[i]), y = CallsOf(with_refs[i]);
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t k = 0; k < x.size(); ++k) {
+      EXPECT_EQ(x[k].observation, y[k].observation);
+      const Tool* tool = cat.Find(y[k].call.name);  // null for a hallucinated tool name
+      const bool set = tool != nullptr && tool->kind == ToolKind::kSet;
+      EXPECT_EQ(x[k].call.arguments == y[k].call.arguments, !set) << y[k].call.arguments;
+      differ += set;
+    }
+  }
+  EXPECT_GT(differ, 50);
+}
+
 TEST_F(SynthRunnerTest, ManifestCountsAndChecksums) {
   TempDir a;
   auto s = Run(SmallOptions(a.path()));
