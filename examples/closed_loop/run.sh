@@ -13,6 +13,8 @@
 #   KGF_CL_SPLIT      facts (default): BetaE's convention, each test record reads a fact no
 #                     training record reads (1% valid / 3% test facts); anchors: test records'
 #                     anchor entities never anchor a training record
+#   KGF_CL_SET_ARGS   lists (default) | refs: set calls copy their input lists, or name them by
+#                     result reference ("#2", synth --set-arguments refs)
 #   KGF_CL_VIEWS      4 / 0: counterfactual copies of the graph (`kg relabel`, seeds 1..N) whose
 #                     train records join the real graph's, so names must be copied, not recalled
 #   KGF_CL_VIEW_RECORDS  10000: train records synthesized on each copy
@@ -61,8 +63,9 @@ case "${KGF_CL_SPLIT:-facts}" in
   *) echo "KGF_CL_SPLIT must be anchors or facts, not '${KGF_CL_SPLIT}'" >&2; exit 2 ;;
 esac
 seed="${KGF_CL_SEED:-5}"
+set_args=(--set-arguments "${KGF_CL_SET_ARGS:-lists}")
 synth_flags=(--count "${KGF_CL_RECORDS:-13102}" "${split_flags[@]}" --patterns "${KGF_CL_PATTERNS:-$d_patterns}"
-  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}")
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" "${set_args[@]}")
 $k synth --kg "$store" --out "$out/synth" --seed "$seed" "${synth_flags[@]}"
 echo "== filter"
 $k filter --config examples/countries/record_checks.json --kg "$store" --out "$out/kept" \
@@ -73,7 +76,7 @@ $k filter --config examples/countries/record_checks.json --kg "$store" --out "$o
 paths='"kept"'
 mix="${KGF_CL_PATTERNS:-$d_patterns}"
 view_flags=(--count "${KGF_CL_VIEW_RECORDS:-10000}" "${split_flags[@]}" --patterns "${mix//=/:}"
-  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only "${set_args[@]}")
 for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
   echo "== counterfactual copy $v: relabel, synth (train only), filter"
   $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v"
