@@ -1,6 +1,8 @@
 // Pretty-printer for reviewers.
 #include "synth/record_printer.h"
 
+#include <map>
+
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/line_reader.h"
@@ -53,6 +55,11 @@ std::string FormatRecord(const Record& r, bool full_system, bool color) {
   out += "\n   tools (" + std::to_string(r.tools.size()) + "):";
   for (const FunctionSpec& f : r.tools) out += " " + f.name;
   out += "\n";
+  // Each result shows its number, the "#k" a later set call may name it by (calls in order).
+  std::map<std::string, size_t> number;
+  for (const Message& m : r.messages) {
+    for (const ToolCall& c : m.tool_calls) number.emplace(c.id, number.size() + 1);
+  }
   for (const Message& m : r.messages) {
     if (m.role == "system") {
       std::string text = m.content;
@@ -69,7 +76,10 @@ std::string FormatRecord(const Record& r, bool full_system, bool color) {
         out += Paint("  call", "33", color) + "     [" + c.id + "] " + c.name + "(" + c.arguments + ")\n";
       }
     } else {
-      out += Paint("  result", "36", color) + "   [" + m.tool_call_id + "] " + Abbrev(m.content, 200) + "\n";
+      auto k = number.find(m.tool_call_id);
+      const std::string ref = k == number.end() ? "" : "#" + std::to_string(k->second) + " ";
+      out += Paint("  result", "36", color) + "   " + ref + "[" + m.tool_call_id + "] " +
+             Abbrev(m.content, 200) + "\n";
     }
   }
   out += "   answers: ";

@@ -26,6 +26,8 @@ TEST(RecordPrinterTest, ShowsTheQueryWithDirectionsAndEveryTurn) {
   EXPECT_NE(text.find("get_used_in_currency({\"currency\":\"Euro\"})"), std::string::npos) << text;
   EXPECT_NE(text.find("Be brief. [...]"), std::string::npos) << text;
   EXPECT_NE(text.find("answers: Paris"), std::string::npos) << text;
+  // Each result shows the number a result reference ("#1") names it by.
+  EXPECT_NE(text.find("result   #1 [call_1_0] [\"France\"]"), std::string::npos) << text;
 }
 
 }  // namespace
