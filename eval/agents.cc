@@ -5,6 +5,7 @@
 
 #include "base/json.h"
 #include "eval/scoring.h"
+#include "synth/executor.h"
 
 namespace kgf::eval {
 namespace {
@@ -16,6 +17,22 @@ int CallTurns(const Dialogue& d) {
   int n = 0;
   for (const AgentTurn& t : d.turns) n += !t.calls.empty();
   return n;
+}
+
+// Rewrites every result reference "#k" in `v` to "#renumber[k]" (when that is > 0).
+void RenumberRefs(JsonValue& v, const std::vector<int>& renumber,
+                  rapidjson::Document::AllocatorType& alloc) {
+  if (v.IsString()) {
+    const int k = synth::ResultRefNumber({v.GetString(), v.GetStringLength()});
+    if (k > 0 && static_cast<size_t>(k) < renumber.size() && renumber[k] > 0) {
+      const std::string ref = "#" + std::to_string(renumber[k]);
+      v.SetString(ref.data(), static_cast<rapidjson::SizeType>(ref.size()), alloc);
+    }
+  } else if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) RenumberRefs(it->value, renumber, alloc);
+  } else if (v.IsArray()) {
+    for (auto& x : v.GetArray()) RenumberRefs(x, renumber, alloc);
+  }
 }
 
 }  // namespace
@@ -48,21 +65,31 @@ AgentCall ParseCall(std::string_view raw) {
 
 Result<AgentTurn> GoldAgent::Next(const synth::Record& record, const Dialogue& so_far) {
   // The gold turns: assistant messages with calls, without a self-reflection mistake.
+  // Without the mistake the calls after it are numbered one less: result references ("#k")
+  // are renumbered to the replay's calls (renumber[old k] = new k; 0 for the mistake's).
   std::vector<const synth::Message*> turns;
+  std::vector<int> renumber = {0};
   const int mistake = synth::MistakeTurn(record);
-  int turn_no = 0;
+  int turn_no = 0, kept = 0;
   for (const synth::Message& m : record.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
-    if (++turn_no == mistake) continue;
-    turns.push_back(&m);
+    const bool wrong = ++turn_no == mistake;
+    for (size_t c = 0; c < m.tool_calls.size(); ++c) renumber.push_back(wrong ? 0 : ++kept);
+    if (!wrong) turns.push_back(&m);
   }
   const size_t k = static_cast<size_t>(CallTurns(so_far));
   AgentTurn t;
   if (k < turns.size()) {
     t.text = turns[k]->content;
     for (const synth::ToolCall& c : turns[k]->tool_calls) {
+      std::string arguments = c.arguments;
+      rapidjson::Document doc;
+      if (mistake > 0 && ParseJsonDepthLimited(arguments, &doc) && !doc.HasParseError()) {
+        RenumberRefs(doc, renumber, doc.GetAllocator());
+        arguments = JsonToString(doc);
+      }
       t.calls.push_back(ParseCall("{\"name\":" + JsonQuote(c.name) + ",\"arguments\":" +
-                                  c.arguments + "}"));
+                                  arguments + "}"));
     }
     return t;
   }

@@ -90,6 +90,34 @@ TEST_F(EvaluatorTest, GoldReplayScoresFullyAndTheBaselineDoesNot) {
   EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
 }
 
+// Records whose set calls name earlier results ("#k"), many with a deliberate wrong call that
+// shifts the numbers: the gold replay (which leaves the mistake out, renumbering) is still 100%.
+TEST_F(EvaluatorTest, GoldReplayOfResultReferencesScoresFully) {
+  auto opened = kg::GraphStore::Open(store_, kg::GraphStore::Mode::kReadOnly);
+  ASSERT_TRUE(opened.ok());
+  auto graph = opened->LoadGraph();
+  ASSERT_TRUE(graph.ok());
+  synth::SynthOptions so;
+  so.out_dir = dir_.File("synth_refs");
+  so.shard_size = 100;
+  so.patterns = "2p=30,2i=30,2in=20,pi=20";
+  so.split.test_fraction = 0.5;
+  so.split.valid_fraction = 0;
+  so.render.reflection_share = 0.6;
+  so.render.result_refs = true;
+  dist::LocalCommunicator comm;
+  ASSERT_TRUE(synth::RunSynth(*graph, {opened->name(), opened->checksum()}, so, comm).ok());
+  EvalOptions o = Options();
+  o.inputs = {so.out_dir};
+  auto r = RunEval(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->records, 20);
+  EXPECT_DOUBLE_EQ(r->gold.all.valid_call_rate(), 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.chain_exact, 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.executed_answer, 1.0);
+  EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
+}
+
 TEST_F(EvaluatorTest, BadInputsAreClearErrors) {
   EvalOptions o = Options();
   o.split = "nope";
