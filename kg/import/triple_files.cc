@@ -1,7 +1,12 @@
 // Triple files, line by line, into the import state.
 #include "kg/import/import_state.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <filesystem>
+#include <new>
 #include <optional>
 #include <span>
 
@@ -84,8 +89,36 @@ void ApplyBatch(std::span<const RawTriple> batch, ImportState* st, ImportState::
 }  // namespace
 
 // Every triple file, line by line; a bad line fails the import or (skip) is counted.
+// Room for the triples and entities the input will likely hold, so the vectors do not grow by
+// doubling (each doubling copies everything and faults the new pages in: a third of a 10M
+// import's page faults). An estimate from the file sizes, capped at a quarter of the memory:
+// reserving only takes address space (no page is touched until it is written); a larger
+// input than estimated grows as before.
+static void ReserveForInput(const std::vector<std::string>& files, ImportState* st) {
+  uint64_t bytes = 0;
+  for (const std::string& f : files) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(f, ec);
+    if (!ec) bytes += size;
+  }
+  const uint64_t memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                          static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  auto capped = [&](uint64_t n, size_t item) {
+    return static_cast<size_t>(std::min<uint64_t>(n, memory / 4 / item));
+  };
+  // Lines of generated and real TSVs run 18-60 bytes; entities are at most two per triple and
+  // in real graphs well under one.
+  try {
+    st->triples.reserve(st->triples.size() + capped(bytes / 16, sizeof(st->triples[0])));
+    st->entities.reserve(st->entities.size() + capped(bytes / 48, sizeof(PendingEntity)));
+  } catch (const std::bad_alloc&) {
+    // Strict overcommit refused the address space: grow as needed instead.
+  }
+}
+
 Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOptions& options,
                        ImportState* st, ImportReport* report) {
+  ReserveForInput(files, st);
   for (const std::string& file : files) {
     KGF_ASSIGN_OR_RETURN(TripleFormat format, ResolveTripleFormat(options.format, file));
     TripleReaderOptions ropts;
