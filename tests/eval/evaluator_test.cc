@@ -50,18 +50,23 @@ std::string WriteStore(const TempDir& dir, const kg::Graph& g) {
 class EvaluatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    kg::Graph g = synth::testing::CountryGraph();
-    store_ = WriteStore(dir_, g);
+    store_ = WriteStore(dir_, synth::testing::CountryGraph());
+    Synthesize(dir_.File("synth"), "1p=25,2p=30,2i=20,2in=20", 0.25, {});
+  }
+  // Records of the store's graph into `out`.
+  void Synthesize(const std::string& out, const std::string& patterns, double test_fraction,
+                  synth::RenderOptions render) {
     auto opened = kg::GraphStore::Open(store_, kg::GraphStore::Mode::kReadOnly);
     ASSERT_TRUE(opened.ok());
     auto graph = opened->LoadGraph();
     ASSERT_TRUE(graph.ok());
     synth::SynthOptions so;
-    so.out_dir = dir_.File("synth");
+    so.out_dir = out;
     so.shard_size = 100;
-    so.patterns = "1p=25,2p=30,2i=20,2in=20";
-    so.split.test_fraction = 0.25;
+    so.patterns = patterns;
+    so.split.test_fraction = test_fraction;
     so.split.valid_fraction = 0;
+    so.render = render;
     dist::LocalCommunicator comm;
     auto s = synth::RunSynth(*graph, {opened->name(), opened->checksum()}, so, comm);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -93,22 +98,11 @@ TEST_F(EvaluatorTest, GoldReplayScoresFullyAndTheBaselineDoesNot) {
 // Records whose set calls name earlier results ("#k"), many with a deliberate wrong call that
 // shifts the numbers: the gold replay (which leaves the mistake out, renumbering) is still 100%.
 TEST_F(EvaluatorTest, GoldReplayOfResultReferencesScoresFully) {
-  auto opened = kg::GraphStore::Open(store_, kg::GraphStore::Mode::kReadOnly);
-  ASSERT_TRUE(opened.ok());
-  auto graph = opened->LoadGraph();
-  ASSERT_TRUE(graph.ok());
-  synth::SynthOptions so;
-  so.out_dir = dir_.File("synth_refs");
-  so.shard_size = 100;
-  so.patterns = "2p=30,2i=30,2in=20,pi=20";
-  so.split.test_fraction = 0.5;
-  so.split.valid_fraction = 0;
-  so.render.reflection_share = 0.6;
-  so.render.result_refs = true;
-  dist::LocalCommunicator comm;
-  ASSERT_TRUE(synth::RunSynth(*graph, {opened->name(), opened->checksum()}, so, comm).ok());
+  const std::string out = dir_.File("synth_refs");
+  Synthesize(out, "2p=30,2i=30,2in=20,pi=20", 0.5,
+             {.reflection_share = 0.6, .result_refs = true});
   EvalOptions o = Options();
-  o.inputs = {so.out_dir};
+  o.inputs = {out};
   auto r = RunEval(o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GT(r->records, 20);
