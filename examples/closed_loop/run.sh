@@ -76,12 +76,14 @@ $k filter --config examples/countries/record_checks.json --kg "$store" --out "$o
 paths='"kept"'
 mix="${KGF_CL_PATTERNS:-$d_patterns}"
 view_flags=(--count "${KGF_CL_VIEW_RECORDS:-10000}" "${split_flags[@]}" --patterns "${mix//=/:}"
-  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only "${set_args[@]}")
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
+IFS=, read -r -a view_set_args <<< "${KGF_CL_VIEW_SET_ARGS:-}"
 for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
-  echo "== counterfactual copy $v: relabel, synth (train only), filter"
+  form="${view_set_args[$((v - 1))]:-${KGF_CL_SET_ARGS:-lists}}"
+  echo "== counterfactual copy $v: relabel, synth (train only, set arguments: $form), filter"
   $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v"
   $k synth --kg "$out/view$v/graph.db" --out "$out/view$v/synth" --seed "$((seed + v))" \
-    "${view_flags[@]}"
+    "${view_flags[@]}" --set-arguments "$form"
   $k filter --config examples/countries/record_checks.json --kg "$out/view$v/graph.db" \
     --out "$out/view$v/kept" "$out/view$v"/synth/shard-*.jsonl.zst
   paths="$paths, \"view$v/kept\""
