@@ -19,20 +19,17 @@ int CallTurns(const Dialogue& d) {
   return n;
 }
 
-// Rewrites every result reference "#k" in `v` to "#renumber[k]" (when that is > 0).
-void RenumberRefs(JsonValue& v, const std::vector<int>& renumber,
-                  rapidjson::Document::AllocatorType& alloc) {
-  if (v.IsString()) {
+// Rewrites each result reference "#k" of a set call's arguments to "#renumber[k]" (when that
+// is > 0).
+void RenumberRefs(rapidjson::Document& args, const std::vector<int>& renumber) {
+  synth::ForEachListArgument(args, [&](JsonValue& v) {
+    if (!v.IsString()) return;
     const int k = synth::ResultRefNumber({v.GetString(), v.GetStringLength()});
     if (k > 0 && static_cast<size_t>(k) < renumber.size() && renumber[k] > 0) {
       const std::string ref = "#" + std::to_string(renumber[k]);
-      v.SetString(ref.data(), static_cast<rapidjson::SizeType>(ref.size()), alloc);
+      v.SetString(ref.data(), static_cast<rapidjson::SizeType>(ref.size()), args.GetAllocator());
     }
-  } else if (v.IsObject()) {
-    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) RenumberRefs(it->value, renumber, alloc);
-  } else if (v.IsArray()) {
-    for (auto& x : v.GetArray()) RenumberRefs(x, renumber, alloc);
-  }
+  });
 }
 
 }  // namespace
@@ -85,7 +82,7 @@ Result<AgentTurn> GoldAgent::Next(const synth::Record& record, const Dialogue& s
       std::string arguments = c.arguments;
       rapidjson::Document doc;
       if (mistake > 0 && ParseJsonDepthLimited(arguments, &doc) && !doc.HasParseError()) {
-        RenumberRefs(doc, renumber, doc.GetAllocator());
+        RenumberRefs(doc, renumber);
         arguments = JsonToString(doc);
       }
       t.calls.push_back(ParseCall("{\"name\":" + JsonQuote(c.name) + ",\"arguments\":" +
@@ -252,8 +249,12 @@ Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& 
       results += turn.size();
     }
     argument_names = constraint_->NamesIn(seen);
-    // Result references ("#k") name the results so far.
-    for (size_t k = 1; k <= results; ++k) argument_names.push_back("#" + std::to_string(k));
+    // Result references ("#k") name the results so far, where the record's set tools take them.
+    bool refs = false;
+    for (const synth::FunctionSpec& f : record.tools) {
+      refs = refs || f.parameters.find(R"("type":["array","string"])") != std::string::npos;
+    }
+    for (size_t k = 1; refs && k <= results; ++k) argument_names.push_back("#" + std::to_string(k));
     std::sort(argument_names.begin(), argument_names.end());
     g.constrain = [&](std::span<const int32_t> generated, std::span<float> logits) {
       constraint_->Apply(generated, tool_names, argument_names, logits);

@@ -106,8 +106,9 @@ Result<Dialogue> Play(Agent& agent, const synth::Record& record, const synth::Ex
       obs.push_back(c.parsed ? synth::ObservationJson(exec.Execute(c.name, c.arguments, earlier))
                              : "{\"error\":\"the call is not a JSON object with a name and "
                                "arguments\"}");
-      earlier.push_back(obs.back());
     }
+    // A turn's calls run side by side: none of them sees another's result.
+    earlier.insert(earlier.end(), obs.begin(), obs.end());
     d.turns.push_back(std::move(t));
     d.observations.push_back(std::move(obs));
   }

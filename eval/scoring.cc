@@ -5,28 +5,22 @@
 #include <cctype>
 #include <set>
 
+#include "base/hash.h"
 #include "base/json.h"
 #include "synth/executor.h"
 
 namespace kgf::eval {
 namespace {
 
-void SortKeys(JsonValue& v, rapidjson::Document::AllocatorType& alloc,
-              std::span<const std::string> earlier) {
-  if (v.IsString()) {
-    const int k = synth::ResultRefNumber(std::string_view(v.GetString(), v.GetStringLength()));
-    if (k > 0 && static_cast<size_t>(k) <= earlier.size()) {
-      const std::string& call = earlier[static_cast<size_t>(k) - 1];
-      v.SetString(call.data(), static_cast<rapidjson::SizeType>(call.size()), alloc);
-    }
-  } else if (v.IsObject()) {
-    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) SortKeys(it->value, alloc, earlier);
+void SortKeys(JsonValue& v) {
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) SortKeys(it->value);
     std::sort(v.MemberBegin(), v.MemberEnd(), [](const auto& a, const auto& b) {
       return std::string_view(a.name.GetString(), a.name.GetStringLength()) <
              std::string_view(b.name.GetString(), b.name.GetStringLength());
     });
   } else if (v.IsArray()) {
-    for (auto& x : v.GetArray()) SortKeys(x, alloc, earlier);
+    for (auto& x : v.GetArray()) SortKeys(x);
   }
 }
 
@@ -121,13 +115,26 @@ bool IsError(const std::string& observation) {
 std::string CanonicalArguments(std::string_view json, std::span<const std::string> earlier) {
   rapidjson::Document doc;
   if (!ParseJsonDepthLimited(json, &doc) || doc.HasParseError() || !doc.IsObject()) return "";
-  SortKeys(doc, doc.GetAllocator(), earlier);
+  // Result references stand only where a set tool takes a list: an item of "sets", or the
+  // value of "entities" / "within" (an entity may well be named "#2" elsewhere).
+  auto resolve = [&](JsonValue& v) {
+    if (!v.IsString()) return;
+    const int k = synth::ResultRefNumber({v.GetString(), v.GetStringLength()});
+    if (k > 0 && static_cast<size_t>(k) <= earlier.size()) {
+      const std::string& call = earlier[static_cast<size_t>(k) - 1];
+      v.SetString(call.data(), static_cast<rapidjson::SizeType>(call.size()), doc.GetAllocator());
+    }
+  };
+  synth::ForEachListArgument(doc, resolve);
+  SortKeys(doc);
   return JsonToString(doc);
 }
 
 std::string CanonicalCall(std::string_view name, std::string_view arguments,
                           std::span<const std::string> earlier) {
-  return std::string(name) + "(" + CanonicalArguments(arguments, earlier) + ")";
+  // A fixed-size stand-in (the hash of the full form): a chain of references to references
+  // would otherwise double in length with every link.
+  return std::string(name) + "#" + Hex64(Hash64(CanonicalArguments(arguments, earlier)));
 }
 
 bool IsMistake(const synth::Record& r) { return synth::MistakeTurn(r) > 0; }

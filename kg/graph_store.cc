@@ -686,7 +686,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   if (!options.relations.empty()) KGF_RETURN_IF_ERROR(ApplyRelationSideFile(options.relations, &st));
   if (!options.entities.empty()) KGF_RETURN_IF_ERROR(ApplyEntitySideFile(options.entities, &st));
   KGF_RETURN_IF_ERROR(ReadTripleFiles(files, options, &st, &report));
-  AssignNames(&st, &report);
+  KGF_RETURN_IF_ERROR(AssignNames(&st, &report));
   InferRelationTypes(&st);
   // The look-up tables are done with: their memory (a quarter of a large import's) goes back
   // before the sort's scratch and SQLite's page cache are taken.

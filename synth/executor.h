@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/json.h"
 #include "kg/graph.h"
 #include "synth/query.h"
 #include "synth/tool_catalog.h"
@@ -78,6 +79,19 @@ class Executor {
 
 // k for a result reference "#k" (k >= 1, no sign or leading zero), else 0.
 int ResultRefNumber(std::string_view s);
+
+// Calls fn(JsonValue&) on each place of a set call's arguments object where a list (or a
+// result reference) stands: every item of "sets", and "entities" and "within".
+template <typename Fn>
+void ForEachListArgument(JsonValue& args, Fn&& fn) {
+  if (!args.IsObject()) return;
+  if (auto it = args.FindMember("sets"); it != args.MemberEnd() && it->value.IsArray()) {
+    for (JsonValue& x : it->value.GetArray()) fn(x);
+  }
+  for (const char* key : {"entities", "within"}) {
+    if (auto it = args.FindMember(key); it != args.MemberEnd()) fn(it->value);
+  }
+}
 
 // "Micronesia" for "Micronesia (subregion)"; the name itself when it has no "(...)" suffix.
 std::string_view BaseName(std::string_view name);

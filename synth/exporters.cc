@@ -312,7 +312,15 @@ Result<Record> ImportShareGpt(const JsonDoc& doc, const std::string& where) {
 // converter maps them back to JSON Schema).
 std::string XlamType(const JsonValue& schema) {
   auto type = schema.FindMember("type");
-  const std::string t = type != schema.MemberEnd() && type->value.IsString() ? type->value.GetString() : "";
+  std::string t = type != schema.MemberEnd() && type->value.IsString() ? type->value.GetString() : "";
+  if (type != schema.MemberEnd() && type->value.IsArray()) {
+    // A type list (a set tool's list argument that may also be a result reference, "#k"):
+    // xLAM has one type a parameter, the array one (the description tells of references).
+    for (const JsonValue& x : type->value.GetArray()) {
+      if (!x.IsString()) continue;
+      if (t.empty() || std::string_view(x.GetString()) == "array") t = x.GetString();
+    }
+  }
   if (t == "string") return "str";
   if (t == "integer") return "int";
   if (t == "number") return "float";

@@ -128,7 +128,9 @@ Status ApplyRelationSideFile(const std::string& path, ImportState* st);
 Status ApplyEntitySideFile(const std::string& path, ImportState* st);
 Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOptions& options,
                        ImportState* st, ImportReport* report);
-void AssignNames(ImportState* st, ImportReport* report);
+// Errors: DataLoss when two of the store's entities already share a name (a store edited by
+// hand: stores made by kg import keep names unique), naming both keys.
+Status AssignNames(ImportState* st, ImportReport* report);
 void InferRelationTypes(ImportState* st);
 
 // xxh3 over the canonical content: entities, relations and triples in id order (triples sorted

@@ -9,7 +9,7 @@ namespace kgf::kg {
 // Relations get unique snake_case names, entities unique display names ("name (type)", else
 // "name (2)", ...); existing entities renamed by a side file first free their old names (names
 // may swap), then take new ones in id order.
-void AssignNames(ImportState* st, ImportReport* report) {
+Status AssignNames(ImportState* st, ImportReport* report) {
   for (size_t r = st->old_relations; r < st->relations.size(); ++r) {
     RelationInfo& info = st->relations[r];
     const std::string base = info.name.empty() ? DeriveRelationName(info.key) : info.name;
@@ -35,11 +35,19 @@ void AssignNames(ImportState* st, ImportReport* report) {
   std::vector<bool> renamed(st->old_entities, false);
   for (const auto& [id, wanted] : st->renames) renamed[id] = true;
   for (uint32_t id = 0; id < st->old_entities; ++id) {
-    if (!renamed[id]) st->entity_by_name.FindOrInsert(st->entities[id].name, id, name_of);
+    if (renamed[id]) continue;
+    const auto [first, added] = st->entity_by_name.FindOrInsert(st->entities[id].name, id, name_of);
+    if (!added) {
+      return DataLossError("the store holds two entities named '" + st->entities[id].name +
+                           "' (keys '" + st->entities[first].key + "' and '" +
+                           st->entities[id].key + "'): names must be unique; rename one in the "
+                           "store, or import into a new store");
+    }
   }
   for (size_t r = 0; r < st->renames.size(); ++r) {
     const auto& [id, wanted] = st->renames[r];
-    if (r + 1 < st->renames.size() && st->renames[r + 1].first == id) continue;  // the last wins
+    // An entity renamed twice takes the greatest of the names (the sorted order), as before.
+    if (r + 1 < st->renames.size() && st->renames[r + 1].first == id) continue;
     PendingEntity& e = st->entities[id];
     const std::string name = free_name(wanted, e.type);
     if (name != e.name) {
@@ -58,6 +66,7 @@ void AssignNames(ImportState* st, ImportReport* report) {
     ++report->renamed;
     st->entity_by_name.FindOrInsert(e.name, id, name_of);
   }
+  return Status::Ok();
 }
 
 // Untyped new relations take the most frequent head and tail type of their triples.

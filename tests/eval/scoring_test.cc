@@ -195,6 +195,19 @@ TEST(ScoringTest, ResultReferencesCompareByTheCallTheyName) {
   EXPECT_FALSE(CallIsValid(ParseCall(R"({"name":"get_intersection_of","arguments":{"sets":[7]}})"), r));
   const std::vector<std::string> earlier = {"f()"};
   EXPECT_EQ(CanonicalArguments(R"({"sets":["#1","#9"]})", earlier), R"j({"sets":["f()","#9"]})j");
+  EXPECT_EQ(CanonicalArguments(R"({"within":"#1","entities":["#1"]})", earlier),
+            R"j({"entities":["#1"],"within":"f()"})j") << "a name inside a list is a name";
+  EXPECT_EQ(CanonicalArguments(R"({"country":"#1"})", earlier), R"({"country":"#1"})")
+      << "a lookup's argument is a name, whatever it looks like";
+  // A chain of references to references keeps a fixed size (a union of the last result with
+  // itself, 60 times, would otherwise double 60 times).
+  std::vector<std::string> chain = {CanonicalCall("f", "{}", {})};
+  for (int i = 1; i <= 60; ++i) {
+    const std::string ref = "\"#" + std::to_string(i) + "\"";
+    chain.push_back(CanonicalCall("get_union_of", "{\"sets\":[" + ref + "," + ref + "]}", chain));
+  }
+  EXPECT_LT(chain.back().size(), 40u);
+  EXPECT_NE(chain[59], chain[60]);
 }
 
 TEST(ScoringTest, DialoguesWithoutAnswersScoreTheirOwnEnd) {

@@ -298,6 +298,15 @@ TEST(GraphStoreTest, LoadRefusesADuplicateEntityNameOrKeyInAStoreWithoutIndexes)
     EXPECT_NE(g.status().message().find(std::string("duplicate entity ") + column + " 'a'"),
               std::string::npos) << g.status().message();
   }
+  // An import into the store with the duplicate name refuses too, naming both keys, and
+  // leaves it as it was.
+  const std::string path = dir.File("name.db");
+  const std::string before = *ReadFileToString(path);
+  Result<ImportReport> more = ImportIntoStore(path, {dir.Write("more.tsv", "c\tr\td\n")}, {});
+  ASSERT_FALSE(more.ok());
+  EXPECT_NE(more.status().message().find("two entities named 'a' (keys 'a' and 'b')"),
+            std::string::npos) << more.status().message();
+  EXPECT_EQ(*ReadFileToString(path), before);
 }
 
 TEST(GraphStoreTest, SkipModeImportsGoodLinesAndReportsBadOnes) {
