@@ -29,15 +29,18 @@
 # ~1,500), a tokenizer trained on the dialogues (2,000 pieces, plus every entity name as one
 # token on countries), the `small` MoE preset (4 layers, hidden 256, 8 experts top-2 + 1 shared)
 # with its LM head tied to the embedding, trained from scratch on the SFT split only (loss on the
-# assistant's tokens) of the real graph's dialogues and those of four counterfactual copies,
+# assistant's tokens) of the real graph's dialogues (set calls naming earlier results, "#k")
+# and those of four counterfactual copies (set calls copying the lists),
 # sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule, 7,000 steps (~55
 # minutes on 2 cores with bf16 products).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
 case "$graph" in
-  countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=7000 d_views=4 ;;
-  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 d_views=0 ;;
+  countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=7000 d_views=4
+    d_set_args=refs ;;
+  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 d_views=0
+    d_set_args=lists ;;
   *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;;
 esac
 out="${KGF_CL_DIR:-out/closed_loop/$graph}"
@@ -63,7 +66,7 @@ case "${KGF_CL_SPLIT:-facts}" in
   *) echo "KGF_CL_SPLIT must be anchors or facts, not '${KGF_CL_SPLIT}'" >&2; exit 2 ;;
 esac
 seed="${KGF_CL_SEED:-5}"
-set_args=(--set-arguments "${KGF_CL_SET_ARGS:-lists}")
+set_args=(--set-arguments "${KGF_CL_SET_ARGS:-$d_set_args}")
 synth_flags=(--count "${KGF_CL_RECORDS:-13102}" "${split_flags[@]}" --patterns "${KGF_CL_PATTERNS:-$d_patterns}"
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" "${set_args[@]}")
 $k synth --kg "$store" --out "$out/synth" --seed "$seed" "${synth_flags[@]}"
@@ -79,7 +82,7 @@ view_flags=(--count "${KGF_CL_VIEW_RECORDS:-10000}" "${split_flags[@]}" --patter
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
 IFS=, read -r -a view_set_args <<< "${KGF_CL_VIEW_SET_ARGS:-}"
 for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
-  form="${view_set_args[$((v - 1))]:-${KGF_CL_SET_ARGS:-lists}}"
+  form="${view_set_args[$((v - 1))]:-lists}"
   echo "== counterfactual copy $v: relabel, synth (train only, set arguments: $form), filter"
   $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v"
   $k synth --kg "$out/view$v/graph.db" --out "$out/view$v/synth" --seed "$((seed + v))" \
