@@ -266,6 +266,22 @@ void LinearBackward(const S* dY, const S* X, const PreparedWeight<S>& W, int M, 
 }
 
 template <typename S>
+void LinearForward(const PreparedWeight<S>& X, const PreparedWeight<S>& W, int M, int K, int N,
+                   S* Y, bool accumulate) {
+  InitBlasForTbb();
+  ForwardOp(View(X), View(W), M, K, N, Y, accumulate);
+}
+
+template <typename S>
+void LinearBackward(const S* dY, const PreparedWeight<S>& X, const PreparedWeight<S>& W, int M,
+                    int K, int N, S* dX, S* dW, bool accumulate) {
+  InitBlasForTbb();
+  const Prepared<S> dy = Prepare(dY, M, N);
+  BackwardWeightOp(dy, View(X), M, K, N, dW);
+  BackwardInputOp(dy, View(W), M, K, N, dX, accumulate);
+}
+
+template <typename S>
 void LinearForwardNaive(const S* X, const S* W, int M, int K, int N, S* Y) {
   for (int m = 0; m < M; ++m)
     for (int n = 0; n < N; ++n) {
@@ -609,6 +625,10 @@ void NormHeadBackward(const S* dW_eff, const S* inv_norm, int V, int C, S* dW) {
   template void LinearForward<S>(const S*, const PreparedWeight<S>&, int, int, int, S*, bool); \
   template void LinearBackward<S>(const S*, const S*, const PreparedWeight<S>&, int, int, int, \
                                   S*, S*, bool);                                               \
+  template void LinearForward<S>(const PreparedWeight<S>&, const PreparedWeight<S>&, int, int, \
+                                 int, S*, bool);                                              \
+  template void LinearBackward<S>(const S*, const PreparedWeight<S>&, const PreparedWeight<S>&, \
+                                  int, int, int, S*, S*, bool);                               \
   template void LinearForwardNaive<S>(const S*, const S*, int, int, int, S*);                 \
   template void LinearBackwardInputNaive<S>(const S*, const S*, int, int, int, S*);           \
   template void LinearBackwardWeightNaive<S>(const S*, const S*, int, int, int, S*);          \

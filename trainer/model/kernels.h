@@ -57,18 +57,21 @@ template <typename S>
 void LinearBackward(const S* dY, const S* X, const S* W, int M, int K, int N, S* dX, S* dW,
                     bool accumulate = false);
 
-// A Linear weight W (N, K) made ready once for several products while it does not change (the
-// LM head's forward and backward in one step): under bf16 products its bf16 copy is made here,
-// not in every call; otherwise it is only the pointer. W must outlive it and stay unchanged.
+// A matrix (N rows, K columns) made ready once for several products while it does not change:
+// a Linear weight (the LM head's forward and backward in one step; a layer's weights for its
+// forward and backward), or a Linear's input kept from the forward for the weight gradient.
+// Under bf16 products its bf16 copy is made here, not in every call; otherwise it is only the
+// pointer. The matrix must outlive it and stay unchanged while it is used.
 template <typename S>
 class PreparedWeight {
  public:
+  PreparedWeight() = default;
   PreparedWeight(const S* W, int N, int K);
   const S* data() const { return w_; }
   const uint16_t* bf16() const { return bf16_.get(); }  // null unless bf16 products
 
  private:
-  const S* w_;
+  const S* w_ = nullptr;
   std::unique_ptr<uint16_t[]> bf16_;
 };
 template <typename S>
@@ -77,6 +80,14 @@ void LinearForward(const S* X, const PreparedWeight<S>& W, int M, int K, int N, 
 template <typename S>
 void LinearBackward(const S* dY, const S* X, const PreparedWeight<S>& W, int M, int K, int N,
                     S* dX, S* dW, bool accumulate = false);
+// The same with the input X (M, K) prepared too: one conversion of X serves the forward and
+// the weight gradient (and several weights reading the same X).
+template <typename S>
+void LinearForward(const PreparedWeight<S>& X, const PreparedWeight<S>& W, int M, int K, int N,
+                   S* Y, bool accumulate = false);
+template <typename S>
+void LinearBackward(const S* dY, const PreparedWeight<S>& X, const PreparedWeight<S>& W, int M,
+                    int K, int N, S* dX, S* dW, bool accumulate = false);
 
 // Naive references of the three above (triple loops, accumulation in double).
 template <typename S>

@@ -190,12 +190,16 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     s.rstd1.resize(N);
     RmsNormForward(x.data(), v[li.input_norm], N, C, c.rms_norm_eps, s.h1.data(), s.rstd1.data());
     s.qkv.resize(size_t(N) * R);
-    LinearForward(s.h1.data(), v[li.qkv], N, C, R, s.qkv.data());
+    s.h1_ready = PreparedWeight<S>(s.h1.data(), N, C);
+    s.qkv_ready = PreparedWeight<S>(v[li.qkv], R, C);
+    LinearForward(s.h1_ready, s.qkv_ready, N, C, R, s.qkv.data());
     RopeForward(s.qkv.data(), B, T, H + KV, d, R, rope);  // q and k heads are contiguous
     s.att.resize(size_t(N) * OD);
     s.lse.resize(size_t(B) * H * T);
     AttentionForward(ashape, s.qkv.data(), s.att.data(), s.lse.data());
-    LinearForward(s.att.data(), v[li.dense], N, OD, C, x.data(), /*accumulate=*/true);
+    s.att_ready = PreparedWeight<S>(s.att.data(), N, OD);
+    s.dense_ready = PreparedWeight<S>(v[li.dense], C, OD);
+    LinearForward(s.att_ready, s.dense_ready, N, OD, C, x.data(), /*accumulate=*/true);
     s.x_mid = x;
     s.h2.resize(size_t(N) * C);
     s.rstd2.resize(N);
@@ -353,10 +357,10 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     RmsNormBackward(dh.data(), s.x_mid.data(), v[li.post_norm], s.rstd2.data(), N, C, dx.data(),
                     gr[li.post_norm]);
     // Attention block: x_mid = x_in + dense(attn(rope(qkv(norm(x_in))))).
-    LinearBackward(dx.data(), s.att.data(), v[li.dense], N, OD, C, datt.data(), gr[li.dense]);
+    LinearBackward(dx.data(), s.att_ready, s.dense_ready, N, OD, C, datt.data(), gr[li.dense]);
     AttentionBackward(ashape, s.qkv.data(), s.att.data(), s.lse.data(), datt.data(), dqkv.data());
     RopeBackward(dqkv.data(), B, T, H + KV, d, R, rope);
-    LinearBackward(dqkv.data(), s.h1.data(), v[li.qkv], N, C, R, dh.data(), gr[li.qkv]);
+    LinearBackward(dqkv.data(), s.h1_ready, s.qkv_ready, N, C, R, dh.data(), gr[li.qkv]);
     RmsNormBackward(dh.data(), s.x_in.data(), v[li.input_norm], s.rstd1.data(), N, C, dx.data(),
                     gr[li.input_norm]);
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "trainer/model/kernels.h"
 #include "trainer/model/model.h"
 #include "trainer/model/model_config.h"
 #include "trainer/model/moe.h"
@@ -67,6 +68,9 @@ struct LayerSaved {
   std::vector<S> x_mid;       // (N, C) after the attention residual
   std::vector<S> h2, rstd2;   // (N, C), (N)
   std::vector<S> g, u;        // (N, I) dense layers
+  // h1 and att, and the attention's two weights, made ready once for the forward and the
+  // backward (bf16 products: converted once a step, not twice).
+  PreparedWeight<S> h1_ready, att_ready, qkv_ready, dense_ready;
   MoeSaved<S> moe;
   MoeOptions moe_options;
 };

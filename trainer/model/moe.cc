@@ -14,8 +14,9 @@ namespace kgf::trainer {
 template <typename S>
 void FfnForward(const FfnWeights<S>& w, const S* x, int n, S* g, S* u, S* y) {
   if (n == 0) return;
-  LinearForward(x, w.gate, n, w.C, w.I, g);  // (n, I)
-  LinearForward(x, w.up, n, w.C, w.I, u);    // (n, I)
+  const PreparedWeight<S> xr(x, n, w.C);  // bf16: x converted once for gate and up
+  LinearForward(xr, PreparedWeight<S>(w.gate, w.I, w.C), n, w.C, w.I, g);  // (n, I)
+  LinearForward(xr, PreparedWeight<S>(w.up, w.I, w.C), n, w.C, w.I, u);    // (n, I)
   auto act = Scratch<S>(static_cast<size_t>(n) * w.I);  // (n, I)
   SwigluForward(g, u, int64_t{n} * w.I, act.get());
   LinearForward(act.get(), w.down, n, w.I, w.C, y);  // (n, C)
@@ -31,8 +32,10 @@ void FfnBackward(const FfnWeights<S>& w, const S* x, const S* g, const S* u, con
   SwigluForward(g, u, int64_t(nI), act.get());
   LinearBackward(dy, act.get(), w.down, n, w.I, w.C, dact.get(), grads.down);
   SwigluBackward(dact.get(), g, u, int64_t(nI), dg.get(), du.get());
-  LinearBackward(dg.get(), x, w.gate, n, w.C, w.I, dx, grads.gate);
-  LinearBackward(du.get(), x, w.up, n, w.C, w.I, dx, grads.up, /*accumulate=*/true);
+  const PreparedWeight<S> xr(x, n, w.C);  // bf16: x converted once for both weight gradients
+  LinearBackward(dg.get(), xr, PreparedWeight<S>(w.gate, w.I, w.C), n, w.C, w.I, dx, grads.gate);
+  LinearBackward(du.get(), xr, PreparedWeight<S>(w.up, w.I, w.C), n, w.C, w.I, dx, grads.up,
+                 /*accumulate=*/true);
 }
 
 template <typename S>
