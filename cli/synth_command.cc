@@ -66,6 +66,13 @@ void SetupSynthCommand(CLI::App& root) {
          "names) or refs (\"#k\", the k-th tool result of the dialogue)")
       ->check(CLI::IsMember({"lists", "refs"}))
       ->default_str("lists");
+  cmd->add_option_function<std::string>(
+         "--hop-arguments",
+         [&o](const std::string& v) { o.render.hop_refs = v == "refs"; },
+         "How a hop over an earlier result names its input: names (one call per entity, then "
+         "a union) or refs (one call with \"#k\": every entity of the k-th tool result)")
+      ->check(CLI::IsMember({"names", "refs"}))
+      ->default_str("names");
   cmd->add_option("--reflection-share", o.render.reflection_share,
                   "Share of self-reflection samples (a wrong call, its error, the fix)")
       ->capture_default_str();

@@ -19,10 +19,10 @@ int CallTurns(const Dialogue& d) {
   return n;
 }
 
-// Rewrites each result reference "#k" of a set call's arguments to "#renumber[k]" (when that
+// Rewrites each result reference "#k" of a call's arguments to "#renumber[k]" (when that
 // is > 0).
 void RenumberRefs(rapidjson::Document& args, const std::vector<int>& renumber) {
-  synth::ForEachListArgument(args, [&](JsonValue& v) {
+  synth::ForEachReferenceSlot(args, [&](JsonValue& v) {
     if (!v.IsString()) return;
     const int k = synth::ResultRefNumber({v.GetString(), v.GetStringLength()});
     if (k > 0 && static_cast<size_t>(k) < renumber.size() && renumber[k] > 0) {
@@ -33,6 +33,13 @@ void RenumberRefs(rapidjson::Document& args, const std::vector<int>& renumber) {
 }
 
 }  // namespace
+
+bool TakesResultReferences(std::span<const synth::FunctionSpec> tools) {
+  for (const synth::FunctionSpec& f : tools) {
+    if (f.parameters.find(R"(\"#k\")") != std::string::npos) return true;
+  }
+  return false;
+}
 
 AgentCall ParseCall(std::string_view raw) {
   AgentCall c;
@@ -249,11 +256,10 @@ Result<AgentTurn> ModelAgent::Next(const synth::Record& record, const Dialogue& 
       results += turn.size();
     }
     argument_names = constraint_->NamesIn(seen);
-    // Result references ("#k") name the results so far, where the record's set tools take them.
-    bool refs = false;
-    for (const synth::FunctionSpec& f : record.tools) {
-      refs = refs || f.parameters.find(R"("type":["array","string"])") != std::string::npos;
-    }
+    // Result references ("#k") name the results so far, where the record's tools take them
+    // (their schemas say so: set tools with --set-arguments refs, relation tools with
+    // --hop-arguments refs).
+    const bool refs = TakesResultReferences(record.tools);
     for (size_t k = 1; refs && k <= results; ++k) argument_names.push_back("#" + std::to_string(k));
     std::sort(argument_names.begin(), argument_names.end());
     g.constrain = [&](std::span<const int32_t> generated, std::span<float> logits) {

@@ -11,6 +11,7 @@
 #define KGF_EVAL_AGENTS_H_
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,11 @@ class ModelAgent final : public Agent {
 
 // Parses the text of one call, {"name": ..., "arguments": {...}}.
 AgentCall ParseCall(std::string_view raw);
+
+// True when one of the tools takes result references ("#k"): its schema offers them (set tools
+// of synth --set-arguments refs, relation tools of --hop-arguments refs). Constrained decoding
+// then allows "#1".."#n" as argument values.
+bool TakesResultReferences(std::span<const synth::FunctionSpec> tools);
 
 }  // namespace kgf::eval
 

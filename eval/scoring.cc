@@ -115,8 +115,10 @@ bool IsError(const std::string& observation) {
 std::string CanonicalArguments(std::string_view json, std::span<const std::string> earlier) {
   rapidjson::Document doc;
   if (!ParseJsonDepthLimited(json, &doc) || doc.HasParseError() || !doc.IsObject()) return "";
-  // Result references stand only where a set tool takes a list: an item of "sets", or the
-  // value of "entities" / "within" (an entity may well be named "#2" elsewhere).
+  // Result references stand where a list or a hop's input does: an item of "sets", or a
+  // top-level argument ("entities", "within", a relation tool's parameter), never deeper. (A
+  // graph with an entity named like "#2" would see its name scored as the reference; the
+  // executor looks such a name up first.)
   auto resolve = [&](JsonValue& v) {
     if (!v.IsString()) return;
     const int k = synth::ResultRefNumber({v.GetString(), v.GetStringLength()});
@@ -125,7 +127,7 @@ std::string CanonicalArguments(std::string_view json, std::span<const std::strin
       v.SetString(call.data(), static_cast<rapidjson::SizeType>(call.size()), doc.GetAllocator());
     }
   };
-  synth::ForEachListArgument(doc, resolve);
+  synth::ForEachReferenceSlot(doc, resolve);
   SortKeys(doc);
   return JsonToString(doc);
 }

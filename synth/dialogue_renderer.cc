@@ -92,6 +92,20 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
       // One call per input entity, in name order (as the observation lists them).
       EntitySet inputs = sets[c];
       executor_.SortByName(&inputs);
+      if (options_.hop_refs && tree.nodes[c].op != QueryOp::kAnchor && producer[c] >= 0) {
+        // One call naming the input's result ("#k", numbered when the turns are written).
+        std::vector<std::string> names;
+        for (kg::EntityId x : inputs) names.push_back(graph_.entity(x).name);
+        PlannedCall call{turn, &tool, "", json_of(static_cast<int>(n)), JoinNames(names), rel,
+                         inverse, static_cast<int>(n), false, static_cast<int>(calls.size()),
+                         {producer[c]}};
+        call.by_reference = true;
+        call.plural_input = names.size() > 1;
+        producer[n] = call.seq;
+        calls.push_back(std::move(call));
+        ready[n] = turn;
+        continue;
+      }
       std::vector<std::string> partials;
       std::vector<int> partial_seqs;
       for (kg::EntityId x : inputs) {
@@ -300,10 +314,11 @@ std::optional<Mistake> DialogueRenderer::PlanMistakeAnyTurn(const std::vector<Pl
   const int turns = calls.back().turn;
   const int t = 1 + static_cast<int>(rng.Uniform(static_cast<uint64_t>(turns)));
   if (t == 1) return PlanMistake(calls.front(), rng);
-  // Merging a fan-out's results is bookkeeping, not a choice: never the call gone wrong.
+  // Merging a fan-out's results is bookkeeping, not a choice: never the call gone wrong; nor
+  // is a hop by reference (its wrong twin would need the reference's names at planning).
   std::vector<const PlannedCall*> at;
   for (const PlannedCall& c : calls) {
-    if (c.turn == t && !c.merge) at.push_back(&c);
+    if (c.turn == t && !c.merge && !c.by_reference) at.push_back(&c);
   }
   if (at.empty()) return std::nullopt;
   const PlannedCall& c = *at[rng.Uniform(at.size())];
@@ -345,6 +360,7 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
   // the order the turn first calls them.
   std::vector<std::string> steps;
   std::vector<std::pair<const Tool*, std::vector<std::string>>> hops;
+  bool plural = false;  // a hop by reference over several entities
   for (const PlannedCall& c : turn) {
     if (c.tool->kind == ToolKind::kSet) {
       switch (c.tool->set_op) {
@@ -362,6 +378,7 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
       steps.emplace_back();  // filled below, keeps the order
     }
     it->second.push_back(c.input);
+    plural = plural || c.plural_input;
   }
   size_t h = 0;
   for (std::string& step : steps) {
@@ -375,7 +392,7 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
     }
     const std::vector<std::string>& inputs = hops[h++].second;
     step = "look up " + grammar_.HopPhrase(first->relation, first->inverse, JoinNames(inputs),
-                                           inputs.size() > 1);
+                                           inputs.size() > 1 || plural);
   }
   return JoinNames(steps);
 }
@@ -613,6 +630,11 @@ void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
   int results = 0;
   // {"sets":["#a","#b"]} / {"entities":"#a","within":"#b"}; "" when a list has no number.
   auto ref_arguments = [&](const PlannedCall& c, bool swapped) -> std::string {
+    if (c.by_reference) {  // {"country":"#a"}
+      const int src = c.sources.at(0);
+      KGF_CHECK(src >= 0 && src <= max_seq && number[src] > 0) << "a hop before its input";
+      return "{" + JsonQuote(c.tool->parameter) + ":\"#" + std::to_string(number[src]) + "\"}";
+    }
     if (!options_.result_refs || c.tool->kind != ToolKind::kSet || c.sources.empty()) return "";
     std::vector<std::string> refs;
     for (int src : c.sources) {

@@ -28,6 +28,10 @@ struct RenderOptions {
   // dialogue: executor.h) instead of copying them; the catalog should be built with
   // ToolCatalogOptions::result_refs so the tools say so.
   bool result_refs = false;
+  // A hop over an earlier result is one call naming it ("#k": every entity of the result, the
+  // results merged) instead of one call per entity and a union; the catalog should be built
+  // with ToolCatalogOptions::hop_refs.
+  bool hop_refs = false;
 };
 
 struct KgRef {
@@ -47,7 +51,11 @@ struct PlannedCall {
   int node = -1;               // the pattern-tree node the call computes (part of)
   bool merge = false;          // the union that merges a fan-out hop's calls
   int seq = -1;                // the call's index in the plan before it is ordered by turn
-  std::vector<int> sources;    // set calls: the seq of the call giving each list argument
+  std::vector<int> sources;    // set calls (and hops by reference): the seq of the call giving
+                               // each list argument (the hop's input)
+  bool by_reference = false;   // a hop over an earlier result named "#k" (hop_refs); `input`
+                               // then joins the result's names
+  bool plural_input = false;   // ... and that result holds more than one entity
 };
 
 // A deliberate call that goes wrong, placed as a turn of its own before planned turn `turn`,

@@ -188,6 +188,20 @@ std::variant<EntitySet, ToolError> Executor::ExecuteIds(std::string_view tool_na
     }
     std::string_view name(arg->GetString(), arg->GetStringLength());
     std::optional<kg::EntityId> id = graph_.FindEntityByName(name);
+    if (!id && ResultRefNumber(name) > 0) {
+      // A hop over an earlier result: every entity of it, the results merged (a set projection).
+      auto inputs = ResolveList(graph_, *arg, earlier, tool->name, tool->parameter);
+      if (auto* e = std::get_if<ToolError>(&inputs)) return *e;
+      EntitySet out;
+      for (kg::EntityId x : std::get<EntitySet>(inputs)) {
+        auto span = tool->kind == ToolKind::kRelation ? graph_.Tails(x, tool->relation)
+                                                      : graph_.Heads(tool->relation, x);
+        out.insert(out.end(), span.begin(), span.end());
+      }
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+      return out;
+    }
     if (!id) {
       // A base name shared by several entities: list them, so the caller can pick one.
       auto it = std::lower_bound(by_base_.begin(), by_base_.end(),

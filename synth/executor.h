@@ -6,7 +6,9 @@
 // may be the string "#k" instead of a list of names: the result of the conversation's k-th
 // tool call (1-based, every call counted, failed ones too), given to Execute as `earlier`,
 // the observations so far in order. A reference to a failed call, or past the calls so far,
-// is an error the model sees like any other.
+// is an error the model sees like any other. A relation tool's argument may be "#k" too (when
+// no entity has that name): the tool looks up every entity of that result and returns the
+// union, a set projection (synth --hop-arguments refs).
 #ifndef KGF_SYNTH_EXECUTOR_H_
 #define KGF_SYNTH_EXECUTOR_H_
 
@@ -80,16 +82,18 @@ class Executor {
 // k for a result reference "#k" (k >= 1, no sign or leading zero), else 0.
 int ResultRefNumber(std::string_view s);
 
-// Calls fn(JsonValue&) on each place of a set call's arguments object where a list (or a
-// result reference) stands: every item of "sets", and "entities" and "within".
+// Calls fn(JsonValue&) on each place of a call's arguments object where a result reference
+// may stand: every item of "sets" (set tools), and every top-level argument ("entities" and
+// "within" of the negation, a relation tool's single parameter).
 template <typename Fn>
-void ForEachListArgument(JsonValue& args, Fn&& fn) {
+void ForEachReferenceSlot(JsonValue& args, Fn&& fn) {
   if (!args.IsObject()) return;
-  if (auto it = args.FindMember("sets"); it != args.MemberEnd() && it->value.IsArray()) {
-    for (JsonValue& x : it->value.GetArray()) fn(x);
-  }
-  for (const char* key : {"entities", "within"}) {
-    if (auto it = args.FindMember(key); it != args.MemberEnd()) fn(it->value);
+  for (auto it = args.MemberBegin(); it != args.MemberEnd(); ++it) {
+    if (it->name == "sets" && it->value.IsArray()) {
+      for (JsonValue& x : it->value.GetArray()) fn(x);
+    } else {
+      fn(it->value);
+    }
   }
 }
 

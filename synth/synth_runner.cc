@@ -76,6 +76,7 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
   s += " distractors=" + std::to_string(o.render.distractors) +
        " reflection=" + std::to_string(o.render.reflection_share);
   if (o.render.result_refs) s += " set_arguments=refs";
+  if (o.render.hop_refs) s += " hop_arguments=refs";
   s += " valid=" + std::to_string(o.split.valid_fraction) + " test=" + std::to_string(o.split.test_fraction);
   if (o.split.by_facts) s += " split=facts";
   if (o.split.train_only) s += " train_only";
@@ -757,6 +758,7 @@ void WriteOptions(Writer& w, const SynthOptions& o) {
   w.Key("distractors"); w.Int(o.render.distractors);
   w.Key("reflection_share"); w.Double(o.render.reflection_share);
   w.Key("set_arguments"); w.String(o.render.result_refs ? "refs" : "lists");
+  w.Key("hop_arguments"); w.String(o.render.hop_refs ? "refs" : "names");
   w.Key("no_answer_share"); w.Double(o.outcomes.no_answer_share);
   w.Key("empty_step_share"); w.Double(o.outcomes.empty_step_share);
   w.Key("no_tool_share"); w.Double(o.outcomes.no_tool_share);
@@ -1117,7 +1119,8 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
   KGF_RETURN_IF_ERROR(ValidateOptions(options));
   KGF_ASSIGN_OR_RETURN(QuerySampler sampler, QuerySampler::Create(graph, options.sampler));
   KGF_ASSIGN_OR_RETURN(ToolCatalog catalog,
-                       ToolCatalog::Build(graph, {.result_refs = options.render.result_refs}));
+                       ToolCatalog::Build(graph, {.result_refs = options.render.result_refs,
+                                                  .hop_refs = options.render.hop_refs}));
   OutcomeShaper shaper(graph, options.outcomes, options.sampler);
   DialogueRenderer renderer(graph, catalog, options.render, kg);
   RunPlan plan = plan_in;

@@ -58,6 +58,13 @@ void FinishJson(Tool* tool) {
   tool->openai_json = "{\"type\":\"function\",\"function\":" + tool->function_json + "}";
 }
 
+// A relation tool's parameter: "The exact name of the country." (or a result reference).
+std::string ParamText(const std::string& type, bool hop_refs) {
+  return "The exact name of the " + Words(type) +
+         (hop_refs ? ", or \"#k\" for every entity of the k-th tool call's result." : ".");
+}
+constexpr std::string_view kHopRefsNote = " Takes \"#k\" too: every entity of the k-th result.";
+
 Tool MakeSetTool(SetOp op, bool refs) {
   Tool t;
   t.kind = ToolKind::kSet;
@@ -184,8 +191,8 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph, ToolCatalogOption
                           ? info.description
                           : "Returns the " + Words(tail) + " entities that are the " + Words(rel) +
                                 " of the given " + Words(head) + ".";
-    fwd.parameters_json =
-        StringParamSchema(head, "The exact name of the " + Words(head) + ".");
+    fwd.parameters_json = StringParamSchema(head, ParamText(head, options.hop_refs));
+    if (options.hop_refs) fwd.description += kHopRefsNote;
     cat.forward_.push_back(add(std::move(fwd)));
     if (!directions.HasInverseHop(r)) {
       cat.inverse_.push_back(kNoTool);
@@ -216,8 +223,8 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph, ToolCatalogOption
     inv.description = "Returns the " + grammar.HopPhrase(r, true, "the given " + Words(tail), false)
                                            .substr(4) +
                       " (inverse of " + cat.tools_[cat.forward_.back()].name + ").";
-    inv.parameters_json =
-        StringParamSchema(tail, "The exact name of the " + Words(tail) + ".");
+    inv.parameters_json = StringParamSchema(tail, ParamText(tail, options.hop_refs));
+    if (options.hop_refs) inv.description += kHopRefsNote;
     cat.inverse_.push_back(add(std::move(inv)));
   }
   return cat;

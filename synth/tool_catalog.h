@@ -47,6 +47,10 @@ struct ToolCatalogOptions {
   // result of the conversation: executor.h) beside lists of names. The executor accepts both
   // either way; this only changes what the tools tell the model.
   bool result_refs = false;
+  // The relation tools' parameter and description offer a result reference too: "#k" looks up
+  // every entity of the k-th result and merges what it finds (a hop over an earlier result in
+  // one call instead of one call per entity and a union).
+  bool hop_refs = false;
 };
 
 class ToolCatalog {

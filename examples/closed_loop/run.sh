@@ -15,9 +15,13 @@
 #                     anchor entities never anchor a training record
 #   KGF_CL_SET_ARGS   lists (default) | refs: set calls copy their input lists, or name them by
 #                     result reference ("#2", synth --set-arguments refs)
+#   KGF_CL_HOP_ARGS   refs / names: a hop over an earlier result is one call naming it ("#k",
+#                     synth --hop-arguments refs) or one call per entity and a union
 #   KGF_CL_VIEWS      4 / 0: counterfactual copies of the graph (`kg relabel`, seeds 1..N) whose
 #                     train records join the real graph's, so names must be copied, not recalled
 #   KGF_CL_VIEW_RECORDS  10000: train records synthesized on each copy
+#   KGF_CL_VIEW_SET_ARGS, KGF_CL_VIEW_HOP_ARGS  per copy, comma-separated (default lists, names:
+#                     the copies teach copying names, the real graph referring to results)
 #   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
 #   KGF_CL_PRESET     small (the MoE) | small-dense (the dense model of equal FLOPs per token)
 #   KGF_CL_TIE        yes: the LM head is the embedding table; no: a head of its own
@@ -29,8 +33,8 @@
 # ~1,500), a tokenizer trained on the dialogues (2,000 pieces, plus every entity name as one
 # token on countries), the `small` MoE preset (4 layers, hidden 256, 8 experts top-2 + 1 shared)
 # with its LM head tied to the embedding, trained from scratch on the SFT split only (loss on the
-# assistant's tokens) of the real graph's dialogues (set calls naming earlier results, "#k")
-# and those of four counterfactual copies (set calls copying the lists),
+# assistant's tokens) of the real graph's dialogues (set calls and hops over a result name
+# earlier results, "#k") and those of four counterfactual copies (lists and names copied),
 # sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule, 7,000 steps (~55
 # minutes on 2 cores with bf16 products).
 set -euo pipefail
@@ -38,9 +42,9 @@ cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
 case "$graph" in
   countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=7000 d_views=4
-    d_set_args=refs ;;
+    d_set_args=refs d_hop_args=refs ;;
   wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 d_views=0
-    d_set_args=lists ;;
+    d_set_args=lists d_hop_args=names ;;
   *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;;
 esac
 out="${KGF_CL_DIR:-out/closed_loop/$graph}"
@@ -66,7 +70,8 @@ case "${KGF_CL_SPLIT:-facts}" in
   *) echo "KGF_CL_SPLIT must be anchors or facts, not '${KGF_CL_SPLIT}'" >&2; exit 2 ;;
 esac
 seed="${KGF_CL_SEED:-5}"
-set_args=(--set-arguments "${KGF_CL_SET_ARGS:-$d_set_args}")
+set_args=(--set-arguments "${KGF_CL_SET_ARGS:-$d_set_args}"
+  --hop-arguments "${KGF_CL_HOP_ARGS:-$d_hop_args}")
 synth_flags=(--count "${KGF_CL_RECORDS:-13102}" "${split_flags[@]}" --patterns "${KGF_CL_PATTERNS:-$d_patterns}"
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" "${set_args[@]}")
 $k synth --kg "$store" --out "$out/synth" --seed "$seed" "${synth_flags[@]}"
@@ -81,12 +86,14 @@ mix="${KGF_CL_PATTERNS:-$d_patterns}"
 view_flags=(--count "${KGF_CL_VIEW_RECORDS:-10000}" "${split_flags[@]}" --patterns "${mix//=/:}"
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
 IFS=, read -r -a view_set_args <<< "${KGF_CL_VIEW_SET_ARGS:-}"
+IFS=, read -r -a view_hop_args <<< "${KGF_CL_VIEW_HOP_ARGS:-}"
 for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
   form="${view_set_args[$((v - 1))]:-lists}"
-  echo "== counterfactual copy $v: relabel, synth (train only, set arguments: $form), filter"
+  hops="${view_hop_args[$((v - 1))]:-names}"
+  echo "== counterfactual copy $v: relabel, synth (train only, set arguments: $form, hops: $hops), filter"
   $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v"
   $k synth --kg "$out/view$v/graph.db" --out "$out/view$v/synth" --seed "$((seed + v))" \
-    "${view_flags[@]}" --set-arguments "$form"
+    "${view_flags[@]}" --set-arguments "$form" --hop-arguments "$hops"
   $k filter --config examples/countries/record_checks.json --kg "$out/view$v/graph.db" \
     --out "$out/view$v/kept" "$out/view$v"/synth/shard-*.jsonl.zst
   paths="$paths, \"view$v/kept\""

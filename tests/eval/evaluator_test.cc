@@ -112,6 +112,23 @@ TEST_F(EvaluatorTest, GoldReplayOfResultReferencesScoresFully) {
   EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
 }
 
+// Hops over earlier results by reference (--hop-arguments refs) with set references: the gold
+// replay scores 100% (its renumbering past the left-out mistake covers a hop's argument too).
+TEST_F(EvaluatorTest, GoldReplayOfHopReferencesScoresFully) {
+  const std::string out = dir_.File("synth_hops");
+  Synthesize(out, "2p=30,3p=20,ip=20,pi=20,up=20", 0.5,
+             {.reflection_share = 0.6, .result_refs = true, .hop_refs = true});
+  EvalOptions o = Options();
+  o.inputs = {out};
+  auto r = RunEval(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->records, 20);
+  EXPECT_DOUBLE_EQ(r->gold.all.valid_call_rate(), 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.chain_exact, 1.0);
+  EXPECT_DOUBLE_EQ(r->gold.all.executed_answer, 1.0);
+  EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
+}
+
 TEST_F(EvaluatorTest, BadInputsAreClearErrors) {
   EvalOptions o = Options();
   o.split = "nope";

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "eval/agents.h"
+#include "synth/tool_catalog.h"
+#include "tests/synth/test_graphs.h"
 
 namespace kgf::eval {
 namespace {
@@ -163,6 +165,24 @@ TEST(ScoringTest, AMistakeAtALaterTurnIsLeftOutOfTheGold) {
 // Result references ("#k") compare by the call they name: the model may order its parallel
 // calls otherwise (so its numbers differ), and the gold's numbers count a deliberate wrong call
 // the model never makes.
+// Constrained decoding offers "#k" only where a tool's schema takes references.
+TEST(ScoringTest, ReferencesAreOfferedOnlyWhereAToolTakesThem) {
+  kg::Graph g = synth::testing::CountryGraph();
+  auto specs = [&](synth::ToolCatalogOptions o) {
+    synth::ToolCatalog cat = *synth::ToolCatalog::Build(g, o);
+    std::vector<synth::FunctionSpec> out;
+    for (const synth::Tool& t : cat.tools()) out.push_back({t.name, t.description, t.parameters_json});
+    return out;
+  };
+  EXPECT_FALSE(TakesResultReferences(specs({})));
+  EXPECT_TRUE(TakesResultReferences(specs({.result_refs = true})));
+  std::vector<synth::FunctionSpec> hops = specs({.hop_refs = true});
+  EXPECT_TRUE(TakesResultReferences(hops));
+  std::erase_if(hops, [](const synth::FunctionSpec& f) { return f.name.find("_of_country") == std::string::npos; });
+  ASSERT_FALSE(hops.empty());
+  EXPECT_TRUE(TakesResultReferences(hops)) << "relation tools alone say so too";
+}
+
 TEST(ScoringTest, ResultReferencesCompareByTheCallTheyName) {
   constexpr const char* kRefSchema =
       R"({"type":"object","properties":{"sets":{"type":"array","items":{"type":["array","string"],"items":{"type":"string"}}}},"required":["sets"]})";
@@ -197,8 +217,12 @@ TEST(ScoringTest, ResultReferencesCompareByTheCallTheyName) {
   EXPECT_EQ(CanonicalArguments(R"({"sets":["#1","#9"]})", earlier), R"j({"sets":["f()","#9"]})j");
   EXPECT_EQ(CanonicalArguments(R"({"within":"#1","entities":["#1"]})", earlier),
             R"j({"entities":["#1"],"within":"f()"})j") << "a name inside a list is a name";
-  EXPECT_EQ(CanonicalArguments(R"({"country":"#1"})", earlier), R"({"country":"#1"})")
-      << "a lookup's argument is a name, whatever it looks like";
+  // A hop over an earlier result (--hop-arguments refs) names it at the top level too.
+  EXPECT_EQ(CanonicalArguments(R"({"country":"#1"})", earlier), R"j({"country":"f()"})j");
+  EXPECT_EQ(CanonicalArguments(R"({"country":"#2"})", earlier), R"({"country":"#2"})")
+      << "not a call yet";
+  EXPECT_EQ(CanonicalArguments(R"({"country":{"x":"#1"}})", earlier), R"({"country":{"x":"#1"}})")
+      << "never deeper than an argument";
   // A chain of references to references keeps a fixed size (a union of the last result with
   // itself, 60 times, would otherwise double 60 times).
   std::vector<std::string> chain = {CanonicalCall("f", "{}", {})};

@@ -110,6 +110,69 @@ TEST(DialogueRendererTest, ResultReferencesNameEarlierResultsAndReExecute) {
             R"("description":"Two or more lists of entity names."}},"required":["sets"]})");
 }
 
+// --hop-arguments refs: a hop over an earlier result is one call naming it ("#k") instead of
+// one call per entity and a union; the same queries and answers, fewer calls, every record
+// re-executes, and later-turn mistakes still happen (on set operations).
+TEST(DialogueRendererTest, HopReferencesNameTheResultTheyWalkFrom) {
+  for (uint64_t seed : {1, 2}) {
+    kg::Graph g = testing::RandomGraph(seed * 13);
+    ToolCatalog names_cat = *ToolCatalog::Build(g, {.result_refs = true});
+    ToolCatalog cat = *ToolCatalog::Build(g, {.result_refs = true, .hop_refs = true});
+    RenderOptions ro;
+    ro.reflection_share = 0.5;
+    ro.result_refs = true;
+    std::vector<Record> fanned = RenderMany(g, names_cat, ro, 30, seed);
+    ro.hop_refs = true;
+    std::vector<Record> records = RenderMany(g, cat, ro, 30, seed);
+    ASSERT_EQ(records.size(), fanned.size());
+    int hops_by_ref = 0, later_mistakes = 0;
+    size_t calls_fanned = 0, calls_ref = 0;
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Record& r = records[i];
+      testing::ExpectRecordVerifies(g, cat, r);
+      EXPECT_EQ(r.answers, fanned[i].answers) << r.id;
+      later_mistakes += r.templates.reflection.find('@') != std::string::npos;
+      std::vector<ExecutedCall> calls = CallsOf(r);
+      calls_ref += calls.size();
+      calls_fanned += CallsOf(fanned[i]).size();
+      std::set<std::string> anchors;
+      for (const auto& a : r.anchors) anchors.insert(a.name);
+      for (size_t k = 0; k < calls.size(); ++k) {
+        const Tool* tool = cat.Find(calls[k].call.name);
+        if (tool == nullptr || tool->kind == ToolKind::kSet) continue;
+        if (calls[k].observation.rfind("{\"error\"", 0) == 0) continue;  // a deliberate mistake
+        auto doc = ParseJson(calls[k].call.arguments, "arguments");
+        ASSERT_TRUE(doc.ok());
+        const std::string arg = (*doc)[tool->parameter.c_str()].GetString();
+        const int ref = ResultRefNumber(arg);
+        if (ref == 0) {
+          // A name: an anchor of the question (or a wrong relation tried on one).
+          EXPECT_TRUE(anchors.count(arg) > 0) << r.id << " " << calls[k].call.arguments;
+          continue;
+        }
+        ++hops_by_ref;
+        ASSERT_LE(static_cast<size_t>(ref), k) << calls[k].call.arguments;
+        EXPECT_EQ(calls[ref - 1].observation.rfind("[", 0), 0u) << calls[k].call.arguments;
+      }
+    }
+    EXPECT_GT(hops_by_ref, 50);
+    EXPECT_GT(later_mistakes, 0);
+    EXPECT_LT(calls_ref, calls_fanned) << "no fan-out, no merging union";
+  }
+  // The catalog says so; without the option the relation tools are unchanged.
+  kg::Graph g = testing::CountryGraph();
+  ToolCatalog refs = *ToolCatalog::Build(g, {.hop_refs = true});
+  ToolCatalog names = *ToolCatalog::Build(g);
+  const Tool& capital = *refs.Find("get_capital_of_country");
+  EXPECT_NE(capital.description.find("\"#k\""), std::string::npos);
+  EXPECT_NE(capital.parameters_json.find("\\\"#k\\\""), std::string::npos);
+  EXPECT_EQ(names.Find("get_capital_of_country")->description.find("#k"), std::string::npos);
+  EXPECT_EQ(names.Find("get_capital_of_country")->parameters_json,
+            R"({"type":"object","properties":{"country":{"type":"string","description":)"
+            R"("The exact name of the country."}},"required":["country"]})");
+  EXPECT_EQ(refs.SetTool(SetOp::kUnion).parameters_json, names.SetTool(SetOp::kUnion).parameters_json);
+}
+
 TEST(DialogueRendererTest, CountryDialoguesReadNaturally) {
   kg::Graph g = testing::CountryGraph();
   ToolCatalog cat = *ToolCatalog::Build(g);

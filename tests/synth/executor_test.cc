@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/synth/test_graphs.h"
 
 namespace kgf::synth {
@@ -94,6 +96,41 @@ TEST_F(ExecutorTest, SetToolsTakeResultReferences) {
   for (const char* bad : {"#", "#01", "12", "#1a", "#-1", "#12345678"}) {
     EXPECT_EQ(ResultRefNumber(bad), 0) << bad;
   }
+}
+
+// --hop-arguments refs: a relation tool given "#k" looks up every entity of that result and
+// returns the union (a set projection); the same errors as a set tool's reference.
+TEST_F(ExecutorTest, RelationToolsTakeAResultReference) {
+  const std::vector<std::string> earlier = {R"(["France","Spain"])", R"({"error":"unknown tool"})",
+                                            "[]", R"(["German"])"};
+  auto r = exec_.Execute("get_capital_of_country", R"({"country":"#1"})", earlier);
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.result, (Names{"Madrid", "Paris"}));
+  // The union of the per-entity results, each name once.
+  Names both;
+  for (const char* c : {"France", "Spain"}) {
+    auto one = exec_.Execute("get_borders_of_country", std::string(R"({"country":")") + c + R"("})");
+    both.insert(both.end(), one.result.begin(), one.result.end());
+  }
+  std::sort(both.begin(), both.end());
+  both.erase(std::unique(both.begin(), both.end()), both.end());
+  r = exec_.Execute("get_borders_of_country", R"({"country":"#1"})", earlier);
+  EXPECT_EQ(r.result, both);
+  EXPECT_NE(std::find(both.begin(), both.end(), "Portugal"), both.end());
+  r = exec_.Execute("get_country_with_official_language", R"({"language":"#4"})", earlier);
+  EXPECT_EQ(r.result, (Names{"Austria", "Germany", "Switzerland"}));  // inverse tools too
+  r = exec_.Execute("get_capital_of_country", R"({"country":"#3"})", earlier);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.result.empty()) << "an empty result projects to nothing";
+  auto error = [&](std::string_view args) {
+    CallOutcome out = exec_.Execute("get_capital_of_country", args, earlier);
+    EXPECT_FALSE(out.ok()) << args;
+    return out.ok() ? std::string() : out.error->message;
+  };
+  EXPECT_NE(error(R"({"country":"#2"})").find("#2 is an error"), std::string::npos);
+  EXPECT_NE(error(R"({"country":"#5"})").find("no result #5 yet"), std::string::npos);
+  // Not a reference: an unknown name, as before.
+  EXPECT_NE(error(R"({"country":"#05"})").find("unknown country '#05'"), std::string::npos);
 }
 
 }  // namespace

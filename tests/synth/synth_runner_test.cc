@@ -405,6 +405,37 @@ TEST_F(SynthRunnerTest, ResultReferencesChangeOnlyTheSetCalls) {
   EXPECT_GT(differ, 50);
 }
 
+// --hop-arguments refs: the manifest, fingerprint and tools.json say so; the same queries and
+// answers come out with fewer calls.
+TEST_F(SynthRunnerTest, HopReferencesKeepTheQueriesAndAnswers) {
+  TempDir a, b;
+  SynthOptions names = SmallOptions(a.path());
+  SynthOptions refs = SmallOptions(b.path());
+  refs.render.hop_refs = true;
+  ASSERT_TRUE(Run(names).ok());
+  ASSERT_TRUE(Run(refs).ok());
+  auto manifest = [](const TempDir& d) {
+    return std::move(ParseJson(*ReadFileToString(d.File("manifest.json")), "manifest").value());
+  };
+  EXPECT_STREQ(manifest(a)["options"]["hop_arguments"].GetString(), "names");
+  EXPECT_STREQ(manifest(b)["options"]["hop_arguments"].GetString(), "refs");
+  EXPECT_NE(manifest(a)["fingerprint"].GetString(), std::string(manifest(b)["fingerprint"].GetString()));
+  EXPECT_NE(ReadFileToString(b.File("tools.json"))->find("every entity of the k-th"), std::string::npos);
+  EXPECT_EQ(ReadFileToString(a.File("tools.json"))->find("every entity of the k-th"), std::string::npos);
+  std::vector<Record> x = ReadAll(a.path()), y = ReadAll(b.path());
+  ASSERT_EQ(x.size(), y.size());
+  ToolCatalog cat = *ToolCatalog::Build(graph_, {.hop_refs = true});
+  size_t calls_x = 0, calls_y = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    testing::ExpectRecordVerifies(graph_, cat, y[i]);
+    EXPECT_EQ(y[i].id, x[i].id);
+    EXPECT_EQ(y[i].answers, x[i].answers);
+    calls_x += CallsOf(x[i]).size();
+    calls_y += CallsOf(y[i]).size();
+  }
+  EXPECT_LT(calls_y, calls_x);
+}
+
 TEST_F(SynthRunnerTest, ManifestCountsAndChecksums) {
   TempDir a;
   auto s = Run(SmallOptions(a.path()));
