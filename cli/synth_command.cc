@@ -43,7 +43,7 @@ void SetupSynthCommand(CLI::App& root) {
   cmd->add_option("--zstd-level", o.zstd_level, "zstd level of the shards")->capture_default_str();
   cmd->add_option("--answer-cap", o.sampler.answer_cap, "Max answers per query")->capture_default_str();
   cmd->add_option("--max-width", o.sampler.max_width,
-                  "Max entities one hop fans out over (= parallel calls in a turn)")
+                  "Max entities one hop fans out over (= parallel calls in a turn with --hop-arguments names)")
       ->capture_default_str();
   cmd->add_option("--max-set", o.sampler.max_set, "Max size of an intermediate set")->capture_default_str();
   cmd->add_option("--hop-tries", o.sampler.hop_tries, "Backward-fill tries per hop (BetaE: 40)")

@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <span>
 
 #include "base/file_util.h"
 #include "base/json.h"
 #include "kg/graph_store.h"
+#include "synth/executor.h"
 #include "synth/record_printer.h"
 
 namespace kgf::review {
@@ -34,7 +36,10 @@ std::optional<std::vector<std::string>> ResultNames(const std::string& content) 
   return out;
 }
 
+// `earlier`: the results of the record's calls before this one, in order (a hop may name one,
+// "#k": its input is then every entity of that result).
 std::vector<std::string> CallProvenance(const synth::ToolCall& call, const std::string& result,
+                                        std::span<const std::string> earlier,
                                         const GraphContext& g) {
   const std::string head = "  " + call.name + "(" + call.arguments + ")";
   const synth::Tool* tool = g.catalog->Find(call.name);
@@ -50,8 +55,19 @@ std::vector<std::string> CallProvenance(const synth::ToolCall& call, const std::
     auto it = args->FindMember(tool->parameter.c_str());
     if (it != args->MemberEnd() && it->value.IsString()) arg = it->value.GetString();
   }
-  const std::optional<kg::EntityId> e = g.graph->FindEntityByName(arg);
-  if (!e) return {head + ": '" + arg + "' is not an entity of the graph"};
+  std::vector<kg::EntityId> inputs;
+  if (const std::optional<kg::EntityId> e = g.graph->FindEntityByName(arg)) {
+    inputs.push_back(*e);
+  } else if (const int k = synth::ResultRefNumber(arg);
+             k > 0 && static_cast<size_t>(k) <= earlier.size()) {
+    auto from = ResultNames(earlier[static_cast<size_t>(k) - 1]);
+    if (!from) return {head + ": " + arg + " is an error result, not a list"};
+    for (const std::string& n : *from) {
+      if (auto x = g.graph->FindEntityByName(n)) inputs.push_back(*x);
+    }
+  } else {
+    return {head + ": '" + arg + "' is not an entity of the graph"};
+  }
   const kg::RelationId r = tool->relation;
   const std::string& rel = g.graph->relation(r).key;
   std::vector<std::string> out = {head + ": " + std::to_string(names->size()) +
@@ -60,8 +76,16 @@ std::vector<std::string> CallProvenance(const synth::ToolCall& call, const std::
   for (const std::string& n : *names) {
     const std::optional<kg::EntityId> other = g.graph->FindEntityByName(n);
     const bool inverse = tool->kind == synth::ToolKind::kInverse;
-    std::span<const kg::EntityId> ends = inverse ? g.graph->Heads(r, *e) : g.graph->Tails(*e, r);
-    if (!other || std::find(ends.begin(), ends.end(), *other) == ends.end()) {
+    // The first input with a triple to this result (one input unless the hop names a result).
+    std::optional<kg::EntityId> e;
+    for (kg::EntityId x : inputs) {
+      std::span<const kg::EntityId> ends = inverse ? g.graph->Heads(r, x) : g.graph->Tails(x, r);
+      if (other && std::find(ends.begin(), ends.end(), *other) != ends.end()) {
+        e = x;
+        break;
+      }
+    }
+    if (!e) {
       ++missing;
       out.push_back("    (no triple for '" + n + "')");
       continue;
@@ -89,9 +113,13 @@ std::vector<std::string> Provenance(const synth::Record& record, const GraphCont
   for (const synth::Message& m : record.messages) {
     if (m.role == "tool") results[m.tool_call_id] = m.content;
   }
+  std::vector<std::string> earlier;  // results in call order, for hops that name one ("#k")
   for (const synth::Message& m : record.messages) {
     for (const synth::ToolCall& c : m.tool_calls) {
-      for (std::string& line : CallProvenance(c, results[c.id], g)) out.push_back(std::move(line));
+      for (std::string& line : CallProvenance(c, results[c.id], earlier, g)) {
+        out.push_back(std::move(line));
+      }
+      earlier.push_back(results[c.id]);
     }
   }
   return out;

@@ -195,8 +195,8 @@ std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, R
       m.arguments = "{" + JsonQuote(key) + ":" + JsonQuote(anchor) + "}";
       break;
     }
-    case 3: return PlanWrongRelation(first, rng);
-    default: return PlanWrongDirection(first, rng);
+    case 3: return PlanWrongRelation({first, {}}, rng);
+    default: return PlanWrongDirection({first, {}}, rng);
   }
   CallOutcome outcome = executor_.Execute(m.tool, m.arguments);
   KGF_CHECK(!outcome.ok()) << "a deliberately wrong call succeeded: " << m.tool;
@@ -207,15 +207,26 @@ std::optional<Mistake> DialogueRenderer::PlanMistake(const PlannedCall& first, R
   return m;
 }
 
+std::string DialogueRenderer::HopInput::Arguments(const Tool& tool) const {
+  return "{" + JsonQuote(tool.parameter) + ":" +
+         (call.by_reference ? std::string("\"#1\"") : JsonQuote(call.input)) + "}";
+}
+
+std::vector<std::string> DialogueRenderer::HopInput::Earlier() const {
+  return call.by_reference ? std::vector<std::string>{std::string(source)}
+                           : std::vector<std::string>{};
+}
+
 // The wrong relation: another tool taking the same kind of entity, whose result on the input
 // is real (possibly empty) but not what the question asks.
-std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& call,
-                                                           Rng& rng) const {
+std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const HopInput& in, Rng& rng) const {
+  const PlannedCall& call = in.call;
   const Tool& right = *call.tool;
+  const std::vector<std::string> earlier = in.Earlier();
   std::vector<const Tool*> candidates;
   for (const Tool& t : catalog_.tools()) {
     if (t.kind == ToolKind::kSet || &t == &right || t.parameter != right.parameter) continue;
-    CallOutcome out = executor_.Execute(t.name, call.arguments);
+    CallOutcome out = executor_.Execute(t.name, in.Arguments(t), earlier);
     if (out.ok() && ObservationJson(out) != call.observation) candidates.push_back(&t);
   }
   if (candidates.empty()) return std::nullopt;
@@ -223,40 +234,42 @@ std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const PlannedCall& ca
   Mistake m;
   m.kind = "wrong_relation";
   m.tool = wrong.name;
-  m.arguments = call.arguments;
-  CallOutcome out = executor_.Execute(wrong.name, call.arguments);
+  m.arguments = in.Arguments(wrong);
+  CallOutcome out = executor_.Execute(wrong.name, m.arguments, earlier);
   m.observation = ObservationJson(out);
   m.listed = &wrong;
+  if (call.by_reference) m.call_seq = call.seq;
   std::array<std::string, 26> v;
   v['G' - 'A'] = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse, call.input,
-                                    false);
-  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, false);
+                                    call.plural_input);
+  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, call.plural_input);
   v['T' - 'A'] = right.name;
   FillReflection(out.result.empty() ? EmptyDiagnosisBank() : DiagnosisBank(), v, rng, &m);
   return m;
 }
 
-// The right relation walked the other way: its other-direction tool on the same entity.
-std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const PlannedCall& call,
-                                                            Rng& rng) const {
+// The right relation walked the other way: its other-direction tool on the same input.
+std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const HopInput& in, Rng& rng) const {
+  const PlannedCall& call = in.call;
   if (!catalog_.HasInverse(call.relation)) return std::nullopt;
   const Tool& right = *call.tool;
   const Tool& wrong = catalog_.Hop(call.relation, !call.inverse);
   Mistake m;
   m.kind = "wrong_direction";
   m.tool = wrong.name;
-  m.arguments = "{" + JsonQuote(wrong.parameter) + ":" + JsonQuote(call.input) + "}";
-  CallOutcome out = executor_.Execute(wrong.name, m.arguments);
+  m.arguments = in.Arguments(wrong);
+  CallOutcome out = executor_.Execute(wrong.name, m.arguments, in.Earlier());
   if (!out.ok()) return std::nullopt;
   m.observation = ObservationJson(out);
-  if (m.observation == call.observation ||
-      m.observation == executor_.NamesJsonOf(EntitySet{*graph_.FindEntityByName(call.input)})) {
-    return std::nullopt;
-  }
+  const std::string input_json =
+      call.by_reference ? std::string(in.source)
+                        : executor_.NamesJsonOf(EntitySet{*graph_.FindEntityByName(call.input)});
+  if (m.observation == call.observation || m.observation == input_json) return std::nullopt;
   m.listed = &wrong;
+  if (call.by_reference) m.call_seq = call.seq;
   std::array<std::string, 26> v;
-  v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, call.input, false);
-  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, false);
+  v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, call.input, call.plural_input);
+  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, call.plural_input);
   v['T' - 'A'] = right.name;
   FillReflection(DirectionDiagnosisBank(), v, rng, &m);
   return m;
@@ -314,11 +327,10 @@ std::optional<Mistake> DialogueRenderer::PlanMistakeAnyTurn(const std::vector<Pl
   const int turns = calls.back().turn;
   const int t = 1 + static_cast<int>(rng.Uniform(static_cast<uint64_t>(turns)));
   if (t == 1) return PlanMistake(calls.front(), rng);
-  // Merging a fan-out's results is bookkeeping, not a choice: never the call gone wrong; nor
-  // is a hop by reference (its wrong twin would need the reference's names at planning).
+  // Merging a fan-out's results is bookkeeping, not a choice: never the call gone wrong.
   std::vector<const PlannedCall*> at;
   for (const PlannedCall& c : calls) {
-    if (c.turn == t && !c.merge && !c.by_reference) at.push_back(&c);
+    if (c.turn == t && !c.merge) at.push_back(&c);
   }
   if (at.empty()) return std::nullopt;
   const PlannedCall& c = *at[rng.Uniform(at.size())];
@@ -326,7 +338,13 @@ std::optional<Mistake> DialogueRenderer::PlanMistakeAnyTurn(const std::vector<Pl
   if (c.tool->kind == ToolKind::kSet) {
     m = PlanWrongSetOp(c, rng);
   } else {
-    m = rng.Bernoulli(0.5) ? PlanWrongDirection(c, rng) : PlanWrongRelation(c, rng);
+    // A hop by reference goes wrong on the same result (the one its source call returned).
+    std::string_view source;
+    for (const PlannedCall& p : calls) {
+      if (c.by_reference && p.seq == c.sources.at(0)) source = p.observation;
+    }
+    const HopInput in{c, source};
+    m = rng.Bernoulli(0.5) ? PlanWrongDirection(in, rng) : PlanWrongRelation(in, rng);
   }
   if (m) {
     m->turn = t;
@@ -359,8 +377,12 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
   // One phrase per hop (relation and direction, over all its inputs) and per set operation, in
   // the order the turn first calls them.
   std::vector<std::string> steps;
-  std::vector<std::pair<const Tool*, std::vector<std::string>>> hops;
-  bool plural = false;  // a hop by reference over several entities
+  struct Hop {
+    const Tool* tool;
+    std::vector<std::string> inputs;
+    bool plural = false;  // a hop by reference over several entities
+  };
+  std::vector<Hop> hops;
   for (const PlannedCall& c : turn) {
     if (c.tool->kind == ToolKind::kSet) {
       switch (c.tool->set_op) {
@@ -371,28 +393,28 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
       }
       continue;
     }
-    auto it = std::find_if(hops.begin(), hops.end(), [&](const auto& h) { return h.first == c.tool; });
+    auto it = std::find_if(hops.begin(), hops.end(), [&](const Hop& h) { return h.tool == c.tool; });
     if (it == hops.end()) {
       hops.push_back({c.tool, {}});
       it = hops.end() - 1;
       steps.emplace_back();  // filled below, keeps the order
     }
-    it->second.push_back(c.input);
-    plural = plural || c.plural_input;
+    it->inputs.push_back(c.input);
+    it->plural = it->plural || c.plural_input;
   }
   size_t h = 0;
   for (std::string& step : steps) {
     if (!step.empty()) continue;
     const PlannedCall* first = nullptr;
     for (const PlannedCall& c : turn) {
-      if (c.tool == hops[h].first) {
+      if (c.tool == hops[h].tool) {
         first = &c;
         break;
       }
     }
-    const std::vector<std::string>& inputs = hops[h++].second;
-    step = "look up " + grammar_.HopPhrase(first->relation, first->inverse, JoinNames(inputs),
-                                           inputs.size() > 1 || plural);
+    const Hop& hop = hops[h++];
+    step = "look up " + grammar_.HopPhrase(first->relation, first->inverse, JoinNames(hop.inputs),
+                                           hop.inputs.size() > 1 || hop.plural);
   }
   return JoinNames(steps);
 }
@@ -663,7 +685,12 @@ void DialogueRenderer::AppendTurns(std::vector<PlannedCall>& calls,
       std::string arguments = mistake->arguments;
       for (size_t k = i; k < j && mistake->call_seq >= 0; ++k) {
         if (calls[k].seq != mistake->call_seq) continue;
-        if (std::string refs = ref_arguments(calls[k], mistake->swapped); !refs.empty()) {
+        if (calls[k].by_reference) {  // the wrong tool on the same result: its real number
+          const Tool* wrong = catalog_.Find(mistake->tool);
+          KGF_CHECK(wrong != nullptr) << "a wrong hop by reference names no tool";
+          arguments = "{" + JsonQuote(wrong->parameter) + ":\"#" +
+                      std::to_string(number[calls[k].sources.at(0)]) + "\"}";
+        } else if (std::string refs = ref_arguments(calls[k], mistake->swapped); !refs.empty()) {
           arguments = std::move(refs);
         }
       }

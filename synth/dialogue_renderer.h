@@ -68,7 +68,8 @@ struct Mistake {
   std::string tool, arguments, observation;
   std::string reflection;   // the next assistant turn's text
   const Tool* listed = nullptr;  // a real tool that was called wrongly (listed with the others)
-  int call_seq = -1;        // a wrong set operation: the planned call it stands in for
+  int call_seq = -1;        // a wrong set operation or a wrong hop by reference: the planned
+                            // call it stands in for (AppendTurns writes its references)
   bool swapped = false;     // ... a negation with its two lists swapped
 };
 
@@ -98,8 +99,17 @@ class DialogueRenderer {
   std::vector<PlannedCall> PlanCalls(const Query& q, const std::vector<EntitySet>& sets) const;
   std::optional<Mistake> PlanMistake(const PlannedCall& first, Rng& rng) const;
   std::optional<Mistake> PlanMistakeAnyTurn(const std::vector<PlannedCall>& calls, Rng& rng) const;
-  std::optional<Mistake> PlanWrongRelation(const PlannedCall& call, Rng& rng) const;
-  std::optional<Mistake> PlanWrongDirection(const PlannedCall& call, Rng& rng) const;
+  // A planned call's input for a wrong twin of it: `tool`'s arguments on it, and the results
+  // the twin can see: the input's name, or for a hop by reference "#1" over just the result it
+  // names (AppendTurns writes the real number).
+  struct HopInput {
+    const PlannedCall& call;
+    std::string_view source;  // a hop by reference: the observation of the result it names
+    std::string Arguments(const Tool& tool) const;
+    std::vector<std::string> Earlier() const;
+  };
+  std::optional<Mistake> PlanWrongRelation(const HopInput& in, Rng& rng) const;
+  std::optional<Mistake> PlanWrongDirection(const HopInput& in, Rng& rng) const;
   std::optional<Mistake> PlanWrongSetOp(const PlannedCall& call, Rng& rng) const;
   std::string StopEarly(const Query& q, const std::vector<EntitySet>& sets, RecordOutcome outcome,
                         std::vector<PlannedCall>* calls, Rng& rng, std::string* template_id) const;

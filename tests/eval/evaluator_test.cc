@@ -118,6 +118,32 @@ TEST_F(EvaluatorTest, GoldReplayOfHopReferencesScoresFully) {
   const std::string out = dir_.File("synth_hops");
   Synthesize(out, "2p=30,3p=20,ip=20,pi=20,up=20", 0.5,
              {.reflection_share = 0.6, .result_refs = true, .hop_refs = true});
+  // Test records where a deliberate wrong call comes before a hop by reference, so the gold's
+  // numbers shift when the replay leaves the mistake out.
+  int shifted = 0;
+  for (const char* shard : {"shard-00000.jsonl.zst", "shard-00001.jsonl.zst"}) {
+    auto reader = LineReader::Open(out + "/" + shard);
+    ASSERT_TRUE(reader.ok());
+    std::string line;
+    while ((*reader)->Next(&line)) {
+      const synth::Record r = *synth::RecordFromJson(line, shard);
+      const int mistake = synth::MistakeTurn(r);
+      if (r.split != "test" || mistake == 0) continue;
+      int turn = 0;
+      bool after = false;
+      for (const synth::Message& m : r.messages) {
+        if (m.role != "assistant" || m.tool_calls.empty()) continue;
+        ++turn;
+        for (const synth::ToolCall& c : m.tool_calls) {
+          const bool set = c.name == "get_intersection_of" || c.name == "get_union_of" ||
+                           c.name == "get_negation_of";
+          after = after || (turn > mistake && !set && c.arguments.find(":\"#") != std::string::npos);
+        }
+      }
+      shifted += after;
+    }
+  }
+  EXPECT_GT(shifted, 3);
   EvalOptions o = Options();
   o.inputs = {out};
   auto r = RunEval(o);

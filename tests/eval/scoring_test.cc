@@ -160,11 +160,6 @@ TEST(ScoringTest, AMistakeAtALaterTurnIsLeftOutOfTheGold) {
   EXPECT_EQ(gold[1][0].first, "get_intersection_of");
 }
 
-// Dialogues without answers: the right end is "none" (no names), reached by the empty turn or,
-// for no_tool, without calling.
-// Result references ("#k") compare by the call they name: the model may order its parallel
-// calls otherwise (so its numbers differ), and the gold's numbers count a deliberate wrong call
-// the model never makes.
 // Constrained decoding offers "#k" only where a tool's schema takes references.
 TEST(ScoringTest, ReferencesAreOfferedOnlyWhereAToolTakesThem) {
   kg::Graph g = synth::testing::CountryGraph();
@@ -183,6 +178,11 @@ TEST(ScoringTest, ReferencesAreOfferedOnlyWhereAToolTakesThem) {
   EXPECT_TRUE(TakesResultReferences(hops)) << "relation tools alone say so too";
 }
 
+// Dialogues without answers: the right end is "none" (no names), reached by the empty turn or,
+// for no_tool, without calling.
+// Result references ("#k") compare by the call they name: the model may order its parallel
+// calls otherwise (so its numbers differ), and the gold's numbers count a deliberate wrong call
+// the model never makes.
 TEST(ScoringTest, ResultReferencesCompareByTheCallTheyName) {
   constexpr const char* kRefSchema =
       R"({"type":"object","properties":{"sets":{"type":"array","items":{"type":["array","string"],"items":{"type":"string"}}}},"required":["sets"]})";

@@ -42,11 +42,11 @@ const World& TheWorld() {
   return *w;
 }
 
-std::vector<synth::Record> Records() {
+std::vector<synth::Record> Records(
+    synth::RenderOptions options = {.distractors = 2, .reflection_share = 0.3}) {
   const World& w = TheWorld();
   auto sampler = synth::QuerySampler::Create(w.graph, {});
-  synth::DialogueRenderer renderer(w.graph, w.catalog, {.distractors = 2, .reflection_share = 0.3},
-                                   {"c", "x"});
+  synth::DialogueRenderer renderer(w.graph, w.catalog, options, {"c", "x"});
   std::vector<synth::Record> out;
   for (synth::Pattern p : {synth::Pattern::k1p, synth::Pattern::k2p, synth::Pattern::k2i}) {
     for (uint64_t i = 0; i < 400 && out.size() < 10 * (static_cast<size_t>(p) + 1); ++i) {
@@ -233,6 +233,18 @@ TEST(ProvenanceTest, EveryRelationCallIsBackedByTriplesOfTheGraph) {
     }
   }
   EXPECT_GT(calls, 10);
+  // A hop that names an earlier result ("#k", --hop-arguments refs) is backed by triples from
+  // that result's entities.
+  int hops_by_ref = 0;
+  for (const synth::Record& r :
+       Records({.distractors = 2, .reflection_share = 0.3, .result_refs = true, .hop_refs = true})) {
+    for (const std::string& l : Provenance(r, g)) {
+      EXPECT_EQ(l.find("without a triple"), std::string::npos) << r.id << ": " << l;
+      EXPECT_EQ(l.find("not an entity"), std::string::npos) << r.id << ": " << l;
+      hops_by_ref += l.find(":\"#") != std::string::npos && l.find("supported by") != std::string::npos;
+    }
+  }
+  EXPECT_GT(hops_by_ref, 3);
   // A call the graph cannot back is flagged.
   synth::Record r = Records().front();
   for (synth::Message& m : r.messages) {

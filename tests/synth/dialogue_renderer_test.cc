@@ -112,8 +112,10 @@ TEST(DialogueRendererTest, ResultReferencesNameEarlierResultsAndReExecute) {
 
 // --hop-arguments refs: a hop over an earlier result is one call naming it ("#k") instead of
 // one call per entity and a union; the same queries and answers, fewer calls, every record
-// re-executes, and later-turn mistakes still happen (on set operations).
+// re-executes (dialogues without answers too), and a hop by reference gets its wrong twins
+// (another relation or the other direction on the same result).
 TEST(DialogueRendererTest, HopReferencesNameTheResultTheyWalkFrom) {
+  const OutcomeOptions oo{.no_answer_share = 0.15, .empty_step_share = 0.15};
   for (uint64_t seed : {1, 2}) {
     kg::Graph g = testing::RandomGraph(seed * 13);
     ToolCatalog names_cat = *ToolCatalog::Build(g, {.result_refs = true});
@@ -121,17 +123,27 @@ TEST(DialogueRendererTest, HopReferencesNameTheResultTheyWalkFrom) {
     RenderOptions ro;
     ro.reflection_share = 0.5;
     ro.result_refs = true;
-    std::vector<Record> fanned = RenderMany(g, names_cat, ro, 30, seed);
+    std::vector<Record> fanned = RenderMany(g, names_cat, ro, 30, seed, oo);
     ro.hop_refs = true;
-    std::vector<Record> records = RenderMany(g, cat, ro, 30, seed);
+    std::vector<Record> records = RenderMany(g, cat, ro, 30, seed, oo);
     ASSERT_EQ(records.size(), fanned.size());
-    int hops_by_ref = 0, later_mistakes = 0;
+    int hops_by_ref = 0, later_mistakes = 0, wrong_hops_by_ref = 0;
+    std::map<std::string, int> outcomes;
     size_t calls_fanned = 0, calls_ref = 0;
     for (size_t i = 0; i < records.size(); ++i) {
       const Record& r = records[i];
       testing::ExpectRecordVerifies(g, cat, r);
       EXPECT_EQ(r.answers, fanned[i].answers) << r.id;
       later_mistakes += r.templates.reflection.find('@') != std::string::npos;
+      ++outcomes[r.outcome];
+      const int mistake_turn = MistakeTurn(r);
+      int turn = 0;
+      for (const Message& m : r.messages) {
+        if (m.role != "assistant" || m.tool_calls.empty() || ++turn != mistake_turn) continue;
+        wrong_hops_by_ref += m.tool_calls[0].arguments.find("\"#") != std::string::npos &&
+                             cat.Find(m.tool_calls[0].name) != nullptr &&
+                             cat.Find(m.tool_calls[0].name)->kind != ToolKind::kSet;
+      }
       std::vector<ExecutedCall> calls = CallsOf(r);
       calls_ref += calls.size();
       calls_fanned += CallsOf(fanned[i]).size();
@@ -157,6 +169,9 @@ TEST(DialogueRendererTest, HopReferencesNameTheResultTheyWalkFrom) {
     }
     EXPECT_GT(hops_by_ref, 50);
     EXPECT_GT(later_mistakes, 0);
+    EXPECT_GT(wrong_hops_by_ref, 3);
+    EXPECT_GT(outcomes["no_answer"], 3);
+    EXPECT_GT(outcomes["empty_step"], 3);
     EXPECT_LT(calls_ref, calls_fanned) << "no fan-out, no merging union";
   }
   // The catalog says so; without the option the relation tools are unchanged.
