@@ -71,6 +71,18 @@ class EvaluatorTest : public ::testing::Test {
     auto s = synth::RunSynth(*graph, {opened->name(), opened->checksum()}, so, comm);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
   }
+  // Eval of the records in `out`: the gold replay is 100% on every score.
+  void ExpectGoldReplayScoresFully(const std::string& out) {
+    EvalOptions o = Options();
+    o.inputs = {out};
+    auto r = RunEval(o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GT(r->records, 20);
+    EXPECT_DOUBLE_EQ(r->gold.all.valid_call_rate(), 1.0);
+    EXPECT_DOUBLE_EQ(r->gold.all.chain_exact, 1.0);
+    EXPECT_DOUBLE_EQ(r->gold.all.executed_answer, 1.0);
+    EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
+  }
   EvalOptions Options() {
     EvalOptions o;
     o.kg = store_;
@@ -101,15 +113,7 @@ TEST_F(EvaluatorTest, GoldReplayOfResultReferencesScoresFully) {
   const std::string out = dir_.File("synth_refs");
   Synthesize(out, "2p=30,2i=30,2in=20,pi=20", 0.5,
              {.reflection_share = 0.6, .result_refs = true});
-  EvalOptions o = Options();
-  o.inputs = {out};
-  auto r = RunEval(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_GT(r->records, 20);
-  EXPECT_DOUBLE_EQ(r->gold.all.valid_call_rate(), 1.0);
-  EXPECT_DOUBLE_EQ(r->gold.all.chain_exact, 1.0);
-  EXPECT_DOUBLE_EQ(r->gold.all.executed_answer, 1.0);
-  EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
+  ExpectGoldReplayScoresFully(out);
 }
 
 // Hops over earlier results by reference (--hop-arguments refs) with set references: the gold
@@ -144,15 +148,7 @@ TEST_F(EvaluatorTest, GoldReplayOfHopReferencesScoresFully) {
     }
   }
   EXPECT_GT(shifted, 3);
-  EvalOptions o = Options();
-  o.inputs = {out};
-  auto r = RunEval(o);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_GT(r->records, 20);
-  EXPECT_DOUBLE_EQ(r->gold.all.valid_call_rate(), 1.0);
-  EXPECT_DOUBLE_EQ(r->gold.all.chain_exact, 1.0);
-  EXPECT_DOUBLE_EQ(r->gold.all.executed_answer, 1.0);
-  EXPECT_NE(r->ToJson().find("\"gold_replay_ok\":true"), std::string::npos);
+  ExpectGoldReplayScoresFully(out);
 }
 
 TEST_F(EvaluatorTest, BadInputsAreClearErrors) {

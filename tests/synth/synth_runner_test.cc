@@ -32,6 +32,10 @@ std::map<std::string, std::string> Snapshot(const std::string& dir) {
   return out;
 }
 
+JsonDoc ManifestOf(const TempDir& d) {
+  return std::move(ParseJson(*ReadFileToString(d.File("manifest.json")), "manifest").value());
+}
+
 std::vector<Record> ReadAll(const std::string& dir) {
   std::vector<Record> out;
   std::vector<std::string> names = *ListDirectory(dir);
@@ -377,12 +381,9 @@ TEST_F(SynthRunnerTest, ResultReferencesChangeOnlyTheSetCalls) {
   refs.render.result_refs = true;
   ASSERT_TRUE(Run(lists).ok());
   ASSERT_TRUE(Run(refs).ok());
-  auto manifest = [](const TempDir& d) {
-    return std::move(ParseJson(*ReadFileToString(d.File("manifest.json")), "manifest").value());
-  };
-  EXPECT_STREQ(manifest(a)["options"]["set_arguments"].GetString(), "lists");
-  EXPECT_STREQ(manifest(b)["options"]["set_arguments"].GetString(), "refs");
-  EXPECT_NE(manifest(a)["fingerprint"].GetString(), std::string(manifest(b)["fingerprint"].GetString()));
+  EXPECT_STREQ(ManifestOf(a)["options"]["set_arguments"].GetString(), "lists");
+  EXPECT_STREQ(ManifestOf(b)["options"]["set_arguments"].GetString(), "refs");
+  EXPECT_NE(ManifestOf(a)["fingerprint"].GetString(), std::string(ManifestOf(b)["fingerprint"].GetString()));
   EXPECT_NE(ReadFileToString(b.File("tools.json"))->find("k-th tool call"), std::string::npos);
   std::vector<Record> with_lists = ReadAll(a.path()), with_refs = ReadAll(b.path());
   ASSERT_EQ(with_lists.size(), with_refs.size());
@@ -414,12 +415,9 @@ TEST_F(SynthRunnerTest, HopReferencesKeepTheQueriesAndAnswers) {
   refs.render.hop_refs = true;
   ASSERT_TRUE(Run(names).ok());
   ASSERT_TRUE(Run(refs).ok());
-  auto manifest = [](const TempDir& d) {
-    return std::move(ParseJson(*ReadFileToString(d.File("manifest.json")), "manifest").value());
-  };
-  EXPECT_STREQ(manifest(a)["options"]["hop_arguments"].GetString(), "names");
-  EXPECT_STREQ(manifest(b)["options"]["hop_arguments"].GetString(), "refs");
-  EXPECT_NE(manifest(a)["fingerprint"].GetString(), std::string(manifest(b)["fingerprint"].GetString()));
+  EXPECT_STREQ(ManifestOf(a)["options"]["hop_arguments"].GetString(), "names");
+  EXPECT_STREQ(ManifestOf(b)["options"]["hop_arguments"].GetString(), "refs");
+  EXPECT_NE(ManifestOf(a)["fingerprint"].GetString(), std::string(ManifestOf(b)["fingerprint"].GetString()));
   EXPECT_NE(ReadFileToString(b.File("tools.json"))->find("every entity of the k-th"), std::string::npos);
   EXPECT_EQ(ReadFileToString(a.File("tools.json"))->find("every entity of the k-th"), std::string::npos);
   std::vector<Record> x = ReadAll(a.path()), y = ReadAll(b.path());
