@@ -7,6 +7,9 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-graph-dev rapidjson-dev libre2-dev libsqlite3-dev sqlite3 libtbb-dev
   libopenmpi-dev openmpi-bin libsentencepiece-dev sentencepiece libopenblas-dev libdnnl-dev
+  # oneDNN's CMake config (Debian's build has the OpenCL GPU runtime) requires OpenCL's headers and
+  # loader; libdnnl-dev only recommends them.
+  ocl-icd-opencl-dev
   libcli11-dev libzstd-dev zstd libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
   wordnet-base nodejs
   # Peer checks of exported artefacts (tests/peer/): the libraries Hugging Face tooling uses.
