@@ -15,7 +15,10 @@ bench=build/benchmarks/trainer_benchmark
 py=/usr/bin/python3
 [ -x "$bench" ] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
 $py -c "import torch" 2>/dev/null || { echo "needs python3-torch (apt install python3-torch)" >&2; exit 1; }
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+# SkylakeX kernels on AVX-512 CPUs only (Debian's OpenBLAS misdetects them); they fault elsewhere.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
 name_of() { case "$1" in small) echo SmallMoe ;; small-dense) echo SmallDense ;; ling-lite-shape) echo LingLiteShape ;; esac; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -202,6 +202,7 @@ void AddRelabelCommand(CLI::App* kg, const StorePath& store) {
   struct RelabelFlags {
     std::string out, name;
     uint64_t seed = 1;
+    bool across_types = false;
     bool json = false;
   };
   auto f = std::make_shared<RelabelFlags>();
@@ -213,9 +214,14 @@ void AddRelabelCommand(CLI::App* kg, const StorePath& store) {
   cmd->add_option("--out", f->out, "The new store (must not exist)")->required();
   cmd->add_option("--seed", f->seed, "Permutation seed: one copy per seed")->capture_default_str();
   cmd->add_option("--name", f->name, "Graph name of the copy (default: \"<name>, relabelled <seed>\")");
+  cmd->add_flag("--across-types", f->across_types,
+                "Names (with keys and aliases) trade places over all entities; every place keeps "
+                "its type and edges, so rare names (a capital's) land on well-connected places too");
   cmd->add_flag("--json", f->json, "Print the report as JSON");
   cmd->callback([store, f] {
-    Result<kg::RelabelReport> r = kg::WriteRelabelledStore(*store, f->out, f->seed, f->name);
+    Result<kg::RelabelReport> r = kg::WriteRelabelledStore(
+        *store, f->out, f->seed, f->name,
+        f->across_types ? kg::RelabelScope::kAcrossTypes : kg::RelabelScope::kWithinType);
     if (!r.ok()) return Fail(r.status());
     std::printf("%s", f->json ? (r->ToJson() + "\n").c_str() : r->ToText().c_str());
     SetExitCode(0);

@@ -15,10 +15,13 @@
 
 namespace kgf::kg {
 
-std::vector<EntityId> RelabelPermutation(const Graph& graph, uint64_t seed) {
+std::vector<EntityId> RelabelPermutation(const Graph& graph, uint64_t seed, RelabelScope scope) {
   std::map<std::string, std::vector<EntityId>> by_type;  // type order: deterministic
   for (uint32_t e = 0; e < graph.num_entities(); ++e) {
-    by_type[graph.entity(EntityId(e)).type].push_back(EntityId(e));
+    // Across types, one group under a name no type-hash of a within-type copy shares.
+    by_type[scope == RelabelScope::kWithinType ? graph.entity(EntityId(e)).type
+                                               : std::string("\x01all types")]
+        .push_back(EntityId(e));
   }
   std::vector<EntityId> perm(graph.num_entities());
   for (auto& [type, ids] : by_type) {
@@ -30,11 +33,14 @@ std::vector<EntityId> RelabelPermutation(const Graph& graph, uint64_t seed) {
   return perm;
 }
 
-Result<Graph> RelabelGraph(const Graph& graph, uint64_t seed) {
-  const std::vector<EntityId> perm = RelabelPermutation(graph, seed);
+Result<Graph> RelabelGraph(const Graph& graph, uint64_t seed, RelabelScope scope) {
+  const std::vector<EntityId> perm = RelabelPermutation(graph, seed, scope);
   std::vector<EntityInfo> entities;
   entities.reserve(graph.num_entities());
   for (uint32_t e = 0; e < graph.num_entities(); ++e) entities.push_back(graph.entity(EntityId(e)));
+  for (uint32_t e = 0; e < graph.num_entities(); ++e) {
+    entities[perm[e].value()].type = graph.entity(EntityId(e)).type;  // the place keeps its type
+  }
   std::vector<RelationInfo> relations;
   for (uint32_t r = 0; r < graph.num_relations(); ++r) {
     relations.push_back(graph.relation(RelationId(r)));
@@ -48,13 +54,18 @@ Result<Graph> RelabelGraph(const Graph& graph, uint64_t seed) {
 }
 
 std::string RelabelReport::ToText() const {
-  char buf[512];
+  const std::string how =
+      scope == RelabelScope::kWithinType
+          ? "within their type"
+          : "across types (" + std::to_string(retyped) + " into a place of another type)";
+  char buf[1024];
   std::snprintf(buf, sizeof(buf),
-                "relabelled %s -> %s (seed %llu): %llu of %llu entities moved within their "
-                "type, %llu triples, checksum %s (a counterfactual copy of %s: synthesize from "
-                "it with --train-only)\n",
+                "relabelled %s -> %s (seed %llu): %llu of %llu entities moved %s, %llu "
+                "triples, checksum %s (a counterfactual copy of %s: synthesize from it with "
+                "--train-only)\n",
                 in.c_str(), out.c_str(), static_cast<unsigned long long>(seed),
                 static_cast<unsigned long long>(moved), static_cast<unsigned long long>(entities),
+                how.c_str(),
                 static_cast<unsigned long long>(triples), checksum.c_str(),
                 original_checksum.c_str());
   return buf;
@@ -63,14 +74,17 @@ std::string RelabelReport::ToText() const {
 std::string RelabelReport::ToJson() const {
   JsonWriter w;
   w.BeginObject().Key("in").String(in).Key("out").String(out).Key("seed").Uint(seed);
-  w.Key("entities").Uint(entities).Key("moved").Uint(moved).Key("triples").Uint(triples);
+  w.Key("scope").String(scope == RelabelScope::kWithinType ? "within_type" : "across_types");
+  w.Key("entities").Uint(entities).Key("moved").Uint(moved).Key("retyped").Uint(retyped);
+  w.Key("triples").Uint(triples);
   w.Key("counterfactual_of").String(original_checksum).Key("checksum").String(checksum);
   w.Key("seconds").Double(seconds).EndObject();
   return w.str();
 }
 
 Result<RelabelReport> WriteRelabelledStore(const std::string& in, const std::string& out,
-                                           uint64_t seed, const std::string& name) {
+                                           uint64_t seed, const std::string& name,
+                                           RelabelScope scope) {
   const auto start = std::chrono::steady_clock::now();
   if (out.empty()) return InvalidArgumentError("--out is required (the new store's path)");
   if (FileExists(out)) {
@@ -80,6 +94,7 @@ Result<RelabelReport> WriteRelabelledStore(const std::string& in, const std::str
   report.in = in;
   report.out = out;
   report.seed = seed;
+  report.scope = scope;
   std::string in_name;
   Result<Graph> copy = [&]() -> Result<Graph> {
     KGF_ASSIGN_OR_RETURN(GraphStore store, GraphStore::Open(in, GraphStore::Mode::kReadOnly));
@@ -87,9 +102,12 @@ Result<RelabelReport> WriteRelabelledStore(const std::string& in, const std::str
         store.counterfactual_of().empty() ? store.checksum() : store.counterfactual_of();
     in_name = store.name();
     KGF_ASSIGN_OR_RETURN(Graph graph, store.LoadGraph());
-    const std::vector<EntityId> perm = RelabelPermutation(graph, seed);
-    for (uint32_t e = 0; e < perm.size(); ++e) report.moved += perm[e].value() != e ? 1 : 0;
-    return RelabelGraph(graph, seed);
+    const std::vector<EntityId> perm = RelabelPermutation(graph, seed, scope);
+    for (uint32_t e = 0; e < perm.size(); ++e) {
+      report.moved += perm[e].value() != e ? 1 : 0;
+      report.retyped += graph.entity(perm[e]).type != graph.entity(EntityId(e)).type ? 1 : 0;
+    }
+    return RelabelGraph(graph, seed, scope);
   }();
   KGF_RETURN_IF_ERROR(copy.status());
   report.entities = copy->num_entities();

@@ -9,6 +9,13 @@
 // checksum (GraphStore::counterfactual_of), and `synth` writes only train records from it
 // (--train-only): its held-out facts are, by key, the original's held-out facts, and a copy is
 // never evaluated on.
+//
+// Across types (RelabelScope::kAcrossTypes), the identities (key, name, aliases) trade places
+// over all entities while every place keeps its type and edges: a capital's name may stand for
+// a country in the copy. Within-type copies keep each name in the few facts its type allows (a
+// capital is in one fact), so rare names stay rare in every copy; across types every name is
+// equally likely to land on a well-connected place, which evens out how often each name is
+// copied in training.
 #ifndef KGF_KG_GRAPH_RELABEL_H_
 #define KGF_KG_GRAPH_RELABEL_H_
 
@@ -21,18 +28,28 @@
 
 namespace kgf::kg {
 
-// Where each entity goes: perm[e] is the entity that takes e's place in the copy. A
-// permutation within each type (entities without a type form one group); depends only on the
-// graph's entities (in id order) and the seed.
-std::vector<EntityId> RelabelPermutation(const Graph& graph, uint64_t seed);
+enum class RelabelScope : uint8_t {
+  kWithinType,  // entities trade places with entities of their own type
+  kAcrossTypes, // with any entity; each place keeps its type (the entity taking it adopts it)
+};
 
-// The copy in memory: same entities and relations, every triple (h, r, t) as (perm[h], r, perm[t]).
-Result<Graph> RelabelGraph(const Graph& graph, uint64_t seed);
+// Where each entity goes: perm[e] is the entity that takes e's place in the copy. A
+// permutation within each type (entities without a type form one group), or over all entities
+// across types; depends only on the graph's entities (in id order), the seed and the scope.
+std::vector<EntityId> RelabelPermutation(const Graph& graph, uint64_t seed,
+                                         RelabelScope scope = RelabelScope::kWithinType);
+
+// The copy in memory: same entities and relations, every triple (h, r, t) as (perm[h], r,
+// perm[t]); across types, entity perm[e] takes e's type, so every place keeps its type.
+Result<Graph> RelabelGraph(const Graph& graph, uint64_t seed,
+                           RelabelScope scope = RelabelScope::kWithinType);
 
 struct RelabelReport {
   std::string in, out;
   uint64_t seed = 0;
+  RelabelScope scope = RelabelScope::kWithinType;
   uint64_t entities = 0, moved = 0;  // entities, and those that changed place
+  uint64_t retyped = 0;               // entities that took a place of another type
   uint64_t triples = 0;
   std::string original_checksum;  // of the graph the copy stands for
   std::string checksum;           // of the copy
@@ -46,7 +63,8 @@ struct RelabelReport {
 // when `in` is itself a copy). Nothing is left at `out` on failure. Errors: AlreadyExists
 // (`out` exists), those of GraphStore::Open / LoadGraph / ImportIntoStore.
 Result<RelabelReport> WriteRelabelledStore(const std::string& in, const std::string& out,
-                                           uint64_t seed, const std::string& name);
+                                           uint64_t seed, const std::string& name,
+                                           RelabelScope scope = RelabelScope::kWithinType);
 
 }  // namespace kgf::kg
 

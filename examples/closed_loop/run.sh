@@ -20,6 +20,9 @@
 #   KGF_CL_VIEWS      4 / 0: counterfactual copies of the graph (`kg relabel`, seeds 1..N) whose
 #                     train records join the real graph's, so names must be copied, not recalled
 #   KGF_CL_VIEW_RECORDS  10000: train records synthesized on each copy
+#   KGF_CL_VIEW_SCOPE within | across: entities trade places within their type, or names move
+#                     over all entities (kg relabel --across-types: rare names land on
+#                     well-connected places, so every name is copied about as often)
 #   KGF_CL_VIEW_SET_ARGS, KGF_CL_VIEW_HOP_ARGS  per copy, comma-separated (default lists, names:
 #                     the copies teach copying names, the real graph referring to results)
 #   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
@@ -91,7 +94,13 @@ for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
   form="${view_set_args[$((v - 1))]:-lists}"
   hops="${view_hop_args[$((v - 1))]:-names}"
   echo "== counterfactual copy $v: relabel, synth (train only, set arguments: $form, hops: $hops), filter"
-  $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v"
+  scope_flags=()
+  case "${KGF_CL_VIEW_SCOPE:-within}" in
+    within) ;;
+    across) scope_flags=(--across-types) ;;
+    *) echo "KGF_CL_VIEW_SCOPE must be within or across, not '${KGF_CL_VIEW_SCOPE}'" >&2; exit 2 ;;
+  esac
+  $k kg relabel --store "$store" --out "$out/view$v/graph.db" --seed "$v" "${scope_flags[@]}"
   $k synth --kg "$out/view$v/graph.db" --out "$out/view$v/synth" --seed "$((seed + v))" \
     "${view_flags[@]}" --set-arguments "$form" --hop-arguments "$hops"
   $k filter --config examples/countries/record_checks.json --kg "$out/view$v/graph.db" \

@@ -81,6 +81,42 @@ TEST(RelabelTest, EveryTripleMovesWithItsEntitiesAndRelationsKeepTheirProfile) {
   }
 }
 
+TEST(RelabelTest, AcrossTypesNamesMoveAndEveryPlaceKeepsItsType) {
+  const Graph g = synth::testing::CountryGraph();
+  const std::vector<EntityId> perm = RelabelPermutation(g, 5, RelabelScope::kAcrossTypes);
+  std::set<uint32_t> image;
+  size_t retyped = 0;
+  for (uint32_t e = 0; e < perm.size(); ++e) {
+    image.insert(perm[e].value());
+    retyped += g.entity(perm[e]).type != g.entity(EntityId(e)).type;
+  }
+  EXPECT_EQ(image.size(), g.num_entities()) << "not a permutation";
+  EXPECT_GT(retyped, 0u) << "across types, some names must land on a place of another type";
+  EXPECT_EQ(RelabelPermutation(g, 5, RelabelScope::kAcrossTypes), perm);
+  EXPECT_NE(RelabelPermutation(g, 5, RelabelScope::kWithinType), perm);
+
+  Result<Graph> copy = RelabelGraph(g, 5, RelabelScope::kAcrossTypes);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  for (uint32_t e = 0; e < g.num_entities(); ++e) {
+    // The entity keeps its key and name and takes the type of the place it moved into.
+    EXPECT_EQ(copy->entity(perm[e]).key, g.entity(perm[e]).key);
+    EXPECT_EQ(copy->entity(perm[e]).name, g.entity(perm[e]).name);
+    EXPECT_EQ(copy->entity(perm[e]).type, g.entity(EntityId(e)).type) << g.entity(perm[e]).name;
+  }
+  // Every triple's head and tail have the types they had before the move, so each relation
+  // still joins the types it joined (its tools keep their parameters).
+  std::multiset<std::tuple<std::string, uint32_t, std::string>> before, after;
+  for (const Triple& t : g.AllTriples()) {
+    before.emplace(g.entity(t.head).type, t.relation.value(), g.entity(t.tail).type);
+  }
+  for (const Triple& t : copy->AllTriples()) {
+    after.emplace(copy->entity(t.head).type, t.relation.value(), copy->entity(t.tail).type);
+  }
+  EXPECT_EQ(after, before);
+  // Within-type copies are unchanged by the option's existence: the default scope.
+  EXPECT_EQ(RelabelPermutation(g, 5), RelabelPermutation(g, 5, RelabelScope::kWithinType));
+}
+
 TEST(RelabelTest, StoreIsMarkedAsACopyOfTheOriginalEvenFromACopy) {
   TempDir dir;
   const Graph g = synth::testing::CountryGraph();
