@@ -108,6 +108,10 @@ void AddDataOptions(CLI::App* c, trainer::TrainOptions& o) {
   c->add_option("--data", o.data, "corpus folder (kgforge corpus build) or raw int32 token file")->required();
   c->add_option("--dataset", o.dataset, "pretrain (all tokens) | sft (mask 1 only)")->capture_default_str();
   c->add_option("--seq-len", o.seq_len, "positions per sequence")->capture_default_str();
+  c->add_option("--attention", o.attention,
+                "document: tokens attend only within their own packed document | causal: the "
+                "whole sequence | auto: document for sft, causal for pretrain")
+      ->capture_default_str();
   c->add_option("--out", o.out, "run directory (checkpoints, metrics.jsonl)")->required();
   c->add_option("--steps", o.steps, "total updates (the schedule's length)")->capture_default_str();
   c->add_option("--batch-size", o.batch_size, "sequences per update")->capture_default_str();

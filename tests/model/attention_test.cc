@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
 #include <vector>
 
 #include "tests/model/grad_check.h"
@@ -73,6 +75,75 @@ TEST(AttentionTest, BlockSizeDoesNotChangeTheResult) {
     for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], ref_out[i], 1e-12) << block;
     for (size_t i = 0; i < dq.size(); ++i) EXPECT_NEAR(dq[i], ref_d[i], 1e-12) << block;
   }
+}
+
+// doc_start (B, T) of sequences whose documents begin at the given positions.
+std::vector<int32_t> DocStarts(int T, const std::vector<std::vector<int>>& starts) {
+  std::vector<int32_t> out;
+  for (const auto& seq : starts) {
+    int current = 0;
+    size_t next = 0;
+    for (int t = 0; t < T; ++t) {
+      while (next < seq.size() && seq[next] <= t) current = seq[next++];
+      out.push_back(current);
+    }
+  }
+  return out;
+}
+
+TEST(AttentionTest, DocumentsAttendOnlyWithinThemselves) {
+  // Two sequences of 11 positions: documents [0, 4), [4, 9), [9, 11) and [0, 6), [6, 11);
+  // blocks of 3 rows straddle the boundaries. Every document's rows equal the attention of
+  // that document alone, the naive kernel agrees, and the block size does not matter.
+  AttentionShape s{2, 11, 4, 2, 4};
+  const std::vector<int32_t> starts = DocStarts(s.T, {{0, 4, 9}, {0, 6}});
+  s.doc_start = starts.data();
+  const auto qkv = RandomVector(size_t(s.B) * s.T * s.row(), 11);
+  const int OD = s.H * s.d;
+  std::vector<double> ref(size_t(s.B) * s.T * OD), lse_ref(size_t(s.B) * s.H * s.T);
+  AttentionForwardNaive(s, qkv.data(), ref.data(), lse_ref.data());
+  for (int block : {128, 3, 1}) {
+    s.block = block;
+    std::vector<double> out(ref.size()), lse(lse_ref.size());
+    AttentionForward(s, qkv.data(), out.data(), lse.data());
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 1e-12) << block << " " << i;
+    for (size_t i = 0; i < lse.size(); ++i) ASSERT_NEAR(lse[i], lse_ref[i], 1e-12) << i;
+  }
+  const std::vector<std::array<int, 3>> docs = {{0, 0, 4}, {0, 4, 9}, {0, 9, 11}, {1, 0, 6}, {1, 6, 11}};
+  for (const auto& [b, lo, hi] : docs) {
+    const AttentionShape alone{1, hi - lo, s.H, s.KV, s.d};
+    const double* first = qkv.data() + (size_t(b) * s.T + lo) * s.row();
+    const std::vector<double> sub(first, first + size_t(hi - lo) * s.row());
+    std::vector<double> out(size_t(hi - lo) * OD), lse(size_t(s.H) * (hi - lo));
+    AttentionForward(alone, sub.data(), out.data(), lse.data());
+    for (int t = lo; t < hi; ++t)
+      for (int c = 0; c < OD; ++c)
+        ASSERT_NEAR(out[size_t(t - lo) * OD + c], ref[(size_t(b) * s.T + t) * OD + c], 1e-12)
+            << "sequence " << b << " position " << t;
+  }
+  // Without doc_start the later documents see the earlier ones.
+  AttentionShape whole{2, 11, 4, 2, 4};
+  std::vector<double> out(ref.size()), lse(lse_ref.size());
+  AttentionForward(whole, qkv.data(), out.data(), lse.data());
+  EXPECT_GT(std::abs(out[size_t(5) * OD] - ref[size_t(5) * OD]), 1e-6);
+}
+
+TEST(AttentionTest, DocumentBackwardMatchesCentralDifference) {
+  AttentionShape s{2, 7, 4, 2, 4};
+  s.block = 3;
+  const std::vector<int32_t> starts = DocStarts(s.T, {{0, 2, 5}, {0, 3}});
+  s.doc_start = starts.data();
+  auto qkv = RandomVector(size_t(s.B) * s.T * s.row(), 12);
+  const auto R = RandomVector(size_t(s.B) * s.T * s.H * s.d, 13);
+  auto loss = [&] {
+    std::vector<double> out(R.size()), lse(size_t(s.B) * s.H * s.T);
+    AttentionForwardNaive(s, qkv.data(), out.data(), lse.data());
+    return Dot(out, R);
+  };
+  std::vector<double> out(R.size()), lse(size_t(s.B) * s.H * s.T), dqkv(qkv.size());
+  AttentionForward(s, qkv.data(), out.data(), lse.data());
+  AttentionBackward(s, qkv.data(), out.data(), lse.data(), R.data(), dqkv.data());
+  CheckGradient(qkv, dqkv, loss, "dqkv", 1e-5, /*max_checks=*/qkv.size());
 }
 
 TEST(AttentionTest, DecodeMatchesLastRowOfFullAttention) {

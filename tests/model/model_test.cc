@@ -250,6 +250,66 @@ std::vector<float> RunSteps(int threads) {
   return trace;
 }
 
+TEST(ModelTest, PackedDocumentsTrainAsIfEachWereAlone) {
+  // Two documents packed into one sequence with doc_start give the loss and gradients of the
+  // same documents in sequences of their own (padded, pads untrained): attention does not
+  // cross the boundary and RoPE is relative. Without doc_start the second document sees the
+  // first and the loss changes. Aux and z losses are off: they average over every token,
+  // pads included.
+  ModelConfig c = TinyConfig();
+  c.router_aux_loss_coef = 0;
+  c.router_z_loss_coef = 0;
+  Model m = Model::Create(c, 21).value();
+  DoubleParams d = ToDouble(m);
+  const ModelIndex index = BuildModelIndex(c);
+  Rng rng(22);
+  std::vector<int32_t> doc1, doc2;  // 5 and 7 tokens (inputs and the next-token targets)
+  for (int i = 0; i < 5; ++i) doc1.push_back(static_cast<int32_t>(rng.Uniform(c.vocab_size)));
+  for (int i = 0; i < 7; ++i) doc2.push_back(static_cast<int32_t>(rng.Uniform(c.vocab_size)));
+  Batch packed;  // one sequence: doc1 (4 inputs) then doc2 (6 inputs)
+  packed.B = 1;
+  packed.T = 10;
+  for (int t = 0; t < 4; ++t) packed.tokens.push_back(doc1[t]), packed.targets.push_back(doc1[t + 1]);
+  for (int t = 0; t < 6; ++t) packed.tokens.push_back(doc2[t]), packed.targets.push_back(doc2[t + 1]);
+  packed.loss_mask.assign(10, 1.0f);
+  packed.doc_start = {0, 0, 0, 0, 4, 4, 4, 4, 4, 4};
+  Batch alone;  // two sequences of 6: doc1 and two untrained pads, doc2
+  alone.B = 2;
+  alone.T = 6;
+  for (int t = 0; t < 6; ++t) {
+    alone.tokens.push_back(t < 4 ? doc1[t] : 0);
+    alone.targets.push_back(t < 4 ? doc1[t + 1] : 0);
+    alone.loss_mask.push_back(t < 4 ? 1.0f : 0.0f);
+  }
+  for (int t = 0; t < 6; ++t) alone.tokens.push_back(doc2[t]), alone.targets.push_back(doc2[t + 1]);
+  alone.loss_mask.resize(12, 1.0f);
+  auto run = [&](const Batch& b, std::vector<std::vector<double>>* g) {
+    std::vector<double*> grads = d.Grads();
+    const LossParts p =
+        RunModel<double>(c, index, d.Values(), &grads, b, WarmupInput{}, 1.0, nullptr, nullptr);
+    *g = d.grads;
+    return p;
+  };
+  std::vector<std::vector<double>> g_packed, g_alone, g_crossed;
+  const LossParts p = run(packed, &g_packed);
+  const LossParts a = run(alone, &g_alone);
+  EXPECT_EQ(p.target_tokens, 10);
+  EXPECT_EQ(a.target_tokens, 10);
+  EXPECT_NEAR(p.lm_loss, a.lm_loss, 1e-10 * a.lm_loss);
+  const auto params = m.parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    double num = 0, den = 0;
+    for (size_t j = 0; j < g_alone[i].size(); ++j) {
+      num += std::pow(g_packed[i][j] - g_alone[i][j], 2);
+      den += std::pow(g_alone[i][j], 2);
+    }
+    EXPECT_LT(std::sqrt(num), 1e-9 * std::sqrt(den) + 1e-15) << params[i]->name;
+  }
+  packed.doc_start.clear();
+  const LossParts crossed = run(packed, &g_crossed);
+  EXPECT_GT(std::abs(crossed.lm_loss - a.lm_loss), 1e-6);
+}
+
 TEST(ModelTest, ParallelEqualsSerial) {
   const std::vector<float> one = RunSteps(1);
   const std::vector<float> two = RunSteps(2);

@@ -177,6 +177,38 @@ TEST_F(DataLoaderCorpusTest, SftMaskIsTheTargetTokensMask) {
   EXPECT_GT(zeros, 0) << "system/user/tool spans and padding are not trained";
 }
 
+TEST_F(DataLoaderCorpusTest, DocumentAttentionMarksEachPackedDocumentsStart) {
+  auto loader = DataLoader::Open({.data = Corpus(), .dataset = "sft", .seq_len = 512, .seed = 5,
+                                  .document_attention = true});
+  ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+  auto plain = DataLoader::Open({.data = Corpus(), .dataset = "sft", .seq_len = 512, .seed = 5});
+  ASSERT_TRUE(plain.ok());
+  auto corpus = corpus::Corpus::Open(Corpus());
+  ASSERT_TRUE(corpus.ok());
+  auto packer = corpus::SequencePacker::Create(
+      *corpus->dataset("sft"), {.sequence_length = 513, .seed = 5, .split_documents = false});
+  ASSERT_TRUE(packer.ok());
+  int with_two = 0;
+  for (int64_t s = 0; s < loader->num_sequences(); ++s) {
+    const int64_t id[] = {s};
+    const Batch b = loader->MakeBatch(id);
+    EXPECT_TRUE(plain->MakeBatch(id).doc_start.empty());
+    EXPECT_EQ(b.tokens, plain->MakeBatch(id).tokens);
+    ASSERT_EQ(b.doc_start.size(), 512u);
+    corpus::PackedSequence seq;
+    packer->Get(s, &seq);
+    ASSERT_FALSE(seq.document_starts.empty());
+    EXPECT_EQ(seq.document_starts[0], 0);
+    size_t k = 0;
+    for (int t = 0; t < 512; ++t) {
+      while (k + 1 < seq.document_starts.size() && seq.document_starts[k + 1] <= t) ++k;
+      EXPECT_EQ(b.doc_start[t], seq.document_starts[k]) << "sequence " << s << " t " << t;
+    }
+    if (seq.document_starts.size() >= 2 && seq.document_starts[1] < 512) ++with_two;
+  }
+  EXPECT_GT(with_two, 0) << "the fixture packs several documents into a sequence";
+}
+
 TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   TrainOptions o;
   o.preset = "tiny";
@@ -239,6 +271,23 @@ TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   ASSERT_FALSE(not_corpus.ok());
   EXPECT_NE(not_corpus.status().message().find("not a corpus folder"), std::string::npos)
       << not_corpus.status().message();
+
+  // --attention: a bad value, and document attention on a token file (no boundaries).
+  o.data = Corpus();
+  o.vocab_size = 0;
+  o.attention = "sliding";
+  auto bad = Trainer::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--attention"), std::string::npos) << bad.status().message();
+  const std::vector<int32_t> stream(300, 5);
+  o.data = dir_->Write("stream.bin", std::string(reinterpret_cast<const char*>(stream.data()),
+                                                 stream.size() * 4));
+  o.attention = "document";
+  o.vocab_size = 400;
+  auto no_docs = Trainer::Create(o);
+  ASSERT_FALSE(no_docs.ok());
+  EXPECT_NE(no_docs.status().message().find("token file"), std::string::npos)
+      << no_docs.status().message();
 }
 
 TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {

@@ -16,31 +16,50 @@ namespace kgf::trainer {
 namespace {
 
 // Causal softmax of the scaled scores of query rows [r0, r1) of head h, sequence b, against key
-// columns [0, r1) (the later columns are masked for every row of the block): P (r1 - r0, r1),
-// row-major with leading dimension r1, zero where masked. When lse_in != nullptr the rows are
-// normalised with the saved logsumexp; otherwise it is computed and written to lse_out.
+// columns [c0, r1), c0 = the document start of row r0 (0 without documents; later columns are
+// masked for every row of the block, earlier ones belong to other documents): P (r1 - r0,
+// r1 - c0), row-major with leading dimension r1 - c0, zero where masked. When lse_in != nullptr
+// the rows are normalised with the saved logsumexp; otherwise it is computed and written to
+// lse_out.
 template <typename S>
 void BlockProbabilities(const AttentionShape& s, const S* qkv, int b, int h, int r0, int r1,
-                        const S* lse_in, S* lse_out, S* P) {
-  const int T = s.T, d = s.d, R = s.row(), n = r1 - r0;
+                        int c0, const S* lse_in, S* lse_out, S* P) {
+  const int T = s.T, d = s.d, R = s.row(), n = r1 - r0, w = r1 - c0;
   const int g = h / (s.H / s.KV);
   const S* q = qkv + (int64_t{b} * T + r0) * R + int64_t{h} * d;        // (n, d) stride R
-  const S* k = qkv + int64_t{b} * T * R + int64_t{s.H + g} * d;          // (r1, d) stride R
+  const S* k = qkv + (int64_t{b} * T + c0) * R + int64_t{s.H + g} * d;   // (w, d) stride R
   const S scale = static_cast<S>(1.0 / std::sqrt(double(d)));
-  Gemm<S>(false, true, n, r1, d, scale, q, R, k, R, S(0), P, r1);
+  Gemm<S>(false, true, n, w, d, scale, q, R, k, R, S(0), P, w);
   for (int i = r0; i < r1; ++i) {
-    S* row = P + int64_t{i - r0} * r1;
+    S* row = P + int64_t{i - r0} * w;
+    const int lo = s.start(b, i) - c0, len = i - c0 + 1 - lo;  // own document: [lo, i - c0]
+    std::fill(row, row + lo, S(0));
+    S* own = row + lo;
     if (lse_in != nullptr) {
-      ExpShiftSum(row, lse_in[i], row, i + 1);
+      ExpShiftSum(own, lse_in[i], own, len);
     } else {
-      const S mx = *std::max_element(row, row + i + 1);
-      const double sum = ExpShiftSum(row, mx, row, i + 1);
+      const S mx = *std::max_element(own, own + len);
+      const double sum = ExpShiftSum(own, mx, own, len);
       lse_out[i] = static_cast<S>(double(mx) + std::log(sum));
       const S inv = static_cast<S>(1.0 / sum);
-      for (int j = 0; j <= i; ++j) row[j] *= inv;
+      for (int j = 0; j < len; ++j) own[j] *= inv;
     }
-    std::fill(row + i + 1, row + r1, S(0));
+    std::fill(own + len, row + w, S(0));
   }
+}
+
+// The document start of row r0 (the first key column any row of [r0, r1) may see); checks the
+// doc_start contract over the block.
+inline int BlockStart(const AttentionShape& s, int b, int r0, int r1) {
+  if (s.doc_start == nullptr) return 0;
+  int prev = s.start(b, r0);
+  for (int i = r0; i < r1; ++i) {
+    const int st = s.start(b, i);
+    KGF_CHECK(st >= prev && st <= i) << "doc_start[" << b << ", " << i << "] = " << st
+                                     << " must be in [" << prev << ", " << i << "]";
+    prev = st;
+  }
+  return s.start(b, r0);
 }
 
 }  // namespace
@@ -58,13 +77,14 @@ void AttentionForward(const AttentionShape& s, const S* qkv, S* out, S* lse) {
     auto P = Scratch<S>(static_cast<size_t>(bs) * T);  // (block, <= T)
     const S* v = qkv + int64_t{b} * T * R + int64_t{s.H + s.KV + g} * d;  // (T, d) stride R
     S* o = out + int64_t{b} * T * OD + int64_t{h} * d;                     // (T, d) stride OD
-    // Row blocks skip the key columns beyond the block: about half the work of a full T x T.
+    // Row blocks skip the key columns beyond the block (about half the work of a full T x T)
+    // and those before the block's first document.
     for (int r0 = 0; r0 < T; r0 += bs) {
-      const int r1 = std::min(T, r0 + bs);
-      BlockProbabilities(s, qkv, b, h, r0, r1, static_cast<const S*>(nullptr),
+      const int r1 = std::min(T, r0 + bs), c0 = BlockStart(s, b, r0, r1);
+      BlockProbabilities(s, qkv, b, h, r0, r1, c0, static_cast<const S*>(nullptr),
                          lse + (int64_t{b} * s.H + h) * T, P.get());
-      Gemm<S>(false, false, r1 - r0, d, r1, S(1), P.get(), r1, v, R, S(0),
-              o + int64_t{r0} * OD, OD);
+      Gemm<S>(false, false, r1 - r0, d, r1 - c0, S(1), P.get(), r1 - c0,
+              v + int64_t{c0} * R, R, S(0), o + int64_t{r0} * OD, OD);
     }
   });
 }
@@ -97,26 +117,31 @@ void AttentionBackward(const AttentionShape& s, const S* qkv, const S* out, cons
       const S* dO = dout + int64_t{b} * T * OD + int64_t{h} * d;           // (T, d) stride OD
       S* dq = dqkv + base + int64_t{h} * d;                                // (T, d) stride R
       for (int r0 = 0; r0 < T; r0 += bs) {
-        const int r1 = std::min(T, r0 + bs), n = r1 - r0;
-        BlockProbabilities(s, qkv, b, h, r0, r1, lse + (int64_t{b} * s.H + h) * T,
+        const int r1 = std::min(T, r0 + bs), n = r1 - r0, c0 = BlockStart(s, b, r0, r1);
+        const int w = r1 - c0;
+        BlockProbabilities(s, qkv, b, h, r0, r1, c0, lse + (int64_t{b} * s.H + h) * T,
                            static_cast<S*>(nullptr), P.get());
         const S* dOb = dO + int64_t{r0} * OD;  // (n, d) stride OD
-        // dP = dO V^T;  dV += P^T dO
-        Gemm<S>(false, true, n, r1, d, S(1), dOb, OD, v, R, S(0), dP.get(), r1);
-        Gemm<S>(true, false, r1, d, n, S(1), P.get(), r1, dOb, OD, S(1), dv, R);
+        // dP = dO V^T;  dV += P^T dO  (key rows [c0, r1))
+        Gemm<S>(false, true, n, w, d, S(1), dOb, OD, v + int64_t{c0} * R, R, S(0), dP.get(), w);
+        Gemm<S>(true, false, w, d, n, S(1), P.get(), w, dOb, OD, S(1), dv + int64_t{c0} * R, R);
         for (int i = r0; i < r1; ++i) {
           // D_i = sum_j P_ij dP_ij = <dO_i, O_i>;  dS_ij = P_ij (dP_ij - D_i) * scale
           double D = 0;
           for (int c = 0; c < d; ++c) {
             D += double(dO[int64_t{i} * OD + c]) * o[int64_t{i} * OD + c];
           }
-          S* pr = P.get() + int64_t{i - r0} * r1;
-          const S* dpr = dP.get() + int64_t{i - r0} * r1;
-          for (int j = 0; j <= i; ++j) pr[j] = pr[j] * (dpr[j] - static_cast<S>(D)) * scale;
+          S* pr = P.get() + int64_t{i - r0} * w;
+          const S* dpr = dP.get() + int64_t{i - r0} * w;
+          for (int j = s.start(b, i) - c0; j <= i - c0; ++j) {
+            pr[j] = pr[j] * (dpr[j] - static_cast<S>(D)) * scale;
+          }
         }
         // dQ = dS K;  dK += dS^T Q
-        Gemm<S>(false, false, n, d, r1, S(1), P.get(), r1, k, R, S(0), dq + int64_t{r0} * R, R);
-        Gemm<S>(true, false, r1, d, n, S(1), P.get(), r1, q + int64_t{r0} * R, R, S(1), dk, R);
+        Gemm<S>(false, false, n, d, w, S(1), P.get(), w, k + int64_t{c0} * R, R, S(0),
+                dq + int64_t{r0} * R, R);
+        Gemm<S>(true, false, w, d, n, S(1), P.get(), w, q + int64_t{r0} * R, R, S(1),
+                dk + int64_t{c0} * R, R);
       }
     }
   });
@@ -132,8 +157,9 @@ void AttentionForwardNaive(const AttentionShape& s, const S* qkv, S* out, S* lse
       const int g = h / (s.H / s.KV);
       for (int i = 0; i < T; ++i) {
         const S* q = qkv + (int64_t{b} * T + i) * R + int64_t{h} * d;
+        const int j0 = s.start(b, i);
         double mx = -std::numeric_limits<double>::infinity();
-        for (int j = 0; j <= i; ++j) {
+        for (int j = j0; j <= i; ++j) {
           const S* k = qkv + (int64_t{b} * T + j) * R + int64_t{s.H + g} * d;
           double dot = 0;
           for (int c = 0; c < d; ++c) dot += double(q[c]) * k[c];
@@ -141,13 +167,13 @@ void AttentionForwardNaive(const AttentionShape& s, const S* qkv, S* out, S* lse
           mx = std::max(mx, sc[j]);
         }
         double sum = 0;
-        for (int j = 0; j <= i; ++j) sum += std::exp(sc[j] - mx);
+        for (int j = j0; j <= i; ++j) sum += std::exp(sc[j] - mx);
         const double l = mx + std::log(sum);
         lse[(int64_t{b} * s.H + h) * T + i] = static_cast<S>(l);
         S* o = out + (int64_t{b} * T + i) * OD + int64_t{h} * d;
         for (int c = 0; c < d; ++c) {
           double acc = 0;
-          for (int j = 0; j <= i; ++j) {
+          for (int j = j0; j <= i; ++j) {
             const S* v = qkv + (int64_t{b} * T + j) * R + int64_t{s.H + s.KV + g} * d;
             acc += std::exp(sc[j] - l) * v[c];
           }

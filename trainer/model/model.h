@@ -24,6 +24,9 @@ struct Batch {
   std::vector<int32_t> tokens;   // (B, T)
   std::vector<int32_t> targets;  // (B, T) next tokens
   std::vector<float> loss_mask;  // (B, T) 1 = position trained, 0 = not
+  // (B, T) first position of each token's document: attention stays within documents
+  // (attention.h). Empty: each sequence is one document.
+  std::vector<int32_t> doc_start;
 };
 
 struct LossParts {

@@ -154,11 +154,13 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     KGF_CHECK_EQ(batch.targets.size(), size_t(N));
     KGF_CHECK_EQ(batch.loss_mask.size(), size_t(N));
   }
+  if (!batch.doc_start.empty()) KGF_CHECK_EQ(batch.doc_start.size(), size_t(N));
   LossParts parts;
   if (N == 0) return parts;
 
   const RopeTable rope = MakeRopeTable(0, T, d, c.rope_theta);
-  const AttentionShape ashape{B, T, H, KV, d};
+  AttentionShape ashape{B, T, H, KV, d};
+  if (!batch.doc_start.empty()) ashape.doc_start = batch.doc_start.data();
   std::vector<uint64_t> seq_keys(B);
   for (int b = 0; b < B; ++b) seq_keys[b] = SequenceKey(batch.tokens.data() + int64_t{b} * T, T);
   if (stats != nullptr) {
@@ -302,21 +304,57 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
   std::vector<S>& dhf = ws.dhf;  // (N, C) gradient w.r.t. h_head
   if (train) dhf.assign(size_t(N) * C, S(0));
   if (has_loss && mask_sum > 0) {
+    // Only positions with a loss weight go through the head (SFT trains ~1/4 of the tokens):
+    // the others' logits, loss and gradient are zero, so they are skipped, not computed.
+    std::vector<int32_t>& rows_in = ws.head_rows;
+    rows_in.clear();
+    for (int t = 0; t < N; ++t) {
+      if (batch.loss_mask[t] != 0) rows_in.push_back(t);
+    }
+    const int M = static_cast<int>(rows_in.size());
+    const bool compact = M < N;
+    const S* h_rows = h_head;
+    const int32_t* tg_rows = batch.targets.data();
+    const float* mask_rows = batch.loss_mask.data();
+    S* dh_rows = lm_grad ? dhf.data() : nullptr;
+    if (compact) {
+      ws.head_h.resize(size_t(M) * C);
+      ws.head_targets.resize(M);
+      ws.head_mask.resize(M);
+      for (int i = 0; i < M; ++i) {
+        const int t = rows_in[i];
+        std::copy_n(h_head + int64_t{t} * C, C, ws.head_h.data() + int64_t{i} * C);
+        ws.head_targets[i] = batch.targets[t];
+        ws.head_mask[i] = batch.loss_mask[t];
+      }
+      h_rows = ws.head_h.data();
+      tg_rows = ws.head_targets.data();
+      mask_rows = ws.head_mask.data();
+      if (lm_grad) {
+        ws.head_dh.resize(size_t(M) * C);
+        dh_rows = ws.head_dh.data();
+      }
+    }
     // Logits in fixed row chunks (bounded memory); chunks are reduced into dW in chunk order.
-    const int rows = std::max(1, std::min(N, int((int64_t{1} << 24) / V)));
+    const int rows = std::max(1, std::min(M, int((int64_t{1} << 24) / V)));
     std::vector<S>& logits = ws.logits;  // (rows, V)
     logits.resize(size_t(rows) * V);
     double ce_sum = 0;
     const PreparedWeight<S> head(W_head, V, C);  // bf16: one copy for every chunk, both ways
-    for (int r0 = 0; r0 < N; r0 += rows) {
-      const int n = std::min(rows, N - r0);
-      LinearForward(h_head + int64_t{r0} * C, head, n, C, V, logits.data());
-      ce_sum += CrossEntropyMasked(logits.data(), batch.targets.data() + r0,
-                                   batch.loss_mask.data() + r0, n, V, mask_sum, grad_scale,
+    for (int r0 = 0; r0 < M; r0 += rows) {
+      const int n = std::min(rows, M - r0);
+      LinearForward(h_rows + int64_t{r0} * C, head, n, C, V, logits.data());
+      ce_sum += CrossEntropyMasked(logits.data(), tg_rows + r0, mask_rows + r0, n, V, mask_sum,
+                                   grad_scale,
                                    lm_grad ? logits.data() : static_cast<S*>(nullptr));
       if (lm_grad) {
-        LinearBackward(logits.data(), h_head + int64_t{r0} * C, head, n, C, V,
-                       dhf.data() + int64_t{r0} * C, (*grads)[index.head]);
+        LinearBackward(logits.data(), h_rows + int64_t{r0} * C, head, n, C, V,
+                       dh_rows + int64_t{r0} * C, (*grads)[index.head]);
+      }
+    }
+    if (lm_grad && compact) {
+      for (int i = 0; i < M; ++i) {
+        std::copy_n(dh_rows + int64_t{i} * C, C, dhf.data() + int64_t{rows_in[i]} * C);
       }
     }
     parts.lm_loss = ce_sum / mask_sum;

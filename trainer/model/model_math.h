@@ -83,6 +83,10 @@ struct ModelWorkspace {
   std::vector<S> x, tmp, hf, hf_scaled, rstdf;       // (N, C) x4, (N)
   std::vector<S> inv_norm;                           // (C) NormHead
   std::vector<S> logits;                             // (rows, V) LM head chunk
+  std::vector<int32_t> head_rows;                    // (M) positions with a loss weight
+  std::vector<S> head_h, head_dh;                    // (M, C) x2 their head inputs, gradients
+  std::vector<int32_t> head_targets;                 // (M)
+  std::vector<float> head_mask;                      // (M)
   std::vector<S> dhf, dx, dh, datt, dqkv;            // (N, C) x3, (N, H d), (N, R)
 };
 

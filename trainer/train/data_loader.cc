@@ -114,7 +114,9 @@ int64_t DataLoader::SequenceAt(int64_t position) const {
 }
 
 void DataLoader::Window(int64_t sequence, std::vector<int32_t>* tokens,
-                        std::vector<uint8_t>* mask) const {
+                        std::vector<uint8_t>* mask,
+                        std::vector<int32_t>* document_starts) const {
+  document_starts->clear();
   KGF_CHECK(sequence >= 0 && sequence < num_sequences_);
   const int64_t window = options_.seq_len + 1;
   if (packer_) {
@@ -122,6 +124,7 @@ void DataLoader::Window(int64_t sequence, std::vector<int32_t>* tokens,
     packer_->Get(sequence, &seq);
     KGF_CHECK_EQ(static_cast<int64_t>(seq.tokens.size()), window);
     *tokens = std::move(seq.tokens);
+    *document_starts = std::move(seq.document_starts);
     if (sft_) {
       *mask = std::move(seq.mask);
     } else {
@@ -142,10 +145,21 @@ Batch DataLoader::MakeBatch(std::span<const int64_t> sequences) const {
   b.tokens.resize(n);
   b.targets.resize(n);
   b.loss_mask.resize(n);
-  std::vector<int32_t> tokens;
+  if (options_.document_attention) b.doc_start.resize(n);
+  std::vector<int32_t> tokens, starts;
   std::vector<uint8_t> mask;
   for (int r = 0; r < b.B; ++r) {
-    Window(sequences[r], &tokens, &mask);
+    Window(sequences[r], &tokens, &mask, &starts);
+    if (options_.document_attention) {
+      // Each input position's document: the last start at or before it (0 for the tail of a
+      // document begun in an earlier sequence).
+      size_t next = 0;
+      int32_t current = 0;
+      for (int t = 0; t < b.T; ++t) {
+        while (next < starts.size() && starts[next] <= t) current = starts[next++];
+        b.doc_start[r * b.T + t] = current;
+      }
+    }
     for (int t = 0; t < b.T; ++t) {
       b.tokens[r * b.T + t] = tokens[t];
       b.targets[r * b.T + t] = tokens[t + 1];

@@ -33,6 +33,9 @@ struct DataLoaderOptions {
   int seq_len = 256;                 // T
   uint64_t seed = 1;                 // document packing and per-epoch sequence order
   int32_t pad_id = corpus::SpecialId(corpus::Special::kPad);  // SFT packing pad
+  // Batches carry each token's document start (Batch::doc_start), so attention stays within
+  // the documents packed into a sequence. Corpus folders only (a token file is one stream).
+  bool document_attention = false;
 };
 
 // Move-only. Thread-safe: every method is const (the per-epoch order cache is locked).
@@ -62,7 +65,8 @@ class DataLoader {
 
  private:
   DataLoader() = default;
-  void Window(int64_t sequence, std::vector<int32_t>* tokens, std::vector<uint8_t>* mask) const;
+  void Window(int64_t sequence, std::vector<int32_t>* tokens, std::vector<uint8_t>* mask,
+              std::vector<int32_t>* document_starts) const;
 
   DataLoaderOptions options_;
   bool sft_ = false;

@@ -46,6 +46,9 @@ Status ValidateOptions(const TrainOptions& o) {
     return bad("--batch-warmup-start must be in [0, --batch-size]");
   }
   if (o.seq_len <= 0) return bad("--seq-len must be > 0");
+  if (o.attention != "auto" && o.attention != "document" && o.attention != "causal") {
+    return bad("--attention must be auto, document or causal, not '" + o.attention + "'");
+  }
   if (!(o.lr > 0)) return bad("--lr must be > 0");
   if (o.beta1 < 0 || o.beta1 >= 1 || o.beta2 < 0 || o.beta2 >= 1) return bad("betas must be in [0, 1)");
   if (o.weight_decay < 0) return bad("--weight-decay must be >= 0");
@@ -230,12 +233,20 @@ std::string ConfigDifference(const ModelConfig& a, const ModelConfig& b) {
   return "configs differ";
 }
 
+// "auto" resolves to document attention for SFT corpora (whole dialogues packed together).
+bool DocumentAttention(const TrainOptions& o) {
+  if (o.attention == "auto") return o.dataset == "sft" && IsDirectory(o.data);
+  return o.attention == "document";
+}
+
 std::string OptionsJson(const TrainOptions& o) {
   return "{\"preset\":" + JsonQuote(o.preset) + ",\"config\":" + JsonQuote(o.config) +
          ",\"vocab_size\":" + std::to_string(o.vocab_size) +
          ",\"routing_warmup_steps\":" + std::to_string(o.routing_warmup_steps) +
          ",\"data\":" + JsonQuote(o.data) + ",\"dataset\":" + JsonQuote(o.dataset) +
-         ",\"seq_len\":" + std::to_string(o.seq_len) + ",\"steps\":" + std::to_string(o.steps) +
+         ",\"seq_len\":" + std::to_string(o.seq_len) +
+         ",\"attention\":" + JsonQuote(DocumentAttention(o) ? "document" : "causal") +
+         ",\"steps\":" + std::to_string(o.steps) +
          ",\"batch_size\":" + std::to_string(o.batch_size) +
          ",\"micro_batch_size\":" + std::to_string(o.micro_batch_size) +
          ",\"optimizer\":" + JsonQuote(o.optimizer) + ",\"lr\":" + JsonDouble(o.lr) +
@@ -352,6 +363,11 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
   dl.dataset = options.dataset;
   dl.seq_len = options.seq_len;
   dl.seed = options.seed;
+  dl.document_attention = DocumentAttention(options);
+  if (dl.document_attention && !IsDirectory(options.data)) {
+    return InvalidArgumentError("--attention document needs a corpus folder (its document "
+                                "boundaries); " + options.data + " is a token file");
+  }
   KGF_ASSIGN_OR_RETURN(DataLoader loader, DataLoader::Open(dl));
   if (loader.corpus_vocab_size() > s.config.vocab_size) {
     return FailedPreconditionError(

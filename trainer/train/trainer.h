@@ -53,6 +53,10 @@ struct TrainOptions {
   std::string data;
   std::string dataset = "pretrain";  // "pretrain" (all tokens) | "sft" (mask 1 only)
   int seq_len = 64;                  // T, <= max_position_embeddings
+  // Attention over packed sequences: "document" (a token attends only to its own document, so
+  // SFT dialogues packed together do not see each other; attention.h), "causal" (the whole
+  // sequence), "auto": document for "sft", causal for "pretrain" and token files.
+  std::string attention = "auto";
 
   std::string out;  // run directory: checkpoints, metrics.jsonl
 
