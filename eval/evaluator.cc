@@ -141,6 +141,8 @@ void WriteScores(Writer& w, const DialogueScore& s) {
   w.Key("precision"); w.Double(s.precision);
   w.Key("recall"); w.Double(s.recall);
   w.Key("f1"); w.Double(s.f1);
+  w.Key("anchors"); w.Int(s.anchors);
+  w.Key("anchors_copied"); w.Int(s.anchors_copied);
   w.EndObject();
 }
 
@@ -252,12 +254,12 @@ std::string Pct(double v) {
 }
 
 std::string RowText(const std::string& name, const ScoreRow& r) {
-  char buf[200];
-  std::snprintf(buf, sizeof(buf), "  %-7s %6d  %s  %s  %s  %s %s %s  %5.2f %7.1f\n",
+  char buf[240];
+  std::snprintf(buf, sizeof(buf), "  %-7s %6d  %s  %s  %s  %s %s %s  %5.2f %7.1f  %s\n",
                 name.c_str(), r.dialogues, Pct(r.valid_call_rate()).c_str(),
                 Pct(r.chain_exact).c_str(), Pct(r.executed_answer).c_str(),
                 Pct(r.precision).c_str(), Pct(r.recall).c_str(), Pct(r.f1).c_str(), r.turns,
-                r.tokens);
+                r.tokens, r.anchors == 0 ? "     -" : Pct(r.anchor_copy_rate()).c_str());
   return buf;
 }
 
@@ -273,6 +275,8 @@ void WriteRow(Writer& w, const ScoreRow& r) {
   w.Key("f1"); w.Double(r.f1);
   w.Key("turns"); w.Double(r.turns);
   w.Key("tokens"); w.Double(r.tokens);
+  w.Key("anchors"); w.Int(r.anchors);
+  w.Key("anchor_copy_rate"); w.Double(r.anchor_copy_rate());
   w.EndObject();
 }
 
@@ -324,7 +328,7 @@ std::string EvalReport::ToText() const {
       out += "model calls decoded under the call constraint (tool names and entity names only; "
              "--constrain-calls)\n";
     }
-    out += "  pattern  dialogs  valid calls  chain exact  exec answer  precision recall     F1  turns  tokens\n";
+    out += "  pattern  dialogs  valid calls  chain exact  exec answer  precision recall     F1  turns  tokens  1st-turn anchors\n";
     for (synth::Pattern p : synth::AllPatterns()) {
       auto it = model.by_pattern.find(std::string(synth::PatternName(p)));
       if (it != model.by_pattern.end()) out += RowText(it->first, it->second);

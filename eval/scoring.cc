@@ -178,8 +178,54 @@ bool CallIsValid(const AgentCall& call, const synth::Record& record) {
   return false;  // not a listed tool
 }
 
+namespace {
+
+// Every string value of a JSON value, at any depth.
+void CollectStrings(const JsonValue& v, std::set<std::string>* out) {
+  if (v.IsString()) {
+    out->emplace(v.GetString(), v.GetStringLength());
+  } else if (v.IsArray()) {
+    for (const auto& x : v.GetArray()) CollectStrings(x, out);
+  } else if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) CollectStrings(it->value, out);
+  }
+}
+
+// The first-turn anchor counts of DialogueScore (scoring.h).
+void ScoreFirstTurnAnchors(const synth::Record& record, const Dialogue& d, DialogueScore* s) {
+  std::string question;
+  for (const synth::Message& m : record.messages) {
+    if (m.role == "user") {
+      question = m.content;
+      break;
+    }
+  }
+  std::set<std::string> named;
+  for (const AgentTurn& t : d.turns) {
+    if (t.calls.empty()) continue;
+    for (const AgentCall& c : t.calls) {
+      if (!c.parsed) continue;
+      JsonDoc doc;
+      if (ParseJsonDepthLimited(c.arguments, &doc) && !doc.HasParseError()) {
+        CollectStrings(doc, &named);
+      }
+    }
+    break;
+  }
+  std::set<std::string> counted;
+  for (const synth::AnchorRef& a : record.anchors) {
+    if (a.name.empty() || question.find(a.name) == std::string::npos) continue;
+    if (!counted.insert(a.name).second) continue;
+    ++s->anchors;
+    s->anchors_copied += named.count(a.name) > 0;
+  }
+}
+
+}  // namespace
+
 DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& d) {
   DialogueScore s;
+  ScoreFirstTurnAnchors(record, d, &s);
   s.turns = static_cast<int>(d.turns.size());
   s.tokens = d.generated_tokens;
   std::vector<std::vector<std::pair<std::string, std::string>>> got;
@@ -277,6 +323,8 @@ void ScoreRow::Add(const DialogueScore& s) {
   f1 += s.f1;
   turns += s.turns;
   tokens += static_cast<double>(s.tokens);
+  anchors += s.anchors;
+  anchors_copied += s.anchors_copied;
 }
 
 void ScoreRow::Finish() {

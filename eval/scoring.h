@@ -10,7 +10,10 @@
 //     whose gold set is empty (outcome no_answer, empty_step, no_tool) scores 1 unless the final
 //     message names an entity the last call turn returned (names from earlier turns may explain
 //     why there is no answer), else 0; a no_tool record's executed answer is "made no call", a
-//     no_answer / empty_step record's "a call of the last call turn returned []".
+//     no_answer / empty_step record's "a call of the last call turn returned []";
+//   first-turn anchors: of the anchors whose names the question spells out, the share the
+//     first call turn names (a string argument equal to the name, at any depth): whether the
+//     model copied the question's entities into its first calls, where most failures start.
 // The gold program is the record's assistant turns with calls, without the deliberate mistake of
 // a self-reflection sample. Pure functions: thread-safe.
 #ifndef KGF_EVAL_SCORING_H_
@@ -54,6 +57,7 @@ struct DialogueScore {
   double precision = 0, recall = 0, f1 = 0;
   int turns = 0;
   int64_t tokens = 0;
+  int anchors = 0, anchors_copied = 0;  // anchors named in the question; of those, in turn 1
 };
 
 DialogueScore ScoreDialogue(const synth::Record& record, const Dialogue& dialogue);
@@ -63,7 +67,9 @@ struct ScoreRow {
   int calls = 0, valid_calls = 0;
   double chain_exact = 0, executed_answer = 0, precision = 0, recall = 0, f1 = 0;  // means
   double turns = 0, tokens = 0;                                                      // means
+  int anchors = 0, anchors_copied = 0;                                               // sums
   double valid_call_rate() const { return calls == 0 ? 0.0 : double(valid_calls) / calls; }
+  double anchor_copy_rate() const { return anchors == 0 ? 0.0 : double(anchors_copied) / anchors; }
   void Add(const DialogueScore& s);  // running sums; call Finish() once after the last Add
   void Finish();
 };

@@ -91,6 +91,39 @@ TEST(ScoringTest, TheGoldDialogueScoresOneAndParallelOrderIsFree) {
   EXPECT_TRUE(s.chain_exact);
   EXPECT_TRUE(s.executed_answer);
   EXPECT_DOUBLE_EQ(s.f1, 1.0);
+  EXPECT_EQ(s.anchors, 2);
+  EXPECT_EQ(s.anchors_copied, 2);
+}
+
+TEST(ScoringTest, FirstTurnAnchorsCountTheQuestionsNamesTheFirstCallsCopy) {
+  synth::Record r = TwoBranchRecord();
+  // One anchor miscopied in the first turn; the later turn's "Spain" does not count.
+  Dialogue d = Played(
+      {Calls({R"({"name":"get_borders_of_country","arguments":{"country":"France"}})",
+              R"({"name":"get_borders_of_country","arguments":{"country":"France"}})"}),
+       Calls({R"({"name":"get_borders_of_country","arguments":{"country":"Spain"}})"}),
+       AgentTurn{"Andorra.", {}, {}, false}},
+      {{R"(["Andorra","Belgium"])", R"(["Andorra","Belgium"])"}, {R"(["Andorra","Portugal"])"}},
+      "Andorra.");
+  DialogueScore s = ScoreDialogue(r, d);
+  EXPECT_EQ(s.anchors, 2);
+  EXPECT_EQ(s.anchors_copied, 1);
+  // Names nested in lists count; an anchor the question does not spell out is not scored.
+  r.anchors.push_back({"PT", "Portugal"});
+  Dialogue e = Played({Calls({R"({"name":"get_intersection_of","arguments":{"sets":[["Spain"],["France"]]}})"})},
+                      {{R"([])"}}, "");
+  DialogueScore t = ScoreDialogue(r, e);
+  EXPECT_EQ(t.anchors, 2);
+  EXPECT_EQ(t.anchors_copied, 2);
+  // No call at all: nothing copied.
+  DialogueScore u = ScoreDialogue(r, Played({AgentTurn{"No idea.", {}, {}, false}}, {}, "No idea."));
+  EXPECT_EQ(u.anchors, 2);
+  EXPECT_EQ(u.anchors_copied, 0);
+  ScoreRow row;
+  for (const DialogueScore& x : {s, t, u}) row.Add(x);
+  row.Finish();
+  EXPECT_EQ(row.anchors, 6);
+  EXPECT_DOUBLE_EQ(row.anchor_copy_rate(), 0.5);
 }
 
 TEST(ScoringTest, WrongCallsAndExtraNamesCost) {
