@@ -14,6 +14,11 @@
 //   first-turn anchors: of the anchors whose names the question spells out, the share the
 //     first call turn names (a string argument equal to the name, at any depth): whether the
 //     model copied the question's entities into its first calls, where most failures start.
+//     An anchor the question names another way (an ambiguous name by its base name, "Georgia"
+//     for "Georgia (country)") is not scored: its first call resolves the name instead. The
+//     gold replay scores below 100% here on self-reflection records whose corrected first
+//     call comes in a later turn (98% on the quick start's 14 patterns): a diagnostic, not a
+//     self-check.
 // The gold program is the record's assistant turns with calls, without the deliberate mistake of
 // a self-reflection sample. Pure functions: thread-safe.
 #ifndef KGF_EVAL_SCORING_H_

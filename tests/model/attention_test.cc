@@ -140,10 +140,13 @@ TEST(AttentionTest, DocumentBackwardMatchesCentralDifference) {
     AttentionForwardNaive(s, qkv.data(), out.data(), lse.data());
     return Dot(out, R);
   };
-  std::vector<double> out(R.size()), lse(size_t(s.B) * s.H * s.T), dqkv(qkv.size());
-  AttentionForward(s, qkv.data(), out.data(), lse.data());
-  AttentionBackward(s, qkv.data(), out.data(), lse.data(), R.data(), dqkv.data());
-  CheckGradient(qkv, dqkv, loss, "dqkv", 1e-5, /*max_checks=*/qkv.size());
+  for (int block : {3, 128}) {  // blocks straddling documents, and one block for all rows
+    s.block = block;
+    std::vector<double> out(R.size()), lse(size_t(s.B) * s.H * s.T), dqkv(qkv.size());
+    AttentionForward(s, qkv.data(), out.data(), lse.data());
+    AttentionBackward(s, qkv.data(), out.data(), lse.data(), R.data(), dqkv.data());
+    CheckGradient(qkv, dqkv, loss, "dqkv", 1e-5, /*max_checks=*/qkv.size());
+  }
 }
 
 TEST(AttentionTest, DecodeMatchesLastRowOfFullAttention) {

@@ -288,6 +288,23 @@ TEST_F(DataLoaderCorpusTest, TrainerRunsOnSftAndRejectsASmallerVocabulary) {
   ASSERT_FALSE(no_docs.ok());
   EXPECT_NE(no_docs.status().message().find("token file"), std::string::npos)
       << no_docs.status().message();
+
+  // A resume keeps the run's attention: sft_run3 was trained with the SFT default (document).
+  o.data = Corpus();
+  o.vocab_size = 400;
+  o.out = dir_->File("sft_run3");
+  o.steps = 3;
+  o.attention = "causal";
+  auto switched = Trainer::Create(o);
+  ASSERT_FALSE(switched.ok());
+  EXPECT_EQ(switched.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(switched.status().message().find("--attention document"), std::string::npos)
+      << switched.status().message();
+  o.attention = "auto";
+  auto resumed = Train(o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_TRUE(resumed->resumed);
+  EXPECT_EQ(resumed->end_step, 3);
 }
 
 TEST_F(DataLoaderCorpusTest, MissingDatasetNamesWhatExists) {

@@ -53,6 +53,7 @@ void BlockProbabilities(const AttentionShape& s, const S* qkv, int b, int h, int
 inline int BlockStart(const AttentionShape& s, int b, int r0, int r1) {
   if (s.doc_start == nullptr) return 0;
   int prev = s.start(b, r0);
+  KGF_CHECK(prev >= 0) << "doc_start[" << b << ", " << r0 << "] = " << prev << " is negative";
   for (int i = r0; i < r1; ++i) {
     const int st = s.start(b, i);
     KGF_CHECK(st >= prev && st <= i) << "doc_start[" << b << ", " << i << "] = " << st

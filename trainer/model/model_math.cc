@@ -154,7 +154,17 @@ LossParts RunModel(const ModelConfig& c, const ModelIndex& index,
     KGF_CHECK_EQ(batch.targets.size(), size_t(N));
     KGF_CHECK_EQ(batch.loss_mask.size(), size_t(N));
   }
-  if (!batch.doc_start.empty()) KGF_CHECK_EQ(batch.doc_start.size(), size_t(N));
+  if (!batch.doc_start.empty()) {
+    KGF_CHECK_EQ(batch.doc_start.size(), size_t(N));
+    for (int b = 0; b < B; ++b) {
+      for (int t = 0; t < T; ++t) {
+        const int32_t st = batch.doc_start[size_t(b) * T + t];
+        const int32_t prev = t == 0 ? 0 : batch.doc_start[size_t(b) * T + t - 1];
+        KGF_CHECK(st >= prev && st <= t) << "doc_start[" << b << ", " << t << "] = " << st
+                                         << " must be in [" << prev << ", " << t << "]";
+      }
+    }
+  }
   LossParts parts;
   if (N == 0) return parts;
 

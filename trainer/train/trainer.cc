@@ -465,6 +465,19 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
                                        ConfigDifference(*ck_config, s.config) +
                                        "; use its config or another --out");
       }
+      // The attention mask is part of the run: a resume must not switch it (checkpoints
+      // written before --attention existed were trained causal).
+      std::string ck_attention = "causal";
+      if (auto ck_opts = ParseJson(ck->state.options, ck->dir); ck_opts.ok() && ck_opts->IsObject()) {
+        if (auto a = JsonGetString(*ck_opts, "attention", ck->dir); a.ok()) ck_attention = *a;
+      }
+      const std::string attention = DocumentAttention(options) ? "document" : "causal";
+      if (ck_attention != attention) {
+        return FailedPreconditionError("checkpoint " + ck->dir + " was trained with --attention " +
+                                       ck_attention + "; this run would use " + attention +
+                                       ": pass --attention " + ck_attention +
+                                       " to continue it, or another --out");
+      }
       KGF_RETURN_IF_ERROR(LoadParameters(ck->model, s.params, ParameterField::kValue,
                                          JoinPath(ck->dir, kModelFile)));
       KGF_RETURN_IF_ERROR(s.optimizer->Load(ck->optimizer, JoinPath(ck->dir, kOptimizerFile)));
