@@ -110,5 +110,5 @@ printf '            brown:    %s\n' "$(grep -m1 '^records' "$logs/filter_brown.t
 printf '  corpus    %s\n' "$(grep '^dataset' "$out/corpus_verify.txt" | paste -sd';' | sed 's/;/; /')"
 printf '  pretrain  %s\n' "$(grep -m1 '^loss:' "$logs/pretrain.txt" | sed 's/^loss: //')"
 printf '  sft       %s\n' "$(grep -m1 '^loss:' "$logs/sft.txt" | sed 's/^loss: //')"
-printf '  eval      %s\n' "$(grep -m1 '^  all ' "$logs/eval.txt" | sed 's/^  all *//') (dialogs, valid calls, chain exact, exec answer, P, R, F1, turns, tokens)"
+printf '  eval      %s\n' "$(grep -m1 '^  all ' "$logs/eval.txt" | sed 's/^  all *//') (dialogs, valid calls, chain exact, exec answer, P, R, F1, turns, tokens, 1st-turn anchors)"
 printf '            %s\n' "$(grep -m1 'self-check' "$logs/eval.txt" | sed 's/^  //')"
