@@ -21,7 +21,8 @@ TEST(RunReportTest, ChartsShowTheLastValuesOfMetricsAndEvalScores) {
   TempDir dir;
   std::string metrics = StepLine(0, 7.5) + StepLine(1, 3.25);
   metrics += "{\"step\":2,\"eval\":{\"records\":4,\"model\":{\"all\":{\"valid_call_rate\":0.75,"
-             "\"chain_exact\":0.5,\"executed_answer\":0.25,\"f1\":0.625}}}}\n";
+             "\"chain_exact\":0.5,\"executed_answer\":0.25,\"f1\":0.625,"
+             "\"anchor_copy_rate\":0.875}}}}\n";
   metrics += StepLine(2, 1.125);
   dir.Write("run/metrics.jsonl", metrics);
   auto html = RenderRunReport(dir.File("run"));
@@ -32,6 +33,8 @@ TEST(RunReportTest, ChartsShowTheLastValuesOfMetricsAndEvalScores) {
   EXPECT_NE(html->find("MoE layer 0 max/mean"), std::string::npos);
   EXPECT_NE(html->find(">0.625<"), std::string::npos) << "the eval F1";
   EXPECT_NE(html->find("valid_call_rate"), std::string::npos);
+  EXPECT_NE(html->find("anchor_copy_rate"), std::string::npos);
+  EXPECT_NE(html->find(">0.875<"), std::string::npos) << "the first-turn anchors";
   EXPECT_EQ(html->find("<script"), std::string::npos) << "self-contained, no scripts";
 }
 

@@ -121,7 +121,9 @@ Result<std::string> RenderRunReport(const std::string& run_dir) {
       if (e.IsObject() && e.HasMember("model") && e["model"].IsObject() &&
           e["model"].HasMember("all")) {
         const JsonValue& all = e["model"]["all"];
-        for (const char* k : {"valid_call_rate", "chain_exact", "executed_answer", "f1"}) {
+        for (const char* k :
+             {"valid_call_rate", "chain_exact", "executed_answer", "f1", "anchor_copy_rate"}) {
+          if (!all.HasMember(k)) continue;  // first-turn anchors: runs from 2026-11-30 on
           evals[k].name = k;
           evals[k].points.emplace_back(step, Get(all, k));
         }
