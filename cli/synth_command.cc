@@ -57,6 +57,10 @@ void SetupSynthCommand(CLI::App& root) {
                   "Only these relations (keys or names)")->delimiter(',');
   cmd->add_option("--deny-relations", o.sampler.deny_relations,
                   "Never these relations (keys or names)")->delimiter(',');
+  cmd->add_option("--anchor-types", o.sampler.anchor_types,
+                  "Only queries with an anchor of one of these entity types (targeted data for "
+                  "rare names: a capital anchors a handful of queries, a country hundreds)")
+      ->delimiter(',');
   cmd->add_option("--distractors", o.render.distractors, "Extra tools listed per sample")
       ->capture_default_str();
   cmd->add_option_function<std::string>(

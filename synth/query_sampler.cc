@@ -41,6 +41,7 @@ std::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kRedundantBranch: return "redundant_branch";
     case RejectReason::kAnswerIsAnchor: return "answer_is_anchor";
     case RejectReason::kHeldOut: return "held_out";
+    case RejectReason::kAnchorType: return "anchor_type";
   }
   return "";
 }
@@ -77,6 +78,30 @@ Result<QuerySampler> QuerySampler::Create(const kg::Graph& graph, SamplerOptions
   for (const std::string& name : s.options_.deny_relations) {
     KGF_ASSIGN_OR_RETURN(kg::RelationId r, resolve(name, "denied"));
     s.allowed_[r.value()] = 0;
+  }
+  if (!s.options_.anchor_types.empty()) {
+    s.anchor_ok_.assign(graph.num_entities(), 0);
+    std::vector<std::string> seen;  // the graph's types, for the error
+    for (const std::string& type : s.options_.anchor_types) {
+      bool found = false;
+      for (uint32_t e = 0; e < graph.num_entities(); ++e) {
+        const std::string& t = graph.entity(kg::EntityId(e)).type;
+        if (t == type) {
+          s.anchor_ok_[e] = 1;
+          found = true;
+        } else if (!t.empty() && std::find(seen.begin(), seen.end(), t) == seen.end()) {
+          seen.push_back(t);
+        }
+      }
+      if (!found) {
+        std::sort(seen.begin(), seen.end());
+        std::string list;
+        for (const std::string& t : seen) list += (list.empty() ? "" : ", ") + t;
+        return InvalidArgumentError("query sampler: anchor type '" + type +
+                                    "' is the type of no entity of the graph; its types are: " +
+                                    (list.empty() ? "(none)" : list));
+      }
+    }
   }
   const RelationDirections directions = RelationDirections::Analyze(graph);
   s.inverse_hop_.assign(nr, 0);
@@ -496,6 +521,12 @@ SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {
   }
   if (!Fill(tree, tree.root, answer, hints, &q, rng, &why)) {
     out.reason = why;
+    return out;
+  }
+  if (!anchor_ok_.empty() && std::none_of(q.anchors.begin(), q.anchors.end(), [&](kg::EntityId a) {
+        return anchor_ok_[a.value()] != 0;
+      })) {
+    out.reason = RejectReason::kAnchorType;
     return out;
   }
   std::vector<EntitySet> sets;

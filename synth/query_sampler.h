@@ -42,8 +42,9 @@ enum class RejectReason : uint8_t {
   kRedundantBranch,    // a set operation's result equals one of its branches
   kAnswerIsAnchor,     // an answer is one of the anchor entities
   kHeldOut,            // a valid or test sample under SplitOptions::train_only (runner)
+  kAnchorType,         // no anchor is of SamplerOptions::anchor_types
 };
-inline constexpr int kNumRejectReasons = 15;
+inline constexpr int kNumRejectReasons = 16;
 std::string_view RejectReasonName(RejectReason r);  // "too_many_answers", ...
 
 struct SamplerOptions {
@@ -58,6 +59,10 @@ struct SamplerOptions {
   // Relation keys or names; empty allow list = all relations. Deny wins over allow.
   std::vector<std::string> allow_relations;
   std::vector<std::string> deny_relations;
+  // Entity types (EntityInfo::type); empty = any. When set, a query needs at least one anchor of
+  // one of these types: targeted data for the names a model copies least often (a capital city
+  // anchors ~6 distinct queries of 1p/2p, a country hundreds).
+  std::vector<std::string> anchor_types;
 };
 
 struct SampleOutcome {
@@ -116,6 +121,7 @@ class QuerySampler {
   const kg::Graph* graph_;
   SamplerOptions options_;
   std::vector<uint8_t> allowed_;      // per relation
+  std::vector<uint8_t> anchor_ok_;    // per entity, when anchor_types is set
   std::vector<uint8_t> inverse_hop_;  // per relation: r^-1 is a move of its own
   std::vector<kg::EntityId> candidates_by_hops_[3];  // [k-1]: entities with >= k hops into them
   // [k-1]: entities with >= k hops into them from an entity the hop leads to one more entity

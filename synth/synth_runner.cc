@@ -67,6 +67,10 @@ std::string ConfigText(const KgRef& kg, const SynthOptions& o, const std::vector
   for (const auto& r : o.sampler.allow_relations) s += r + ",";
   s += " deny=";
   for (const auto& r : o.sampler.deny_relations) s += r + ",";
+  if (!o.sampler.anchor_types.empty()) {
+    s += " anchor_types=";
+    for (const auto& t : o.sampler.anchor_types) s += t + ",";
+  }
   const OutcomeOptions& oc = o.outcomes;
   if (oc.no_answer_share > 0 || oc.empty_step_share > 0 || oc.no_tool_share > 0) {
     s += " no_answer=" + std::to_string(oc.no_answer_share) + " empty_step=" +
@@ -754,6 +758,9 @@ void WriteOptions(Writer& w, const SynthOptions& o) {
   w.EndArray();
   w.Key("deny_relations"); w.StartArray();
   for (const std::string& r : o.sampler.deny_relations) w.String(r.c_str());
+  w.EndArray();
+  w.Key("anchor_types"); w.StartArray();
+  for (const std::string& t : o.sampler.anchor_types) w.String(t.c_str());
   w.EndArray();
   w.Key("distractors"); w.Int(o.render.distractors);
   w.Key("reflection_share"); w.Double(o.render.reflection_share);

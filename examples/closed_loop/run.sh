@@ -25,6 +25,11 @@
 #                     well-connected places, so every name is copied about as often)
 #   KGF_CL_VIEW_SET_ARGS, KGF_CL_VIEW_HOP_ARGS  per copy, comma-separated (default lists, names:
 #                     the copies teach copying names, the real graph referring to results)
+#   KGF_CL_RARE_VIEWS 10 / 0: more copies (relabel seeds 101..) whose train records are only the
+#                     1p and 2p queries anchored on the rare types below (synth --anchor-types):
+#                     a capital anchors ~6 distinct queries, a country hundreds
+#   KGF_CL_RARE_TYPES city,currency   KGF_CL_RARE_RECORDS 2400 per copy (of ~2,576 distinct)
+#   KGF_CL_RARE_PATTERNS  1p:390,2p:2186 (the distinct counts of such queries in a copy)
 #   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
 #   KGF_CL_PRESET     small (the MoE) | small-dense (the dense model of equal FLOPs per token)
 #   KGF_CL_TIE        yes: the LM head is the embedding table; no: a head of its own
@@ -45,9 +50,9 @@ cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
 case "$graph" in
   countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=7000 d_views=4
-    d_set_args=refs d_hop_args=refs ;;
+    d_set_args=refs d_hop_args=refs d_rare_views=10 ;;
   wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 d_views=0
-    d_set_args=lists d_hop_args=names ;;
+    d_set_args=lists d_hop_args=names d_rare_views=0 ;;
   *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;;
 esac
 out="${KGF_CL_DIR:-out/closed_loop/$graph}"
@@ -65,7 +70,7 @@ store="$out/$graph.db"
   --entities "$data/$graph/entities.tsv" --relations "$data/$graph/relations.tsv"
 
 echo "== synth"
-rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run" "$out"/view*
+rm -rf "$out/synth" "$out/kept" "$out/corpus" "$out/run" "$out"/view* "$out"/rare*
 split_flags=()
 case "${KGF_CL_SPLIT:-facts}" in
   anchors) ;;
@@ -106,6 +111,22 @@ for v in $(seq 1 "${KGF_CL_VIEWS:-$d_views}"); do
   $k filter --config examples/countries/record_checks.json --kg "$out/view$v/graph.db" \
     --out "$out/view$v/kept" "$out/view$v"/synth/shard-*.jsonl.zst
   paths="$paths, \"view$v/kept\""
+done
+# Rare-name copies: a capital city anchors ~6 distinct 1p/2p queries and a currency a few more,
+# a country hundreds, so the names the model copies worst are the ones it copies least in
+# training. Each of these copies (a new permutation) contributes only queries anchored on those
+# types, nearly all of them.
+rare_flags=(--count "${KGF_CL_RARE_RECORDS:-2400}" "${split_flags[@]}"
+  --patterns "${KGF_CL_RARE_PATTERNS:-1p:390,2p:2186}" --anchor-types "${KGF_CL_RARE_TYPES:-city,currency}"
+  --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
+for v in $(seq 1 "${KGF_CL_RARE_VIEWS:-$d_rare_views}"); do
+  echo "== rare-name copy $v: relabel, synth (train only, anchors: ${KGF_CL_RARE_TYPES:-city,currency}), filter"
+  $k kg relabel --store "$store" --out "$out/rare$v/graph.db" --seed "$((100 + v))"
+  $k synth --kg "$out/rare$v/graph.db" --out "$out/rare$v/synth" --seed "$((seed + 100 + v))" \
+    "${rare_flags[@]}" --set-arguments lists --hop-arguments names
+  $k filter --config examples/countries/record_checks.json --kg "$out/rare$v/graph.db" \
+    --out "$out/rare$v/kept" "$out/rare$v"/synth/shard-*.jsonl.zst
+  paths="$paths, \"rare$v/kept\""
 done
 echo "== corpus (test and valid records are held out: eval/test.jsonl, eval/valid.jsonl)"
 cat > "$out/mix.json" <<JSON

@@ -115,6 +115,51 @@ TEST(QuerySamplerTest, DenyListRemovesRelations) {
   EXPECT_GT(accepted, 50);
 }
 
+TEST(QuerySamplerTest, AnchorTypesKeepOnlyQueriesAnchoredOnThoseTypes) {
+  kg::Graph g = testing::CountryGraph();
+  auto all = QuerySampler::Create(g, {});
+  SamplerOptions o;
+  o.anchor_types = {"city"};
+  auto cities = QuerySampler::Create(g, o);
+  ASSERT_TRUE(all.ok() && cities.ok());
+  for (Pattern p : {Pattern::k1p, Pattern::k2p}) {
+    int city_anchored = 0, other = 0, accepted = 0, rejected_by_type = 0;
+    for (uint64_t i = 0; i < 400; ++i) {
+      Rng a = Rng::ForItem(4, i), b = Rng::ForItem(4, i);
+      SampleOutcome x = all->Sample(p, a), y = cities->Sample(p, b);
+      const bool x_city = x.query && g.entity(x.query->anchors[0]).type == "city";
+      (x_city ? city_anchored : other) += x.query.has_value();
+      // The filter only rejects: the same draw gives the same query when its anchor is a city,
+      // and kAnchorType exactly when the unfiltered draw was accepted with another anchor type.
+      if (x_city) {
+        ASSERT_TRUE(y.query.has_value());
+        EXPECT_EQ(QueryKey(g, *x.query), QueryKey(g, *y.query));
+      }
+      if (y.query) {
+        ++accepted;
+        EXPECT_EQ(g.entity(y.query->anchors[0]).type, "city") << PatternName(p);
+      }
+      rejected_by_type += y.reason == RejectReason::kAnchorType;
+    }
+    EXPECT_EQ(accepted, city_anchored) << PatternName(p);
+    EXPECT_GT(accepted, 5) << PatternName(p);
+    EXPECT_GT(rejected_by_type, 0) << PatternName(p);
+    EXPECT_GT(other, 0) << PatternName(p) << ": the unfiltered sampler draws other anchors too";
+  }
+  EXPECT_EQ(RejectReasonName(RejectReason::kAnchorType), "anchor_type");
+}
+
+TEST(QuerySamplerTest, UnknownAnchorTypeIsAnErrorListingTheGraphsTypes) {
+  kg::Graph g = testing::CountryGraph();
+  SamplerOptions o;
+  o.anchor_types = {"city", "capital"};
+  auto s = QuerySampler::Create(g, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("'capital'"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("city, country, language"), std::string::npos)
+      << s.status().message();
+}
+
 TEST(QuerySamplerTest, ASymmetricRoundTripNeverYieldsItsAnchor) {
   // borders is symmetric: borders(borders(X)) always holds X, so such a 2p is always rejected
   // (as an answer that is its anchor) and never emitted.

@@ -434,6 +434,41 @@ TEST_F(SynthRunnerTest, HopReferencesKeepTheQueriesAndAnswers) {
   EXPECT_LT(calls_y, calls_x);
 }
 
+// --anchor-types: every record has an anchor of a listed type (the unfiltered run has others),
+// the records verify, the manifest and fingerprint say so, and the summary counts the rejections.
+TEST_F(SynthRunnerTest, AnchorTypesTargetRecordsAtThoseEntities) {
+  TempDir a, b;
+  SynthOptions any = SmallOptions(a.path());
+  SynthOptions places = SmallOptions(b.path());
+  any.patterns = places.patterns = "1p,2p";
+  places.sampler.anchor_types = {"place"};
+  ASSERT_TRUE(Run(any).ok());
+  auto s = Run(places);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto anchor_types = [&](const Record& r) {
+    std::set<std::string> types;
+    for (const AnchorRef& x : r.anchors) types.insert(graph_.entity(*graph_.FindEntityByKey(x.key)).type);
+    return types;
+  };
+  int others = 0;
+  for (const Record& r : ReadAll(a.path())) others += !anchor_types(r).contains("place");
+  EXPECT_GT(others, 100);
+  ToolCatalog cat = *ToolCatalog::Build(graph_);
+  const std::vector<Record> targeted = ReadAll(b.path());
+  ASSERT_EQ(targeted.size(), 600u);
+  for (const Record& r : targeted) {
+    testing::ExpectRecordVerifies(graph_, cat, r);
+    EXPECT_TRUE(anchor_types(r).contains("place")) << r.id;
+  }
+  const auto& manifest = ManifestOf(b);
+  ASSERT_EQ(manifest["options"]["anchor_types"].Size(), 1u);
+  EXPECT_STREQ(manifest["options"]["anchor_types"][0].GetString(), "place");
+  EXPECT_EQ(ManifestOf(a)["options"]["anchor_types"].Size(), 0u);
+  EXPECT_NE(ManifestOf(a)["fingerprint"].GetString(), std::string(manifest["fingerprint"].GetString()));
+  EXPECT_GT(s->counts.Rejections(RejectReason::kAnchorType), 0u);
+  EXPECT_NE(s->ToText().find("anchor_type"), std::string::npos);
+}
+
 TEST_F(SynthRunnerTest, ManifestCountsAndChecksums) {
   TempDir a;
   auto s = Run(SmallOptions(a.path()));
