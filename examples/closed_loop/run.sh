@@ -4,10 +4,10 @@
 # questions -> scores. Usage:
 #   examples/closed_loop/run.sh [countries|wordnet]      (default countries)
 # Knobs (environment), defaults for countries / wordnet where they differ:
-#   KGF_CL_PATTERNS   synth pattern mix (countries: 1p=2297,2p=3701,2i=7104, every distinct 1p
+#   KGF_CL_PATTERNS   synth pattern mix (countries: 1p=2232,2p=3701,2i=7104, every distinct 1p
 #                     and 2p query of the graph; wordnet: the same shares as weights; the
 #                     14-pattern recipe: 1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni)
-#   KGF_CL_RECORDS    13102            KGF_CL_SEED  synth seed, 5
+#   KGF_CL_RECORDS    13037 / 13102            KGF_CL_SEED  synth seed, 5
 #   KGF_CL_MAX_ATTEMPTS  synth --max-attempts-per-record (2000 / 50: exact quotas near a
 #                     graph's distinct query count need many draws per record)
 #   KGF_CL_SPLIT      facts (default): BetaE's convention, each test record reads a fact no
@@ -49,9 +49,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
 case "$graph" in
-  countries) d_patterns=1p=2297,2p=3701,2i=7104 d_attempts=2000 d_names=1 d_steps=7000 d_views=4
+  countries) d_patterns=1p=2232,2p=3701,2i=7104 d_records=13037 d_attempts=2000 d_names=1 d_steps=7000 d_views=4
     d_set_args=refs d_hop_args=refs d_rare_views=10 ;;
-  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_attempts=50 d_names=0 d_steps=2000 d_views=0
+  wordnet) d_patterns=1p:2297,2p:3701,2i:7104 d_records=13102 d_attempts=50 d_names=0 d_steps=2000 d_views=0
     d_set_args=lists d_hop_args=names d_rare_views=0 ;;
   *) echo "usage: $0 [countries|wordnet]" >&2; exit 2 ;;
 esac
@@ -80,7 +80,7 @@ esac
 seed="${KGF_CL_SEED:-5}"
 set_args=(--set-arguments "${KGF_CL_SET_ARGS:-$d_set_args}"
   --hop-arguments "${KGF_CL_HOP_ARGS:-$d_hop_args}")
-synth_flags=(--count "${KGF_CL_RECORDS:-13102}" "${split_flags[@]}" --patterns "${KGF_CL_PATTERNS:-$d_patterns}"
+synth_flags=(--count "${KGF_CL_RECORDS:-$d_records}" "${split_flags[@]}" --patterns "${KGF_CL_PATTERNS:-$d_patterns}"
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" "${set_args[@]}")
 $k synth --kg "$store" --out "$out/synth" --seed "$seed" "${synth_flags[@]}"
 echo "== filter"
