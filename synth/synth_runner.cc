@@ -399,7 +399,9 @@ struct Attempt {
 // The attempts of stream (shard, pattern) made so far: a prefix of the stream.
 struct Stream {
   std::vector<Attempt> attempts;
-  KeySet seen;  // keys of the stream's sampled queries (within-stream duplicates)
+  // Within-stream duplicates: the keys of the stream's sampled queries (duplicates aside) and
+  // the bases of its candidates (Step()).
+  KeySet seen;
   uint64_t candidates = 0;
 };
 
@@ -440,11 +442,13 @@ void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
     // its pattern what the graph's distinct queries ran out of, and the outcome shares hold
     // when quotas ask for nearly every distinct query (before: no_answer 16% of the closed
     // loop's records for a share of 3%).
-    const bool seen_key = !st->seen.insert(a.key).second;
-    const bool seen_base = a.base != a.key && !st->seen.insert(a.base).second;
-    if (seen_key || seen_base) {
+    // A duplicate marks nothing: a draw reshaped onto a used query leaves the query it was
+    // sampled as free. The base is used up only by a candidate (a leak or a held-out split is a
+    // property of the reshaped query, not of its base).
+    if (st->seen.count(a.key) != 0 || st->seen.count(a.base) != 0) {
       a.reason = static_cast<uint8_t>(RejectReason::kDuplicate);
     } else {
+      st->seen.insert(a.key);
       // Only the question is needed to know whether Render() will keep it.
       const bool leaks = ctx.renderer->AnswerLeaks(sample, rng);
       a.reason = static_cast<uint8_t>(leaks ? RejectReason::kAnswerLeak : RejectReason::kNone);
@@ -453,7 +457,10 @@ void Step(const RunContext& ctx, uint64_t shard, int p, Stream* st) {
           SampleSplit(*ctx.graph, *sample.query, sample.node_sets, split) != Split::kTrain) {
         a.reason = static_cast<uint8_t>(RejectReason::kHeldOut);
       }
-      st->candidates += a.reason == static_cast<uint8_t>(RejectReason::kNone) ? 1 : 0;
+      if (a.reason == static_cast<uint8_t>(RejectReason::kNone)) {
+        st->seen.insert(a.base);
+        ++st->candidates;
+      }
     }
   }
   st->attempts.push_back(a);
@@ -508,10 +515,11 @@ Result<std::vector<Stream>> ReadAttempts(const RunContext& ctx, uint64_t shard) 
       a.base = GetU64(bytes, at + 10);
       at += 18;
       if (a.reason >= kNumRejectReasons) return corrupt();
-      if (a.sampled) {
+      // As Step() marks them.
+      if (a.sampled && a.reason != static_cast<uint8_t>(RejectReason::kDuplicate)) {
         st.seen.insert(a.key);
-        st.seen.insert(a.base);
       }
+      if (a.reason == 0) st.seen.insert(a.base);
       st.candidates += a.reason == 0 ? 1 : 0;
     }
   }

@@ -9,11 +9,16 @@
 // sequence of attempts j = 0, 1, ... with item index (s * kNumPatterns + p) * S + j, where
 // S = (shard_size + kNumPatterns) * max_attempts_per_record; item i samples pattern p with
 // Rng::ForItem(seed, i), so a stream depends on nothing but (s, p). An attempt is a candidate,
-// a rejection, or a duplicate of an earlier candidate of its stream.
-// Selection (shard order). K(s) = the queries kept by shards 0..s-1 (a query is its QueryKey,
-// synth/query.h, hashed to 64 bits). Shard s keeps, of each stream, the first t[s][p]
-// candidates whose query is not in K(s); a candidate in K(s) counts as a duplicate (and in
-// cross_shard_duplicates). A stream is given at most t[s][p] * max_attempts_per_record
+// a rejection, or a duplicate of an earlier candidate of its stream. An attempt has two queries:
+// the one its record asks (after the OutcomeShaper swapped an anchor, for no_answer and
+// empty_step) and the one it was sampled as (its base; the same query otherwise); a record uses
+// up both, so a sampled query gives one record whatever its outcome. A duplicate is an attempt
+// either of whose queries an earlier attempt of the stream asked, or an earlier candidate was
+// sampled as.
+// Selection (shard order). K(s) = both queries of every record kept by shards 0..s-1 (a query
+// is its QueryKey, synth/query.h, hashed to 64 bits). Shard s keeps, of each stream, the first
+// t[s][p] candidates neither of whose queries is in K(s); a candidate in K(s) counts as a
+// duplicate (and in cross_shard_duplicates). A stream is given at most t[s][p] * max_attempts_per_record
 // attempts. With weights (not quotas), the share of a stream that runs out goes to the shard's
 // other patterns in proportion to their weights; with quotas it stays short. Records are
 // written in an order drawn from (seed, index).
@@ -26,7 +31,7 @@
 // its t-th pick or its limit, so how far a prefix was computed ahead does not matter. A resumed
 // run takes K from the stats of the shards it keeps, which hold exactly those keys.
 // Files in out_dir: shard-NNNNN.jsonl.zst (records), shard-NNNNN.stats.json (its counts, the
-// dedup keys of its queries, the hashes of its anchor-masked questions, its checksum; written
+// dedup keys of its queries and of the bases its reshaped records were sampled as, the hashes of its anchor-masked questions, its checksum; written
 // after the shard), tools.json, run.json (the options fingerprint) and manifest.json (written
 // last by rank 0, and only for a run that met its targets). All writes are atomic; a killed run
 // leaves complete shards, which a rerun of the same command verifies and keeps.

@@ -5,7 +5,7 @@
 #   examples/closed_loop/run.sh [countries|wordnet]      (default countries)
 # Knobs (environment), defaults for countries / wordnet where they differ:
 #   KGF_CL_PATTERNS   synth pattern mix (countries: 1p=2232,2p=3701,2i=7104, every distinct 1p
-#                     and 2p query of the graph; wordnet: the same shares as weights; the
+#                     query of the graph and most 2p ones; wordnet: these shares as weights; the
 #                     14-pattern recipe: 1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni)
 #   KGF_CL_RECORDS    13037 / 13102            KGF_CL_SEED  synth seed, 5
 #   KGF_CL_MAX_ATTEMPTS  synth --max-attempts-per-record (2000 / 50: exact quotas near a
