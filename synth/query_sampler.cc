@@ -3,6 +3,7 @@
 #include "synth/query_sampler.h"
 
 #include <algorithm>
+#include <set>
 
 #include "synth/relation_directions.h"
 
@@ -81,26 +82,26 @@ Result<QuerySampler> QuerySampler::Create(const kg::Graph& graph, SamplerOptions
   }
   if (!s.options_.anchor_types.empty()) {
     s.anchor_ok_.assign(graph.num_entities(), 0);
-    std::vector<std::string> seen;  // the graph's types, for the error
     for (const std::string& type : s.options_.anchor_types) {
+      if (type.empty()) {
+        return InvalidArgumentError("query sampler: an anchor type is empty (a stray comma?)");
+      }
       bool found = false;
       for (uint32_t e = 0; e < graph.num_entities(); ++e) {
-        const std::string& t = graph.entity(kg::EntityId(e)).type;
-        if (t == type) {
-          s.anchor_ok_[e] = 1;
-          found = true;
-        } else if (!t.empty() && std::find(seen.begin(), seen.end(), t) == seen.end()) {
-          seen.push_back(t);
-        }
+        if (graph.entity(kg::EntityId(e)).type != type) continue;
+        s.anchor_ok_[e] = 1;
+        found = true;
       }
-      if (!found) {
-        std::sort(seen.begin(), seen.end());
-        std::string list;
-        for (const std::string& t : seen) list += (list.empty() ? "" : ", ") + t;
-        return InvalidArgumentError("query sampler: anchor type '" + type +
-                                    "' is the type of no entity of the graph; its types are: " +
-                                    (list.empty() ? "(none)" : list));
+      if (found) continue;
+      std::set<std::string> types;  // the graph's, for the error
+      for (uint32_t e = 0; e < graph.num_entities(); ++e) {
+        if (!graph.entity(kg::EntityId(e)).type.empty()) types.insert(graph.entity(kg::EntityId(e)).type);
       }
+      std::string list;
+      for (const std::string& t : types) list += (list.empty() ? "" : ", ") + t;
+      return InvalidArgumentError("query sampler: anchor type '" + type +
+                                  "' is the type of no entity of the graph; its types are: " +
+                                  (list.empty() ? "(none)" : list));
     }
   }
   const RelationDirections directions = RelationDirections::Analyze(graph);
