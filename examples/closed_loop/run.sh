@@ -19,7 +19,9 @@
 #                     synth --hop-arguments refs) or one call per entity and a union
 #   KGF_CL_VIEWS      4 / 0: counterfactual copies of the graph (`kg relabel`, seeds 1..N) whose
 #                     train records join the real graph's, so names must be copied, not recalled
-#   KGF_CL_VIEW_RECORDS  10000: train records synthesized on each copy
+#   KGF_CL_VIEW_RECORDS  9000: train records synthesized on each copy (a train-only copy holds
+#                     9,700-10,000 distinct answered queries of the mix; 10,000 until 2026-12-01,
+#                     when records without answers could pad a copy past that)
 #   KGF_CL_VIEW_SCOPE within | across: entities trade places within their type, or names move
 #                     over all entities (kg relabel --across-types: rare names land on
 #                     well-connected places, so every name is copied about as often)
@@ -43,9 +45,10 @@
 # token on countries), the `small` MoE preset (4 layers, hidden 256, 8 experts top-2 + 1 shared)
 # with its LM head tied to the embedding, trained from scratch on the SFT split only (loss on the
 # assistant's tokens) of the real graph's dialogues (set calls and hops over a result name
-# earlier results, "#k") and those of four counterfactual copies (lists and names copied),
-# sequence 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule, 7,000 steps (~55
-# minutes on 2 cores with bf16 products).
+# earlier results, "#k") and those of four counterfactual copies (lists and names copied) and
+# ten rare-name copies (1p and 2p anchored on cities and currencies, countries only), sequence
+# 512, batch 8, peak LR 2e-3 after 100 warmup steps, WSD schedule, 7,000 steps (~57 minutes on 2
+# cores with bf16 products, ~94 in fp32).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 graph="${1:-countries}"
@@ -92,7 +95,7 @@ $k filter --config examples/countries/record_checks.json --kg "$store" --out "$o
 # anchors are the real graph's, by key), filtered against the copy they were made on.
 paths='"kept"'
 mix="${KGF_CL_PATTERNS:-$d_patterns}"
-view_flags=(--count "${KGF_CL_VIEW_RECORDS:-10000}" "${split_flags[@]}" --patterns "${mix//=/:}"
+view_flags=(--count "${KGF_CL_VIEW_RECORDS:-9000}" "${split_flags[@]}" --patterns "${mix//=/:}"
   --max-attempts-per-record "${KGF_CL_MAX_ATTEMPTS:-$d_attempts}" --train-only)
 IFS=, read -r -a view_set_args <<< "${KGF_CL_VIEW_SET_ARGS:-}"
 IFS=, read -r -a view_hop_args <<< "${KGF_CL_VIEW_HOP_ARGS:-}"
