@@ -40,7 +40,8 @@ void SetupEvalCommand(CLI::App& root) {
   c->add_option("--max-turns", o.max_turns, "Assistant turns per dialogue")->capture_default_str();
   c->add_flag("--constrain-calls", o.constrain_calls,
               "Constrained decoding of calls: tool names from the record's tools, arguments from "
-              "the graph's entity names (report beside unconstrained scores)");
+              "the graph entities named in the dialogue so far or result references #k (report "
+              "beside unconstrained scores)");
   c->add_option("--max-new-tokens", o.max_new_tokens, "Generated tokens per turn")
       ->capture_default_str();
   c->add_option("--threads", o.threads,

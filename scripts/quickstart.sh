@@ -12,8 +12,9 @@
 #      tool-use set, and prints the loss curves;
 #   6. evaluates the model as a tool-using agent on held-out test questions (its calls run on
 #      the graph) and prints the score table with the gold-replay check and a baseline.
-# Everything goes to out/quickstart/ (override with KGF_QUICKSTART_DIR). Re-running reuses what
-# is complete. KGF_PRETRAIN_STEPS / KGF_SFT_STEPS set the training lengths.
+# Everything goes to out/quickstart/ (KGF_QUICKSTART_DIR), the fetched data to data/
+# (KGF_DATA_DIR). Re-running reuses the build and the fetched data and redoes the rest. KGF_SYNTH_COUNT (4000), KGF_PRETRAIN_STEPS (150), KGF_SFT_STEPS (60) and
+# KGF_EVAL_PER_PATTERN (4) set the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${KGF_QUICKSTART_DIR:-out/quickstart}"

@@ -5,16 +5,17 @@
 #   examples/closed_loop/run.sh [countries|wordnet]      (default countries)
 # Knobs (environment), defaults for countries / wordnet where they differ:
 #   KGF_CL_PATTERNS   synth pattern mix (countries: 1p=2232,2p=3701,2i=7104, every distinct 1p
-#                     query of the graph and most 2p ones; wordnet: these shares as weights; the
-#                     14-pattern recipe: 1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni)
+#                     query of the graph and most 2p ones; wordnet: 1p:2297,2p:3701,2i:7104 as
+#                     weights; the 14-pattern recipe:
+#                     1p:3,2p:3,2i:3,3p,3i,ip,pi,2u,up,2in,3in,inp,pin,pni)
 #   KGF_CL_RECORDS    13037 / 13102            KGF_CL_SEED  synth seed, 5
 #   KGF_CL_MAX_ATTEMPTS  synth --max-attempts-per-record (2000 / 50: exact quotas near a
 #                     graph's distinct query count need many draws per record)
 #   KGF_CL_SPLIT      facts (default): BetaE's convention, each test record reads a fact no
 #                     training record reads (1% valid / 3% test facts); anchors: test records'
 #                     anchor entities never anchor a training record
-#   KGF_CL_SET_ARGS   lists (default) | refs: set calls copy their input lists, or name them by
-#                     result reference ("#2", synth --set-arguments refs)
+#   KGF_CL_SET_ARGS   refs / lists: set calls name their input lists by result reference
+#                     ("#2", synth --set-arguments refs) or copy the lists
 #   KGF_CL_HOP_ARGS   refs / names: a hop over an earlier result is one call naming it ("#k",
 #                     synth --hop-arguments refs) or one call per entity and a union
 #   KGF_CL_VIEWS      4 / 0: counterfactual copies of the graph (`kg relabel`, seeds 1..N) whose
@@ -91,7 +92,7 @@ echo "== filter"
 $k filter --config examples/countries/record_checks.json --kg "$store" --out "$out/kept" \
   "$out"/synth/shard-*.jsonl.zst
 # Counterfactual copies: the same mix on each copy as weights (a copy holds no more distinct
-# train queries than the graph), 10,000 train records only (the split's held-out facts and
+# train queries than the graph), KGF_CL_VIEW_RECORDS train records only (the split's held-out facts and
 # anchors are the real graph's, by key), filtered against the copy they were made on.
 paths='"kept"'
 mix="${KGF_CL_PATTERNS:-$d_patterns}"
