@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "cli/command.h"
+#include "trainer/io/checkpoint_average.h"
 #include "trainer/io/hf_checkpoint.h"
 #include "trainer/train/inference.h"
 
@@ -18,6 +19,7 @@ namespace kgf::cli {
 namespace {
 
 void SetupExportHf(CLI::App& model);
+void SetupAverage(CLI::App& model);
 
 void SetupModelCommand(CLI::App& root) {
   auto* model = root.add_subcommand("model", "inspect a trained model");
@@ -32,6 +34,7 @@ void SetupModelCommand(CLI::App& root) {
   auto grads_json = std::make_shared<bool>(false);
   g->add_flag("--json", *grads_json, "Print the losses as JSON");
   SetupExportHf(*model);
+  SetupAverage(*model);
   g->callback([job, grads_json] {
     auto r = trainer::ComputeGradients(*job);
     if (!r.ok()) {
@@ -120,6 +123,42 @@ void SetupExportHf(CLI::App& model) {
                   static_cast<long long>(r->tensors), r->weight_bytes / 1e6, o->dtype.c_str(),
                   r->shards, r->out.c_str());
       for (const std::string& f : r->files) std::printf(" %s", f.c_str());
+      std::printf("\n");
+    }
+    SetExitCode(0);
+  });
+}
+
+void SetupAverage(CLI::App& model) {
+  auto o = std::make_shared<trainer::AverageOptions>();
+  auto json = std::make_shared<bool>(false);
+  auto* a = model.add_subcommand(
+      "average", "average the parameters of checkpoints of one run into a new checkpoint");
+  a->add_option("inputs", o->inputs, "checkpoint dirs, or one run dir with --last")->required();
+  a->add_option("--last", o->last, "average the run dir's newest N checkpoints")
+      ->check(CLI::PositiveNumber);
+  a->add_option("--out", o->out, "new run directory (absent or empty) for the average")
+      ->required();
+  a->add_flag("--json", *json, "Print the summary as JSON");
+  a->callback([o, json] {
+    auto r = trainer::AverageCheckpoints(*o);
+    if (!r.ok()) {
+      ReportError(r.status());
+      return;
+    }
+    if (*json) {
+      JsonWriter w;
+      w.BeginObject().Key("checkpoint").String(r->checkpoint).Key("step").Int(r->step);
+      w.Key("tensors").Int(r->tensors).Key("parameters").Int(r->parameters);
+      w.Key("sources").BeginArray();
+      for (const std::string& s : r->sources) w.String(s);
+      w.EndArray().EndObject();
+      std::printf("%s\n", w.str().c_str());
+    } else {
+      std::printf("averaged %zu checkpoints (%lld tensors, %lld parameters) into %s:",
+                  r->sources.size(), static_cast<long long>(r->tensors),
+                  static_cast<long long>(r->parameters), r->checkpoint.c_str());
+      for (const std::string& s : r->sources) std::printf(" %s", s.c_str());
       std::printf("\n");
     }
     SetExitCode(0);
