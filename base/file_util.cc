@@ -131,6 +131,27 @@ Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix
   return removed;
 }
 
+StagedDirectory StageDirectory(const std::string& out) {
+  fs::path path = fs::path(out).lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // "dir/" -> "dir"
+  StagedDirectory d;
+  d.out = path.string();
+  d.tmp = d.out + ".tmp-" + std::to_string(::getpid());
+  return d;
+}
+
+Status PublishDirectory(Status written, const StagedDirectory& d) {
+  Status st = std::move(written);
+  if (st.ok() && fs::exists(d.out)) st = RemoveTree(d.out);
+  if (st.ok()) {
+    std::error_code ec;
+    fs::rename(d.tmp, d.out, ec);
+    if (ec) st = IoError(d.tmp + " -> " + d.out + ": rename failed: " + ec.message());
+  }
+  if (!st.ok()) RemoveTree(d.tmp).IgnoreError();
+  return st;
+}
+
 std::string JoinPath(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   if (!b.empty() && b.front() == '/') return std::string(b);

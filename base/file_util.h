@@ -30,6 +30,17 @@ Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 // whose name starts with `prefix` (give the output they were for: an empty prefix would also
 // match a user's "backup.tmp-20240101"). A missing `dir` is fine. Returns how many it removed.
 Result<int> RemoveStaleTempFiles(const std::string& dir, std::string_view prefix = "");
+// A directory written under a temporary name beside its final one, then renamed into place:
+// all or nothing. `out` normalised ("dir/" -> "dir"), `tmp` = out + ".tmp-<pid>" (so
+// RemoveStaleTempFiles clears it after a crash).
+struct StagedDirectory {
+  std::string out, tmp;
+};
+StagedDirectory StageDirectory(const std::string& out);
+// When `written` is OK, replaces `d.out` (nothing, or an empty directory the caller checked) by
+// `d.tmp`; otherwise, or when the move fails, removes `d.tmp`. Returns `written` or the move's
+// IoError naming both paths.
+Status PublishDirectory(Status written, const StagedDirectory& d);
 std::string JoinPath(std::string_view a, std::string_view b);
 std::string Basename(std::string_view path);
 std::string Dirname(std::string_view path);

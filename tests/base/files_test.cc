@@ -267,5 +267,26 @@ TEST(FilesTest, StaleTempFilesOfDeadProcessesAreRemoved) {
   EXPECT_EQ(*RemoveStaleTempFiles(dir.File("missing")), 0);
 }
 
+TEST(FilesTest, StagedDirectoryIsPublishedWholeOrNotAtAll) {
+  TempDir dir;
+  const StagedDirectory d = StageDirectory(dir.File("out") + "/");
+  EXPECT_EQ(d.out, dir.File("out"));
+  EXPECT_EQ(d.tmp, dir.File("out") + ".tmp-" + std::to_string(::getpid()));
+
+  ASSERT_TRUE(CreateDirectories(d.tmp).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(d.tmp, "a"), "1").ok());
+  Status failed = PublishDirectory(IoError("disk full"), d);
+  EXPECT_EQ(failed.message(), "disk full");
+  EXPECT_FALSE(FileExists(d.tmp)) << "a failed write leaves nothing";
+  EXPECT_FALSE(FileExists(d.out));
+
+  ASSERT_TRUE(CreateDirectories(d.out).ok());  // an empty target is replaced
+  ASSERT_TRUE(CreateDirectories(d.tmp).ok());
+  ASSERT_TRUE(WriteFileAtomic(JoinPath(d.tmp, "a"), "2").ok());
+  ASSERT_TRUE(PublishDirectory(Status::Ok(), d).ok());
+  EXPECT_EQ(*ReadFileToString(JoinPath(d.out, "a")), "2");
+  EXPECT_FALSE(FileExists(d.tmp));
+}
+
 }  // namespace
 }  // namespace kgf

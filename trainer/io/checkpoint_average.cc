@@ -1,7 +1,5 @@
 #include "trainer/io/checkpoint_average.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <utility>
@@ -120,7 +118,8 @@ Result<AverageResult> AverageCheckpoints(const AverageOptions& o) {
   std::string sources;
   for (const Checkpoint& ck : cks) {
     result.sources.push_back(ck.dir);
-    sources += (sources.empty() ? "" : ",") + fs::path(ck.dir).lexically_normal().filename().string();
+    if (!sources.empty()) sources += ",";
+    sources += fs::path(ck.dir).lexically_normal().filename().string();
   }
   KGF_ASSIGN_OR_RETURN(CheckpointContents contents, Average(cks, sources));
   for (const auto& t : cks.back().model.All()) {
@@ -128,25 +127,11 @@ Result<AverageResult> AverageCheckpoints(const AverageOptions& o) {
     result.parameters += t.entry->numel();
   }
   // Written into a temporary run directory beside the target and renamed: all or nothing.
-  fs::path out_path = fs::path(o.out).lexically_normal();
-  if (!out_path.has_filename()) out_path = out_path.parent_path();
-  const std::string out = out_path.string();
-  const std::string tmp = out + ".tmp-" + std::to_string(::getpid());
-  KGF_RETURN_IF_ERROR(RemoveTree(tmp));
-  auto saved = SaveCheckpoint(tmp, contents, 0);
-  Status st = saved.status();
-  if (st.ok() && fs::exists(out)) st = RemoveTree(out);  // the empty directory checked above
-  if (st.ok()) {
-    std::error_code ec;
-    fs::rename(tmp, out, ec);
-    if (ec) st = IoError(tmp + " -> " + out + ": rename failed: " + ec.message());
-  }
-  if (!st.ok()) {
-    RemoveTree(tmp).IgnoreError();
-    return st;
-  }
+  const StagedDirectory staged = StageDirectory(o.out);
+  KGF_RETURN_IF_ERROR(RemoveTree(staged.tmp));
+  KGF_RETURN_IF_ERROR(PublishDirectory(SaveCheckpoint(staged.tmp, contents, 0).status(), staged));
   result.step = contents.step;
-  result.checkpoint = JoinPath(out, CheckpointDirName(contents.step));
+  result.checkpoint = JoinPath(staged.out, CheckpointDirName(contents.step));
   return result;
 }
 

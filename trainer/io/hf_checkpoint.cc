@@ -2,8 +2,6 @@
 // Ling's published layout). See hf_checkpoint.h for the files.
 #include "trainer/io/hf_checkpoint.h"
 
-#include <unistd.h>
-
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
@@ -311,25 +309,13 @@ Result<HfExportSummary> ExportHf(const HfExportOptions& o) {
         "corpus");
   }
   // Written under a temporary name beside the target and renamed: all or nothing.
-  fs::path out_path = fs::path(o.out).lexically_normal();
-  if (!out_path.has_filename()) out_path = out_path.parent_path();  // "dir/" -> "dir"
-  const std::string out = out_path.string();
-  const std::string tmp = out + ".tmp-" + std::to_string(::getpid());
-  KGF_RETURN_IF_ERROR(RemoveTree(tmp));
-  KGF_RETURN_IF_ERROR(CreateDirectories(tmp));
+  const StagedDirectory staged = StageDirectory(o.out);
+  KGF_RETURN_IF_ERROR(RemoveTree(staged.tmp));
+  KGF_RETURN_IF_ERROR(CreateDirectories(staged.tmp));
   HfExportSummary summary;
-  Status st = WriteExport(o, ck, config, tok.serialized(), choice.chat, tmp, &summary);
-  if (st.ok() && fs::exists(out)) st = RemoveTree(out);  // the empty directory checked above
-  if (st.ok()) {
-    std::error_code ec;
-    fs::rename(tmp, out, ec);
-    if (ec) st = IoError(tmp + " -> " + out + ": rename failed: " + ec.message());
-  }
-  if (!st.ok()) {
-    RemoveTree(tmp).IgnoreError();
-    return st;
-  }
-  summary.out = out;
+  KGF_RETURN_IF_ERROR(PublishDirectory(
+      WriteExport(o, ck, config, tok.serialized(), choice.chat, staged.tmp, &summary), staged));
+  summary.out = staged.out;
   summary.checkpoint = ck.dir;
   summary.step = ck.step;
   return summary;
