@@ -175,6 +175,33 @@ uint64_t HopKey(kg::RelationId r, bool inverse, kg::EntityId from) {
          from.value();
 }
 
+// Whether each of the inputs children[0..last] of an intersection removes something the others
+// keep (none is implied by the rest), so every condition of the question shows in its answers.
+bool EachInputCuts(const std::vector<EntitySet>& sets, std::span<const int> children,
+                   size_t last) {
+  if (last == 0) return true;
+  EntitySet all = sets[children[0]];
+  for (size_t i = 1; i <= last; ++i) all = SetIntersection(all, sets[children[i]]);
+  for (size_t drop = 0; drop <= last; ++drop) {
+    EntitySet rest;
+    bool first = true;
+    for (size_t i = 0; i <= last; ++i) {
+      if (i == drop) continue;
+      rest = first ? sets[children[i]] : SetIntersection(rest, sets[children[i]]);
+      first = false;
+    }
+    if (rest == all) return false;
+  }
+  return true;
+}
+
+size_t RunningIntersectionSize(const std::vector<EntitySet>& sets, std::span<const int> children,
+                               size_t last) {
+  EntitySet all = sets[children[0]];
+  for (size_t i = 1; i <= last; ++i) all = SetIntersection(all, sets[children[i]]);
+  return all.size();
+}
+
 }  // namespace
 
 bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, const FillHints& hints,
@@ -276,6 +303,9 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
       }
       branch.avoid = hints.avoid;  // a branch's hop must not start where the outer hop goes
       std::vector<EntitySet> sets(tree.nodes.size());
+      // A three-way intersection whose every branch cuts is rarer than a two-way one: a later
+      // branch gets more draws (each draw is a hop into the target, so this stays cheap).
+      const int max_redraws = node.op == QueryOp::kIntersect && node.children.size() > 2 ? 24 : 3;
       for (size_t c = 0; c < node.children.size(); ++c) {
         const int child = node.children[c];
         for (int redraw = 0;; ++redraw) {
@@ -302,7 +332,10 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
             // of an earlier branch adds nothing.
             bool same = false;
             for (size_t e = 0; e < c; ++e) same = same || sets[node.children[e]] == sets[child];
-            if (sets[child].size() > 1 && !same) break;
+            if (sets[child].size() > 1 && !same && EachInputCuts(sets, node.children, c)) {
+              // A branch still to come needs a member besides the target to remove.
+              if (c + 1 == node.children.size() || RunningIntersectionSize(sets, node.children, c) > 1) break;
+            }
           } else {
             // A union branch inside an earlier one (or containing it) adds nothing.
             ExecuteNodeRange(*graph_, *query, SubtreeBegin(tree, child), child, &sets);
@@ -314,7 +347,7 @@ bool QuerySampler::Fill(const PatternTree& tree, int n, kg::EntityId target, con
             }
             if (!nested) break;
           }
-          if (redraw == 3) {
+          if (redraw == max_redraws) {
             *why = RejectReason::kRedundantBranch;
             return false;
           }
@@ -468,7 +501,43 @@ RejectReason QuerySampler::Verify(const Query& q, std::vector<EntitySet>* out) c
       }
     }
   }
+  // A branch whose loss the answers would not show (a third intersection branch the other two
+  // already imply, a union branch whose members lead on to what the other's lead to) makes the
+  // question ask for a condition that changes nothing.
+  if (!EveryBranchMatters(q, sets)) return RejectReason::kRedundantBranch;
   return RejectReason::kNone;
+}
+
+bool QuerySampler::EveryBranchMatters(const Query& q, const std::vector<EntitySet>& sets) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  thread_local std::vector<EntitySet> alt;
+  for (int n = 0; n < static_cast<int>(tree.nodes.size()); ++n) {
+    const QueryNode& node = tree.nodes[n];
+    if (node.op != QueryOp::kIntersect && node.op != QueryOp::kUnion &&
+        node.op != QueryOp::kNegate) {
+      continue;
+    }
+    // A negation's positive set is the question's subject, not a condition: only the negated
+    // set is dropped.
+    for (size_t drop = node.op == QueryOp::kNegate ? 1 : 0; drop < node.children.size(); ++drop) {
+      alt = sets;
+      EntitySet& s = alt[n];
+      if (node.op == QueryOp::kNegate) {
+        s = sets[node.children[0]];
+      } else {
+        bool first = true;
+        for (size_t c = 0; c < node.children.size(); ++c) {
+          if (c == drop) continue;
+          const EntitySet& x = sets[node.children[c]];
+          s = first ? x : node.op == QueryOp::kIntersect ? SetIntersection(s, x) : SetUnion(s, x);
+          first = false;
+        }
+      }
+      if (n != tree.root) ExecuteNodeRange(*graph_, q, n + 1, tree.root, &alt);
+      if (alt[tree.root] == sets[tree.root]) return false;
+    }
+  }
+  return true;
 }
 
 SampleOutcome QuerySampler::Sample(Pattern pattern, Rng& rng) const {

@@ -117,6 +117,9 @@ class QuerySampler {
   bool FillNegation(const PatternTree& tree, int n, kg::EntityId target, int64_t avoid,
                     Query* query, Rng& rng, RejectReason* why) const;
   RejectReason Verify(const Query& q, std::vector<EntitySet>* sets) const;
+  // Whether dropping any one branch of any set operation (an input of an intersection or a
+  // union, the negated set of a negation) changes the query's answers; sets: every node's set.
+  bool EveryBranchMatters(const Query& q, const std::vector<EntitySet>& sets) const;
 
   const kg::Graph* graph_;
   SamplerOptions options_;

@@ -908,6 +908,33 @@ std::string TopReasons(const SynthCounts& c, int p, std::vector<int>* reasons) {
   return out.empty() ? "none" : out;
 }
 
+// What would fill the short patterns, for the rejection reasons among their top ones: ", a higher
+// answer cap (--answer-cap, now 20)", ...
+std::string WaysToFill(const SynthOptions& o, const std::vector<int>& reasons) {
+  auto has = [&](RejectReason r) {
+    return std::find(reasons.begin(), reasons.end(), static_cast<int>(r)) != reasons.end();
+  };
+  std::string m = "allow more attempts per record (--max-attempts-per-record, now " +
+                  std::to_string(o.max_attempts_per_record) + ")";
+  if (has(RejectReason::kTooManyAnswers)) {
+    m += ", a higher answer cap (--answer-cap, now " + std::to_string(o.sampler.answer_cap) + ")";
+  }
+  if (has(RejectReason::kTooWide)) {
+    m += ", wider hops (--max-width, now " + std::to_string(o.sampler.max_width) +
+         "; --max-set, now " + std::to_string(o.sampler.max_set) + ")";
+  }
+  if (has(RejectReason::kBroken)) {
+    m += ", more tries per hop (--hop-tries, now " + std::to_string(o.sampler.hop_tries) + ")";
+  }
+  m += ", or ask for fewer records of these patterns (--patterns / --count)";
+  if (has(RejectReason::kDuplicate)) m += "; 'duplicate' means the graph holds few such queries";
+  if (has(RejectReason::kRedundantBranch) || has(RejectReason::kIdenticalBranches)) {
+    m += "; 'redundant_branch' / 'identical_branches' mean the graph holds few such queries "
+         "whose every condition changes the answers";
+  }
+  return m;
+}
+
 // OK when the run met its targets; else the FailedPrecondition that says what fell short, why,
 // and what to change.
 Status CheckTargets(const RunPlan& plan, const SynthOptions& o, const SynthCounts& c) {
@@ -931,40 +958,26 @@ Status CheckTargets(const RunPlan& plan, const SynthOptions& o, const SynthCount
          std::to_string(plan.requested[p]) + " records (top rejections: " +
          TopReasons(c, p, &reasons) + ")";
   }
-  auto has = [&](RejectReason r) {
-    return std::find(reasons.begin(), reasons.end(), static_cast<int>(r)) != reasons.end();
-  };
-  m += "\nTo get them: allow more attempts per record (--max-attempts-per-record, now " +
-       std::to_string(o.max_attempts_per_record) + ")";
-  if (has(RejectReason::kTooManyAnswers)) {
-    m += ", a higher answer cap (--answer-cap, now " + std::to_string(o.sampler.answer_cap) + ")";
-  }
-  if (has(RejectReason::kTooWide)) {
-    m += ", wider hops (--max-width, now " + std::to_string(o.sampler.max_width) +
-         "; --max-set, now " + std::to_string(o.sampler.max_set) + ")";
-  }
-  if (has(RejectReason::kBroken)) {
-    m += ", more tries per hop (--hop-tries, now " + std::to_string(o.sampler.hop_tries) + ")";
-  }
-  m += ", or ask for fewer records of these patterns (--patterns / --count)";
-  if (has(RejectReason::kDuplicate)) m += "; 'duplicate' means the graph holds few such queries";
+  m += "\nTo get them: " + WaysToFill(o, reasons);
   m += ". Changed options need a new output directory (this one, " + o.out_dir +
        ", keeps the finished shards: rerunning the same command reuses them).";
   return FailedPreconditionError(std::move(m));
 }
 
 // With weights: a pattern whose realised share is more than 2 points below its requested share
-// is a warning naming the realised mix.
-void WarnOnShares(const RunPlan& plan, const SynthCounts& c) {
+// is a warning naming the realised mix, why those patterns fell short and what would fill them.
+void WarnOnShares(const RunPlan& plan, const SynthOptions& o, const SynthCounts& c) {
   if (plan.quotas || c.records == 0) return;
   uint64_t requested_total = 0;
   for (uint64_t r : plan.requested) requested_total += r;
-  bool any = false;
+  std::vector<int> short_patterns;
   for (int p = 0; p < kNumPatterns; ++p) {
-    any |= Share(c.RecordsOf(static_cast<Pattern>(p)), c.records) <
-           Share(plan.requested[p], requested_total) - 0.02;
+    if (Share(c.RecordsOf(static_cast<Pattern>(p)), c.records) <
+        Share(plan.requested[p], requested_total) - 0.02) {
+      short_patterns.push_back(p);
+    }
   }
-  if (!any) return;
+  if (short_patterns.empty()) return;
   std::string m = "synth: the graph could not fill every pattern's share; realised (requested):";
   char buf[96];
   for (int p = 0; p < kNumPatterns; ++p) {
@@ -975,6 +988,14 @@ void WarnOnShares(const RunPlan& plan, const SynthCounts& c) {
                   100.0 * Share(plan.requested[p], requested_total));
     m += buf;
   }
+  m += ". Short, with their top rejections:";
+  std::vector<int> reasons;
+  for (int p : short_patterns) {
+    m += "\n  " + std::string(PatternName(static_cast<Pattern>(p))) + ": " +
+         TopReasons(c, p, &reasons);
+  }
+  m += "\nThe other patterns filled the count. To get the requested mix: " + WaysToFill(o, reasons) +
+       " (--patterns with counts makes a short pattern an error instead).";
   KGF_LOG(WARNING) << m;
 }
 
@@ -1228,7 +1249,7 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
   }
   Status written;
   if (comm.rank() == 0) {
-    WarnOnShares(plan, summary.counts);
+    WarnOnShares(plan, options, summary.counts);
     written = [&]() -> Status {
       const std::string tools_path = JoinPath(dir, "tools.json");
       KGF_RETURN_IF_ERROR(catalog.WriteToolsJson(tools_path));

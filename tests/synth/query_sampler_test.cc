@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <set>
+#include <vector>
 
 #include "synth/query.h"
 #include "tests/synth/test_graphs.h"
@@ -10,8 +13,10 @@
 namespace kgf::synth {
 namespace {
 
+// A three-way intersection whose every branch cuts needs branch sets that overlap beyond the
+// answer: 3,000 triples over 300 entities have enough of them for every pattern.
 TEST(QuerySamplerTest, AcceptedQueriesSatisfyTheRulesForAllPatternsAndSeeds) {
-  kg::Graph g = testing::RandomGraph(7);
+  kg::Graph g = testing::RandomGraph(7, 300, 8, 3000);
   SamplerOptions options;
   auto sampler = QuerySampler::Create(g, options);
   ASSERT_TRUE(sampler.ok());
@@ -40,6 +45,77 @@ TEST(QuerySamplerTest, AcceptedQueriesSatisfyTheRulesForAllPatternsAndSeeds) {
       }
     }
     EXPECT_GT(accepted, 10) << PatternName(p) << " is almost never fillable on the test graph";
+  }
+}
+
+// The answers of node n with one branch left out: children[drop_child] of node drop_node
+// (recursive, independent of the sampler's post-order execution).
+std::set<uint32_t> AnswersWithout(const kg::Graph& g, const Query& q, int n, int drop_node,
+                                  int drop_child) {
+  const QueryNode& node = TreeOf(q.pattern).nodes[n];
+  std::set<uint32_t> out;
+  if (node.op == QueryOp::kAnchor) return {q.anchors[node.slot].value()};
+  if (node.op == QueryOp::kProject) {
+    for (uint32_t x : AnswersWithout(g, q, node.children[0], drop_node, drop_child)) {
+      for (kg::EntityId y : Neighbors(g, kg::EntityId(x), q.relations[node.slot],
+                                      q.IsInverse(node.slot))) {
+        out.insert(y.value());
+      }
+    }
+    return out;
+  }
+  std::vector<std::set<uint32_t>> kids;
+  for (int c = 0; c < static_cast<int>(node.children.size()); ++c) {
+    if (n == drop_node && c == drop_child) continue;
+    kids.push_back(AnswersWithout(g, q, node.children[c], drop_node, drop_child));
+  }
+  out = kids[0];
+  for (size_t k = 1; k < kids.size(); ++k) {
+    std::set<uint32_t> next;
+    for (uint32_t x : out) {
+      const bool in = kids[k].count(x) > 0;
+      if (node.op == QueryOp::kIntersect ? in : node.op == QueryOp::kNegate ? !in : true) {
+        next.insert(x);
+      }
+    }
+    if (node.op == QueryOp::kUnion) next.insert(kids[k].begin(), kids[k].end());
+    out = std::move(next);
+  }
+  return out;
+}
+
+TEST(QuerySamplerTest, EveryBranchOfEverySetOperationChangesTheAnswers) {
+  // Dropping an intersection's or a union's input, or a negation's negated set, must change the
+  // answers: a third intersection branch the other two imply, or a union branch whose members
+  // lead on (up) to what the other's lead to, would ask for a condition that changes nothing.
+  for (uint64_t graph_seed : {7, 11}) {
+    kg::Graph g = testing::RandomGraph(graph_seed, 300, 8, 3000);
+    auto sampler = QuerySampler::Create(g, SamplerOptions{});
+    ASSERT_TRUE(sampler.ok());
+    for (Pattern p : AllPatterns()) {
+      const PatternTree& tree = TreeOf(p);
+      int checked = 0;
+      for (uint64_t seed = 0; seed < 600; ++seed) {
+        Rng rng = Rng::ForItem(seed, static_cast<uint64_t>(p));
+        SampleOutcome s = sampler->Sample(p, rng);
+        if (!s.query) continue;
+        const std::set<uint32_t> all = AnswersWithout(g, *s.query, tree.root, -1, -1);
+        for (int n = 0; n < static_cast<int>(tree.nodes.size()); ++n) {
+          const QueryNode& node = tree.nodes[n];
+          if (node.op == QueryOp::kAnchor || node.op == QueryOp::kProject) continue;
+          for (int c = node.op == QueryOp::kNegate ? 1 : 0;
+               c < static_cast<int>(node.children.size()); ++c) {
+            EXPECT_NE(AnswersWithout(g, *s.query, tree.root, n, c), all)
+                << PatternName(p) << " seed " << seed << ": node " << n << " without input " << c;
+            ++checked;
+          }
+        }
+      }
+      const bool has_set_op = std::any_of(tree.nodes.begin(), tree.nodes.end(), [](const QueryNode& x) {
+        return x.op != QueryOp::kAnchor && x.op != QueryOp::kProject;
+      });
+      if (has_set_op) EXPECT_GT(checked, 10) << PatternName(p) << " was almost never checked";
+    }
   }
 }
 

@@ -168,9 +168,10 @@ SynthOptions SmallOptions(const std::string& out) {
 class SynthRunnerTest : public ::testing::Test {
  protected:
   SynthRunnerTest() : graph_(testing::RandomGraph(21)) {}
-  Result<SynthSummary> Run(const SynthOptions& o) {
+  Result<SynthSummary> Run(const SynthOptions& o) { return RunOn(graph_, o); }
+  static Result<SynthSummary> RunOn(const kg::Graph& graph, const SynthOptions& o) {
     dist::LocalCommunicator comm;
-    return RunSynth(graph_, {"random", "xxh3:feed"}, o, comm);
+    return RunSynth(graph, {"random", "xxh3:feed"}, o, comm);
   }
   kg::Graph graph_;
 };
@@ -922,13 +923,15 @@ TEST_F(SynthRunnerTest, WeightsGiveAnUnfillableShareToTheOtherPatterns) {
 }
 
 TEST_F(SynthRunnerTest, WeightedSharesAreMetWhenTheGraphAllows) {
+  // Denser than the fixture's graph: enough three-way intersections whose every branch cuts.
+  const kg::Graph dense = testing::RandomGraph(21, 300, 8, 3000);
   for (const char* mix : {"all", "1p,2i:2,pin:3"}) {
     TempDir a;
     SynthOptions o = SmallOptions(a.path());
     o.patterns = mix;
     o.count = 700;
     o.shard_size = 100;
-    auto s = Run(o);
+    auto s = RunOn(dense, o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     ASSERT_EQ(s->counts.records, 700u);
     std::vector<double> weights = *ParsePatternMix(mix);
