@@ -97,7 +97,18 @@ QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
   QuestionGrammar::Words w;
   const double fanout = MeanFanOut(g, r, false);
   w.inverse_plural = MeanFanOut(g, r, true) > 1.3;
-  const std::string& phrase = info.question_phrase;
+  std::string phrase = info.question_phrase;
+  // "the language of the locale {}" names the head type before the slot: as "the language of
+  // {}" it nests ("the languages of the locales whose territory is Peru") and inflects.
+  if (!info.head_type.empty() && phrase.rfind("the ", 0) == 0) {
+    const std::string head = SpacedWords(info.head_type);
+    for (const std::string& tail : {" of the " + head + " {}", " of " + head + " {}"}) {
+      if (EndsWith(phrase, tail) && phrase.size() > tail.size() + 4) {
+        phrase = phrase.substr(0, phrase.size() - tail.size()) + " of {}";
+        break;
+      }
+    }
+  }
   if (phrase.rfind("the ", 0) == 0 && EndsWith(phrase, " of {}") && phrase.size() > 10) {
     std::string noun = phrase.substr(4, phrase.size() - 4 - 6);
     w.of_shape = true;
@@ -194,20 +205,29 @@ QuestionGrammar QuestionGrammar::Build(const kg::Graph& graph) {
 }
 
 QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inverse,
-                                                       const Phrase& inner,
-                                                       bool possessive) const {
+                                                       const Phrase& inner, bool possessive,
+                                                       size_t count) const {
   if (!inverse) {
-    const bool plural = w.forward_plural || inner.plural;
+    // The number of what the phrase names when known ("the currency of Peru", "the currencies
+    // of the countries whose calling code is +1"); else the relation's.
+    const bool known = count > 0 && w.of_shape;
+    const bool plural = known ? count > 1 : w.forward_plural || inner.plural;
+    const std::string& noun = (known ? plural : w.forward_plural) ? w.noun_pl : w.noun_sg;
     if (possessive && w.of_shape && !inner.plural && !EndsWith(inner.text, ")")) {
       const std::string mark = LooksPlural(inner.text) ? "' " : "'s ";  // "Solomon Islands' capital"
-      return {inner.text + mark + (w.forward_plural ? w.noun_pl : w.noun_sg), plural};
+      return {inner.text + mark + noun, plural};
     }
     std::string tmpl = w.forward;
-    if (inner.plural && w.of_shape && !w.forward_plural) tmpl = "the " + w.noun_pl + " of {}";
+    if (known) {
+      tmpl = "the " + noun + " of {}";
+    } else if (inner.plural && w.of_shape && !w.forward_plural) {
+      tmpl = "the " + w.noun_pl + " of {}";
+    }
     return {Fill(tmpl, inner.text), plural};
   }
-  // Inverse: the heads whose relation reaches the inner phrase.
-  const bool plural = w.inverse_plural || inner.plural;
+  // Inverse: the heads whose relation reaches the inner phrase, as many as there are when
+  // known ("the countries whose calling code is +1" though most codes have one country).
+  const bool plural = count > 0 ? count > 1 : w.inverse_plural || inner.plural;
   std::string head = plural ? w.head_pl : w.head_sg;
   if (head.empty()) head = plural ? "ones" : "one";
   std::string text = "the " + head + " whose ";
@@ -274,7 +294,7 @@ QuestionGrammar::Phrase QuestionGrammar::NounPhrase(const Query& q, int n, Rng& 
                          : Phrase{SetClause(q, c, rng), true};
       const bool possessive = child_op == QueryOp::kAnchor && rng.Bernoulli(0.4);
       return HopNounPhrase(words(q.relations[node.slot]), q.IsInverse(node.slot), inner,
-                           possessive);
+                           possessive, ExecuteQueryNodes(*graph_, q)[n].size());
     }
     default: return {SetClause(q, n, rng), true};
   }

@@ -63,7 +63,9 @@ class QuestionGrammar {
   };
   explicit QuestionGrammar(const kg::Graph& graph) : graph_(&graph) {}
   Phrase NounPhrase(const Query& q, int node, Rng& rng) const;
-  Phrase HopNounPhrase(const Words& w, bool inverse, const Phrase& inner, bool possessive) const;
+  // count: how many entities the phrase names (0: unknown, the relation's number decides).
+  Phrase HopNounPhrase(const Words& w, bool inverse, const Phrase& inner, bool possessive,
+                       size_t count = 0) const;
   std::string Predicate(const Query& q, int node, bool negated, Rng& rng) const;
   std::string SameAs(const Query& q, int node) const;
   std::string SetClause(const Query& q, int node, Rng& rng) const;

@@ -75,6 +75,63 @@ TEST(QuestionGrammarTest, NumberAgreementBothDirections) {
   }
 }
 
+// Countries C0..C9 with calling codes: +1 is shared by C0, C1 and C2, every other code has one
+// country (so the relation's inverse reads singular on average: 10 countries over 8 codes);
+// currencies: C0 and C2 use the dollar, C1 the dollar and the peso. Locales name their type in
+// the phrase ("the language of the locale {}").
+kg::Graph HubGraph() {
+  std::vector<kg::EntityInfo> e;
+  for (int i = 0; i < 10; ++i) e.push_back({"c" + std::to_string(i), "C" + std::to_string(i), "country", {}});
+  for (int i = 1; i <= 8; ++i) e.push_back({"code" + std::to_string(i), "+" + std::to_string(i), "calling_code", {}});
+  e.push_back({"usd", "dollar", "currency", {}});     // 18
+  e.push_back({"peso", "peso", "currency", {}});      // 19
+  e.push_back({"ro_RO", "ro_RO", "locale", {}});      // 20
+  e.push_back({"ro_MD", "ro_MD", "locale", {}});      // 21
+  e.push_back({"ron", "Romanian", "language", {}});   // 22
+  std::vector<kg::RelationInfo> r = {
+      {"calling_code", "calling_code", "", "country", "calling_code", "", "the calling code of {}"},
+      {"currency", "currency", "", "country", "currency", "", "the currency of {}"},
+      {"locale_language", "language", "", "locale", "language", "", "the language of the locale {}"}};
+  auto id = [](uint32_t x) { return kg::EntityId(x); };
+  std::vector<kg::Triple> t;
+  for (uint32_t c = 0; c < 10; ++c) {
+    const uint32_t code = c < 3 ? 10 : 10 + c - 2;  // C0-C2 -> +1; C3 -> +2 ... C9 -> +8
+    t.push_back({id(c), kg::RelationId(0), id(code)});
+  }
+  for (uint32_t c : {0u, 1u, 2u}) t.push_back({id(c), kg::RelationId(1), id(18)});
+  t.push_back({id(1), kg::RelationId(1), id(19)});
+  t.push_back({id(20), kg::RelationId(2), id(22)});
+  t.push_back({id(21), kg::RelationId(2), id(22)});
+  return std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
+}
+
+TEST(QuestionGrammarTest, NumberFollowsWhatThePhraseNamesNotTheRelationsAverage) {
+  kg::Graph g = HubGraph();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  // +1 has three countries though the inverse reads singular on average.
+  auto hub = Questions(grammar, Make(Pattern::k1p, {"+1"}, {"calling_code"}, {1}, g));
+  ExpectAmong(hub, "What are the countries whose calling code is +1?");
+  auto one = Questions(grammar, Make(Pattern::k1p, {"+5"}, {"calling_code"}, {1}, g));
+  ExpectAmong(one, "What is the country whose calling code is +5?");
+  // The currencies of +1's countries are two; of +5's none (the relation's number stays).
+  auto chain = Questions(grammar, Make(Pattern::k2p, {"+1"}, {"calling_code", "currency"}, {1, 0}, g));
+  ExpectAmong(chain, "What are the currencies of the countries whose calling code is +1?");
+  for (const auto* set : {&hub, &chain}) {
+    for (const std::string& q : *set) {
+      EXPECT_EQ(q.find("the country whose calling code is +1"), std::string::npos) << q;
+      EXPECT_EQ(q.find("the currency of the countries"), std::string::npos) << q;
+    }
+  }
+  // "the language of the locale {}" nests and inflects as "the language of {}".
+  auto loc = Questions(grammar, Make(Pattern::k2p, {"Romanian"},
+                                     {"locale_language", "locale_language"}, {1, 0}, g));
+  for (const std::string& q : loc) EXPECT_EQ(q.find("of the locale the"), std::string::npos) << q;
+  auto loc1 = Questions(grammar, Make(Pattern::k1p, {"Romanian"}, {"locale_language"}, {1}, g));
+  ExpectAmong(loc1, "What are the locales whose language is Romanian?");
+  auto loc2 = Questions(grammar, Make(Pattern::k1p, {"ro_RO"}, {"locale_language"}, {0}, g));
+  ExpectAmong(loc2, "What is the language of ro_RO?");
+}
+
 TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
   kg::Graph g = testing::CountryGraph();
   QuestionGrammar grammar = QuestionGrammar::Build(g);
