@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -688,6 +689,7 @@ Result<ImportReport> GraphStore::Impl::Import(const std::vector<std::string>& fi
   KGF_RETURN_IF_ERROR(ReadTripleFiles(files, options, &st, &report));
   KGF_RETURN_IF_ERROR(AssignNames(&st, &report));
   InferRelationTypes(&st);
+  CheckSideFiles(options, st, &report);
   // The look-up tables are done with: their memory (a quarter of a large import's) goes back
   // before the sort's scratch and SQLite's page cache are taken.
   st.ReleaseLookupTables();
@@ -769,6 +771,34 @@ class ImportLock {
  public:
   static Result<ImportLock> Acquire(const std::string& store_path) {
     const std::string path = store_path + ".lock";
+    for (;;) {
+      KGF_ASSIGN_OR_RETURN(const int fd, LockFile(path, store_path));
+      // A failed import that created no store removes its lock file (Release): a lock taken
+      // on the removed file is no lock on the name, so take the file that is there now.
+      struct stat held, named;
+      if (fstat(fd, &held) == 0 && stat(path.c_str(), &named) == 0 &&
+          held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+        const std::string pid = std::to_string(getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+          KGF_LOG(WARNING) << path << ": could not record this pid in the lock file";
+        }
+        return ImportLock(fd, path);
+      }
+      close(fd);
+    }
+  }
+  ImportLock(ImportLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+  ImportLock& operator=(ImportLock&&) = delete;
+  ~ImportLock() {
+    if (fd_ >= 0) close(fd_);  // releases the flock
+  }
+  // Removes the lock file (still held), for an import that leaves no store behind.
+  void RemoveLockFile() { RemoveFile(path_).IgnoreError(); }
+
+ private:
+  ImportLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  // Opens (creating) and flocks the lock file, waiting for another holder.
+  static Result<int> LockFile(const std::string& path, const std::string& store_path) {
     const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return IoError(path + ": cannot create the import lock: " + ErrnoText());
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -786,22 +816,11 @@ class ImportLock {
         return IoError(path + ": cannot lock: " + why);
       }
     }
-    const std::string pid = std::to_string(getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-      KGF_LOG(WARNING) << path << ": could not record this pid in the lock file";
-    }
-    return ImportLock(fd);
+    return fd;
   }
-  ImportLock(ImportLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  ImportLock& operator=(ImportLock&&) = delete;
-  ~ImportLock() {
-    if (fd_ >= 0) close(fd_);  // releases the flock
-  }
-
- private:
-  explicit ImportLock(int fd) : fd_(fd) {}
   static std::string ErrnoText() { return std::strerror(errno); }
   int fd_ = -1;
+  std::string path_;
 };
 
 // Flushes a file (or a directory's entries) to disk.
@@ -852,7 +871,10 @@ Result<ImportReport> ImportIntoStore(const std::string& store_path,
     SyncPath(Dirname(store_path)).IgnoreError();  // the rename; some file systems refuse
     return r;
   }();
-  if (!report.ok()) RemoveStoreFiles(file);
+  if (!report.ok()) {
+    RemoveStoreFiles(file);
+    lock.RemoveLockFile();  // no store, nothing of this import left behind
+  }
   return report;
 }
 

@@ -66,6 +66,7 @@ std::string ImportReport::ToText() const {
     out += "skipped " + std::to_string(skipped) + " bad lines, first:\n";
     for (const std::string& s : skipped_examples) out += "  " + s + "\n";
   }
+  for (const std::string& w : warnings) out += "warning: " + w + "\n";
   return out;
 }
 
@@ -81,6 +82,8 @@ std::string ImportReport::ToJson() const {
   for (size_t i = 0; i < skipped_examples.size(); ++i) {
     out += (i ? "," : "") + JsonQuote(skipped_examples[i]);
   }
+  out += "],\"warnings\":[";
+  for (size_t i = 0; i < warnings.size(); ++i) out += (i ? "," : "") + JsonQuote(warnings[i]);
   char secs[32];
   std::snprintf(secs, sizeof(secs), "%.3f", seconds);
   out += "],\"entities\":" + std::to_string(total_entities) +

@@ -42,6 +42,9 @@ struct ImportReport {
   uint64_t renamed = 0;          // entities whose name was disambiguated
   uint64_t skipped = 0;          // bad lines skipped (on_error = skip)
   std::vector<std::string> skipped_examples;  // the first few "file:line: problem"
+  // Side-file mistakes the import went through with: triples' entities or relations missing
+  // from the side files, a relation type no entity has.
+  std::vector<std::string> warnings;
   uint64_t total_entities = 0, total_relations = 0, total_triples = 0;
   std::string checksum;          // store content checksum after the import
   double seconds = 0;
@@ -132,6 +135,8 @@ Status ReadTripleFiles(const std::vector<std::string>& files, const ImportOption
 // hand: stores made by kg import keep names unique), naming both keys.
 Status AssignNames(ImportState* st, ImportReport* report);
 void InferRelationTypes(ImportState* st);
+// Adds to report->warnings what the side files miss or mistype (see ImportReport::warnings).
+void CheckSideFiles(const ImportOptions& options, const ImportState& st, ImportReport* report);
 
 // xxh3 over the canonical content: entities, relations and triples in id order (triples sorted
 // by (head, relation, tail) as little-endian uint32), each text field NUL-terminated. Equal

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace kgf::kg {
 
@@ -90,6 +91,68 @@ void InferRelationTypes(ImportState* st) {
     if (st->relation_typed[r]) continue;
     if (st->relations[r].head_type.empty()) st->relations[r].head_type = most(head_types[r]);
     if (st->relations[r].tail_type.empty()) st->relations[r].tail_type = most(tail_types[r]);
+  }
+}
+
+void CheckSideFiles(const ImportOptions& options, const ImportState& st, ImportReport* report) {
+  auto first_few = [](const std::vector<std::string>& keys) {
+    std::string out;
+    for (size_t i = 0; i < keys.size() && i < 3; ++i) out += (i ? ", " : "") + keys[i];
+    return keys.size() > 3 ? out + ", ..." : out;
+  };
+  std::vector<bool> used(st.relations.size(), false);
+  std::vector<bool> in_triples(st.entities.size(), false);
+  for (const auto& t : st.triples) {
+    used[t[1]] = true;
+    in_triples[t[0]] = in_triples[t[2]] = true;
+  }
+  if (!options.entities.empty()) {
+    std::vector<std::string> missing;
+    size_t count = 0;
+    for (size_t e = st.old_entities; e < st.entities.size(); ++e) {
+      if (st.entities[e].from_side_file || !in_triples[e]) continue;
+      if (++count <= 3) missing.push_back(st.entities[e].key);
+    }
+    if (count > 0) {
+      report->warnings.push_back(
+          std::to_string(count) + " entities of the triples are not in " + options.entities +
+          " (" + first_few(missing) + "): they have no type and are named after their keys; "
+          "add a line for each to give them a name and a type");
+    }
+  }
+  if (!options.relations.empty()) {
+    for (size_t r = st.old_relations; r < st.relations.size(); ++r) {
+      if (st.relation_typed[r] || !used[r]) continue;
+      report->warnings.push_back(
+          "relation '" + st.relations[r].key + "' of the triples is not in " + options.relations +
+          ": its types come from its triples (" +
+          (st.relations[r].head_type.empty() ? "?" : st.relations[r].head_type) + " -> " +
+          (st.relations[r].tail_type.empty() ? "?" : st.relations[r].tail_type) +
+          ") and its tools' words from its key; add a line for it");
+    }
+  }
+  // A relation's declared type that no entity has (a typo: 'locle' for 'locale') names tools
+  // and question words after the typo.
+  std::set<std::string> types;
+  for (const PendingEntity& e : st.entities) {
+    if (!e.type.empty()) types.insert(e.type);
+  }
+  if (types.empty()) return;
+  std::string known;
+  for (const std::string& t : types) known += (known.empty() ? "" : ", ") + t;
+  if (types.size() > 12) known = std::to_string(types.size()) + " types";
+  for (size_t r = 0; r < st.relations.size(); ++r) {
+    if (!used[r] || !st.relation_dirty[r]) continue;
+    const RelationInfo& info = st.relations[r];
+    for (const auto& [side, type] : {std::pair<const char*, const std::string*>{"head_type", &info.head_type},
+                                     {"tail_type", &info.tail_type}}) {
+      if (type->empty() || types.count(*type)) continue;
+      report->warnings.push_back(
+          "relation '" + info.key + "' has " + side + " '" + *type + "', which no entity has (" +
+          known + "); its tool names and questions will say '" + *type +
+          "': fix the type in " + (options.relations.empty() ? "the relations file" : options.relations) +
+          " or the entities' types");
+    }
   }
 }
 

@@ -46,6 +46,7 @@ Status ApplyEntitySideFile(const std::string& path, ImportState* st) {
   for (EntityRow& row : rows) {
     const uint32_t id = st->InternEntity(row.key);
     PendingEntity& e = st->entities[id];
+    e.from_side_file = true;
     if (!row.type.empty() && row.type != e.type) {
       e.type = row.type;
       e.dirty = true;

@@ -115,6 +115,36 @@ TEST(GraphStoreTest, ImportWithSideFilesLoadsNamesTypesAndMetadata) {
   EXPECT_EQ(s->checksum().rfind("xxh3:", 0), 0u);
 }
 
+// Side-file mistakes are imported but said: triples' entities missing from the entities file,
+// a relation missing from the relations file, a relation type no entity has (a typo).
+TEST(GraphStoreTest, SideFileGapsAndUnknownTypesAreWarnings) {
+  TempDir dir;
+  std::string t = dir.Write("t.tsv", "FR\tcapital\tc:paris\nFR\tborders\tES\nES\tborders\tXX\n");
+  std::string e = dir.Write("e.tsv", "key\tname\ttype\taliases\nFR\tFrance\tcountry\t\nES\tSpain\tcountry\t\nc:paris\tParis\tcity\t\n");
+  std::string r = dir.Write("r.tsv", "capital\tcapital\tThe capital.\tcuntry\tcity\t\tthe capital of {}\n");
+  ImportOptions o;
+  o.entities = e;
+  o.relations = r;
+  Result<ImportReport> rep = ImportIntoStore(dir.File("kg.db"), {t}, o);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  ASSERT_EQ(rep->warnings.size(), 3u) << rep->ToText();
+  EXPECT_NE(rep->warnings[0].find("1 entities of the triples are not in " + e + " (XX)"), std::string::npos)
+      << rep->warnings[0];
+  EXPECT_NE(rep->warnings[1].find("relation 'borders' of the triples is not in " + r), std::string::npos)
+      << rep->warnings[1];
+  EXPECT_NE(rep->warnings[2].find("relation 'capital' has head_type 'cuntry', which no entity has (city, country)"),
+            std::string::npos) << rep->warnings[2];
+  EXPECT_NE(rep->ToText().find("warning: relation 'capital' has head_type 'cuntry'"), std::string::npos);
+  EXPECT_NE(rep->ToJson().find("\"warnings\":[\"1 entities"), std::string::npos) << rep->ToJson();
+  // Complete side files: no warning.
+  std::string r2 = dir.Write("r2.tsv", "capital\tcapital\t\tcountry\tcity\t\t\nborders\tborders\t\tcountry\tcountry\t\t\n");
+  std::string t2 = dir.Write("t2.tsv", "FR\tcapital\tc:paris\nFR\tborders\tES\n");
+  o.relations = r2;
+  Result<ImportReport> clean = ImportIntoStore(dir.File("clean.db"), {t2}, o);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_TRUE(clean->warnings.empty()) << clean->ToText();
+}
+
 // Issue 13: a store on a read-only file system failed every reading command ("unable to open
 // database file"). Needs a read-only bind mount (root); skipped elsewhere.
 TEST(GraphStoreTest, ReadingCommandsWorkOnAReadOnlyFileSystem) {
@@ -180,6 +210,12 @@ TEST(GraphStoreTest, FailedImportLeavesStoreExactlyAsBefore) {
   EXPECT_FALSE(FileExists(dir.File("new.db")));
   EXPECT_FALSE(FileExists(dir.File("new.db-wal")));
   EXPECT_FALSE(FileExists(dir.File("new.db.importing")));  // nor the file it was built in
+  EXPECT_FALSE(FileExists(dir.File("new.db.lock")));       // nor its lock file
+  // The lock file of an existing store stays (it is the store's), and a later import into the
+  // failed name takes a lock of its own.
+  EXPECT_TRUE(FileExists(db + ".lock"));
+  ASSERT_TRUE(ImportIntoStore(dir.File("new.db"), {dir.Write("b.tsv", "u\tr\tv\n")}, {}).ok());
+  EXPECT_EQ(Load(dir.File("new.db")).num_triples(), 1u);
   // A missing file is an error too, with the store unchanged.
   Result<ImportReport> missing = ImportIntoStore(db, {dir.File("nope.tsv")}, {});
   ASSERT_FALSE(missing.ok());
