@@ -215,7 +215,13 @@ Result<ToolCatalog> ToolCatalog::Build(const kg::Graph& graph, ToolCatalogOption
                                "_against", "_into", "_are", "_is"}) {
       reads_into = reads_into || ends_with(w);
     }
+    // A label that already ends in the tail type, or its last word, names its argument:
+    // "countries_using_currency" -> get_countries_using_currency, "subdivisions_of_type"
+    // (tail subdivision_type) -> get_subdivisions_of_type.
+    const std::string tail_word = tail.substr(tail.rfind('_') == std::string::npos ? 0 : tail.rfind('_') + 1);
+    const bool names_tail = ends_with("_" + tail) || ends_with("_" + tail_word);
     inv.name = inv_label.empty() ? "get_" + head + "_with_" + rel
+               : names_tail      ? "get_" + inv_label
                : reads_into      ? "get_" + inv_label + "_" + tail
                                  : "get_" + inv_label + "_of_" + tail;
     inv.parameter = tail;

@@ -9,6 +9,31 @@
 namespace kgf::synth {
 namespace {
 
+TEST(ToolCatalogTest, AnInverseLabelEndingInItsArgumentsTypeIsNotRepeated) {
+  std::vector<kg::EntityInfo> e = {{"fr", "France", "country", {}},
+                                   {"de", "Germany", "country", {}},
+                                   {"eur", "Euro", "currency", {}},
+                                   {"s1", "Bavaria", "subdivision", {}},
+                                   {"s2", "Saxony", "subdivision", {}},
+                                   {"st", "State", "subdivision_type", {}}};
+  std::vector<kg::RelationInfo> r = {
+      {"currency", "currency", "", "country", "currency", "countries_using_currency", ""},
+      {"subdivision_type", "subdivision_type", "", "subdivision", "subdivision_type",
+       "subdivisions_of_type", ""}};
+  auto id = [](uint32_t x) { return kg::EntityId(x); };
+  std::vector<kg::Triple> t = {{id(0), kg::RelationId(0), id(2)},
+                               {id(1), kg::RelationId(0), id(2)},
+                               {id(3), kg::RelationId(1), id(5)},
+                               {id(4), kg::RelationId(1), id(5)}};
+  kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
+  auto cat = ToolCatalog::Build(g);
+  ASSERT_TRUE(cat.ok());
+  // Not get_countries_using_currency_of_currency / get_subdivisions_of_type_of_subdivision_type.
+  EXPECT_EQ(cat->Inverse(kg::RelationId(0)).name, "get_countries_using_currency");
+  EXPECT_EQ(cat->Inverse(kg::RelationId(1)).name, "get_subdivisions_of_type");
+  EXPECT_EQ(cat->Inverse(kg::RelationId(1)).parameter, "subdivision_type");
+}
+
 TEST(ToolCatalogTest, NamesFollowRelationsAndTypes) {
   kg::Graph g = testing::CountryGraph();
   auto cat = ToolCatalog::Build(g);
