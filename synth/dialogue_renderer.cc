@@ -41,6 +41,12 @@ void FillReflection(std::span<const std::string_view> bank, std::span<const std:
   m->kind += "." + std::to_string(i);
 }
 
+// A type key as words: "subdivision_type" -> "subdivision type".
+std::string SpacedType(std::string type) {
+  std::replace(type.begin(), type.end(), '_', ' ');
+  return type;
+}
+
 }  // namespace
 
 std::string JoinNames(const std::vector<std::string>& names) {
@@ -271,6 +277,16 @@ std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const HopInput& in, 
   v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, call.input, call.plural_input);
   v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, call.plural_input);
   v['T' - 'A'] = right.name;
+  if (!call.by_reference && wrong.parameter != right.parameter) {
+    // "the language of Chinese" would name nothing: say why the call went wrong instead.
+    m.kind = "wrong_direction_typed";
+    v['U' - 'A'] = wrong.name;
+    v['A' - 'A'] = SpacedType(wrong.parameter);
+    v['I' - 'A'] = call.input;
+    v['K' - 'A'] = SpacedType(right.parameter);
+    FillReflection(TypedDirectionDiagnosisBank(), v, rng, &m);
+    return m;
+  }
   FillReflection(DirectionDiagnosisBank(), v, rng, &m);
   return m;
 }
@@ -315,6 +331,12 @@ std::optional<Mistake> DialogueRenderer::PlanWrongSetOp(const PlannedCall& call,
   m.observation = ObservationJson(out);
   if (m.observation == call.observation) return std::nullopt;
   m.call_seq = call.seq;
+  if (m.swapped) {
+    // The tool was right; its lists were not ("using get_negation_of instead" would be wrong).
+    m.kind = "wrong_set_op_swapped";
+    FillReflection(SwappedDiagnosisBank(), v, rng, &m);
+    return m;
+  }
   FillReflection(SetOpDiagnosisBank(), v, rng, &m);
   return m;
 }

@@ -374,7 +374,17 @@ constexpr std::array<std::string_view, 4> kDiagnoses = {
 constexpr std::array<std::string_view, 3> kDirectionDiagnoses = {
     "That went the wrong way: it gives {G}, but the question asks for {W}. {T} goes the other direction.",
     "I used the reverse lookup by mistake; that is {G}. I need {W}, so I call {T}.",
-    "Wrong direction: {G} is not what is asked. For {W} the tool is {T}.",
+    "Wrong direction: that gives {G}, which is not what is asked. For {W} the tool is {T}.",
+};
+constexpr std::array<std::string_view, 3> kTypedDirectionDiagnoses = {
+    "That went the wrong way: {U} takes a {A}, and {I} is a {K}. For {W} the tool is {T}.",
+    "I used the reverse lookup by mistake: {U} expects a {A}, not a {K} like {I}. I need {W}, so I call {T}.",
+    "Wrong direction: {I} is a {K}, but {U} looks up a {A}. For {W} I call {T}.",
+};
+constexpr std::array<std::string_view, 3> kSwappedDiagnoses = {
+    "I swapped the two lists: that gives {G}. The question wants {W}, so I call {T} again with the lists the other way round.",
+    "The lists went in the wrong places ({G}). For {W}, {T} needs them swapped back.",
+    "That is {G}: I passed the lists in the wrong order. Calling {T} again with the entities and the list to remove from exchanged.",
 };
 constexpr std::array<std::string_view, 3> kEmptyDiagnoses = {
     "That came back empty: I looked up {G}. The question needs {W}, so the right tool is {T}.",
@@ -507,6 +517,8 @@ std::span<const std::string_view> ReflectionBank() { return kReflections; }
 std::span<const std::string_view> DiagnosisBank() { return kDiagnoses; }
 std::span<const std::string_view> ResolutionBank() { return kResolutions; }
 std::span<const std::string_view> DirectionDiagnosisBank() { return kDirectionDiagnoses; }
+std::span<const std::string_view> TypedDirectionDiagnosisBank() { return kTypedDirectionDiagnoses; }
+std::span<const std::string_view> SwappedDiagnosisBank() { return kSwappedDiagnoses; }
 std::span<const std::string_view> EmptyDiagnosisBank() { return kEmptyDiagnoses; }
 std::span<const std::string_view> SetOpDiagnosisBank() { return kSetOpDiagnoses; }
 std::span<const std::string_view> NoAnswerBank() { return kNoAnswers; }

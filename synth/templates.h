@@ -78,6 +78,11 @@ std::span<const std::string_view> DiagnosisBank();
 std::span<const std::string_view> ResolutionBank();
 // After a call of the right relation in the wrong direction; slots as DiagnosisBank.
 std::span<const std::string_view> DirectionDiagnosisBank();
+// The same when the wrong tool takes another type than the input's: {U} the wrong tool, {A} the
+// type it takes, {I} the input's name, {K} the input's type, {W} and {T} as above.
+std::span<const std::string_view> TypedDirectionDiagnosisBank();
+// After a negation with its two lists swapped: {G}, {W} and {T} as SetOpDiagnosisBank.
+std::span<const std::string_view> SwappedDiagnosisBank();
 // After a wrong relation's call that came back empty; slots as DiagnosisBank.
 std::span<const std::string_view> EmptyDiagnosisBank();
 // After the wrong set operation: {G} what it computed, {W} what was needed, {T} the tool.

@@ -256,12 +256,19 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
   ro.reflection_share = 0.3;
   std::vector<Record> records = RenderMany(g, cat, ro, 60, 6);
   int reflections = 0, later = 0;
-  std::set<std::string> kinds;
+  std::set<std::string> kinds, variants;
   for (const Record& r : records) {
     if (!r.templates.reflection.empty()) {
       ++reflections;
       const std::string& kind = r.templates.reflection;
-      kinds.insert(kind.substr(0, kind.find('.')));
+      std::string base = kind.substr(0, kind.find('.'));
+      variants.insert(base);
+      for (std::string_view v : {"_typed", "_swapped"}) {
+        if (base.size() > v.size() && base.compare(base.size() - v.size(), v.size(), v) == 0) {
+          base.resize(base.size() - v.size());
+        }
+      }
+      kinds.insert(base);
       const int t = MistakeTurn(r);
       ASSERT_GE(t, 1) << kind;
       later += t > 1;
@@ -271,6 +278,17 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
       ASSERT_LT(ri, r.messages.size() - 1) << kind;
       EXPECT_FALSE(r.messages[ri].content.empty()) << kind;
       const ToolCall& wrong = r.messages[wi].tool_calls.at(0);
+      const std::string& why = r.messages[ri].content;
+      // A swapped negation is not narrated as the wrong tool ("using get_negation_of
+      // instead"); a reverse lookup given an entity of the other type says so, not "the
+      // language of Chinese".
+      if (StartsWith(kind, "wrong_set_op")) {
+        EXPECT_EQ(StartsWith(kind, "wrong_set_op_swapped"), wrong.name == "get_negation_of") << kind;
+        if (wrong.name == "get_negation_of") EXPECT_EQ(why.find("instead"), std::string::npos) << why;
+      }
+      if (StartsWith(kind, "wrong_direction_typed")) {
+        EXPECT_NE(why.find(wrong.name), std::string::npos) << why;
+      }
       bool replaced = false;
       for (const ToolCall& right : r.messages[ri].tool_calls) {
         const bool other_tool = StartsWith(kind, "wrong_tool") ||
@@ -298,6 +316,10 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
   EXPECT_GT(later, reflections / 5);
   // misspelled_entity, wrong_tool, wrong_argument, wrong_relation, wrong_direction, wrong_set_op.
   EXPECT_EQ(kinds.size(), 6u);
+  // The narrations that name the mistake's real cause: a swapped negation's lists, a reverse
+  // lookup given an entity of the other type.
+  EXPECT_TRUE(variants.count("wrong_set_op_swapped"));
+  EXPECT_TRUE(variants.count("wrong_direction_typed"));
 }
 
 TEST(DialogueRendererTest, DialoguesWithoutAnswers) {
