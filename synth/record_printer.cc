@@ -6,6 +6,7 @@
 #include "base/file_util.h"
 #include "base/json.h"
 #include "base/line_reader.h"
+#include "synth/pattern.h"
 
 namespace kgf::synth {
 namespace {
@@ -90,6 +91,15 @@ std::string FormatRecord(const Record& r, bool full_system, bool color) {
 
 Result<std::string> ShowRecords(const ShowOptions& o) {
   if (o.in.empty()) return InvalidArgumentError("show: pass --in DIR or --in FILE.jsonl.zst");
+  if (!o.pattern.empty()) {
+    if (Result<Pattern> p = ParsePattern(o.pattern); !p.ok()) {
+      return InvalidArgumentError("show: --pattern: " + p.status().message());
+    }
+  }
+  if (!o.split.empty() && o.split != "train" && o.split != "valid" && o.split != "test") {
+    return InvalidArgumentError("show: --split '" + o.split + "' is not a split; use train, valid or test");
+  }
+  if (o.limit < 0) return InvalidArgumentError("show: --limit must be >= 0");
   std::vector<std::string> files;
   if (IsDirectory(o.in)) {
     KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(o.in));

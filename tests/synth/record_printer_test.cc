@@ -5,6 +5,26 @@
 namespace kgf::synth {
 namespace {
 
+TEST(RecordPrinterTest, ShowRefusesAnUnknownPatternOrSplitInsteadOfShowingNothing) {
+  // Checked before any file is read: a typo is not "(no matching records)".
+  ShowOptions o;
+  o.in = "/nonexistent";
+  o.pattern = "9x";
+  Result<std::string> bad_pattern = ShowRecords(o);
+  ASSERT_FALSE(bad_pattern.ok());
+  EXPECT_EQ(bad_pattern.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_pattern.status().message().find("unknown pattern '9x'; valid patterns: 1p"),
+            std::string::npos) << bad_pattern.status().message();
+  o.pattern = "3i";
+  o.split = "tset";
+  Result<std::string> bad_split = ShowRecords(o);
+  ASSERT_FALSE(bad_split.ok());
+  EXPECT_NE(bad_split.status().message().find("--split 'tset' is not a split; use train, valid or test"),
+            std::string::npos) << bad_split.status().message();
+  o.split = "test";  // valid filters: on to the missing input
+  EXPECT_EQ(ShowRecords(o).status().code(), StatusCode::kNotFound);
+}
+
 TEST(RecordPrinterTest, ShowsTheQueryWithDirectionsAndEveryTurn) {
   Record r;
   r.id = "s1-2";
