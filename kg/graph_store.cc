@@ -484,7 +484,7 @@ Status GraphStore::Impl::WriteRelationsAndEntities(const ImportState& st, Import
       ins.Bind(7, info.inverse_name);
       ins.Bind(8, info.question_phrase);
       if (ins.Run() != SQLITE_DONE) return Error("writing relation '" + info.key + "'");
-      if (r >= st.old_relations) ++report->relations_added;
+      ++(r >= st.old_relations ? report->relations_added : report->relations_updated);
     }
   }
   // Renames first move names out of the way (UNIQUE(name) holds at every row).

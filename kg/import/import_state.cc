@@ -50,12 +50,15 @@ std::string ImportReport::ToText() const {
   std::string out;
   std::snprintf(buf, sizeof(buf),
                 "import: %llu lines, %llu triples read, +%llu triples, +%llu entities, "
-                "+%llu relations (%llu names disambiguated) in %.2fs\n"
+                "+%llu relations%s (%llu names disambiguated) in %.2fs\n"
                 "store:  %llu entities, %llu relations, %llu triples, checksum %s\n",
                 static_cast<unsigned long long>(lines), static_cast<unsigned long long>(triples_read),
                 static_cast<unsigned long long>(triples_added),
                 static_cast<unsigned long long>(entities_added),
                 static_cast<unsigned long long>(relations_added),
+                relations_updated == 0
+                    ? ""
+                    : (", " + std::to_string(relations_updated) + " updated").c_str(),
                 static_cast<unsigned long long>(renamed), seconds,
                 static_cast<unsigned long long>(total_entities),
                 static_cast<unsigned long long>(total_relations),
@@ -77,6 +80,7 @@ std::string ImportReport::ToJson() const {
          ",\"triples_added\":" + std::to_string(triples_added) +
          ",\"entities_added\":" + std::to_string(entities_added) +
          ",\"relations_added\":" + std::to_string(relations_added) +
+         ",\"relations_updated\":" + std::to_string(relations_updated) +
          ",\"renamed\":" + std::to_string(renamed) + ",\"skipped\":" + std::to_string(skipped) +
          ",\"skipped_examples\":[";
   for (size_t i = 0; i < skipped_examples.size(); ++i) {

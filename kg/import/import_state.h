@@ -39,6 +39,7 @@ struct ImportReport {
   uint64_t triples_added = 0;    // new distinct triples
   uint64_t entities_added = 0;
   uint64_t relations_added = 0;
+  uint64_t relations_updated = 0;  // existing relations whose side-file metadata changed
   uint64_t renamed = 0;          // entities whose name was disambiguated
   uint64_t skipped = 0;          // bad lines skipped (on_error = skip)
   std::vector<std::string> skipped_examples;  // the first few "file:line: problem"

@@ -143,6 +143,17 @@ TEST(GraphStoreTest, SideFileGapsAndUnknownTypesAreWarnings) {
   Result<ImportReport> clean = ImportIntoStore(dir.File("clean.db"), {t2}, o);
   ASSERT_TRUE(clean.ok()) << clean.status().ToString();
   EXPECT_TRUE(clean->warnings.empty()) << clean->ToText();
+  // A changed phrase on re-import is an update, and said so; the same file again is not.
+  EXPECT_EQ(clean->relations_updated, 0u);
+  o.relations = dir.Write("r3.tsv", "capital\tcapital\t\tcountry\tcity\t\tthe capital city of {}\n");
+  Result<ImportReport> again = ImportIntoStore(dir.File("clean.db"), {t2}, o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->relations_added, 0u);
+  EXPECT_EQ(again->relations_updated, 1u);
+  EXPECT_NE(again->ToText().find("+0 relations, 1 updated"), std::string::npos) << again->ToText();
+  Result<ImportReport> same = ImportIntoStore(dir.File("clean.db"), {t2}, o);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->relations_updated, 0u);
 }
 
 // Issue 13: a store on a read-only file system failed every reading command ("unable to open
