@@ -166,6 +166,17 @@ struct Slot {
 
 std::string OutputName(const std::string& input) { return Basename(input); }
 
+// `path` relative to the folder `dir` ("../rejected/a.jsonl"); `path` itself when it has none.
+std::string RelativeTo(const std::string& path, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p = fs::absolute(path, ec).lexically_normal();
+  fs::path d = fs::absolute(dir, ec).lexically_normal();
+  if (!d.has_filename()) d = d.parent_path();  // "kept/" -> "kept"
+  const fs::path rel = p.lexically_relative(d);
+  return ec || rel.empty() ? path : rel.string();
+}
+
 }  // namespace
 
 std::string PipelineReport::ToJson() const {
@@ -409,10 +420,11 @@ class Pipeline::Stream {
   Status Finish(const std::string& out_dir) {
     report_->filters = std::move(stats_);  // Flush ran at least once: one entry per filter
     report_->state_bytes = state_bytes_;
-    for (auto& w : kept_w_) report_->outputs.push_back(w->path());
-    for (auto& w : rej_w_) report_->outputs.push_back(w->path());
+    // Relative to the report's folder: readable from any directory, and after a move.
+    for (auto& w : kept_w_) report_->outputs.push_back(RelativeTo(w->path(), out_dir));
+    for (auto& w : rej_w_) report_->outputs.push_back(RelativeTo(w->path(), out_dir));
     const std::string report_path = JoinPath(out_dir, "filter_report.json");
-    report_->outputs.push_back(report_path);
+    report_->outputs.push_back(RelativeTo(report_path, out_dir));
     for (auto& w : kept_w_) KGF_RETURN_IF_ERROR(w->Close());
     for (auto& w : rej_w_) KGF_RETURN_IF_ERROR(w->Close());
     return WriteFileAtomic(report_path, report_->ToJson() + "\n");

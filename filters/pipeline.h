@@ -61,7 +61,9 @@ struct PipelineReport {
   int64_t input_bytes = 0, kept_bytes = 0;  // uncompressed JSON bytes
   std::map<std::string, int64_t> input_errors;  // "invalid_json" -> lines (bad_lines: drop)
   std::vector<FilterStats> filters;
-  std::vector<std::string> outputs;  // files written
+  // Files written, relative to the report's folder (out_dir): "a.jsonl", "../rejected/a.jsonl",
+  // "filter_report.json". (Reports before this listed paths as the run named them.)
+  std::vector<std::string> outputs;
   // Digest of the inputs, config, files it names, graph and binary (base/run_fingerprint.h);
   // "" when the run was not fingerprinted.
   std::string fingerprint;

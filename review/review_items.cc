@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <charconv>
+#include <filesystem>
 #include <cstdlib>
 #include <memory>
 #include <map>
@@ -16,31 +18,76 @@
 namespace kgf::review {
 namespace {
 
-// Filter names in pipeline order, from filter_report.json.
+// A filter report: the checks in pipeline order (name and type) and the data files it wrote,
+// resolved to where they lie now.
 struct Report {
   std::vector<std::string> checks;
-  std::vector<std::string> outputs;
+  std::map<std::string, std::string> types;  // check name -> filter type
+  std::vector<std::string> outputs;          // kept and rejected .jsonl[.zst] files
 };
 
-Result<Report> ReadReport(const std::string& path) {
+}  // namespace
+
+Result<std::string> ResolveReportOutput(const std::string& report_dir,
+                                        const std::string& listed_report,
+                                        const std::string& listed) {
+  namespace fs = std::filesystem;
+  const fs::path out(listed);
+  const fs::path base = fs::path(listed_report).parent_path();
+  // The output's place relative to the report, as the writing run saw both.
+  fs::path rel = out;
+  if (!base.empty() || out.is_absolute()) rel = out.lexically_relative(base);
+  std::vector<std::string> tried;
+  if (!rel.empty() && !rel.is_absolute()) {
+    const std::string here =
+        (fs::path(report_dir.empty() ? "." : report_dir) / rel).lexically_normal().string();
+    if (FileExists(here)) return here;
+    tried.push_back(here);
+  }
+  if (std::find(tried.begin(), tried.end(), listed) == tried.end()) {
+    if (FileExists(listed)) return listed;
+    tried.push_back(listed);
+  }
+  std::string where;
+  for (const std::string& t : tried) where += (where.empty() ? "" : " nor ") + t;
+  return NotFoundError(listed + ": listed in " + JoinPath(report_dir, "filter_report.json") +
+                       " but missing (looked for " + where +
+                       "); keep the kept and rejected folders side by side as the filter wrote "
+                       "them, or rerun the filter");
+}
+
+namespace {
+
+Result<Report> ReadReport(const std::string& dir) {
+  const std::string path = JoinPath(dir, "filter_report.json");
   KGF_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   KGF_ASSIGN_OR_RETURN(JsonDoc doc, ParseJson(text, path));
   Report r;
   KGF_ASSIGN_OR_RETURN(const JsonValue* filters, JsonGetArray(doc, "filters", path));
   for (const JsonValue& f : filters->GetArray()) {
     KGF_ASSIGN_OR_RETURN(std::string name, JsonGetString(f, "name", path + ": filters[]"));
+    KGF_ASSIGN_OR_RETURN(r.types[name], JsonGetString(f, "type", path + ": filters[]"));
     r.checks.push_back(std::move(name));
   }
   KGF_ASSIGN_OR_RETURN(const JsonValue* outputs, JsonGetArray(doc, "outputs", path));
+  std::vector<std::string> listed;
+  std::string listed_report;  // the report's own entry: how the writing run named its folder
   for (const JsonValue& o : outputs->GetArray()) {
-    if (o.IsString()) r.outputs.push_back(o.GetString());
+    if (!o.IsString()) continue;
+    listed.push_back(o.GetString());
+    if (Basename(listed.back()) == "filter_report.json") listed_report = listed.back();
+  }
+  for (const std::string& out : listed) {
+    if (!(EndsWith(out, ".jsonl") || EndsWith(out, ".jsonl.zst"))) continue;
+    KGF_ASSIGN_OR_RETURN(std::string resolved, ResolveReportOutput(dir, listed_report, out));
+    r.outputs.push_back(std::move(resolved));
   }
   return r;
 }
 
 // Appends the items of one file. Kept lines are records; rejected lines wrap one.
-Status ReadFile(const std::string& path, const std::vector<std::string>& checks,
-                std::vector<ReviewItem>* items) {
+Status ReadFile(const std::string& path, const Report& report, std::vector<ReviewItem>* items) {
+  const std::vector<std::string>& checks = report.checks;
   KGF_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> in, LineReader::Open(path, 64 << 20));
   std::string line;
   while (in->Next(&line)) {
@@ -189,20 +236,13 @@ Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path) {
   std::vector<ReviewItem> items;
   if (!IsDirectory(path)) {
     if (!FileExists(path)) return NotFoundError(path + ": no such file or directory");
-    KGF_RETURN_IF_ERROR(ReadFile(path, {}, &items));
+    KGF_RETURN_IF_ERROR(ReadFile(path, Report{}, &items));
     return items;
   }
   if (FileExists(JoinPath(path, "catalog.sqlite"))) return LoadCorpusItems(path);  // a corpus
-  const std::string report = JoinPath(path, "filter_report.json");
-  if (FileExists(report)) {
-    KGF_ASSIGN_OR_RETURN(Report r, ReadReport(report));
-    for (const std::string& out : r.outputs) {
-      if (out == report || !(EndsWith(out, ".jsonl") || EndsWith(out, ".jsonl.zst"))) continue;
-      if (!FileExists(out)) {
-        return NotFoundError(out + ": listed in " + report + " but missing (moved?)");
-      }
-      KGF_RETURN_IF_ERROR(ReadFile(out, r.checks, &items));
-    }
+  if (FileExists(JoinPath(path, "filter_report.json"))) {
+    KGF_ASSIGN_OR_RETURN(Report r, ReadReport(path));
+    for (const std::string& out : r.outputs) KGF_RETURN_IF_ERROR(ReadFile(out, r, &items));
     return items;
   }
   KGF_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(path));
@@ -212,7 +252,7 @@ Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path) {
       continue;
     }
     any = true;
-    KGF_RETURN_IF_ERROR(ReadFile(JoinPath(path, name), {}, &items));
+    KGF_RETURN_IF_ERROR(ReadFile(JoinPath(path, name), Report{}, &items));
   }
   if (!any) {
     return NotFoundError(path + ": neither a filter output (filter_report.json) nor a synth "

@@ -44,6 +44,18 @@ struct ReviewItem {
 // DataLoss naming file:line for a malformed record.
 Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path);
 
+// Where an output a filter report lists lies now. `report_dir`: the folder holding
+// filter_report.json; `listed_report`: the report's own entry in its outputs list; `listed`: the
+// output's entry. Reports list outputs relative to their own folder ("shard-00000.jsonl.zst",
+// "../rejected/shard-00000.jsonl.zst"); older ones as the filter run named them (relative to
+// the directory it ran in, or absolute). Either way the output is taken relative to the listed
+// report and re-anchored at report_dir, so a report read from any directory, and a moved or
+// copied output folder, reads its own files; failing that, the path as listed. Errors: NotFound
+// naming the report and every place looked at.
+Result<std::string> ResolveReportOutput(const std::string& report_dir,
+                                        const std::string& listed_report,
+                                        const std::string& listed);
+
 struct Selection {
   std::string pattern, split, reason, tool;  // "" = any; reason matches a prefix
   std::string search;   // an id, or text found in the question, an anchor or an answer

@@ -145,8 +145,8 @@ std::optional<PipelineReport> FinishedRun(const std::string& out_dir, const std:
   if (!text.ok()) return std::nullopt;
   Result<PipelineReport> report = PipelineReport::FromJson(*text, path);
   if (!report.ok() || report->fingerprint != fingerprint) return std::nullopt;
-  for (const std::string& out : report->outputs) {
-    if (!FileExists(out)) return std::nullopt;
+  for (const std::string& out : report->outputs) {  // relative to the report's folder
+    if (!FileExists(out.starts_with('/') ? out : JoinPath(out_dir, out))) return std::nullopt;
   }
   report->reused = true;
   return std::move(report).value();

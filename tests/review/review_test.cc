@@ -156,6 +156,92 @@ TEST(ReviewItemsTest, FilterOutputHoldsKeptAndRejectedWithTheirTrail) {
   EXPECT_EQ(LoadReviewItems(dir.File("nothing")).status().code(), StatusCode::kNotFound);
 }
 
+// Runs `body` with the working directory set to `dir`, then restores it.
+template <typename F>
+void InDirectory(const std::string& dir, F body) {
+  char saved[4096];
+  ASSERT_NE(getcwd(saved, sizeof(saved)), nullptr);
+  ASSERT_EQ(chdir(dir.c_str()), 0) << dir;
+  body();
+  ASSERT_EQ(chdir(saved), 0);
+}
+
+// Audit defect 3: a filter run with relative --out / --rejected listed its outputs relative
+// to the directory it ran in, so review found them only from there.
+TEST(ReviewItemsTest, FilterOutputReadsFromAnyDirectoryAndAfterACopy) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  std::string lines;
+  for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
+  dir.Write("in.jsonl", lines);
+  dir.Write("checks.json", R"({"filters":[{"type":"record_format"},)"
+                           R"({"type":"record_semantic","max_question_chars":60}]})");
+  ASSERT_TRUE(CreateDirectories(dir.File("elsewhere")).ok());
+  InDirectory(dir.path(), [&] {
+    filters::FilterRunOptions o;
+    o.config = "checks.json";
+    o.inputs = {"in.jsonl"};
+    o.out_dir = "out";
+    o.rejected_dir = "rejected";
+    o.threads = 1;
+    auto report = filters::RunFilterCommand(o);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_GT(report->dropped, 0);
+    // Listed relative to the report's own folder.
+    EXPECT_EQ(report->outputs,
+              (std::vector<std::string>{"in.jsonl", "../rejected/in.jsonl", "filter_report.json"}));
+  });
+  InDirectory(dir.File("elsewhere"), [&] {
+    auto items = LoadReviewItems("../out");
+    ASSERT_TRUE(items.ok()) << items.status().ToString();
+    EXPECT_EQ(items->size(), records.size()) << "kept and rejected, read from another directory";
+  });
+  // A report of the old form (paths as the run named them, relative to where it ran), read
+  // from another directory, and one listing absolute paths of a folder since copied.
+  const std::string report = *ReadFileToString(dir.File("out/filter_report.json"));
+  auto rewrite = [&](const std::string& prefix_out, const std::string& prefix_rej) {
+    std::string r = report;
+    auto replace = [&](const std::string& from, const std::string& to) {
+      const size_t at = r.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      r.replace(at, from.size(), to);
+    };
+    replace("\"../rejected/in.jsonl\"", "\"" + prefix_rej + "in.jsonl\"");
+    replace("\"in.jsonl\"", "\"" + prefix_out + "in.jsonl\"");
+    replace("\"filter_report.json\"", "\"" + prefix_out + "filter_report.json\"");
+    return r;
+  };
+  dir.Write("out/filter_report.json", rewrite("out/", "rejected/"));
+  InDirectory(dir.File("elsewhere"), [&] {
+    auto items = LoadReviewItems("../out");
+    ASSERT_TRUE(items.ok()) << items.status().ToString();
+    EXPECT_EQ(items->size(), records.size());
+  });
+  // Absolute paths of the original; the copy's own shard is read (it differs: one record).
+  dir.Write("out/filter_report.json", rewrite(dir.File("out") + "/", dir.File("rejected") + "/"));
+  ASSERT_TRUE(CreateDirectories(dir.File("copy")).ok());
+  dir.Write("copy/filter_report.json", *ReadFileToString(dir.File("out/filter_report.json")));
+  dir.Write("copy/in.jsonl", synth::RecordToJson(records[0]) + "\n");
+  auto items = LoadReviewItems(dir.File("copy"));
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  int64_t kept = 0, rejected = 0;
+  for (const ReviewItem& item : *items) {
+    if (item.automatic == "kept") {
+      ++kept;
+      EXPECT_NE(item.where.find("/copy/in.jsonl:1"), std::string::npos) << item.where;
+    }
+    rejected += item.automatic == "rejected";
+  }
+  EXPECT_EQ(kept, 1) << "the copy's own kept shard";
+  EXPECT_GT(rejected, 0) << "the rejected folder it names still exists";
+  // A shard found nowhere: the error names the report and where it looked.
+  std::remove(dir.File("rejected/in.jsonl").c_str());
+  auto gone = LoadReviewItems(dir.File("copy"));
+  ASSERT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(gone.status().message().find("copy/filter_report.json"), std::string::npos)
+      << gone.status().message();
+}
+
 TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
   TempDir dir;
   const std::vector<synth::Record> records = Records();
