@@ -9,6 +9,7 @@
 #define KGF_FILTERS_FILTER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -56,6 +57,9 @@ class Filter {
     // A failure keeping the state (a full disk under a spilled dedup table); the pipeline stops
     // with it after the chunk.
     virtual Status status() const { return Status::Ok(); }
+    // Counters of the whole run, added to the filter's report counts once, after the last
+    // sample (e.g. decisions about records the run never saw). Default: none.
+    virtual std::vector<std::pair<std::string, int64_t>> FinalCounts() const { return {}; }
   };
   // A fresh state for a run; nullptr when the filter keeps none.
   virtual std::unique_ptr<State> NewState() const { return nullptr; }
@@ -68,6 +72,16 @@ class Filter {
   // `progress` (nullable) is advanced by one per sample judged.
   virtual void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts,
                    Progress* progress, State* state) const = 0;
+  // True when the filter wants DroppedElsewhere calls.
+  virtual bool WatchesOtherDrops() const { return false; }
+  // Called serially, in input order, for each sample another stage of the run dropped;
+  // `reached`: this filter judged (and kept) it before that stage dropped it, else an earlier
+  // stage dropped it and this filter never saw it. Adds counters to *counts (this filter's
+  // report entry). Lets a stage account for its own decisions another stage made moot (a
+  // reviewer's reject of a record a check already dropped). Called only when
+  // WatchesOtherDrops(); `state` as for Run.
+  virtual void DroppedElsewhere(const Sample& /*sample*/, bool /*reached*/, State* /*state*/,
+                                std::map<std::string, int64_t>* /*counts*/) const {}
   // A whole run in one call (a fresh state).
   void RunAll(std::span<Sample* const> samples, std::span<Verdict> verdicts,
               Progress* progress) const {

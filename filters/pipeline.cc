@@ -117,7 +117,25 @@ std::vector<RecordOutcome> Pipeline::ProcessChunk(
     }
     alive = std::move(next);
   }
+  // Stages that account for what other stages dropped hear of each drop, in input order.
+  for (size_t fi = 0; fi < filters_.size(); ++fi) {
+    if (!filters_[fi]->WatchesOtherDrops()) continue;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const RecordOutcome& o = outcomes[i];
+      if (o.keep || o.filter < 0 || static_cast<size_t>(o.filter) == fi) continue;
+      filters_[fi]->DroppedElsewhere(samples[i], fi < static_cast<size_t>(o.filter),
+                                     states[fi].get(), &(*stats)[fi].counts);
+    }
+  }
   return outcomes;
+}
+
+void Pipeline::AddFinalCounts(std::span<const std::unique_ptr<Filter::State>> states,
+                              std::vector<FilterStats>* stats) const {
+  for (size_t fi = 0; fi < states.size() && fi < stats->size(); ++fi) {
+    if (!states[fi]) continue;
+    for (const auto& [key, n] : states[fi]->FinalCounts()) (*stats)[fi].counts[key] += n;
+  }
 }
 
 std::vector<RecordOutcome> Pipeline::Process(std::vector<Sample>& samples,
@@ -125,6 +143,7 @@ std::vector<RecordOutcome> Pipeline::Process(std::vector<Sample>& samples,
   std::vector<std::unique_ptr<Filter::State>> states = NewStates();
   std::vector<FilterStats> stats;
   std::vector<RecordOutcome> outcomes = ProcessChunk(samples, states, &stats, true);
+  AddFinalCounts(states, &stats);
   if (report != nullptr) {
     for (FilterStats& st : stats) report->filters.push_back(std::move(st));
   }
@@ -418,6 +437,7 @@ class Pipeline::Stream {
 
   // Commits every output and the report (nothing is in place before this).
   Status Finish(const std::string& out_dir) {
+    p_.AddFinalCounts(states_, &stats_);
     report_->filters = std::move(stats_);  // Flush ran at least once: one entry per filter
     report_->state_bytes = state_bytes_;
     // Relative to the report's folder: readable from any directory, and after a move.

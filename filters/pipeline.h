@@ -137,6 +137,9 @@ class Pipeline {
                                           std::span<const std::unique_ptr<Filter::State>> states,
                                           std::vector<FilterStats>* stats,
                                           bool show_progress) const;
+  // Adds each state's FinalCounts to its filter's stats (the end of a run).
+  void AddFinalCounts(std::span<const std::unique_ptr<Filter::State>> states,
+                      std::vector<FilterStats>* stats) const;
   std::vector<std::unique_ptr<Filter>> filters_;
   std::string text_field_ = "text";
   bool drop_bad_lines_ = false;

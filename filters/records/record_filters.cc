@@ -3,6 +3,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "base/file_util.h"
 #include "base/json.h"
@@ -44,21 +45,84 @@ Result<std::string> RecordDedupKey(Sample& sample, bool normalize, bool with_cal
 namespace {
 
 // Drops the records a reviewer rejected (`kgforge review`), reason "<name>.rejected" with the
-// reviewer's own reason as detail. The store is read once, when the pipeline is built.
-class ReviewDecisionsFilter : public RecordFilter {
+// reviewer's own reason as detail. The store is read once, when the pipeline is built. Every
+// decision is accounted for in the step's counts: rejects dropped here, rejects of records
+// another stage had already dropped, accepts of records the checks dropped (not applied: a
+// reviewer's accept never overrides a check), and decisions on records not in this input.
+class ReviewDecisionsFilter : public Filter {
  public:
-  ReviewDecisionsFilter(std::string name, std::map<std::string, std::string> rejected)
-      : RecordFilter(std::move(name), "review_decisions"), rejected_(std::move(rejected)) {}
-  Verdict Apply(Sample& sample) const override {
-    Result<const synth::Record*> r = RecordOf(sample);
-    if (!r.ok()) return Verdict::Drop("not_a_record", r.status().message());
-    auto it = rejected_.find((*r)->id);
-    if (it == rejected_.end()) return Verdict::Keep();
-    return Verdict::Drop("rejected", it->second);
+  ReviewDecisionsFilter(std::string name, std::map<std::string, std::string> rejected,
+                        std::set<std::string> accepted)
+      : Filter(std::move(name), "review_decisions"),
+        rejected_(std::move(rejected)),
+        accepted_(std::move(accepted)) {}
+
+  // The decided ids the run has met, for the final counts.
+  struct Seen : State {
+    const ReviewDecisionsFilter* filter = nullptr;
+    std::set<std::string> ids;
+    int64_t MemoryBytes() const override { return static_cast<int64_t>(ids.size()) * 64; }
+    std::vector<std::pair<std::string, int64_t>> FinalCounts() const override {
+      int64_t rejects_unseen = 0, accepts_unseen = 0;
+      for (const auto& [id, detail] : filter->rejected_) rejects_unseen += !ids.count(id);
+      for (const std::string& id : filter->accepted_) accepts_unseen += !ids.count(id);
+      return {{"rejects_in_store", static_cast<int64_t>(filter->rejected_.size())},
+              {"rejects_not_in_input", rejects_unseen},
+              {"accepts_in_store", static_cast<int64_t>(filter->accepted_.size())},
+              {"accepts_not_in_input", accepts_unseen}};
+    }
+  };
+  std::unique_ptr<State> NewState() const override {
+    auto s = std::make_unique<Seen>();
+    s->filter = this;
+    return s;
+  }
+
+  void Run(std::span<Sample* const> samples, std::span<Verdict> verdicts, Progress* progress,
+           State* state) const override {
+    auto* seen = static_cast<Seen*>(state);
+    for (size_t i = 0; i < samples.size(); ++i) {  // map look-ups: no need for threads
+      Result<const synth::Record*> r = RecordOf(*samples[i]);
+      if (!r.ok()) {
+        verdicts[i] = Verdict::Drop("not_a_record", r.status().message());
+        continue;
+      }
+      const std::string& id = (*r)->id;
+      if (auto it = rejected_.find(id); it != rejected_.end()) {
+        seen->ids.insert(id);
+        verdicts[i] = Verdict::Drop("rejected", it->second);
+        verdicts[i].counts.push_back({"rejects_dropped_here", 1});
+      } else if (accepted_.count(id)) {
+        seen->ids.insert(id);
+        verdicts[i].counts.push_back({"accepts_passed_here", 1});
+      }
+    }
+    if (progress != nullptr) progress->Add(samples.size());
+  }
+
+  bool WatchesOtherDrops() const override { return true; }
+  void DroppedElsewhere(const Sample& sample, bool reached, State* state,
+                        std::map<std::string, int64_t>* counts) const override {
+    const std::string id = RecordIdOf(sample);
+    if (id.empty()) return;
+    if (rejected_.count(id) && !reached) {
+      static_cast<Seen*>(state)->ids.insert(id);
+      ++(*counts)["rejects_already_dropped"];
+    } else if (accepted_.count(id)) {
+      static_cast<Seen*>(state)->ids.insert(id);
+      ++(*counts)["accepts_of_dropped_records_not_applied"];
+    }
   }
 
  private:
-  std::map<std::string, std::string> rejected_;  // id -> "by <reviewer>: <reason>"
+  // The id of the record behind a sample, or "" (a sample that is no record).
+  static std::string RecordIdOf(const Sample& sample) {
+    auto id = sample.doc().FindMember("id");
+    return id != sample.doc().MemberEnd() && id->value.IsString() ? id->value.GetString() : "";
+  }
+
+  std::map<std::string, std::string> rejected_;  // id -> "rejected by <reviewer>: <reason>"
+  std::set<std::string> accepted_;
 };
 
 }  // namespace
@@ -101,13 +165,17 @@ FilterPlugins RecordFilterPlugins(KgContext kg) {
                        Result<std::vector<review::Decision>> all = store->All();
                        if (!all.ok()) return all.status().WithContext(r.where());
                        std::map<std::string, std::string> rejected;
+                       std::set<std::string> accepted;
                        for (const review::Decision& d : *all) {
-                         if (d.decision != "reject") continue;
+                         if (d.decision != "reject") {
+                           accepted.insert(d.record_id);
+                           continue;
+                         }
                          rejected[d.record_id] = "rejected by " + d.reviewer +
                                                  (d.reason.empty() ? "" : ": " + d.reason);
                        }
-                       return std::unique_ptr<Filter>(
-                           std::make_unique<ReviewDecisionsFilter>(name, std::move(rejected)));
+                       return std::unique_ptr<Filter>(std::make_unique<ReviewDecisionsFilter>(
+                           name, std::move(rejected), std::move(accepted)));
                      }});
   return p;
 }

@@ -423,6 +423,61 @@ TEST(ReviewFilterTest, RejectedRecordsAreDroppedAsReviewRejected) {
   EXPECT_NE(p.status().message().find("filters[0]"), std::string::npos) << p.status().message();
 }
 
+// Audit defect 6: a reject of a record a check had already dropped, or an accept of one, was
+// in no report.
+TEST(ReviewFilterTest, TheReportAccountsForEveryDecision) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  FilterFixture(dir, records);  // which records the checks drop
+  auto items = LoadReviewItems(dir.File("out"));
+  ASSERT_TRUE(items.ok());
+  std::vector<std::string> kept, dropped;
+  for (const ReviewItem& item : *items) {
+    (item.automatic == "kept" ? kept : dropped).push_back(item.record.id);
+  }
+  ASSERT_GE(kept.size(), 3u);
+  ASSERT_GE(dropped.size(), 2u);
+  {
+    auto store = DecisionStore::Open(dir.File("review.sqlite"));
+    ASSERT_TRUE(store.ok());
+    for (const std::string& id : {kept[0], kept[1], dropped[0], std::string("not-in-input")}) {
+      ASSERT_TRUE(store->Put({.record_id = id, .decision = "reject", .reason = "x", .reviewer = "ann"}).ok());
+    }
+    for (const std::string& id : {kept[2], dropped[1]}) {
+      ASSERT_TRUE(store->Put({.record_id = id, .decision = "accept", .reviewer = "ann"}).ok());
+    }
+  }
+  dir.Write("checks.json", R"({"filters":[{"type":"record_format"},)"
+                           R"({"type":"record_semantic","max_question_chars":60},)"
+                           R"({"type":"review_decisions","name":"review","db":")" +
+                               dir.File("review.sqlite") + "\"}]}");
+  filters::FilterRunOptions o;
+  o.config = dir.File("checks.json");
+  o.inputs = {dir.File("in.jsonl")};
+  o.out_dir = dir.File("out2");
+  o.threads = 1;
+  auto report = filters::RunFilterCommand(o);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const filters::FilterStats& review = report->filters.back();
+  ASSERT_EQ(review.type, "review_decisions");
+  EXPECT_EQ(review.reasons.at("rejected"), 2);
+  const std::map<std::string, int64_t> want = {
+      {"rejects_in_store", 4},         {"rejects_dropped_here", 2},
+      {"rejects_already_dropped", 1},  {"rejects_not_in_input", 1},
+      {"accepts_in_store", 2},         {"accepts_passed_here", 1},
+      {"accepts_of_dropped_records_not_applied", 1}, {"accepts_not_in_input", 0}};
+  EXPECT_EQ(review.counts, want);
+  // The same with the run cut into one-record chunks (the counts are kept across chunks).
+  auto p = filters::Pipeline::FromFile(o.config, filters::RecordFilterPlugins({}));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  p->set_chunk_bytes(1);
+  auto chunked = p->Run(o.inputs, dir.File("out3"), "", 1);
+  ASSERT_TRUE(chunked.ok()) << chunked.status().ToString();
+  EXPECT_EQ(chunked->filters.back().counts, want);
+  EXPECT_NE(report->ToText().find("#rejects_already_dropped  1"), std::string::npos)
+      << report->ToText();
+}
+
 // Issue 13: a rerun with unchanged inputs reuses the finished outputs; a new review mark, a
 // changed input or --force runs again (and the mark is honoured).
 TEST(ReviewFilterTest, RerunReusesFinishedOutputsUntilAMarkOrAnInputChanges) {
