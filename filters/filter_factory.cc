@@ -28,7 +28,7 @@ Result<std::unique_ptr<Filter>> MakeFilter(const JsonValue& spec, const FactoryC
   }
   KGF_ASSIGN_OR_RETURN(std::string type, JsonGetString(spec, "type", ctx.where));
   std::string name = type;
-  OptionReader r(spec, ctx.where + " (" + type + ")");
+  OptionReader r(spec, ctx.where + " (" + type + ")", ctx.config_dir);
   r.Consume("type");
   KGF_RETURN_IF_ERROR(r.String("name", &name));
   if (name.empty()) return InvalidArgumentError(r.where() + ": 'name' must not be empty");

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "base/file_util.h"
+
 namespace kgf::filters {
 
 const JsonValue* OptionReader::Find(const char* key) {
@@ -58,6 +60,13 @@ Status OptionReader::String(const char* key, std::string* out) {
   if (v == nullptr) return Status::Ok();
   if (!v->IsString()) return InvalidArgumentError(where_ + ": '" + key + "' must be a string");
   *out = v->GetString();
+  return Status::Ok();
+}
+
+Status OptionReader::Path(const char* key, std::string* out) {
+  std::string value;
+  KGF_RETURN_IF_ERROR(String(key, &value));
+  if (!value.empty()) *out = JoinPath(config_dir_, value);  // keeps an absolute path
   return Status::Ok();
 }
 

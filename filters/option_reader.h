@@ -17,8 +17,9 @@ namespace kgf::filters {
 class OptionReader {
  public:
   // REQUIRES: obj is a JSON object that outlives the reader. where: "cfg.json: filters[2]
-  // (gopher_quality)".
-  OptionReader(const JsonValue& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
+  // (gopher_quality)". config_dir: the config file's folder, for Path().
+  OptionReader(const JsonValue& obj, std::string where, std::string config_dir = "")
+      : obj_(obj), where_(std::move(where)), config_dir_(std::move(config_dir)) {}
 
   const std::string& where() const { return where_; }
   // Each reads `key` into *out when present (leaving the default otherwise) and checks
@@ -28,6 +29,9 @@ class OptionReader {
   Status Int(const char* key, int* out, int lo, int hi);
   Status Bool(const char* key, bool* out);
   Status String(const char* key, std::string* out);
+  // A data file's path: like String, then a relative path is taken relative to the config
+  // file's folder (filters/README.md), never to the working directory; absolute paths stay.
+  Status Path(const char* key, std::string* out);
   // A string that must be one of `allowed`.
   Status Enum(const char* key, std::string* out, const std::vector<std::string>& allowed);
   Status StringList(const char* key, std::vector<std::string>* out);
@@ -40,6 +44,7 @@ class OptionReader {
   const JsonValue* Find(const char* key);
   const JsonValue& obj_;
   std::string where_;
+  std::string config_dir_;
   std::set<std::string> used_;
 };
 

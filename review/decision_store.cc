@@ -91,7 +91,9 @@ Result<DecisionStore> DecisionStore::Open(const std::string& path) {
 
 Result<DecisionStore> DecisionStore::OpenReadOnly(const std::string& path) {
   if (!FileExists(path)) {
-    return NotFoundError(path + ": no review store (create one with `kgforge review`)");
+    return NotFoundError(path + ": no review store (the first decision creates it: `kgforge "
+                                "review mark DATA ...`, or a or r in the interactive `kgforge "
+                                "review DATA` on a terminal)");
   }
   DecisionStore s;
   s.path_ = path;

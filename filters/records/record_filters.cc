@@ -155,13 +155,18 @@ FilterPlugins RecordFilterPlugins(KgContext kg) {
   p.types.push_back({"review_decisions", [](const std::string& name, OptionReader& r)
                                              -> Result<std::unique_ptr<Filter>> {
                        std::string db;
-                       KGF_RETURN_IF_ERROR(r.String("db", &db));
+                       KGF_RETURN_IF_ERROR(r.Path("db", &db));  // relative: to the config's folder
                        if (db.empty()) {
                          return InvalidArgumentError(r.where() + ": 'db' (the review store, e.g. "
-                                                     "data/review.sqlite) is required");
+                                                     "kept/review.sqlite, relative to the "
+                                                     "config's folder) is required");
                        }
                        Result<review::DecisionStore> store = review::DecisionStore::OpenReadOnly(db);
-                       if (!store.ok()) return store.status().WithContext(r.where());
+                       if (!store.ok()) {
+                         return store.status().WithContext(
+                             r.where() + ": 'db' (relative paths are taken from the config's "
+                                         "folder)");
+                       }
                        Result<std::vector<review::Decision>> all = store->All();
                        if (!all.ok()) return all.status().WithContext(r.where());
                        std::map<std::string, std::string> rejected;

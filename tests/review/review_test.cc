@@ -478,6 +478,49 @@ TEST(ReviewFilterTest, TheReportAccountsForEveryDecision) {
       << report->ToText();
 }
 
+// Audit defect 10: the step's "db" was taken relative to the working directory, while
+// filters/README says data paths in a config are relative to the config's folder.
+TEST(ReviewFilterTest, TheStoreIsFoundRelativeToTheConfigsFolder) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  ASSERT_TRUE(CreateDirectories(dir.File("cfgs/store")).ok());
+  ASSERT_TRUE(CreateDirectories(dir.File("elsewhere")).ok());
+  {
+    auto store = DecisionStore::Open(dir.File("cfgs/store/review.sqlite"));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store->Put({.record_id = records[0].id, .decision = "reject", .reason = "x",
+                            .reviewer = "ann"}).ok());
+  }
+  std::string lines;
+  for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
+  dir.Write("in.jsonl", lines);
+  const std::string config = dir.Write(
+      "cfgs/checks.json",
+      R"({"filters":[{"type":"review_decisions","name":"review","db":"store/review.sqlite"}]})");
+  InDirectory(dir.File("elsewhere"), [&] {
+    filters::FilterRunOptions o;
+    o.config = config;
+    o.inputs = {dir.File("in.jsonl")};
+    o.out_dir = dir.File("out");
+    o.threads = 1;
+    auto report = filters::RunFilterCommand(o);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->dropped, 1);
+  });
+  // An absolute path still works; a missing store's error shows the path it resolved to.
+  dir.Write("cfgs/abs.json", R"({"filters":[{"type":"review_decisions","db":")" +
+                                 dir.File("cfgs/store/review.sqlite") + "\"}]}");
+  EXPECT_TRUE(filters::Pipeline::FromFile(dir.File("cfgs/abs.json"),
+                                          filters::RecordFilterPlugins({})).ok());
+  dir.Write("cfgs/missing.json", R"({"filters":[{"type":"review_decisions","db":"nope.sqlite"}]})");
+  auto p = filters::Pipeline::FromFile(dir.File("cfgs/missing.json"), filters::RecordFilterPlugins({}));
+  ASSERT_EQ(p.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(p.status().message().find(dir.File("cfgs/nope.sqlite") + ": no review store"),
+            std::string::npos) << p.status().message();
+  EXPECT_NE(p.status().message().find("relative paths are taken from the config's folder"),
+            std::string::npos) << p.status().message();
+}
+
 // Issue 13: a rerun with unchanged inputs reuses the finished outputs; a new review mark, a
 // changed input or --force runs again (and the mark is honoured).
 TEST(ReviewFilterTest, RerunReusesFinishedOutputsUntilAMarkOrAnInputChanges) {
