@@ -3,8 +3,12 @@
 // reports acceptance and agreement with the automatic checks (review/review_stats.h).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/command.h"
 #include "review/decision_store.h"
@@ -16,7 +20,14 @@ namespace kgf::cli {
 namespace {
 
 void AddSelection(CLI::App* c, review::Selection& s) {
+  // Checked on the text: CLI11 would take an out-of-range number silently.
   c->add_option("--sample", s.sample, "a random sample of this many records (0: all)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            Result<int64_t> n = review::ParseSampleSize(text);
+            return n.ok() ? "" : n.status().message();
+          },
+          "N>=0"))
       ->capture_default_str();
   c->add_option("--seed", s.seed, "seed of the sample")->capture_default_str();
   c->add_option("--pattern", s.pattern, "only this pattern (1p, 2i, ...)");
@@ -24,6 +35,37 @@ void AddSelection(CLI::App* c, review::Selection& s) {
   c->add_option("--reason", s.reason, "only records rejected with a reason starting so");
   c->add_option("--tool", s.tool, "only records calling this tool");
   c->add_option("--search", s.search, "a record id, or text of the question, an anchor or answer");
+}
+
+// `review --db x mark ...`: options given to `review` before a subcommand. --db (and --reviewer
+// for mark) carry over when the subcommand has none of its own; two different values, or any
+// option only the viewer uses, is a usage error naming it (never silently ignored). Returns the
+// message, "" when fine.
+std::string ParentOptions(CLI::App* parent, const std::string& sub,
+                          const std::vector<std::pair<std::string, std::string*>>& carried,
+                          const review::ReviewOptions& o) {
+  for (const CLI::Option* opt : parent->get_options()) {
+    if (opt->count() == 0) continue;
+    const std::string name = opt->get_name();
+    const auto it = std::find_if(carried.begin(), carried.end(),
+                                 [&](const auto& c) { return c.first == name; });
+    if (it == carried.end()) {
+      return "kgforge review " + sub + ": " +
+             (name == "in" ? "the data '" + o.in + "' is given before `" + sub +
+                                 "`; give it after: kgforge review " + sub + " DIR ..."
+                           : name + " (given before `" + sub + "`) is an option of the viewer "
+                                    "(kgforge review DIR ...), not of `review " + sub + "`");
+    }
+    const std::string& given = name == "--db" ? o.db : o.reviewer;
+    std::string& own = *it->second;
+    if (own.empty()) {
+      own = given;
+    } else if (own != given) {
+      return "kgforge review " + sub + ": " + name + " is given twice, '" + given + "' before `" +
+             sub + "` and '" + own + "' after it; give it once";
+    }
+  }
+  return "";
 }
 
 void SetupReviewCommand(CLI::App& root) {
@@ -53,7 +95,19 @@ void SetupReviewCommand(CLI::App& root) {
   m->add_option("--note", mark->note, "a note");
   m->add_option("--reviewer", mark->reviewer, "name (default: $USER)");
   m->add_option("--db", *mark_db, "review store (default: review.sqlite beside the data)");
-  m->callback([mark, mark_db, mark_in] {
+  m->callback([mark, mark_db, mark_in, o, c] {
+    if (std::string misuse = ParentOptions(
+            c, "mark", {{"--db", mark_db.get()}, {"--reviewer", &mark->reviewer}}, *o);
+        !misuse.empty()) {
+      std::fputs((misuse + "\n").c_str(), stderr);
+      SetExitCode(2);
+      return;
+    }
+    if (mark->decision == "reject" && mark->reason.find_first_not_of(' ') == std::string::npos) {
+      ReportError(InvalidArgumentError(
+          "review mark: a reject needs a reason; pass --reason \"what is wrong with it\""));
+      return;
+    }
     auto items = review::LoadReviewItems(*mark_in);
     if (!items.ok()) {
       ReportError(items.status());
@@ -79,12 +133,17 @@ void SetupReviewCommand(CLI::App& root) {
     d.template_id = item->record.templates.system;
     d.tools = item->tools();
     d.automatic = item->automatic;
-    if (Status s = store->Put(d); !s.ok()) {
-      ReportError(s);
+    auto was = store->Mark(d);
+    if (!was.ok()) {
+      ReportError(was.status());
       return;
     }
     std::printf("%s %s (%s) in %s\n", d.decision == "accept" ? "accepted" : "rejected",
                 d.record_id.c_str(), item->automatic.c_str(), db.c_str());
+    if (*was) {
+      if (d.note.empty()) d.note = (*was)->note;  // as Mark stored it
+      std::printf("  %s\n", review::DescribeChange(**was, d).c_str());
+    }
     SetExitCode(0);
   });
 
@@ -95,7 +154,13 @@ void SetupReviewCommand(CLI::App& root) {
   s->add_option("in", *stats_in, "the reviewed data (for the default store path)")->required();
   s->add_option("--db", *stats_db, "review store (default: review.sqlite beside the data)");
   s->add_flag("--json", *stats_json, "print as JSON");
-  s->callback([stats_in, stats_db, stats_json] {
+  s->callback([stats_in, stats_db, stats_json, o, c] {
+    if (std::string misuse = ParentOptions(c, "stats", {{"--db", stats_db.get()}}, *o);
+        !misuse.empty()) {
+      std::fputs((misuse + "\n").c_str(), stderr);
+      SetExitCode(2);
+      return;
+    }
     const std::string db = stats_db->empty() ? review::DefaultDbPath(*stats_in) : *stats_db;
     auto store = review::DecisionStore::OpenReadOnly(db);
     if (!store.ok()) {
@@ -122,11 +187,13 @@ void SetupReviewCommand(CLI::App& root) {
     }
     const bool tty = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
     o->color = ::isatty(STDOUT_FILENO);
-    auto r = review::RunReview(*o, tty && !o->plain);
+    const bool interactive = tty && !o->plain;
+    auto r = review::RunReview(*o, interactive);
     if (!r.ok()) {
       ReportError(r.status());
       return;
     }
+    if (!interactive && *r == 0) std::fputs("kgforge review: 0 records match\n", stderr);
     SetExitCode(0);
   });
 }

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <ctime>
 
 #include "base/file_util.h"
@@ -108,11 +109,35 @@ Result<DecisionStore> DecisionStore::OpenReadOnly(const std::string& path) {
   return s;
 }
 
+Status CheckDecisionText(std::string_view field, std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xc2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;  // U+0080..U+009F
+    if (c < 0x20 || c == 0x7f || c1) {
+      char code[8];
+      std::snprintf(code, sizeof(code), "0x%02x", c1 ? static_cast<unsigned char>(text[i + 1]) : c);
+      return InvalidArgumentError("review: the " + std::string(field) +
+                                  " holds a control character (" + code + " at byte " +
+                                  std::to_string(i) + "); write it as plain text");
+    }
+  }
+  return Status::Ok();
+}
+
 Status DecisionStore::Put(Decision d) {
   if (d.record_id.empty()) return InvalidArgumentError("review: a decision needs a record id");
   if (d.decision != "accept" && d.decision != "reject") {
     return InvalidArgumentError("review: decision '" + d.decision + "' is not accept or reject");
   }
+  if (d.decision == "reject" && d.reason.find_first_not_of(" ") == std::string::npos) {
+    return InvalidArgumentError("review: rejecting " + d.record_id +
+                                " needs a reason (what is wrong with it); nothing saved");
+  }
+  KGF_RETURN_IF_ERROR(CheckDecisionText("reason", d.reason));
+  KGF_RETURN_IF_ERROR(CheckDecisionText("note", d.note));
+  KGF_RETURN_IF_ERROR(CheckDecisionText("reviewer name", d.reviewer));
   if (d.time.empty()) d.time = UtcNow();
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db_.get(),
@@ -131,6 +156,24 @@ Status DecisionStore::Put(Decision d) {
                    sqlite3_errmsg(db_.get()));
   }
   return Status::Ok();
+}
+
+Result<std::optional<Decision>> DecisionStore::Mark(Decision d) {
+  KGF_ASSIGN_OR_RETURN(std::optional<Decision> was, Get(d.record_id));
+  if (was && d.note.empty()) d.note = was->note;
+  KGF_RETURN_IF_ERROR(Put(std::move(d)));
+  return was;
+}
+
+std::string DescribeChange(const Decision& was, const Decision& now) {
+  auto said = [](const Decision& d) {
+    return d.decision + (d.reason.empty() ? "" : " (" + d.reason + ")");
+  };
+  std::string out = "was " + said(was) + " by " + (was.reviewer.empty() ? "?" : was.reviewer);
+  if (!was.time.empty()) out += " at " + was.time;
+  out += "; now " + said(now);
+  if (!was.note.empty() && now.note == was.note) out += "; note kept: " + was.note;
+  return out;
 }
 
 Result<std::optional<Decision>> DecisionStore::Get(const std::string& record_id) const {

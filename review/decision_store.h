@@ -10,7 +10,7 @@
 //
 // The record's pattern, system template, tools (comma-separated) and the automatic checks'
 // outcome are stored with the decision, so statistics need only this file. A later decision on
-// the same record replaces the earlier one. Each Put commits: a killed session loses nothing
+// the same record replaces the earlier one (Mark returns it, so the reviewer is told). Each Put commits: a killed session loses nothing
 // decided. Not thread-safe (one reviewer, one process).
 #ifndef KGF_REVIEW_DECISION_STORE_H_
 #define KGF_REVIEW_DECISION_STORE_H_
@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -48,8 +49,14 @@ class DecisionStore {
   DecisionStore& operator=(DecisionStore&&) noexcept;
   ~DecisionStore();
 
-  // Errors: InvalidArgument for a decision other than accept/reject or an empty id; IoError.
+  // Errors: InvalidArgument for a decision other than accept/reject, an empty id, a reject
+  // without a reason, or a control character in the reason, note or reviewer
+  // (CheckDecisionText); IoError. Nothing is written on error.
   Status Put(Decision d);
+  // A reviewer's (re-)decision: Put, except that an empty d.note keeps the note of the decision
+  // it replaces. Returns that earlier decision (nullopt when there was none), so the caller can
+  // say what changed (DescribeChange). Errors: those of Put and Get.
+  Result<std::optional<Decision>> Mark(Decision d);
   // Errors: IoError naming the store when SQLite fails (busy, corrupt): never a partial list.
   Result<std::optional<Decision>> Get(const std::string& record_id) const;
   Result<std::vector<Decision>> All() const;  // by record id
@@ -61,6 +68,15 @@ class DecisionStore {
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_{nullptr, nullptr};
   std::string path_;
 };
+
+// OK when `text` (a reason, note or name) holds no control character (C0, DEL, C1: an Esc
+// typed at a prompt would otherwise be stored as a raw byte). Errors: InvalidArgument naming
+// `field`, the byte and its position.
+Status CheckDecisionText(std::string_view field, std::string_view text);
+
+// One line on a re-decision: "was reject (thought leaks) by alice at 2026-11-29T21:07:30Z; now
+// accept" (with the new reason for a reject, and "note kept: ..." when the earlier note stays).
+std::string DescribeChange(const Decision& was, const Decision& now);
 
 // Current UTC time as "2026-11-29T21:07:30Z".
 std::string UtcNow();

@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "base/line_reader.h"
 #include "base/rng.h"
+#include "synth/pattern.h"
 
 namespace kgf::review {
 namespace {
@@ -259,6 +260,107 @@ Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path) {
                                 "output (shard-*.jsonl.zst)");
   }
   return items;
+}
+
+namespace {
+
+std::vector<std::string> WithPresent(std::vector<std::string> names,
+                                     const std::vector<ReviewItem>& items,
+                                     const std::string synth::Record::*field) {
+  for (const ReviewItem& item : items) {
+    const std::string& v = item.record.*field;
+    if (!v.empty() && std::find(names.begin(), names.end(), v) == names.end()) names.push_back(v);
+  }
+  return names;
+}
+
+std::string Listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> KnownPatterns(const std::vector<ReviewItem>& items) {
+  std::vector<std::string> names;
+  for (synth::Pattern p : synth::AllPatterns()) names.emplace_back(synth::PatternName(p));
+  return WithPresent(std::move(names), items, &synth::Record::pattern);
+}
+
+std::vector<std::string> KnownSplits(const std::vector<ReviewItem>& items) {
+  return WithPresent({"train", "valid", "test"}, items, &synth::Record::split);
+}
+
+Status CheckSelection(const std::vector<ReviewItem>& items, const Selection& s) {
+  if (!s.pattern.empty()) {
+    const std::vector<std::string> known = KnownPatterns(items);
+    if (std::find(known.begin(), known.end(), s.pattern) == known.end()) {
+      return InvalidArgumentError("review: unknown pattern '" + s.pattern + "'; patterns: " +
+                                  Listed(known));
+    }
+  }
+  if (!s.split.empty()) {
+    const std::vector<std::string> known = KnownSplits(items);
+    if (std::find(known.begin(), known.end(), s.split) == known.end()) {
+      return InvalidArgumentError("review: unknown split '" + s.split + "'; splits: " +
+                                  Listed(known));
+    }
+  }
+  if (s.sample < 0) {
+    return InvalidArgumentError("review: the sample size must be 0 (all) or more, not " +
+                                std::to_string(s.sample));
+  }
+  return Status::Ok();
+}
+
+Status ParseFilterLine(std::string_view line, const std::vector<ReviewItem>& items,
+                       Selection* selection) {
+  Selection s = *selection;
+  s.pattern.clear();
+  s.split.clear();
+  s.tool.clear();
+  s.reason.clear();
+  size_t pos = 0;
+  while (pos < line.size()) {
+    size_t end = line.find(' ', pos);
+    if (end == std::string_view::npos) end = line.size();
+    const std::string part(line.substr(pos, end - pos));
+    pos = end + 1;
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgumentError("filter: '" + part + "' is not key=value; keys: pattern, "
+                                  "split, tool, reason");
+    }
+    const std::string k = part.substr(0, eq), v = part.substr(eq + 1);
+    if (k == "pattern") {
+      s.pattern = v;
+    } else if (k == "split") {
+      s.split = v;
+    } else if (k == "tool") {
+      s.tool = v;
+    } else if (k == "reason") {
+      s.reason = v;
+    } else {
+      return InvalidArgumentError("filter: unknown key '" + k + "'; keys: pattern, split, "
+                                  "tool, reason");
+    }
+  }
+  KGF_RETURN_IF_ERROR(CheckSelection(items, s));
+  *selection = std::move(s);
+  return Status::Ok();
+}
+
+Result<int64_t> ParseSampleSize(std::string_view text) {
+  const std::string t(text);
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || n < 0) {
+    return InvalidArgumentError("sample size must be a whole number, 0 (all) or more; got '" +
+                                t + "'");
+  }
+  return n;
 }
 
 std::vector<size_t> SelectItems(const std::vector<ReviewItem>& items, const Selection& s) {

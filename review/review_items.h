@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -63,6 +64,25 @@ struct Selection {
   uint64_t seed = 1;
   std::set<std::string> reviewed;  // ids with a decision: listed after the unreviewed ones
 };
+
+// The names a selection may use: the 14 query patterns and the splits train / valid / test,
+// each with any other a record of `items` carries.
+std::vector<std::string> KnownPatterns(const std::vector<ReviewItem>& items);
+std::vector<std::string> KnownSplits(const std::vector<ReviewItem>& items);
+
+// Errors: InvalidArgument for a pattern or split not among the known ones (the message lists
+// them) or a negative sample size. A valid selection may still match nothing.
+Status CheckSelection(const std::vector<ReviewItem>& items, const Selection& selection);
+
+// Parses the interactive filter line "pattern=2i split=test tool=get_x reason=record_semantic"
+// into `selection` (fields not named are cleared; "" clears all). Errors: InvalidArgument for a
+// part without '=', an unknown key (the message lists the keys) or a value CheckSelection
+// refuses; `selection` is then unchanged.
+Status ParseFilterLine(std::string_view line, const std::vector<ReviewItem>& items,
+                       Selection* selection);
+
+// A sample size typed by the reviewer: a whole number >= 0. Errors: InvalidArgument quoting it.
+Result<int64_t> ParseSampleSize(std::string_view text);
 
 // Indices of the matching items: the seeded sample (or all) in input order, unreviewed first.
 std::vector<size_t> SelectItems(const std::vector<ReviewItem>& items, const Selection& selection);

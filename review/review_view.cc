@@ -159,6 +159,40 @@ std::string FormatItem(const ReviewItem& item, const std::optional<Decision>& de
   return out;
 }
 
+std::optional<std::string> CleanPromptLine(std::string_view typed) {
+  std::string out;
+  for (size_t i = 0; i < typed.size(); ++i) {
+    const auto c = static_cast<unsigned char>(typed[i]);
+    if (c == 0x1b) {
+      const char next = i + 1 < typed.size() ? typed[i + 1] : '\0';
+      if (next == '[') {  // CSI: an arrow or function key; up to its final byte
+        i += 2;
+        while (i < typed.size() && !(typed[i] >= 0x40 && typed[i] <= 0x7e)) ++i;
+        continue;
+      }
+      if (next == 'O') {  // SS3: an arrow key in application mode
+        i += 2;
+        continue;
+      }
+      return std::nullopt;  // a lone Esc: cancel
+    }
+    if (c == '\t') {
+      out += ' ';
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) continue;
+    if (c == 0xc2 && i + 1 < typed.size() && static_cast<unsigned char>(typed[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(typed[i + 1]) <= 0x9f) {
+      ++i;  // a C1 control character
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  const size_t b = out.find_first_not_of(' ');
+  if (b == std::string::npos) return std::string();
+  return out.substr(b, out.find_last_not_of(' ') - b + 1);
+}
+
 std::string DefaultDbPath(const std::string& in) {
   if (IsDirectory(in)) return JoinPath(in, "review.sqlite");
   const std::string dir = Dirname(in);
@@ -206,7 +240,9 @@ int ReadKey() {
   return 0;
 }
 
-std::string ReadLine(RawTerminal& term, const std::string& prompt) {
+// A line typed at a prompt (the terminal's line editor on), cleaned by CleanPromptLine;
+// nullopt when the reviewer pressed Esc or input ended.
+std::optional<std::string> ReadLine(RawTerminal& term, const std::string& prompt) {
   term.Restore();
   std::fputs(prompt.c_str(), stdout);
   std::fflush(stdout);
@@ -214,30 +250,8 @@ std::string ReadLine(RawTerminal& term, const std::string& prompt) {
   int c;
   while ((c = std::fgetc(stdin)) != EOF && c != '\n') line.push_back(static_cast<char>(c));
   term.Resume();
-  return line;
-}
-
-// "pattern=2i split=test tool=get_x reason=record_semantic" -> the selection's fields.
-void ApplyFilter(const std::string& text, Selection* s) {
-  s->pattern.clear();
-  s->split.clear();
-  s->tool.clear();
-  s->reason.clear();
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find(' ', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string part = text.substr(pos, end - pos);
-    const size_t eq = part.find('=');
-    if (eq != std::string::npos) {
-      const std::string k = part.substr(0, eq), v = part.substr(eq + 1);
-      if (k == "pattern") s->pattern = v;
-      if (k == "split") s->split = v;
-      if (k == "tool") s->tool = v;
-      if (k == "reason") s->reason = v;
-    }
-    pos = end + 1;
-  }
+  if (c == EOF && line.empty()) return std::nullopt;
+  return CleanPromptLine(line);
 }
 
 }  // namespace
@@ -283,8 +297,9 @@ struct ReviewSession {
                       std::to_string(k + 1) + "/" + std::to_string(order.size()), options.color);
   }
   // Records a decision (or, with decision "", a note on the existing one) for the k-th item.
-  Status Decide(size_t k, const std::string& decision, const std::string& reason,
-                const std::string& note) {
+  // Returns what it replaced, as a line for the reviewer ("" for a first decision).
+  Result<std::string> Decide(size_t k, const std::string& decision, const std::string& reason,
+                             const std::string& note) {
     const ReviewItem& item = items[order[k]];
     Decision d;
     KGF_ASSIGN_OR_RETURN(std::optional<Decision> old, store->Get(item.record.id));
@@ -292,7 +307,7 @@ struct ReviewSession {
     d.record_id = item.record.id;
     d.decision = decision.empty() ? d.decision : decision;
     if (!decision.empty()) d.reason = reason;
-    if (!note.empty()) d.note = note;
+    d.note = note;  // empty: Mark keeps the earlier one
     d.reviewer = reviewer;
     d.time.clear();
     d.pattern = item.record.pattern;
@@ -300,7 +315,9 @@ struct ReviewSession {
     d.tools = item.tools();
     d.automatic = item.automatic;
     if (d.decision.empty()) return InvalidArgumentError("accept or reject before adding a note");
-    return store->Put(d);
+    KGF_ASSIGN_OR_RETURN(std::optional<Decision> was, store->Mark(d));
+    if (!was || decision.empty()) return std::string();
+    return DescribeChange(*was, d);
   }
 };
 
@@ -326,7 +343,42 @@ Status OpenSession(bool interactive, ReviewSession* s) {
   s->reviewer = s->options.reviewer;
   if (s->reviewer.empty()) s->reviewer = std::getenv("USER") ? std::getenv("USER") : "reviewer";
   s->sel = s->options.selection;
+  KGF_RETURN_IF_ERROR(CheckSelection(s->items, s->sel));
   return s->Select();
+}
+
+// a / r / c on the k-th selected record: accept, reject (asks for a reason; Esc cancels, an
+// empty one is refused), or a note on an existing decision. Returns the message to show; moves
+// *k on to the next record after a decision. Errors: the store failing.
+Result<std::string> DecideByKey(ReviewSession& s, RawTerminal& term, int key, size_t* k) {
+  std::string decision, reason, note;
+  if (key == 'a') decision = "accept";
+  if (key == 'r') {
+    const std::optional<std::string> typed = ReadLine(term, "reason (Esc Enter cancels): ");
+    if (!typed) return std::string("reject cancelled; nothing saved");
+    if (typed->empty()) return std::string("a reject needs a reason; nothing saved (r to try again)");
+    decision = "reject";
+    reason = *typed;
+  }
+  if (key == 'c') {
+    // Asked before the note is typed, so no note is thrown away.
+    KGF_ASSIGN_OR_RETURN(std::optional<Decision> d, s.DecisionOf(s.items[s.order[*k]].record.id));
+    if (!d) return std::string("accept (a) or reject (r) this record before adding a note");
+    const std::optional<std::string> typed = ReadLine(term, "note (Esc Enter cancels): ");
+    if (!typed) return std::string("note cancelled");
+    if (typed->empty()) return std::string("empty note; nothing saved");
+    note = *typed;
+  }
+  Result<std::string> change = s.Decide(*k, decision, reason, note);
+  if (!change.ok()) {
+    if (change.status().code() != StatusCode::kInvalidArgument) return change.status();
+    return change.status().message();
+  }
+  if (key == 'c') return std::string("note saved");
+  const std::string saved = "saved " + s.items[s.order[*k]].record.id +
+                            (change->empty() ? "" : ": " + *change);
+  *k = std::min(*k + 1, s.order.size() - 1);
+  return saved;
 }
 
 // The terminal view: one record at a time, keys to move, decide, search, filter and sample.
@@ -352,16 +404,35 @@ Result<int64_t> RunInteractive(ReviewSession& s) {
     const int key = ReadKey();
     if (key == 'q' || key == -1) break;
     if (key == '/' || key == 'f' || key == 's') {
-      if (key == '/') s.sel.search = ReadLine(term, "search (id or text, empty = all): ");
-      if (key == 'f') ApplyFilter(ReadLine(term, "filter (pattern=.. split=.. tool=.. reason=..): "), &s.sel);
+      if (key == '/') {
+        const std::optional<std::string> text = ReadLine(term, "search (id or text, empty = all): ");
+        if (!text) continue;
+        s.sel.search = *text;
+      }
+      if (key == 'f') {
+        const std::optional<std::string> text =
+            ReadLine(term, "filter (pattern=.. split=.. tool=.. reason=..): ");
+        if (!text) continue;
+        if (Status st = ParseFilterLine(*text, s.items, &s.sel); !st.ok()) {
+          message = st.message() + "; selection unchanged";
+          continue;
+        }
+      }
       if (key == 's') {
-        const std::string n = ReadLine(term, "sample size (0 = all): ");
-        s.sel.sample = std::atoll(n.c_str());
+        const std::optional<std::string> n = ReadLine(term, "sample size (0 = all): ");
+        if (!n) continue;
+        Result<int64_t> size = ParseSampleSize(*n);
+        if (!size.ok()) {
+          message = size.status().message() + "; selection unchanged";
+          continue;
+        }
+        s.sel.sample = *size;
         ++s.sel.seed;
       }
       KGF_RETURN_IF_ERROR(s.Select());
       k = 0;
-      message = std::to_string(s.order.size()) + " record(s) selected";
+      message = s.order.empty() ? std::string("0 records match")
+                                : std::to_string(s.order.size()) + " record(s) selected";
       continue;
     }
     if (s.order.empty()) continue;
@@ -380,16 +451,7 @@ Result<int64_t> RunInteractive(ReviewSession& s) {
       if (!found) message = "every selected record has a decision";
     }
     if (key == 'a' || key == 'r' || key == 'c') {
-      Status st;
-      if (key == 'a') st = s.Decide(k, "accept", "", "");
-      if (key == 'r') st = s.Decide(k, "reject", ReadLine(term, "reason: "), "");
-      if (key == 'c') st = s.Decide(k, "", "", ReadLine(term, "note: "));
-      if (!st.ok()) {
-        message = st.message();
-      } else if (key != 'c') {
-        message = "saved";
-        k = std::min(k + 1, s.order.size() - 1);
-      }
+      KGF_ASSIGN_OR_RETURN(message, DecideByKey(s, term, key, &k));
     }
   }
   std::fputs("\n", stdout);

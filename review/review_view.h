@@ -7,7 +7,7 @@
 // in the graph store), and the reviewer's decision if there is one.
 //
 // Keys of the interactive view: n / → next, p / ← previous, a accept, r reject (asks for a
-// reason), c comment (a note), u next unreviewed, / search (id or text), f filter (pattern=..,
+// reason: required; Esc then Enter cancels), c comment (a note on a decision), u next unreviewed, / search (id or text), f filter (pattern=..,
 // split=.., tool=.., reason=..), s new random sample, q quit. Decisions are saved as they are
 // made (review/decision_store.h).
 #ifndef KGF_REVIEW_REVIEW_VIEW_H_
@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -50,9 +51,16 @@ struct ReviewOptions {
 };
 
 // Runs a session: interactive when `interactive`, else prints the selected items (with their
-// decisions) to stdout and returns. Returns the number of items shown.
-// Errors: from loading the items, the store or the graph.
+// decisions) to stdout and returns. Returns the number of items shown (0: none matched).
+// Errors: from loading the items, the store or the graph; InvalidArgument for a selection
+// CheckSelection refuses (an unknown pattern or split, a negative sample).
 Result<int64_t> RunReview(const ReviewOptions& options, bool interactive);
+
+// What the reviewer typed at a prompt of the interactive view (reason, note, search, filter),
+// as the terminal's line editor delivered it: nullopt when it holds a lone Esc (the prompt is
+// cancelled; "Esc Enter" arrives as "\x1b"); otherwise the text without escape sequences (arrow
+// keys) or any other control character, tabs as spaces, trimmed.
+std::optional<std::string> CleanPromptLine(std::string_view typed);
 
 // The default store path for `in`.
 std::string DefaultDbPath(const std::string& in);

@@ -23,10 +23,11 @@ struct Outcome {
 
 class CliTest : public ::testing::Test {
  protected:
-  // Runs `kgforge ARGS` with stdout and stderr captured apart.
-  Outcome Kgforge(const std::string& args) {
+  // Runs `kgforge ARGS` with stdout and stderr captured apart; in directory `cwd` when given.
+  Outcome Kgforge(const std::string& args, const std::string& cwd = "") {
     const std::string out = dir_.File("stdout"), err = dir_.File("stderr");
-    const std::string cmd = std::string(KGF_BINARY_DIR) + "/cli/kgforge " + args + " >" + out +
+    const std::string cmd = (cwd.empty() ? "" : "cd " + cwd + " && ") +
+                            std::string(KGF_BINARY_DIR) + "/cli/kgforge " + args + " >" + out +
                             " 2>" + err;
     const int status = std::system(cmd.c_str());
     Outcome r;
@@ -56,6 +57,37 @@ class CliTest : public ::testing::Test {
                     " --entities " + dir_.File("entities.tsv") + " --name fixture --json");
     EXPECT_EQ(r.code, 0) << r.err;
     return store;
+  }
+
+  // A filter output of synthesized records, run from dir_ with relative paths as a user would:
+  // dir_/kept (with filter_report.json) and dir_/rejected (long questions dropped).
+  void FilterOutput() {
+    const std::string store = Store();
+    ASSERT_EQ(Kgforge("synth --kg " + store + " --out synth --count 24 --patterns 1p,2p --seed 4",
+                      dir_.path()).code, 0);
+    dir_.Write("checks.json", R"({"filters":[{"type":"record_format"},)"
+                              R"({"type":"record_semantic","max_question_chars":70}]})");
+    Outcome r = Kgforge("filter --config checks.json --out kept --rejected rejected "
+                        "synth/shard-00000.jsonl.zst", dir_.path());
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+
+  // The ids `kgforge review ... --plain` printed, in order (each item opens "[k/n] id  ...").
+  static std::vector<std::string> Shown(const Outcome& r) {
+    std::vector<std::string> ids;
+    size_t pos = 0;
+    while (pos < r.out.size()) {
+      size_t end = r.out.find('\n', pos);
+      if (end == std::string::npos) end = r.out.size();
+      const std::string line = r.out.substr(pos, end - pos);
+      const size_t close = line.find("] ");
+      if (line.rfind("[", 0) == 0 && close != std::string::npos &&
+          line.find('/') < close) {
+        ids.push_back(line.substr(close + 2, line.find(' ', close + 2) - close - 2));
+      }
+      pos = end + 1;
+    }
+    return ids;
   }
 
   static JsonDoc Json(const Outcome& r) {
@@ -288,6 +320,102 @@ TEST_F(CliTest, ReviewPrintsTrailAndProvenanceAndRecordsDecisions) {
   r = Kgforge("review " + out + " --search " + id);
   EXPECT_NE(r.out.find("decision: reject (stilted) by ann"), std::string::npos) << r.out;
   EXPECT_EQ(Kgforge("review").code, 2);
+}
+
+// Audit defect 2: `review mark --decision reject` without --reason stored an empty reason.
+TEST_F(CliTest, ReviewMarkRefusesARejectWithoutAReason) {
+  FilterOutput();
+  Outcome r = Kgforge("review kept --plain", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::vector<std::string> ids = Shown(r);
+  ASSERT_FALSE(ids.empty()) << r.out;
+  r = Kgforge("review mark kept --id " + ids[0] + " --decision reject", dir_.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("pass --reason"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("kept/review.sqlite"))) << "nothing written";
+  r = Kgforge("review mark kept --id " + ids[0] + " --decision reject --reason \"$(printf 'x\\033y')\"",
+              dir_.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("control character (0x1b"), std::string::npos) << r.err;
+  r = Kgforge("review mark kept --id " + ids[0] + " --decision reject --reason stilted",
+              dir_.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+// Audit defect 4: re-marking a record said nothing of the decision it replaced.
+TEST_F(CliTest, ReviewReMarkSaysWhatItReplaces) {
+  FilterOutput();
+  const std::vector<std::string> ids = Shown(Kgforge("review kept --plain", dir_.path()));
+  ASSERT_FALSE(ids.empty());
+  const std::string mark = "review mark kept --id " + ids[0];
+  Outcome r = Kgforge(mark + " --decision reject --reason 'thought leaks' --note 'turn 3' "
+                      "--reviewer alice", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("was "), std::string::npos) << r.out;
+  r = Kgforge(mark + " --decision accept --reviewer bob", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("was reject (thought leaks) by alice at "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("; now accept; note kept: turn 3"), std::string::npos) << r.out;
+  r = Kgforge("review kept --plain --search " + ids[0], dir_.path());
+  EXPECT_NE(r.out.find("decision: accept, note: turn 3 by bob"), std::string::npos) << r.out;
+}
+
+// Audit defect 5: `review --db x mark ...` and `review --reviewer bob mark ...` ignored the
+// options given before `mark`.
+TEST_F(CliTest, ReviewOptionsBeforeASubcommandAreHonouredOrRefused) {
+  FilterOutput();
+  const std::vector<std::string> ids = Shown(Kgforge("review kept --plain", dir_.path()));
+  ASSERT_GE(ids.size(), 2u);
+  Outcome r = Kgforge("review --db other.sqlite --reviewer bob mark kept --id " + ids[0] +
+                      " --decision accept", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("kept/review.sqlite")));
+  r = Kgforge("review --db other.sqlite stats kept --json", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Json(r)["all"]["total"].GetInt(), 1);
+  r = Kgforge("review kept --plain --db other.sqlite --search " + ids[0], dir_.path());
+  EXPECT_NE(r.out.find("decision: accept by bob"), std::string::npos) << r.out;
+  // A viewer option, or two different stores, is a usage error naming it; nothing is written.
+  r = Kgforge("review --sample 3 mark kept --id " + ids[1] + " --decision accept", dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--sample (given before `mark`) is an option of the viewer"),
+            std::string::npos) << r.err;
+  r = Kgforge("review --db a.sqlite mark kept --db b.sqlite --id " + ids[1] + " --decision accept",
+              dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--db is given twice"), std::string::npos) << r.err;
+  r = Kgforge("review --reviewer bob stats kept", dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--reviewer"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir_.File("a.sqlite")));
+  EXPECT_FALSE(FileExists(dir_.File("b.sqlite")));
+  EXPECT_FALSE(FileExists(dir_.File("kept/review.sqlite")));
+}
+
+// Audit defects 8 and 9: invalid selections printed nothing and exited 0.
+TEST_F(CliTest, ReviewSelectionsThatCannotMatchSaySo) {
+  FilterOutput();
+  Outcome r = Kgforge("review kept --pattern zz", dir_.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown pattern 'zz'; patterns: 1p, 2p"), std::string::npos) << r.err;
+  r = Kgforge("review kept --split training", dir_.path());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("splits: train, valid, test"), std::string::npos) << r.err;
+  for (const char* none : {"--reason nosuch", "--tool get_nothing"}) {
+    r = Kgforge(std::string("review kept ") + none, dir_.path());
+    EXPECT_EQ(r.code, 0) << none;
+    EXPECT_EQ(r.out, "") << none;
+    EXPECT_NE(r.err.find("0 records match"), std::string::npos) << none << ": " << r.err;
+  }
+  for (const char* bad : {"-1", "99999999999999999999", "abc"}) {
+    r = Kgforge(std::string("review kept --sample ") + bad, dir_.path());
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("--sample"), std::string::npos) << bad << ": " << r.err;
+    EXPECT_EQ(r.out, "") << bad;
+  }
+  r = Kgforge("review kept --sample 2", dir_.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Shown(r).size(), 2u);
 }
 
 TEST_F(CliTest, AHungRankReportsWhereItIsAndExitsForARestart) {

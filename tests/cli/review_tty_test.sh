@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The interactive `kgforge review` under tmux (label `cli`): a reviewer accepts one record,
-# rejects the next with a reason, adds a note, and quits; the decisions are in the store, the
+# rejects the next with a reason, adds a note, cancels a reject with Esc, is refused an empty
+# reason and a note without a decision, and quits; the decisions are in the store, the
 # screen showed the check trail and provenance. Usage: review_tty_test.sh KGFORGE_BINARY
 set -euo pipefail
 kgforge=$1
@@ -39,15 +40,29 @@ wait_for "[2/5]"
 wait_for "saved"
 second=$(tmux capture-pane -p -t "$session" | grep -o '\[2/5\] [^ ]*' | head -1 | cut -d' ' -f2)
 tmux send-keys -t "$session" r
-wait_for "reason:"
+wait_for "reason (Esc Enter cancels):"
 tmux send-keys -t "$session" "stilted question" Enter
 wait_for "[3/5]"
 tmux send-keys -t "$session" p
 wait_for "decision: reject (stilted question)"
 tmux send-keys -t "$session" c
-wait_for "note:"
+wait_for "note (Esc Enter cancels):"
 tmux send-keys -t "$session" "check the grammar" Enter
 wait_for "note: check the grammar"
+# Esc at the reason prompt cancels the reject (it used to store a raw ESC byte as the reason).
+tmux send-keys -t "$session" r
+wait_for "reason (Esc Enter cancels):"
+tmux send-keys -t "$session" Escape Enter
+wait_for "reject cancelled; nothing saved"
+# On an undecided record: an empty reason is refused, and a note asks for a decision first.
+tmux send-keys -t "$session" n
+wait_for "[3/5]"
+tmux send-keys -t "$session" r
+wait_for "reason (Esc Enter cancels):"
+tmux send-keys -t "$session" Enter
+wait_for "a reject needs a reason; nothing saved"
+tmux send-keys -t "$session" c
+wait_for "accept (a) or reject (r) this record before adding a note"
 tmux send-keys -t "$session" q
 for _ in $(seq 1 100); do [ -f exited ] && break; sleep 0.1; done
 [ -f exited ] || { echo "FAIL: review did not quit on q" >&2; exit 1; }

@@ -123,6 +123,69 @@ TEST(DecisionStoreTest, PutsReplacesReopensAndRefusesBadInput) {
             StatusCode::kFailedPrecondition);
 }
 
+// Audit defect 2: an Esc typed at the reason prompt was stored as a raw 0x1b; a reject could
+// have no reason.
+TEST(DecisionStoreTest, RefusesARejectWithoutAReasonAndControlCharacters) {
+  TempDir dir;
+  auto s = DecisionStore::Open(dir.File("review.sqlite"));
+  ASSERT_TRUE(s.ok());
+  for (const char* reason : {"", "   "}) {
+    Status st = s->Put({.record_id = "a", .decision = "reject", .reason = reason, .reviewer = "ann"});
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << "'" << reason << "'";
+    EXPECT_NE(st.message().find("needs a reason"), std::string::npos) << st.message();
+  }
+  for (const char* bad : {"\x1b", "stilted\x1b[D", "a\nb", "del\x7f", "c1\xc2\x9b"}) {
+    Status st = s->Put({.record_id = "a", .decision = "reject", .reason = bad, .reviewer = "ann"});
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("control character"), std::string::npos) << st.message();
+    EXPECT_EQ(s->Put({.record_id = "a", .decision = "accept", .note = bad, .reviewer = "ann"}).code(),
+              StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(s->All()->empty()) << "nothing written";
+  EXPECT_TRUE(s->Put({.record_id = "a", .decision = "reject", .reason = "ÉtÉ \xe2\x80\x94 ok",
+                      .reviewer = "ann"}).ok()) << "UTF-8 text is fine";
+}
+
+// Audit defect 4: a re-mark silently replaced the earlier decision, reason and note.
+TEST(DecisionStoreTest, MarkReturnsWhatItReplacesAndKeepsTheNote) {
+  TempDir dir;
+  auto s = DecisionStore::Open(dir.File("review.sqlite"));
+  ASSERT_TRUE(s.ok());
+  auto first = s->Mark({.record_id = "a", .decision = "reject", .reason = "thought leaks",
+                        .note = "see turn 3", .reviewer = "alice"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->has_value());
+  Decision now{.record_id = "a", .decision = "accept", .reviewer = "bob"};
+  auto second = s->Mark(now);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((*second)->decision, "reject");
+  EXPECT_EQ((*second)->reviewer, "alice");
+  const auto stored = *s->Get("a");
+  EXPECT_EQ(stored->decision, "accept");
+  EXPECT_EQ(stored->reason, "");
+  EXPECT_EQ(stored->note, "see turn 3") << "a re-mark without a note keeps the old one";
+  now.note = stored->note;
+  const std::string line = DescribeChange(**second, now);
+  EXPECT_EQ(line.rfind("was reject (thought leaks) by alice at ", 0), 0u) << line;
+  EXPECT_NE(line.find("; now accept; note kept: see turn 3"), std::string::npos) << line;
+  // A new note replaces the old one.
+  ASSERT_TRUE(s->Mark({.record_id = "a", .decision = "accept", .note = "fine", .reviewer = "bob"}).ok());
+  EXPECT_EQ((*s->Get("a"))->note, "fine");
+}
+
+TEST(ReviewViewTest, PromptLinesCancelOnEscAndLoseControlCharacters) {
+  EXPECT_EQ(CleanPromptLine("\x1b"), std::nullopt) << "Esc, Enter";
+  EXPECT_EQ(CleanPromptLine("stilted\x1b"), std::nullopt);
+  EXPECT_EQ(CleanPromptLine("\x1bx"), std::nullopt);
+  EXPECT_EQ(CleanPromptLine("stil\x1b[Dted\x1b[C"), "stilted") << "arrow keys";
+  EXPECT_EQ(CleanPromptLine("a\x1bOCb"), "ab");
+  EXPECT_EQ(CleanPromptLine("  a\tb\x01\x7f\xc2\x85" "c  "), "a bc");
+  EXPECT_EQ(CleanPromptLine(""), "");
+  EXPECT_EQ(CleanPromptLine("\x02 "), "");
+  EXPECT_EQ(CleanPromptLine("naïve \xe2\x80\x94 fine"), "naïve \xe2\x80\x94 fine");
+}
+
 TEST(ReviewItemsTest, FilterOutputHoldsKeptAndRejectedWithTheirTrail) {
   TempDir dir;
   const std::vector<synth::Record> records = Records();
@@ -300,6 +363,51 @@ TEST(ReviewItemsTest, SelectionIsSeededFilteredAndPutsUnreviewedFirst) {
   ASSERT_EQ(order.size(), items->size());
   EXPECT_EQ(order[order.size() - 2], 0u);
   EXPECT_EQ(order.back(), 1u);
+}
+
+// Audit defects 8 and 9: an unknown pattern or split, or a negative sample, selected nothing
+// (or everything) without a word; the interactive filter prompt ignored unknown keys.
+TEST(ReviewItemsTest, BadSelectionsAreErrorsNamingTheValidValues) {
+  TempDir dir;
+  FilterFixture(dir, Records());
+  auto items = LoadReviewItems(dir.File("out"));
+  ASSERT_TRUE(items.ok());
+  EXPECT_TRUE(CheckSelection(*items, {.pattern = "2i", .split = "train", .sample = 3}).ok());
+  EXPECT_TRUE(CheckSelection(*items, {.reason = "nosuch", .tool = "get_nothing"}).ok())
+      << "valid, matching nothing";
+  Status st = CheckSelection(*items, {.pattern = "zz"});
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("unknown pattern 'zz'; patterns: 1p, 2p, 3p, 2i"), std::string::npos)
+      << st.message();
+  st = CheckSelection(*items, {.split = "training"});
+  EXPECT_NE(st.message().find("unknown split 'training'; splits: train, valid, test"),
+            std::string::npos) << st.message();
+  EXPECT_EQ(CheckSelection(*items, {.sample = -1}).code(), StatusCode::kInvalidArgument);
+  // The interactive filter line.
+  Selection s{.pattern = "1p"};
+  EXPECT_TRUE(ParseFilterLine("pattern=2i split=train", *items, &s).ok());
+  EXPECT_EQ(s.pattern, "2i");
+  EXPECT_EQ(s.split, "train");
+  for (const char* bad : {"patern=2i", "pattern=zz", "split=training", "2i", "pattern=2i color=red"}) {
+    Selection before = s;
+    st = ParseFilterLine(bad, *items, &s);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(s.pattern, before.pattern) << bad << ": unchanged";
+    EXPECT_EQ(s.split, before.split) << bad;
+  }
+  EXPECT_NE(ParseFilterLine("patern=2i", *items, &s).message().find(
+                "unknown key 'patern'; keys: pattern, split, tool, reason"),
+            std::string::npos);
+  EXPECT_TRUE(ParseFilterLine("", *items, &s).ok());
+  EXPECT_EQ(s.pattern, "") << "an empty line clears the filter";
+  // Sample sizes.
+  EXPECT_EQ(*ParseSampleSize("12"), 12);
+  EXPECT_EQ(*ParseSampleSize("0"), 0);
+  for (const char* bad : {"abc", "-5", "", "5x", "99999999999999999999"}) {
+    auto n = ParseSampleSize(bad);
+    EXPECT_EQ(n.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(n.status().message().find("whole number"), std::string::npos) << bad;
+  }
 }
 
 TEST(ProvenanceTest, EveryRelationCallIsBackedByTriplesOfTheGraph) {
@@ -572,7 +680,8 @@ TEST(ReviewFilterTest, RerunReusesFinishedOutputsUntilAMarkOrAnInputChanges) {
   {
     auto store = DecisionStore::Open(dir.File("review.sqlite"));
     ASSERT_TRUE(store.ok());
-    ASSERT_TRUE(store->Put({.record_id = records[0].id, .decision = "reject", .reviewer = "ann"}).ok());
+    ASSERT_TRUE(store->Put({.record_id = records[0].id, .decision = "reject", .reason = "stilted",
+                            .reviewer = "ann"}).ok());
   }
   auto marked = filters::RunFilterCommand(o);
   ASSERT_TRUE(marked.ok()) << marked.status().ToString();
