@@ -118,6 +118,12 @@ Status ReadFile(const std::string& path, const Report& report, std::vector<Revie
         }
         item.trail.push_back({c, true, "", ""});
       }
+      // A reviewer's own earlier reject is no verdict of the automatic checks: they kept it.
+      if (auto t = report.types.find(filter);
+          t != report.types.end() && t->second == "review_decisions") {
+        item.automatic = "kept";
+        item.dropped_by_review = true;
+      }
     } else {
       item.automatic = checks.empty() ? "unfiltered" : "kept";
       for (const std::string& c : checks) item.trail.push_back({c, true, "", ""});

@@ -30,8 +30,12 @@ struct TrailStep {
 struct ReviewItem {
   synth::Record record;
   std::string where;      // "file:line"
-  std::string automatic;  // "kept" | "rejected" | "unfiltered" (a synth output)
-  std::string reason;     // the rejection reason, when rejected
+  // The automatic checks' outcome: "kept" | "rejected" | "unfiltered" (a synth output). A drop
+  // by a review_decisions step (a reviewer's reject) is not theirs: such a record is "kept"
+  // with dropped_by_review set (review stats must not count it as agreement).
+  std::string automatic;
+  bool dropped_by_review = false;
+  std::string reason;     // the rejection reason, when dropped ("review.rejected" for a review step)
   std::vector<TrailStep> trail;  // empty for unfiltered records
   std::string tools() const;     // tools called, in order, comma-separated, each once
 };

@@ -137,7 +137,11 @@ std::string FormatItem(const ReviewItem& item, const std::optional<Decision>& de
   out += synth::FormatRecord(r, /*full_system=*/false, color);
   if (!out.empty() && out.back() != '\n') out += '\n';
   out += Bold("checks:", color) + " " + item.automatic;
-  if (!item.reason.empty()) out += " (" + item.reason + ")";
+  if (item.dropped_by_review) {
+    out += "; dropped by a reviewer's decision (" + item.reason + ")";
+  } else if (!item.reason.empty()) {
+    out += " (" + item.reason + ")";
+  }
   out += "\n";
   for (const TrailStep& t : item.trail) {
     out += "  " + std::string(t.passed ? "ok   " : "DROP ") + t.check;

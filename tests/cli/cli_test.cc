@@ -418,6 +418,34 @@ TEST_F(CliTest, ReviewSelectionsThatCannotMatchSaySo) {
   EXPECT_EQ(Shown(r).size(), 2u);
 }
 
+// Audit defect 7: a record the review step dropped (the reviewer's own earlier reject) counted
+// as rejected by the automatic checks, so re-marking it inflated the agreement.
+TEST_F(CliTest, ReviewStatsDoNotCountAReviewersOwnDropAsTheChecks) {
+  FilterOutput();
+  const std::vector<std::string> all = Shown(Kgforge("review kept --plain", dir_.path()));
+  ASSERT_FALSE(all.empty());
+  const std::string id = all[0];  // kept by the checks
+  ASSERT_EQ(Kgforge("review mark kept --id " + id + " --decision reject --reason stilted",
+                    dir_.path()).code, 0);
+  dir_.Write("checks2.json", R"({"filters":[{"type":"record_format"},)"
+                             R"({"type":"record_semantic","max_question_chars":70},)"
+                             R"({"type":"review_decisions","name":"review","db":")" +
+                                 dir_.File("kept/review.sqlite") + "\"}]}");
+  Outcome r = Kgforge("filter --config checks2.json --out kept --rejected rejected "
+                      "synth/shard-00000.jsonl.zst", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Kgforge("review kept --plain --search " + id, dir_.path());
+  EXPECT_NE(r.out.find("checks: kept; dropped by a reviewer's decision (review.rejected)"),
+            std::string::npos) << r.out;
+  ASSERT_EQ(Kgforge("review mark kept --id " + id + " --decision reject --reason 'still stilted'",
+                    dir_.path()).code, 0);
+  r = Kgforge("review stats kept --json", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.err;
+  JsonDoc stats = Json(r);
+  EXPECT_EQ(stats["agreement"]["rejected_kept"].GetInt(), 1) << r.out;
+  EXPECT_EQ(stats["agreement"]["rejected_rejected"].GetInt(), 0) << r.out;
+}
+
 TEST_F(CliTest, AHungRankReportsWhereItIsAndExitsForARestart) {
   std::vector<int32_t> t(600);
   for (int i = 0; i < 600; ++i) t[i] = i % 40;
