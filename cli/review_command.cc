@@ -108,6 +108,11 @@ void SetupReviewCommand(CLI::App& root) {
           "review mark: a reject needs a reason; pass --reason \"what is wrong with it\""));
       return;
     }
+    const std::string db = mark_db->empty() ? review::DefaultDbPath(*mark_in) : *mark_db;
+    if (Status st = review::CheckStoreLocation(*mark_in, db); !st.ok()) {
+      ReportError(st);
+      return;
+    }
     auto items = review::LoadReviewItems(*mark_in);
     if (!items.ok()) {
       ReportError(items.status());
@@ -121,7 +126,6 @@ void SetupReviewCommand(CLI::App& root) {
       ReportError(NotFoundError("review mark: no record '" + mark->record_id + "' in " + *mark_in));
       return;
     }
-    const std::string db = mark_db->empty() ? review::DefaultDbPath(*mark_in) : *mark_db;
     auto store = review::DecisionStore::Open(db);
     if (!store.ok()) {
       ReportError(store.status());

@@ -544,6 +544,22 @@ std::optional<Manifest> FinishedCorpus(const std::string& out) {
 
 namespace {
 
+// A review store in the output folder (`kgforge review` used to create one there, and a
+// reviewer may have copied one in): replacing the folder would delete those decisions. Refused,
+// never silent. Errors: FailedPrecondition naming the file and what to do.
+Status RefuseToDeleteDecisions(const std::string& out) {
+  for (const char* name : {"review.sqlite", "review.sqlite-wal"}) {
+    const std::string path = JoinPath(out, name);
+    if (!FileExists(path)) continue;
+    return FailedPreconditionError(
+        path + ": a review store in the corpus folder; rebuilding would delete its decisions, "
+        "and nothing reads them there. Move it out first (decisions belong with the filter "
+        "output the corpus was built from, where a review_decisions filter step honours them), "
+        "then rebuild");
+  }
+  return Status::Ok();
+}
+
 // What an existing --out means: nullopt to build (absent or empty), the finished corpus when
 // its fingerprint matches (reused), an error otherwise (--force builds over a finished one).
 Result<std::optional<BuildSummary>> CheckOutputFolder(const CorpusBuildOptions& options,
@@ -556,7 +572,10 @@ Result<std::optional<BuildSummary>> CheckOutputFolder(const CorpusBuildOptions& 
     return AlreadyExistsError(options.out + ": already exists and is not an empty folder nor a "
                                             "finished corpus; choose a new --out or remove it");
   }
-  if (options.force) return std::optional<BuildSummary>();
+  if (options.force) {
+    KGF_RETURN_IF_ERROR(RefuseToDeleteDecisions(options.out));
+    return std::optional<BuildSummary>();
+  }
   if (done->fingerprint == fingerprint) {
     return std::optional<BuildSummary>(BuildSummary{options.out, std::move(*done), /*reused=*/true});
   }
@@ -780,7 +799,8 @@ Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options) {
                                    manifest.sources, tables.documents, data));
 
   std::error_code ec;
-  // An empty folder, or (--force) a finished corpus of the same fingerprint.
+  // An empty folder, or (--force) a finished corpus; checked again: a store may have appeared.
+  KGF_RETURN_IF_ERROR(RefuseToDeleteDecisions(options.out));
   if (fs::exists(options.out)) fs::remove_all(options.out, ec);
   fs::rename(tmp, options.out, ec);
   if (ec) return IoError("cannot move " + tmp + " to " + options.out + ": " + ec.message());

@@ -45,7 +45,8 @@ struct CorpusBuildOptions {
   std::string tokenizer;  // overrides the config's "tokenizer" when set
   int threads = 0;        // 0: all cores
   // Build even when `out` holds a finished corpus (same fingerprint or not): it is replaced
-  // once the new one is complete. A folder that is not a finished corpus is never replaced.
+  // once the new one is complete. A folder that is not a finished corpus is never replaced,
+  // nor one holding a review store (review.sqlite: its decisions would be deleted).
   bool force = false;
 };
 
@@ -64,7 +65,8 @@ inline constexpr int64_t kBuildChunkLines = 64;
 // Errors: config and input errors as in mix_config.h / source_reader.h / chat_template.h
 // (file:line named; a tool_use "split" other than train / valid / test included), NotFound / FailedPrecondition for the tokenizer, AlreadyExists when `out`
 // holds files other than a finished corpus of the same fingerprint (reused, see BuildSummary;
-// `force` replaces a finished corpus), InvalidArgument for a document over max_document_tokens when splitting or
+// `force` replaces a finished corpus; FailedPrecondition when it holds review.sqlite),
+// InvalidArgument for a document over max_document_tokens when splitting or
 // truncation is off. On any error nothing is left at `out` (nor the temporary folder).
 Result<BuildSummary> BuildCorpus(const CorpusBuildOptions& options);
 

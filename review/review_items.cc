@@ -7,8 +7,9 @@
 #include <charconv>
 #include <filesystem>
 #include <cstdlib>
-#include <memory>
 #include <map>
+#include <memory>
+#include <set>
 
 #include "base/file_util.h"
 #include "base/json.h"
@@ -171,6 +172,13 @@ std::pair<std::string, int64_t> SplitWhere(const std::string& where) {
   return {where.substr(0, colon), std::atoll(where.c_str() + colon + 1)};
 }
 
+// Where a corpus input named in the catalog lies: as recorded (relative to where the build
+// ran), or else relative to the corpus folder's parent.
+std::string CorpusInputPath(const std::string& dir, const std::string& file) {
+  if (FileExists(file)) return file;
+  return JoinPath(Dirname(dir).empty() ? "." : Dirname(dir), file);
+}
+
 // The sft documents of a corpus folder that came from records (catalog.sqlite's documents
 // table), each with the record read back from its input line.
 Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
@@ -198,10 +206,7 @@ Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
   sqlite3_finalize(st);
   std::vector<ReviewItem> items;
   for (const auto& [file, lines] : wanted) {
-    // Inputs are recorded as the mix config named them: relative to where the build ran, or
-    // else to the corpus folder's parent.
-    std::string path = file;
-    if (!FileExists(path)) path = JoinPath(Dirname(dir).empty() ? "." : Dirname(dir), file);
+    const std::string path = CorpusInputPath(dir, file);
     if (!FileExists(path)) {
       return NotFoundError(file + ": an input of " + dir + " is gone; review the records there");
     }
@@ -225,6 +230,35 @@ Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
 }
 
 }  // namespace
+
+bool IsCorpusFolder(const std::string& path) {
+  return IsDirectory(path) && FileExists(JoinPath(path, "catalog.sqlite"));
+}
+
+Result<std::vector<std::string>> CorpusRecordSources(const std::string& dir) {
+  const std::string catalog = JoinPath(dir, "catalog.sqlite");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(catalog.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return NotFoundError(catalog + ": cannot open the corpus catalog");
+  }
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT DISTINCT input FROM documents WHERE record_id IS NOT NULL",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return FailedPreconditionError(catalog + ": no documents table (a corpus built before "
+                                   "provenance was recorded; rebuild it)");
+  }
+  std::set<std::string> folders;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const std::string file =
+        SplitWhere(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))).first;
+    const std::string folder = Dirname(CorpusInputPath(dir, file));
+    folders.insert(folder.empty() ? "." : folder);
+  }
+  sqlite3_finalize(st);
+  return std::vector<std::string>(folders.begin(), folders.end());
+}
 
 std::string ReviewItem::tools() const {
   std::string out;

@@ -49,6 +49,13 @@ struct ReviewItem {
 // DataLoss naming file:line for a malformed record.
 Result<std::vector<ReviewItem>> LoadReviewItems(const std::string& path);
 
+// True when `path` is a corpus folder (`kgforge corpus build`'s output: it holds catalog.sqlite).
+bool IsCorpusFolder(const std::string& path);
+// The folders holding the records behind a corpus folder's documents (the filter outputs it
+// was built from, found through the catalog's documents table), sorted. Errors: NotFound /
+// FailedPrecondition naming the catalog.
+Result<std::vector<std::string>> CorpusRecordSources(const std::string& dir);
+
 // Where an output a filter report lists lies now. `report_dir`: the folder holding
 // filter_report.json; `listed_report`: the report's own entry in its outputs list; `listed`: the
 // output's entry. Reports list outputs relative to their own folder ("shard-00000.jsonl.zst",

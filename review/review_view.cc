@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <span>
 
@@ -197,6 +198,28 @@ std::optional<std::string> CleanPromptLine(std::string_view typed) {
   return out.substr(b, out.find_last_not_of(' ') - b + 1);
 }
 
+Status CheckStoreLocation(const std::string& in, const std::string& db) {
+  if (!IsCorpusFolder(in)) return Status::Ok();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path corpus = fs::weakly_canonical(in, ec);
+  const fs::path store = fs::weakly_canonical(db, ec).parent_path();
+  if (store.lexically_relative(corpus).string().rfind("..", 0) == 0) return Status::Ok();
+  std::string sources, example;
+  if (Result<std::vector<std::string>> from = CorpusRecordSources(in); from.ok()) {
+    for (const std::string& f : *from) sources += (sources.empty() ? "" : ", ") + f;
+    if (!from->empty()) example = from->front();
+  }
+  if (example.empty()) example = "FILTER_OUTPUT";
+  return FailedPreconditionError(
+      in + " is a corpus folder: decisions stored there (" + db + ") are never read, and a "
+      "rebuild replaces the folder. Decide on the filter output the corpus was built from" +
+      (sources.empty() ? std::string() : " (" + sources + ")") + ": kgforge review " + example +
+      ", or here with --db " + JoinPath(example, "review.sqlite") +
+      " (the record ids are the same); a review_decisions step in the filter config then drops the rejected records and the "
+      "next corpus build leaves them out. Printing with --plain needs no store");
+}
+
 std::string DefaultDbPath(const std::string& in) {
   if (IsDirectory(in)) return JoinPath(in, "review.sqlite");
   const std::string dir = Dirname(in);
@@ -331,6 +354,7 @@ Status OpenSession(bool interactive, ReviewSession* s) {
   KGF_ASSIGN_OR_RETURN(s->items, LoadReviewItems(s->options.in));
   s->db_path = s->options.db.empty() ? DefaultDbPath(s->options.in) : s->options.db;
   if (interactive) {
+    KGF_RETURN_IF_ERROR(CheckStoreLocation(s->options.in, s->db_path));
     KGF_ASSIGN_OR_RETURN(DecisionStore st, DecisionStore::Open(s->db_path));
     s->store.emplace(std::move(st));
   } else if (FileExists(s->db_path)) {

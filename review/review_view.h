@@ -62,6 +62,12 @@ Result<int64_t> RunReview(const ReviewOptions& options, bool interactive);
 // keys) or any other control character, tabs as spaces, trimmed.
 std::optional<std::string> CleanPromptLine(std::string_view typed);
 
+// OK when decisions on the records of `in` may be stored in `db`. Nothing reads a store inside
+// a corpus folder (a corpus is rebuilt from the filter outputs it was built from; marks are
+// honoured by a review_decisions filter step on those), so that is refused. Errors:
+// FailedPrecondition naming the filter outputs the corpus was built from and what to do.
+Status CheckStoreLocation(const std::string& in, const std::string& db);
+
 // The default store path for `in`.
 std::string DefaultDbPath(const std::string& in);
 

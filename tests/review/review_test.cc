@@ -332,6 +332,55 @@ TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
   EXPECT_EQ(ids, want);
 }
 
+// Audit defect 1: marks on a corpus folder went to corpus/review.sqlite, which nothing reads,
+// and `corpus build --force` deleted it with the folder.
+TEST(ReviewItemsTest, DecisionsOnACorpusFolderBelongToItsFilterOutput) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  ASSERT_TRUE(CreateDirectories(dir.File("recs")).ok());
+  std::string lines;
+  for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
+  dir.Write("recs/shard-00000.jsonl", lines);
+  dir.Write("tok.model", corpus::testing::SmallTokenizer().serialized());
+  dir.Write("mix.json", R"({"seed":1,"tokenizer":"tok.model","max_document_tokens":100000,)"
+                        R"("sources":[{"name":"tools","kind":"tool_use","paths":["recs"]}]})");
+  corpus::CorpusBuildOptions o;
+  o.config = dir.File("mix.json");
+  o.out = dir.File("corpus");
+  ASSERT_TRUE(corpus::BuildCorpus(o).ok());
+  EXPECT_TRUE(IsCorpusFolder(dir.File("corpus")));
+  EXPECT_FALSE(IsCorpusFolder(dir.File("recs")));
+  auto sources = CorpusRecordSources(dir.File("corpus"));
+  ASSERT_TRUE(sources.ok()) << sources.status().ToString();
+  EXPECT_EQ(*sources, std::vector<std::string>{dir.File("recs")});
+  // A store inside the corpus folder is refused, naming the filter output; one elsewhere is fine.
+  Status st = CheckStoreLocation(dir.File("corpus"), DefaultDbPath(dir.File("corpus")));
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("is a corpus folder"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("built from (" + dir.File("recs") + ")"), std::string::npos)
+      << st.message();
+  EXPECT_TRUE(CheckStoreLocation(dir.File("corpus"), dir.File("recs/review.sqlite")).ok());
+  EXPECT_TRUE(CheckStoreLocation(dir.File("recs"), dir.File("recs/review.sqlite")).ok());
+  // A rebuild never deletes a store found there (one made before this fix): refused, kept.
+  {
+    auto store = DecisionStore::Open(dir.File("corpus/review.sqlite"));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store->Put({.record_id = records[0].id, .decision = "reject", .reason = "x",
+                            .reviewer = "ann"}).ok());
+  }
+  o.force = true;
+  auto rebuilt = corpus::BuildCorpus(o);
+  ASSERT_EQ(rebuilt.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(rebuilt.status().message().find("review.sqlite: a review store in the corpus folder"),
+            std::string::npos) << rebuilt.status().message();
+  auto kept = DecisionStore::OpenReadOnly(dir.File("corpus/review.sqlite"));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->All()->size(), 1u);
+  EXPECT_TRUE(FileExists(dir.File("corpus/manifest.json")));
+  std::remove(dir.File("corpus/review.sqlite").c_str());
+  EXPECT_TRUE(corpus::BuildCorpus(o).ok()) << "moved out: the rebuild goes ahead";
+}
+
 TEST(ReviewItemsTest, SelectionIsSeededFilteredAndPutsUnreviewedFirst) {
   TempDir dir;
   FilterFixture(dir, Records());
