@@ -190,7 +190,8 @@ void SetupReviewCommand(CLI::App& root) {
       return;
     }
     const bool tty = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
-    o->color = ::isatty(STDOUT_FILENO);
+    o->color = ::isatty(STDOUT_FILENO) && review::AnsiAllowed();
+    o->clear_screen = review::AnsiAllowed();
     const bool interactive = tty && !o->plain;
     auto r = review::RunReview(*o, interactive);
     if (!r.ok()) {

@@ -220,6 +220,13 @@ Status CheckStoreLocation(const std::string& in, const std::string& db) {
       "next corpus build leaves them out. Printing with --plain needs no store");
 }
 
+bool AnsiAllowed() {
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return !(no_color != nullptr && no_color[0] != '\0') &&
+         !(term != nullptr && std::string_view(term) == "dumb");
+}
+
 std::string DefaultDbPath(const std::string& in) {
   if (IsDirectory(in)) return JoinPath(in, "review.sqlite");
   const std::string dir = Dirname(in);
@@ -416,7 +423,7 @@ Result<int64_t> RunInteractive(ReviewSession& s) {
   int64_t shown = 0;
   std::string message;
   while (true) {
-    std::string screen = "\x1b[2J\x1b[H";
+    std::string screen = s.options.clear_screen ? "\x1b[2J\x1b[H" : "\n----\n";
     if (s.order.empty()) {
       screen += "no record matches (f: change the filter, /: search, q: quit)\n";
     } else {

@@ -47,7 +47,8 @@ struct ReviewOptions {
   std::string reviewer;   // default: $USER
   Selection selection;
   bool plain = false;     // never interactive
-  bool color = false;
+  bool color = false;     // bold and colours (AnsiAllowed() on a terminal)
+  bool clear_screen = true;  // the interactive view redraws with ANSI clear-screen codes
 };
 
 // Runs a session: interactive when `interactive`, else prints the selected items (with their
@@ -67,6 +68,10 @@ std::optional<std::string> CleanPromptLine(std::string_view typed);
 // honoured by a review_decisions filter step on those), so that is refused. Errors:
 // FailedPrecondition naming the filter outputs the corpus was built from and what to do.
 Status CheckStoreLocation(const std::string& in, const std::string& db);
+
+// False when the environment asks for no ANSI escape codes: NO_COLOR set and not empty
+// (no-color.org), or TERM=dumb.
+bool AnsiAllowed();
 
 // The default store path for `in`.
 std::string DefaultDbPath(const std::string& in);

@@ -75,4 +75,22 @@ if [ "$rows" != "$expected" ]; then
   echo "FAIL: the store holds:" >&2; echo "$rows" >&2; echo "expected:" >&2; echo "$expected" >&2
   exit 1
 fi
-echo "ok: accepted $first, rejected $second with a reason and a note"
+# NO_COLOR (no-color.org) or TERM=dumb: no ANSI codes (bold headers were \e[1m before).
+for env in NO_COLOR=1 TERM=dumb; do
+  tmux kill-session -t "$session" 2>/dev/null || true
+  tmux new-session -d -s "$session" -x 200 -y 80 \
+    "env $env $kgforge review synth --sample 2 --seed 1; sleep 30"
+  wait_for "[n]ext [p]rev"
+  if tmux capture-pane -e -p -t "$session" | grep -q $'\e\\[1m'; then
+    echo "FAIL: $env: the view still writes ANSI bold codes" >&2
+    exit 1
+  fi
+  tmux send-keys -t "$session" q
+done
+tmux kill-session -t "$session" 2>/dev/null || true
+tmux new-session -d -s "$session" -x 200 -y 80 "$kgforge review synth --sample 2 --seed 1; sleep 30"
+wait_for "[n]ext [p]rev"
+tmux capture-pane -e -p -t "$session" | grep -q $'\e\\[1m' || {
+  echo "FAIL: without NO_COLOR the view shows no bold (the check above proves nothing)" >&2; exit 1; }
+
+echo "ok: accepted $first, rejected $second with a reason and a note; no ANSI under NO_COLOR / TERM=dumb"
