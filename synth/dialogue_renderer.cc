@@ -320,8 +320,8 @@ std::optional<Mistake> DialogueRenderer::PlanWrongSetOp(const PlannedCall& call,
                     ",\"within\":" + JsonToString((*doc)["entities"]) + "}";
       m.listed = call.tool;
       m.swapped = true;
-      v['G' - 'A'] = "the excluded entities that are not in the list";
-      v['W' - 'A'] = "the list without the excluded entities";
+      v['G' - 'A'] = "the entities to leave out that are not among the candidates";
+      v['W' - 'A'] = "the candidates without the entities to leave out";
       break;
     }
     case SetOp::kNone: return std::nullopt;

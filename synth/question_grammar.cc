@@ -21,12 +21,16 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Applies `fn` to the last word of `text`, and of its trailing "(...)" part if any.
+// Applies `fn` to the head word of `text` -- its last word, or the last before " of " ("region
+// of use" -> "regions of use") -- and of its trailing "(...)" part if any.
 std::string InflectLast(std::string_view text, const std::function<std::string(std::string_view)>& fn) {
   auto last_word = [&](std::string_view t) {
-    size_t sp = t.rfind(' ');
+    const size_t of = t.find(" of ");
+    const std::string_view head = of == std::string_view::npos ? t : t.substr(0, of);
+    const std::string_view rest = of == std::string_view::npos ? std::string_view() : t.substr(of);
+    size_t sp = head.rfind(' ');
     size_t start = sp == std::string_view::npos ? 0 : sp + 1;
-    return std::string(t.substr(0, start)) + fn(t.substr(start));
+    return std::string(head.substr(0, start)) + fn(head.substr(start)) + std::string(rest);
   };
   size_t paren = text.find(" (");
   if (paren != std::string_view::npos && EndsWith(text, ")")) {
@@ -125,6 +129,13 @@ QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
     w.forward_plural = plural_name || fanout > 1.3;
     if (phrase.find("{}") != std::string::npos) {
       w.forward = phrase;
+      // A phrase of its own shape reads in the number its words have: "the groups that {} is
+      // a member of" is plural whatever the relation's fan-out.
+      if (phrase.rfind("the ", 0) == 0) {
+        const size_t end = phrase.find(' ', 4);
+        const std::string first = phrase.substr(4, end == std::string::npos ? std::string::npos : end - 4);
+        if (first != "{}") w.forward_plural = QuestionGrammar::LooksPlural(first);
+      }
     } else {
       w.of_shape = true;
     }
@@ -173,6 +184,7 @@ std::string Article(const std::string& noun) {
 bool QuestionGrammar::LooksPlural(std::string_view noun) {
   size_t paren = noun.find(" (");
   std::string_view main = paren == std::string_view::npos ? noun : noun.substr(0, paren);
+  if (size_t of = main.find(" of "); of != std::string_view::npos) main = main.substr(0, of);
   size_t sp = main.rfind(' ');
   std::string_view w = sp == std::string_view::npos ? main : main.substr(sp + 1);
   for (std::string_view p : {"people", "children", "men", "women", "mice", "feet", "teeth",
@@ -214,7 +226,10 @@ QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inve
     const bool plural = known ? count > 1 : w.forward_plural || inner.plural;
     const std::string& noun = (known ? plural : w.forward_plural) ? w.noun_pl : w.noun_sg;
     if (possessive && w.of_shape && !inner.plural && !EndsWith(inner.text, ")")) {
-      const std::string mark = LooksPlural(inner.text) ? "' " : "'s ";  // "Solomon Islands' capital"
+      // A name's own last word decides ("United States of America's", "Solomon Islands'").
+      const std::string_view name = inner.text;
+      const bool plural_name = LooksPlural(name.substr(name.rfind(' ') == std::string_view::npos ? 0 : name.rfind(' ') + 1));
+      const std::string mark = plural_name ? "' " : "'s ";  // "Solomon Islands' capital"
       return {inner.text + mark + noun, plural};
     }
     std::string tmpl = w.forward;
@@ -222,6 +237,22 @@ QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inve
       tmpl = "the " + noun + " of {}";
     } else if (inner.plural && w.of_shape && !w.forward_plural) {
       tmpl = "the " + w.noun_pl + " of {}";
+    } else if (!w.of_shape) {
+      // A phrase of its own shape, "the groups that {} is a member of": its first noun takes
+      // the number of what it names ("the group that kinkajou is a member of"), and over a
+      // plural inner phrase the verb agrees ("that the hyponyms of ratite are a member of").
+      if (inner.plural) {
+        for (auto [sg, pl] : {std::pair<std::string_view, std::string_view>{"{} is ", "{} are "},
+                              {"{} has ", "{} have "}}) {
+          if (size_t at = tmpl.find(sg); at != std::string::npos) tmpl.replace(at, sg.size(), pl);
+        }
+      }
+      const size_t end = tmpl.find(' ', 4);
+      if (count > 0 && w.forward_plural && tmpl.rfind("the ", 0) == 0 && end != std::string::npos &&
+          tmpl.compare(4, 2, "{}") != 0) {
+        if (count == 1) tmpl = "the " + Singularize(tmpl.substr(4, end - 4)) + tmpl.substr(end);
+        return {Fill(tmpl, inner.text), count > 1};
+      }
     }
     return {Fill(tmpl, inner.text), plural};
   }
@@ -293,8 +324,13 @@ QuestionGrammar::Phrase QuestionGrammar::NounPhrase(const Query& q, int n, Rng& 
                          ? NounPhrase(q, c, rng)
                          : Phrase{SetClause(q, c, rng), true};
       const bool possessive = child_op == QueryOp::kAnchor && rng.Bernoulli(0.4);
+      // Over a set clause (always plural: "the countries that are neighbours of A and of B")
+      // the relation's number stays, so a singular head does not sit on a plural clause.
+      const size_t count = child_op == QueryOp::kAnchor || child_op == QueryOp::kProject
+                               ? ExecuteQueryNodes(*graph_, q)[n].size()
+                               : 0;
       return HopNounPhrase(words(q.relations[node.slot]), q.IsInverse(node.slot), inner,
-                           possessive, ExecuteQueryNodes(*graph_, q)[n].size());
+                           possessive, count);
     }
     default: return {SetClause(q, n, rng), true};
   }
@@ -406,7 +442,10 @@ Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
   if (!type.empty() && !inverse && !repeats) {
     add(14, [&] { return std::string("Which " + type + " " + be + " " + np.text + "?"); });
   }
-  if (!type.empty() && !repeats) {
+  // The predicate frames of a forward hop speak of several ("Which cities are capitals of
+  // Kuwait?"): not for one. Inverse ones ask openly ("Which countries have Paris as their
+  // capital?").
+  if (!type.empty() && !repeats && (np.plural || inverse)) {
     add(15, [&] { return std::string("Which " + pl + " " + Predicate(q, tree.root, false, rng) + "?"); });
     add(16, [&] { return std::string("Name the " + pl + " that " + Predicate(q, tree.root, false, rng) + "."); });
     add(17, [&] { return std::string("What " + pl + " " + Predicate(q, tree.root, false, rng) + "?"); });

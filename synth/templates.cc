@@ -366,25 +366,25 @@ using Slots = std::array<std::string, 26>;
 std::string& Slot(Slots& slots, char name) { return slots[static_cast<size_t>(name - 'A')]; }
 
 constexpr std::array<std::string_view, 4> kDiagnoses = {
-    "Those are {G}, but the question needs {W}. I called the wrong tool; using {T} instead.",
+    "That gives {G}, but the question needs {W}. I called the wrong tool; using {T} instead.",
     "That result lists {G}, not {W}. The right tool is {T}.",
-    "Wait, that is {G}. I need {W}, so I will call {T}.",
+    "Wait, that gives {G}. I need {W}, so I will call {T}.",
     "I picked the wrong relation: that gives {G}. For {W} I should call {T}.",
 };
 constexpr std::array<std::string_view, 3> kDirectionDiagnoses = {
     "That went the wrong way: it gives {G}, but the question asks for {W}. {T} goes the other direction.",
-    "I used the reverse lookup by mistake; that is {G}. I need {W}, so I call {T}.",
+    "I used the reverse lookup by mistake; that gives {G}. I need {W}, so I call {T}.",
     "Wrong direction: that gives {G}, which is not what is asked. For {W} the tool is {T}.",
 };
 constexpr std::array<std::string_view, 3> kTypedDirectionDiagnoses = {
     "That went the wrong way: {U} takes a {A}, and {I} is a {K}. For {W} the tool is {T}.",
     "I used the reverse lookup by mistake: {U} expects a {A}, not a {K} like {I}. I need {W}, so I call {T}.",
-    "Wrong direction: {I} is a {K}, but {U} looks up a {A}. For {W} I call {T}.",
+    "Wrong direction: {I} is a {K}, but {U} takes a {A}. For {W} I call {T}.",
 };
 constexpr std::array<std::string_view, 3> kSwappedDiagnoses = {
     "I swapped the two lists: that gives {G}. The question wants {W}, so I call {T} again with the lists the other way round.",
     "The lists went in the wrong places ({G}). For {W}, {T} needs them swapped back.",
-    "That is {G}: I passed the lists in the wrong order. Calling {T} again with the entities and the list to remove from exchanged.",
+    "That gives {G}: I passed the lists in the wrong order. Calling {T} again with the two lists exchanged.",
 };
 constexpr std::array<std::string_view, 3> kEmptyDiagnoses = {
     "That came back empty: I looked up {G}. The question needs {W}, so the right tool is {T}.",

@@ -132,6 +132,38 @@ TEST(QuestionGrammarTest, NumberFollowsWhatThePhraseNamesNotTheRelationsAverage)
   ExpectAmong(loc2, "What is the language of ro_RO?");
 }
 
+TEST(QuestionGrammarTest, PhrasesOfTheirOwnShapeAndNounsWithOfTakeTheNumberToo) {
+  std::vector<kg::EntityInfo> e = {{"k", "kinkajou", "synset", {}}, {"o", "ocelot", "synset", {}},
+                                   {"p", "Potos", "synset", {}},    {"f", "Felidae", "synset", {}},
+                                   {"c", "cats", "synset", {}},     {"u", "UK", "synset", {}},
+                                   {"l", "lorry", "synset", {}}};
+  std::vector<kg::RelationInfo> r = {
+      {"member_holonym", "member_holonym", "", "synset", "synset", "", "the groups that {} is a member of"},
+      {"domain_region", "domain_region", "", "synset", "synset", "", "the regions of use of {}"}};
+  auto id = [](uint32_t x) { return kg::EntityId(x); };
+  std::vector<kg::Triple> t = {{id(0), kg::RelationId(0), id(2)},   // kinkajou: one group
+                               {id(1), kg::RelationId(0), id(3)},   // ocelot: two
+                               {id(1), kg::RelationId(0), id(4)},
+                               {id(6), kg::RelationId(1), id(5)}};  // lorry: one region
+  kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  auto one = Questions(grammar, Make(Pattern::k1p, {"kinkajou"}, {"member_holonym"}, {0}, g));
+  ExpectAmong(one, "What is the group that kinkajou is a member of?");
+  auto two = Questions(grammar, Make(Pattern::k1p, {"ocelot"}, {"member_holonym"}, {0}, g));
+  ExpectAmong(two, "What are the groups that ocelot is a member of?");
+  for (const auto* set : {&one, &two}) {
+    for (const std::string& q : *set) {
+      EXPECT_EQ(q.find("is the groups"), std::string::npos) << q;
+      EXPECT_EQ(q.find("are the group "), std::string::npos) << q;
+    }
+  }
+  auto region = Questions(grammar, Make(Pattern::k1p, {"lorry"}, {"domain_region"}, {0}, g));
+  ExpectAmong(region, "What is the region of use of lorry?");
+  EXPECT_EQ(QuestionGrammar::Pluralize("region of use"), "regions of use");
+  EXPECT_EQ(QuestionGrammar::Singularize("regions of use"), "region of use");
+  EXPECT_TRUE(QuestionGrammar::LooksPlural("regions of use"));
+}
+
 TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
   kg::Graph g = testing::CountryGraph();
   QuestionGrammar grammar = QuestionGrammar::Build(g);
