@@ -277,13 +277,17 @@ std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const HopInput& in, 
   v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, call.input, call.plural_input);
   v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, call.plural_input);
   v['T' - 'A'] = right.name;
-  if (!call.by_reference && wrong.parameter != right.parameter) {
-    // "the language of Chinese" would name nothing: say why the call went wrong instead.
+  // "the language of Chinese" would name nothing: say why the call went wrong instead, when
+  // the input's type is known and differs from the one the wrong tool takes.
+  const std::optional<kg::EntityId> input_entity =
+      call.by_reference ? std::nullopt : graph_.FindEntityByName(call.input);
+  const std::string input_type = input_entity ? graph_.entity(*input_entity).type : "";
+  if (!input_type.empty() && wrong.parameter != input_type && wrong.parameter != "entity") {
     m.kind = "wrong_direction_typed";
     v['U' - 'A'] = wrong.name;
-    v['A' - 'A'] = SpacedType(wrong.parameter);
+    v['A' - 'A'] = QuestionGrammar::Article(SpacedType(wrong.parameter));
     v['I' - 'A'] = call.input;
-    v['K' - 'A'] = SpacedType(right.parameter);
+    v['K' - 'A'] = QuestionGrammar::Article(SpacedType(input_type));
     FillReflection(TypedDirectionDiagnosisBank(), v, rng, &m);
     return m;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <set>
 
 namespace kgf::synth {
 namespace {
@@ -96,6 +97,35 @@ double MeanFanOut(const kg::Graph& g, kg::RelationId r, bool inverse) {
   return entities == 0 ? 1.0 : static_cast<double>(edges) / static_cast<double>(entities);
 }
 
+// The head noun of a phrase of its own shape, "the <words> <marker> ...": among the words
+// after "the" up to a relative pronoun, a preposition, a participle or the slot, the first that
+// reads plural ("the official languages spoken in {}", "the member states that ..."), else the
+// last ("the country that {} is part of"). None when the phrase does not start with "the".
+void FindPhraseHead(const std::string& phrase, QuestionGrammar::Words* w) {
+  static const std::set<std::string_view> kMarkers = {
+      "that", "which", "who", "whom", "whose", "where", "in", "of", "with", "for", "from",
+      "on", "at", "by", "to", "as", "than", "similar", "grouped", "spoken", "used", "located",
+      "made", "related", "known", "called", "named", "associated"};
+  if (phrase.rfind("the ", 0) != 0) return;
+  size_t last_at = std::string::npos, last_end = std::string::npos;
+  for (size_t at = 4; at < phrase.size();) {
+    size_t end = phrase.find(' ', at);
+    if (end == std::string::npos) end = phrase.size();
+    const std::string_view word(phrase.data() + at, end - at);
+    if (word.find("{}") != std::string_view::npos || kMarkers.count(word) || word.empty() ||
+        word.front() == '(') {
+      break;
+    }
+    if (QuestionGrammar::LooksPlural(word)) {
+      w->head_at = at, w->head_end = end, w->head_plural = true;
+      return;
+    }
+    last_at = at, last_end = end;
+    at = end + 1;
+  }
+  w->head_at = last_at, w->head_end = last_end, w->head_plural = false;
+}
+
 QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
   const kg::RelationInfo& info = g.relation(r);
   QuestionGrammar::Words w;
@@ -129,13 +159,7 @@ QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
     w.forward_plural = plural_name || fanout > 1.3;
     if (phrase.find("{}") != std::string::npos) {
       w.forward = phrase;
-      // A phrase of its own shape reads in the number its words have: "the groups that {} is
-      // a member of" is plural whatever the relation's fan-out.
-      if (phrase.rfind("the ", 0) == 0) {
-        const size_t end = phrase.find(' ', 4);
-        const std::string first = phrase.substr(4, end == std::string::npos ? std::string::npos : end - 4);
-        if (first != "{}") w.forward_plural = QuestionGrammar::LooksPlural(first);
-      }
+      FindPhraseHead(phrase, &w);
     } else {
       w.of_shape = true;
     }
@@ -174,12 +198,12 @@ std::string JoinClauses(const std::vector<std::string>& parts, std::string_view 
 }
 
 // "a language", "an official language".
-std::string Article(const std::string& noun) {
+}  // namespace
+
+std::string QuestionGrammar::Article(const std::string& noun) {
   const char c = noun.empty() ? 'x' : static_cast<char>(std::tolower(static_cast<unsigned char>(noun[0])));
   return (IsVowel(c) ? "an " : "a ") + noun;
 }
-
-}  // namespace
 
 bool QuestionGrammar::LooksPlural(std::string_view noun) {
   size_t paren = noun.find(" (");
@@ -237,22 +261,22 @@ QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inve
       tmpl = "the " + noun + " of {}";
     } else if (inner.plural && w.of_shape && !w.forward_plural) {
       tmpl = "the " + w.noun_pl + " of {}";
-    } else if (!w.of_shape) {
-      // A phrase of its own shape, "the groups that {} is a member of": its first noun takes
-      // the number of what it names ("the group that kinkajou is a member of"), and over a
-      // plural inner phrase the verb agrees ("that the hyponyms of ratite are a member of").
+    } else if (!w.of_shape && w.head_at != std::string::npos) {
+      // A phrase of its own shape, "the groups that {} is a member of": its head noun takes the
+      // number of what it names when known ("the group that kinkajou is a member of"), else
+      // its own; over a plural inner phrase the verb agrees ("that the hyponyms of ratite are
+      // a member of").
+      const bool want = count > 0 ? count > 1 : w.head_plural;
+      std::string head = tmpl.substr(w.head_at, w.head_end - w.head_at);
+      if (want != w.head_plural) head = want ? Pluralize(head) : Singularize(head);
+      std::string rest = tmpl.substr(w.head_end);
       if (inner.plural) {
         for (auto [sg, pl] : {std::pair<std::string_view, std::string_view>{"{} is ", "{} are "},
                               {"{} has ", "{} have "}}) {
-          if (size_t at = tmpl.find(sg); at != std::string::npos) tmpl.replace(at, sg.size(), pl);
+          if (size_t at = rest.find(sg); at != std::string::npos) rest.replace(at, sg.size(), pl);
         }
       }
-      const size_t end = tmpl.find(' ', 4);
-      if (count > 0 && w.forward_plural && tmpl.rfind("the ", 0) == 0 && end != std::string::npos &&
-          tmpl.compare(4, 2, "{}") != 0) {
-        if (count == 1) tmpl = "the " + Singularize(tmpl.substr(4, end - 4)) + tmpl.substr(end);
-        return {Fill(tmpl, inner.text), count > 1};
-      }
+      return {Fill(tmpl.substr(0, w.head_at) + head + rest, inner.text), want};
     }
     return {Fill(tmpl, inner.text), plural};
   }

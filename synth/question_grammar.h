@@ -45,12 +45,18 @@ class QuestionGrammar {
   static std::string Pluralize(std::string_view noun);
   static std::string Singularize(std::string_view noun);
   static bool LooksPlural(std::string_view noun);
+  // "a country", "an ability".
+  static std::string Article(const std::string& noun);
 
   // Per-relation lexicon.
   struct Words {
     std::string noun_sg, noun_pl;  // "capital"/"capitals"
     std::string forward;           // forward noun phrase with "{}": "the capital of {}"
     bool of_shape = false;         // forward is "the <noun> of {}" (possessive, "are N of")
+    // A forward phrase of its own shape ("the groups that {} is a member of"): where its head
+    // noun starts and ends (npos: none found) and whether that noun reads plural.
+    size_t head_at = std::string::npos, head_end = std::string::npos;
+    bool head_plural = false;
     bool forward_plural = false;   // the forward phrase reads plural
     bool inverse_plural = false;   // many heads per tail: "the countries whose ..."
     std::string head_sg, head_pl, tail_sg, tail_pl;  // type nouns, empty when untyped

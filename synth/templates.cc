@@ -377,9 +377,9 @@ constexpr std::array<std::string_view, 3> kDirectionDiagnoses = {
     "Wrong direction: that gives {G}, which is not what is asked. For {W} the tool is {T}.",
 };
 constexpr std::array<std::string_view, 3> kTypedDirectionDiagnoses = {
-    "That went the wrong way: {U} takes a {A}, and {I} is a {K}. For {W} the tool is {T}.",
-    "I used the reverse lookup by mistake: {U} expects a {A}, not a {K} like {I}. I need {W}, so I call {T}.",
-    "Wrong direction: {I} is a {K}, but {U} takes a {A}. For {W} I call {T}.",
+    "That went the wrong way: {U} takes {A}, and {I} is {K}. For {W} the tool is {T}.",
+    "I used the reverse lookup by mistake: {U} expects {A}, not {K} like {I}. I need {W}, so I call {T}.",
+    "Wrong direction: {I} is {K}, but {U} takes {A}. For {W} I call {T}.",
 };
 constexpr std::array<std::string_view, 3> kSwappedDiagnoses = {
     "I swapped the two lists: that gives {G}. The question wants {W}, so I call {T} again with the lists the other way round.",

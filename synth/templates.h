@@ -79,7 +79,8 @@ std::span<const std::string_view> ResolutionBank();
 // After a call of the right relation in the wrong direction; slots as DiagnosisBank.
 std::span<const std::string_view> DirectionDiagnosisBank();
 // The same when the wrong tool takes another type than the input's: {U} the wrong tool, {A} the
-// type it takes, {I} the input's name, {K} the input's type, {W} and {T} as above.
+// type it takes with its article ("an ability"), {I} the input's name, {K} the input's type with
+// its article, {W} and {T} as above.
 std::span<const std::string_view> TypedDirectionDiagnosisBank();
 // After a negation with its two lists swapped: {G}, {W} and {T} as SetOpDiagnosisBank.
 std::span<const std::string_view> SwappedDiagnosisBank();

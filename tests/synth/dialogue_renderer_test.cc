@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <map>
 #include <set>
 
@@ -288,6 +290,9 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
       }
       if (StartsWith(kind, "wrong_direction_typed")) {
         EXPECT_NE(why.find(wrong.name), std::string::npos) << why;
+        // The types carry their articles ("a person", "an ability"), never "a entity".
+        EXPECT_FALSE(std::regex_search(why, std::regex(R"(\ba [aeiou])"))) << why;
+        EXPECT_EQ(why.find("entity"), std::string::npos) << why;
       }
       bool replaced = false;
       for (const ToolCall& right : r.messages[ri].tool_calls) {

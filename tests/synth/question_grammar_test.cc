@@ -139,12 +139,17 @@ TEST(QuestionGrammarTest, PhrasesOfTheirOwnShapeAndNounsWithOfTakeTheNumberToo) 
                                    {"l", "lorry", "synset", {}}};
   std::vector<kg::RelationInfo> r = {
       {"member_holonym", "member_holonym", "", "synset", "synset", "", "the groups that {} is a member of"},
-      {"domain_region", "domain_region", "", "synset", "synset", "", "the regions of use of {}"}};
+      {"domain_region", "domain_region", "", "synset", "synset", "", "the regions of use of {}"},
+      {"part_of", "part_of", "", "synset", "synset", "", "the country that {} is part of"},
+      {"spoken", "spoken", "", "synset", "synset", "", "the official languages spoken in {}"}};
   auto id = [](uint32_t x) { return kg::EntityId(x); };
   std::vector<kg::Triple> t = {{id(0), kg::RelationId(0), id(2)},   // kinkajou: one group
                                {id(1), kg::RelationId(0), id(3)},   // ocelot: two
                                {id(1), kg::RelationId(0), id(4)},
-                               {id(6), kg::RelationId(1), id(5)}};  // lorry: one region
+                               {id(6), kg::RelationId(1), id(5)},   // lorry: one region
+                               {id(2), kg::RelationId(2), id(3)},   // Potos: in two "countries"
+                               {id(2), kg::RelationId(2), id(4)},
+                               {id(5), kg::RelationId(3), id(6)}};  // UK: one language
   kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
   QuestionGrammar grammar = QuestionGrammar::Build(g);
   auto one = Questions(grammar, Make(Pattern::k1p, {"kinkajou"}, {"member_holonym"}, {0}, g));
@@ -162,6 +167,14 @@ TEST(QuestionGrammarTest, PhrasesOfTheirOwnShapeAndNounsWithOfTakeTheNumberToo) 
   EXPECT_EQ(QuestionGrammar::Pluralize("region of use"), "regions of use");
   EXPECT_EQ(QuestionGrammar::Singularize("regions of use"), "region of use");
   EXPECT_TRUE(QuestionGrammar::LooksPlural("regions of use"));
+  // A singular-worded phrase naming several, and the head found past an adjective.
+  auto several = Questions(grammar, Make(Pattern::k1p, {"Potos"}, {"part_of"}, {0}, g));
+  ExpectAmong(several, "What are the countries that Potos is part of?");
+  auto spoken = Questions(grammar, Make(Pattern::k1p, {"UK"}, {"spoken"}, {0}, g));
+  ExpectAmong(spoken, "What is the official language spoken in UK?");
+  // Nested, each phrase in the number of what it names.
+  auto nested = Questions(grammar, Make(Pattern::k2p, {"kinkajou"}, {"member_holonym", "part_of"}, {0, 0}, g));
+  ExpectAmong(nested, "What are the countries that the group that kinkajou is a member of is part of?");
 }
 
 TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
