@@ -459,6 +459,7 @@ Status GraphStore::Impl::ReadSnapshot(ImportState* st) const {
   st->old_entities = st->entities.size();
   st->old_relations = st->relations.size();
   st->relation_typed.assign(st->relations.size(), true);
+  st->relation_in_side_file.assign(st->relations.size(), false);
   return Status::Ok();
 }
 

@@ -80,6 +80,7 @@ struct ImportState {
   std::unordered_set<std::string> relation_names;
   std::vector<bool> relation_dirty;  // to (re)write
   std::vector<bool> relation_typed;  // types fixed (an old relation, or a side file)
+  std::vector<bool> relation_in_side_file;  // a row of this import's relations file
   size_t old_entities = 0, old_relations = 0;
   std::vector<std::pair<uint32_t, std::string>> renames;  // existing entity -> new name
   std::vector<std::array<uint32_t, 3>> triples;           // (head, relation, tail) ids
@@ -121,6 +122,7 @@ struct ImportState {
       relations.push_back(std::move(info));
       relation_dirty.push_back(true);
       relation_typed.push_back(false);
+      relation_in_side_file.push_back(false);
     }
     return it->second;
   }

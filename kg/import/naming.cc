@@ -95,10 +95,11 @@ void InferRelationTypes(ImportState* st) {
 }
 
 void CheckSideFiles(const ImportOptions& options, const ImportState& st, ImportReport* report) {
-  auto first_few = [](const std::vector<std::string>& keys) {
+  // The first few of `count` (at most three are kept), "a, b, c, ..." when there are more.
+  auto first_few = [](const std::vector<std::string>& keys, size_t count) {
     std::string out;
-    for (size_t i = 0; i < keys.size() && i < 3; ++i) out += (i ? ", " : "") + keys[i];
-    return keys.size() > 3 ? out + ", ..." : out;
+    for (size_t i = 0; i < keys.size(); ++i) out += (i ? ", " : "") + keys[i];
+    return count > keys.size() ? out + ", ..." : out;
   };
   std::vector<bool> used(st.relations.size(), false);
   std::vector<bool> in_triples(st.entities.size(), false);
@@ -110,25 +111,36 @@ void CheckSideFiles(const ImportOptions& options, const ImportState& st, ImportR
     std::vector<std::string> missing;
     size_t count = 0;
     for (size_t e = st.old_entities; e < st.entities.size(); ++e) {
-      if (st.entities[e].from_side_file || !in_triples[e]) continue;
+      // Typed and named by the triple files themselves (N-Triples rdf:type and label lines)
+      // is no gap.
+      const PendingEntity& x = st.entities[e];
+      if (x.from_side_file || !in_triples[e] || (!x.type.empty() && x.name_priority > 0)) continue;
       if (++count <= 3) missing.push_back(st.entities[e].key);
     }
     if (count > 0) {
       report->warnings.push_back(
           std::to_string(count) + " entities of the triples are not in " + options.entities +
-          " (" + first_few(missing) + "): they have no type and are named after their keys; "
+          " (" + first_few(missing, count) + "): they have no type and are named after their keys; "
           "add a line for each to give them a name and a type");
     }
   }
   if (!options.relations.empty()) {
+    std::vector<std::string> missing;
+    size_t count = 0;
     for (size_t r = st.old_relations; r < st.relations.size(); ++r) {
-      if (st.relation_typed[r] || !used[r]) continue;
+      if (st.relation_in_side_file[r] || !used[r]) continue;
+      const RelationInfo& info = st.relations[r];
+      if (++count <= 3) {
+        missing.push_back(info.key + " (" + (info.head_type.empty() ? "?" : info.head_type) +
+                          " -> " + (info.tail_type.empty() ? "?" : info.tail_type) + ")");
+      }
+    }
+    if (count > 0) {
       report->warnings.push_back(
-          "relation '" + st.relations[r].key + "' of the triples is not in " + options.relations +
-          ": its types come from its triples (" +
-          (st.relations[r].head_type.empty() ? "?" : st.relations[r].head_type) + " -> " +
-          (st.relations[r].tail_type.empty() ? "?" : st.relations[r].tail_type) +
-          ") and its tools' words from its key; add a line for it");
+          std::to_string(count) + " relations of the triples are not in " + options.relations +
+          " (" + first_few(missing, count) +
+          "): their types come from their triples and their tools' words from their keys; add "
+          "a line for each");
     }
   }
   // A relation's declared type that no entity has (a typo: 'locle' for 'locale') names tools

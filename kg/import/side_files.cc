@@ -34,6 +34,7 @@ Status ApplyRelationSideFile(const std::string& path, ImportState* st) {
       st->relation_dirty[id] = true;
     }
     if (!row.head_type.empty() || !row.tail_type.empty()) st->relation_typed[id] = true;
+    st->relation_in_side_file[id] = true;
     info = std::move(updated);
   }
   return Status::Ok();
