@@ -158,9 +158,26 @@ Status DecisionStore::Put(Decision d) {
   return Status::Ok();
 }
 
+std::string WithoutControlCharacters(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      ++i;  // U+0080..U+009F
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) continue;
+    out += text[i];
+  }
+  return out;
+}
+
 Result<std::optional<Decision>> DecisionStore::Mark(Decision d) {
   KGF_ASSIGN_OR_RETURN(std::optional<Decision> was, Get(d.record_id));
-  if (was && d.note.empty()) d.note = was->note;
+  // Text carried over from a decision stored before control characters were refused is
+  // cleaned, so an old row never blocks a new decision.
+  if (was && d.note.empty()) d.note = WithoutControlCharacters(was->note);
   KGF_RETURN_IF_ERROR(Put(std::move(d)));
   return was;
 }

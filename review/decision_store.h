@@ -73,6 +73,8 @@ class DecisionStore {
 // typed at a prompt would otherwise be stored as a raw byte). Errors: InvalidArgument naming
 // `field`, the byte and its position.
 Status CheckDecisionText(std::string_view field, std::string_view text);
+// `text` without the characters CheckDecisionText refuses.
+std::string WithoutControlCharacters(std::string_view text);
 
 // One line on a re-decision: "was reject (thought leaks) by alice at 2026-11-29T21:07:30Z; now
 // accept" (with the new reason for a reject, and "note kept: ..." when the earlier note stays).

@@ -119,10 +119,13 @@ Status ReadFile(const std::string& path, const Report& report, std::vector<Revie
         }
         item.trail.push_back({c, true, "", ""});
       }
-      // A reviewer's own earlier reject is no verdict of the automatic checks: they kept it.
+      // A reviewer's own earlier reject is no verdict of the automatic checks: they kept it
+      // when the review step came after every check, and never saw it otherwise ("unchecked",
+      // outside the agreement counts).
       if (auto t = report.types.find(filter);
           t != report.types.end() && t->second == "review_decisions") {
-        item.automatic = "kept";
+        const bool last = !checks.empty() && checks.back() == filter;
+        item.automatic = last ? "kept" : "unchecked";
         item.dropped_by_review = true;
       }
     } else {

@@ -204,7 +204,9 @@ Status CheckStoreLocation(const std::string& in, const std::string& db) {
   std::error_code ec;
   const fs::path corpus = fs::weakly_canonical(in, ec);
   const fs::path store = fs::weakly_canonical(db, ec).parent_path();
-  if (store.lexically_relative(corpus).string().rfind("..", 0) == 0) return Status::Ok();
+  // Outside the corpus folder when the relative path climbs out of it ("../x"; not "..x").
+  const fs::path rel = store.lexically_relative(corpus);
+  if (!ec && !rel.empty() && *rel.begin() == "..") return Status::Ok();
   std::string sources, example;
   if (Result<std::vector<std::string>> from = CorpusRecordSources(in); from.ok()) {
     for (const std::string& f : *from) sources += (sources.empty() ? "" : ", ") + f;
@@ -340,7 +342,9 @@ struct ReviewSession {
     if (old) d = *old;
     d.record_id = item.record.id;
     d.decision = decision.empty() ? d.decision : decision;
-    if (!decision.empty()) d.reason = reason;
+    // A note alone keeps the stored reason, cleaned (a row from before control characters
+    // were refused must not block it).
+    d.reason = decision.empty() ? WithoutControlCharacters(d.reason) : reason;
     d.note = note;  // empty: Mark keeps the earlier one
     d.reviewer = reviewer;
     d.time.clear();
@@ -351,6 +355,7 @@ struct ReviewSession {
     if (d.decision.empty()) return InvalidArgumentError("accept or reject before adding a note");
     KGF_ASSIGN_OR_RETURN(std::optional<Decision> was, store->Mark(d));
     if (!was || decision.empty()) return std::string();
+    if (d.note.empty()) d.note = WithoutControlCharacters(was->note);  // as Mark kept it
     return DescribeChange(*was, d);
   }
 };

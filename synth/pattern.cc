@@ -88,6 +88,8 @@ constexpr std::array<Pattern, kNumPatterns> kAll = {
     Pattern::kIp, Pattern::kPi, Pattern::k2u, Pattern::kUp,  Pattern::k2in,
     Pattern::k3in, Pattern::kInp, Pattern::kPin, Pattern::kPni};
 
+}  // namespace
+
 std::string ValidNames() {
   std::string out;
   for (const PatternInfo& info : kPatterns) {
@@ -96,8 +98,6 @@ std::string ValidNames() {
   }
   return out;
 }
-
-}  // namespace
 
 std::span<const Pattern> AllPatterns() { return kAll; }
 std::string_view PatternName(Pattern p) { return Info(p).name; }

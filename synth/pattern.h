@@ -31,6 +31,8 @@ int NumRelations(Pattern p);
 
 // "2in" -> Pattern. Error names the bad value and lists the valid ones.
 Result<Pattern> ParsePattern(std::string_view name);
+// "1p 2p 3p ... pni", for messages.
+std::string ValidNames();
 
 // Pattern mix: comma-separated items "NAME" or "NAME:WEIGHT", or the groups "all",
 // "positive", "negative". Returns one weight per pattern (index = enum value); at least one > 0.

@@ -91,10 +91,10 @@ std::string FormatRecord(const Record& r, bool full_system, bool color) {
 
 Result<std::string> ShowRecords(const ShowOptions& o) {
   if (o.in.empty()) return InvalidArgumentError("show: pass --in DIR or --in FILE.jsonl.zst");
-  if (!o.pattern.empty()) {
-    if (Result<Pattern> p = ParsePattern(o.pattern); !p.ok()) {
-      return InvalidArgumentError("show: --pattern: " + p.status().message());
-    }
+  const std::string pattern = o.pattern == "all" ? "" : o.pattern;
+  if (!pattern.empty() && !ParsePattern(pattern).ok()) {
+    return InvalidArgumentError("show: --pattern '" + pattern + "' is not a pattern; use one of " +
+                                ValidNames() + ", or all");
   }
   if (!o.split.empty() && o.split != "train" && o.split != "valid" && o.split != "test") {
     return InvalidArgumentError("show: --split '" + o.split + "' is not a split; use train, valid or test");
@@ -131,7 +131,7 @@ Result<std::string> ShowRecords(const ShowOptions& o) {
         line = JsonToString(rec->value);
       }
       KGF_ASSIGN_OR_RETURN(Record r, RecordFromJson(line, in->Where()));
-      if (!o.pattern.empty() && r.pattern != o.pattern) continue;
+      if (!pattern.empty() && r.pattern != pattern) continue;
       if (!o.split.empty() && r.split != o.split) continue;
       if (o.json) {
         out += "{\"where\":" + JsonQuote(in->Where());

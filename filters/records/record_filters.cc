@@ -110,7 +110,9 @@ class ReviewDecisionsFilter : public Filter {
       ++(*counts)["rejects_already_dropped"];
     } else if (accepted_.count(id)) {
       static_cast<Seen*>(state)->ids.insert(id);
-      ++(*counts)["accepts_of_dropped_records_not_applied"];
+      // Passed here and dropped by a later step: already counted in accepts_passed_here, of
+      // which this is a part; dropped before this step: the accept could not apply.
+      ++(*counts)[reached ? "accepts_passed_here_dropped_later" : "accepts_of_dropped_records_not_applied"];
     }
   }
 

@@ -172,6 +172,19 @@ TEST(DecisionStoreTest, MarkReturnsWhatItReplacesAndKeepsTheNote) {
   // A new note replaces the old one.
   ASSERT_TRUE(s->Mark({.record_id = "a", .decision = "accept", .note = "fine", .reviewer = "bob"}).ok());
   EXPECT_EQ((*s->Get("a"))->note, "fine");
+  // A row stored before control characters were refused (an ESC as its note) does not block
+  // a re-mark: the note it carries over is cleaned.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.File("review.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE decisions SET note = 'old' || char(27) || 'note' WHERE record_id = 'a'",
+                           nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto again = s->Mark({.record_id = "a", .decision = "reject", .reason = "no", .reviewer = "bob"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*s->Get("a"))->note, "oldnote");
+  EXPECT_EQ(WithoutControlCharacters("a\x1b[1mb\xc2\x85" "c"), "a[1mbc");
 }
 
 TEST(ReviewViewTest, PromptLinesCancelOnEscAndLoseControlCharacters) {
@@ -633,6 +646,33 @@ TEST(ReviewFilterTest, TheReportAccountsForEveryDecision) {
   EXPECT_EQ(chunked->filters.back().counts, want);
   EXPECT_NE(report->ToText().find("#rejects_already_dropped  1"), std::string::npos)
       << report->ToText();
+  // The step first: the accepted record a later check drops passed here and is counted once,
+  // as passed here, and as the part of those dropped later.
+  dir.Write("first.json", R"({"filters":[{"type":"review_decisions","name":"review","db":")" +
+                              dir.File("review.sqlite") + R"("},{"type":"record_format"},)"
+                              R"({"type":"record_semantic","max_question_chars":60}]})");
+  o.config = dir.File("first.json");
+  o.out_dir = dir.File("out4");
+  o.rejected_dir = dir.File("rejected4");
+  auto first = filters::RunFilterCommand(o);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::map<std::string, int64_t> want_first = {
+      {"rejects_in_store", 4},      {"rejects_dropped_here", 3},
+      {"rejects_not_in_input", 1},  {"accepts_in_store", 2},
+      {"accepts_passed_here", 2},   {"accepts_passed_here_dropped_later", 1},
+      {"accepts_not_in_input", 0}};
+  EXPECT_EQ(first->filters.front().counts, want_first);
+  // What the step dropped before the checks ran is not "kept by the checks".
+  auto first_items = LoadReviewItems(dir.File("out4"));
+  ASSERT_TRUE(first_items.ok()) << first_items.status().ToString();
+  int unchecked = 0;
+  for (const ReviewItem& item : *first_items) {
+    if (item.reason == "review.rejected") {
+      EXPECT_EQ(item.automatic, "unchecked") << item.record.id;
+      ++unchecked;
+    }
+  }
+  EXPECT_EQ(unchecked, 3);
 }
 
 // Audit defect 10: the step's "db" was taken relative to the working directory, while

@@ -13,7 +13,7 @@ TEST(RecordPrinterTest, ShowRefusesAnUnknownPatternOrSplitInsteadOfShowingNothin
   Result<std::string> bad_pattern = ShowRecords(o);
   ASSERT_FALSE(bad_pattern.ok());
   EXPECT_EQ(bad_pattern.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(bad_pattern.status().message().find("unknown pattern '9x'; valid patterns: 1p"),
+  EXPECT_NE(bad_pattern.status().message().find("--pattern '9x' is not a pattern; use one of 1p"),
             std::string::npos) << bad_pattern.status().message();
   o.pattern = "3i";
   o.split = "tset";
