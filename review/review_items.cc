@@ -7,6 +7,7 @@
 #include <charconv>
 #include <filesystem>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -184,7 +185,9 @@ std::string CorpusInputPath(const std::string& dir, const std::string& file) {
 
 // The sft documents of a corpus folder that came from records (catalog.sqlite's documents
 // table), each with the record read back from its input line.
-Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
+// Runs `sql` on the documents table of a corpus folder's catalog, calling `row` per result row.
+Status QueryCatalog(const std::string& dir, const char* sql,
+                    const std::function<void(sqlite3_stmt*)>& row) {
   const std::string catalog = JoinPath(dir, "catalog.sqlite");
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(catalog.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -193,20 +196,26 @@ Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
   }
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT shard, seq, input FROM documents WHERE record_id IS NOT NULL "
-                             "ORDER BY shard, seq", -1, &st, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
     return FailedPreconditionError(catalog + ": no documents table (a corpus built before "
                                    "provenance was recorded; rebuild it)");
   }
+  while (sqlite3_step(st) == SQLITE_ROW) row(st);
+  sqlite3_finalize(st);
+  return Status::Ok();
+}
+
+Result<std::vector<ReviewItem>> LoadCorpusItems(const std::string& dir) {
   // input file -> (line -> "shard#seq" labels)
   std::map<std::string, std::map<int64_t, std::vector<std::string>>> wanted;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const std::string shard = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    const int64_t seq = sqlite3_column_int64(st, 1);
-    const auto [file, line] = SplitWhere(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)));
-    wanted[file][line].push_back(shard + "#" + std::to_string(seq));
-  }
-  sqlite3_finalize(st);
+  KGF_RETURN_IF_ERROR(QueryCatalog(
+      dir, "SELECT shard, seq, input FROM documents WHERE record_id IS NOT NULL ORDER BY shard, seq",
+      [&](sqlite3_stmt* st) {
+        const std::string shard = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        const int64_t seq = sqlite3_column_int64(st, 1);
+        const auto [file, line] = SplitWhere(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)));
+        wanted[file][line].push_back(shard + "#" + std::to_string(seq));
+      }));
   std::vector<ReviewItem> items;
   for (const auto& [file, lines] : wanted) {
     const std::string path = CorpusInputPath(dir, file);
@@ -239,27 +248,15 @@ bool IsCorpusFolder(const std::string& path) {
 }
 
 Result<std::vector<std::string>> CorpusRecordSources(const std::string& dir) {
-  const std::string catalog = JoinPath(dir, "catalog.sqlite");
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(catalog.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return NotFoundError(catalog + ": cannot open the corpus catalog");
-  }
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> guard(db, sqlite3_close);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT DISTINCT input FROM documents WHERE record_id IS NOT NULL",
-                         -1, &st, nullptr) != SQLITE_OK) {
-    return FailedPreconditionError(catalog + ": no documents table (a corpus built before "
-                                   "provenance was recorded; rebuild it)");
-  }
   std::set<std::string> folders;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const std::string file =
-        SplitWhere(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))).first;
-    const std::string folder = Dirname(CorpusInputPath(dir, file));
-    folders.insert(folder.empty() ? "." : folder);
-  }
-  sqlite3_finalize(st);
+  KGF_RETURN_IF_ERROR(QueryCatalog(
+      dir, "SELECT DISTINCT input FROM documents WHERE record_id IS NOT NULL",
+      [&](sqlite3_stmt* st) {
+        const std::string file =
+            SplitWhere(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))).first;
+        const std::string folder = Dirname(CorpusInputPath(dir, file));
+        folders.insert(folder.empty() ? "." : folder);
+      }));
   return std::vector<std::string>(folders.begin(), folders.end());
 }
 

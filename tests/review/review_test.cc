@@ -318,10 +318,10 @@ TEST(ReviewItemsTest, FilterOutputReadsFromAnyDirectoryAndAfterACopy) {
       << gone.status().message();
 }
 
-TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
-  TempDir dir;
-  const std::vector<synth::Record> records = Records();
-  ASSERT_TRUE(CreateDirectories(dir.File("recs")).ok());
+// The records as dir/recs/shard-00000.jsonl and the options that build them into dir/corpus.
+corpus::CorpusBuildOptions RecordsCorpusOptions(const TempDir& dir,
+                                                const std::vector<synth::Record>& records) {
+  EXPECT_TRUE(CreateDirectories(dir.File("recs")).ok());
   std::string lines;
   for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
   dir.Write("recs/shard-00000.jsonl", lines);
@@ -331,6 +331,13 @@ TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
   corpus::CorpusBuildOptions o;
   o.config = dir.File("mix.json");
   o.out = dir.File("corpus");
+  return o;
+}
+
+TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
+  TempDir dir;
+  const std::vector<synth::Record> records = Records();
+  corpus::CorpusBuildOptions o = RecordsCorpusOptions(dir, records);
   auto built = corpus::BuildCorpus(o);
   ASSERT_TRUE(built.ok()) << built.status().ToString();
   auto items = LoadReviewItems(dir.File("corpus"));
@@ -350,16 +357,7 @@ TEST(ReviewItemsTest, CorpusFolderOpensTheRecordsBehindItsDocuments) {
 TEST(ReviewItemsTest, DecisionsOnACorpusFolderBelongToItsFilterOutput) {
   TempDir dir;
   const std::vector<synth::Record> records = Records();
-  ASSERT_TRUE(CreateDirectories(dir.File("recs")).ok());
-  std::string lines;
-  for (const synth::Record& r : records) lines += synth::RecordToJson(r) + "\n";
-  dir.Write("recs/shard-00000.jsonl", lines);
-  dir.Write("tok.model", corpus::testing::SmallTokenizer().serialized());
-  dir.Write("mix.json", R"({"seed":1,"tokenizer":"tok.model","max_document_tokens":100000,)"
-                        R"("sources":[{"name":"tools","kind":"tool_use","paths":["recs"]}]})");
-  corpus::CorpusBuildOptions o;
-  o.config = dir.File("mix.json");
-  o.out = dir.File("corpus");
+  corpus::CorpusBuildOptions o = RecordsCorpusOptions(dir, records);
   ASSERT_TRUE(corpus::BuildCorpus(o).ok());
   EXPECT_TRUE(IsCorpusFolder(dir.File("corpus")));
   EXPECT_FALSE(IsCorpusFolder(dir.File("recs")));
