@@ -286,7 +286,9 @@ TEST(DialogueRendererTest, ReflectionShareAndDistractors) {
       // language of Chinese".
       if (StartsWith(kind, "wrong_set_op")) {
         EXPECT_EQ(StartsWith(kind, "wrong_set_op_swapped"), wrong.name == "get_negation_of") << kind;
-        if (wrong.name == "get_negation_of") EXPECT_EQ(why.find("instead"), std::string::npos) << why;
+        if (wrong.name == "get_negation_of") {
+          EXPECT_EQ(why.find("instead"), std::string::npos) << why;
+        }
       }
       if (StartsWith(kind, "wrong_direction_typed")) {
         EXPECT_NE(why.find(wrong.name), std::string::npos) << why;
