@@ -47,6 +47,19 @@ std::string SpacedType(std::string type) {
   return type;
 }
 
+// Names as prose reads them ("the United Kingdom and France"): QuestionGrammar::NameInText.
+std::string JoinNamesInText(const std::vector<std::string>& names) {
+  std::vector<std::string> in_text;
+  in_text.reserve(names.size());
+  for (const std::string& n : names) in_text.push_back(QuestionGrammar::NameInText(n));
+  return JoinNames(in_text);
+}
+
+// A relation call's input as prose reads it (a by-reference call's is already).
+std::string InputInText(const PlannedCall& c) {
+  return c.by_reference ? c.input : QuestionGrammar::NameInText(c.input);
+}
+
 }  // namespace
 
 std::string JoinNames(const std::vector<std::string>& names) {
@@ -102,7 +115,7 @@ std::vector<PlannedCall> DialogueRenderer::PlanCalls(const Query& q,
         // One call naming the input's result ("#k", numbered when the turns are written).
         std::vector<std::string> names;
         for (kg::EntityId x : inputs) names.push_back(graph_.entity(x).name);
-        PlannedCall call{turn, &tool, "", json_of(static_cast<int>(n)), JoinNames(names), rel,
+        PlannedCall call{turn, &tool, "", json_of(static_cast<int>(n)), JoinNamesInText(names), rel,
                          inverse, static_cast<int>(n), false, static_cast<int>(calls.size()),
                          {producer[c]}};
         call.by_reference = true;
@@ -246,9 +259,9 @@ std::optional<Mistake> DialogueRenderer::PlanWrongRelation(const HopInput& in, R
   m.listed = &wrong;
   if (call.by_reference) m.call_seq = call.seq;
   std::array<std::string, 26> v;
-  v['G' - 'A'] = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse, call.input,
+  v['G' - 'A'] = grammar_.HopPhrase(wrong.relation, wrong.kind == ToolKind::kInverse, InputInText(call),
                                     call.plural_input);
-  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, call.plural_input);
+  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, InputInText(call), call.plural_input);
   v['T' - 'A'] = right.name;
   FillReflection(out.result.empty() ? EmptyDiagnosisBank() : DiagnosisBank(), v, rng, &m);
   return m;
@@ -274,8 +287,8 @@ std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const HopInput& in, 
   m.listed = &wrong;
   if (call.by_reference) m.call_seq = call.seq;
   std::array<std::string, 26> v;
-  v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, call.input, call.plural_input);
-  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, call.input, call.plural_input);
+  v['G' - 'A'] = grammar_.HopPhrase(call.relation, !call.inverse, InputInText(call), call.plural_input);
+  v['W' - 'A'] = grammar_.HopPhrase(call.relation, call.inverse, InputInText(call), call.plural_input);
   v['T' - 'A'] = right.name;
   // "the language of Chinese" would name nothing: say why the call went wrong instead, when
   // the input's type is known and differs from the one the wrong tool takes.
@@ -286,7 +299,7 @@ std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const HopInput& in, 
     m.kind = "wrong_direction_typed";
     v['U' - 'A'] = wrong.name;
     v['A' - 'A'] = QuestionGrammar::Article(SpacedType(wrong.parameter));
-    v['I' - 'A'] = call.input;
+    v['I' - 'A'] = QuestionGrammar::NameInText(call.input);
     v['K' - 'A'] = QuestionGrammar::Article(SpacedType(input_type));
     FillReflection(TypedDirectionDiagnosisBank(), v, rng, &m);
     return m;
@@ -425,7 +438,7 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
       it = hops.end() - 1;
       steps.emplace_back();  // filled below, keeps the order
     }
-    it->inputs.push_back(c.input);
+    it->inputs.push_back(InputInText(c));
     it->plural = it->plural || c.plural_input;
   }
   size_t h = 0;
@@ -528,7 +541,7 @@ std::string DialogueRenderer::StopEarly(const Query& q, const std::vector<Entity
     std::erase_if(*calls, [&](const PlannedCall& c) { return c.turn > stop; });
     const std::vector<std::string> inputs = executor_.Names(sets[node.children[0]]);  // sorted
     v['S' - 'A'] = grammar_.HopPhrase(q.relations[node.slot], q.IsInverse(node.slot),
-                                      JoinNames(inputs), inputs.size() > 1);
+                                      JoinNamesInText(inputs), inputs.size() > 1);
     const bool last = e == tree.root;
     bank = last ? NoAnswerBank() : EmptyStepBank();
     id = last ? "none" : "stop";
@@ -553,7 +566,7 @@ std::string DialogueRenderer::NoToolText(const Query& q, Rng& rng, std::string* 
     }
     const kg::EntityId anchor = q.anchors[tree.nodes[node.children[0]].slot];
     v['S' - 'A'] = grammar_.HopPhrase(q.relations[node.slot], q.IsInverse(node.slot),
-                                      graph_.entity(anchor).name, false);
+                                      QuestionGrammar::NameInText(graph_.entity(anchor).name), false);
     break;
   }
   auto bank = NoToolBank();

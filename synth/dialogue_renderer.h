@@ -54,7 +54,8 @@ struct PlannedCall {
   std::vector<int> sources;    // set calls (and hops by reference): the seq of the call giving
                                // each list argument (the hop's input)
   bool by_reference = false;   // a hop over an earlier result named "#k" (hop_refs); `input`
-                               // then joins the result's names
+                               // then joins the result's names as prose reads them ("the
+                               // United Kingdom and France", QuestionGrammar::NameInText)
   bool plural_input = false;   // ... and that result holds more than one entity
 };
 

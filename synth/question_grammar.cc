@@ -197,9 +197,30 @@ std::string JoinClauses(const std::vector<std::string>& parts, std::string_view 
   return out;
 }
 
-// "a language", "an official language".
 }  // namespace
 
+std::string QuestionGrammar::NameInText(const std::string& name) {
+  // Heads that make a place name take "the"; "Isle of Man", "Saint Kitts and Nevis" and
+  // "Cyprus" do not.
+  static const std::set<std::string_view> kHeads = {
+      "Republic", "Kingdom", "States", "Islands", "Isles", "Emirates", "Federation", "Union",
+      "Territory", "Territories", "Netherlands", "Philippines", "Bahamas", "Maldives",
+      "Seychelles", "Comoros", "Antilles"};
+  if (name.empty() || !std::isupper(static_cast<unsigned char>(name[0])) ||
+      name.rfind("The ", 0) == 0) {
+    return name;
+  }
+  std::string_view head = name;
+  if (size_t paren = head.find(" ("); paren != std::string_view::npos && EndsWith(head, ")")) {
+    head = head.substr(0, paren);
+  }
+  if (size_t of = head.find(" of "); of != std::string_view::npos) head = head.substr(0, of);
+  const size_t sp = head.rfind(' ');
+  const std::string_view word = sp == std::string_view::npos ? head : head.substr(sp + 1);
+  return kHeads.count(word) ? "the " + name : name;
+}
+
+// "a language", "an official language".
 std::string QuestionGrammar::Article(const std::string& noun) {
   const char c = noun.empty() ? 'x' : static_cast<char>(std::tolower(static_cast<unsigned char>(noun[0])));
   return (IsVowel(c) ? "an " : "a ") + noun;
@@ -326,14 +347,14 @@ std::string QuestionGrammar::SameAs(const Query& q, int n) const {
       tree.nodes[child.children[0]].op != QueryOp::kAnchor) {
     return "";
   }
-  return graph_->entity(q.anchors[tree.nodes[child.children[0]].slot]).name;
+  return NameInText(graph_->entity(q.anchors[tree.nodes[child.children[0]].slot]).name);
 }
 
 QuestionGrammar::Phrase QuestionGrammar::NounPhrase(const Query& q, int n, Rng& rng) const {
   const PatternTree& tree = TreeOf(q.pattern);
   const QueryNode& node = tree.nodes[n];
   switch (node.op) {
-    case QueryOp::kAnchor: return {graph_->entity(q.anchors[node.slot]).name, false};
+    case QueryOp::kAnchor: return {NameInText(graph_->entity(q.anchors[node.slot]).name), false};
     case QueryOp::kProject: {
       if (std::string same = SameAs(q, n); !same.empty()) {
         const Words& w = words(q.relations[node.slot]);

@@ -47,6 +47,10 @@ class QuestionGrammar {
   static bool LooksPlural(std::string_view noun);
   // "a country", "an ability".
   static std::string Article(const std::string& noun);
+  // A proper name as it reads inside a sentence: "the United Kingdom", "the Solomon Islands",
+  // "the Republic of the Congo", "the Netherlands"; most names as they are ("France", "Isle of
+  // Man"), common nouns ("landlocked", "dog (...)") too. The name itself stays verbatim.
+  static std::string NameInText(const std::string& name);
 
   // Per-relation lexicon.
   struct Words {

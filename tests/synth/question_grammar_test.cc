@@ -207,6 +207,53 @@ TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
                   "German among their official languages?");
 }
 
+// Place names whose head is a common noun read with "the" inside a sentence; the name itself
+// stays verbatim (the filter checks every anchor appears), and other names are left alone.
+TEST(QuestionGrammarTest, NamesThatTakeTheDefiniteArticle) {
+  EXPECT_EQ(QuestionGrammar::NameInText("United Kingdom"), "the United Kingdom");
+  EXPECT_EQ(QuestionGrammar::NameInText("Solomon Islands"), "the Solomon Islands");
+  EXPECT_EQ(QuestionGrammar::NameInText("Republic of the Congo"), "the Republic of the Congo");
+  EXPECT_EQ(QuestionGrammar::NameInText("Central African Republic"), "the Central African Republic");
+  EXPECT_EQ(QuestionGrammar::NameInText("Netherlands"), "the Netherlands");
+  EXPECT_EQ(QuestionGrammar::NameInText("Cocos (Keeling) Islands"), "the Cocos (Keeling) Islands");
+  for (const char* as_is : {"France", "Isle of Man", "Saint Kitts and Nevis", "Cyprus",
+                            "Road Town (British Virgin Islands)", "landlocked", "The Hague",
+                            "United States dollar", ""}) {
+    EXPECT_EQ(QuestionGrammar::NameInText(as_is), as_is);
+  }
+  std::vector<kg::EntityInfo> e = {{"gb", "United Kingdom", "country", {}},
+                                   {"sb", "Solomon Islands", "country", {}},
+                                   {"im", "Isle of Man", "country", {}},
+                                   {"london", "London", "city", {}},
+                                   {"honiara", "Honiara", "city", {}},
+                                   {"douglas", "Douglas", "city", {}}};
+  std::vector<kg::RelationInfo> r = {
+      {"capital", "capital", "", "country", "city", "", "the capital of {}"},
+      {"borders", "borders", "", "country", "country", "", "the neighbours of {}"}};
+  std::vector<kg::Triple> t = {{kg::EntityId(0), kg::RelationId(0), kg::EntityId(3)},
+                               {kg::EntityId(1), kg::RelationId(0), kg::EntityId(4)},
+                               {kg::EntityId(2), kg::RelationId(0), kg::EntityId(5)},
+                               {kg::EntityId(0), kg::RelationId(1), kg::EntityId(2)},
+                               {kg::EntityId(2), kg::RelationId(1), kg::EntityId(0)}};
+  kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  auto uk = Questions(grammar, Make(Pattern::k1p, {"United Kingdom"}, {"capital"}, {0}, g));
+  ExpectAmong(uk, "What is the capital of the United Kingdom?");
+  ExpectAmong(uk, "What is the United Kingdom's capital?");
+  auto sb = Questions(grammar, Make(Pattern::k1p, {"Solomon Islands"}, {"capital"}, {0}, g));
+  ExpectAmong(sb, "What is the Solomon Islands' capital?");
+  auto im = Questions(grammar, Make(Pattern::k2p, {"Isle of Man"}, {"borders", "capital"}, {0, 0}, g));
+  ExpectAmong(im, "Which city is the capital of the neighbour of Isle of Man?");
+  auto uk2 = Questions(grammar, Make(Pattern::k2p, {"United Kingdom"}, {"borders", "capital"}, {0, 0}, g));
+  ExpectAmong(uk2, "Which city is the capital of the United Kingdom's neighbour?");
+  for (const auto* set : {&uk, &sb, &im, &uk2}) {
+    for (const std::string& q : *set) {
+      EXPECT_EQ(q.find(" of United"), std::string::npos) << q;
+      EXPECT_EQ(q.find("the Isle"), std::string::npos) << q;
+    }
+  }
+}
+
 TEST(QuestionGrammarTest, Inflection) {
   EXPECT_EQ(QuestionGrammar::Pluralize("country"), "countries");
   EXPECT_EQ(QuestionGrammar::Pluralize("city"), "cities");
