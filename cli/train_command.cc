@@ -95,6 +95,13 @@ void AddModelOptions(CLI::App* c, trainer::TrainOptions& o) {
        "yes: the LM head is the embedding table (helps a small model copy names it never wrote); "
        "no: a head of its own; default: as the config or preset says")
       ->check(CLI::IsMember({"yes", "no"}));
+  c->add_option_function<std::string>(
+       "--norm-head",
+       [opts = &o](const std::string& v) { opts->norm_head = v == "yes" ? 1 : 0; },
+       "yes: NormHead (Ling; the head's columns normalised over the vocabulary); no: a plain head, "
+       "which a small model fine-tuned on a corpus using a fraction of its vocabulary learns "
+       "much faster with (trainer/README.md); default: as the config or preset says")
+      ->check(CLI::IsMember({"yes", "no"}));
   c->add_option("--routing-warmup-steps", o.routing_warmup_steps,
                 "Stochastic Routing Warmup length W (-1: = --warmup-steps for a fresh MoE model; 0: off)")
       ->capture_default_str();

@@ -6,14 +6,16 @@
 #   2. synthesizes verified tool-use dialogues from the country graph, prints two;
 #   3. filters them (format, execution on the graph, semantic, dedup) and the Brown corpus
 #      (Gopher, C4, FineWeb, PII, dedup), prints both reports;
-#   4. trains a tokenizer and builds Megatron token shards (pre-training: Brown + graph facts;
-#      SFT: the kept dialogues with loss masks), prints the manifest summary;
-#   5. pre-trains the `small` MoE preset on the corpus for a few minutes, fine-tunes it on the
+#   4. trains a tokenizer (every entity name one token) and builds Megatron token shards
+#      (pre-training: Brown + graph facts; SFT: the kept dialogues with loss masks), prints the
+#      manifest summary;
+#   5. pre-trains the `small` MoE preset (LM head tied to the embedding, plain head: NormHead
+#      slows a small model's fine-tuning, trainer/README.md) on the corpus, fine-tunes it on the
 #      tool-use set, and prints the loss curves;
 #   6. evaluates the model as a tool-using agent on held-out test questions (its calls run on
 #      the graph) and prints the score table with the gold-replay check and a baseline.
 # Everything goes to out/quickstart/ (KGF_QUICKSTART_DIR), the fetched data to data/
-# (KGF_DATA_DIR). Re-running reuses the build and the fetched data and redoes the rest. KGF_SYNTH_COUNT (4000), KGF_PRETRAIN_STEPS (150), KGF_SFT_STEPS (60) and
+# (KGF_DATA_DIR). Re-running reuses the build and the fetched data and redoes the rest. KGF_SYNTH_COUNT (4000), KGF_PRETRAIN_STEPS (150), KGF_SFT_STEPS (300) and
 # KGF_EVAL_PER_PATTERN (4) set the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,7 +84,10 @@ cat > "$out/mix.json" <<JSON
    {"name": "country_facts", "kind": "text", "paths": ["country_facts.jsonl"], "epochs": 2},
    {"name": "tool_use", "kind": "tool_use", "paths": ["synth_kept"]}]}
 JSON
-$kgforge corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" --vocab-size 8000
+# Every entity name one token (user symbols): copying a name is then one step.
+$kgforge kg export --store "$store" --format names --out "$out/names.txt"
+$kgforge corpus tokenizer train --config "$out/mix.json" --out "$out/tokenizer.model" \
+  --vocab-size $((8000 + $(wc -l < "$out/names.txt"))) --user-symbols "$out/names.txt"
 rm -rf "$out/corpus"
 $kgforge corpus build --config "$out/mix.json" --out "$out/corpus"
 $kgforge corpus verify "$out/corpus" > "$out/corpus_verify.txt"
@@ -91,12 +96,12 @@ grep "^OK" "$out/corpus_verify.txt"
 step "5. train: pre-train the small MoE preset, then fine-tune on the tool-use set"
 rm -rf "$out/pretrain" "$out/sft"
 vocab=$(sed -n 's/.*vocab \([0-9]*\).*/\1/p' "$out/corpus_verify.txt" | head -n 1)  # the tokenizer's
-$kgforge train --preset small --vocab-size "$vocab" --data "$out/corpus" --dataset pretrain \
-  --out "$out/pretrain" --seq-len 256 --batch-size 8 --steps "${KGF_PRETRAIN_STEPS:-150}" \
-  --warmup-steps 15 --log-every 25 --no-progress 2>&1 | tee "$logs/pretrain.txt"
+$kgforge train --preset small --tie-embeddings yes --norm-head no --vocab-size "$vocab" \
+  --data "$out/corpus" --dataset pretrain --out "$out/pretrain" --seq-len 256 --batch-size 8 \
+  --steps "${KGF_PRETRAIN_STEPS:-150}" --warmup-steps 15 --log-every 25 --no-progress 2>&1 | tee "$logs/pretrain.txt"
 $kgforge train --init-checkpoint "$out/pretrain" --data "$out/corpus" --dataset sft \
-  --out "$out/sft" --seq-len 1024 --batch-size 4 --steps "${KGF_SFT_STEPS:-60}" --lr 5e-4 \
-  --warmup-steps 5 --log-every 20 --no-progress 2>&1 | tee "$logs/sft.txt"
+  --out "$out/sft" --seq-len 512 --batch-size 8 --steps "${KGF_SFT_STEPS:-300}" --lr 2e-3 \
+  --warmup-steps 20 --log-every 50 --no-progress 2>&1 | tee "$logs/sft.txt"
 
 step "6. eval: the model as a tool-using agent on held-out test questions"
 $kgforge eval --checkpoint "$out/sft" --kg "$store" --corpus "$out/corpus" \

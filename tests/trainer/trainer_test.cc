@@ -365,6 +365,38 @@ TEST(TrainerTest, TieEmbeddingsOverridesThePresetForAFreshModelOnly) {
   EXPECT_TRUE(Trainer::Create(ft).ok());
 }
 
+TEST(TrainerTest, NormHeadOverridesThePresetForAFreshModelOnly) {
+  TempDir dir;
+  TrainOptions o = Base(dir, "plain");
+  o.steps = 4;
+  o.norm_head = 0;
+  auto plain = Train(o);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto ck = ReadCheckpoint(plain->last_checkpoint);
+  ASSERT_TRUE(ck.ok()) << ck.status().ToString();
+  EXPECT_NE(ck->config_json.find("\"norm_head\": false"), std::string::npos) << ck->config_json;
+  // Unset, the preset's NormHead stays.
+  TrainOptions d = Base(dir, "default");
+  d.steps = 1;
+  auto def = Train(d);
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  auto dck = ReadCheckpoint(def->last_checkpoint);
+  ASSERT_TRUE(dck.ok());
+  EXPECT_NE(dck->config_json.find("\"norm_head\": true"), std::string::npos) << dck->config_json;
+  // The same weights give other logits under the other head: fine-tuning keeps the checkpoint's.
+  TrainOptions ft = Base(dir, "ft");
+  ft.init_checkpoint = plain->last_checkpoint;
+  ft.norm_head = 1;
+  auto bad = Trainer::Create(ft);
+  ASSERT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("was trained with false"), std::string::npos)
+      << bad.status().ToString();
+  ft.norm_head = 0;
+  EXPECT_TRUE(Trainer::Create(ft).ok());
+  ft.norm_head = -1;
+  EXPECT_TRUE(Trainer::Create(ft).ok());
+}
+
 }  // namespace
 }  // namespace kgf::trainer
 

@@ -345,6 +345,16 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     }
     s.config.tie_word_embeddings = tie;
   }
+  if (options.norm_head >= 0) {
+    const bool norm = options.norm_head == 1;
+    if (init && norm != s.config.norm_head) {
+      return InvalidArgumentError(
+          "norm_head " + std::string(norm ? "true" : "false") + " asked for, but " + init->dir +
+          " was trained with " + (norm ? "false" : "true") +
+          "; its weights compute other logits under the other head (leave the option out)");
+    }
+    s.config.norm_head = norm;
+  }
   if (options.routing_warmup_steps >= 0) {
     s.config.routing_warmup_steps = options.routing_warmup_steps;
   } else if (!init && s.config.routing_warmup_steps == 0 && s.config.NumMoeLayers() > 0) {

@@ -44,6 +44,10 @@ struct TrainOptions {
   // small model copy names it never had to write); 0: a head of its own; -1: as the config or
   // preset says. A fresh model only: --init-checkpoint keeps the checkpoint's layout.
   int tie_word_embeddings = -1;
+  // 1: NormHead (the head's columns normalised over the vocabulary, SPEC §4); 0: a plain head;
+  // -1: as the config or preset says. A fresh model only: --init-checkpoint keeps the
+  // checkpoint's head (the same weights compute other logits under the other head).
+  int norm_head = -1;
   // Start from this checkpoint's weights (fine-tuning: fresh optimizer, step 0); a run
   // directory means its newest valid checkpoint. Its config is used (`preset` ignored) unless
   // `config` is given, which must then match it.
