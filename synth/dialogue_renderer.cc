@@ -455,6 +455,13 @@ std::string DialogueRenderer::StepText(std::span<const PlannedCall> turn) const 
     step = "look up " + grammar_.HopPhrase(first->relation, first->inverse, JoinNames(hop.inputs),
                                            hop.inputs.size() > 1 || hop.plural);
   }
+  // One verb for a run of look-ups: "look up the neighbours of Tajikistan and the country whose
+  // capital is Tashkent", not "look up ... and look up ...".
+  for (size_t i = steps.size(); i-- > 1;) {
+    if (steps[i].rfind("look up ", 0) == 0 && steps[i - 1].rfind("look up ", 0) == 0) {
+      steps[i].erase(0, 8);
+    }
+  }
   return JoinNames(steps);
 }
 
@@ -672,7 +679,12 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   size_t ai = rng.Uniform(abank.size());
   std::array<std::string, 26> l;
   l['L' - 'A'] = JoinNames(answers);
-  r.messages.push_back({"assistant", FillTemplate(abank[ai], l), {}, "", ""});
+  std::string text = FillTemplate(abank[ai], l);
+  if (answers.size() > 1) {
+    // "the answers are Arabic, Aramaic and Sorani".
+    if (size_t at = text.find("answer is "); at != std::string::npos) text.replace(at, 10, "answers are ");
+  }
+  r.messages.push_back({"assistant", std::move(text), {}, "", ""});
   r.templates.answer = "a." + std::to_string(ai);
   return r;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <optional>
 #include <set>
 
 namespace kgf::synth {
@@ -179,7 +180,19 @@ QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
 std::string Fill(const std::string& tmpl, const std::string& inner) {
   size_t at = tmpl.find("{}");
   if (at == std::string::npos) return tmpl + " " + inner;
-  return tmpl.substr(0, at) + inner + tmpl.substr(at + 2);
+  // A slot in apposition ("the terms used in the region {}") takes a name without its own
+  // article: "the region United Kingdom", not "the region the United Kingdom".
+  std::string_view filler = inner;
+  const std::string_view before = std::string_view(tmpl).substr(0, at);
+  if (filler.size() > 4 && filler.rfind("the ", 0) == 0 && std::isupper(static_cast<unsigned char>(filler[4])) &&
+      before.size() > 1 && before.back() == ' ') {
+    const std::string_view words = before.substr(0, before.size() - 1);
+    const size_t sp = words.rfind(' ');
+    if (sp != std::string_view::npos && (words.substr(0, sp) == "the" || EndsWith(words.substr(0, sp), " the"))) {
+      filler.remove_prefix(4);
+    }
+  }
+  return tmpl.substr(0, at) + std::string(filler) + tmpl.substr(at + 2);
 }
 
 std::string Capitalize(std::string s) {
@@ -200,24 +213,32 @@ std::string JoinClauses(const std::vector<std::string>& parts, std::string_view 
 }  // namespace
 
 std::string QuestionGrammar::NameInText(const std::string& name) {
-  // Heads that make a place name take "the"; "Isle of Man", "Saint Kitts and Nevis" and
-  // "Cyprus" do not.
+  // Heads that make a proper name take "the"; "Saint Kitts and Nevis" and "Cyprus" do not.
   static const std::set<std::string_view> kHeads = {
-      "Republic", "Kingdom", "States", "Islands", "Isles", "Emirates", "Federation", "Union",
-      "Territory", "Territories", "Netherlands", "Philippines", "Bahamas", "Maldives",
-      "Seychelles", "Comoros", "Antilles"};
-  if (name.empty() || !std::isupper(static_cast<unsigned char>(name[0])) ||
-      name.rfind("The ", 0) == 0) {
+      "Republic", "Kingdom", "States", "Islands", "Isles", "Isle", "Emirates", "Federation",
+      "Union", "Territory", "Territories", "Lands", "Coast", "Netherlands", "Philippines",
+      "Bahamas", "Maldives", "Seychelles", "Comoros", "Antilles"};
+  // Whole names that take it by usage.
+  static const std::set<std::string_view> kNames = {"Gambia", "DR Congo", "Congo", "Euro",
+                                                    "Americas", "Caribbean", "Antarctic"};
+  // A common noun ("landlocked", "dog (...)") or a name that has its article reads as it is;
+  // a first byte outside ASCII ("Åland Islands") may be a capital.
+  const auto first = name.empty() ? 'a' : static_cast<unsigned char>(name[0]);
+  if (name.empty() || (first < 0x80 && !std::isupper(first)) || name.rfind("The ", 0) == 0) {
     return name;
   }
   std::string_view head = name;
   if (size_t paren = head.find(" ("); paren != std::string_view::npos && EndsWith(head, ")")) {
     head = head.substr(0, paren);
   }
+  if (kNames.count(head)) return "the " + name;
   if (size_t of = head.find(" of "); of != std::string_view::npos) head = head.substr(0, of);
   const size_t sp = head.rfind(' ');
   const std::string_view word = sp == std::string_view::npos ? head : head.substr(sp + 1);
-  return kHeads.count(word) ? "the " + name : name;
+  // A name ending in a common noun: "the West African CFA franc", "the Pound sterling".
+  const bool common_tail = sp != std::string_view::npos && !word.empty() &&
+                           std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  return kHeads.count(word) || common_tail ? "the " + name : name;
 }
 
 // "a language", "an official language".
@@ -415,6 +436,80 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
          (w.forward_plural ? " among their " + w.noun_pl : " as their " + w.noun_sg);
 }
 
+// "are N of A, of B and of C" over the first `count` target phrases.
+std::string QuestionGrammar::OfClause(kg::RelationId r, const std::vector<std::string>& targets,
+                                      size_t count, std::string_view conj) const {
+  std::vector<std::string> ofs;
+  for (size_t i = 0; i < count; ++i) ofs.push_back((i > 0 ? "of " : "") + targets[i]);
+  return "are " + words(r).noun_pl + " of " + JoinClauses(ofs, conj);
+}
+
+QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const std::vector<int>& kids,
+                                                           int negated, std::string_view conj,
+                                                           Rng& rng) const {
+  const PatternTree& tree = TreeOf(q.pattern);
+  // The relation of a forward "are N of X" hop, else none.
+  auto of_relation = [&](int n) -> std::optional<kg::RelationId> {
+    const QueryNode& node = tree.nodes[n];
+    if (node.op != QueryOp::kProject || q.IsInverse(node.slot) ||
+        !words(q.relations[node.slot]).of_shape || !SameAs(q, n).empty()) {
+      return std::nullopt;
+    }
+    return q.relations[node.slot];
+  };
+  auto target = [&](int n) {
+    const int c = tree.nodes[n].children[0];
+    const QueryOp op = tree.nodes[c].op;
+    return op == QueryOp::kAnchor || op == QueryOp::kProject ? NounPhrase(q, c, rng).text
+                                                             : SetClause(q, c, rng);
+  };
+  Conditions out;
+  std::vector<bool> said(kids.size(), false);
+  std::vector<std::optional<kg::RelationId>> relation_of_part;
+  for (size_t i = 0; i < kids.size(); ++i) {
+    if (said[i]) continue;
+    const std::optional<kg::RelationId> r = of_relation(kids[i]);
+    relation_of_part.push_back(r);
+    if (!r) {
+      out.parts.push_back(Predicate(q, kids[i], false, rng));
+      continue;
+    }
+    std::vector<std::string> targets = {target(kids[i])};
+    for (size_t j = i + 1; j < kids.size(); ++j) {
+      if (!said[j] && of_relation(kids[j]) == r) {
+        said[j] = true;
+        targets.push_back(target(kids[j]));
+      }
+    }
+    out.parts.push_back(OfClause(*r, targets, targets.size(), conj));
+  }
+  // The condition over the excluded one's relation goes last, where "but not of C" continues it.
+  const std::optional<kg::RelationId> excluded = negated >= 0 ? of_relation(negated) : std::nullopt;
+  std::optional<kg::RelationId> last = relation_of_part.back();
+  if (excluded && last != excluded) {
+    for (size_t i = 0; i < out.parts.size(); ++i) {
+      if (relation_of_part[i] == excluded) {
+        std::rotate(out.parts.begin() + static_cast<std::ptrdiff_t>(i),
+                    out.parts.begin() + static_cast<std::ptrdiff_t>(i) + 1, out.parts.end());
+        last = excluded;
+        break;
+      }
+    }
+  }
+  out.clause = JoinClauses(out.parts, conj);
+  if (negated >= 0) {
+    if (last && excluded == last) {
+      const std::string t = target(negated);
+      out.neg = "are not " + words(*last).noun_pl + " of " + t;
+      out.clause += " but not of " + t;
+    } else {
+      out.neg = Predicate(q, negated, true, rng);
+      out.clause += " but " + out.neg;
+    }
+  }
+  return out;
+}
+
 // Node n (a set node) as a noun phrase: "the countries that are neighbours of X and have Y
 // among their official languages".
 std::string QuestionGrammar::SetClause(const Query& q, int n, Rng& rng) const {
@@ -422,18 +517,13 @@ std::string QuestionGrammar::SetClause(const Query& q, int n, Rng& rng) const {
   const QueryNode& node = tree.nodes[n];
   auto [sg, pl] = TypeOf(q, n);
   std::string head = "the " + (pl.empty() ? std::string("ones") : pl) + " that ";
-  std::vector<std::string> parts;
   if (node.op == QueryOp::kNegate) {
     const QueryNode& pos = tree.nodes[node.children[0]];
-    if (pos.op == QueryOp::kProject) {
-      parts.push_back(Predicate(q, node.children[0], false, rng));
-    } else {
-      for (int c : pos.children) parts.push_back(Predicate(q, c, false, rng));
-    }
-    return head + JoinClauses(parts, "and") + " but " + Predicate(q, node.children[1], true, rng);
+    const std::vector<int> kids =
+        pos.op == QueryOp::kProject ? std::vector<int>{node.children[0]} : pos.children;
+    return head + SetConditions(q, kids, node.children[1], "and", rng).clause;
   }
-  for (int c : node.children) parts.push_back(Predicate(q, c, false, rng));
-  return head + JoinClauses(parts, node.op == QueryOp::kUnion ? "or" : "and");
+  return head + SetConditions(q, node.children, -1, node.op == QueryOp::kUnion ? "or" : "and", rng).clause;
 }
 
 Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
@@ -513,17 +603,11 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
   std::string clause;
   int positive = negation ? root.children[0] : tree.root;
   const QueryNode& pos = tree.nodes[positive];
-  if (pos.op == QueryOp::kProject) {
-    parts.push_back(Predicate(q, positive, false, rng));
-  } else {
-    for (int c : pos.children) parts.push_back(Predicate(q, c, false, rng));
-  }
-  clause = JoinClauses(parts, conj);
-  std::string neg;
-  if (negation) {
-    neg = Predicate(q, root.children[1], true, rng);
-    clause += " but " + neg;
-  }
+  const std::vector<int> kids = pos.op == QueryOp::kProject ? std::vector<int>{positive} : pos.children;
+  Conditions cond = SetConditions(q, kids, negation ? root.children[1] : -1, conj, rng);
+  parts = std::move(cond.parts);
+  clause = std::move(cond.clause);
+  const std::string neg = std::move(cond.neg);
   const std::string family = negation ? "not" : conj;
   // Frames are built lazily: only the chosen one is rendered.
   std::vector<std::pair<int, std::function<std::string()>>> frames;

@@ -48,8 +48,9 @@ class QuestionGrammar {
   // "a country", "an ability".
   static std::string Article(const std::string& noun);
   // A proper name as it reads inside a sentence: "the United Kingdom", "the Solomon Islands",
-  // "the Republic of the Congo", "the Netherlands"; most names as they are ("France", "Isle of
-  // Man"), common nouns ("landlocked", "dog (...)") too. The name itself stays verbatim.
+  // "the Isle of Man", "the Republic of the Congo", "the Netherlands", "the Gambia", "the Swiss
+  // franc"; most names as they are ("France", "Saint Kitts and Nevis"), common nouns
+  // ("landlocked", "dog (...)") too. The name itself stays verbatim.
   static std::string NameInText(const std::string& name);
 
   // Per-relation lexicon.
@@ -79,6 +80,19 @@ class QuestionGrammar {
   std::string Predicate(const Query& q, int node, bool negated, Rng& rng) const;
   std::string SameAs(const Query& q, int node) const;
   std::string SetClause(const Query& q, int node, Rng& rng) const;
+  // The conditions of a set node: its positive children `kids` joined by `conj` and, when
+  // `negated` >= 0, the excluded one after "but". Forward "are N of X" conditions over one
+  // relation are said once, at the first one's place ("are neighbours of A and of B"); an
+  // excluded one over the relation of the last condition reads "but not of C".
+  struct Conditions {
+    std::vector<std::string> parts;  // the positive conditions
+    std::string neg;                 // the excluded one as a predicate ("are not N of C")
+    std::string clause;              // all of it
+  };
+  Conditions SetConditions(const Query& q, const std::vector<int>& kids, int negated,
+                           std::string_view conj, Rng& rng) const;
+  std::string OfClause(kg::RelationId r, const std::vector<std::string>& targets, size_t count,
+                       std::string_view conj) const;
   const Words& words(kg::RelationId r) const { return words_[r.value()]; }
   // The type of node n's entities as {singular, plural}; empty when unknown.
   std::pair<std::string, std::string> TypeOf(const Query& q, int node) const;

@@ -404,13 +404,13 @@ constexpr std::array<std::string_view, 4> kNoAnswers = {
 };
 constexpr std::array<std::string_view, 3> kNoCommon = {
     "The lists have nothing in common, so no entity matches the question.",
-    "Nothing satisfies every condition at once; the answer is none.",
+    "Nothing satisfies every condition at once, so there is no answer.",
     "No entity is in all of the lists, so there is no answer.",
 };
 constexpr std::array<std::string_view, 3> kEmptySteps = {
     "The lookup of {S} came back empty, and the rest of the question depends on it, so there is no answer.",
     "The graph has nothing for {S}; without it the question has no answer.",
-    "There is no entry for {S} in the graph, so I cannot go further: the answer is none.",
+    "There is no entry for {S} in the graph, so I cannot go further: there is no answer.",
 };
 constexpr std::array<std::string_view, 3> kNoTools = {
     "None of the tools I have looks up {S}, so I can't answer this with them.",

@@ -36,6 +36,8 @@
 #   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
 #   KGF_CL_PRESET     small (the MoE) | small-dense (the dense model of equal FLOPs per token)
 #   KGF_CL_TIE        yes: the LM head is the embedding table; no: a head of its own
+#   KGF_CL_NORM_HEAD  yes: NormHead (Ling); no: a plain head, which learns the calls ~3x sooner
+#                     here (trainer/README.md)
 #   KGF_CL_STEPS      7000 / 2000      KGF_CL_STAGE2  0 (1: 2,000 more steps at 1e-3, KGF_CL_STEPS2)
 #   KGF_CL_EVAL_PER_PATTERN  100 (a share of 30 moves ~8 points by chance, of 100 ~4)
 #   KGF_CL_AVERAGE    3: evaluate the mean of the last N checkpoints (1: the last checkpoint)
@@ -153,7 +155,8 @@ else
 fi
 $k corpus build --config "$out/mix.json" --out "$out/corpus"
 echo "== train"
-$k train --preset "${KGF_CL_PRESET:-small}" --tie-embeddings "${KGF_CL_TIE:-yes}" --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
+$k train --preset "${KGF_CL_PRESET:-small}" --tie-embeddings "${KGF_CL_TIE:-yes}" \
+  --norm-head "${KGF_CL_NORM_HEAD:-yes}" --vocab-size "$vocab" --data "$out/corpus" --dataset sft --out "$out/run" \
   --seq-len 512 --batch-size 8 --steps "${KGF_CL_STEPS:-$d_steps}" --lr 2e-3 --warmup-steps 100 \
   --log-every 100 --checkpoint-every 500 --keep-checkpoints 10 --no-progress \
   --eval-every 500 --eval-kg "$store" --eval-per-pattern 5

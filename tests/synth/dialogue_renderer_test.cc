@@ -3,9 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
-
 #include <map>
+#include <regex>
 #include <set>
 
 #include "base/file_util.h"
@@ -393,6 +392,40 @@ TEST(DialogueRendererTest, HermesAndReactPromptsListTheTools) {
 namespace kgf::synth {
 namespace {
 
+// Prose says "the United Kingdom"; every call argument keeps the exact name.
+TEST(DialogueRendererTest, NamesTakeTheirArticleInProseButNeverInArguments) {
+  kg::Graph g = testing::CountryGraph({{"Germany", "United Kingdom"}, {"Spain", "Solomon Islands"}});
+  for (bool refs : {false, true}) {
+    ToolCatalogOptions co;
+    co.result_refs = refs;
+    co.hop_refs = refs;
+    ToolCatalog cat = *ToolCatalog::Build(g, co);
+    RenderOptions ro;
+    ro.reflection_share = 0.5;
+    ro.result_refs = refs;
+    ro.hop_refs = refs;
+    int prose = 0;
+    for (const Record& r : RenderMany(g, cat, ro, 30, 11)) {
+      testing::ExpectRecordVerifies(g, cat, r);
+      for (const Message& m : r.messages) {
+        for (const ToolCall& c : m.tool_calls) {
+          EXPECT_EQ(c.arguments.find("\"the "), std::string::npos) << c.arguments;
+        }
+        if (m.role != "tool" && (m.content.find("the United Kingdom") != std::string::npos ||
+                                 m.content.find("the Solomon Islands") != std::string::npos)) {
+          ++prose;
+        }
+        EXPECT_EQ(m.content.find("the the "), std::string::npos) << m.content;
+        if (m.role == "user") {
+          EXPECT_FALSE(std::regex_search(m.content, std::regex(R"((of|as|include|with|and|or) (United Kingdom|Solomon Islands))")))
+              << m.content;
+        }
+      }
+    }
+    EXPECT_GT(prose, 20) << "refs " << refs;
+  }
+}
+
 TEST(DialogueRendererTest, ReactTurnsThinkBeforeTheirCallsAndPromptsMatchTheirStyle) {
   kg::Graph g = testing::CountryGraph();
   ToolCatalog cat = *ToolCatalog::Build(g);
@@ -405,10 +438,14 @@ TEST(DialogueRendererTest, ReactTurnsThinkBeforeTheirCallsAndPromptsMatchTheirSt
       if (m.role != "assistant" || m.tool_calls.empty()) continue;
       if (style == "react") {
         EXPECT_EQ(m.content.rfind("Thought: ", 0), 0u) << m.content;
-        // A turn over two relations names both steps.
+        // A turn over two relations names both steps, with one verb ("look up the neighbours
+        // of X and the countries whose ...", not "look up ... and look up ...").
         std::set<std::string> tools;
         for (const ToolCall& c : m.tool_calls) tools.insert(c.name);
-        if (tools.size() > 1) EXPECT_NE(m.content.find(" and look up "), std::string::npos) << m.content;
+        if (tools.size() > 1) {
+          EXPECT_NE(m.content.find(" and the "), std::string::npos) << m.content;
+          EXPECT_EQ(m.content.find("look up "), m.content.rfind("look up ")) << m.content;
+        }
       } else {
         EXPECT_TRUE(m.content.empty()) << style << ": " << m.content;
       }

@@ -207,34 +207,74 @@ TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
                   "German among their official languages?");
 }
 
+// Conditions that are all "are N of X" over one relation say the noun once.
+TEST(QuestionGrammarTest, ConditionsOverOneRelationSayItsNounOnce) {
+  kg::Graph g = testing::CountryGraph();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  auto both = Questions(grammar, Make(Pattern::k2i, {"France", "Austria"}, {"borders", "borders"},
+                                      {0, 0}, g));
+  ExpectAmong(both, "Which countries are neighbours of France and of Austria?");
+  auto three = Questions(grammar, Make(Pattern::k3i, {"France", "Austria", "Italy"},
+                                       {"borders", "borders", "borders"}, {0, 0, 0}, g));
+  ExpectAmong(three, "Which countries are neighbours of France, of Austria and of Italy?");
+  auto either = Questions(grammar, Make(Pattern::k2u, {"Spain", "Belgium"}, {"borders", "borders"},
+                                        {0, 0}, g));
+  ExpectAmong(either, "Which countries are neighbours of Spain or of Belgium?");
+  auto negated = Questions(grammar, Make(Pattern::k2in, {"Switzerland", "France"},
+                                         {"official_language", "official_language"}, {0, 0}, g));
+  ExpectAmong(negated, "Which languages are official languages of Switzerland but not of France?");
+  ExpectAmong(negated, "Among the official languages of Switzerland, which are not official "
+                       "languages of France?");
+  // The condition over the excluded one's relation goes last, where "but not of" continues it.
+  auto mixed = Questions(grammar, Make(Pattern::k3in, {"France", "French", "Austria"},
+                                       {"borders", "official_language", "borders"}, {0, 1, 0}, g));
+  ExpectAmong(mixed, "Which countries have French among their official languages and are "
+                     "neighbours of France but not of Austria?");
+  // Inside a hop too: "the capitals of the countries that are neighbours of France and of Austria".
+  auto ip = Questions(grammar, Make(Pattern::kIp, {"France", "Austria"},
+                                    {"borders", "borders", "capital"}, {0, 0, 0}, g));
+  ExpectAmong(ip, "What are the capitals of the countries that are neighbours of France and of "
+                  "Austria?");
+  for (const auto* set : {&both, &three, &either, &negated, &mixed, &ip}) {
+    for (const std::string& q : *set) {
+      EXPECT_FALSE(std::regex_search(q, std::regex(R"(are (neighbours|official languages) of [^?.]*\b(and|or|but) are (not )?\1 of)")))
+          << q;
+    }
+  }
+}
+
 // Place names whose head is a common noun read with "the" inside a sentence; the name itself
 // stays verbatim (the filter checks every anchor appears), and other names are left alone.
 TEST(QuestionGrammarTest, NamesThatTakeTheDefiniteArticle) {
-  EXPECT_EQ(QuestionGrammar::NameInText("United Kingdom"), "the United Kingdom");
-  EXPECT_EQ(QuestionGrammar::NameInText("Solomon Islands"), "the Solomon Islands");
-  EXPECT_EQ(QuestionGrammar::NameInText("Republic of the Congo"), "the Republic of the Congo");
-  EXPECT_EQ(QuestionGrammar::NameInText("Central African Republic"), "the Central African Republic");
-  EXPECT_EQ(QuestionGrammar::NameInText("Netherlands"), "the Netherlands");
-  EXPECT_EQ(QuestionGrammar::NameInText("Cocos (Keeling) Islands"), "the Cocos (Keeling) Islands");
-  for (const char* as_is : {"France", "Isle of Man", "Saint Kitts and Nevis", "Cyprus",
+  for (const char* with_the : {"United Kingdom", "Solomon Islands", "Republic of the Congo",
+                               "Central African Republic", "Netherlands", "Isle of Man",
+                               "Cocos (Keeling) Islands", "Åland Islands", "Gambia", "DR Congo",
+                               "French Southern and Antarctic Lands", "Ivory Coast",
+                               "West African CFA franc", "Pound sterling", "Euro",
+                               "Cayman Islands dollar", "Gambia (country)"}) {
+    EXPECT_EQ(QuestionGrammar::NameInText(with_the), std::string("the ") + with_the);
+  }
+  for (const char* as_is : {"France", "Saint Kitts and Nevis", "Cyprus", "Port of Spain",
                             "Road Town (British Virgin Islands)", "landlocked", "The Hague",
-                            "United States dollar", ""}) {
+                            "dog (a member of the genus Canis)", "Ürümqi", "Czech", ""}) {
     EXPECT_EQ(QuestionGrammar::NameInText(as_is), as_is);
   }
   std::vector<kg::EntityInfo> e = {{"gb", "United Kingdom", "country", {}},
                                    {"sb", "Solomon Islands", "country", {}},
-                                   {"im", "Isle of Man", "country", {}},
+                                   {"im", "Saint Lucia", "country", {}},
                                    {"london", "London", "city", {}},
                                    {"honiara", "Honiara", "city", {}},
                                    {"douglas", "Douglas", "city", {}}};
   std::vector<kg::RelationInfo> r = {
       {"capital", "capital", "", "country", "city", "", "the capital of {}"},
-      {"borders", "borders", "", "country", "country", "", "the neighbours of {}"}};
+      {"borders", "borders", "", "country", "country", "", "the neighbours of {}"},
+      {"term", "term", "", "country", "city", "", "the terms used in the region {}"}};
   std::vector<kg::Triple> t = {{kg::EntityId(0), kg::RelationId(0), kg::EntityId(3)},
                                {kg::EntityId(1), kg::RelationId(0), kg::EntityId(4)},
                                {kg::EntityId(2), kg::RelationId(0), kg::EntityId(5)},
                                {kg::EntityId(0), kg::RelationId(1), kg::EntityId(2)},
-                               {kg::EntityId(2), kg::RelationId(1), kg::EntityId(0)}};
+                               {kg::EntityId(2), kg::RelationId(1), kg::EntityId(0)},
+                               {kg::EntityId(0), kg::RelationId(2), kg::EntityId(3)}};
   kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
   QuestionGrammar grammar = QuestionGrammar::Build(g);
   auto uk = Questions(grammar, Make(Pattern::k1p, {"United Kingdom"}, {"capital"}, {0}, g));
@@ -242,14 +282,20 @@ TEST(QuestionGrammarTest, NamesThatTakeTheDefiniteArticle) {
   ExpectAmong(uk, "What is the United Kingdom's capital?");
   auto sb = Questions(grammar, Make(Pattern::k1p, {"Solomon Islands"}, {"capital"}, {0}, g));
   ExpectAmong(sb, "What is the Solomon Islands' capital?");
-  auto im = Questions(grammar, Make(Pattern::k2p, {"Isle of Man"}, {"borders", "capital"}, {0, 0}, g));
-  ExpectAmong(im, "Which city is the capital of the neighbour of Isle of Man?");
+  auto im = Questions(grammar, Make(Pattern::k2p, {"Saint Lucia"}, {"borders", "capital"}, {0, 0}, g));
+  ExpectAmong(im, "Which city is the capital of the neighbour of Saint Lucia?");
   auto uk2 = Questions(grammar, Make(Pattern::k2p, {"United Kingdom"}, {"borders", "capital"}, {0, 0}, g));
   ExpectAmong(uk2, "Which city is the capital of the United Kingdom's neighbour?");
+  // A slot in apposition takes the bare name: no "the region the United Kingdom".
+  auto region = Questions(grammar, Make(Pattern::k1p, {"United Kingdom"}, {"term"}, {0}, g));
+  for (const std::string& q : region) {
+    EXPECT_EQ(q.find("the region the"), std::string::npos) << q;
+    EXPECT_NE(q.find("the region United Kingdom"), std::string::npos) << q;
+  }
   for (const auto* set : {&uk, &sb, &im, &uk2}) {
     for (const std::string& q : *set) {
       EXPECT_EQ(q.find(" of United"), std::string::npos) << q;
-      EXPECT_EQ(q.find("the Isle"), std::string::npos) << q;
+      EXPECT_EQ(q.find("the Saint"), std::string::npos) << q;
     }
   }
 }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/rng.h"
@@ -12,10 +13,15 @@
 
 namespace kgf::synth::testing {
 
-inline kg::Graph CountryGraph() {
+// `rename`: pairs {old name, new name} ("Germany" -> "United Kingdom").
+inline kg::Graph CountryGraph(const std::vector<std::pair<std::string, std::string>>& rename = {}) {
   std::vector<kg::EntityInfo> e;
   auto add = [&](const std::string& key, const std::string& name, const std::string& type) {
-    e.push_back({key, name, type, {}});
+    std::string n = name;
+    for (const auto& [from, to] : rename) {
+      if (n == from) n = to;
+    }
+    e.push_back({key, n, type, {}});
     return kg::EntityId(static_cast<uint32_t>(e.size() - 1));
   };
   auto fr = add("FR", "France", "country"), de = add("DE", "Germany", "country"),
