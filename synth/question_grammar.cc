@@ -132,6 +132,8 @@ QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
   QuestionGrammar::Words w;
   const double fanout = MeanFanOut(g, r, false);
   w.inverse_plural = MeanFanOut(g, r, true) > 1.3;
+  // inverse_name "countries_that_are": the heads "are" the tail ("are landlocked").
+  w.copula_inverse = EndsWith(info.inverse_name, "_that_are");
   std::string phrase = info.question_phrase;
   // "the language of the locale {}" names the head type before the slot: as "the language of
   // {}" it nests ("the languages of the locales whose territory is Peru") and inflects.
@@ -425,6 +427,9 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
     std::string be = negated ? "are not " : "are ";
     if (w.of_shape) return be + w.noun_pl + " of " + inner.text;
     return be + "among " + Fill(w.forward, inner.text);
+  }
+  if (w.copula_inverse && child_op == QueryOp::kAnchor) {
+    return std::string(negated ? "are not " : "are ") + inner.text;  // "are landlocked"
   }
   // A plural object: "have one of X as their capital"; negated "do not have any of X ..." (not
   // the ambiguous "do not have one of").

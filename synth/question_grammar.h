@@ -64,6 +64,9 @@ class QuestionGrammar {
     bool head_plural = false;
     bool forward_plural = false;   // the forward phrase reads plural
     bool inverse_plural = false;   // many heads per tail: "the countries whose ..."
+    // relations.tsv's inverse_name is "<heads>_that_are": a head "is" its tail, so the inverse
+    // predicate over a name reads "are landlocked" (not "have landlocked as their coastline").
+    bool copula_inverse = false;
     std::string head_sg, head_pl, tail_sg, tail_pl;  // type nouns, empty when untyped
   };
 

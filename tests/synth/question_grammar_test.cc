@@ -300,6 +300,36 @@ TEST(QuestionGrammarTest, NamesThatTakeTheDefiniteArticle) {
   }
 }
 
+// relations.tsv's inverse_name "countries_that_are": the heads are their tail.
+TEST(QuestionGrammarTest, AnInverseNamedThatAreReadsAsACopula) {
+  std::vector<kg::EntityInfo> e = {{"at", "Austria", "country", {}},
+                                   {"ch", "Switzerland", "country", {}},
+                                   {"fr", "France", "country", {}},
+                                   {"ll", "landlocked", "coastline", {}},
+                                   {"co", "coastal", "coastline", {}}};
+  std::vector<kg::RelationInfo> r = {
+      {"coastline", "coastline", "", "country", "coastline", "countries_that_are", "the coastline of {}"},
+      {"borders", "borders", "", "country", "country", "", "the neighbours of {}"}};
+  auto id = [](uint32_t x) { return kg::EntityId(x); };
+  std::vector<kg::Triple> t = {{id(0), kg::RelationId(0), id(3)}, {id(1), kg::RelationId(0), id(3)},
+                               {id(2), kg::RelationId(0), id(4)}, {id(0), kg::RelationId(1), id(1)},
+                               {id(1), kg::RelationId(1), id(0)}, {id(1), kg::RelationId(1), id(2)},
+                               {id(2), kg::RelationId(1), id(1)}};
+  kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
+  QuestionGrammar grammar = QuestionGrammar::Build(g);
+  auto which = Questions(grammar, Make(Pattern::k1p, {"landlocked"}, {"coastline"}, {1}, g));
+  ExpectAmong(which, "Which countries are landlocked?");
+  auto both = Questions(grammar, Make(Pattern::k2i, {"Switzerland", "landlocked"},
+                                      {"borders", "coastline"}, {0, 1}, g));
+  ExpectAmong(both, "Which countries are neighbours of Switzerland and are landlocked?");
+  auto but = Questions(grammar, Make(Pattern::k2in, {"Switzerland", "landlocked"},
+                                     {"borders", "coastline"}, {0, 1}, g));
+  ExpectAmong(but, "Which countries are neighbours of Switzerland but are not landlocked?");
+  for (const auto* set : {&which, &both, &but}) {
+    for (const std::string& q : *set) EXPECT_EQ(q.find("as their coastline"), std::string::npos) << q;
+  }
+}
+
 TEST(QuestionGrammarTest, Inflection) {
   EXPECT_EQ(QuestionGrammar::Pluralize("country"), "countries");
   EXPECT_EQ(QuestionGrammar::Pluralize("city"), "cities");
