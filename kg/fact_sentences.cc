@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "kg/names.h"
+
 namespace kgf::kg {
 namespace {
 
@@ -21,18 +23,20 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// Names read as prose reads them ("The capital of the United Kingdom is London.").
 std::string Sentence(const EntityInfo& head, const RelationInfo& rel,
                      const std::vector<std::string>& tails) {
-  const std::string objects = JoinNames(tails);
+  std::vector<std::string> in_text;
+  for (const std::string& t : tails) in_text.push_back(NameInText(t));
+  const std::string objects = JoinNames(in_text);
   const std::string& phrase = rel.question_phrase;
-  const size_t slot = phrase.find("{}");
-  if (!phrase.empty() && slot != std::string::npos) {
-    std::string subject = phrase.substr(0, slot) + head.name + phrase.substr(slot + 2);
-    return Capitalise(subject) + (tails.size() == 1 ? " is " : " are ") + objects + ".";
+  if (!phrase.empty() && phrase.find("{}") != std::string::npos) {
+    return Capitalise(FillNameSlot(phrase, NameInText(head.name))) +
+           (tails.size() == 1 ? " is " : " are ") + objects + ".";
   }
   std::string verb = rel.name.empty() ? rel.key : rel.name;
   std::replace(verb.begin(), verb.end(), '_', ' ');
-  return Capitalise(head.name) + " " + verb + " " + objects + ".";
+  return Capitalise(NameInText(head.name)) + " " + verb + " " + objects + ".";
 }
 
 }  // namespace
@@ -55,7 +59,7 @@ std::vector<std::string> VerbaliseTriples(std::span<const EntityInfo> entities,
       std::replace(type.begin(), type.end(), '_', ' ');
       const char first = type[0];
       const bool vowel = first == 'a' || first == 'e' || first == 'i' || first == 'o' || first == 'u';
-      doc = Capitalise(h.name) + " is " + (vowel ? "an " : "a ") + type + ".";
+      doc = Capitalise(NameInText(h.name)) + " is " + (vowel ? "an " : "a ") + type + ".";
     }
     while (i < triples.size() && triples[i].head == head) {
       const RelationId r = triples[i].relation;

@@ -2,7 +2,8 @@
 // export --format sentences` writes them as JSONL the corpus reads like any text): one document
 // per head entity, one sentence per (head, relation), built from the relation's question phrase
 // ("the capital of {}" -> "The capital of France is Paris.") or, without one, from its name
-// ("France borders Belgium, Germany and Spain.").
+// ("France borders Belgium, Germany and Spain."); names read as in prose ("The capital of the
+// United Kingdom is London.", kg/names.h).
 #ifndef KGF_KG_FACT_SENTENCES_H_
 #define KGF_KG_FACT_SENTENCES_H_
 
