@@ -36,8 +36,9 @@
 #   KGF_CL_NAME_TOKENS  1 / 0: every entity name one token (WordNet's 117,659 would not fit)
 #   KGF_CL_PRESET     small (the MoE) | small-dense (the dense model of equal FLOPs per token)
 #   KGF_CL_TIE        yes: the LM head is the embedding table; no: a head of its own
-#   KGF_CL_NORM_HEAD  yes: NormHead (Ling); no: a plain head, which learns the calls ~3x sooner
-#                     here (trainer/README.md)
+#   KGF_CL_NORM_HEAD  yes: NormHead (Ling); no: a plain head, whose exact chains start at step
+#                     ~1,000 instead of ~4,000, though 3,000 such steps end below 7,000 with
+#                     NormHead (README.md)
 #   KGF_CL_STEPS      7000 / 2000      KGF_CL_STAGE2  0 (1: 2,000 more steps at 1e-3, KGF_CL_STEPS2)
 #   KGF_CL_EVAL_PER_PATTERN  100 (a share of 30 moves ~8 points by chance, of 100 ~4)
 #   KGF_CL_AVERAGE    3: evaluate the mean of the last N checkpoints (1: the last checkpoint)
