@@ -6,42 +6,55 @@
 #include <set>
 #include <string_view>
 
+#include "base/file_util.h"
+
 namespace kgf::kg {
-namespace {
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
 
 std::string NameInText(const std::string& name) {
-  // Heads that make a proper name take "the"; "Saint Kitts and Nevis" and "Cyprus" do not.
+  // Head words that make a name take "the" after a modifier ("United Kingdom", "Solomon
+  // Islands"); alone they are a common noun ("Territory" as a subdivision type).
   static const std::set<std::string_view> kHeads = {
       "Republic", "Kingdom", "States", "Islands", "Isles", "Isle", "Emirates", "Federation",
-      "Union", "Territory", "Territories", "Lands", "Coast", "Netherlands", "Philippines",
-      "Bahamas", "Maldives", "Seychelles", "Comoros", "Antilles"};
+      "Union", "Territory", "Territories", "Lands", "Coast", "Antilles"};
   // Whole names that take it by usage.
-  static const std::set<std::string_view> kNames = {"Gambia", "DR Congo", "Congo", "Euro",
-                                                    "Americas", "Caribbean", "Antarctic"};
-  // A common noun ("landlocked", "dog (...)") or a name that has its article reads as it is;
-  // a first byte outside ASCII ("Åland Islands") may be a capital.
+  static const std::set<std::string_view> kNames = {
+      "Netherlands", "Philippines", "Bahamas", "Maldives", "Seychelles", "Comoros", "Gambia",
+      "DR Congo", "Congo", "Euro", "Americas", "Caribbean", "Antarctic"};
+  // Currency units: "the West African CFA franc", "the Pound sterling", "the Danish Krone".
+  static const std::set<std::string_view> kUnits = {
+      "dollar", "franc", "peso", "pound", "sterling", "rupee", "krone", "krona", "dinar", "dirham",
+      "rial", "riyal", "shilling", "lira", "yen", "yuan", "won", "ruble", "rouble", "rupiah",
+      "lev", "leu", "lek", "real", "rand", "kwacha", "naira", "mark", "florin", "guilder",
+      "escudo", "dram", "manat", "taka", "ringgit", "baht", "dong", "kip", "riel", "kyat",
+      "rufiyaa", "ouguiya", "cedi", "dalasi", "birr", "nakfa", "kwanza", "ariary", "loti",
+      "lilangeni", "pula", "metical", "afghani", "somoni", "tenge", "som", "sum", "lari", "hryvnia",
+      "zloty", "forint", "koruna", "kuna", "denar", "tolar", "colón", "colon", "córdoba",
+      "cordoba", "lempira", "quetzal", "balboa", "sol", "boliviano", "guaraní", "guarani",
+      "bolívar", "bolivar", "gourde", "tala", "pa'anga", "vatu", "kina", "ngultrum", "tugrik",
+      "pataca", "shekel", "ouguiya"};
+  // A common noun ("landlocked", "dog (...)"), a name that has its article, or an inverted one
+  // ("Micronesia, Federated States of") reads as it is; a first byte outside ASCII ("Åland
+  // Islands") may be a capital.
   const auto first = name.empty() ? 'a' : static_cast<unsigned char>(name[0]);
-  if (name.empty() || (first < 0x80 && !std::isupper(first)) || name.rfind("The ", 0) == 0) {
+  if (name.empty() || (first < 0x80 && !std::isupper(first)) || name.find(", ") != std::string::npos) {
     return name;
+  }
+  for (std::string_view article : {"The ", "La ", "Le ", "Les ", "Los ", "Las ", "El ", "Al "}) {
+    if (name.rfind(article, 0) == 0) return name;  // "La Union", "El Salvador"
   }
   std::string_view head = name;
   if (size_t paren = head.find(" ("); paren != std::string_view::npos && EndsWith(head, ")")) {
     head = head.substr(0, paren);
   }
   if (kNames.count(head)) return "the " + name;
+  if (head.find(' ') == std::string_view::npos) return name;  // one word: "France", "Territory"
   if (size_t of = head.find(" of "); of != std::string_view::npos) head = head.substr(0, of);
   const size_t sp = head.rfind(' ');
-  const std::string_view word = sp == std::string_view::npos ? head : head.substr(sp + 1);
-  // A name ending in a common noun: "the West African CFA franc", "the Pound sterling".
-  const bool common_tail = sp != std::string_view::npos && !word.empty() &&
-                           std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; });
-  return kHeads.count(word) || common_tail ? "the " + name : name;
+  std::string word(sp == std::string_view::npos ? head : head.substr(sp + 1));
+  if (kHeads.count(word)) return "the " + name;
+  std::transform(word.begin(), word.end(), word.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return kUnits.count(word) ? "the " + name : name;
 }
 
 std::string FillNameSlot(const std::string& tmpl, const std::string& inner) {

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "base/json.h"
+#include "kg/names.h"
 #include "synth/answer_leak.h"
 #include "synth/templates.h"
 
@@ -47,17 +48,17 @@ std::string SpacedType(std::string type) {
   return type;
 }
 
-// Names as prose reads them ("the United Kingdom and France"): QuestionGrammar::NameInText.
+// Names as prose reads them ("the United Kingdom and France"): kg::NameInText.
 std::string JoinNamesInText(const std::vector<std::string>& names) {
   std::vector<std::string> in_text;
   in_text.reserve(names.size());
-  for (const std::string& n : names) in_text.push_back(QuestionGrammar::NameInText(n));
+  for (const std::string& n : names) in_text.push_back(kg::NameInText(n));
   return JoinNames(in_text);
 }
 
 // A relation call's input as prose reads it (a by-reference call's is already).
 std::string InputInText(const PlannedCall& c) {
-  return c.by_reference ? c.input : QuestionGrammar::NameInText(c.input);
+  return c.by_reference ? c.input : kg::NameInText(c.input);
 }
 
 }  // namespace
@@ -299,7 +300,7 @@ std::optional<Mistake> DialogueRenderer::PlanWrongDirection(const HopInput& in, 
     m.kind = "wrong_direction_typed";
     v['U' - 'A'] = wrong.name;
     v['A' - 'A'] = QuestionGrammar::Article(SpacedType(wrong.parameter));
-    v['I' - 'A'] = QuestionGrammar::NameInText(call.input);
+    v['I' - 'A'] = kg::NameInText(call.input);
     v['K' - 'A'] = QuestionGrammar::Article(SpacedType(input_type));
     FillReflection(TypedDirectionDiagnosisBank(), v, rng, &m);
     return m;
@@ -573,7 +574,7 @@ std::string DialogueRenderer::NoToolText(const Query& q, Rng& rng, std::string* 
     }
     const kg::EntityId anchor = q.anchors[tree.nodes[node.children[0]].slot];
     v['S' - 'A'] = grammar_.HopPhrase(q.relations[node.slot], q.IsInverse(node.slot),
-                                      QuestionGrammar::NameInText(graph_.entity(anchor).name), false);
+                                      kg::NameInText(graph_.entity(anchor).name), false);
     break;
   }
   auto bank = NoToolBank();
@@ -679,12 +680,8 @@ std::optional<Record> DialogueRenderer::Render(const SampleOutcome& sample,
   size_t ai = rng.Uniform(abank.size());
   std::array<std::string, 26> l;
   l['L' - 'A'] = JoinNames(answers);
-  std::string text = FillTemplate(abank[ai], l);
-  if (answers.size() > 1) {
-    // "the answers are Arabic, Aramaic and Sorani".
-    if (size_t at = text.find("answer is "); at != std::string::npos) text.replace(at, 10, "answers are ");
-  }
-  r.messages.push_back({"assistant", std::move(text), {}, "", ""});
+  l['N' - 'A'] = answers.size() > 1 ? "answers are" : "answer is";  // "the answers are A and B"
+  r.messages.push_back({"assistant", FillTemplate(abank[ai], l), {}, "", ""});
   r.templates.answer = "a." + std::to_string(ai);
   return r;
 }

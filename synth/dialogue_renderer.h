@@ -55,7 +55,7 @@ struct PlannedCall {
                                // each list argument (the hop's input)
   bool by_reference = false;   // a hop over an earlier result named "#k" (hop_refs); `input`
                                // then joins the result's names as prose reads them ("the
-                               // United Kingdom and France", QuestionGrammar::NameInText)
+                               // United Kingdom and France", kg::NameInText)
   bool plural_input = false;   // ... and that result holds more than one entity
 };
 

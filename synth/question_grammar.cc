@@ -181,10 +181,6 @@ QuestionGrammar::Words MakeWords(const kg::Graph& g, kg::RelationId r) {
   return w;
 }
 
-std::string Fill(const std::string& tmpl, const std::string& inner) {
-  return kg::FillNameSlot(tmpl, inner);
-}
-
 std::string Capitalize(std::string s) {
   if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
   return s;
@@ -201,8 +197,6 @@ std::string JoinClauses(const std::vector<std::string>& parts, std::string_view 
 }
 
 }  // namespace
-
-std::string QuestionGrammar::NameInText(const std::string& name) { return kg::NameInText(name); }
 
 // "a language", "an official language".
 std::string QuestionGrammar::Article(const std::string& noun) {
@@ -281,9 +275,9 @@ QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inve
           if (size_t at = rest.find(sg); at != std::string::npos) rest.replace(at, sg.size(), pl);
         }
       }
-      return {Fill(tmpl.substr(0, w.head_at) + head + rest, inner.text), want};
+      return {kg::FillNameSlot(tmpl.substr(0, w.head_at) + head + rest, inner.text), want};
     }
-    return {Fill(tmpl, inner.text), plural};
+    return {kg::FillNameSlot(tmpl, inner.text), plural};
   }
   // Inverse: the heads whose relation reaches the inner phrase, as many as there are when
   // known ("the countries whose calling code is +1" though most codes have one country).
@@ -331,14 +325,14 @@ std::string QuestionGrammar::SameAs(const Query& q, int n) const {
       tree.nodes[child.children[0]].op != QueryOp::kAnchor) {
     return "";
   }
-  return NameInText(graph_->entity(q.anchors[tree.nodes[child.children[0]].slot]).name);
+  return kg::NameInText(graph_->entity(q.anchors[tree.nodes[child.children[0]].slot]).name);
 }
 
 QuestionGrammar::Phrase QuestionGrammar::NounPhrase(const Query& q, int n, Rng& rng) const {
   const PatternTree& tree = TreeOf(q.pattern);
   const QueryNode& node = tree.nodes[n];
   switch (node.op) {
-    case QueryOp::kAnchor: return {NameInText(graph_->entity(q.anchors[node.slot]).name), false};
+    case QueryOp::kAnchor: return {kg::NameInText(graph_->entity(q.anchors[node.slot]).name), false};
     case QueryOp::kProject: {
       if (std::string same = SameAs(q, n); !same.empty()) {
         const Words& w = words(q.relations[node.slot]);
@@ -387,7 +381,7 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
   if (!q.IsInverse(node.slot)) {
     std::string be = negated ? "are not " : "are ";
     if (w.of_shape) return be + w.noun_pl + " of " + inner.text;
-    return be + "among " + Fill(w.forward, inner.text);
+    return be + "among " + kg::FillNameSlot(w.forward, inner.text);
   }
   if (w.copula_inverse && child_op == QueryOp::kAnchor) {
     return std::string(negated ? "are not " : "are ") + inner.text;  // "are landlocked"
@@ -402,11 +396,11 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
          (w.forward_plural ? " among their " + w.noun_pl : " as their " + w.noun_sg);
 }
 
-// "are N of A, of B and of C" over the first `count` target phrases.
+// "are N of A, of B and of C".
 std::string QuestionGrammar::OfClause(kg::RelationId r, const std::vector<std::string>& targets,
-                                      size_t count, std::string_view conj) const {
+                                      std::string_view conj) const {
   std::vector<std::string> ofs;
-  for (size_t i = 0; i < count; ++i) ofs.push_back((i > 0 ? "of " : "") + targets[i]);
+  for (size_t i = 0; i < targets.size(); ++i) ofs.push_back((i > 0 ? "of " : "") + targets[i]);
   return "are " + words(r).noun_pl + " of " + JoinClauses(ofs, conj);
 }
 
@@ -430,24 +424,25 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
                                                              : SetClause(q, c, rng);
   };
   Conditions out;
+  std::vector<std::optional<kg::RelationId>> relation(kids.size());
+  for (size_t i = 0; i < kids.size(); ++i) relation[i] = of_relation(kids[i]);
   std::vector<bool> said(kids.size(), false);
   std::vector<std::optional<kg::RelationId>> relation_of_part;
   for (size_t i = 0; i < kids.size(); ++i) {
     if (said[i]) continue;
-    const std::optional<kg::RelationId> r = of_relation(kids[i]);
-    relation_of_part.push_back(r);
-    if (!r) {
+    relation_of_part.push_back(relation[i]);
+    if (!relation[i]) {
       out.parts.push_back(Predicate(q, kids[i], false, rng));
       continue;
     }
-    std::vector<std::string> targets = {target(kids[i])};
-    for (size_t j = i + 1; j < kids.size(); ++j) {
-      if (!said[j] && of_relation(kids[j]) == r) {
+    std::vector<std::string> targets;
+    for (size_t j = i; j < kids.size(); ++j) {
+      if (!said[j] && relation[j] == relation[i]) {
         said[j] = true;
         targets.push_back(target(kids[j]));
       }
     }
-    out.parts.push_back(OfClause(*r, targets, targets.size(), conj));
+    out.parts.push_back(OfClause(*relation[i], targets, conj));
   }
   // The condition over the excluded one's relation goes last, where "but not of C" continues it.
   const std::optional<kg::RelationId> excluded = negated >= 0 ? of_relation(negated) : std::nullopt;

@@ -47,11 +47,6 @@ class QuestionGrammar {
   static bool LooksPlural(std::string_view noun);
   // "a country", "an ability".
   static std::string Article(const std::string& noun);
-  // A proper name as it reads inside a sentence: "the United Kingdom", "the Solomon Islands",
-  // "the Isle of Man", "the Republic of the Congo", "the Netherlands", "the Gambia", "the Swiss
-  // franc"; most names as they are ("France", "Saint Kitts and Nevis"), common nouns
-  // ("landlocked", "dog (...)") too. The name itself stays verbatim.
-  static std::string NameInText(const std::string& name);
 
   // Per-relation lexicon.
   struct Words {
@@ -94,7 +89,7 @@ class QuestionGrammar {
   };
   Conditions SetConditions(const Query& q, const std::vector<int>& kids, int negated,
                            std::string_view conj, Rng& rng) const;
-  std::string OfClause(kg::RelationId r, const std::vector<std::string>& targets, size_t count,
+  std::string OfClause(kg::RelationId r, const std::vector<std::string>& targets,
                        std::string_view conj) const;
   const Words& words(kg::RelationId r) const { return words_[r.value()]; }
   // The type of node n's entities as {singular, plural}; empty when unknown.

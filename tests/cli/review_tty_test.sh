@@ -7,7 +7,10 @@ set -euo pipefail
 kgforge=$1
 work=$(mktemp -d)
 session="kgfreview$$"
-cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"; }
+# A server of its own: on the shared default socket, another run's last kill-session stops the
+# server under this one ("server exited unexpectedly").
+sock="$work/tmux.sock"
+cleanup() { tmux -S "$sock" kill-server 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
 
@@ -22,48 +25,48 @@ printf 'France\tborders\tBelgium\nBelgium\tcapital\tBrussels\n' >> t.tsv
 # Waits (up to 20 s) until the pane shows $1.
 wait_for() {
   for _ in $(seq 1 200); do
-    if tmux capture-pane -p -t "$session" | grep -qF -- "$1"; then return 0; fi
+    if tmux -S "$sock" capture-pane -p -t "$session" | grep -qF -- "$1"; then return 0; fi
     sleep 0.1
   done
   echo "FAIL: the screen never showed '$1'; it shows:" >&2
-  tmux capture-pane -p -t "$session" >&2
+  tmux -S "$sock" capture-pane -p -t "$session" >&2
   return 1
 }
 
-tmux new-session -d -s "$session" -x 200 -y 80 \
+tmux -S "$sock" new-session -d -s "$session" -x 200 -y 80 \
   "$kgforge review synth --kg kg.db --sample 5 --seed 1 --reviewer tester; touch exited; sleep 30"
 wait_for "[n]ext [p]rev"
 wait_for "provenance:"
-first=$(tmux capture-pane -p -t "$session" | grep -o '\[1/5\] [^ ]*' | head -1 | cut -d' ' -f2)
-tmux send-keys -t "$session" a
+first=$(tmux -S "$sock" capture-pane -p -t "$session" | grep -o '\[1/5\] [^ ]*' | head -1 | cut -d' ' -f2)
+tmux -S "$sock" send-keys -t "$session" a
 wait_for "[2/5]"
 wait_for "saved"
-second=$(tmux capture-pane -p -t "$session" | grep -o '\[2/5\] [^ ]*' | head -1 | cut -d' ' -f2)
-tmux send-keys -t "$session" r
+second=$(tmux -S "$sock" capture-pane -p -t "$session" | grep -o '\[2/5\] [^ ]*' | head -1 | cut -d' ' -f2)
+tmux -S "$sock" send-keys -t "$session" r
 wait_for "reason (Esc Enter cancels):"
-tmux send-keys -t "$session" "stilted question" Enter
+tmux -S "$sock" send-keys -t "$session" "stilted question" Enter
 wait_for "[3/5]"
-tmux send-keys -t "$session" p
+tmux -S "$sock" send-keys -t "$session" p
 wait_for "decision: reject (stilted question)"
-tmux send-keys -t "$session" c
+tmux -S "$sock" send-keys -t "$session" c
 wait_for "note (Esc Enter cancels):"
-tmux send-keys -t "$session" "check the grammar" Enter
+tmux -S "$sock" send-keys -t "$session" "check the grammar" Enter
 wait_for "note: check the grammar"
 # Esc at the reason prompt cancels the reject (it used to store a raw ESC byte as the reason).
-tmux send-keys -t "$session" r
+tmux -S "$sock" send-keys -t "$session" r
 wait_for "reason (Esc Enter cancels):"
-tmux send-keys -t "$session" Escape Enter
+tmux -S "$sock" send-keys -t "$session" Escape Enter
 wait_for "reject cancelled; nothing saved"
 # On an undecided record: an empty reason is refused, and a note asks for a decision first.
-tmux send-keys -t "$session" n
+tmux -S "$sock" send-keys -t "$session" n
 wait_for "[3/5]"
-tmux send-keys -t "$session" r
+tmux -S "$sock" send-keys -t "$session" r
 wait_for "reason (Esc Enter cancels):"
-tmux send-keys -t "$session" Enter
+tmux -S "$sock" send-keys -t "$session" Enter
 wait_for "a reject needs a reason; nothing saved"
-tmux send-keys -t "$session" c
+tmux -S "$sock" send-keys -t "$session" c
 wait_for "accept (a) or reject (r) this record before adding a note"
-tmux send-keys -t "$session" q
+tmux -S "$sock" send-keys -t "$session" q
 for _ in $(seq 1 100); do [ -f exited ] && break; sleep 0.1; done
 [ -f exited ] || { echo "FAIL: review did not quit on q" >&2; exit 1; }
 
@@ -77,20 +80,20 @@ if [ "$rows" != "$expected" ]; then
 fi
 # NO_COLOR (no-color.org) or TERM=dumb: no ANSI codes (bold headers were \e[1m before).
 for env in NO_COLOR=1 TERM=dumb; do
-  tmux kill-session -t "$session" 2>/dev/null || true
-  tmux new-session -d -s "$session" -x 200 -y 80 \
+  tmux -S "$sock" kill-session -t "$session" 2>/dev/null || true
+  tmux -S "$sock" new-session -d -s "$session" -x 200 -y 80 \
     "env $env $kgforge review synth --sample 2 --seed 1; sleep 30"
   wait_for "[n]ext [p]rev"
-  if tmux capture-pane -e -p -t "$session" | grep -q $'\e\\[1m'; then
+  if tmux -S "$sock" capture-pane -e -p -t "$session" | grep -q $'\e\\[1m'; then
     echo "FAIL: $env: the view still writes ANSI bold codes" >&2
     exit 1
   fi
-  tmux send-keys -t "$session" q
+  tmux -S "$sock" send-keys -t "$session" q
 done
-tmux kill-session -t "$session" 2>/dev/null || true
-tmux new-session -d -s "$session" -x 200 -y 80 "$kgforge review synth --sample 2 --seed 1; sleep 30"
+tmux -S "$sock" kill-session -t "$session" 2>/dev/null || true
+tmux -S "$sock" new-session -d -s "$session" -x 200 -y 80 "$kgforge review synth --sample 2 --seed 1; sleep 30"
 wait_for "[n]ext [p]rev"
-tmux capture-pane -e -p -t "$session" | grep -q $'\e\\[1m' || {
+tmux -S "$sock" capture-pane -e -p -t "$session" | grep -q $'\e\\[1m' || {
   echo "FAIL: without NO_COLOR the view shows no bold (the check above proves nothing)" >&2; exit 1; }
 
 echo "ok: accepted $first, rejected $second with a reason and a note; no ANSI under NO_COLOR / TERM=dumb"

@@ -407,6 +407,11 @@ TEST(DialogueRendererTest, NamesTakeTheirArticleInProseButNeverInArguments) {
     int prose = 0;
     for (const Record& r : RenderMany(g, cat, ro, 30, 11)) {
       testing::ExpectRecordVerifies(g, cat, r);
+      // The final answer agrees in number: "the answers are A and B".
+      if (r.answers.size() > 1) {
+        EXPECT_EQ(r.messages.back().content.find("answer is"), std::string::npos)
+            << r.messages.back().content;
+      }
       for (const Message& m : r.messages) {
         for (const ToolCall& c : m.tool_calls) {
           EXPECT_EQ(c.arguments.find("\"the "), std::string::npos) << c.arguments;

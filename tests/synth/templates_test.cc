@@ -177,21 +177,26 @@ TEST(TemplatesTest, ThoughtTextsNameTheStepInSeveralPhrasings) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(ThoughtText(step, i < 3, a), ThoughtText(step, i < 3, b));
 }
 
-// Each phrasing of a bank is distinct and uses its placeholder exactly once and no other.
-void ExpectBank(std::span<const std::string_view> bank, size_t min_size, char placeholder) {
+// Each phrasing of a bank is distinct and uses its placeholder exactly once, `optional` at
+// most once, and no other.
+void ExpectBank(std::span<const std::string_view> bank, size_t min_size, char placeholder,
+                char optional = 0) {
   EXPECT_GE(bank.size(), min_size);
   std::set<std::string_view> distinct(bank.begin(), bank.end());
   EXPECT_EQ(distinct.size(), bank.size());
   const std::string slot = {'{', placeholder, '}'};
+  const std::string extra = {'{', optional, '}'};
   for (std::string_view p : bank) {
     std::string text(p);
     EXPECT_EQ(Occurrences(text, slot), 1u) << text;
-    EXPECT_EQ(Occurrences(text, "{"), 1u) << text;
+    const size_t extras = optional ? Occurrences(text, extra) : 0;
+    EXPECT_LE(extras, 1u) << text;
+    EXPECT_EQ(Occurrences(text, "{"), 1u + extras) << text;
   }
 }
 
 TEST(TemplatesTest, AnswerAndReflectionBanksAreLargeAndWellFormed) {
-  ExpectBank(AnswerBank(), 12, 'L');
+  ExpectBank(AnswerBank(), 12, 'L', 'N');  // {N}: "answer is" / "answers are"
   ExpectBank(ReflectionBank(), 10, 'E');
 }
 

@@ -335,26 +335,24 @@ Result<std::unique_ptr<Trainer>> Trainer::Create(const TrainOptions& options,
     }
     s.config.vocab_size = static_cast<int>(info->vocab_size);
   }
-  if (options.tie_word_embeddings >= 0) {
-    const bool tie = options.tie_word_embeddings == 1;
-    if (init && tie != s.config.tie_word_embeddings) {
-      return InvalidArgumentError(
-          "tie_word_embeddings " + std::string(tie ? "true" : "false") + " asked for, but " +
-          init->dir + " was trained with " + (tie ? "false" : "true") +
-          "; a checkpoint keeps its layout (leave the option out)");
+  // A fresh model takes the asked head layout; a checkpoint keeps its own (asking otherwise
+  // names both).
+  auto head_option = [&](int asked, bool* field, const std::string& key,
+                         const std::string& why) -> Status {
+    if (asked < 0) return Status::Ok();
+    const bool want = asked == 1;
+    if (init && want != *field) {
+      return InvalidArgumentError(key + " " + (want ? "true" : "false") + " asked for, but " +
+                                  init->dir + " was trained with " + (want ? "false" : "true") +
+                                  "; " + why + " (leave the option out)");
     }
-    s.config.tie_word_embeddings = tie;
-  }
-  if (options.norm_head >= 0) {
-    const bool norm = options.norm_head == 1;
-    if (init && norm != s.config.norm_head) {
-      return InvalidArgumentError(
-          "norm_head " + std::string(norm ? "true" : "false") + " asked for, but " + init->dir +
-          " was trained with " + (norm ? "false" : "true") +
-          "; its weights compute other logits under the other head (leave the option out)");
-    }
-    s.config.norm_head = norm;
-  }
+    *field = want;
+    return Status::Ok();
+  };
+  KGF_RETURN_IF_ERROR(head_option(options.tie_word_embeddings, &s.config.tie_word_embeddings,
+                                  "tie_word_embeddings", "a checkpoint keeps its layout"));
+  KGF_RETURN_IF_ERROR(head_option(options.norm_head, &s.config.norm_head, "norm_head",
+                                  "its weights compute other logits under the other head"));
   if (options.routing_warmup_steps >= 0) {
     s.config.routing_warmup_steps = options.routing_warmup_steps;
   } else if (!init && s.config.routing_warmup_steps == 0 && s.config.NumMoeLayers() > 0) {
