@@ -102,6 +102,31 @@ TEST(OptimizerTest, ClipsGlobalNorm) {
   EXPECT_EQ(a.grad, std::vector<float>(2, 0.0f));
 }
 
+TEST(OptimizerTest, ClipScaleInsideStepGivesTheBitsOfClippingInPlace) {
+  // 37 values: four 8-lane blocks and a scalar tail, both paths of the update.
+  for (OptimizerKind kind : {OptimizerKind::kAdamW, OptimizerKind::kSgd}) {
+    Parameter in_place = MakeParam("w", std::vector<float>(37, 0.5f));
+    for (int i = 0; i < 37; ++i) in_place.grad[i] = 0.37f * static_cast<float>(i % 11) - 1.3f;
+    Parameter fused = in_place;
+    Optimizer a({&in_place}, OptimizerOptions{.kind = kind});
+    Optimizer b({&fused}, OptimizerOptions{.kind = kind});
+    for (int step = 0; step < 3; ++step) {
+      const double norm = ClipGradNorm({&in_place}, 0.5);
+      a.Step(0.01);
+      const float scale = GradClipScale(GlobalGradNorm({&fused}), 0.5);
+      EXPECT_LT(scale, 1.0f);
+      b.Step(0.01, scale);
+      EXPECT_NE(in_place.grad, fused.grad) << "the fused path leaves the gradients unscaled";
+      EXPECT_EQ(in_place.value, fused.value) << OptimizerKindName(kind) << " step " << step;
+      EXPECT_GT(norm, 0.5);
+      in_place.grad = fused.grad;  // the next step from the same unscaled gradients
+    }
+  }
+  EXPECT_EQ(GradClipScale(0.4, 0.5), 1.0f) << "below the threshold";
+  EXPECT_EQ(GradClipScale(4.0, 0.0), 1.0f) << "max_norm 0: no clipping";
+  EXPECT_EQ(GradClipScale(std::nan(""), 0.5), 1.0f) << "a non-finite norm is left to the spike check";
+}
+
 TEST(OptimizerTest, StateRoundTripsThroughSafetensors) {
   kgf::testing::TempDir dir;
   Parameter p = MakeParam("model.x", {1, 2, 3});

@@ -54,15 +54,16 @@ namespace {
 // the memory-bound step is the largest non-matmul cost of a training step. Elementwise, so the
 // result never depends on how the values are chunked across threads.
 void AdamWUpdate(float* __restrict p, const float* __restrict g, float* __restrict m,
-                 float* __restrict v, int64_t n, float decay, float b1, float b2, float step_size,
-                 float inv_sqrt_bias2, float eps) {
+                 float* __restrict v, int64_t n, float grad_scale, float decay, float b1, float b2,
+                 float step_size, float inv_sqrt_bias2, float eps) {
+  const __m256 vscale = _mm256_set1_ps(grad_scale);
   const __m256 vdecay = _mm256_set1_ps(decay), vb1 = _mm256_set1_ps(b1),
                vb1c = _mm256_set1_ps(1.0f - b1), vb2 = _mm256_set1_ps(b2),
                vb2c = _mm256_set1_ps(1.0f - b2), vstep = _mm256_set1_ps(step_size),
                vinv = _mm256_set1_ps(inv_sqrt_bias2), veps = _mm256_set1_ps(eps);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 gi = _mm256_loadu_ps(g + i);
+    const __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), vscale);
     const __m256 mi = _mm256_fmadd_ps(vb1, _mm256_loadu_ps(m + i), _mm256_mul_ps(vb1c, gi));
     const __m256 vi =
         _mm256_fmadd_ps(vb2, _mm256_loadu_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(vb2c, gi), gi));
@@ -73,7 +74,7 @@ void AdamWUpdate(float* __restrict p, const float* __restrict g, float* __restri
     _mm256_storeu_ps(p + i, _mm256_sub_ps(pi, _mm256_div_ps(_mm256_mul_ps(vstep, mi), denom)));
   }
   for (; i < n; ++i) {
-    const float gi = g[i];
+    const float gi = g[i] * grad_scale;
     m[i] = std::fma(b1, m[i], (1.0f - b1) * gi);
     v[i] = std::fma(b2, v[i], (1.0f - b2) * gi * gi);
     const float denom = std::fma(std::sqrt(v[i]), inv_sqrt_bias2, eps);
@@ -110,10 +111,17 @@ double GlobalGradNorm(const ParameterList& params) {
   return std::sqrt(total);
 }
 
+float GradClipScale(double norm, double max_norm) {
+  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
+    return static_cast<float>(max_norm / (norm + 1e-6));
+  }
+  return 1.0f;
+}
+
 double ClipGradNorm(const ParameterList& params, double max_norm) {
   const double norm = GlobalGradNorm(params);
-  if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
-    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+  const float scale = GradClipScale(norm, max_norm);
+  if (scale != 1.0f) {
     // In equal chunks, not one task per tensor: the embedding and the head are most of it.
     const std::vector<Chunk> chunks = Chunks(params);
     tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
@@ -152,7 +160,7 @@ Optimizer::Optimizer(ParameterList params, OptimizerOptions options)
   }
 }
 
-void Optimizer::Step(double lr) {
+void Optimizer::Step(double lr, float grad_scale) {
   ++step_count_;
   const std::vector<Chunk> chunks = Chunks(params_);
   if (options_.kind == OptimizerKind::kSgd) {
@@ -160,7 +168,7 @@ void Optimizer::Step(double lr) {
     tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
       const Chunk& ch = chunks[c];
       Parameter& p = *params_[ch.param];
-      for (int64_t i = ch.begin; i < ch.end; ++i) p.value[i] -= flr * p.grad[i];
+      for (int64_t i = ch.begin; i < ch.end; ++i) p.value[i] -= flr * (p.grad[i] * grad_scale);
     });
     return;
   }
@@ -181,7 +189,7 @@ void Optimizer::Step(double lr) {
     const float decay =
         p.weight_decay ? static_cast<float>(1.0 - lr * options_.weight_decay) : 1.0f;
     AdamWUpdate(p.value.data() + ch.begin, p.grad.data() + ch.begin, m + ch.begin, v + ch.begin,
-                ch.end - ch.begin, decay, b1, b2, step_size, inv_sqrt_bias2, eps);
+                ch.end - ch.begin, grad_scale, decay, b1, b2, step_size, inv_sqrt_bias2, eps);
   });
 }
 

@@ -33,8 +33,12 @@ struct OptimizerOptions {
 // Square root of the sum of squares of every gradient, accumulated in double in a fixed order
 // (independent of the thread count).
 double GlobalGradNorm(const ParameterList& params);
-// If max_norm > 0 and norm > max_norm, scales every gradient by max_norm / (norm + 1e-6)
-// (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping (GlobalGradNorm).
+// The factor torch.nn.utils.clip_grad_norm_ scales every gradient by: max_norm / (norm + 1e-6)
+// if max_norm > 0 and a finite norm exceeds it, else 1.
+float GradClipScale(double norm, double max_norm);
+// Scales every gradient in place by GradClipScale(GlobalGradNorm(params), max_norm). Returns
+// the norm before clipping. The trainer instead hands the scale to Optimizer::Step, which
+// applies it as it reads each gradient (the same bits, one pass over the gradients fewer).
 double ClipGradNorm(const ParameterList& params, double max_norm);
 // Sets every gradient to zero.
 void ZeroGradients(const ParameterList& params);
@@ -51,7 +55,9 @@ class Optimizer {
   // One update with learning rate `lr` from the current gradients (which it does not zero).
   // AdamW (PyTorch order): p *= 1 - lr*wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
   // p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), t = step count after increment.
-  void Step(double lr);
+  // g is each gradient times grad_scale (GradClipScale), rounded to float as an in-place
+  // ClipGradNorm would leave it; the stored gradients are not changed.
+  void Step(double lr, float grad_scale = 1.0f);
 
   const OptimizerOptions& options() const { return options_; }
   // Updates taken so far (AdamW's t).

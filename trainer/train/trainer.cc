@@ -706,12 +706,17 @@ Totals ComputeGradients(RunContext& c, int64_t step, const std::vector<int64_t>&
 }
 
 // Gradients (data parallel) or losses (local SGD, except time-based) averaged over the ranks;
-// clipping. Returns the gradient norm before clipping.
-Result<double> ReduceAndClip(RunContext& c, int64_t step, bool local_phase, bool timed, Totals& t,
-                             Laps& lap) {
+// the clipping factor. The gradients are not scaled here: Optimizer::Step applies clip_scale as
+// it reads them (one pass over ~90 MB fewer a step on `small`).
+struct Reduced {
+  double grad_norm = 0;    // before clipping (averaged over the ranks in a local step)
+  float clip_scale = 1.0f; // GradClipScale of this rank's own norm
+};
+Result<Reduced> ReduceAndClip(RunContext& c, int64_t step, bool local_phase, bool timed,
+                              Totals& t, Laps& lap) {
   Trainer::State& s = c.s;
   c.watchdog.Beat("all-reduce", step);
-  double grad_norm = 0;
+  Reduced r;
   if (!local_phase) {
     KGF_RETURN_IF_ERROR(AllReduceGradients(*s.comm, s.params));
     if (c.ranks > 1) {
@@ -720,20 +725,23 @@ Result<double> ReduceAndClip(RunContext& c, int64_t step, bool local_phase, bool
       t.loss = scalars[0], t.lm = scalars[1], t.bal = scalars[2], t.z = scalars[3];
     }
     lap(2);
-    return ClipGradNorm(s.params, c.o.clip_grad_norm);
+    r.grad_norm = GlobalGradNorm(s.params);
+    r.clip_scale = GradClipScale(r.grad_norm, c.o.clip_grad_norm);
+    return r;
   }
   // Local step: this rank's own gradient; the losses and gradient norm are averaged so that
   // every rank takes the same spike decisions (time-based: each rank decides for itself).
-  grad_norm = ClipGradNorm(s.params, c.o.clip_grad_norm);
+  r.grad_norm = GlobalGradNorm(s.params);
+  r.clip_scale = GradClipScale(r.grad_norm, c.o.clip_grad_norm);
   lap(3);
   if (c.ranks > 1 && !timed) {
-    double scalars[5] = {t.loss, t.lm, t.bal, t.z, grad_norm};
+    double scalars[5] = {t.loss, t.lm, t.bal, t.z, r.grad_norm};
     KGF_RETURN_IF_ERROR(s.comm->AllReduceMean(std::span<double>(scalars)));
     t.loss = scalars[0], t.lm = scalars[1], t.bal = scalars[2], t.z = scalars[3];
-    grad_norm = scalars[4];
+    r.grad_norm = scalars[4];
   }
   lap(2);
-  return grad_norm;
+  return r;
 }
 
 // One applied update at `step`: batches, gradients, reduction, the spike detector's decision
@@ -748,7 +756,8 @@ Status ApplyUpdate(RunContext& c, int64_t step, bool local_phase, bool timed, St
     NextSequences(c, step, timed, first_attempt, m, &ids, &all, &mine);
     first_attempt = false;
     Totals t = ComputeGradients(c, step, mine, lap);
-    KGF_ASSIGN_OR_RETURN(const double grad_norm, ReduceAndClip(c, step, local_phase, timed, t, lap));
+    KGF_ASSIGN_OR_RETURN(const Reduced reduced, ReduceAndClip(c, step, local_phase, timed, t, lap));
+    const double grad_norm = reduced.grad_norm;
     const SpikeDecision d = s.spike.Observe(step, t.loss, grad_norm);
     if (d.has_event) {
       KGF_LOG(WARNING) << "step " << step << ": " << d.event.kind << " (loss " << t.loss
@@ -772,7 +781,7 @@ Status ApplyUpdate(RunContext& c, int64_t step, bool local_phase, bool timed, St
     }
     const double lr = LearningRate(s.lr, step) * d.lr_factor;
     c.watchdog.Beat("optimizer", step);
-    s.optimizer->Step(lr);
+    s.optimizer->Step(lr, reduced.clip_scale);
     lap(3);
     m.loss = t.loss;
     m.lm_loss = t.lm;
