@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "corpus/manifest.h"
 #include "eval/evaluator.h"
+#include "trainer/model/bf16_gemm.h"
 #include "trainer/io/state_json.h"
 #include "trainer/train/trainer.h"
 
@@ -200,7 +201,7 @@ void AddRunOptions(CLI::App* c, trainer::TrainOptions& o, bool* json) {
   o.precision = "auto";
   c->add_option("--precision", o.precision,
                 "matrix products in fp32, bf16 (fp32 accumulation and master weights) or auto "
-                "(bf16 where the CPU has AVX-512 BF16)")
+                "(bf16 where it beats fp32 here: AMX, or AVX-512 BF16 on AMD)")
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
       ->capture_default_str();
   c->add_option("--log-every", o.log_every, "log a line every N updates (0: never)")->capture_default_str();
@@ -248,7 +249,7 @@ void PrintSummary(const trainer::TrainSummary& s, bool json) {
                      "trained to step " + std::to_string(s.end_step) + " in " +
                      HumanDuration(s.seconds) + ": " + HumanCount(s.tokens_per_s) +
                      " tokens/s, " + HumanCount(s.model_flops_per_s / 1e9) + " model GFLOP/s (" +
-                     s.precision + " products), " +
+                     s.precision + " products; cpu " + std::string(trainer::Bf16Hardware()) + "), " +
                      std::to_string(s.spike_events) + " spike events\n";
   std::fputs(head.c_str(), stdout);
   std::fputs(trainer::LossCurveSummary(s).c_str(), stdout);

@@ -35,8 +35,12 @@ TEST(Bf16GemmTest, RoundingIsToNearestEven) {
 
 TEST(Bf16GemmTest, PrecisionNames) {
   EXPECT_EQ(*ResolveMatmulPrecision("fp32"), MatmulPrecision::kFp32);
-  EXPECT_EQ(*ResolveMatmulPrecision("auto"),
-            CpuHasBf16() ? MatmulPrecision::kBf16 : MatmulPrecision::kFp32);
+  const std::string_view hw = Bf16Hardware();
+  EXPECT_EQ(*ResolveMatmulPrecision("auto"), hw == "amx" || hw == "amd avx512_bf16"
+                                                 ? MatmulPrecision::kBf16
+                                                 : MatmulPrecision::kFp32)
+      << hw;
+  EXPECT_EQ(hw == "no avx512_bf16", !CpuHasBf16());
   Result<MatmulPrecision> bad = ResolveMatmulPrecision("fp16");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("expected fp32, bf16 or auto"), std::string::npos);
@@ -44,6 +48,17 @@ TEST(Bf16GemmTest, PrecisionNames) {
     EXPECT_NE(ResolveMatmulPrecision("bf16").status().message().find("avx512_bf16"),
               std::string::npos);
   }
+}
+
+// bf16 by default only where its products beat fp32: AMX, or AMD's two-per-FMA vdpbf16ps; not
+// on Intel cores whose vdpbf16ps issues on one port (0.58x sgemm measured), nor without it.
+TEST(Bf16GemmTest, AutoPicksBf16OnlyWhereItIsFaster) {
+  EXPECT_EQ(AutoMatmulPrecision(true, true, false), MatmulPrecision::kBf16);
+  EXPECT_EQ(AutoMatmulPrecision(true, false, true), MatmulPrecision::kBf16);
+  EXPECT_EQ(AutoMatmulPrecision(true, true, true), MatmulPrecision::kBf16);
+  EXPECT_EQ(AutoMatmulPrecision(true, false, false), MatmulPrecision::kFp32);
+  EXPECT_EQ(AutoMatmulPrecision(false, false, true), MatmulPrecision::kFp32);
+  EXPECT_EQ(AutoMatmulPrecision(false, false, false), MatmulPrecision::kFp32);
 }
 
 TEST(Bf16GemmTest, MatchesTheNaiveProductOfRoundedOperandsForEveryTranspose) {

@@ -90,9 +90,34 @@ bool CpuHasBf16() {
   return has;
 }
 
+MatmulPrecision AutoMatmulPrecision(bool has_bf16, bool amx, bool amd) {
+  return has_bf16 && (amx || amd) ? MatmulPrecision::kBf16 : MatmulPrecision::kFp32;
+}
+
+namespace {
+// oneDNN's effective ISA: AMX only where the CPU has it and the kernel granted the tile state
+// (ONEDNN_MAX_CPU_ISA can lower it).
+bool OneDnnUsesAmx() {
+  static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx;
+  return amx;
+}
+bool CpuIsAmd() {
+  static const bool amd = (__builtin_cpu_init(), __builtin_cpu_is("amd"));
+  return amd;
+}
+}  // namespace
+
+std::string_view Bf16Hardware() {
+  if (!CpuHasBf16()) return "no avx512_bf16";
+  if (OneDnnUsesAmx()) return "amx";
+  return CpuIsAmd() ? "amd avx512_bf16" : "intel avx512_bf16 without amx";
+}
+
 Result<MatmulPrecision> ResolveMatmulPrecision(std::string_view name) {
   if (name == "fp32") return MatmulPrecision::kFp32;
-  if (name == "auto") return CpuHasBf16() ? MatmulPrecision::kBf16 : MatmulPrecision::kFp32;
+  if (name == "auto") {
+    return AutoMatmulPrecision(CpuHasBf16(), CpuHasBf16() && OneDnnUsesAmx(), CpuIsAmd());
+  }
   if (name == "bf16") {
     if (!CpuHasBf16()) {
       return InvalidArgumentError(

@@ -27,7 +27,19 @@ std::string_view MatmulPrecisionName(MatmulPrecision p);  // "fp32" | "bf16"
 // True when the CPU executes AVX-512 BF16 (or AMX-BF16) instructions.
 bool CpuHasBf16();
 
-// "fp32", "bf16" or "auto" (bf16 where CpuHasBf16(), else fp32). Errors: another name, or bf16
+// What `auto` chooses: bf16 only where its products beat fp32. AVX-512 BF16's vdpbf16ps does
+// 32 multiply-adds a cycle on AMD Zen 4/5 (twice their fp32 FMAs) but issues on one port on Intel
+// cores, half their two FMA ports: measured there, oneDNN's bf16 GEMM without AMX runs at 0.58x
+// OpenBLAS sgemm and a training step at 0.8x fp32, while with AMX tiles it runs at 3.1x
+// (benchmarks/README.md). So bf16 where the CPU has the instructions and either oneDNN runs on
+// AMX here (the CPU has it and the kernel lets the process use it) or the CPU is AMD.
+MatmulPrecision AutoMatmulPrecision(bool has_bf16, bool amx, bool amd);
+
+// "amx", "amd avx512_bf16", "intel avx512_bf16 without amx" or "no avx512_bf16": the inputs of
+// AutoMatmulPrecision on this CPU, for logs.
+std::string_view Bf16Hardware();
+
+// "fp32", "bf16" or "auto" (AutoMatmulPrecision on this CPU). Errors: another name, or bf16
 // asked for on a CPU without it (InvalidArgument saying what the CPU lacks).
 Result<MatmulPrecision> ResolveMatmulPrecision(std::string_view name);
 

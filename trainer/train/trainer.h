@@ -127,8 +127,8 @@ struct TrainOptions {
   int threads = 0;                   // TBB threads; 0 = all cores
   // Matrix products: "fp32", "bf16" (operands rounded to bf16, fp32 accumulation; weights,
   // optimizer state, norms, the router softmax and losses stay fp32; every matrix product,
-  // the router logits included, runs in bf16) or "auto" (bf16 where the CPU has
-  // AVX-512 BF16). trainer/model/bf16_gemm.h.
+  // the router logits included, runs in bf16) or "auto" (bf16 where it beats fp32:
+  // AMX, or AVX-512 BF16 on AMD; AutoMatmulPrecision in trainer/model/bf16_gemm.h).
   std::string precision = "fp32";
   int64_t log_every = 50;            // INFO log line every N updates (0 = never)
   bool progress = true;              // progress line on a TTY
