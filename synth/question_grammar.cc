@@ -196,6 +196,28 @@ std::string JoinClauses(const std::vector<std::string>& parts, std::string_view 
   return out;
 }
 
+// A phrase whose slot is the subject of its verb, the slot about to name several: "{} is a
+// member of" -> "{} are members of" (one word between the article and "of"), "{} is part of" -> "{} are part of", "{} has" -> "{} have".
+std::string AgreeWithPluralSlot(std::string phrase) {
+  for (std::string_view a : {"{} is a ", "{} is an "}) {
+    const size_t at = phrase.find(a);
+    if (at == std::string::npos) continue;
+    const size_t w0 = at + a.size();
+    size_t w1 = phrase.find(' ', w0);
+    if (w1 == std::string::npos || w1 == w0 || phrase.compare(w1, 3, " of") != 0 ||
+        (w1 + 3 < phrase.size() && phrase[w1 + 3] != ' ')) {
+      break;
+    }
+    phrase.replace(at, w1 - at, "{} are " + QuestionGrammar::Pluralize(phrase.substr(w0, w1 - w0)));
+    return phrase;
+  }
+  for (auto [sg, pl] : {std::pair<std::string_view, std::string_view>{"{} is ", "{} are "},
+                        {"{} has ", "{} have "}}) {
+    if (size_t at = phrase.find(sg); at != std::string::npos) phrase.replace(at, sg.size(), pl);
+  }
+  return phrase;
+}
+
 }  // namespace
 
 // "a language", "an official language".
@@ -269,12 +291,7 @@ QuestionGrammar::Phrase QuestionGrammar::HopNounPhrase(const Words& w, bool inve
       std::string head = tmpl.substr(w.head_at, w.head_end - w.head_at);
       if (want != w.head_plural) head = want ? Pluralize(head) : Singularize(head);
       std::string rest = tmpl.substr(w.head_end);
-      if (inner.plural) {
-        for (auto [sg, pl] : {std::pair<std::string_view, std::string_view>{"{} is ", "{} are "},
-                              {"{} has ", "{} have "}}) {
-          if (size_t at = rest.find(sg); at != std::string::npos) rest.replace(at, sg.size(), pl);
-        }
-      }
+      if (inner.plural) rest = AgreeWithPluralSlot(std::move(rest));
       return {kg::FillNameSlot(tmpl.substr(0, w.head_at) + head + rest, inner.text), want};
     }
     return {kg::FillNameSlot(tmpl, inner.text), plural};
@@ -381,7 +398,8 @@ std::string QuestionGrammar::Predicate(const Query& q, int n, bool negated, Rng&
   if (!q.IsInverse(node.slot)) {
     std::string be = negated ? "are not " : "are ";
     if (w.of_shape) return be + w.noun_pl + " of " + inner.text;
-    return be + "among " + kg::FillNameSlot(w.forward, inner.text);
+    return be + "among " +
+           kg::FillNameSlot(inner.plural ? AgreeWithPluralSlot(w.forward) : w.forward, inner.text);
   }
   if (w.copula_inverse && child_op == QueryOp::kAnchor) {
     return std::string(negated ? "are not " : "are ") + inner.text;  // "are landlocked"

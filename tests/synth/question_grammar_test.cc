@@ -149,7 +149,9 @@ TEST(QuestionGrammarTest, PhrasesOfTheirOwnShapeAndNounsWithOfTakeTheNumberToo) 
                                {id(6), kg::RelationId(1), id(5)},   // lorry: one region
                                {id(2), kg::RelationId(2), id(3)},   // Potos: in two "countries"
                                {id(2), kg::RelationId(2), id(4)},
-                               {id(5), kg::RelationId(3), id(6)}};  // UK: one language
+                               {id(5), kg::RelationId(3), id(6)},   // UK: one language
+                               {id(3), kg::RelationId(0), id(5)},   // Felidae and cats: UK
+                               {id(4), kg::RelationId(0), id(5)}};
   kg::Graph g = std::move(kg::Graph::Build(std::move(e), std::move(r), std::move(t))).value();
   QuestionGrammar grammar = QuestionGrammar::Build(g);
   auto one = Questions(grammar, Make(Pattern::k1p, {"kinkajou"}, {"member_holonym"}, {0}, g));
@@ -175,6 +177,21 @@ TEST(QuestionGrammarTest, PhrasesOfTheirOwnShapeAndNounsWithOfTakeTheNumberToo) 
   // Nested, each phrase in the number of what it names.
   auto nested = Questions(grammar, Make(Pattern::k2p, {"kinkajou"}, {"member_holonym", "part_of"}, {0, 0}, g));
   ExpectAmong(nested, "What are the countries that the group that kinkajou is a member of is part of?");
+  // Over a slot naming several, the verb and its noun agree: "are members of", not "is a member
+  // of" (nor "are a member of"), as a noun phrase and as a condition of a set.
+  auto plural_inner = Questions(grammar, Make(Pattern::k2p, {"Potos"}, {"part_of", "member_holonym"}, {0, 0}, g));
+  ExpectAmong(plural_inner, "What is the group that the countries that Potos is part of are members of?");
+  auto condition = Questions(grammar, Make(Pattern::kPi, {"Potos", "ocelot"},
+                                           {"part_of", "member_holonym", "member_holonym"}, {0, 0, 0}, g));
+  bool agreed = false;
+  for (const auto* set : {&plural_inner, &condition}) {
+    for (const std::string& q : *set) {
+      EXPECT_EQ(q.find("part of is a member of"), std::string::npos) << q;
+      EXPECT_EQ(q.find("are a member of"), std::string::npos) << q;
+      agreed |= set == &condition && q.find("are among the groups that the countries that Potos is part of are members of") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(agreed) << *condition.begin();
 }
 
 TEST(QuestionGrammarTest, OperatorsReadAsAndOrButNot) {
