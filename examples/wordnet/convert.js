@@ -100,16 +100,42 @@ for (const file of ['data.noun', 'data.verb', 'data.adj', 'data.adv']) {
 // Names: the first lemma; a lemma that heads several synsets gets the start of each gloss.
 const heads = new Map();
 for (const s of synsets) heads.set(s.lemmas[0], (heads.get(s.lemmas[0]) || 0) + 1);
-function glossHead(gloss) {
+// The first whole words of the gloss, at most `maxWords` and 48 characters (never cut inside a
+// word), without trailing function words ("any tropical American plant", not "... plant of the").
+const TRAILING = new Set(['a', 'an', 'the', 'of', 'and', 'or', 'to', 'in', 'on', 'at', 'by', 'for',
+  'from', 'with', 'as', 'that', 'which', 'who', 'whose', 'its', 'their', 'his', 'her', 'is', 'are',
+  'being', 'but', 'not', 'into', 'than', 'especially', 'usually', 'often', 'e.g.', 'etc.']);
+function glossHead(gloss, maxWords) {
   const def = gloss.split(/;|"/)[0].replace(/[()]/g, '').trim();
-  const words = def.split(/\s+/).slice(0, 6).join(' ');
-  return words.length > 48 ? words.slice(0, 48).trim() : words;
+  const words = [];
+  let length = 0;
+  for (const w of def.split(/\s+/).slice(0, maxWords)) {
+    if (words.length > 0 && length + 1 + w.length > 48) break;
+    words.push(w);
+    length += (words.length > 1 ? 1 : 0) + w.length;
+  }
+  while (words.length > 1 && TRAILING.has(words[words.length - 1].toLowerCase().replace(/[,:]$/, ''))) {
+    words.pop();
+  }
+  return words.join(' ').replace(/[,:]$/, '');
 }
-const entityLines = synsets.map((s) => {
+// Names must be unique: where two glosses start alike, both take more words, and past that
+// the synset's key.
+const names = synsets.map((s) => {
   const lemma = s.lemmas[0];
-  const name = heads.get(lemma) > 1 && s.gloss ? `${lemma} (${glossHead(s.gloss)})` : lemma;
-  return [s.key, clean(name), 'synset', s.lemmas.slice(1).map(clean).join('|')].join('\t');
+  return heads.get(lemma) > 1 && s.gloss ? `${lemma} (${glossHead(s.gloss, 6)})` : lemma;
 });
+for (const [maxWords, last] of [[10, false], [0, true]]) {
+  const count = new Map();
+  for (const n of names) count.set(n, (count.get(n) || 0) + 1);
+  synsets.forEach((s, i) => {
+    if (count.get(names[i]) < 2 || !s.gloss) return;
+    names[i] = last ? `${names[i].slice(0, -1)}, ${s.key.slice(3)})`
+                    : `${s.lemmas[0]} (${glossHead(s.gloss, maxWords)})`;
+  });
+}
+const entityLines = synsets.map((s, i) =>
+  [s.key, clean(names[i]), 'synset', s.lemmas.slice(1).map(clean).join('|')].join('\t'));
 
 const relationLines = Object.values(POINTERS)
   .filter(([key]) => usedRelations.has(key))
