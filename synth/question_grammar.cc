@@ -460,6 +460,10 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
         targets.push_back(target(kids[j]));
       }
     }
+    if (kids.size() == targets.size()) {
+      out.of = relation[i];
+      out.of_targets = targets;
+    }
     out.parts.push_back(OfClause(*relation[i], targets, conj));
   }
   // The condition over the excluded one's relation goes last, where "but not of C" continues it.
@@ -481,7 +485,9 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
       const std::string t = target(negated);
       out.neg = "are not " + words(*last).noun_pl + " of " + t;
       out.clause += " but not of " + t;
+      out.but_not = t;
     } else {
+      out.of.reset();
       out.neg = Predicate(q, negated, true, rng);
       out.clause += " but " + out.neg;
     }
@@ -491,18 +497,54 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
 
 // Node n (a set node) as a noun phrase: "the countries that are neighbours of X and have Y
 // among their official languages".
+// "the abilities of both A and B", not "the abilities that are abilities of A and of B": when
+// the one condition's noun is the set's own type ("abilities", or "official languages" of
+// languages, "types" of pokemon types), the noun takes the targets itself. None otherwise.
+std::optional<std::string> QuestionGrammar::OwnNounSet(const Conditions& c, const std::string& pl,
+                                                       std::string_view conj) const {
+  if (!c.of || pl.empty()) return std::nullopt;
+  const std::string& noun = words(*c.of).noun_pl;
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0 &&
+           s[s.size() - tail.size() - 1] == ' ';
+  };
+  const std::string* own = noun == pl || ends_with(noun, pl) ? &noun
+                           : ends_with(pl, noun)              ? &pl
+                                                              : nullptr;
+  if (own == nullptr) return std::nullopt;
+  std::string text = "the " + *own + " ";
+  const std::vector<std::string>& t = c.of_targets;
+  if (t.size() == 1) {
+    text += "of " + t[0];
+  } else if (conj == "or") {
+    std::vector<std::string> ofs;
+    for (const std::string& x : t) ofs.push_back("of " + x);
+    text += JoinClauses(ofs, "or");
+  } else {
+    text += (t.size() == 2 ? "of both " : "of each of ") + JoinClauses(t, "and");
+  }
+  if (!c.but_not.empty()) text += " but not of " + c.but_not;
+  return text;
+}
+
 std::string QuestionGrammar::SetClause(const Query& q, int n, Rng& rng) const {
   const PatternTree& tree = TreeOf(q.pattern);
   const QueryNode& node = tree.nodes[n];
   auto [sg, pl] = TypeOf(q, n);
   std::string head = "the " + (pl.empty() ? std::string("ones") : pl) + " that ";
+  Conditions c;
+  std::string_view conj = node.op == QueryOp::kUnion ? "or" : "and";
   if (node.op == QueryOp::kNegate) {
     const QueryNode& pos = tree.nodes[node.children[0]];
     const std::vector<int> kids =
         pos.op == QueryOp::kProject ? std::vector<int>{node.children[0]} : pos.children;
-    return head + SetConditions(q, kids, node.children[1], "and", rng).clause;
+    conj = "and";
+    c = SetConditions(q, kids, node.children[1], conj, rng);
+  } else {
+    c = SetConditions(q, node.children, -1, conj, rng);
   }
-  return head + SetConditions(q, node.children, -1, node.op == QueryOp::kUnion ? "or" : "and", rng).clause;
+  if (std::optional<std::string> own = OwnNounSet(c, pl, conj)) return *own;
+  return head + c.clause;
 }
 
 Question QuestionGrammar::ProjectionQuestion(const Query& q, Rng& rng) const {
@@ -594,44 +636,64 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
     frames.emplace_back(id, std::move(text));
   };
   const std::string who = pl.empty() ? "ones" : pl;
-  add(0, [&] { return std::string("Which " + who + " " + clause + "?"); });
-  add(1, [&] { return std::string("Find the " + who + " that " + clause + "."); });
-  add(2, [&] { return std::string("Name the " + who + " that " + clause + "."); });
-  add(3, [&] { return std::string("Can you find the " + who + " that " + clause + "?"); });
-  add(4, [&] { return std::string("Tell me which " + who + " " + clause + "."); });
-  add(5, [&] { return std::string("I'm looking for the " + who + " that " + clause + "."); });
-  add(12, [&] { return std::string("Give me the " + who + " that " + clause + "."); });
-  add(13, [&] { return std::string("Could you list the " + who + " that " + clause + "?"); });
-  add(14, [&] { return std::string("Show me the " + who + " that " + clause + "."); });
-  add(15, [&] { return std::string("Help me find the " + who + " that " + clause + "."); });
-  add(16, [&] { return std::string("Which are the " + who + " that " + clause + "?"); });
-  add(17, [&] { return std::string("I need the " + who + " that " + clause + "."); });
-  add(18, [&] { return std::string("Please look up which " + who + " " + clause + "."); });
-  add(19, [&] { return std::string("Find all " + who + " that " + clause + "."); });
-  add(20, [&] { return std::string("Tell me the " + who + " that " + clause + "."); });
-  add(21, [&] { return std::string("Which " + who + " " + clause + "? Please check the knowledge graph."); });
-  if (root.op == QueryOp::kUnion) {
-    add(22, [&] { return std::string("Which " + who + " " + clause + "? Either one is enough."); });
-    add(24, [&] { return std::string("What are the " + who + " that " + clause + "?"); });
-    add(25, [&] { return std::string("Get me all the " + who + " that " + clause + "."); });
-    add(26, [&] { return std::string("List all the " + who + " that " + clause + "; one of the two is enough."); });
-    if (parts.size() == 2) {
-      add(27, [&] { return std::string("Find the " + who + " that " + parts[0] + ", or that " + parts[1] + "."); });
-      add(28, [&] { return std::string("Which " + who + " either " + parts[0] + " or " + parts[1] + "?"); });
-      add(29, [&] { return std::string("Look up the " + who + " that " + parts[0] + ", or the ones that " +
-                                       parts[1] + "."); });
-      add(30, [&] { return std::string("Which " + who + " meet at least one of these: they " + parts[0] +
-                                       ", or they " + parts[1] + "?"); });
-      add(31, [&] { return std::string("Find all " + who + " that either " + parts[0] + " or " + parts[1] +
-                                       "."); });
+  const std::optional<std::string> own = OwnNounSet(cond, pl, conj);
+  if (own) {  // "Find the abilities of both A and B.", never "the abilities that are abilities"
+    add(40, [&] { return std::string("Find " + *own + "."); });
+    add(41, [&] { return std::string("What are " + *own + "?"); });
+    add(42, [&] { return std::string("Name " + *own + "."); });
+    add(43, [&] { return std::string("Can you find " + *own + "?"); });
+    add(44, [&] { return std::string("I'm looking for " + *own + "."); });
+    add(45, [&] { return std::string("Give me " + *own + "."); });
+    add(46, [&] { return std::string("Could you list " + *own + "?"); });
+    add(47, [&] { return std::string("Show me " + *own + "."); });
+    add(48, [&] { return std::string("Help me find " + *own + "."); });
+    add(49, [&] { return std::string("Tell me " + *own + "."); });
+    add(50, [&] { return std::string("List " + *own + ", please."); });
+    add(51, [&] { return std::string("Which are " + *own + "? Please check the knowledge graph."); });
+    if (root.op == QueryOp::kUnion) {
+      add(52, [&] { return std::string("What are " + *own + "? Either one is enough."); });
     }
   }
-  if (negation) {
-    add(23, [&] { return std::string("Of the " + who + " that " + JoinClauses(parts, conj) + ", which " + neg + "?"); });
-  }
-  if (!pl.empty()) {
-    add(6, [&] { return std::string("What " + pl + " " + clause + "?"); });
-    add(7, [&] { return std::string("List all " + pl + " that " + clause + "."); });
+  if (!own) {
+    add(0, [&] { return std::string("Which " + who + " " + clause + "?"); });
+    add(1, [&] { return std::string("Find the " + who + " that " + clause + "."); });
+    add(2, [&] { return std::string("Name the " + who + " that " + clause + "."); });
+    add(3, [&] { return std::string("Can you find the " + who + " that " + clause + "?"); });
+    add(4, [&] { return std::string("Tell me which " + who + " " + clause + "."); });
+    add(5, [&] { return std::string("I'm looking for the " + who + " that " + clause + "."); });
+    add(12, [&] { return std::string("Give me the " + who + " that " + clause + "."); });
+    add(13, [&] { return std::string("Could you list the " + who + " that " + clause + "?"); });
+    add(14, [&] { return std::string("Show me the " + who + " that " + clause + "."); });
+    add(15, [&] { return std::string("Help me find the " + who + " that " + clause + "."); });
+    add(16, [&] { return std::string("Which are the " + who + " that " + clause + "?"); });
+    add(17, [&] { return std::string("I need the " + who + " that " + clause + "."); });
+    add(18, [&] { return std::string("Please look up which " + who + " " + clause + "."); });
+    add(19, [&] { return std::string("Find all " + who + " that " + clause + "."); });
+    add(20, [&] { return std::string("Tell me the " + who + " that " + clause + "."); });
+    add(21, [&] { return std::string("Which " + who + " " + clause + "? Please check the knowledge graph."); });
+    if (root.op == QueryOp::kUnion) {
+      add(22, [&] { return std::string("Which " + who + " " + clause + "? Either one is enough."); });
+      add(24, [&] { return std::string("What are the " + who + " that " + clause + "?"); });
+      add(25, [&] { return std::string("Get me all the " + who + " that " + clause + "."); });
+      add(26, [&] { return std::string("List all the " + who + " that " + clause + "; one of the two is enough."); });
+      if (parts.size() == 2) {
+        add(27, [&] { return std::string("Find the " + who + " that " + parts[0] + ", or that " + parts[1] + "."); });
+        add(28, [&] { return std::string("Which " + who + " either " + parts[0] + " or " + parts[1] + "?"); });
+        add(29, [&] { return std::string("Look up the " + who + " that " + parts[0] + ", or the ones that " +
+                                         parts[1] + "."); });
+        add(30, [&] { return std::string("Which " + who + " meet at least one of these: they " + parts[0] +
+                                         ", or they " + parts[1] + "?"); });
+        add(31, [&] { return std::string("Find all " + who + " that either " + parts[0] + " or " + parts[1] +
+                                         "."); });
+      }
+    }
+    if (negation) {
+      add(23, [&] { return std::string("Of the " + who + " that " + JoinClauses(parts, conj) + ", which " + neg + "?"); });
+    }
+    if (!pl.empty()) {
+      add(6, [&] { return std::string("What " + pl + " " + clause + "?"); });
+      add(7, [&] { return std::string("List all " + pl + " that " + clause + "."); });
+    }
   }
   if (parts.size() == 2 && !negation) {
     add(8, [&] { return std::string("Which " + who + " " + parts[0] + ", " + conj + (conj == "or" ? " else " : " also ") +

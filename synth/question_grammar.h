@@ -14,6 +14,7 @@
 #ifndef KGF_SYNTH_QUESTION_GRAMMAR_H_
 #define KGF_SYNTH_QUESTION_GRAMMAR_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,9 +87,16 @@ class QuestionGrammar {
     std::vector<std::string> parts;  // the positive conditions
     std::string neg;                 // the excluded one as a predicate ("are not N of C")
     std::string clause;              // all of it
+    // Set when every positive condition is one "are N of A and of B" over relation `of` and
+    // the excluded one, if any, reads "but not of C": the targets, for "the N of both A and B".
+    std::optional<kg::RelationId> of;
+    std::vector<std::string> of_targets;
+    std::string but_not;             // "C" of "but not of C"; empty without an exclusion
   };
   Conditions SetConditions(const Query& q, const std::vector<int>& kids, int negated,
                            std::string_view conj, Rng& rng) const;
+  std::optional<std::string> OwnNounSet(const Conditions& c, const std::string& pl,
+                                        std::string_view conj) const;
   std::string OfClause(kg::RelationId r, const std::vector<std::string>& targets,
                        std::string_view conj) const;
   const Words& words(kg::RelationId r) const { return words_[r.value()]; }

@@ -239,7 +239,20 @@ TEST(QuestionGrammarTest, ConditionsOverOneRelationSayItsNounOnce) {
   ExpectAmong(either, "Which countries are neighbours of Spain or of Belgium?");
   auto negated = Questions(grammar, Make(Pattern::k2in, {"Switzerland", "France"},
                                          {"official_language", "official_language"}, {0, 0}, g));
-  ExpectAmong(negated, "Which languages are official languages of Switzerland but not of France?");
+  // The set's own noun takes the targets: never "the languages that are official languages of".
+  ExpectAmong(negated, "What are the official languages of Switzerland but not of France?");
+  auto shared = Questions(grammar, Make(Pattern::k2i, {"Belgium", "Switzerland"},
+                                        {"official_language", "official_language"}, {0, 0}, g));
+  ExpectAmong(shared, "Find the official languages of both Belgium and Switzerland.");
+  auto any = Questions(grammar, Make(Pattern::k2u, {"Belgium", "Switzerland"},
+                                     {"official_language", "official_language"}, {0, 0}, g));
+  ExpectAmong(any, "What are the official languages of Belgium or of Switzerland? Either one is enough.");
+  for (const auto* set : {&negated, &shared, &any}) {
+    for (const std::string& q : *set) {
+      EXPECT_EQ(q.find("that are official languages"), std::string::npos) << q;
+      EXPECT_EQ(q.find("Which languages are official languages"), std::string::npos) << q;
+    }
+  }
   ExpectAmong(negated, "Among the official languages of Switzerland, which are not official "
                        "languages of France?");
   // The condition over the excluded one's relation goes last, where "but not of" continues it.
