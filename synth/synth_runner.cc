@@ -146,9 +146,13 @@ void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCat
   ++c->records;
   ++c->records_by_pattern_split[static_cast<int>(pattern)][static_cast<int>(split)];
   uint64_t calls = 0;
+  const int mistake_turn = MistakeTurn(r);
+  int call_turn = 0;
+  c->gold_calls_by_tool.resize(catalog.size());
   for (const Message& m : r.messages) {
     if (m.role != "assistant" || m.tool_calls.empty()) continue;
     ++c->call_turns;
+    ++call_turn;
     c->max_calls_per_turn = std::max<uint64_t>(c->max_calls_per_turn, m.tool_calls.size());
     for (const ToolCall& call : m.tool_calls) {
       const Tool* tool = catalog.Find(call.name);
@@ -157,6 +161,9 @@ void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCat
           << "ToolKind grew: extend kNumCallKinds";
       ++c->calls_by_kind[kind];
       ++calls;
+      if (tool != nullptr && call_turn != mistake_turn) {
+        ++c->gold_calls_by_tool[static_cast<size_t>(tool - catalog.tools().data())];
+      }
     }
   }
   c->max_calls_per_record = std::max(c->max_calls_per_record, calls);
@@ -168,6 +175,24 @@ void AddRecordStats(const Record& r, Pattern pattern, Split split, const ToolCat
   c->reflections += mistake > 0;
   c->later_reflections += mistake > 1;
   c->question_hashes[static_cast<int>(pattern)].push_back(Hash64(MaskedQuestion(r)));
+}
+
+// The lookup tools no gold step calls, when the run is large enough for that to mean something:
+// at least 20 gold lookup calls per lookup tool (a uniform spread would give each ~20, so a
+// zero is no accident of a small sample). Empty otherwise.
+std::vector<std::string> ToolsNeverCalled(const ToolCatalog& catalog, const SynthCounts& c) {
+  uint64_t lookups = 0, calls = 0;
+  std::vector<std::string> never;
+  for (size_t t = 0; t < catalog.size(); ++t) {
+    const Tool& tool = catalog.tools()[t];
+    if (tool.kind == ToolKind::kSet) continue;
+    ++lookups;
+    const uint64_t n = t < c.gold_calls_by_tool.size() ? c.gold_calls_by_tool[t] : 0;
+    calls += n;
+    if (n == 0) never.push_back(tool.name);
+  }
+  if (lookups == 0 || calls < 20 * lookups) never.clear();
+  return never;
 }
 
 void SortUnique(std::vector<uint64_t>* v) {
@@ -188,6 +213,12 @@ void AddScalars(const SynthCounts& o, SynthCounts* c) {
   }
   c->cross_shard_duplicates += o.cross_shard_duplicates;
   for (int k = 0; k < kNumCallKinds; ++k) c->calls_by_kind[k] += o.calls_by_kind[k];
+  if (c->gold_calls_by_tool.size() < o.gold_calls_by_tool.size()) {
+    c->gold_calls_by_tool.resize(o.gold_calls_by_tool.size());
+  }
+  for (size_t t = 0; t < o.gold_calls_by_tool.size(); ++t) {
+    c->gold_calls_by_tool[t] += o.gold_calls_by_tool[t];
+  }
   c->max_calls_per_record = std::max(c->max_calls_per_record, o.max_calls_per_record);
   c->call_turns += o.call_turns;
   c->max_calls_per_turn = std::max(c->max_calls_per_turn, o.max_calls_per_turn);
@@ -296,6 +327,9 @@ std::string ShardStatsJson(uint64_t shard, const ShardStats& st) {
   w.EndArray();
   w.Key("cross_shard_duplicates"); w.Uint64(c.cross_shard_duplicates);
   WriteArray(w, "calls_by_kind", c.calls_by_kind);
+  w.Key("gold_calls_by_tool"); w.StartArray();
+  for (uint64_t v : c.gold_calls_by_tool) w.Uint64(v);
+  w.EndArray();
   w.Key("max_calls_per_record"); w.Uint64(c.max_calls_per_record);
   w.Key("call_turns"); w.Uint64(c.call_turns);
   w.Key("max_calls_per_turn"); w.Uint64(c.max_calls_per_turn);
@@ -334,6 +368,16 @@ Result<ShardStats> ReadShardStats(const std::string& path) {
   KGF_ASSIGN_OR_RETURN(c.cross_shard_duplicates, ReadUint(doc, "cross_shard_duplicates", path));
   KGF_ASSIGN_OR_RETURN(const JsonValue* kinds, JsonGetArray(doc, "calls_by_kind", path));
   KGF_RETURN_IF_ERROR(ReadArray(*kinds, path, "calls_by_kind", &c.calls_by_kind));
+  if (const auto it = doc.FindMember("gold_calls_by_tool"); it != doc.MemberEnd()) {
+    if (!it->value.IsArray()) {
+      return DataLossError(path + ": field 'gold_calls_by_tool' is not an array; delete the "
+                           "file to regenerate");
+    }
+    for (const JsonValue& v : it->value.GetArray()) {
+      if (!v.IsUint64()) return DataLossError(path + ": non-integer count in gold_calls_by_tool");
+      c.gold_calls_by_tool.push_back(v.GetUint64());
+    }
+  }
   KGF_ASSIGN_OR_RETURN(c.max_calls_per_record, ReadUint(doc, "max_calls_per_record", path));
   KGF_ASSIGN_OR_RETURN(c.call_turns, ReadUint(doc, "call_turns", path));
   KGF_ASSIGN_OR_RETURN(c.max_calls_per_turn, ReadUint(doc, "max_calls_per_turn", path));
@@ -1223,9 +1267,11 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
   summary.shards = plan.num_shards;
   summary.tools = catalog.size();
   std::vector<ShardEntry> entries;
+  bool tool_counts_known = true;  // false when a reused shard predates gold_calls_by_tool
   Status merged = [&]() -> Status {
     for (uint64_t s = 0; s < plan.num_shards; ++s) {
       KGF_ASSIGN_OR_RETURN(ShardStats st, ReadShardStats(JoinPath(dir, StatsFileName(s))));
+      if (st.counts.records > 0 && st.counts.gold_calls_by_tool.empty()) tool_counts_known = false;
       AddScalars(st.counts, &summary.counts);
       for (int p = 0; p < kNumPatterns; ++p) {
         auto& all = summary.counts.question_hashes[p];
@@ -1241,6 +1287,7 @@ Result<SynthSummary> RunSynthImpl(const kg::Graph& graph, const KgRef& kg,
     SortUnique(&summary.counts.train_facts);
     return Status::Ok();
   }();
+  if (tool_counts_known) summary.tools_never_called = ToolsNeverCalled(catalog, summary.counts);
   KGF_RETURN_IF_ERROR(AgreeOnStatus(comm, merged));
   Status met = CheckTargets(plan, options, summary.counts);
   if (!met.ok()) {
@@ -1418,6 +1465,16 @@ std::string SynthSummary::ToText() const {
                 Share(c.Calls(), c.records), c.max_calls_per_record, Share(c.Calls(), c.call_turns),
                 c.max_calls_per_turn);
   out += buf;
+  if (!tools_never_called.empty()) {
+    std::string names;
+    for (const std::string& n : tools_never_called) names += (names.empty() ? "" : ", ") + n;
+    out += "  warning: " + std::to_string(tools_never_called.size()) +
+           " lookup tools are never called in a gold step (a model trained on this learns not\n"
+           "    to call them): " + names +
+           "\n    usually their results are wider than --max-set or --answer-cap allow (rejections "
+           "too_wide,\n    too_many_answers): raise those, or mix in patterns that intersect "
+           "them (2i, 3i, pi)\n";
+  }
   out += "  answers:";
   for (int b = 0; b < kNumAnswerBuckets; ++b) {
     out += std::string(b > 0 ? "," : "") + " " + std::string(AnswerBucketName(b)) + ": " +
@@ -1465,6 +1522,9 @@ std::string SynthSummary::ToJson() const {
   w.Key("shards"); w.Uint64(shards);
   w.Key("shards_reused"); w.Uint64(shards_reused);
   w.Key("tools"); w.Uint64(tools);
+  w.Key("tools_never_called"); w.StartArray();
+  for (const std::string& n : tools_never_called) w.String(n.c_str());
+  w.EndArray();
   w.Key("seconds"); w.Double(seconds);
   w.Key("splits"); w.StartObject();
   for (int s = 0; s < kNumSplits; ++s) {

@@ -104,6 +104,8 @@ struct SynthCounts {
                                         // by another shard
   // What the records teach.
   std::array<uint64_t, kNumCallKinds> calls_by_kind{};
+  // Calls in the gold steps (not a deliberate wrong call) by tool, in catalog order.
+  std::vector<uint64_t> gold_calls_by_tool;
   uint64_t max_calls_per_record = 0;
   uint64_t call_turns = 0;  // assistant turns with at least one tool call
   uint64_t max_calls_per_turn = 0;
@@ -138,6 +140,9 @@ struct SynthSummary {
   uint64_t shards = 0;
   uint64_t shards_reused = 0;  // complete shards found from an earlier, interrupted run
   uint64_t tools = 0;
+  // Lookup tools (relation and inverse) no gold step of the run calls: a model trained on the
+  // data learns never to call them. Names, in catalog order.
+  std::vector<std::string> tools_never_called;
   double seconds = 0;
   // One screen of text: totals, per-pattern table (records, share, requested share, distinct
   // questions, rejections), tool calls by kind, answer sizes, rejection reasons.

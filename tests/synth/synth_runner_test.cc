@@ -976,5 +976,47 @@ TEST_F(SynthRunnerTest, QuotasGiveExactCountsPerPattern) {
   EXPECT_EQ(Run(o).status().code(), StatusCode::kInvalidArgument);
 }
 
+// A lookup tool no gold step calls is named in the summary (text and JSON): here "the items of
+// a colour" always has ~60 answers, past the answer cap, so only the other lookups are taught.
+TEST_F(SynthRunnerTest, SummaryNamesLookupToolsNoGoldStepCalls) {
+  std::vector<kg::EntityInfo> e = {{"red", "Red", "colour", {}}, {"blue", "Blue", "colour", {}}};
+  std::vector<kg::Triple> t;
+  for (uint32_t i = 0; i < 120; ++i) {
+    e.push_back({"i" + std::to_string(i), "Item " + std::to_string(i), "item", {}});
+    t.push_back({kg::EntityId(i + 2), kg::RelationId(0), kg::EntityId(i % 2)});
+    if (i > 0) t.push_back({kg::EntityId(i + 1), kg::RelationId(1), kg::EntityId(i + 2)});
+  }
+  kg::Graph g = std::move(kg::Graph::Build(std::move(e),
+                                           {{"colour", "colour", "", "item", "colour", "", ""},
+                                            {"next", "next", "", "item", "item", "", ""}},
+                                           std::move(t)))
+                    .value();
+  ToolCatalog cat = *ToolCatalog::Build(g);
+  std::string wide;
+  for (const Tool& tool : cat.tools()) {
+    if (tool.kind == ToolKind::kInverse && tool.relation_key == "colour") wide = tool.name;
+  }
+  ASSERT_FALSE(wide.empty());
+  TempDir a, b;
+  SynthOptions o = SmallOptions(a.path());
+  o.patterns = "1p";
+  o.count = 300;
+  auto s = RunOn(g, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->tools_never_called, std::vector<std::string>{wide});
+  EXPECT_NE(s->ToText().find("warning: 1 lookup tools are never called in a gold step"),
+            std::string::npos) << s->ToText();
+  EXPECT_NE(s->ToText().find(wide), std::string::npos);
+  EXPECT_NE(s->ToJson().find("\"tools_never_called\":[\"" + wide + "\"]"), std::string::npos);
+  // Too few calls for a zero to mean anything: no warning.
+  o.out_dir = b.path();
+  o.count = 12;
+  s = RunOn(g, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE(s->tools_never_called.empty());
+  EXPECT_EQ(s->ToText().find("warning: "), std::string::npos) << s->ToText();
+}
+
+
 }  // namespace
 }  // namespace kgf::synth
