@@ -441,24 +441,52 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
     return op == QueryOp::kAnchor || op == QueryOp::kProject ? NounPhrase(q, c, rng).text
                                                              : SetClause(q, c, rng);
   };
+  // The relation of an inverse "have X among their Ns" hop from a named anchor, else none:
+  // such conditions over one relation share their noun too ("have A and B among their moves").
+  auto among_relation = [&](int n) -> std::optional<kg::RelationId> {
+    const QueryNode& node = tree.nodes[n];
+    if (node.op != QueryOp::kProject || !q.IsInverse(node.slot) ||
+        tree.nodes[node.children[0]].op != QueryOp::kAnchor || !SameAs(q, n).empty()) {
+      return std::nullopt;
+    }
+    const Words& w = words(q.relations[node.slot]);
+    if (!w.forward_plural || w.copula_inverse) return std::nullopt;
+    return q.relations[node.slot];
+  };
+  auto anchor_name = [&](int n) { return NounPhrase(q, tree.nodes[n].children[0], rng).text; };
   Conditions out;
-  std::vector<std::optional<kg::RelationId>> relation(kids.size());
-  for (size_t i = 0; i < kids.size(); ++i) relation[i] = of_relation(kids[i]);
+  std::vector<std::optional<kg::RelationId>> relation(kids.size()), among(kids.size());
+  for (size_t i = 0; i < kids.size(); ++i) {
+    relation[i] = of_relation(kids[i]);
+    if (!relation[i]) among[i] = among_relation(kids[i]);
+  }
   std::vector<bool> said(kids.size(), false);
-  std::vector<std::optional<kg::RelationId>> relation_of_part;
+  std::vector<std::optional<kg::RelationId>> relation_of_part, among_of_part;
+  std::vector<std::vector<std::string>> among_targets;  // per part; empty unless an among part
   for (size_t i = 0; i < kids.size(); ++i) {
     if (said[i]) continue;
     relation_of_part.push_back(relation[i]);
-    if (!relation[i]) {
+    among_of_part.push_back(among[i]);
+    among_targets.emplace_back();
+    if (!relation[i] && !among[i]) {
       out.parts.push_back(Predicate(q, kids[i], false, rng));
       continue;
     }
     std::vector<std::string> targets;
     for (size_t j = i; j < kids.size(); ++j) {
-      if (!said[j] && relation[j] == relation[i]) {
+      if (said[j]) continue;
+      if (relation[i] ? relation[j] == relation[i] : among[j] == among[i]) {
         said[j] = true;
-        targets.push_back(target(kids[j]));
+        targets.push_back(relation[i] ? target(kids[j]) : anchor_name(kids[j]));
       }
+    }
+    if (among[i]) {
+      out.parts.push_back(targets.size() == 1
+                              ? Predicate(q, kids[i], false, rng)
+                              : "have " + JoinClauses(targets, conj) + " among their " +
+                                    words(*among[i]).noun_pl);
+      among_targets.back() = std::move(targets);
+      continue;
     }
     if (kids.size() == targets.size()) {
       out.of = relation[i];
@@ -466,18 +494,38 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
     }
     out.parts.push_back(OfClause(*relation[i], targets, conj));
   }
-  // The condition over the excluded one's relation goes last, where "but not of C" continues it.
+  // The condition over the excluded one's relation goes last, where "but not of C" continues it
+  // (or, over an inverse hop, "have A but not C among their Ns").
   const std::optional<kg::RelationId> excluded = negated >= 0 ? of_relation(negated) : std::nullopt;
-  std::optional<kg::RelationId> last = relation_of_part.back();
-  if (excluded && last != excluded) {
-    for (size_t i = 0; i < out.parts.size(); ++i) {
-      if (relation_of_part[i] == excluded) {
-        std::rotate(out.parts.begin() + static_cast<std::ptrdiff_t>(i),
-                    out.parts.begin() + static_cast<std::ptrdiff_t>(i) + 1, out.parts.end());
-        last = excluded;
-        break;
-      }
+  const std::optional<kg::RelationId> excluded_among =
+      negated >= 0 && !excluded ? among_relation(negated) : std::nullopt;
+  auto rotate_last = [&](size_t i) {
+    auto rot = [i](auto& v) {
+      std::rotate(v.begin() + static_cast<std::ptrdiff_t>(i),
+                  v.begin() + static_cast<std::ptrdiff_t>(i) + 1, v.end());
+    };
+    rot(out.parts);
+    rot(relation_of_part);
+    rot(among_of_part);
+    rot(among_targets);
+  };
+  for (size_t i = 0; i + 1 < out.parts.size(); ++i) {
+    if ((excluded && relation_of_part[i] == excluded) ||
+        (excluded_among && among_of_part[i] == excluded_among)) {
+      rotate_last(i);
+      break;
     }
+  }
+  const std::optional<kg::RelationId> last = relation_of_part.back();
+  if (negated >= 0 && excluded_among && among_of_part.back() == excluded_among) {
+    // "have A but not C among their Ns"; the excluded one alone still reads in full.
+    const std::vector<std::string>& t = among_targets.back();
+    out.neg = Predicate(q, negated, true, rng);
+    out.parts.back() = "have " + JoinClauses(t, conj) + " but not " + anchor_name(negated) +
+                       " among their " + words(*excluded_among).noun_pl;
+    out.clause = JoinClauses(out.parts, conj);
+    out.of.reset();
+    return out;
   }
   out.clause = JoinClauses(out.parts, conj);
   if (negated >= 0) {

@@ -255,6 +255,20 @@ TEST(QuestionGrammarTest, ConditionsOverOneRelationSayItsNounOnce) {
   }
   ExpectAmong(negated, "Among the official languages of Switzerland, which are not official "
                        "languages of France?");
+  // Inverse "have X among their Ns" conditions over one relation share the noun too.
+  auto among = Questions(grammar, Make(Pattern::k2i, {"German", "French"},
+                                       {"official_language", "official_language"}, {1, 1}, g));
+  ExpectAmong(among, "Which countries have German and French among their official languages?");
+  auto among_not = Questions(grammar, Make(Pattern::k2in, {"German", "French"},
+                                           {"official_language", "official_language"}, {1, 1}, g));
+  ExpectAmong(among_not, "Which countries have German but not French among their official "
+                         "languages?");
+  for (const auto* set : {&among, &among_not}) {
+    for (const std::string& q : *set) {
+      EXPECT_FALSE(std::regex_search(q, std::regex(R"(among their official languages [^?.]*among their official languages)")))
+          << q;
+    }
+  }
   // The condition over the excluded one's relation goes last, where "but not of" continues it.
   auto mixed = Questions(grammar, Make(Pattern::k3in, {"France", "French", "Austria"},
                                        {"borders", "official_language", "borders"}, {0, 1, 0}, g));
