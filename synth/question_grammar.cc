@@ -491,6 +491,9 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
     if (kids.size() == targets.size()) {
       out.of = relation[i];
       out.of_targets = targets;
+      out.of_named = std::all_of(kids.begin(), kids.end(), [&](int k) {
+        return tree.nodes[tree.nodes[k].children[0]].op == QueryOp::kAnchor;
+      });
     }
     out.parts.push_back(OfClause(*relation[i], targets, conj));
   }
@@ -521,9 +524,10 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
     // "have A but not C among their Ns"; the excluded one alone still reads in full.
     const std::vector<std::string>& t = among_targets.back();
     out.neg = Predicate(q, negated, true, rng);
-    out.parts.back() = "have " + JoinClauses(t, conj) + " but not " + anchor_name(negated) +
-                       " among their " + words(*excluded_among).noun_pl;
-    out.clause = JoinClauses(out.parts, conj);
+    std::vector<std::string> said_parts = out.parts;  // `parts` stays the positive conditions
+    said_parts.back() = "have " + JoinClauses(t, conj) + " but not " + anchor_name(negated) +
+                        " among their " + words(*excluded_among).noun_pl;
+    out.clause = JoinClauses(said_parts, conj);
     out.of.reset();
     return out;
   }
@@ -545,12 +549,20 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
 
 // Node n (a set node) as a noun phrase: "the countries that are neighbours of X and have Y
 // among their official languages".
-// "the abilities of both A and B", not "the abilities that are abilities of A and of B": when
+// "the abilities common to A and B", not "the abilities that are abilities of A and of B": when
 // the one condition's noun is the set's own type ("abilities", or "official languages" of
 // languages, "types" of pokemon types), the noun takes the targets itself. None otherwise.
 std::optional<std::string> QuestionGrammar::OwnNounSet(const Conditions& c, const std::string& pl,
                                                        std::string_view conj) const {
-  if (!c.of || pl.empty()) return std::nullopt;
+  // Only over plain names without "and" of their own: "common to the neighbours of France and
+  // Spain" or "common to Bosnia and Herzegovina and Croatia" would not say which is which.
+  if (!c.of || pl.empty() || !c.of_named) return std::nullopt;
+  for (const std::string& t : c.of_targets) {
+    if (t.find(" and ") != std::string::npos || t.find(" or ") != std::string::npos) {
+      return std::nullopt;
+    }
+  }
+  if (c.of_targets.size() > 1 && !c.but_not.empty()) return std::nullopt;
   const std::string& noun = words(*c.of).noun_pl;
   auto ends_with = [](const std::string& s, const std::string& tail) {
     return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0 &&
@@ -568,8 +580,8 @@ std::optional<std::string> QuestionGrammar::OwnNounSet(const Conditions& c, cons
     std::vector<std::string> ofs;
     for (const std::string& x : t) ofs.push_back("of " + x);
     text += JoinClauses(ofs, "or");
-  } else {
-    text += (t.size() == 2 ? "of both " : "of each of ") + JoinClauses(t, "and");
+  } else {  // an intersection: "common to", never "of both" / "of each of" (read as a union)
+    text += "common to " + JoinClauses(t, "and");
   }
   if (!c.but_not.empty()) text += " but not of " + c.but_not;
   return text;
@@ -685,7 +697,7 @@ Question QuestionGrammar::SetQuestion(const Query& q, Rng& rng) const {
   };
   const std::string who = pl.empty() ? "ones" : pl;
   const std::optional<std::string> own = OwnNounSet(cond, pl, conj);
-  if (own) {  // "Find the abilities of both A and B.", never "the abilities that are abilities"
+  if (own) {  // "Find the abilities common to A and B.", never "the abilities that are abilities"
     add(40, [&] { return std::string("Find " + *own + "."); });
     add(41, [&] { return std::string("What are " + *own + "?"); });
     add(42, [&] { return std::string("Name " + *own + "."); });

@@ -82,15 +82,19 @@ class QuestionGrammar {
   // The conditions of a set node: its positive children `kids` joined by `conj` and, when
   // `negated` >= 0, the excluded one after "but". Forward "are N of X" conditions over one
   // relation are said once, at the first one's place ("are neighbours of A and of B"); an
-  // excluded one over the relation of the last condition reads "but not of C".
+  // excluded one over the relation of the last condition reads "but not of C". Inverse
+  // "have X among their Ns" conditions from named anchors likewise ("have A and B among their
+  // Ns"; excluded: "have A but not C among their Ns", in `clause` only).
   struct Conditions {
     std::vector<std::string> parts;  // the positive conditions
     std::string neg;                 // the excluded one as a predicate ("are not N of C")
     std::string clause;              // all of it
     // Set when every positive condition is one "are N of A and of B" over relation `of` and
-    // the excluded one, if any, reads "but not of C": the targets, for "the N of both A and B".
+    // the excluded one, if any, reads "but not of C": the targets, for "the N common to A and
+    // B"; `of_named` when each target is an anchor's name.
     std::optional<kg::RelationId> of;
     std::vector<std::string> of_targets;
+    bool of_named = false;
     std::string but_not;             // "C" of "but not of C"; empty without an exclusion
   };
   Conditions SetConditions(const Query& q, const std::vector<int>& kids, int negated,

@@ -98,7 +98,11 @@ namespace {
 // oneDNN's effective ISA: AMX only where the CPU has it and the kernel granted the tile state
 // (ONEDNN_MAX_CPU_ISA can lower it).
 bool OneDnnUsesAmx() {
-  static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx;
+  // The ISA values are cumulative bit sets: any later AMX level contains avx512_core_amx's bits.
+  static const bool amx = [] {
+    const auto want = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_amx);
+    return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & want) == want;
+  }();
   return amx;
 }
 bool CpuIsAmd() {
@@ -110,7 +114,7 @@ bool CpuIsAmd() {
 std::string_view Bf16Hardware() {
   if (!CpuHasBf16()) return "no avx512_bf16";
   if (OneDnnUsesAmx()) return "amx";
-  return CpuIsAmd() ? "amd avx512_bf16" : "intel avx512_bf16 without amx";
+  return CpuIsAmd() ? "amd avx512_bf16" : "avx512_bf16 without amx";
 }
 
 Result<MatmulPrecision> ResolveMatmulPrecision(std::string_view name) {

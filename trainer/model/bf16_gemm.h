@@ -35,8 +35,8 @@ bool CpuHasBf16();
 // AMX here (the CPU has it and the kernel lets the process use it) or the CPU is AMD.
 MatmulPrecision AutoMatmulPrecision(bool has_bf16, bool amx, bool amd);
 
-// "amx", "amd avx512_bf16", "intel avx512_bf16 without amx" or "no avx512_bf16": the inputs of
-// AutoMatmulPrecision on this CPU, for logs.
+// "amx", "amd avx512_bf16", "avx512_bf16 without amx" (not AMD) or "no avx512_bf16": the
+// inputs of AutoMatmulPrecision on this CPU, for logs.
 std::string_view Bf16Hardware();
 
 // "fp32", "bf16" or "auto" (AutoMatmulPrecision on this CPU). Errors: another name, or bf16
