@@ -488,6 +488,11 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
       among_targets.back() = std::move(targets);
       continue;
     }
+    // "of Rolycoly and of the pokemon whose evolutions include Bronzong", not "of the pokemon
+    // whose evolutions include Bronzong and of Rolycoly".
+    std::stable_partition(targets.begin(), targets.end(), [](const std::string& t) {
+      return t.find(" whose ") == std::string::npos;
+    });
     if (kids.size() == targets.size()) {
       out.of = relation[i];
       out.of_targets = targets;
@@ -496,6 +501,25 @@ QuestionGrammar::Conditions QuestionGrammar::SetConditions(const Query& q, const
       });
     }
     out.parts.push_back(OfClause(*relation[i], targets, conj));
+  }
+  // A condition ending in a "whose" clause goes after the others: in "are level-up moves of the
+  // pokemon whose abilities include Rattled and have Water as their type" the second condition
+  // reads as the pokemon's; "have Water as their type and are level-up moves of the pokemon
+  // whose ..." cannot. (The operator is commutative; the excluded one still goes last below.)
+  {
+    std::vector<size_t> order(out.parts.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_partition(order.begin(), order.end(), [&](size_t i) {
+      return out.parts[i].find(" whose ") == std::string::npos;
+    });
+    auto permute = [&order](auto& v) {
+      auto copy = v;
+      for (size_t i = 0; i < order.size(); ++i) v[i] = std::move(copy[order[i]]);
+    };
+    permute(out.parts);
+    permute(relation_of_part);
+    permute(among_of_part);
+    permute(among_targets);
   }
   // The condition over the excluded one's relation goes last, where "but not of C" continues it
   // (or, over an inverse hop, "have A but not C among their Ns").

@@ -274,6 +274,24 @@ TEST(QuestionGrammarTest, ConditionsOverOneRelationSayItsNounOnce) {
       EXPECT_EQ(q.find("but not French among their official languages, which"), std::string::npos) << q;
     }
   }
+  // A condition ending in a "whose" clause goes last, where nothing can attach to its noun.
+  auto whose = Questions(grammar, Make(Pattern::kPi, {"Paris", "German"},
+                                       {"capital", "borders", "official_language"}, {1, 0, 1}, g));
+  bool whose_last = false;
+  for (const std::string& q : whose) {
+    EXPECT_EQ(q.find("whose capital is Paris and"), std::string::npos) << q;
+    EXPECT_EQ(q.find("whose capital is Paris, and"), std::string::npos) << q;
+    whose_last |= q.find("have German among their official languages and are neighbours of the "
+                         "country whose capital is Paris") != std::string::npos;
+  }
+  EXPECT_TRUE(whose_last) << *whose.begin();
+  auto whose_of = Questions(grammar, Make(Pattern::kPi, {"Paris", "Spain"},
+                                          {"capital", "borders", "borders"}, {1, 0, 0}, g));
+  for (const std::string& q : whose_of) {
+    EXPECT_EQ(q.find("whose capital is Paris and"), std::string::npos) << q;
+  }
+  ExpectAmong(whose_of, "Which countries are neighbours of Spain and of the country whose "
+                        "capital is Paris?");
   // The condition over the excluded one's relation goes last, where "but not of" continues it.
   auto mixed = Questions(grammar, Make(Pattern::k3in, {"France", "French", "Austria"},
                                        {"borders", "official_language", "borders"}, {0, 1, 0}, g));
