@@ -22,6 +22,22 @@ printf 'France\tborders\tBelgium\nBelgium\tcapital\tBrussels\n' >> t.tsv
 "$kgforge" kg import --store kg.db t.tsv --name tty > /dev/null
 "$kgforge" synth --kg kg.db --out synth --count 20 --patterns 1p,2p --seed 2 > /dev/null
 
+# tmux new-session with retries: a client can meet its server starting or stopping under load
+# ("server exited unexpectedly"); a keep-alive session below keeps the server up between the
+# sessions this test kills and starts.
+start_session() {
+  local i
+  for i in 1 2 3 4 5; do
+    if tmux -S "$sock" new-session -d "$@" 2> "$work/tmux.err"; then return 0; fi
+    tmux -S "$sock" kill-session -t "$2" 2> /dev/null || true  # $2: the -s name
+    sleep 0.3
+  done
+  echo "FAIL: tmux new-session failed 5 times:" >&2
+  cat "$work/tmux.err" >&2
+  return 1
+}
+start_session -s "keep$$" "sleep 600"
+
 # Waits (up to 20 s) until the pane shows $1.
 wait_for() {
   for _ in $(seq 1 200); do
@@ -33,7 +49,7 @@ wait_for() {
   return 1
 }
 
-tmux -S "$sock" new-session -d -s "$session" -x 200 -y 80 \
+start_session -s "$session" -x 200 -y 80 \
   "$kgforge review synth --kg kg.db --sample 5 --seed 1 --reviewer tester; touch exited; sleep 30"
 wait_for "[n]ext [p]rev"
 wait_for "provenance:"
@@ -81,7 +97,7 @@ fi
 # NO_COLOR (no-color.org) or TERM=dumb: no ANSI codes (bold headers were \e[1m before).
 for env in NO_COLOR=1 TERM=dumb; do
   tmux -S "$sock" kill-session -t "$session" 2>/dev/null || true
-  tmux -S "$sock" new-session -d -s "$session" -x 200 -y 80 \
+  start_session -s "$session" -x 200 -y 80 \
     "env $env $kgforge review synth --sample 2 --seed 1; sleep 30"
   wait_for "[n]ext [p]rev"
   if tmux -S "$sock" capture-pane -e -p -t "$session" | grep -q $'\e\\[1m'; then
@@ -91,7 +107,7 @@ for env in NO_COLOR=1 TERM=dumb; do
   tmux -S "$sock" send-keys -t "$session" q
 done
 tmux -S "$sock" kill-session -t "$session" 2>/dev/null || true
-tmux -S "$sock" new-session -d -s "$session" -x 200 -y 80 "$kgforge review synth --sample 2 --seed 1; sleep 30"
+start_session -s "$session" -x 200 -y 80 "$kgforge review synth --sample 2 --seed 1; sleep 30"
 wait_for "[n]ext [p]rev"
 tmux -S "$sock" capture-pane -e -p -t "$session" | grep -q $'\e\\[1m' || {
   echo "FAIL: without NO_COLOR the view shows no bold (the check above proves nothing)" >&2; exit 1; }
